@@ -1,0 +1,269 @@
+"""The CCR store: originals kept by (namespace, ref), with TTL, a size cap and stats.
+
+`CCRStore` is the interface; `SqlStore` is the one implementation, on SQLAlchemy 2.x: a
+SQLite file by default (WAL, so readers never block the writer), PostgreSQL or any other
+database by URL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from headroom.errors import StoreError
+
+__all__ = ["CCRStore", "CompressionEvent", "SqlStore", "StoreStats", "open_store"]
+
+_metadata = MetaData()
+originals = Table(
+    "headroom_originals",
+    _metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("ref", String(16), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("accessed_at", Float, nullable=False),
+    Index("ix_headroom_originals_accessed", "accessed_at"),
+)
+events = Table(
+    "headroom_events",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", String(128), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("compressor", String(64), nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class CompressionEvent:
+    """One accepted compression of one payload."""
+
+    kind: str
+    compressor: str
+    tokens_before: int
+    tokens_after: int
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What a namespace holds and what compression has saved in it."""
+
+    entries: int
+    bytes: int
+    compressions: int
+    tokens_before: int
+    tokens_after: int
+
+    @property
+    def tokens_saved(self) -> int:
+        return self.tokens_before - self.tokens_after
+
+
+@runtime_checkable
+class CCRStore(Protocol):
+    """Where originals live until they expire."""
+
+    def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None: ...
+    def get(self, namespace: str, ref: str) -> str | None: ...
+    def record(self, namespace: str, event: CompressionEvent) -> None: ...
+    def stats(self, namespace: str) -> StoreStats: ...
+    def evict(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class SqlStore:
+    """CCRStore on SQLAlchemy: SQLite file by default, PostgreSQL by URL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: float = 7 * 24 * 3600,
+        max_bytes: int = 512 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.url = url
+        self.ttl_seconds = ttl_seconds
+        self.max_bytes = max_bytes
+        self._clock = clock
+        try:
+            self._engine = _create_engine(url)
+            _metadata.create_all(self._engine)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(f"Could not open the CCR store at {url!r}: {exc}") from exc
+
+    def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
+        data = original.encode("utf-8", "surrogatepass")
+        now = self._clock()
+        row = {
+            "kind": kind,
+            "data": data,
+            "size": len(data),
+            "expires_at": now + self.ttl_seconds,
+            "accessed_at": now,
+        }
+        key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
+        try:
+            with self._engine.begin() as conn:
+                if conn.execute(update(originals).where(key).values(**row)).rowcount == 0:
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(
+                                insert(originals).values(
+                                    namespace=namespace, ref=ref, created_at=now, **row
+                                )
+                            )
+                    except IntegrityError:  # another writer inserted it first
+                        conn.execute(update(originals).where(key).values(**row))
+            self._enforce_size_cap()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not store ref {ref}: {exc}") from exc
+
+    def get(self, namespace: str, ref: str) -> str | None:
+        key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
+        now = self._clock()
+        try:
+            with self._engine.begin() as conn:
+                data = conn.execute(
+                    select(originals.c.data).where(key, originals.c.expires_at > now)
+                ).scalar_one_or_none()
+                if data is not None:
+                    conn.execute(update(originals).where(key).values(accessed_at=now))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not read ref {ref}: {exc}") from exc
+        return None if data is None else bytes(data).decode("utf-8", "surrogatepass")
+
+    def record(self, namespace: str, event: CompressionEvent) -> None:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    insert(events).values(
+                        namespace=namespace,
+                        created_at=self._clock(),
+                        kind=event.kind,
+                        compressor=event.compressor,
+                        tokens_before=event.tokens_before,
+                        tokens_after=event.tokens_after,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not record a compression event: {exc}") from exc
+
+    def stats(self, namespace: str) -> StoreStats:
+        now = self._clock()
+        try:
+            with self._engine.connect() as conn:
+                entries, size = conn.execute(
+                    select(func.count(), func.coalesce(func.sum(originals.c.size), 0)).where(
+                        originals.c.namespace == namespace, originals.c.expires_at > now
+                    )
+                ).one()
+                count, before, after = conn.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.sum(events.c.tokens_before), 0),
+                        func.coalesce(func.sum(events.c.tokens_after), 0),
+                    ).where(events.c.namespace == namespace)
+                ).one()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not read store stats: {exc}") from exc
+        return StoreStats(int(entries), int(size), int(count), int(before), int(after))
+
+    def evict(self) -> int:
+        """Drop expired originals, then the least recently used past the size cap."""
+        try:
+            with self._engine.begin() as conn:
+                expired = conn.execute(
+                    delete(originals).where(originals.c.expires_at <= self._clock())
+                )
+            return int(expired.rowcount or 0) + self._enforce_size_cap()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not evict: {exc}") from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _enforce_size_cap(self) -> int:
+        with self._engine.begin() as conn:
+            total = conn.execute(select(func.coalesce(func.sum(originals.c.size), 0))).scalar_one()
+            excess = int(total) - self.max_bytes
+            if excess <= 0:
+                return 0
+            victims: list[tuple[str, str]] = []
+            rows = conn.execute(
+                select(originals.c.namespace, originals.c.ref, originals.c.size).order_by(
+                    originals.c.accessed_at, originals.c.ref
+                )
+            )
+            for namespace, ref, size in rows:
+                if excess <= 0:
+                    break
+                victims.append((namespace, ref))
+                excess -= int(size)
+            for namespace, ref in victims:
+                conn.execute(
+                    delete(originals).where(
+                        originals.c.namespace == namespace, originals.c.ref == ref
+                    )
+                )
+            return len(victims)
+
+    def __repr__(self) -> str:
+        return f"SqlStore(url={self.url!r}, ttl_seconds={self.ttl_seconds}, max_bytes={self.max_bytes})"
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database
+    if not database or database == ":memory:":
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_store(url: str, *, ttl_seconds: float, max_bytes: int) -> SqlStore:
+    """Open (and create on first use) the store at `url`."""
+    return SqlStore(url, ttl_seconds=ttl_seconds, max_bytes=max_bytes)

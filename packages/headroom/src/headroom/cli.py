@@ -1,0 +1,129 @@
+"""The `headroom` command: compress, retrieve, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from headroom.config import HeadroomConfig
+from headroom.errors import HeadroomError
+from headroom.pipeline import Headroom
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        engine = Headroom(HeadroomConfig.from_env())
+        code: int = args.handler(engine, args)
+        return code
+    except HeadroomError as exc:
+        print(f"headroom: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="headroom", description="Context compression for LLM apps."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    comp = commands.add_parser("compress", help="compress a file (or - for stdin) and print it")
+    comp.add_argument("path", help="file to compress, or - for standard input")
+    comp.add_argument(
+        "--query", default="", help="what the reader will ask; matching parts are kept"
+    )
+    comp.add_argument("--model", default="gpt-4o", help="model whose tokenizer counts tokens")
+    comp.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    comp.set_defaults(handler=_compress)
+
+    ret = commands.add_parser("retrieve", help="print the original behind a ref")
+    ret.add_argument("ref")
+    ret.add_argument("--query", default=None, help="only the lines matching this text")
+    ret.set_defaults(handler=_retrieve)
+
+    stats = commands.add_parser("stats", help="what the store holds and what compression saved")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=_stats)
+    return parser
+
+
+def _read_input(path: str) -> str:
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise HeadroomError(f"Cannot read {path!r}: {exc.strerror or exc}.") from exc
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _compress(engine: Headroom, args: argparse.Namespace) -> int:
+    text = _read_input(args.path)
+    filename = None if args.path == "-" else args.path
+    result = engine.compress_text(text, model=args.model, query=args.query, filename=filename)
+    if args.json:
+        payload = {
+            "text": result.text,
+            "kind": result.kind,
+            "language": result.language,
+            "compressor": result.compressor,
+            "tokens_before": result.tokens_before,
+            "tokens_after": result.tokens_after,
+            "refs": result.refs,
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))
+        if not result.text.endswith("\n"):
+            sys.stdout.write("\n")
+        saved = result.tokens_before - result.tokens_after
+        share = 100 * saved / result.tokens_before if result.tokens_before else 0.0
+        print(
+            f"{result.kind}: {result.tokens_before} -> {result.tokens_after} tokens "
+            f"({share:.1f}% saved) refs={','.join(result.refs) or '-'}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _retrieve(engine: Headroom, args: argparse.Namespace) -> int:
+    text = engine.retrieve(args.ref, args.query)
+    if text is None:
+        print(f"headroom: no original for ref {args.ref!r} (unknown or expired).", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))  # the exact original bytes
+    return EXIT_OK
+
+
+def _stats(engine: Headroom, args: argparse.Namespace) -> int:
+    stats = engine.stats()
+    rows = {
+        "namespace": engine.config.namespace,
+        "entries": stats.entries,
+        "bytes": stats.bytes,
+        "compressions": stats.compressions,
+        "tokens_before": stats.tokens_before,
+        "tokens_after": stats.tokens_after,
+        "tokens_saved": stats.tokens_saved,
+    }
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        width = max(len(k) for k in rows)
+        for key, value in rows.items():
+            print(f"{key:<{width}}  {value}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

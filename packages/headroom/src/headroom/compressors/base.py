@@ -1,0 +1,145 @@
+"""The compressor contract, the registry, and the line-keeping helpers several kinds share."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
+
+from headroom.ccr.markers import format_note
+from headroom.detect import ContentKind
+from headroom.tokens import TokenCounter
+
+__all__ = [
+    "DEFAULT_COMPRESSORS",
+    "CompressContext",
+    "Compressed",
+    "Compressor",
+    "keep_lines_within_budget",
+    "load_registry",
+    "render_kept_lines",
+]
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "headroom.compressors"
+# Built-ins load through the same path as third-party compressors.
+DEFAULT_COMPRESSORS: tuple[str, ...] = ("headroom.compressors.text:TextCompressor",)
+
+
+@dataclass(frozen=True)
+class CompressContext:
+    """What a compressor may know about the payload it is given."""
+
+    ref: str
+    """CCR ref of the payload, for markers; the pipeline stores the original under it."""
+    query: str
+    """The latest user request: what must survive."""
+    budget_tokens: int
+    """Aim for at most this many tokens; lossless output may stay above it."""
+    counter: TokenCounter
+    language: str | None = None
+    tool_name: str | None = None
+    tool_arguments: str | None = None
+    options: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """A compressor's output."""
+
+    text: str
+    original_ref: str | None
+    """The ref when anything was omitted (the original must then be stored), else None."""
+    kept: int
+    total: int
+    unit: str
+
+
+@runtime_checkable
+class Compressor(Protocol):
+    """Turns one payload of its kind into fewer tokens; deterministic, never raises."""
+
+    kind: ContentKind
+    name: str
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None: ...
+
+
+def load_registry(*, include_entry_points: bool = True) -> dict[str, Compressor]:
+    """Compressors by kind: the built-ins, then any installed through entry points."""
+    registry: dict[str, Compressor] = {}
+    for spec in DEFAULT_COMPRESSORS:
+        _register(registry, spec, _import_object(spec))
+    if include_entry_points:
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            try:
+                _register(registry, ep.value, ep.load())
+            except Exception:  # a broken plugin must not take the engine down
+                logger.warning(
+                    "headroom: could not load compressor plugin %s", ep.value, exc_info=True
+                )
+    return registry
+
+
+def _import_object(spec: str) -> Callable[[], Compressor]:
+    module_name, _, attribute = spec.partition(":")
+    module = __import__(module_name, fromlist=[attribute])
+    factory: Callable[[], Compressor] = getattr(module, attribute)
+    return factory
+
+
+def _register(
+    registry: dict[str, Compressor], spec: str, factory: Callable[[], Compressor]
+) -> None:
+    compressor = factory()
+    if not isinstance(compressor, Compressor):
+        raise TypeError(f"{spec} does not implement the Compressor protocol (kind, name, compress)")
+    registry[compressor.kind] = compressor
+    # A compressor may also serve kinds that have no compressor of their own (yet).
+    for kind in getattr(compressor, "fallback_for", ()):
+        registry.setdefault(kind, compressor)
+
+
+def keep_lines_within_budget(
+    lines: Sequence[str],
+    priority: Sequence[float],
+    must_keep: set[int],
+    budget_tokens: int,
+    counter: TokenCounter,
+) -> list[int]:
+    """Indices of the lines to keep, in order: every must-keep line, then the highest
+    priority lines (earlier first on ties) while they fit in the budget."""
+    kept = set(must_keep)
+    spent = sum(counter.count(lines[i]) + 1 for i in kept)
+    candidates = [(-priority[i], i) for i in range(len(lines)) if i not in kept]
+    heapq.heapify(candidates)
+    while candidates and spent < budget_tokens:
+        _, index = heapq.heappop(candidates)
+        cost = counter.count(lines[index]) + 1
+        if spent + cost > budget_tokens:
+            continue
+        kept.add(index)
+        spent += cost
+    return sorted(kept)
+
+
+def render_kept_lines(
+    lines: Sequence[str], kept: Sequence[int], ref: str, unit: str = "lines"
+) -> str:
+    """The kept lines in their order, each run of omitted lines replaced by one marker line."""
+    out: list[str] = []
+    previous = -1
+    for index in kept:
+        gap = index - previous - 1
+        if gap > 0:
+            out.append(format_note(ref, f"{gap} {unit} omitted"))
+        out.append(lines[index])
+        previous = index
+    tail = len(lines) - previous - 1
+    if tail > 0:
+        out.append(format_note(ref, f"{tail} {unit} omitted"))
+    return "\n".join(out)

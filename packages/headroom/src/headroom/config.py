@@ -1,0 +1,103 @@
+"""HeadroomConfig: the one place for every knob."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from headroom.errors import ConfigError
+
+__all__ = ["HeadroomConfig", "default_home"]
+
+ENV_PREFIX = "HEADROOM_"
+
+
+def default_home() -> Path:
+    """`HEADROOM_HOME`, or `~/.headroom`."""
+    return Path(os.environ.get("HEADROOM_HOME") or Path.home() / ".headroom")
+
+
+class HeadroomConfig(BaseModel):
+    """Settings of the compression pipeline; frozen, so one config can be shared."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    min_tokens_to_compress: int = Field(default=200, ge=0)
+    """Payloads smaller than this many tokens are left alone."""
+
+    min_savings_tokens: int = Field(default=30, ge=0)
+    """The router accepts a compressor's result only if it saves at least this many tokens."""
+
+    target_ratio: float = Field(default=0.25, gt=0.0, le=1.0)
+    """Token budget of a payload after compression, as a share of its size (after / before)."""
+
+    min_budget_tokens: int = Field(default=400, ge=0)
+    """The budget of one payload never goes below this many tokens."""
+
+    compress_user_messages: bool = False
+    """Also compress long user text (off: user text is sent as written)."""
+
+    compress_assistant_messages: bool = False
+    """Also compress long assistant text (never tool-call arguments)."""
+
+    excluded_tools: tuple[str, ...] = ()
+    """Results of these tools are never compressed."""
+
+    max_payload_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """Payloads larger than this pass through untouched."""
+
+    store_url: str | None = None
+    """SQLAlchemy URL of the CCR store; default: a SQLite file under `HEADROOM_HOME`."""
+
+    namespace: str = "default"
+    """CCR namespace (tenant); refs are only visible inside their namespace."""
+
+    ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    """How long an original stays retrievable."""
+
+    max_store_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    """Size cap of the store; the least recently used originals are evicted past it."""
+
+    def with_overrides(self, **overrides: Any) -> HeadroomConfig:
+        """Return a copy with `overrides` applied and validated."""
+        return _build(self.model_dump() | overrides)
+
+    def resolved_store_url(self) -> str:
+        """The store URL in force: the setting, `HEADROOM_STORE_URL`, or the default file."""
+        if self.store_url:
+            return self.store_url
+        env_url = os.environ.get("HEADROOM_STORE_URL")
+        if env_url:
+            return env_url
+        return f"sqlite:///{default_home() / 'store.db'}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HeadroomConfig:
+        """Build a config from `HEADROOM_*` variables (for example `HEADROOM_TARGET_RATIO`)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is None:
+                continue
+            if field.annotation == tuple[str, ...]:
+                values[name] = tuple(part.strip() for part in raw.split(",") if part.strip())
+            else:
+                values[name] = raw
+        return _build(values)
+
+
+def _build(values: dict[str, Any]) -> HeadroomConfig:
+    try:
+        return HeadroomConfig(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"Config '{'.'.join(str(p) for p in err['loc'])}' has value "
+            f"{err.get('input')!r}. {err['msg']}."
+            for err in exc.errors()
+        )
+        raise ConfigError(problems) from None

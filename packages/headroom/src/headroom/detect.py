@@ -1,0 +1,179 @@
+"""Content-kind detection: cheap, deterministic, and bounded by a sample of the text."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["ContentKind", "Detection", "detect", "parse_json_payload"]
+
+ContentKind = Literal["json", "code", "log", "search", "diff", "html", "text", "binary"]
+
+_SAMPLE_CHARS = 32_768
+_SAMPLE_LINES = 400
+
+_PATH = r"(?:[^\s:]{0,300}/[^\s:]{0,300}|[^\s:/]*\.[A-Za-z][\w]{0,9})"
+_SEARCH_LINE = re.compile(rf"^{_PATH}:\d+:")
+_SEARCH_CONTEXT = re.compile(rf"^{_PATH}-\d+-")
+_DIFF_START = re.compile(
+    r"^(diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@|Index: \S)", re.M
+)
+_LOG_HEAD = re.compile(
+    r"\d\d:\d\d:\d\d|^\d{6} \d{6}|\b\d{10}\b|"
+    r"\b(INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b|"
+    r"\[(notice|error|warn|info|debug)\]|^(PASSED|FAILED|ERROR|ok|FAIL|---|===)\b"
+)
+_HTML = re.compile(r"^\s*(<!doctype html|<html\b)|</(div|p|span|table|body|head|li|a)>", re.I)
+
+_CODE_HINTS: dict[str, re.Pattern[str]] = {
+    "python": re.compile(
+        r"^\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+)"
+    ),
+    "go": re.compile(
+        r"^(package \w+|func (\(\w+ \*?\w+\) )?\w+\(|import \(|type \w+ (struct|interface) \{)"
+    ),
+    "rust": re.compile(
+        r"^\s*(pub(\(crate\))? )?(fn \w+|impl\b|use \w+::|struct \w+|enum \w+|mod \w+|trait \w+|let mut )"
+    ),
+    "java": re.compile(
+        r"^\s*(public |private |protected )(static )?(final )?(class|interface|enum|[\w<>\[\]]+ \w+\()|^package [\w.]+;|^import java"
+    ),
+    "typescript": re.compile(
+        r"^\s*(export )?(declare )?(interface \w+|type \w+(<.*>)? = |(abstract )?class \w+.*\{|enum \w+)|: (string|number|boolean)\b"
+    ),
+    "javascript": re.compile(
+        r"^\s*(function \w*\(|const \w+ = |let \w+ = |var \w+ = |module\.exports|exports\.\w+ = |\w+\.prototype\.)|=> \{|require\(['\"]"
+    ),
+    "cpp": re.compile(
+        r"^\s*(#include [<\"]|#define |template ?<|namespace \w+|(static |inline |constexpr )*[\w:<>]+[ *&]+\w+\(.*\)\s*(const)?\s*\{?$)|std::"
+    ),
+    "c": re.compile(
+        r"^\s*(#include [<\"]|#define |typedef |struct \w+ \{|(static )?(void|int|char|size_t) \*?\w+\()"
+    ),
+}
+_CODE_SHAPE = re.compile(r"[{};]\s*$|^\s*(}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What a payload is: its kind and, for code, its language."""
+
+    kind: ContentKind
+    language: str | None = None
+
+
+def parse_json_payload(text: str) -> object | None:
+    """The parsed JSON value of `text`, or None when it is not a JSON document."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{" or stripped[-1] not in "]}":
+        return None
+    try:
+        value: object = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+def detect(text: str, *, filename: str | None = None) -> Detection:
+    """Guess the kind of `text` from a bounded sample; the same text always gives the same answer."""
+    sample = text[:_SAMPLE_CHARS]
+    if _looks_binary(sample):
+        return Detection("binary")
+    stripped = sample.lstrip()
+    if stripped[:1] in ("{", "["):
+        if _is_json(text):
+            return Detection("json")
+    lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    if not lines:
+        return Detection("text")
+    if _DIFF_START.search(sample) and _share(lines, re.compile(r"^[-+ @]|^diff |^index ")) >= 0.5:
+        return Detection("diff")
+    if _share(lines, _SEARCH_LINE, _SEARCH_CONTEXT) >= 0.6:
+        return Detection("search")
+    language = _language_from_name(filename) if filename else None
+    if language is None and _HTML.search(sample) and sample.count("<") > len(lines):
+        return Detection("html")
+    if language is None and _share(lines, _LOG_HEAD, head=160) >= 0.6:
+        return Detection("log")
+    language = language or _guess_language(lines)
+    if language:
+        return Detection("code", language)
+    return Detection("text")
+
+
+def _looks_binary(sample: str) -> bool:
+    if "\x00" in sample:
+        return True
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\x0c\x1b")
+    return control > len(sample) * 0.05
+
+
+def _is_json(text: str) -> bool:
+    if parse_json_payload(text) is not None:
+        return True
+    rows = [line.strip() for line in text[:_SAMPLE_CHARS].splitlines() if line.strip()]
+    return len(rows) >= 2 and all(row[0] in "[{" for row in rows[:-1]) and _parses(rows[0])
+
+
+def _parses(row: str) -> bool:
+    try:
+        json.loads(row)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _share(lines: list[str], *patterns: re.Pattern[str], head: int = 0) -> float:
+    hits = 0
+    for line in lines:
+        probe = line[:head] if head else line
+        if any(p.search(probe) for p in patterns):
+            hits += 1
+    return hits / len(lines)
+
+
+def _guess_language(lines: list[str]) -> str | None:
+    scores = {name: sum(1 for line in lines if rx.search(line)) for name, rx in _CODE_HINTS.items()}
+    best = max(scores, key=lambda name: (scores[name], name))
+    shape = _share(lines, _CODE_SHAPE)
+    if scores[best] < max(2, len(lines) * 0.04) or (shape < 0.1 and best != "python"):
+        return None
+    if best == "c" and scores["cpp"] >= scores["c"] * 0.5:
+        return "cpp"
+    if best == "javascript" and scores["typescript"] >= scores["javascript"] * 0.5:
+        return "typescript"
+    return best
+
+
+_EXTENSIONS = {
+    ".py": "python",
+    ".pyi": "python",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".c": "c",
+    ".h": "cpp",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+}
+
+
+def _language_from_name(filename: str) -> str | None:
+    lowered = filename.lower()
+    for extension, language in _EXTENSIONS.items():
+        if lowered.endswith(extension):
+            return language
+    return None

@@ -1,0 +1,32 @@
+"""Exceptions raised by Headroom.
+
+The hierarchy::
+
+    HeadroomError
+    ├── ConfigError        a setting or argument is wrong (misuse; fix the call)
+    ├── InputError         the messages handed to compress() are not a list of messages
+    └── StoreError         the CCR store could not read or write
+
+Compressors never raise: the pipeline is the single fail-open boundary, and an unknown or
+expired CCR ref is answered with a message, not an exception.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "HeadroomError", "InputError", "StoreError"]
+
+
+class HeadroomError(Exception):
+    """Base class of every error Headroom raises."""
+
+
+class ConfigError(HeadroomError):
+    """A setting has a value Headroom cannot use."""
+
+
+class InputError(HeadroomError):
+    """The input is not something compress() can take."""
+
+
+class StoreError(HeadroomError):
+    """The CCR store failed to read or write."""

@@ -1,0 +1,205 @@
+"""A provider-neutral view of OpenAI and Anthropic chat messages.
+
+`Conversation` reads a list of message dicts in either provider's shape, lists the text
+`Segment`s a compressor may rewrite, and writes the messages back with some segments
+replaced. It never rebuilds a message from a model: it copies the caller's dicts and
+swaps strings at known paths, so every field (ids, names, `cache_control`, images,
+unknown keys) survives the round trip byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from headroom.errors import InputError
+
+__all__ = ["Conversation", "Path", "Provider", "Segment", "SegmentSource"]
+
+Provider = Literal["openai", "anthropic"]
+SegmentSource = Literal["tool_result", "user", "assistant"]
+Path = tuple["int | str", ...]
+
+_ANTHROPIC_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking"})
+_OPENAI_ROLES = frozenset({"tool", "function", "developer"})
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One string inside the messages that a compressor may rewrite."""
+
+    path: Path
+    text: str
+    source: SegmentSource
+    message_index: int
+    tool_name: str | None = None
+    tool_arguments: str | None = None
+
+
+@dataclass(frozen=True)
+class _ToolCall:
+    name: str | None
+    arguments: str | None
+
+
+class Conversation:
+    """Messages of one request, in OpenAI or Anthropic shape (detected)."""
+
+    def __init__(self, messages: Sequence[Any]) -> None:
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            raise InputError(
+                f"compress() takes a list of message dicts, got {type(messages).__name__}. "
+                "Pass e.g. [{'role': 'user', 'content': '...'}]."
+            )
+        self.messages: list[Any] = list(messages)
+        self.provider: Provider = _detect_provider(self.messages)
+        self._tool_calls = self._index_tool_calls()
+
+    def to_messages(self) -> list[Any]:
+        """A deep copy of the messages, in the caller's own shape."""
+        return copy.deepcopy(self.messages)
+
+    def replaced(self, replacements: Mapping[Path, str]) -> list[Any]:
+        """A copy of the messages with the string at each path replaced."""
+        out = self.to_messages()
+        for path, text in replacements.items():
+            container: Any = out
+            for step in path[:-1]:
+                container = container[step]
+            container[path[-1]] = text
+        return out
+
+    def query(self, max_chars: int = 1000) -> str:
+        """The latest user request in plain text: what the answer will depend on.
+
+        Only its last `max_chars` characters count: the question usually closes a long
+        paste, and a whole document as the query would make every line look relevant.
+        """
+        for message in reversed(self.messages):
+            if not isinstance(message, Mapping) or message.get("role") != "user":
+                continue
+            texts = [text for _, text in _text_parts(message.get("content"), ())]
+            if texts:
+                return "\n".join(texts)[-max_chars:]
+        return ""
+
+    def segments(self, *, include_user: bool, include_assistant: bool) -> list[Segment]:
+        """Every rewritable string, tool results first among equals, in message order."""
+        found: list[Segment] = []
+        for index, message in enumerate(self.messages):
+            if isinstance(message, Mapping) and "cache_control" not in message:
+                found.extend(
+                    self._message_segments(index, message, include_user, include_assistant)
+                )
+        return found
+
+    def _message_segments(
+        self, index: int, message: Mapping[str, Any], include_user: bool, include_assistant: bool
+    ) -> Iterator[Segment]:
+        role = message.get("role")
+        content = message.get("content")
+        if role in ("tool", "function"):
+            call = self._tool_calls.get(str(message.get("tool_call_id", "")))
+            name = call.name if call else message.get("name")
+            for path, text in _text_parts(content, (index, "content")):
+                yield Segment(
+                    path, text, "tool_result", index, name, call.arguments if call else None
+                )
+            return
+        if role == "user" and isinstance(content, list):
+            yield from self._tool_result_segments(index, content)
+        if (role == "user" and include_user) or (role == "assistant" and include_assistant):
+            source: SegmentSource = "user" if role == "user" else "assistant"
+            for path, text in _text_parts(content, (index, "content")):
+                yield Segment(path, text, source, index)
+
+    def _tool_result_segments(self, index: int, content: list[Any]) -> Iterator[Segment]:
+        for block_index, block in enumerate(content):
+            if (
+                not _is_block(block, "tool_result")
+                or "cache_control" in block
+                or block.get("is_error")
+            ):
+                continue
+            call = self._tool_calls.get(str(block.get("tool_use_id", "")))
+            base: Path = (index, "content", block_index, "content")
+            for path, text in _text_parts(block.get("content"), base):
+                yield Segment(
+                    path,
+                    text,
+                    "tool_result",
+                    index,
+                    call.name if call else None,
+                    call.arguments if call else None,
+                )
+
+    def _index_tool_calls(self) -> dict[str, _ToolCall]:
+        calls: dict[str, _ToolCall] = {}
+        for message in self.messages:
+            if not isinstance(message, Mapping):
+                continue
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
+                    function = call["function"]
+                    calls[str(call.get("id"))] = _ToolCall(
+                        function.get("name"), _as_text(function.get("arguments"))
+                    )
+            content = message.get("content")
+            for block in content if isinstance(content, list) else ():
+                if _is_block(block, "tool_use"):
+                    calls[str(block.get("id"))] = _ToolCall(
+                        block.get("name"), _as_text(block.get("input"))
+                    )
+        return calls
+
+
+def _text_parts(content: Any, base: Path) -> Iterator[tuple[Path, str]]:
+    """(path, text) of string content or of plain text parts without cache_control."""
+    if isinstance(content, str):
+        yield base, content
+        return
+    if not isinstance(content, list):
+        return
+    for part_index, part in enumerate(content):
+        if (
+            _is_block(part, "text")
+            and isinstance(part.get("text"), str)
+            and "cache_control" not in part
+        ):
+            yield (*base, part_index, "text"), part["text"]
+
+
+def _is_block(value: Any, block_type: str) -> bool:
+    return isinstance(value, Mapping) and value.get("type") == block_type
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def _detect_provider(messages: Sequence[Any]) -> Provider:
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        if message.get("role") in _OPENAI_ROLES or "tool_calls" in message:
+            return "openai"
+        content = message.get("content")
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, Mapping):
+                if block.get("type") in _ANTHROPIC_BLOCKS:
+                    return "anthropic"
+                if block.get("type") == "image" and "source" in block:
+                    return "anthropic"
+                if block.get("type") == "image_url":
+                    return "openai"
+    return "openai"

@@ -1,0 +1,132 @@
+"""Token counting that works offline.
+
+Exact counts come from tiktoken encodings (o200k_base for current OpenAI models and as the
+stand-in for Claude, cl100k_base for GPT-4 / GPT-3.5). The encoding files are looked up
+without a download: `TIKTOKEN_CACHE_DIR` if it holds them, else the copy that ships inside
+the litellm wheel (`pip install "headroom[tokenizers]"`). When neither is available the
+counter falls back to a documented estimate (`estimate_tokens`): one token per run of up to
+four word characters, plus one per other non-space character.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["TokenCounter", "count_tokens", "encoding_for_model", "estimate_tokens"]
+
+_CHUNK_CHARS = 8192
+_ESTIMATE_RE = re.compile(r"\w{1,4}|[^\w\s]", re.UNICODE)
+# Files tiktoken caches under sha1(url): o200k_base, cl100k_base.
+_ENCODING_FILES = {
+    "o200k_base": "fb374d419588a4632f3f557e76b4b70aebbca790",
+    "cl100k_base": "9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
+}
+
+
+def estimate_tokens(text: str) -> int:
+    """Model-free estimate used when no tiktoken encoding can be loaded offline."""
+    return len(_ESTIMATE_RE.findall(text))
+
+
+def encoding_for_model(model: str) -> str:
+    """The tiktoken encoding that counts tokens for `model`."""
+    name = model.lower().rsplit("/", 1)[-1]
+    if name.startswith(("gpt-4-", "gpt-3.5", "text-embedding")) or name == "gpt-4":
+        return "cl100k_base"
+    return "o200k_base"
+
+
+def _bundled_cache_dir() -> str | None:
+    """Where litellm keeps tiktoken files, found without importing litellm (it is slow)."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
+    return str(folder) if folder.is_dir() else None
+
+
+def _cache_dir_with(encoding: str) -> str | None:
+    wanted = _ENCODING_FILES[encoding]
+    for folder in (os.environ.get("TIKTOKEN_CACHE_DIR"), _bundled_cache_dir()):
+        if folder and (Path(folder) / wanted).is_file():
+            return folder
+    return None
+
+
+@lru_cache(maxsize=4)
+def _load_encoder(encoding: str) -> Callable[[str], list[int]] | None:
+    folder = _cache_dir_with(encoding)
+    if folder is None:
+        return None
+    try:
+        import tiktoken
+    except ImportError:
+        return None
+    previous = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = folder
+    try:
+        enc = tiktoken.get_encoding(encoding)
+    except Exception:
+        return None
+    finally:
+        if previous is None:
+            os.environ.pop("TIKTOKEN_CACHE_DIR", None)
+        else:
+            os.environ["TIKTOKEN_CACHE_DIR"] = previous
+    encode: Callable[[str], list[int]] = enc.encode_ordinary
+    return encode
+
+
+def _chunks(text: str) -> list[str]:
+    """Split at line ends into pieces of bounded size, so huge unbroken runs stay linear."""
+    if len(text) <= _CHUNK_CHARS:
+        return [text]
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        end = min(start + _CHUNK_CHARS, len(text))
+        if end < len(text):
+            newline = text.rfind("\n", start, end)
+            if newline > start:
+                end = newline + 1
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+class TokenCounter:
+    """Counts tokens for one model, exactly when an encoding is available offline."""
+
+    def __init__(self, model: str = "gpt-4o") -> None:
+        self.model = model
+        self.encoding = encoding_for_model(model)
+        self._encode = _load_encoder(self.encoding)
+        self.exact = self._encode is not None
+        self.count = lru_cache(maxsize=8192)(self._count)
+
+    def _count(self, text: str) -> int:
+        if not text:
+            return 0
+        safe = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        if self._encode is None:
+            return estimate_tokens(safe)
+        return sum(len(self._encode(piece)) for piece in _chunks(safe))
+
+    def __repr__(self) -> str:
+        return f"TokenCounter(model={self.model!r}, encoding={self.encoding!r}, exact={self.exact})"
+
+
+@lru_cache(maxsize=16)
+def counter_for(model: str) -> TokenCounter:
+    """The shared counter of `model`; every part of Headroom counts through it."""
+    return TokenCounter(model)
+
+
+def count_tokens(text: str, model: str = "gpt-4o") -> int:
+    """Number of tokens `text` costs when sent to `model`."""
+    return counter_for(model).count(text)

@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from headroom.cli import main
+from tests.conftest import corpus_files
+
+
+def test_compress_json_output_and_retrieve_round_trip(capsys: pytest.CaptureFixture[str]) -> None:
+    source = corpus_files("log")[0].path
+    assert main(["compress", str(source), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) >= {"text", "kind", "tokens_before", "tokens_after", "refs"}
+    assert payload["kind"] == "log"
+    assert payload["tokens_after"] < payload["tokens_before"]
+    assert main(["retrieve", payload["refs"][0]]) == 0
+    assert capsys.readouterr().out == source.read_bytes().decode()
+
+
+def test_compress_text_output_prints_stats_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    source = corpus_files("prose")[0].path
+    assert main(["compress", str(source)]) == 0
+    captured = capsys.readouterr()
+    assert "headroom_retrieve ref=" in captured.out
+    assert captured.err.startswith("text: ") and "saved" in captured.err
+
+
+def test_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["compress", str(tmp_path / "nope.txt")]) == 1
+    assert "Cannot read" in capsys.readouterr().err
+
+
+def test_unknown_ref_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retrieve", "0123456789abcdef"]) == 3
+    assert "no original" in capsys.readouterr().err
+
+
+def test_stats_counts_compressions(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["compress", str(corpus_files("log")[0].path), "--json"])
+    capsys.readouterr()
+    assert main(["stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["compressions"] == 1 and stats["entries"] == 1 and stats["tokens_saved"] > 0
+
+
+def test_stdin_and_console_script(tmp_path: Path) -> None:
+    env_home = {"HEADROOM_HOME": str(tmp_path / "h"), "PATH": str(Path(sys.executable).parent)}
+    text = "\n".join(f"12:00:{i % 60:02d} INFO request {i} ok" for i in range(2000))
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "headroom"), "compress", "-", "--json"],
+        input=text.encode(),
+        capture_output=True,
+        env=env_home,
+        check=True,
+    )
+    payload = json.loads(run.stdout)
+    assert payload["kind"] == "log" and payload["tokens_after"] < payload["tokens_before"]
+
+
+def test_usage_error_exits_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
