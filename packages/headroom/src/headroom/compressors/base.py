@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "headroom.compressors"
 # Built-ins load through the same path as third-party compressors.
-DEFAULT_COMPRESSORS: tuple[str, ...] = ("headroom.compressors.text:TextCompressor",)
+DEFAULT_COMPRESSORS: tuple[str, ...] = (
+    "headroom.compressors.text:TextCompressor",
+    "headroom.compressors.json:JsonCompressor",
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,158 @@
+"""Lossless re-encoding of JSON for SmartCrusher: arrays of records become compact tables.
+
+A table is a JSON object, so the output still parses::
+
+    {"records": 300, "columns": ["id", "user.login", ...], "same_in_all": {"state": "open"},
+     "rows": [[1, "octocat", ...], ...]}
+
+Nested objects are flattened into dotted columns, columns whose value is the same in every
+record are hoisted into `same_in_all`, a URL or path prefix shared by every string of a column is said
+once in `column_prefixes` (each cell holds the rest), and a key a record lacks reads as null.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+__all__ = ["MISSING", "Table", "compact", "dumps", "flatten_record"]
+
+MIN_RECORDS = 3
+_MIN_PREFIX = 12
+_MAX_FLATTEN_DEPTH = 3
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+def dumps(value: Any) -> str:
+    """Compact, deterministic JSON (no whitespace, key order kept, UTF-8 as is)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+
+
+class Table:
+    """Records of one array, as columns and rows."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        flat = [flatten_record(r) for r in records]
+        columns: list[str] = []
+        seen: set[str] = set()
+        for record in flat:
+            for key in record:
+                if key not in seen:
+                    seen.add(key)
+                    columns.append(key)
+        self.total = len(records)
+        self.constant: dict[str, Any] = {}
+        self.columns: list[str] = []
+        for column in columns:
+            values = [record.get(column, MISSING) for record in flat]
+            first = values[0]
+            if first is not MISSING and all(_same(v, first) for v in values[1:]):
+                self.constant[column] = materialise(first)
+            else:
+                self.columns.append(column)
+        self.rows: list[list[Any]] = [
+            [materialise(_plain(record.get(c, MISSING))) for c in self.columns] for record in flat
+        ]
+        self.prefixes = self._hoist_prefixes()
+        self.row_texts = [dumps(row) for row in self.rows]
+
+    def _hoist_prefixes(self) -> dict[str, str]:
+        """Columns whose strings all start alike keep only the rest; the prefix is said once."""
+        prefixes: dict[str, str] = {}
+        for col_index, column in enumerate(self.columns):
+            values = [row[col_index] for row in self.rows]
+            if not all(isinstance(v, str) for v in values):
+                continue
+            # Only URL / path prefixes, cut after a "/": ids must stay whole to stay findable.
+            prefix = os.path.commonprefix(values)
+            prefix = prefix[: prefix.rfind("/") + 1]
+            if len(prefix) < _MIN_PREFIX:
+                continue
+            prefixes[column] = prefix
+            for row in self.rows:
+                row[col_index] = row[col_index][len(prefix) :]
+        return prefixes
+
+    def to_json(
+        self, kept: list[int] | None = None, omitted_marker: str | None = None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"records": self.total}
+        out["columns"] = self.columns if kept is None else ["#", *self.columns]
+        if self.constant:
+            out["same_in_all"] = self.constant
+        if self.prefixes:
+            out["column_prefixes"] = self.prefixes
+        if kept is None:
+            out["rows"] = self.rows
+            return out
+        out["rows"] = [[index, *self.rows[index]] for index in kept]
+        if omitted_marker:
+            out["omitted"] = omitted_marker
+        return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is not MISSING and type(a) is type(b) and a == b
+
+
+def _plain(value: Any) -> Any:
+    return None if value is MISSING else value
+
+
+def flatten_record(record: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested objects as dotted keys (`user.login`); lists and deep values stay JSON."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and depth < _MAX_FLATTEN_DEPTH:
+            flat.update(flatten_record(value, f"{name}.", depth + 1))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _is_record_array(value: list[Any]) -> bool:
+    if len(value) < MIN_RECORDS or not all(isinstance(item, dict) and item for item in value):
+        return False
+    if any("." in key for item in value for key in item):
+        return False  # dotted columns would be ambiguous
+    keys = [frozenset(item) for item in value]
+    union = frozenset().union(*keys)
+    average = sum(len(k) for k in keys) / len(keys)
+    return len(union) <= 2 * average
+
+
+def compact(value: Any) -> Any:
+    """Lossless compaction: record arrays become tables, embedded JSON strings are minified."""
+    if isinstance(value, list):
+        if _is_record_array(value):
+            records = [{k: compact(v) for k, v in item.items()} for item in value]
+            return Table(records)
+        return [compact(item) for item in value]
+    if isinstance(value, dict):
+        return {key: compact(item) for key, item in value.items()}
+    if isinstance(value, str) and len(value) > 64 and value[:1] in "[{" and value[-1:] in "]}":
+        try:
+            return dumps(json.loads(value))
+        except (ValueError, RecursionError):
+            return value
+    return value
+
+
+def materialise(value: Any) -> Any:
+    """Replace Table objects by their JSON form (for output)."""
+    if isinstance(value, Table):
+        return value.to_json()
+    if isinstance(value, list):
+        return [materialise(item) for item in value]
+    if isinstance(value, dict):
+        return {key: materialise(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,138 @@
+"""Which items of a long collection to keep: by information, not by position alone.
+
+Shared by the compressors that drop whole items (JSON records, list elements, log lines):
+items that carry errors, anomalies, outliers or the user's query are kept first, then the
+first and last, then a spread-out, diverse sample ranked by relevance, within a budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["ERROR_RE", "anomalous_rows", "choose", "mentions", "relevance", "signature"]
+
+ERROR_RE = re.compile(
+    r"\b(error|errors|exception|traceback|fatal|failed|failure|fail|panic|critical|denied|"
+    r"timeout|timed out|refused|unhealthy|crash(ed)?|abort(ed)?)\b",
+    re.I,
+)
+_MASK_RE = re.compile(r"\b[0-9a-f]{8,}\b|\d+", re.I)
+_STATUS_COLUMN = re.compile(
+    r"(^|\.)(status|state|level|severity|result|conclusion|outcome|health)$", re.I
+)
+_ERROR_COLUMN = re.compile(r"(^|\.)(error|errors|exception|failure|failed|fault)s?$", re.I)
+
+
+def signature(text: str) -> str:
+    """The item with numbers and hex ids masked: near-duplicates share it."""
+    return _MASK_RE.sub("#", text)
+
+
+def mentions(text: str, terms: Sequence[str]) -> bool:
+    lowered = text.lower()
+    return any(term in lowered for term in terms)
+
+
+def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
+    """BM25-style score of each item for the query terms (presence weighted by rarity)."""
+    if not terms:
+        return [0.0] * len(texts)
+    lowered = [t.lower() for t in texts]
+    weights = {}
+    for term in terms:
+        df = sum(1 for t in lowered if term in t)
+        weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if df else 0.0
+    return [sum(w for term, w in weights.items() if term in t) for t in lowered]
+
+
+def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
+    """Rows with an error field, a rare status value or a numeric outlier."""
+    found: set[int] = set()
+    for col_index, column in enumerate(columns):
+        values = [row[col_index] for row in rows]
+        if _ERROR_COLUMN.search(column):
+            found.update(i for i, v in enumerate(values) if v not in (None, False, "", [], {}, 0))
+        if _STATUS_COLUMN.search(column):
+            found.update(
+                i for i, v in enumerate(values) if isinstance(v, str) and ERROR_RE.search(v)
+            )
+        found.update(_rare_values(values))
+        found.update(_outliers(values))
+    return found
+
+
+def _rare_values(values: list[Any]) -> set[int]:
+    hashable = [v for v in values if isinstance(v, (str, bool)) or v is None]
+    if len(hashable) < 20 or len(hashable) < len(values):
+        return set()
+    counts = Counter(hashable)
+    if len(counts) > 5:
+        return set()  # free text or ids, not a category
+    dominant = counts.most_common(1)[0][1]
+    rare = {
+        v
+        for v, n in counts.items()
+        if n <= max(1, len(values) // 50) and dominant >= len(values) * 0.8
+    }
+    return {i for i, v in enumerate(values) if v in rare}
+
+
+def _outliers(values: list[Any]) -> set[int]:
+    numbers = [
+        (i, float(v))
+        for i, v in enumerate(values)
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
+    if len(numbers) < 8:
+        return set()
+    median = statistics.median(n for _, n in numbers)
+    spread = statistics.median(abs(n - median) for _, n in numbers)
+    if spread == 0:
+        return set()
+    return {i for i, n in numbers if abs(n - median) > 6 * spread}
+
+
+def _spread_order(count: int) -> list[int]:
+    """Indices ordered so that any prefix is spread evenly over the range (van der Corput)."""
+
+    def reversed_fraction(i: int) -> float:
+        result, base = 0.0, 0.5
+        while i:
+            result += base * (i & 1)
+            i >>= 1
+            base /= 2
+        return result
+
+    return sorted(range(count), key=lambda i: (reversed_fraction(i), i))
+
+
+def choose(
+    texts: Sequence[str], costs: Sequence[int], budget: int, must: set[int], terms: Sequence[str]
+) -> list[int]:
+    """Indices to keep, in order: all of `must` plus first and last, then the most relevant
+    and most diverse items that fit in `budget` tokens."""
+    count = len(texts)
+    kept = set(must) | ({0, count - 1} if count else set())
+    spent = sum(costs[i] for i in kept)
+    scores = relevance(texts, terms)
+    seen = Counter(signature(texts[i]) for i in kept)
+    signatures = [signature(t) for t in texts]
+    spread_rank = {index: rank for rank, index in enumerate(_spread_order(count))}
+    candidates = sorted(
+        (i for i in range(count) if i not in kept), key=lambda i: (-scores[i], spread_rank[i])
+    )
+    for diverse_only in (True, False):
+        for index in candidates:
+            if index in kept or (diverse_only and seen[signatures[index]]):
+                continue
+            if spent + costs[index] > budget:
+                continue
+            kept.add(index)
+            spent += costs[index]
+            seen[signatures[index]] += 1
+    return sorted(kept)

@@ -1,0 +1,202 @@
+"""SmartCrusher: structure-aware JSON compression.
+
+Lossless first: whitespace goes, arrays of records become compact tables (see
+`_json_table`), embedded JSON strings are minified. Only if the result is still over the
+token budget does it drop anything: long strings are cut, then the largest collections
+(record tables, long lists, objects with many keys) keep the items that matter (errors,
+anomalies, outliers, query matches, first and last, a diverse sample) and say in a marker,
+itself a JSON string, how many were left out. The output always parses as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._json_table import Table, compact, dumps, materialise
+from headroom.compressors._ranking import ERROR_RE, anomalous_rows, choose, mentions
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.text import query_terms
+from headroom.detect import ContentKind
+
+__all__ = ["JsonCompressor"]
+
+_LONG_STRING = 1000
+_STRING_HEAD = 240
+_MIN_ITEMS = 8
+_MIN_KEYS = 16
+
+
+@dataclass
+class _Collection:
+    """A long list, record table or wide object found in the document."""
+
+    parent: Any
+    key: Any
+    value: Any  # Table | list | dict
+    texts: list[str]
+    costs: list[int]
+
+    @property
+    def cost(self) -> int:
+        return sum(self.costs)
+
+
+class JsonCompressor:
+    """SmartCrusher: JSON and JSON Lines, lossless re-encoding first, then budgeted selection."""
+
+    kind: ContentKind = "json"
+    name = "smartcrusher"
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        try:
+            value, lines = _parse(text)
+            if value is None:
+                return None
+            return self._compress(value, lines, text, ctx)
+        except RecursionError:
+            return None  # deeper than Python can walk: passes through
+
+    def _compress(
+        self, value: Any, lines: int, text: str, ctx: CompressContext
+    ) -> Compressed | None:
+        root: list[Any] = [compact(value)]
+        lossless = dumps(materialise(root[0]))
+        unit_total = _item_count(root[0])
+        if ctx.counter.count(lossless) <= ctx.budget_tokens:
+            return Compressed(lossless, None, unit_total, unit_total, "items")
+        terms = sorted(query_terms(ctx.query))
+        _cut_long_strings(root, 0, ctx.ref, terms)
+        kept, total = _shrink_collections(root, ctx, terms)
+        out = dumps(materialise(root[0]))
+        return Compressed(out, ctx.ref, kept, total, "items")
+
+
+def _parse(text: str) -> tuple[Any, int]:
+    stripped = text.strip()
+    try:
+        return json.loads(stripped), 1
+    except ValueError:
+        pass
+    rows = [line for line in stripped.splitlines() if line.strip()]
+    if len(rows) < 2:
+        return None, 0
+    try:
+        return [json.loads(row) for row in rows], len(rows)  # JSON Lines as an array
+    except ValueError:
+        return None, 0
+
+
+def _item_count(value: Any) -> int:
+    if isinstance(value, Table):
+        return value.total
+    if isinstance(value, (list, dict)):
+        return len(value)
+    return 1
+
+
+def _cut_long_strings(container: Any, key: Any, ref: str, terms: list[str]) -> None:
+    value = container[key]
+    if isinstance(value, str):
+        if len(value) > _LONG_STRING and not mentions(value, terms):
+            note = format_note(ref, f"string of {len(value)} chars cut")
+            container[key] = value[:_STRING_HEAD] + "... " + note
+    elif isinstance(value, Table):
+        for row in value.rows:
+            for index in range(len(row)):
+                _cut_long_strings(row, index, ref, terms)
+        value.row_texts = [dumps(row) for row in value.rows]
+    elif isinstance(value, list):
+        for index in range(len(value)):
+            _cut_long_strings(value, index, ref, terms)
+    elif isinstance(value, dict):
+        for child in list(value):
+            _cut_long_strings(value, child, ref, terms)
+
+
+def _collect(container: Any, key: Any, ctx: CompressContext, found: list[_Collection]) -> None:
+    value = container[key]
+    if isinstance(value, Table):
+        found.append(
+            _Collection(
+                container,
+                key,
+                value,
+                value.row_texts,
+                [ctx.counter.count(t) + 1 for t in value.row_texts],
+            )
+        )
+        return
+    if isinstance(value, list):
+        if len(value) >= _MIN_ITEMS:
+            texts = [dumps(materialise(item)) for item in value]
+            found.append(
+                _Collection(container, key, value, texts, [ctx.counter.count(t) + 1 for t in texts])
+            )
+            return
+        for index in range(len(value)):
+            _collect(value, index, ctx, found)
+    elif isinstance(value, dict):
+        if len(value) >= _MIN_KEYS and not any(
+            isinstance(v, (dict, list, Table)) for v in value.values()
+        ):
+            texts = [dumps({k: v}) for k, v in value.items()]
+            found.append(
+                _Collection(container, key, value, texts, [ctx.counter.count(t) + 1 for t in texts])
+            )
+            return
+        for child in value:
+            _collect(value, child, ctx, found)
+
+
+def _shrink_collections(root: list[Any], ctx: CompressContext, terms: list[str]) -> tuple[int, int]:
+    collections: list[_Collection] = []
+    _collect(root, 0, ctx, collections)
+    if not collections:
+        return 1, 1
+    total_cost = ctx.counter.count(dumps(materialise(root[0])))
+    collection_cost = sum(c.cost for c in collections)
+    room = max(0, ctx.budget_tokens - (total_cost - collection_cost))
+    kept_items = total_items = 0
+    for collection in collections:
+        share = room * collection.cost // max(1, collection_cost)
+        kept = choose(
+            collection.texts, collection.costs, share, _must_keep(collection, terms), terms
+        )
+        kept_items += len(kept)
+        total_items += len(collection.texts)
+        if len(kept) < len(collection.texts):
+            marker = format_marker(ctx.ref, len(kept), len(collection.texts), "items")
+            collection.parent[collection.key] = _rebuild(collection.value, kept, marker)
+    return kept_items, total_items
+
+
+def _must_keep(collection: _Collection, terms: list[str]) -> set[int]:
+    keep = {i for i, text in enumerate(collection.texts) if terms and mentions(text, terms)}
+    if isinstance(collection.value, Table):
+        keep |= anomalous_rows(collection.value.columns, collection.value.rows)
+    else:
+        keep |= {i for i, text in enumerate(collection.texts) if ERROR_RE.search(text)}
+    return keep
+
+
+def _rebuild(value: Any, kept: list[int], marker: str) -> Any:
+    if isinstance(value, Table):
+        return value.to_json(kept, marker)
+    if isinstance(value, list):
+        items: list[Any] = []
+        previous = -1
+        for index in kept:
+            if index != previous + 1 and marker not in items:
+                items.append(marker)
+            items.append(value[index])
+            previous = index
+        if previous != len(value) - 1 and marker not in items:
+            items.append(marker)
+        return items
+    pairs = list(value.items())
+    out = {pairs[i][0]: pairs[i][1] for i in kept}
+    out["headroom_omitted"] = marker
+    return out

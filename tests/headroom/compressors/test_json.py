@@ -1,0 +1,161 @@
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headroom import Headroom
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.json import JsonCompressor
+from headroom.tokens import counter_for
+from tests.conftest import corpus_files
+
+COUNTER = counter_for("gpt-4o")
+
+
+def ctx_for(text: str, query: str = "", budget: int | None = None) -> CompressContext:
+    tokens = COUNTER.count(text)
+    return CompressContext(
+        ref=make_ref(text),
+        query=query,
+        budget_tokens=budget or max(400, tokens // 4),
+        counter=COUNTER,
+    )
+
+
+def rebuild_table(table: dict) -> list[dict]:
+    """Records back from a lossless table: the test of losslessness."""
+    records = []
+    for row in table["rows"]:
+        flat = dict(table.get("same_in_all", {}))
+        for column, cell in zip(table["columns"], row, strict=True):
+            prefix = table.get("column_prefixes", {}).get(column, "")
+            flat[column] = prefix + cell if prefix else cell
+        records.append(flat)
+    return records
+
+
+def flatten(record: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in record.items():
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_lossless_table_when_within_budget() -> None:
+    records = [
+        {
+            "id": i,
+            "url": f"https://api.example.com/items/{i}",
+            "state": "open",
+            "user": {"login": f"u{i % 3}", "type": "User"},
+            "tags": ["a", "b"],
+        }
+        for i in range(40)
+    ]
+    text = json.dumps(records, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=10_000))
+    assert result is not None and result.original_ref is None
+    table = json.loads(result.text)
+    assert table["same_in_all"] == {"state": "open", "user.type": "User", "tags": ["a", "b"]}
+    assert rebuild_table(table) == [flatten(r) for r in records]
+    assert COUNTER.count(result.text) < COUNTER.count(text) / 2
+
+
+def test_error_record_in_the_middle_of_a_thousand_is_kept() -> None:
+    records = [
+        {"id": i, "service": "api", "status": "ok", "latency_ms": 20 + i % 5} for i in range(1000)
+    ]
+    records[517] = {
+        "id": 517,
+        "service": "api",
+        "status": "error",
+        "latency_ms": 22,
+        "error": "connection reset by peer",
+    }
+    text = json.dumps(records)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=600))
+    assert result is not None and result.original_ref == make_ref(text)
+    table = json.loads(result.text)
+    kept_ids = [row[0] for row in table["rows"]]
+    assert 517 in kept_ids and 0 in kept_ids and 999 in kept_ids
+    assert "connection reset by peer" in result.text
+    assert find_markers(table["omitted"])[0].ref == make_ref(text)
+
+
+def test_numeric_outlier_and_query_match_are_kept() -> None:
+    records = [{"host": f"web-{i:03d}", "cpu": 40 + i % 7, "region": "eu"} for i in range(500)]
+    records[250]["cpu"] = 990
+    text = json.dumps(records)
+    result = JsonCompressor().compress(text, ctx_for(text, query="what about web-377?", budget=500))
+    assert result is not None
+    rows = json.loads(result.text)["rows"]
+    assert any(row[0] == 250 for row in rows)
+    assert any("377" in json.dumps(row) for row in rows)
+
+
+def test_long_strings_are_cut_with_a_marker() -> None:
+    doc = {"name": "blob", "data": "QUJD" * 5000, "items": list(range(5))}
+    text = json.dumps(doc)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=400))
+    assert result is not None
+    parsed = json.loads(result.text)
+    assert parsed["name"] == "blob" and parsed["items"] == [0, 1, 2, 3, 4]
+    assert len(parsed["data"]) < 600 and find_markers(parsed["data"])
+
+
+def test_json_lines_become_an_array() -> None:
+    text = "\n".join(json.dumps({"ts": i, "level": "info", "msg": f"tick {i}"}) for i in range(300))
+    result = JsonCompressor().compress(text, ctx_for(text))
+    assert result is not None
+    assert json.loads(result.text)["records"] == 300
+
+
+def test_deep_nesting_passes_through() -> None:
+    text = "[" * 100_000 + "]" * 100_000
+    assert JsonCompressor().compress(text, ctx_for(text)) is None
+
+
+@pytest.mark.parametrize("corpus_file", corpus_files("json"), ids=lambda f: f.id)
+def test_corpus_json_parses_shrinks_and_keeps_needles(engine: Headroom, corpus_file) -> None:
+    text = corpus_file.text()
+    result = engine.compress_text(text, query="")
+    assert result.kind == "json" and result.compressor == "smartcrusher"
+    json.loads(result.text)
+    assert result.tokens_after < result.tokens_before * 0.5
+    for marker in find_markers(result.text):
+        assert engine.retrieve(marker.ref) == text
+    for needle in corpus_file.needles:
+        if needle not in result.text:
+            assert result.refs, f"{needle!r} dropped without a ref"
+            assert needle in (engine.retrieve(result.refs[0], query=needle) or "")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=12) | st.dictionaries(st.text(max_size=8), children, max_size=8)
+    ),
+    max_leaves=80,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=json_values,
+    budget=st.integers(min_value=1, max_value=400),
+    indent=st.sampled_from([None, 2]),
+)
+def test_random_json_never_raises_never_grows_is_deterministic(value, budget, indent) -> None:
+    text = json.dumps(value, indent=indent)
+    first = JsonCompressor().compress(text, ctx_for(text, budget=budget))
+    second = JsonCompressor().compress(text, ctx_for(text, budget=budget))
+    assert first == second
+    if first is not None:
+        json.loads(first.text)
+        if first.original_ref is None:
+            assert COUNTER.count(first.text) <= COUNTER.count(text) or len(text) < 4
