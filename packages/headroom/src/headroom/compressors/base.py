@@ -30,6 +30,9 @@ ENTRY_POINT_GROUP = "headroom.compressors"
 DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.text:TextCompressor",
     "headroom.compressors.json:JsonCompressor",
+    "headroom.compressors.logs:LogCompressor",
+    "headroom.compressors.search:SearchCompressor",
+    "headroom.compressors.diff:DiffCompressor",
 )
 
 

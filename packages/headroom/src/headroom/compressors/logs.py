@@ -1,0 +1,197 @@
+"""Log and build-output compression: one line per template, every error kept verbatim.
+
+Lines are grouped by template (timestamps, numbers, hex and ids masked, as in Drain).
+Always kept verbatim, with one line of context and any stack trace: build and test
+failures and summaries, and the first three and the last occurrence of every error /
+fatal / exception template; every other error line comes next as the budget allows, so a
+log of a few errors keeps them all and a storm of one error keeps its shape and count.
+Warnings are kept once per template. The token budget is then filled with the first
+occurrence of each template (rare ones first), and each run of omitted lines becomes one
+marker. A
+closing table lists the templates of the omitted lines with counts and first / last line
+numbers. Lines are never glued together and kept lines keep their order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._ranking import mentions
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.text import query_terms
+from headroom.detect import ContentKind
+
+__all__ = ["LogCompressor", "template_of"]
+
+_ERROR = re.compile(
+    r"\b(ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT)\b|\[(error|crit|alert|emerg)\]|"
+    r"\b\w*(Exception|Error)\b[:(]|Traceback \(most recent call last\)|\bpanic:|"
+    r"\b(error|failed|failure|fatal)\b[:;]|^(FAILED|FAIL|ERROR)\b|npm ERR!|error\[E\d+\]|"
+    r"\b\d+ (failed|errors?)\b|^(=+|-+) .*(FAILURES|ERRORS|short test summary)"
+)
+_WARNING = re.compile(r"\b(WARN|WARNING)\b|\[warn(ing)?\]|\bwarning:|DeprecationWarning")
+_SUMMARY = re.compile(
+    r"^=+ .*\b(passed|failed|error|skipped)\b.* =+$|^test result:|^Tests?:? +\d+|^(ok|FAIL)\s+\S+\s+[\d.]+s$|"
+    r"^(BUILD|Build) (SUCCESS|FAILED|succeeded|failed)|^make(\[\d+\])?: \*\*\*|\bfound \d+ vulnerabilit"
+)
+_MARKER_TOKENS = 24
+_ERROR_REPEATS = 3  # occurrences of one error template always kept; the rest as budget allows
+_TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
+_MASKS = (
+    re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
+    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
+    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),
+    re.compile(r"\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b", re.I),
+    re.compile(r"-?\d+"),
+)
+
+
+def template_of(line: str) -> str:
+    """The line with variable parts masked: lines of one template differ only there."""
+    for mask in _MASKS:
+        line = mask.sub("<*>", line)
+    return line
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    template: str
+    error: bool
+    warning: bool
+    summary: bool
+
+
+class LogCompressor:
+    """Logs and build / test output: template mining with errors kept verbatim."""
+
+    kind: ContentKind = "log"
+    name = "logs"
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        raw = text.split("\n")
+        if len(raw) < 8:
+            return None
+        lines = [_classify(line) for line in raw]
+        must = _must_keep(lines, query_terms(ctx.query))
+        kept = _fill(lines, must, ctx)
+        if len(kept) == len(lines):
+            return None
+        body = _render(lines, kept, ctx.ref)
+        summary = _template_table(lines, kept)
+        closing = format_marker(ctx.ref, len(kept), len(lines), "lines")
+        return Compressed(
+            "\n".join([body, closing, *summary]), ctx.ref, len(kept), len(lines), "lines"
+        )
+
+
+def _classify(line: str) -> _Line:
+    bare = line.rstrip("\r")
+    return _Line(
+        bare,
+        template_of(bare),
+        bool(_ERROR.search(bare)),
+        bool(_WARNING.search(bare)),
+        bool(_SUMMARY.search(bare)),
+    )
+
+
+def _must_keep(lines: list[_Line], terms: set[str]) -> set[int]:
+    """First and last line; summaries; each error template's first three and last
+    occurrences with their context and stack traces; each warning template once; and lines
+    naming a query term that few lines name."""
+    must = {0, len(lines) - 1}
+    error_seen: Counter[str] = Counter()
+    last_error: dict[str, int] = {}
+    seen_warnings: set[str] = set()
+    rare = _rare_terms(lines, terms)
+    for index, line in enumerate(lines):
+        if line.error or line.summary:
+            error_seen[line.template] += 1
+            last_error[line.template] = index
+            if error_seen[line.template] <= _ERROR_REPEATS or line.summary:
+                must.update(range(max(0, index - 1), min(len(lines), index + 2)))
+                must.update(_trace_after(lines, index))
+        elif line.warning and line.template not in seen_warnings:
+            seen_warnings.add(line.template)
+            must.add(index)
+        if rare and mentions(line.text, rare):
+            must.add(index)
+    must.update(last_error.values())
+    return must
+
+
+def _rare_terms(lines: list[_Line], terms: set[str]) -> list[str]:
+    if not terms or len(terms) > 24:
+        return []
+    limit = max(3, len(lines) // 50)
+    return sorted(t for t in terms if sum(1 for line in lines if t in line.text.lower()) <= limit)
+
+
+def _trace_after(lines: list[_Line], index: int) -> range:
+    end = index + 1
+    while end < len(lines) and end - index <= 200 and _TRACE.match(lines[end].text):
+        end += 1
+    return range(index + 1, end)
+
+
+def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]:
+    kept = set(must)
+    spent = sum(ctx.counter.count(lines[i].text) + 1 for i in kept)
+    counts = Counter(line.template for line in lines)
+    shown = {lines[i].template for i in kept}
+    first_of: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        first_of.setdefault(line.template, index)
+    errors = [i for i, line in enumerate(lines) if line.error and i not in kept]
+    exemplars = sorted(first_of.values(), key=lambda i: (counts[lines[i].template], i))
+    for index in errors + exemplars:
+        if index in kept or (not lines[index].error and lines[index].template in shown):
+            continue
+        cost = ctx.counter.count(lines[index].text) + 1
+        if spent + cost > ctx.budget_tokens:
+            continue
+        kept.add(index)
+        shown.add(lines[index].template)
+        spent += cost
+    # A one-line gap costs a marker; a short line is cheaper kept than marked.
+    for index in range(1, len(lines) - 1):
+        if index not in kept and index - 1 in kept and index + 1 in kept:
+            if ctx.counter.count(lines[index].text) <= _MARKER_TOKENS:
+                kept.add(index)
+    return sorted(kept)
+
+
+def _render(lines: list[_Line], kept: list[int], ref: str) -> str:
+    out: list[str] = []
+    previous = -1
+    for index in kept:
+        if index - previous > 1:
+            out.append(format_note(ref, f"{index - previous - 1} lines omitted"))
+        out.append(lines[index].text)
+        previous = index
+    return "\n".join(out)
+
+
+def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:
+    """Templates of the omitted lines: count and first / last line number (1-based)."""
+    kept_set = set(kept)
+    stats: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        if index not in kept_set and line.text.strip():
+            entry = stats.setdefault(line.template, [0, index, index])
+            entry[0] += 1
+            entry[2] = index
+    if not stats:
+        return []
+    rows = sorted(stats.items(), key=lambda item: (-item[1][0], item[1][1]))[:40]
+    table = ["omitted lines by template (count, first-last line):"]
+    table += [
+        f"  {n}x L{first + 1}-L{last + 1}: {template[:200]}" for template, (n, first, last) in rows
+    ]
+    if len(stats) > len(rows):
+        table.append(f"  ... {len(stats) - len(rows)} more templates")
+    return table

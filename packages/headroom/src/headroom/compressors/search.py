@@ -1,0 +1,113 @@
+"""Search-result compression: `path:line:text` output of grep / ripgrep, grouped by file.
+
+Every file keeps its name and its count of matches; within the budget the matches kept
+are the ones most relevant to the query (BM25-style), at most `_PER_FILE` per file before
+the rest of the budget is shared out, always in their original order and format, so
+`path:line:` stays greppable. A file's omitted matches are counted in one marker line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._ranking import ERROR_RE, relevance
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.text import query_terms
+from headroom.detect import ContentKind
+
+__all__ = ["SearchCompressor"]
+
+_MATCH = re.compile(r"^(?P<path>[^\s:][^:\n]*?)(?P<sep>[:-])(?P<line>\d+)(?P=sep)")
+_PER_FILE = 3
+
+
+@dataclass(frozen=True)
+class _Hit:
+    index: int
+    path: str
+    text: str
+
+
+class SearchCompressor:
+    """grep / ripgrep results: per-file and total caps, ranked by query relevance."""
+
+    kind: ContentKind = "search"
+    name = "search"
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        raw = text.split("\n")
+        hits = _parse(raw)
+        if len(hits) < 8:
+            return None
+        terms = sorted(query_terms(ctx.query))
+        scores = relevance([h.text for h in hits], terms)
+        kept = _choose(hits, scores, ctx)
+        if len(kept) == len(hits):
+            return None
+        out = _render(raw, hits, kept, ctx.ref)
+        closing = format_marker(ctx.ref, len(kept), len(hits), "matches")
+        return Compressed(f"{out}\n{closing}", ctx.ref, len(kept), len(hits), "matches")
+
+
+def _parse(raw: list[str]) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for index, line in enumerate(raw):
+        match = _MATCH.match(line)
+        if match:
+            hits.append(_Hit(index, match["path"], line.rstrip("\r")))
+    return hits
+
+
+def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[int]:
+    """Indices into `hits`: per file the best few, then the best of the rest, within budget."""
+    order = sorted(
+        range(len(hits)), key=lambda i: (-scores[i], -bool(ERROR_RE.search(hits[i].text)), i)
+    )
+    per_file: dict[str, int] = {}
+    kept: set[int] = set()
+    spent = 0
+    for capped in (True, False):
+        for i in order:
+            if i in kept or (capped and per_file.get(hits[i].path, 0) >= _PER_FILE):
+                continue
+            cost = ctx.counter.count(hits[i].text) + 1
+            if spent + cost > ctx.budget_tokens:
+                continue
+            kept.add(i)
+            spent += cost
+            per_file[hits[i].path] = per_file.get(hits[i].path, 0) + 1
+    return kept
+
+
+def _render(raw: list[str], hits: list[_Hit], kept: set[int], ref: str) -> str:
+    """Original line order; after each run of one file's lines, a count of its omitted ones."""
+    by_line = {hit.index: i for i, hit in enumerate(hits)}
+    out: list[str] = []
+    run_path: str | None = None
+    run_total = run_missing = 0
+
+    def close_run() -> None:
+        if run_missing:
+            out.append(
+                format_note(ref, f"{run_path}: {run_missing} of {run_total} matches omitted")
+            )
+
+    for index, line in enumerate(raw):
+        hit_index = by_line.get(index)
+        if hit_index is None:
+            if line.strip() and line.strip() != "--":
+                out.append(line.rstrip("\r"))  # grep's own messages are always kept
+            continue
+        hit = hits[hit_index]
+        if hit.path != run_path:
+            close_run()
+            run_path, run_total, run_missing = hit.path, 0, 0
+        run_total += 1
+        if hit_index in kept:
+            out.append(hit.text)
+        else:
+            run_missing += 1
+    close_run()
+    return "\n".join(out)

@@ -1,0 +1,46 @@
+"""Every corpus file through the engine: smaller, needles kept or retrievable, markers resolve."""
+
+import pytest
+
+from headroom import Headroom
+from headroom.ccr.markers import MARKER_RE, find_markers
+from tests.conftest import corpus_files
+
+EXPECTED_COMPRESSOR = {
+    "json": "smartcrusher",
+    "log": "logs",
+    "search": "search",
+    "diff": "diff",
+    "prose": "kompress",
+}
+LINE_KINDS = ("log", "search")
+
+
+@pytest.mark.parametrize(
+    "corpus_file", [f for f in corpus_files() if f.kind in EXPECTED_COMPRESSOR], ids=lambda f: f.id
+)
+def test_corpus_file(engine: Headroom, corpus_file) -> None:
+    text = corpus_file.text()
+    result = engine.compress_text(text)
+    assert result.compressor == EXPECTED_COMPRESSOR[corpus_file.kind]
+    assert result.tokens_after < result.tokens_before * 0.8
+    for marker in find_markers(result.text):
+        assert engine.retrieve(marker.ref) == text
+    for needle in corpus_file.needles:
+        if needle not in result.text:
+            assert needle in (engine.retrieve(result.refs[0], query=needle) or ""), needle
+    if corpus_file.kind in LINE_KINDS:
+        assert_is_subsequence(
+            [line for line in result.text.split("\n") if not MARKER_RE.search(line)],
+            [line.rstrip("\r") for line in text.split("\n")],
+        )
+
+
+def assert_is_subsequence(kept: list[str], original: list[str]) -> None:
+    """Kept lines appear in the original in the same order (summary lines after the body)."""
+    position = 0
+    for line in kept:
+        try:
+            position = original.index(line, position) + 1
+        except ValueError:
+            assert line not in original, f"kept line out of order: {line!r}"

@@ -1,0 +1,76 @@
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.logs import LogCompressor, template_of
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+
+
+def ctx_for(text: str, query: str = "", budget: int = 400) -> CompressContext:
+    return CompressContext(ref=make_ref(text), query=query, budget_tokens=budget, counter=COUNTER)
+
+
+def test_templates_mask_variable_parts() -> None:
+    a = template_of(
+        "2024-01-02 10:00:01 INFO req 9f8e7d6c-1111-2222-3333-444455556666 from 10.0.0.1:8080 took 12ms"
+    )
+    b = template_of(
+        "2024-03-04 11:22:33 INFO req 00000000-aaaa-bbbb-cccc-ddddeeeeffff from 192.168.1.7:443 took 7ms"
+    )
+    assert a == b
+
+
+def test_repetitive_log_keeps_errors_traces_and_counts() -> None:
+    lines = [
+        f"2024-01-01 10:00:{i % 60:02d} INFO GET /api/items/{i} 200 {i % 9}ms" for i in range(3000)
+    ]
+    lines[1200] = "2024-01-01 10:20:00 ERROR payment failed: card declined for order 77"
+    lines[1201:1201] = [
+        "Traceback (most recent call last):",
+        '  File "pay.py", line 3, in charge',
+        "ValueError: declined",
+    ]
+    lines[2500] = "2024-01-01 10:41:40 WARN cache miss ratio high: 0.93"
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text))
+    assert result is not None
+    out = result.text
+    for kept in (
+        "ERROR payment failed: card declined for order 77",
+        '  File "pay.py", line 3, in charge',
+        "ValueError: declined",
+        "WARN cache miss ratio high: 0.93",
+        lines[0],
+        lines[-1],
+    ):
+        assert kept in out
+    assert "x L" in out and "GET /api/items/<*> <*> <*>ms" in out  # the template table with counts
+    assert all(m.ref == make_ref(text) for m in find_markers(out))
+    assert COUNTER.count(out) < COUNTER.count(text) / 10
+
+
+def test_pytest_output_keeps_failures_and_summary() -> None:
+    lines = ["============================= test session starts =============================="]
+    lines += [f"tests/test_mod.py::test_case_{i} PASSED" for i in range(400)]
+    lines += [
+        "tests/test_mod.py::test_broken FAILED",
+        "=================================== FAILURES ===================================",
+        "E       AssertionError: assert 1 == 2",
+        "FAILED tests/test_mod.py::test_broken - AssertionError",
+        "======================== 1 failed, 400 passed in 3.21s =========================",
+    ]
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=200))
+    assert result is not None
+    for kept in lines[-4:]:
+        assert kept in result.text
+
+
+def test_query_term_forces_its_lines_in() -> None:
+    lines = [f"12:00:{i % 60:02d} INFO worker {i % 5} handled job {i}" for i in range(2000)]
+    lines[999] = "12:16:39 INFO worker 3 handled job tenant-zebra-42"
+    text = "\n".join(lines)
+    result = LogCompressor().compress(
+        text, ctx_for(text, query="what happened to tenant-zebra-42?", budget=150)
+    )
+    assert result is not None and "tenant-zebra-42" in result.text

@@ -1,0 +1,102 @@
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.diff import DiffCompressor
+from headroom.compressors.search import SearchCompressor
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+
+
+def ctx_for(text: str, query: str = "", budget: int = 300) -> CompressContext:
+    return CompressContext(ref=make_ref(text), query=query, budget_tokens=budget, counter=COUNTER)
+
+
+def test_search_groups_by_file_and_counts_omitted() -> None:
+    lines = [
+        f"src/mod_{f}.py:{n}:    value = compute_{n}(x)" for f in range(10) for n in range(1, 40)
+    ]
+    lines.append("src/special.py:7:    token = rotate_secret(vault)")
+    text = "\n".join(lines)
+    result = SearchCompressor().compress(text, ctx_for(text, query="where is rotate_secret called"))
+    assert result is not None
+    assert "src/special.py:7:    token = rotate_secret(vault)" in result.text
+    for f in range(10):
+        assert f"src/mod_{f}.py:" in result.text  # no file silently dropped
+    notes = [m.detail for m in find_markers(result.text)]
+    assert any(d.startswith("src/mod_3.py: ") and "of 39 matches omitted" in d for d in notes)
+
+
+DIFF = """commit abc123
+Author: Dev <dev@example.com>
+
+    Fix retry loop
+
+diff --git a/app/retry.py b/app/retry.py
+index 111..222 100644
+--- a/app/retry.py
++++ b/app/retry.py
+@@ -1,12 +1,12 @@
+ import time
+ 
+ 
+ def retry(fn):
+-    for attempt in range(3):
++    for attempt in range(5):
+         try:
+             return fn()
+         except IOError:
+             time.sleep(1)
+ 
+ 
+ # end
+diff --git a/yarn.lock b/yarn.lock
+index 333..444 100644
+--- a/yarn.lock
++++ b/yarn.lock
+@@ -1,3 +1,3 @@
+-left-pad@1.0.0:
++left-pad@1.1.0:
+   resolved "https://registry/left-pad"
+""" + "".join(
+    f"""diff --git a/pkg/file_{i}.go b/pkg/file_{i}.go
+--- a/pkg/file_{i}.go
++++ b/pkg/file_{i}.go
+@@ -10,7 +10,7 @@ func F{i}() {{
+     a := {i}
+     b := a * 2
+     c := b + 1
+-    return c
++    return c + {i}
+     // trailing
+     // context
+     // lines
+"""
+    for i in range(40)
+)
+
+
+def test_diff_keeps_every_file_header_and_summarises_lockfiles() -> None:
+    result = DiffCompressor().compress(DIFF, ctx_for(DIFF, query="retry attempts", budget=400))
+    assert result is not None
+    out = result.text
+    assert "commit abc123" in out and "    Fix retry loop" in out
+    for i in range(40):
+        assert f"diff --git a/pkg/file_{i}.go b/pkg/file_{i}.go" in out
+    assert "+    for attempt in range(5):" in out  # the hunk the query names
+    assert "left-pad@1.1.0" not in out and "yarn.lock: generated or lock file" in out
+    assert "// lines" not in out.split("diff --git a/yarn.lock")[0]  # context trimmed
+    assert result.kept < result.total
+    assert COUNTER.count(out) < COUNTER.count(DIFF)
+
+
+def test_diff_removed_line_that_looks_like_a_header_stays_in_its_hunk() -> None:
+    text = (
+        "diff --git a/x.sql b/x.sql\n--- a/x.sql\n+++ b/x.sql\n@@ -1,3 +1,2 @@\n select 1;\n--- old comment\n+++ new comment\n"
+        + "".join(
+            f"diff --git a/f{i} b/f{i}\n--- a/f{i}\n+++ b/f{i}\n@@ -1 +1 @@\n-a\n+b\n"
+            for i in range(30)
+        )
+    )
+    result = DiffCompressor().compress(text, ctx_for(text, budget=2000))
+    assert result is not None
+    assert "--- old comment\n+++ new comment" in result.text
