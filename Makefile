@@ -24,8 +24,8 @@ test: $(STAMP) ## Run the whole test suite (offline)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff + mypy
-	$(BIN)/ruff check packages tests examples
-	$(BIN)/ruff format --check packages tests examples
+	$(BIN)/ruff check packages tests examples benchmarks
+	$(BIN)/ruff format --check packages tests examples benchmarks
 	$(BIN)/mypy
 
 typecheck: $(STAMP) ## mypy (strict on the engine)
