@@ -33,6 +33,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.logs:LogCompressor",
     "headroom.compressors.search:SearchCompressor",
     "headroom.compressors.diff:DiffCompressor",
+    "headroom.compressors.code:CodeCompressor",
 )
 
 

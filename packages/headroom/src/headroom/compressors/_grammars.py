@@ -1,0 +1,53 @@
+"""tree-sitter grammars compiled into their wheels (nothing is fetched at run time)."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["FUNCTION_NODES", "parser_for"]
+
+# language -> (module, function returning the grammar pointer)
+_GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
+}
+
+# Nodes whose `body` field is a function body that may be elided.
+FUNCTION_NODES = frozenset(
+    {
+        "function_definition",
+        "function_declaration",
+        "method_definition",
+        "method_declaration",
+        "constructor_declaration",
+        "function_item",
+        "generator_function_declaration",
+        "arrow_function",
+        "function_expression",
+        "function",
+    }
+)
+
+
+@lru_cache(maxsize=16)
+def parser_for(language: str) -> Any | None:
+    """A tree-sitter Parser for `language`, or None when its grammar wheel is missing."""
+    spec = _GRAMMARS.get(language)
+    if spec is None:
+        return None
+    try:
+        from tree_sitter import Language, Parser
+
+        module = importlib.import_module(spec[0])
+        return Parser(Language(getattr(module, spec[1])()))
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return None

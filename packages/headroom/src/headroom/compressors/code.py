@@ -1,0 +1,214 @@
+"""CodeCompressor: AST-aware source compression with tree-sitter.
+
+Every declaration and signature stays (imports, classes, structs, interfaces, enums,
+constants, decorators / annotations, the first line of Python docstrings); function and
+method bodies are elided when the budget needs it, least relevant first: bodies the query
+names, bodies of often-referenced symbols and short bodies are kept longest. An elided body
+becomes a language-correct placeholder (`...` in Python, `{ /* ... */ }` elsewhere) whose
+comment holds the CCR marker. Whole-line comments are stripped. The output is parsed again
+and must have no syntax errors, else the payload passes through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._grammars import FUNCTION_NODES, parser_for
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.text import query_terms
+from headroom.detect import ContentKind
+
+__all__ = ["CodeCompressor"]
+
+_SHORT_BODY_LINES = 3
+
+
+@dataclass(frozen=True)
+class _Body:
+    name: str
+    start: int  # byte offsets of the body node
+    end: int
+    lines: int
+    indent: bytes
+    docstring: bytes | None
+
+
+class CodeCompressor:
+    """Source code in Python, JavaScript, TypeScript, Go, Rust, Java, C and C++."""
+
+    kind: ContentKind = "code"
+    name = "code"
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        language = ctx.language
+        parser = parser_for(language) if language else None
+        if parser is None or language is None:
+            return None
+        try:
+            source = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        tree = parser.parse(source)
+        bodies = _find_bodies(tree.root_node, source, language)
+        comments = _whole_line_comments(tree.root_node, source)
+        if not bodies and not comments:
+            return None
+        elided = _choose_elided(bodies, source, ctx)
+        out = _rewrite(source, bodies, elided, comments, language, ctx.ref)
+        closing = format_marker(ctx.ref, len(bodies) - len(elided), len(bodies), "function bodies")
+        out += b"\n" + _comment(closing, language)
+        reparsed = parser.parse(out)
+        if reparsed.root_node.has_error and not tree.root_node.has_error:
+            return None
+        return Compressed(
+            out.decode("utf-8"), ctx.ref, len(bodies) - len(elided), len(bodies), "function bodies"
+        )
+
+
+def _find_bodies(root: Any, source: bytes, language: str) -> list[_Body]:
+    found: list[_Body] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        body = node.child_by_field_name("body") if node.type in FUNCTION_NODES else None
+        if (
+            body is not None
+            and body.type not in ("expression", "call_expression")
+            and body.end_point[0] > body.start_point[0]
+        ):
+            found.append(_make_body(node, body, source, language))
+            continue  # nested functions go with their parent's body
+        stack.extend(reversed(node.children))
+    return sorted(found, key=lambda b: b.start)
+
+
+def _make_body(node: Any, body: Any, source: bytes, language: str) -> _Body:
+    name_node = node.child_by_field_name("name") or node.child_by_field_name("declarator")
+    name = (
+        source[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace")
+        if name_node
+        else ""
+    )
+    name = re.split(r"[(<\s]", name, maxsplit=1)[0]
+    line_start = source.rfind(b"\n", 0, body.start_byte) + 1
+    indent = re.match(rb"[ \t]*", source[line_start : body.start_byte]).group(0)  # type: ignore[union-attr]
+    docstring = None
+    if language == "python" and body.named_children:
+        first = body.named_children[0]
+        if (
+            first.type == "expression_statement"
+            and first.named_children
+            and first.named_children[0].type == "string"
+        ):
+            docstring = _first_docstring_line(source[first.start_byte : first.end_byte])
+    return _Body(
+        name,
+        body.start_byte,
+        body.end_byte,
+        body.end_point[0] - body.start_point[0] + 1,
+        indent,
+        docstring,
+    )
+
+
+def _first_docstring_line(raw: bytes) -> bytes | None:
+    match = re.match(rb'([rRbBuU]{0,2})("""|\'\'\'|"|\')\s*(.*)', raw)
+    if not match:
+        return None
+    first = match.group(3).split(b"\n", 1)[0].rstrip()
+    quote = match.group(2)
+    if first.endswith(quote):
+        first = first[: -len(quote)]
+    first = first.replace(b"\\", b"").replace(quote[:1], b"")
+    return quote + first + quote if first else None
+
+
+def _whole_line_comments(root: Any, source: bytes) -> list[tuple[int, int]]:
+    """Byte ranges (with their line) of comments that are alone on their lines."""
+    ranges: list[tuple[int, int]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("comment", "line_comment", "block_comment"):
+            line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+            line_end = source.find(b"\n", node.end_byte)
+            line_end = len(source) if line_end == -1 else line_end
+            if (
+                not source[line_start : node.start_byte].strip()
+                and not source[node.end_byte : line_end].strip()
+            ):
+                ranges.append((line_start, min(len(source), line_end + 1)))
+            continue
+        stack.extend(node.children)
+    return sorted(ranges)
+
+
+def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> set[int]:
+    """Indices of bodies to elide: all but those the budget, the query and size keep."""
+    terms = query_terms(ctx.query)
+    text = source.decode("utf-8", "replace")
+    costs = [ctx.counter.count(source[b.start : b.end].decode("utf-8", "replace")) for b in bodies]
+    skeleton = ctx.counter.count(text) - sum(costs)
+    room = ctx.budget_tokens - skeleton
+    named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms}
+    references = [
+        len(re.findall(rf"\b{re.escape(b.name)}\b", text)) if b.name else 0 for b in bodies
+    ]
+    order = sorted(
+        range(len(bodies)),
+        key=lambda i: (
+            i not in named,
+            bodies[i].lines > _SHORT_BODY_LINES,
+            -references[i],
+            costs[i],
+            i,
+        ),
+    )
+    keep: set[int] = set()
+    for i in order:
+        if i in named or bodies[i].lines <= _SHORT_BODY_LINES or costs[i] <= room:
+            keep.add(i)
+            room -= costs[i]
+    return set(range(len(bodies))) - keep
+
+
+def _rewrite(
+    source: bytes,
+    bodies: list[_Body],
+    elided: set[int],
+    comments: list[tuple[int, int]],
+    language: str,
+    ref: str,
+) -> bytes:
+    edits = [
+        (bodies[i].start, bodies[i].end, _placeholder(bodies[i], language, ref))
+        for i in sorted(elided)
+    ]
+    edits += [(start, end, b"") for start, end in comments]
+    out: list[bytes] = []
+    position = 0
+    for start, end, replacement in sorted(edits):
+        if start < position:
+            continue  # a comment inside an elided body went with the body
+        out.append(source[position:start])
+        out.append(replacement)
+        position = end
+    out.append(source[position:])
+    return b"".join(out)
+
+
+def _placeholder(body: _Body, language: str, ref: str) -> bytes:
+    note = format_note(ref, f"body of {body.name or 'function'} omitted, {body.lines} lines")
+    if language == "python":
+        head = body.docstring + b"\n" + body.indent if body.docstring else b""
+        return head + b"...  " + _comment(note, language)
+    return b"{ " + _comment(note, language) + b" }"
+
+
+def _comment(note: str, language: str) -> bytes:
+    if language == "python":
+        return b"# " + note.encode()
+    return b"/* " + note.encode() + b" */"

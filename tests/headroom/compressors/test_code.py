@@ -1,0 +1,111 @@
+import re
+
+import pytest
+
+from headroom import Headroom
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors._grammars import FUNCTION_NODES, parser_for
+from headroom.compressors.base import CompressContext
+from headroom.compressors.code import CodeCompressor
+from headroom.tokens import counter_for
+from tests.conftest import corpus_files
+
+COUNTER = counter_for("gpt-4o")
+CODE_FILES = corpus_files("code")
+
+
+def error_count(node) -> int:
+    return (node.type == "ERROR" or node.is_missing) + sum(error_count(c) for c in node.children)
+
+
+def ctx_for(text: str, language: str, query: str = "") -> CompressContext:
+    return CompressContext(
+        ref=make_ref(text),
+        query=query,
+        budget_tokens=COUNTER.count(text) // 4,
+        counter=COUNTER,
+        language=language,
+    )
+
+
+def function_names(text: str, language: str) -> list[str]:
+    parser = parser_for(language)
+    names, stack = [], [parser.parse(text.encode()).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in FUNCTION_NODES:
+            name = node.child_by_field_name("name")
+            if name is not None:
+                names.append(name.text.decode())
+            continue  # functions nested in a body go with that body (top-level signatures only)
+        stack.extend(node.children)
+    return names
+
+
+@pytest.mark.parametrize("corpus_file", CODE_FILES, ids=lambda f: f.id)
+def test_output_parses_keeps_signatures_and_markers_resolve(engine: Headroom, corpus_file) -> None:
+    text = corpus_file.text()
+    language = corpus_file.language
+    result = engine.compress_text(text, filename=corpus_file.path.name)
+    assert result.kind == "code" and result.language == language
+    parser = parser_for(language)
+    before = error_count(parser.parse(text.encode()).root_node)
+    after = error_count(parser.parse(result.text.encode()).root_node)
+    assert after <= before and (before > 0 or after == 0)
+    for name in set(function_names(text, language)):
+        assert re.search(rf"\b{re.escape(name)}\b", result.text), f"signature of {name} lost"
+    for marker in find_markers(result.text):
+        assert engine.retrieve(marker.ref) == text
+    for needle in corpus_file.needles:
+        assert needle in result.text or needle in (
+            engine.retrieve(result.refs[0], query=needle) or ""
+        )
+
+
+@pytest.mark.parametrize(
+    "corpus_file", [f for f in CODE_FILES if f.id != "zod-types.d.ts"], ids=lambda f: f.id
+)
+def test_bodies_are_elided_when_over_budget(corpus_file) -> None:
+    text = corpus_file.text()
+    result = CodeCompressor().compress(text, ctx_for(text, corpus_file.language))
+    assert result is not None and result.kept < result.total
+    assert COUNTER.count(result.text) < COUNTER.count(text) * 0.8
+
+
+def test_function_named_in_the_query_keeps_its_whole_body() -> None:
+    source = next(f for f in CODE_FILES if f.language == "python").text()
+    result = CodeCompressor().compress(
+        source, ctx_for(source, "python", query="explain run_forever please")
+    )
+    assert result is not None
+    start = source.index("    def run_forever(self):")
+    end = source.index("\n    def ", start + 10)
+    body = source[start:end]
+    code_lines = [
+        line for line in body.split("\n") if line.strip() and not line.strip().startswith("#")
+    ]
+    for line in code_lines:
+        assert line in result.text
+
+
+def test_python_placeholder_keeps_docstring_first_line() -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(30))
+    source = (
+        "\n\n".join(
+            f'def f{n}(a, b):\n    """Compute thing {n}.\n\n    More.\n    """\n{body}\n    return a'
+            for n in range(20)
+        )
+        + "\n"
+    )
+    result = CodeCompressor().compress(source, ctx_for(source, "python"))
+    assert result is not None
+    assert re.search(
+        r'    """Compute thing (\d+)."""\n    \.\.\.  # \[headroom: body of f\1 omitted',
+        result.text,
+    )
+    assert not parser_for("python").parse(result.text.encode()).root_node.has_error
+
+
+def test_unknown_language_passes_through() -> None:
+    text = "x" * 100
+    assert CodeCompressor().compress(text, ctx_for(text, "cobol")) is None
