@@ -74,3 +74,34 @@ def test_query_term_forces_its_lines_in() -> None:
         text, ctx_for(text, query="what happened to tenant-zebra-42?", budget=150)
     )
     assert result is not None and "tenant-zebra-42" in result.text
+
+
+def test_single_fatal_among_five_thousand_info_lines_survives() -> None:
+    lines = [
+        f"2024-02-02T08:{i // 3600 % 60:02d}:{i % 60:02d}Z INFO heartbeat seq={i} ok"
+        for i in range(5000)
+    ]
+    lines[3333] = "2024-02-02T08:55:33Z FATAL storage node n7 unreachable, shutting down"
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=300))
+    assert result is not None
+    assert lines[3333] in result.text
+    assert COUNTER.count(result.text) < 1000
+
+
+def test_java_stack_trace_survives_whole() -> None:
+    trace = [
+        'Exception in thread "main" java.lang.IllegalStateException: pool exhausted',
+        "\tat com.acme.db.Pool.acquire(Pool.java:88)",
+        "\tat com.acme.db.Repo.find(Repo.java:41)",
+        "\tat com.acme.Main.main(Main.java:12)",
+        "Caused by: java.net.SocketTimeoutException: connect timed out",
+        "\tat java.base/java.net.Socket.connect(Socket.java:633)",
+        "\t... 3 more",
+    ]
+    lines = [f"10:00:{i % 60:02d} INFO tick {i}" for i in range(3000)]
+    lines[1500:1500] = trace
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=300))
+    assert result is not None
+    assert "\n".join(trace) in result.text

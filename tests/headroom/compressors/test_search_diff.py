@@ -21,7 +21,7 @@ def test_search_groups_by_file_and_counts_omitted() -> None:
     assert result is not None
     assert "src/special.py:7:    token = rotate_secret(vault)" in result.text
     for f in range(10):
-        assert f"src/mod_{f}.py:" in result.text  # no file silently dropped
+        assert f"src/mod_{f}.py" in result.text  # no file silently dropped
     notes = [m.detail for m in find_markers(result.text)]
     assert any(d.startswith("src/mod_3.py: ") and "of 39 matches omitted" in d for d in notes)
 
@@ -100,3 +100,19 @@ def test_diff_removed_line_that_looks_like_a_header_stays_in_its_hunk() -> None:
     result = DiffCompressor().compress(text, ctx_for(text, budget=2000))
     assert result is not None
     assert "--- old comment\n+++ new comment" in result.text
+
+
+def test_grep_over_two_hundred_files_names_every_file() -> None:
+    lines = [
+        f"pkg/module_{f:03d}/handler.py:{n}:    return handle(request, {n})"
+        for f in range(200)
+        for n in (10, 20, 30)
+    ]
+    text = "\n".join(lines)
+    result = SearchCompressor().compress(text, ctx_for(text, budget=500))
+    assert result is not None
+    for f in range(200):
+        assert f"pkg/module_{f:03d}/handler.py" in result.text
+    assert COUNTER.count(result.text) < COUNTER.count(text) / 2
+    closing = [m for m in find_markers(result.text) if "more files" in m.detail]
+    assert closing and "pkg/module_199/handler.py 3" in closing[0].detail

@@ -61,35 +61,39 @@ def _parse(raw: list[str]) -> list[_Hit]:
 
 
 def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[int]:
-    """Indices into `hits`: per file the best few, then the best of the rest, within budget."""
-    order = sorted(
+    """Indices into `hits`: each file's best match first, then each file's second best, up to
+    `_PER_FILE` per file; then the best of the rest, all within the budget."""
+    by_score = sorted(
         range(len(hits)), key=lambda i: (-scores[i], -bool(ERROR_RE.search(hits[i].text)), i)
     )
-    per_file: dict[str, int] = {}
+    rank: dict[int, int] = {}
+    seen: dict[str, int] = {}
+    for i in by_score:
+        rank[i] = seen.get(hits[i].path, 0)
+        seen[hits[i].path] = rank[i] + 1
+    order = sorted(by_score, key=lambda i: (min(rank[i], _PER_FILE), -scores[i], i))
     kept: set[int] = set()
     spent = 0
-    for capped in (True, False):
-        for i in order:
-            if i in kept or (capped and per_file.get(hits[i].path, 0) >= _PER_FILE):
-                continue
-            cost = ctx.counter.count(hits[i].text) + 1
-            if spent + cost > ctx.budget_tokens:
-                continue
+    for i in order:
+        cost = ctx.counter.count(hits[i].text) + 1
+        if spent + cost <= ctx.budget_tokens:
             kept.add(i)
             spent += cost
-            per_file[hits[i].path] = per_file.get(hits[i].path, 0) + 1
     return kept
 
 
 def _render(raw: list[str], hits: list[_Hit], kept: set[int], ref: str) -> str:
-    """Original line order; after each run of one file's lines, a count of its omitted ones."""
+    """Original line order; after each run of a file's lines, a count of its omitted ones.
+    Files with no match kept are named, with their counts, in one closing marker."""
     by_line = {hit.index: i for i, hit in enumerate(hits)}
+    shown_paths = {hits[i].path for i in kept}
+    hidden: dict[str, int] = {}
     out: list[str] = []
     run_path: str | None = None
     run_total = run_missing = 0
 
     def close_run() -> None:
-        if run_missing:
+        if run_missing and run_path in shown_paths:
             out.append(
                 format_note(ref, f"{run_path}: {run_missing} of {run_total} matches omitted")
             )
@@ -109,5 +113,12 @@ def _render(raw: list[str], hits: list[_Hit], kept: set[int], ref: str) -> str:
             out.append(hit.text)
         else:
             run_missing += 1
+            if hit.path not in shown_paths:
+                hidden[hit.path] = hidden.get(hit.path, 0) + 1
     close_run()
+    if hidden:
+        listing = ", ".join(f"{path} {count}" for path, count in hidden.items())
+        out.append(
+            format_note(ref, f"{len(hidden)} more files, matches omitted per file: {listing}")
+        )
     return "\n".join(out)
