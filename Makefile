@@ -15,7 +15,8 @@ help: ## List the targets
 $(STAMP): packages/headroom/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e "packages/headroom[tokenizers,dev]"
+	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
+	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,dev]"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install every package editable

@@ -50,6 +50,12 @@ class HeadroomConfig(BaseModel):
     max_payload_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """Payloads larger than this pass through untouched."""
 
+    kompress_model_path: str | None = None
+    """Folder of a local token-classification checkpoint for prose (needs the [ml] extra)."""
+
+    kompress_time_budget_ms: int = Field(default=250, ge=0)
+    """The prose model never runs longer than this per payload; the model-free path runs instead."""
+
     store_url: str | None = None
     """SQLAlchemy URL of the CCR store; default: a SQLite file under `HEADROOM_HOME`."""
 

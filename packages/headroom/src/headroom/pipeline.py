@@ -86,6 +86,10 @@ class Headroom:
         )
         self._store = store
         self._store_lock = threading.Lock()
+        self._options: dict[str, object] = {
+            "kompress_model_path": self.config.kompress_model_path,
+            "kompress_time_budget_ms": self.config.kompress_time_budget_ms,
+        }
 
     @property
     def store(self) -> CCRStore:
@@ -210,6 +214,7 @@ class Headroom:
             budget_tokens=budget,
             counter=counter,
             tool_name=tool_name,
+            options=self._options,
         )
         if len(text) > self.config.max_payload_bytes or tokens < self.config.min_tokens_to_compress:
             routed = Routed(detect(text, filename=filename), None, None, tokens, tokens)

@@ -1,0 +1,61 @@
+import re
+
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors._grammars import parser_for
+from headroom.compressors.base import CompressContext
+from headroom.compressors.text import TextCompressor
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+
+
+def ctx_for(text: str, query: str = "", budget: int = 300) -> CompressContext:
+    return CompressContext(ref=make_ref(text), query=query, budget_tokens=budget, counter=COUNTER)
+
+
+PARAGRAPH = (
+    "The scheduler assigns work to idle nodes in round-robin order. It keeps a queue per node "
+    "and moves tasks when a node falls behind. Operators rarely need to tune it. "
+)
+
+
+def test_drops_whole_sentences_and_marks_them() -> None:
+    text = "\n\n".join(PARAGRAPH * 2 for _ in range(30))
+    result = TextCompressor().compress(text, ctx_for(text))
+    assert result is not None and result.unit == "sentences"
+    sentences = set(re.split(r"(?<=\.)\s+", PARAGRAPH.strip()))
+    body = re.sub(r"\[headroom: [^\]]*\]", "", result.text)
+    for piece in re.split(r"(?<=\.)\s+", body.strip()):
+        assert not piece.strip() or piece.strip() in sentences  # no sentence is cut inside
+    assert find_markers(result.text)
+    assert COUNTER.count(result.text) < COUNTER.count(text) / 2
+
+
+def test_rare_query_term_sentence_is_kept() -> None:
+    text = "\n\n".join(PARAGRAPH for _ in range(40)).replace(
+        "Operators rarely need to tune it.", "Set QUEUE_DEPTH_LIMIT=64 to cap it.", 1
+    )
+    result = TextCompressor().compress(text, ctx_for(text, query="what is QUEUE_DEPTH_LIMIT?"))
+    assert result is not None and "Set QUEUE_DEPTH_LIMIT=64 to cap it." in result.text
+
+
+def test_long_code_fence_is_compressed_as_code_and_still_parses() -> None:
+    body = "\n".join(f"    total += item_{i}" for i in range(40))
+    functions = "\n\n".join(
+        f"def step_{n}(items):\n    total = 0\n{body}\n    return total" for n in range(5)
+    )
+    text = (PARAGRAPH * 3) + "\n\n```python\n" + functions + "\n```\n\n" + (PARAGRAPH * 3)
+    result = TextCompressor().compress(text, ctx_for(text, budget=2000))
+    assert result is not None
+    fence = result.text.split("```python\n", 1)[1].split("\n```", 1)[0]
+    assert "def step_3(items):" in fence and "body of step_3 omitted" in fence
+    assert not parser_for("python").parse(fence.encode()).root_node.has_error
+
+
+def test_line_breaks_between_kept_sentences_survive() -> None:
+    lines = [f"Step {i} loads the table.\nStep {i} then checks it." for i in range(60)]
+    text = "\n\n".join(lines)
+    result = TextCompressor().compress(text, ctx_for(text, budget=700))
+    assert result is not None and find_markers(result.text)
+    assert "Step 0 loads the table.\nStep 0 then checks it." in result.text
+    assert "table. Step" not in result.text  # never glued onto one line
