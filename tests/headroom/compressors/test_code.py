@@ -109,3 +109,48 @@ def test_python_placeholder_keeps_docstring_first_line() -> None:
 def test_unknown_language_passes_through() -> None:
     text = "x" * 100
     assert CodeCompressor().compress(text, ctx_for(text, "cobol")) is None
+
+
+def test_imports_are_collapsed_onto_one_line() -> None:
+    go = corpus_files("code")[0]
+    assert go.language == "go"
+    result = CodeCompressor().compress(go.text(), ctx_for(go.text(), "go"))
+    assert result is not None
+    assert 'import ("bytes"; "context"; "errors";' in result.text
+    py = "import os\nimport sys\nfrom typing import (\n    Any,\n    Dict,\n)\n\n" + "\n\n".join(
+        f"def f{n}(x):\n" + "\n".join(f"    x += {i}" for i in range(20)) + "\n    return x"
+        for n in range(10)
+    )
+    out = CodeCompressor().compress(py, ctx_for(py, "python"))
+    assert out is not None and out.text.startswith(
+        "import os; import sys; from typing import (Any, Dict)\n"
+    )
+    assert not parser_for("python").parse(out.text.encode()).root_node.has_error
+
+
+def test_language_comes_from_the_file_name_in_the_tool_call(engine: Headroom) -> None:
+    component = "\n\n".join(
+        f"export function Card{n}(props: {{ title: string }}) {{\n  const items = [1, 2, 3];\n"
+        + "\n".join(f"  console.log(props.title, {i});" for i in range(15))
+        + f'\n  return <div className="card">{{props.title}} {n}</div>;\n}}'
+        for n in range(12)
+    )
+    messages = [
+        {"role": "user", "content": "Review this component"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "read_file", "arguments": '{"path": "web/src/Card.tsx"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": component},
+    ]
+    result = engine.compress(messages)
+    out = result.messages[2]["content"]
+    assert out != component and "body of Card3 omitted" in out
+    assert not parser_for("tsx").parse(out.encode()).root_node.has_error

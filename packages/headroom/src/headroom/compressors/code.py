@@ -1,6 +1,6 @@
 """CodeCompressor: AST-aware source compression with tree-sitter.
 
-Every declaration and signature stays (imports, classes, structs, interfaces, enums,
+Every declaration and signature stays (imports, collapsed onto one line per run; classes, structs, interfaces, enums,
 constants, decorators / annotations, the first line of Python docstrings); function and
 method bodies are elided when the budget needs it, least relevant first: bodies the query
 names, bodies of often-referenced symbols and short bodies are kept longest. An elided body
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._code_imports import import_run_edits
 from headroom.compressors._grammars import FUNCTION_NODES, parser_for
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.compressors.text import query_terms
@@ -57,7 +58,13 @@ class CodeCompressor:
         if not bodies and not comments:
             return None
         elided = _choose_elided(bodies, source, ctx)
-        out = _rewrite(source, bodies, elided, comments, language, ctx.ref)
+        edits = [
+            (bodies[i].start, bodies[i].end, _placeholder(bodies[i], language, ctx.ref))
+            for i in sorted(elided)
+        ]
+        edits += [(start, end, b"") for start, end in comments]
+        edits += import_run_edits(tree.root_node, source, language)
+        out = _rewrite(source, edits)
         closing = format_marker(ctx.ref, len(bodies) - len(elided), len(bodies), "function bodies")
         out += b"\n" + _comment(closing, language)
         reparsed = parser.parse(out)
@@ -175,24 +182,14 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     return set(range(len(bodies))) - keep
 
 
-def _rewrite(
-    source: bytes,
-    bodies: list[_Body],
-    elided: set[int],
-    comments: list[tuple[int, int]],
-    language: str,
-    ref: str,
-) -> bytes:
-    edits = [
-        (bodies[i].start, bodies[i].end, _placeholder(bodies[i], language, ref))
-        for i in sorted(elided)
-    ]
-    edits += [(start, end, b"") for start, end in comments]
+def _rewrite(source: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """Apply non-overlapping (start, end, replacement) edits; an edit inside an earlier one
+    (a comment inside an elided body) goes with it."""
     out: list[bytes] = []
     position = 0
     for start, end, replacement in sorted(edits):
         if start < position:
-            continue  # a comment inside an elided body went with the body
+            continue
         out.append(source[position:start])
         out.append(replacement)
         position = end
