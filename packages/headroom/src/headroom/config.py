@@ -44,6 +44,27 @@ class HeadroomConfig(BaseModel):
     compress_assistant_messages: bool = False
     """Also compress long assistant text (never tool-call arguments)."""
 
+    stable_history: bool = True
+    """Send each payload the same way on every turn (decisions recorded in the store), so a
+    compressed conversation stays a byte prefix of its next turn and prompt caches hit."""
+
+    respect_cache_breakpoints: bool = True
+    """Content before the last `cache_control` breakpoint is never compressed anew: it goes
+    out exactly as on earlier turns (compressed only if Headroom compressed it before)."""
+
+    align_dynamic: bool = False
+    """Move dates, times, UUIDs, ids and counters out of system prompts into a context block
+    at the end of the request (placeholders stay), so the prefix is byte-stable."""
+
+    align_patterns: tuple[str, ...] = ()
+    """Extra regexes of dynamic fragments for the aligner."""
+
+    align_early_messages: int = Field(default=0, ge=0)
+    """Also align this many leading non-system messages (their text changes: opt in)."""
+
+    add_cache_breakpoints: bool = False
+    """In request bodies: add Anthropic `cache_control` breakpoints / an OpenAI `prompt_cache_key`."""
+
     excluded_tools: tuple[str, ...] = ()
     """Results of these tools are never compressed."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from headroom.errors import InputError
@@ -37,6 +37,8 @@ class Segment:
     message_index: int
     tool_name: str | None = None
     tool_arguments: str | None = None
+    frozen: bool = False
+    """Inside the cached prefix (before the last `cache_control` breakpoint)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Conversation:
         self.messages: list[Any] = list(messages)
         self.provider: Provider = _detect_provider(self.messages)
         self._tool_calls = self._index_tool_calls()
+        self.breakpoint = _last_breakpoint(self.messages)
 
     def to_messages(self) -> list[Any]:
         """A deep copy of the messages, in the caller's own shape."""
@@ -94,7 +97,9 @@ class Conversation:
                 found.extend(
                     self._message_segments(index, message, include_user, include_assistant)
                 )
-        return found
+        if self.breakpoint is None:
+            return found
+        return [replace(s, frozen=_position(s.path) < self.breakpoint) for s in found]
 
     def _message_segments(
         self, index: int, message: Mapping[str, Any], include_user: bool, include_assistant: bool
@@ -154,6 +159,27 @@ class Conversation:
                         block.get("name"), _as_text(block.get("input"))
                     )
         return calls
+
+
+def _position(path: Path) -> tuple[int, int]:
+    block = path[2] if len(path) > 2 and isinstance(path[2], int) else 0
+    return (int(path[0]), block)
+
+
+def _last_breakpoint(messages: Sequence[Any]) -> tuple[int, int] | None:
+    """Position of the last `cache_control` mark: everything before it is a cached prefix."""
+    found: tuple[int, int] | None = None
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            continue
+        if "cache_control" in message:
+            found = (index, 10**9)
+            continue
+        content = message.get("content")
+        for block_index, block in enumerate(content if isinstance(content, list) else ()):
+            if isinstance(block, Mapping) and "cache_control" in block:
+                found = (index, block_index)
+    return found
 
 
 def _text_parts(content: Any, base: Path) -> Iterator[tuple[Path, str]]:

@@ -10,18 +10,18 @@ import logging
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from headroom.ccr.markers import MARKER_RE, make_ref
+from headroom.aligner import CacheAligner, append_context, conversation_key
+from headroom.ccr.markers import MARKER_RE
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, filter_original
-from headroom.ccr.store import CCRStore, CompressionEvent, StoreStats, open_store
-from headroom.compressors.base import CompressContext, load_registry
+from headroom.ccr.store import CCRStore, StoreStats, open_store
+from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
-from headroom.detect import detect
-from headroom.errors import StoreError
 from headroom.messages import Conversation, Path, Segment
-from headroom.router import ContentRouter, Routed
+from headroom.payloads import PayloadCompressor
+from headroom.router import ContentRouter
 from headroom.tokens import TokenCounter, counter_for
 
 __all__ = ["CompressResult", "CompressorStats", "Headroom", "TextResult"]
@@ -50,6 +50,10 @@ class CompressResult:
     refs: list[str] = field(default_factory=list)
     compressors: dict[str, CompressorStats] = field(default_factory=dict)
     failed_open: bool = False
+    prefix_stability: float | None = None
+    """Share of this conversation's previous request that this request starts with."""
+    aligned_fragments: int = 0
+    """Dynamic fragments the CacheAligner moved to the end of the request."""
 
     @property
     def ratio(self) -> float:
@@ -86,10 +90,8 @@ class Headroom:
         )
         self._store = store
         self._store_lock = threading.Lock()
-        self._options: dict[str, object] = {
-            "kompress_model_path": self.config.kompress_model_path,
-            "kompress_time_budget_ms": self.config.kompress_time_budget_ms,
-        }
+        self.payloads = PayloadCompressor(self.config, self.router, lambda: self.store)
+        self.aligner = CacheAligner(self.config.align_patterns, self.config.align_early_messages)
 
     @property
     def store(self) -> CCRStore:
@@ -110,11 +112,38 @@ class Headroom:
         conversation = Conversation(messages)  # raises InputError on a non-list: misuse, not data
         counter = counter_for(model)
         try:
-            return self._compress(conversation, counter, query)
+            return self._aligned(conversation, counter, query)
         except Exception:
             logger.exception("headroom: compression failed; sending the original messages")
             tokens = _safe_count(conversation.messages, counter)
             return CompressResult(conversation.to_messages(), tokens, tokens, failed_open=True)
+
+    def _aligned(
+        self, conversation: Conversation, counter: TokenCounter, query: str | None
+    ) -> CompressResult:
+        key = conversation_key(conversation.messages)
+        if not self.config.align_dynamic:
+            result = self._compress(conversation, counter, query)
+            stability = self.aligner.prefix_stability(key, result.messages)
+            return replace(result, prefix_stability=stability)
+        aligned = self.aligner.align_messages(conversation.messages)
+        result = self._compress(Conversation(aligned.messages), counter, query)
+        stability = self.aligner.prefix_stability(key, result.messages)
+        if not aligned.fragments:
+            return replace(result, prefix_stability=stability)
+        messages = append_context(result.messages, conversation.provider, aligned.context_block())
+        before = count_message_tokens(conversation.messages, counter)
+        after = count_message_tokens(messages, counter)
+        if after > before:  # never larger than what we got: send it unaligned
+            return self._compress(conversation, counter, query)
+        return replace(
+            result,
+            messages=messages,
+            tokens_before=before,
+            tokens_after=after,
+            prefix_stability=stability,
+            aligned_fragments=len(aligned.fragments),
+        )
 
     def compress_text(
         self, text: str, *, model: str = "gpt-4o", query: str = "", filename: str | None = None
@@ -122,20 +151,19 @@ class Headroom:
         """Compress one payload on its own, as if it were a tool result."""
         counter = counter_for(model)
         try:
-            routed, refs = self._compress_payload(text, counter, query, filename, None)
+            outcome = self.payloads.compress(text, counter, query=query, filename=filename)
         except Exception:
             logger.exception("headroom: compression failed; returning the original text")
             tokens = counter.count(text)
             return TextResult(text, "text", None, None, tokens, tokens, [])
-        out = routed.result.text if routed.result else text
         return TextResult(
-            out,
-            routed.detection.kind,
-            routed.detection.language,
-            routed.compressor,
-            routed.tokens_before,
-            routed.tokens_after,
-            refs,
+            text if outcome.text is None else outcome.text,
+            outcome.kind,
+            outcome.language,
+            outcome.compressor,
+            outcome.tokens_before,
+            outcome.tokens_after,
+            list(outcome.refs),
         )
 
     def retrieve(self, ref: str, query: str | None = None) -> str | None:
@@ -157,22 +185,28 @@ class Headroom:
         replacements: dict[Path, str] = {}
         refs: list[str] = []
         stats: dict[str, CompressorStats] = {}
+        respect = self.config.respect_cache_breakpoints
         for segment in self._candidates(conversation, counter):
             try:
-                routed, new_refs = self._compress_payload(
-                    segment.text, counter, question, _filename_hint(segment), segment.tool_name
+                outcome = self.payloads.compress(
+                    segment.text,
+                    counter,
+                    query=question,
+                    filename=_filename_hint(segment),
+                    tool_name=segment.tool_name,
+                    frozen=respect and segment.frozen,
                 )
             except Exception:
                 logger.exception("headroom: one payload failed to compress; it goes out unchanged")
                 continue
-            if routed.result is None or routed.compressor is None:
+            if outcome.text is None or outcome.compressor is None:
                 continue
-            replacements[segment.path] = routed.result.text
-            refs.extend(ref for ref in new_refs if ref not in refs)
-            entry = stats.setdefault(routed.compressor, CompressorStats())
+            replacements[segment.path] = outcome.text
+            refs.extend(ref for ref in outcome.refs if ref not in refs)
+            entry = stats.setdefault(outcome.compressor, CompressorStats())
             entry.payloads += 1
-            entry.tokens_before += routed.tokens_before
-            entry.tokens_after += routed.tokens_after
+            entry.tokens_before += outcome.tokens_before
+            entry.tokens_after += outcome.tokens_after
         if not replacements:
             return CompressResult(conversation.to_messages(), before, before)
         messages = conversation.replaced(replacements)
@@ -197,63 +231,6 @@ class Headroom:
                 continue
             chosen.append(segment)
         return chosen
-
-    def _compress_payload(
-        self,
-        text: str,
-        counter: TokenCounter,
-        query: str,
-        filename: str | None,
-        tool_name: str | None,
-    ) -> tuple[Routed, list[str]]:
-        tokens = counter.count(text)
-        budget = max(self.config.min_budget_tokens, int(tokens * self.config.target_ratio))
-        ctx = CompressContext(
-            ref=make_ref(text),
-            query=query,
-            budget_tokens=budget,
-            counter=counter,
-            tool_name=tool_name,
-            options=self._options,
-        )
-        if len(text) > self.config.max_payload_bytes or tokens < self.config.min_tokens_to_compress:
-            routed = Routed(detect(text, filename=filename), None, None, tokens, tokens)
-            return routed, []
-        routed = self.router.route(text, ctx, filename=filename)
-        if routed.result is None:
-            return routed, []
-        refs: list[str] = []
-        if routed.result.original_ref is not None:
-            try:  # the original is stored before the compressed text is released
-                self.store.put(
-                    self.config.namespace,
-                    routed.result.original_ref,
-                    text,
-                    kind=routed.detection.kind,
-                )
-            except StoreError:
-                logger.warning(
-                    "headroom: could not store an original; that payload goes out unchanged",
-                    exc_info=True,
-                )
-                return Routed(routed.detection, routed.compressor, None, tokens, tokens), []
-            refs.append(routed.result.original_ref)
-        self._record(routed)
-        return routed, refs
-
-    def _record(self, routed: Routed) -> None:
-        try:
-            self.store.record(
-                self.config.namespace,
-                CompressionEvent(
-                    routed.detection.kind,
-                    routed.compressor or "",
-                    routed.tokens_before,
-                    routed.tokens_after,
-                ),
-            )
-        except StoreError:
-            logger.warning("headroom: could not record compression stats", exc_info=True)
 
     def __repr__(self) -> str:
         return f"Headroom(config={self.config!r})"

@@ -36,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 
 from headroom.errors import StoreError
 
-__all__ = ["CCRStore", "CompressionEvent", "SqlStore", "StoreStats", "open_store"]
+__all__ = ["CCRStore", "CompressionEvent", "Decision", "SqlStore", "StoreStats", "open_store"]
 
 _metadata = MetaData()
 originals = Table(
@@ -63,6 +63,35 @@ events = Table(
     Column("tokens_before", Integer, nullable=False),
     Column("tokens_after", Integer, nullable=False),
 )
+
+
+decisions = Table(
+    "headroom_decisions",
+    _metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("ref", String(16), nullable=True),
+    Column("text", LargeBinary, nullable=True),
+    Column("compressor", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How one payload was sent the first time; later turns send it the same way.
+
+    `text` None means it went out unchanged."""
+
+    text: str | None
+    ref: str | None
+    compressor: str
+    kind: str
+    tokens_before: int
+    tokens_after: int
 
 
 @dataclass(frozen=True)
@@ -96,6 +125,9 @@ class CCRStore(Protocol):
 
     def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None: ...
     def get(self, namespace: str, ref: str) -> str | None: ...
+    def touch(self, namespace: str, ref: str) -> bool: ...
+    def get_decision(self, namespace: str, key: str) -> Decision | None: ...
+    def put_decision(self, namespace: str, key: str, decision: Decision) -> Decision: ...
     def record(self, namespace: str, event: CompressionEvent) -> None: ...
     def stats(self, namespace: str) -> StoreStats: ...
     def evict(self) -> int: ...
@@ -163,6 +195,74 @@ class SqlStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not read ref {ref}: {exc}") from exc
         return None if data is None else bytes(data).decode("utf-8", "surrogatepass")
+
+    def touch(self, namespace: str, ref: str) -> bool:
+        """Renew an original's lease; False if it is not (or no longer) stored."""
+        now = self._clock()
+        key = (
+            (originals.c.namespace == namespace)
+            & (originals.c.ref == ref)
+            & (originals.c.expires_at > now)
+        )
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(
+                    update(originals)
+                    .where(key)
+                    .values(expires_at=now + self.ttl_seconds, accessed_at=now)
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not touch ref {ref}: {exc}") from exc
+        return bool(result.rowcount)
+
+    def get_decision(self, namespace: str, key: str) -> Decision | None:
+        where = (
+            (decisions.c.namespace == namespace)
+            & (decisions.c.key == key)
+            & (decisions.c.expires_at > self._clock())
+        )
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(select(decisions).where(where)).one_or_none()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not read a decision: {exc}") from exc
+        if row is None:
+            return None
+        text = None if row.text is None else bytes(row.text).decode("utf-8", "surrogatepass")
+        return Decision(
+            text, row.ref, row.compressor, row.kind, row.tokens_before, row.tokens_after
+        )
+
+    def put_decision(self, namespace: str, key: str, decision: Decision) -> Decision:
+        """Record `decision` unless another writer got there first; returns the one in force."""
+        text = None if decision.text is None else decision.text.encode("utf-8", "surrogatepass")
+        values = {
+            "namespace": namespace,
+            "key": key,
+            "ref": decision.ref,
+            "text": text,
+            "compressor": decision.compressor,
+            "kind": decision.kind,
+            "tokens_before": decision.tokens_before,
+            "tokens_after": decision.tokens_after,
+            "expires_at": self._clock() + self.ttl_seconds,
+        }
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(
+                    delete(decisions).where(
+                        decisions.c.namespace == namespace,
+                        decisions.c.key == key,
+                        decisions.c.expires_at <= self._clock(),
+                    )
+                )
+                conn.execute(insert(decisions).values(**values))
+        except IntegrityError:
+            existing = self.get_decision(namespace, key)
+            return existing if existing is not None else decision
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Could not record a decision: {exc}") from exc
+        return decision
 
     def record(self, namespace: str, event: CompressionEvent) -> None:
         try:

@@ -1,0 +1,247 @@
+"""One payload through the engine: decision cache -> router -> store the original.
+
+With `stable_history` on, the first decision about a payload (its compressed bytes, or
+"sent unchanged") is recorded in the store under a hash of the payload and the settings,
+and every later request sends that payload exactly the same way, whatever the query of
+the turn. That keeps a compressed conversation a byte prefix of its next turn, so provider
+prompt caches keep hitting, across processes and replicas sharing a store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from headroom.ccr.markers import make_ref
+from headroom.ccr.store import CCRStore, CompressionEvent, Decision
+from headroom.compressors.base import CompressContext
+from headroom.config import HeadroomConfig
+from headroom.detect import detect
+from headroom.errors import StoreError
+from headroom.router import ContentRouter
+from headroom.tokens import TokenCounter
+
+__all__ = ["PayloadCompressor", "PayloadOutcome"]
+
+logger = logging.getLogger("headroom")
+
+_MEMORY_DECISIONS = 4096
+
+
+@dataclass(frozen=True)
+class PayloadOutcome:
+    """What happens to one payload: `text` None means it goes out unchanged."""
+
+    text: str | None
+    kind: str
+    language: str | None
+    compressor: str | None
+    tokens_before: int
+    tokens_after: int
+    refs: tuple[str, ...] = ()
+    final: bool = True
+    """False when a store failure forced this outcome: it is not remembered as the decision."""
+
+
+class PayloadCompressor:
+    """Compresses single payloads, consistently from turn to turn."""
+
+    def __init__(
+        self, config: HeadroomConfig, router: ContentRouter, store: Callable[[], CCRStore]
+    ) -> None:
+        self.config = config
+        self.router = router
+        self._store = store
+        self._options: dict[str, object] = {
+            "kompress_model_path": config.kompress_model_path,
+            "kompress_time_budget_ms": config.kompress_time_budget_ms,
+        }
+        self._memory: OrderedDict[str, Decision] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def compress(
+        self,
+        text: str,
+        counter: TokenCounter,
+        *,
+        query: str = "",
+        filename: str | None = None,
+        tool_name: str | None = None,
+        frozen: bool = False,
+    ) -> PayloadOutcome:
+        """Compress `text`; a `frozen` payload (inside a cached prefix) only repeats an earlier decision."""
+        tokens = counter.count(text)
+        if len(text) > self.config.max_payload_bytes or tokens < self.config.min_tokens_to_compress:
+            return _unchanged(text, tokens, filename)
+        key = self._decision_key(text, counter) if self.config.stable_history else None
+        if key is not None:
+            decision = self._recall(key)
+            if decision is not None:
+                return self._replay(decision, text, tokens)
+        if frozen:
+            outcome = _unchanged(text, tokens, filename)
+        else:
+            outcome = self._route(text, counter, tokens, query, filename, tool_name)
+        if key is not None and outcome.final:
+            outcome = self._remember(key, outcome, text, tokens)
+        return outcome
+
+    def _route(
+        self,
+        text: str,
+        counter: TokenCounter,
+        tokens: int,
+        query: str,
+        filename: str | None,
+        tool_name: str | None,
+    ) -> PayloadOutcome:
+        budget = max(self.config.min_budget_tokens, int(tokens * self.config.target_ratio))
+        ctx = CompressContext(
+            ref=make_ref(text),
+            query=query,
+            budget_tokens=budget,
+            counter=counter,
+            tool_name=tool_name,
+            options=self._options,
+        )
+        routed = self.router.route(text, ctx, filename=filename)
+        detection = routed.detection
+        if routed.result is None:
+            return PayloadOutcome(
+                None, detection.kind, detection.language, routed.compressor, tokens, tokens
+            )
+        refs: tuple[str, ...] = ()
+        if routed.result.original_ref is not None:
+            try:  # the original is stored before the compressed text is released
+                self._store().put(
+                    self.config.namespace, routed.result.original_ref, text, kind=detection.kind
+                )
+            except StoreError:
+                logger.warning(
+                    "headroom: could not store an original; that payload goes out unchanged",
+                    exc_info=True,
+                )
+                return PayloadOutcome(
+                    None,
+                    detection.kind,
+                    detection.language,
+                    routed.compressor,
+                    tokens,
+                    tokens,
+                    final=False,
+                )
+            refs = (routed.result.original_ref,)
+        outcome = PayloadOutcome(
+            routed.result.text,
+            detection.kind,
+            detection.language,
+            routed.compressor,
+            routed.tokens_before,
+            routed.tokens_after,
+            refs,
+        )
+        self._record(outcome)
+        return outcome
+
+    def _replay(self, decision: Decision, text: str, tokens: int) -> PayloadOutcome:
+        if decision.text is None:
+            return PayloadOutcome(
+                None, decision.kind, None, decision.compressor or None, tokens, tokens
+            )
+        if decision.ref is not None:
+            store = self._store()
+            if not store.touch(self.config.namespace, decision.ref):  # evicted: store it again
+                store.put(self.config.namespace, decision.ref, text, kind=decision.kind)
+        refs = (decision.ref,) if decision.ref else ()
+        return PayloadOutcome(
+            decision.text,
+            decision.kind,
+            None,
+            decision.compressor,
+            decision.tokens_before,
+            decision.tokens_after,
+            refs,
+        )
+
+    def _remember(
+        self, key: str, outcome: PayloadOutcome, text: str, tokens: int
+    ) -> PayloadOutcome:
+        decision = Decision(
+            outcome.text,
+            outcome.refs[0] if outcome.refs else None,
+            outcome.compressor or "",
+            outcome.kind,
+            outcome.tokens_before,
+            outcome.tokens_after,
+        )
+        try:
+            winner = self._store().put_decision(self.config.namespace, key, decision)
+        except StoreError:
+            logger.warning(
+                "headroom: could not record a decision; history may not stay byte-stable",
+                exc_info=True,
+            )
+            return outcome
+        self._memorise(key, winner)
+        return outcome if winner == decision else self._replay(winner, text, tokens)
+
+    def _recall(self, key: str) -> Decision | None:
+        with self._lock:
+            if key in self._memory:
+                self._memory.move_to_end(key)
+                return self._memory[key]
+        try:
+            decision = self._store().get_decision(self.config.namespace, key)
+        except StoreError:
+            return None
+        if decision is not None:
+            self._memorise(key, decision)
+        return decision
+
+    def _memorise(self, key: str, decision: Decision) -> None:
+        with self._lock:
+            self._memory[key] = decision
+            while len(self._memory) > _MEMORY_DECISIONS:
+                self._memory.popitem(last=False)
+
+    def _decision_key(self, text: str, counter: TokenCounter) -> str:
+        c = self.config
+        settings = json.dumps(
+            [
+                c.target_ratio,
+                c.min_budget_tokens,
+                c.min_savings_tokens,
+                c.kompress_model_path,
+                counter.encoding,
+                sorted(self.router.registry),
+            ],
+            sort_keys=True,
+        )
+        digest = hashlib.sha256(settings.encode())
+        digest.update(b"\0")
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()[:32]
+
+    def _record(self, outcome: PayloadOutcome) -> None:
+        try:
+            self._store().record(
+                self.config.namespace,
+                CompressionEvent(
+                    outcome.kind,
+                    outcome.compressor or "",
+                    outcome.tokens_before,
+                    outcome.tokens_after,
+                ),
+            )
+        except StoreError:
+            logger.warning("headroom: could not record compression stats", exc_info=True)
+
+
+def _unchanged(text: str, tokens: int, filename: str | None) -> PayloadOutcome:
+    detection = detect(text, filename=filename)
+    return PayloadOutcome(None, detection.kind, detection.language, None, tokens, tokens)

@@ -1,0 +1,193 @@
+from pathlib import Path
+
+from benchmarks.prefix_replay import replay, tool_output
+
+from headroom import Headroom, HeadroomConfig
+from headroom.aligner import CacheAligner, add_cache_breakpoints, canonical_tools
+from headroom.ccr.store import SqlStore
+
+
+def test_thirty_turn_replay_keeps_every_prefix_with_the_aligner() -> None:
+    shares = replay(HeadroomConfig(align_dynamic=True), turns=30)
+    assert len(shares) == 29
+    assert shares == [1.0] * 29
+
+
+def test_without_the_aligner_the_prefix_breaks() -> None:
+    shares = replay(HeadroomConfig(align_dynamic=False, stable_history=False), turns=8)
+    assert max(shares) < 0.2  # the timestamp in the system prompt changes the first bytes
+
+
+def test_dynamic_fragments_move_to_the_end(store: SqlStore) -> None:
+    system = (
+        "Today is 2026-11-25T10:00:00Z (Wednesday, November 25, 2026). Session "
+        "3f2b1c4d-1111-2222-3333-444455556666, token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlX2hlcmU, "
+        "this is turn 14. Build BUILD-991 is current."
+    )
+    engine = Headroom(
+        HeadroomConfig(align_dynamic=True, align_patterns=(r"BUILD-\d+",)), store=store
+    )
+    messages = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": "What failed at 10:00?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "fetch_output", "arguments": "{}"},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": tool_output(3)},
+    ]
+    result = engine.compress(messages)
+    aligned_system = result.messages[0]["content"]
+    for dynamic in (
+        "2026-11-25T10:00:00Z",
+        "3f2b1c4d-1111",
+        "eyJhbGci",
+        "turn 14",
+        "BUILD-991",
+        "November 25, 2026",
+    ):
+        assert dynamic not in aligned_system
+        assert dynamic in result.messages[-1]["content"]
+    assert "[headroom-dynamic-1]" in aligned_system
+    assert result.messages[1] == messages[1]  # user text untouched by default
+    assert result.aligned_fragments == 6
+    assert result.tokens_after < result.tokens_before
+    later = [
+        {
+            **messages[0],
+            "content": system.replace("10:00:00Z", "10:05:00Z").replace("turn 14", "turn 15"),
+        },
+        *messages[1:],
+    ]
+    assert engine.compress(later).messages[0] == result.messages[0]  # byte-identical prefix
+
+
+def test_placeholders_are_numbered_by_first_appearance() -> None:
+    values: dict[str, str] = {}
+    text = CacheAligner().align_text("at 2026-01-01 and again 2026-01-01, then 2026-02-02", values)
+    assert (
+        text == "at [headroom-dynamic-1] and again [headroom-dynamic-1], then [headroom-dynamic-2]"
+    )
+
+
+def test_canonical_tools_sorted_by_name_with_sorted_keys() -> None:
+    tools = [
+        {
+            "type": "function",
+            "function": {"parameters": {"type": "object", "b": 1, "a": 2}, "name": "zeta"},
+        },
+        {"name": "alpha", "input_schema": {"type": "object"}, "description": "d"},
+    ]
+    out = canonical_tools(tools)
+    assert [t.get("name") or t["function"]["name"] for t in out] == ["alpha", "zeta"]
+    assert list(out[1]["function"]["parameters"]) == ["a", "b", "type"]
+    assert list(out[0]) == ["description", "input_schema", "name"]
+
+
+def test_cache_breakpoints_on_request() -> None:
+    body = {
+        "system": "sys",
+        "tools": [{"name": "t"}],
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    out = add_cache_breakpoints(body, "anthropic", "k1")
+    assert out["system"] == [
+        {"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}
+    ]
+    assert out["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert out["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in str(body)  # the input is not mutated
+    assert add_cache_breakpoints({"messages": []}, "openai", "k1")["prompt_cache_key"] == "k1"
+
+
+def anthropic_turn(log: str, *, breakpoint_after_result: bool) -> list[dict]:
+    tail = {"type": "text", "text": "go on"}
+    if breakpoint_after_result:
+        tail["cache_control"] = {"type": "ephemeral"}
+    return [
+        {"role": "user", "content": "watch the build"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "fetch_output", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": log}, tail],
+        },
+    ]
+
+
+def test_content_before_the_last_breakpoint_is_not_compressed_anew(store: SqlStore) -> None:
+    engine = Headroom(HeadroomConfig(), store=store)
+    log = tool_output(5)
+    frozen = engine.compress(anthropic_turn(log, breakpoint_after_result=True))
+    assert (
+        frozen.messages[2]["content"][0]["content"] == log
+    )  # inside the cached prefix, first seen: untouched
+    again = engine.compress(anthropic_turn(log, breakpoint_after_result=False))
+    assert again.messages[2]["content"][0]["content"] == log  # and it stays as it was first sent
+
+
+def test_compressed_form_is_reused_inside_the_cached_prefix(store: SqlStore) -> None:
+    engine = Headroom(HeadroomConfig(), store=store)
+    log = tool_output(6)
+    first = engine.compress(anthropic_turn(log, breakpoint_after_result=False))
+    compressed = first.messages[2]["content"][0]["content"]
+    assert compressed != log
+    later = engine.compress(anthropic_turn(log, breakpoint_after_result=True))
+    assert later.messages[2]["content"][0]["content"] == compressed
+
+
+def test_replicas_sharing_a_store_send_the_same_bytes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    log = tool_output(9)
+
+    def ask(engine: Headroom, question: str) -> str:
+        messages = [
+            {"role": "user", "content": question},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "fetch_output", "arguments": "{}"},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c", "content": log},
+        ]
+        return engine.compress(messages).messages[2]["content"]
+
+    first = ask(Headroom(HeadroomConfig(), store=SqlStore(url)), "what about job-9-17?")
+    second = ask(Headroom(HeadroomConfig(), store=SqlStore(url)), "and job-9-301?")
+    assert first == second
+    fresh = ask(
+        Headroom(
+            HeadroomConfig(stable_history=False), store=SqlStore(f"sqlite:///{tmp_path / 'x.db'}")
+        ),
+        "and job-9-301?",
+    )
+    assert fresh != first  # without the decision cache the query would change the bytes
+
+
+def test_engine_reports_prefix_stability(store: SqlStore) -> None:
+    engine = Headroom(HeadroomConfig(), store=store)
+    turn = anthropic_turn(tool_output(2), breakpoint_after_result=False)
+    assert engine.compress(turn).prefix_stability is None  # first request of the conversation
+    longer = [*turn, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "more"}]
+    assert engine.compress(longer).prefix_stability == 1.0
+    changed = [
+        {"role": "user", "content": "watch the build"},
+        {"role": "assistant", "content": "different"},
+    ]
+    stability = engine.compress(changed).prefix_stability
+    assert stability is not None and stability < 0.5
