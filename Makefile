@@ -16,7 +16,7 @@ $(STAMP): packages/headroom/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
-	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,dev]"
+	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,dev]"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install every package editable

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from headroom.cli_server import add_server_commands
 from headroom.config import HeadroomConfig
 from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom
@@ -22,7 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        engine = Headroom(HeadroomConfig.from_env())
+        engine = (
+            Headroom(HeadroomConfig.from_env()) if getattr(args, "needs_engine", True) else None
+        )
         code: int = args.handler(engine, args)
         return code
     except HeadroomError as exc:
@@ -53,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="what the store holds and what compression saved")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_stats)
+    add_server_commands(commands)
     return parser
 
 

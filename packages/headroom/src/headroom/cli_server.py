@@ -1,0 +1,103 @@
+"""`headroom proxy` and `headroom wrap`: run the server, or run a command through it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+__all__ = ["add_server_commands"]
+
+DEFAULT_PORT = 8787
+
+
+def add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    proxy = commands.add_parser("proxy", help="run the HTTP server (bridge API + provider proxy)")
+    proxy.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
+    )
+    proxy.add_argument("--port", type=int, default=DEFAULT_PORT)
+    proxy.add_argument("--token", default=None, help="API token required in x-headroom-token")
+    proxy.add_argument("--openai-base-url", default=None)
+    proxy.add_argument("--anthropic-base-url", default=None)
+    proxy.set_defaults(handler=_proxy, needs_engine=False)
+
+    wrap = commands.add_parser(
+        "wrap", help="run a command with its LLM traffic going through headroom"
+    )
+    wrap.add_argument("--port", type=int, default=DEFAULT_PORT)
+    wrap.add_argument(
+        "argv", nargs=argparse.REMAINDER, help="the command, e.g. headroom wrap -- claude"
+    )
+    wrap.set_defaults(handler=_wrap, needs_engine=False)
+
+
+def _proxy(_: object, args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from headroom.server.app import ServerSettings, create_app
+    except ImportError as exc:
+        print(
+            f'headroom: the server needs its extra: pip install "headroom[server]" ({exc})',
+            file=sys.stderr,
+        )
+        return 1
+    settings = ServerSettings.from_env(
+        host=args.host,
+        port=args.port,
+        api_token=args.token,
+        openai_base_url=args.openai_base_url,
+        anthropic_base_url=args.anthropic_base_url,
+    )
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def healthy(port: int, timeout: float = 0.5) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _wrap(_: object, args: argparse.Namespace) -> int:
+    argv = [a for a in args.argv if a != "--"] if args.argv[:1] == ["--"] else list(args.argv)
+    if not argv:
+        print("headroom: wrap needs a command, e.g. headroom wrap -- claude", file=sys.stderr)
+        return 2
+    started = None
+    if not healthy(args.port):
+        started = subprocess.Popen(
+            [sys.executable, "-m", "headroom.cli", "proxy", "--port", str(args.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while not healthy(args.port):
+            if started.poll() is not None or time.monotonic() > deadline:
+                error = started.stderr.read().decode(errors="replace") if started.stderr else ""
+                started.kill()
+                print(
+                    f"headroom: the proxy did not start on port {args.port}. {error.strip()}",
+                    file=sys.stderr,
+                )
+                return 1
+            time.sleep(0.1)
+    env = dict(
+        os.environ,
+        ANTHROPIC_BASE_URL=f"http://127.0.0.1:{args.port}",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{args.port}/v1",
+    )
+    try:
+        return subprocess.call(argv, env=env)
+    finally:
+        if started is not None:
+            started.terminate()
+            started.wait(timeout=10)

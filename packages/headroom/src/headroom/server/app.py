@@ -1,0 +1,114 @@
+"""FastAPI app: bridge API (`/v1/compress`, `/v1/retrieve`, `/v1/stats`, `/health`) and the
+provider proxy (`/v1/chat/completions`, `/v1/messages`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from headroom.ccr.store import CCRStore
+from headroom.config import HeadroomConfig
+from headroom.errors import ConfigError
+from headroom.server.bridge import bridge_routes
+from headroom.server.engines import EnginePool
+from headroom.server.http import ApiError, error_response
+from headroom.server.proxy import proxy_routes
+from headroom.server.tenancy import token_ok
+
+__all__ = ["ServerSettings", "create_app"]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How the server listens and where it forwards."""
+
+    host: str = "127.0.0.1"
+    port: int = 8787
+    api_token: str | None = None
+    openai_base_url: str = "https://api.openai.com"
+    anthropic_base_url: str = "https://api.anthropic.com"
+    max_request_bytes: int = 32 * 1024 * 1024
+    upstream_timeout_s: float = 600.0
+    max_retrieval_rounds: int = 3
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ServerSettings:
+        env = os.environ
+        values: dict[str, Any] = {
+            "api_token": env.get("HEADROOM_API_TOKEN") or None,
+            "openai_base_url": env.get("HEADROOM_OPENAI_BASE_URL", cls.openai_base_url),
+            "anthropic_base_url": env.get("HEADROOM_ANTHROPIC_BASE_URL", cls.anthropic_base_url),
+        }
+        if env.get("HEADROOM_MAX_REQUEST_BYTES"):
+            values["max_request_bytes"] = int(env["HEADROOM_MAX_REQUEST_BYTES"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def check(self) -> None:
+        """Refuse to listen beyond loopback without an API token."""
+        if not _is_loopback(self.host) and not self.api_token:
+            raise ConfigError(
+                f"Server host {self.host!r} is not loopback and no API token is set. "
+                "Set HEADROOM_API_TOKEN (or --token) to expose the server, or bind 127.0.0.1."
+            )
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    config: HeadroomConfig | None = None,
+    store: CCRStore | None = None,
+) -> FastAPI:
+    """The app; `settings.check()` refuses an exposed host without a token."""
+    settings = settings or ServerSettings.from_env()
+    settings.check()
+    pool = EnginePool(config or HeadroomConfig.from_env(), store)
+    app = FastAPI(
+        title="Headroom", version="0.1.0", description="Context compression for LLM applications."
+    )
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.retrievals = {}
+
+    @app.middleware("http")
+    async def require_token(request: Request, call_next: Any) -> Any:
+        if request.url.path != "/health" and not token_ok(request.headers, settings.api_token):
+            return error_response(401, "unauthorized", "Missing or wrong x-headroom-token header.")
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.kind, exc.message)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_body(_: Request, exc: ValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return error_response(
+            400, "invalid_request", f"Request body does not match the API: {problems}."
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, "http_error", str(exc.detail))
+
+    app.include_router(bridge_routes())
+    app.include_router(proxy_routes())
+    return app
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

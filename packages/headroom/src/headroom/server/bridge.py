@@ -1,0 +1,145 @@
+"""Bridge API: what the JS client and other languages call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from headroom.ccr.retrieval import filter_original
+from headroom.server.http import read_json
+from headroom.server.tenancy import namespace_for
+
+__all__ = ["bridge_routes"]
+
+
+class CompressRequest(BaseModel):
+    messages: list[Any] = Field(description="OpenAI- or Anthropic-shaped messages.")
+    model: str = "gpt-4o"
+    query: str | None = Field(
+        default=None, description="Overrides the latest user message as the query."
+    )
+
+
+class CompressorStatsModel(BaseModel):
+    payloads: int
+    tokens_before: int
+    tokens_after: int
+
+
+class CompressStats(BaseModel):
+    tokens_before: int
+    tokens_after: int
+    tokens_saved: int
+    ratio: float
+    compressors: dict[str, CompressorStatsModel]
+    prefix_stability: float | None
+    failed_open: bool
+
+
+class CompressResponse(BaseModel):
+    messages: list[Any]
+    refs: list[str]
+    stats: CompressStats
+
+
+class RetrieveRequest(BaseModel):
+    ref: str
+    query: str | None = None
+
+
+class RetrieveResponse(BaseModel):
+    ref: str
+    found: bool
+    text: str | None
+
+
+class StatsResponse(BaseModel):
+    namespace: str
+    entries: int
+    bytes: int
+    compressions: int
+    tokens_before: int
+    tokens_after: int
+    tokens_saved: int
+    retrievals: int
+
+
+def bridge_routes() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.post("/v1/compress", response_model=CompressResponse)
+    async def compress(request: Request) -> CompressResponse:
+        body = CompressRequest.model_validate(
+            await read_json(request, request.app.state.settings.max_request_bytes)
+        )
+        engine = _engine(request)
+        result = engine.compress(body.messages, model=body.model, query=body.query)
+        return CompressResponse(
+            messages=result.messages,
+            refs=result.refs,
+            stats=CompressStats(
+                tokens_before=result.tokens_before,
+                tokens_after=result.tokens_after,
+                tokens_saved=result.tokens_saved,
+                ratio=result.ratio,
+                compressors={
+                    k: CompressorStatsModel(**vars(v)) for k, v in result.compressors.items()
+                },
+                prefix_stability=result.prefix_stability,
+                failed_open=result.failed_open,
+            ),
+        )
+
+    @router.post("/v1/retrieve", response_model=RetrieveResponse)
+    async def retrieve(request: Request) -> RetrieveResponse:
+        body = RetrieveRequest.model_validate(
+            await read_json(request, request.app.state.settings.max_request_bytes)
+        )
+        return _retrieve(request, body.ref, body.query)
+
+    @router.get("/v1/retrieve/{ref}", response_model=RetrieveResponse)
+    async def retrieve_get(
+        request: Request, ref: str, query: str | None = None
+    ) -> RetrieveResponse:
+        return _retrieve(request, ref, query)
+
+    @router.get("/v1/stats", response_model=StatsResponse)
+    async def stats(request: Request) -> StatsResponse:
+        engine = _engine(request)
+        s = engine.stats()
+        namespace = engine.config.namespace
+        return StatsResponse(
+            namespace=namespace,
+            entries=s.entries,
+            bytes=s.bytes,
+            compressions=s.compressions,
+            tokens_before=s.tokens_before,
+            tokens_after=s.tokens_after,
+            tokens_saved=s.tokens_saved,
+            retrievals=request.app.state.retrievals.get(namespace, 0),
+        )
+
+    return router
+
+
+def _engine(request: Request) -> Any:
+    pool = request.app.state.pool
+    return pool.get(namespace_for(request.headers, pool.config.namespace))
+
+
+def _retrieve(request: Request, ref: str, query: str | None) -> RetrieveResponse:
+    engine = _engine(request)
+    original = engine.store.get(engine.config.namespace, ref.strip().lower())
+    counts = request.app.state.retrievals
+    counts[engine.config.namespace] = counts.get(engine.config.namespace, 0) + 1
+    if original is None:
+        return RetrieveResponse(ref=ref, found=False, text=None)
+    return RetrieveResponse(
+        ref=ref, found=True, text=filter_original(original, query) if query else original
+    )

@@ -1,0 +1,173 @@
+"""Drop-in provider proxy: compress the request, forward it, answer retrievals locally.
+
+When compression created refs, the `headroom_retrieve` tool is added to the request. If
+the model calls it (and only it), the proxy answers from the store and continues the
+conversation upstream, at most `max_retrieval_rounds` times, so the client never sees the
+tool. Streaming responses pass through event by event (see `streaming`). Upstream errors
+come back with their status and body. `x-headroom-bypass: 1` skips compression.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from headroom.aligner import add_cache_breakpoints, canonical_tools, conversation_key
+from headroom.ccr.retrieval import retrieve_text
+from headroom.pipeline import Headroom
+from headroom.server.http import ApiError, read_json
+from headroom.server.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
+from headroom.server.streaming import relay_stream
+from headroom.server.tenancy import namespace_for
+
+__all__ = ["proxy_routes"]
+
+logger = logging.getLogger("headroom.proxy")
+
+_DROP_HEADERS = frozenset(
+    {"host", "content-length", "accept-encoding", "connection", "transfer-encoding"}
+)
+
+
+def proxy_routes() -> APIRouter:
+    router = APIRouter()
+
+    @router.post(OPENAI.path, response_model=None)
+    async def openai_chat(request: Request) -> Response:
+        return await _proxy(request, OPENAI)
+
+    @router.post(ANTHROPIC.path, response_model=None)
+    async def anthropic_messages(request: Request) -> Response:
+        return await _proxy(request, ANTHROPIC)
+
+    return router
+
+
+async def _proxy(request: Request, provider: Provider) -> Response:
+    settings = request.app.state.settings
+    body = await read_json(request, settings.max_request_bytes)
+    if not isinstance(body.get("messages"), list):
+        raise ApiError(400, "invalid_request", "The request needs a 'messages' list.")
+    pool = request.app.state.pool
+    engine: Headroom = pool.get(namespace_for(request.headers, pool.config.namespace))
+    if request.headers.get("x-headroom-bypass", "").strip() not in ("1", "true"):
+        body = _compress_body(
+            engine, provider, body, request.headers.get("x-headroom-exclude-tools", "")
+        )
+    base = settings.openai_base_url if provider.name == "openai" else settings.anthropic_base_url
+    url = base.rstrip("/") + provider.path
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower() not in _DROP_HEADERS and not k.lower().startswith("x-headroom-")
+    }
+    client = _client(request)
+
+    def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
+        return _answer_retrievals(request, engine, calls)
+
+    if body.get("stream"):
+        stream = relay_stream(
+            client, url, headers, body, provider, answer, settings.max_retrieval_rounds
+        )
+        try:
+            first = await anext(stream)
+        except StopAsyncIteration:
+            return Response(b"", media_type="text/event-stream")
+        if isinstance(first, httpx.Response):  # the upstream refused: its status and body
+            return Response(
+                first.content,
+                status_code=first.status_code,
+                media_type=first.headers.get("content-type"),
+            )
+        return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
+    return await _round_trips(
+        client, url, headers, body, provider, answer, settings.max_retrieval_rounds
+    )
+
+
+def _compress_body(
+    engine: Headroom, provider: Provider, body: dict[str, Any], exclude_header: str
+) -> dict[str, Any]:
+    if exclude_header.strip():
+        extra = tuple(t.strip() for t in exclude_header.split(",") if t.strip())
+        engine = Headroom(
+            engine.config.with_overrides(excluded_tools=(*engine.config.excluded_tools, *extra)),
+            store=engine.store,
+        )
+    result = engine.compress(body["messages"], model=str(body.get("model") or "gpt-4o"))
+    out = dict(body, messages=result.messages)
+    if engine.config.align_dynamic and isinstance(out.get("tools"), list):
+        out["tools"] = canonical_tools(out["tools"])
+    if result.refs:
+        out["tools"] = list(out.get("tools") or [])
+        provider.inject_tool(out)
+    if engine.config.add_cache_breakpoints:
+        out = add_cache_breakpoints(out, provider.name, conversation_key(body["messages"]))
+    return out
+
+
+async def _round_trips(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    provider: Provider,
+    answer: Any,
+    max_rounds: int,
+) -> Response:
+    for round_number in range(max_rounds + 1):
+        upstream = await client.post(url, json=body, headers=headers)
+        if upstream.status_code >= 400:
+            return Response(
+                upstream.content,
+                status_code=upstream.status_code,
+                media_type=upstream.headers.get("content-type"),
+            )
+        try:
+            data = upstream.json()
+        except ValueError:
+            return Response(
+                upstream.content,
+                status_code=upstream.status_code,
+                media_type=upstream.headers.get("content-type"),
+            )
+        calls, others = provider.retrieve_calls(data)
+        if not calls:
+            return JSONResponse(data, status_code=upstream.status_code)
+        if others or round_number == max_rounds:
+            return JSONResponse(provider.strip_retrieve(data), status_code=upstream.status_code)
+        body = provider.add_round(body, data, answer(calls))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answer_retrievals(
+    request: Request, engine: Headroom, calls: list[RetrieveCall]
+) -> list[tuple[str, str]]:
+    namespace = engine.config.namespace
+    counts = request.app.state.retrievals
+    counts[namespace] = counts.get(namespace, 0) + len(calls)
+    return [
+        (call.call_id, retrieve_text(engine.store, namespace, call.ref, call.query))
+        for call in calls
+    ]
+
+
+def _client(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient | None = getattr(request.app.state, "http_client", None)
+    if client is None:
+        timeout = httpx.Timeout(request.app.state.settings.upstream_timeout_s, connect=30.0)
+        client = httpx.AsyncClient(timeout=timeout)
+        request.app.state.http_client = client
+    return client
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk

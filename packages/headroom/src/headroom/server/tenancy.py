@@ -1,0 +1,32 @@
+"""Who is calling: the CCR namespace from the caller's credentials, and the API token check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+__all__ = ["TOKEN_HEADER", "namespace_for", "token_ok"]
+
+TOKEN_HEADER = "x-headroom-token"
+_CREDENTIAL_HEADERS = ("x-api-key", "authorization", "api-key", "x-goog-api-key")
+
+
+def namespace_for(headers: Mapping[str, str], default: str) -> str:
+    """`k-` + a hash of the caller's provider credentials, or `default` without any.
+
+    Tenants never share a namespace, so one cannot read another's originals; the
+    credential itself is never stored or logged."""
+    for name in _CREDENTIAL_HEADERS:
+        value = headers.get(name)
+        if value:
+            return "k-" + hashlib.sha256(value.strip().encode()).hexdigest()[:24]
+    return default
+
+
+def token_ok(headers: Mapping[str, str], token: str | None) -> bool:
+    """True when no token is required, or the request carries it."""
+    if not token:
+        return True
+    offered = headers.get(TOKEN_HEADER, "")
+    return hmac.compare_digest(offered.encode(), token.encode())

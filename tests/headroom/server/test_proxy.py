@@ -1,0 +1,213 @@
+import json
+
+import httpx
+
+from tests.headroom.server.conftest import RunningServer, Upstream
+
+LOG = "\n".join(
+    f"2026-11-25 09:{i // 60 % 60:02d}:{i % 60:02d} INFO shard-{i % 9} synced {i} rows"
+    if i != 1234
+    else "2026-11-25 09:20:34 INFO shard-1 synced rows, checksum 0xDEADBEEF7 recorded"
+    for i in range(3000)
+)
+OPENAI_KEY = {"authorization": "Bearer sk-tenant-a"}
+
+
+def openai_body(**extra: object) -> dict:
+    return {
+        "model": "gpt-4o",
+        **extra,
+        "messages": [
+            {"role": "user", "content": "Which checksum was recorded?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "fetch_output", "arguments": "{}"},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": LOG},
+        ],
+    }
+
+
+def anthropic_body(**extra: object) -> dict:
+    return {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 100,
+        "system": "be brief",
+        **extra,
+        "messages": [
+            {"role": "user", "content": "Which checksum was recorded?"},
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "t1", "name": "fetch_output", "input": {}}],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t1", "content": LOG}],
+            },
+        ],
+    }
+
+
+def test_upstream_receives_compressed_messages_and_retrieval_is_answered_locally(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    upstream.retrieve_query = "checksum"
+    response = client.post(
+        f"{headroom_server.url}/v1/chat/completions", json=openai_body(), headers=OPENAI_KEY
+    )
+    assert response.status_code == 200
+    answer = response.json()["choices"][0]["message"]
+    assert answer["content"].startswith("final answer") and "tool_calls" not in answer
+    first, second = upstream.requests
+    sent_log = first["body"]["messages"][2]["content"]
+    assert len(sent_log) < len(LOG) / 4 and "headroom_retrieve ref=" in sent_log
+    assert any(t["function"]["name"] == "headroom_retrieve" for t in first["body"]["tools"])
+    assert first["headers"]["authorization"] == "Bearer sk-tenant-a"  # credentials pass through
+    tool_answer = second["body"]["messages"][-1]
+    assert tool_answer["role"] == "tool" and tool_answer["tool_call_id"] == "call_r1"
+    assert "checksum 0xDEADBEEF7 recorded" in tool_answer["content"]
+
+
+def test_anthropic_round_trip(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    response = client.post(
+        f"{headroom_server.url}/v1/messages",
+        json=anthropic_body(),
+        headers={"x-api-key": "sk-ant-1"},
+    )
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"].startswith("final answer")
+    first, second = upstream.requests
+    assert first["body"]["system"] == "be brief"
+    assert first["body"]["tools"][-1]["name"] == "headroom_retrieve"
+    result = second["body"]["messages"][-1]["content"][0]
+    assert result["type"] == "tool_result" and result["tool_use_id"] == "toolu_r1"
+    assert result["content"] == LOG  # no query: the whole original
+
+
+def test_bypass_header_sends_the_original(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    client.post(
+        f"{headroom_server.url}/v1/chat/completions",
+        json=openai_body(),
+        headers={"x-headroom-bypass": "1"},
+    )
+    (only,) = upstream.requests
+    assert only["body"]["messages"][2]["content"] == LOG
+    assert "tools" not in only["body"]
+    assert not any(h.startswith("x-headroom") for h in only["headers"])
+
+
+def test_excluded_tool_header(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    client.post(
+        f"{headroom_server.url}/v1/chat/completions",
+        json=openai_body(),
+        headers={"x-headroom-exclude-tools": "fetch_output"},
+    )
+    assert upstream.requests[0]["body"]["messages"][2]["content"] == LOG
+
+
+def read_sse(response: httpx.Response) -> list[str]:
+    return [line[5:].strip() for line in response.iter_lines() if line.startswith("data:")]
+
+
+def test_openai_streaming_with_a_retrieval_round(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    with client.stream(
+        "POST", f"{headroom_server.url}/v1/chat/completions", json=openai_body(stream=True)
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        data = read_sse(response)
+    assert data[-1] == "[DONE]" and data.count("[DONE]") == 1
+    chunks = [json.loads(d) for d in data[:-1]]
+    text = "".join(
+        c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices")
+    )
+    assert text.startswith("final answer")
+    assert "headroom_retrieve" not in json.dumps(chunks)
+    assert [
+        c["choices"][0].get("finish_reason") for c in chunks if c["choices"][0].get("finish_reason")
+    ] == ["stop"]
+    assert (
+        len(upstream.requests) == 2
+        and upstream.requests[1]["body"]["messages"][-1]["role"] == "tool"
+    )
+
+
+def test_anthropic_streaming_with_a_retrieval_round(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    with client.stream(
+        "POST", f"{headroom_server.url}/v1/messages", json=anthropic_body(stream=True)
+    ) as response:
+        events = [json.loads(d) for d in read_sse(response)]
+    kinds = [e["type"] for e in events]
+    assert (
+        kinds.count("message_start") == 1
+        and kinds[-1] == "message_stop"
+        and kinds.count("message_stop") == 1
+    )
+    starts = [e["index"] for e in events if e["type"] == "content_block_start"]
+    assert starts == [0, 1]  # "Let me look." then the final text: indexes continue, no tool block
+    assert "headroom_retrieve" not in json.dumps(events)
+    stops = [e["delta"]["stop_reason"] for e in events if e["type"] == "message_delta"]
+    assert stops == ["end_turn"]
+    second = upstream.requests[1]["body"]["messages"]
+    assert (
+        second[-2]["content"][1]["name"] == "headroom_retrieve"
+    )  # the assistant turn, rebuilt from the stream
+    assert second[-1]["content"][0]["content"] == LOG
+
+
+def test_stream_without_retrieval_passes_through(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    body = openai_body(stream=True)
+    body["messages"][2]["content"] = "short output"
+    with client.stream("POST", f"{headroom_server.url}/v1/chat/completions", json=body) as response:
+        data = read_sse(response)
+    assert data[-1] == "[DONE]" and len(upstream.requests) == 1
+
+
+def test_upstream_errors_pass_through(headroom_server: RunningServer, client: httpx.Client) -> None:
+    response = client.post(
+        f"{headroom_server.url}/v1/chat/completions",
+        json=openai_body(),
+        headers={"x-test-status": "429"},
+    )
+    assert response.status_code == 429 and response.json()["error"]["message"] == "upstream says no"
+    streamed = client.post(
+        f"{headroom_server.url}/v1/messages",
+        json=anthropic_body(stream=True),
+        headers={"x-test-status": "500"},
+    )
+    assert streamed.status_code == 500
+
+
+def test_bad_requests_get_json_errors(headroom_server: RunningServer, client: httpx.Client) -> None:
+    url = f"{headroom_server.url}/v1/chat/completions"
+    malformed = client.post(url, content=b"{not json", headers={"content-type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["error"]["type"] == "invalid_json"
+    no_messages = client.post(url, json={"model": "x"})
+    assert no_messages.status_code == 400 and "messages" in no_messages.json()["error"]["message"]
+    huge = client.post(url, content=b"x" * (5 * 1024 * 1024))
+    assert huge.status_code == 413 and huge.json()["error"]["type"] == "request_too_large"
+    array = client.post(f"{headroom_server.url}/v1/compress", json=[1, 2])
+    assert array.status_code == 400
+    wrong_shape = client.post(f"{headroom_server.url}/v1/compress", json={"messages": "nope"})
+    assert (
+        wrong_shape.status_code == 400 and wrong_shape.json()["error"]["type"] == "invalid_request"
+    )
