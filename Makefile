@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORPUS ?= ../shared/corpus
 PIP := $(BIN)/python -m pip
+JS := integrations/js
+JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck demo bench clean
+.PHONY: help install test lint typecheck demo bench clean openapi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -19,10 +21,15 @@ $(STAMP): packages/headroom/pyproject.toml
 	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install every package editable
+install: $(STAMP) $(JS_STAMP) ## Create .venv and install every package editable (and the JS package)
 
-test: $(STAMP) ## Run the whole test suite (offline)
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund
+	touch $(JS_STAMP)
+
+test: $(STAMP) $(JS_STAMP) ## Run the whole test suite: Python, then the JS package against the real server
 	$(BIN)/python -m pytest -q
+	cd $(JS) && npm test
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check packages tests examples benchmarks
@@ -37,6 +44,9 @@ demo: $(STAMP) ## Compress a few corpus files and print a table
 
 bench: $(STAMP) ## Ratios, needle retention and timings over the corpus
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
+
+openapi: $(STAMP) ## Regenerate the committed OpenAPI contract of the server
+	$(BIN)/python -c "import json; from headroom.server import create_app, ServerSettings; print(json.dumps(create_app(ServerSettings()).openapi(), indent=2, sort_keys=True))" > packages/headroom/src/headroom/server/openapi.json
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
