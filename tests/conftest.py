@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +45,40 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
             monkeypatch.delenv(name)
     monkeypatch.setenv("HEADROOM_HOME", str(tmp_path / "home"))
     yield
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store location on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'contract.db'}"
+        return
+    from tests.postgres import fresh_database
+
+    with fresh_database(request.getfixturevalue("postgres_server_url")) as url:
+        yield url
+
+
+@pytest.fixture
+def make_store() -> Iterator[Callable[..., SqlStore]]:
+    """Opens SqlStores and closes them all when the test ends."""
+    opened: list[SqlStore] = []
+
+    def factory(url: str, **kwargs: object) -> SqlStore:
+        opened.append(SqlStore(url, **kwargs))  # type: ignore[arg-type]
+        return opened[-1]
+
+    yield factory
+    for sql_store in opened:
+        sql_store.close()
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -144,11 +146,17 @@ class SqlStore:
         ttl_seconds: float = 7 * 24 * 3600,
         max_bytes: int = 512 * 1024 * 1024,
         clock: Callable[[], float] = time.time,
+        access_granularity_s: float = 60.0,
     ) -> None:
         self.url = url
         self.ttl_seconds = ttl_seconds
         self.max_bytes = max_bytes
         self._clock = clock
+        self.access_granularity_s = access_granularity_s
+        """A read refreshes the LRU time only when it is older than this (reads stay reads)."""
+        # The total is summed only after every 1/16 of the cap written, not on every put.
+        self._check_every_bytes = max(1, max_bytes // 16)
+        self._written_since_check = 0
         try:
             self._engine = _create_engine(url)
             _metadata.create_all(self._engine)
@@ -165,20 +173,12 @@ class SqlStore:
             "expires_at": now + self.ttl_seconds,
             "accessed_at": now,
         }
-        key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
         try:
             with self._engine.begin() as conn:
-                if conn.execute(update(originals).where(key).values(**row)).rowcount == 0:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(
-                                insert(originals).values(
-                                    namespace=namespace, ref=ref, created_at=now, **row
-                                )
-                            )
-                    except IntegrityError:  # another writer inserted it first
-                        conn.execute(update(originals).where(key).values(**row))
-            self._enforce_size_cap()
+                conn.execute(_upsert(self._engine.dialect.name, namespace, ref, now, row))
+            self._written_since_check += len(data)
+            if self._written_since_check >= self._check_every_bytes:
+                self._enforce_size_cap()
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not store ref {ref}: {exc}") from exc
 
@@ -186,15 +186,19 @@ class SqlStore:
         key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
         now = self._clock()
         try:
-            with self._engine.begin() as conn:
-                data = conn.execute(
-                    select(originals.c.data).where(key, originals.c.expires_at > now)
-                ).scalar_one_or_none()
-                if data is not None:
+            with self._engine.connect() as conn:
+                row = conn.execute(
+                    select(originals.c.data, originals.c.accessed_at).where(
+                        key, originals.c.expires_at > now
+                    )
+                ).one_or_none()
+            if row is not None and now - row.accessed_at > self.access_granularity_s:
+                # Reads stay reads: the LRU clock only moves when it is noticeably stale.
+                with self._engine.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not read ref {ref}: {exc}") from exc
-        return None if data is None else bytes(data).decode("utf-8", "surrogatepass")
+        return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
 
     def touch(self, namespace: str, ref: str) -> bool:
         """Renew an original's lease; False if it is not (or no longer) stored."""
@@ -315,6 +319,7 @@ class SqlStore:
         self._engine.dispose()
 
     def _enforce_size_cap(self) -> int:
+        self._written_since_check = 0
         with self._engine.begin() as conn:
             total = conn.execute(select(func.coalesce(func.sum(originals.c.size), 0))).scalar_one()
             excess = int(total) - self.max_bytes
@@ -343,10 +348,22 @@ class SqlStore:
         return f"SqlStore(url={self.url!r}, ttl_seconds={self.ttl_seconds}, max_bytes={self.max_bytes})"
 
 
+def _upsert(dialect: str, namespace: str, ref: str, now: float, row: dict[str, Any]) -> Any:
+    """One statement that inserts the original or, if its ref is there, renews it."""
+    values = {"namespace": namespace, "ref": ref, "created_at": now, **row}
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite_dialect if dialect == "sqlite" else postgresql_dialect
+        statement = module.insert(originals).values(**values)
+        return statement.on_conflict_do_update(index_elements=["namespace", "ref"], set_=row)
+    raise StoreError(f"The CCR store supports SQLite and PostgreSQL, not {dialect!r}.")
+
+
 def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # No pre-ping (a round trip per checkout); connections broken by a restart are
+        # invalidated on their first error, and that call fails open.
+        return create_engine(url, pool_recycle=300, pool_size=8, max_overflow=8)
     database = parsed.database
     if not database or database == ":memory:":
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})

@@ -1,0 +1,115 @@
+"""The CCRStore contract, run against every backend (SQLite file and a real PostgreSQL)."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from headroom.ccr.store import CompressionEvent, Decision, SqlStore
+
+MakeStore = Callable[..., SqlStore]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_put_get_and_namespace_isolation(store_url: str, make_store: MakeStore) -> None:
+    store = make_store(store_url)
+    store.put("tenant-a", "0123456789abcdef", "original text", kind="text")
+    assert store.get("tenant-a", "0123456789abcdef") == "original text"
+    assert store.get("tenant-b", "0123456789abcdef") is None
+    assert store.get("tenant-a", "ffffffffffffffff") is None
+
+
+def test_invalid_utf8_round_trips_byte_for_byte(store_url: str, make_store: MakeStore) -> None:
+    store = make_store(store_url)
+    text = b"bad \xff\xfe bytes \x00 end".decode("utf-8", "surrogateescape")
+    store.put("ns", "0123456789abcdef", text, kind="binary")
+    assert store.get("ns", "0123456789abcdef") == text
+
+
+def test_ttl_expires_entries(store_url: str, make_store: MakeStore) -> None:
+    clock = Clock()
+    store = make_store(store_url, ttl_seconds=60, clock=clock)
+    store.put("ns", "0123456789abcdef", "x", kind="text")
+    clock.now += 59
+    assert store.get("ns", "0123456789abcdef") == "x"
+    clock.now += 2
+    assert store.get("ns", "0123456789abcdef") is None
+    assert store.evict() == 1
+    assert store.stats("ns").entries == 0
+
+
+def test_size_cap_evicts_least_recently_used(store_url: str, make_store: MakeStore) -> None:
+    clock = Clock()
+    store = make_store(store_url, max_bytes=250, clock=clock, access_granularity_s=0)
+    for i in range(3):
+        clock.now += 1
+        store.put("ns", f"{i:016x}", "x" * 100, kind="text")
+    # the third put pushed the total to 300 bytes: the oldest one went
+    assert store.get("ns", f"{0:016x}") is None
+    assert store.get("ns", f"{1:016x}") == "x" * 100
+    clock.now += 1
+    store.get("ns", f"{1:016x}")  # touch: now the most recently used
+    store.put("ns", f"{3:016x}", "y" * 100, kind="text")
+    assert store.get("ns", f"{2:016x}") is None
+    assert store.get("ns", f"{1:016x}") == "x" * 100
+    assert store.stats("ns").bytes <= 250
+
+
+def test_put_twice_is_idempotent(store_url: str, make_store: MakeStore) -> None:
+    store = make_store(store_url)
+    store.put("ns", "0123456789abcdef", "same", kind="text")
+    store.put("ns", "0123456789abcdef", "same", kind="text")
+    assert store.stats("ns").entries == 1
+
+
+def test_stats_sum_events(store_url: str, make_store: MakeStore) -> None:
+    store = make_store(store_url)
+    store.record("ns", CompressionEvent("json", "smartcrusher", 1000, 200))
+    store.record("ns", CompressionEvent("log", "logs", 500, 100))
+    store.record("other", CompressionEvent("log", "logs", 500, 100))
+    stats = store.stats("ns")
+    assert (stats.compressions, stats.tokens_before, stats.tokens_after) == (2, 1500, 300)
+    assert stats.tokens_saved == 1200
+
+
+def test_store_survives_reopen(store_url: str, make_store: MakeStore) -> None:
+    url = store_url
+    first = make_store(url)
+    first.put("ns", "0123456789abcdef", "kept", kind="text")
+    first.close()
+    assert make_store(url).get("ns", "0123456789abcdef") == "kept"
+
+
+def test_sqlite_store_creates_its_folder(tmp_path: Path, make_store: MakeStore) -> None:
+    store = make_store(f"sqlite:///{tmp_path / 'deep' / 'dir' / 's.db'}")
+    store.put("ns", "0123456789abcdef", "x", kind="text")
+    assert (tmp_path / "deep" / "dir" / "s.db").is_file()
+
+
+def test_decisions_first_writer_wins(store_url: str, make_store: MakeStore) -> None:
+    store = make_store(store_url)
+    first = Decision("compressed A", "0123456789abcdef", "logs", "log", 100, 10)
+    second = Decision("compressed B", "0123456789abcdef", "logs", "log", 100, 12)
+    assert store.put_decision("ns", "k" * 32, first) == first
+    assert store.put_decision("ns", "k" * 32, second) == first
+    assert store.get_decision("ns", "k" * 32) == first
+    assert store.get_decision("other", "k" * 32) is None
+    passthrough = Decision(None, None, "", "text", 50, 50)
+    assert store.put_decision("ns", "p" * 32, passthrough) == passthrough
+    assert store.get_decision("ns", "p" * 32) == passthrough
+
+
+def test_touch_renews_and_reports_missing(store_url: str, make_store: MakeStore) -> None:
+    clock = Clock()
+    store = make_store(store_url, ttl_seconds=60, clock=clock)
+    store.put("ns", "0123456789abcdef", "x", kind="text")
+    clock.now += 50
+    assert store.touch("ns", "0123456789abcdef")
+    clock.now += 50
+    assert store.get("ns", "0123456789abcdef") == "x"  # renewed at +50, alive at +100
+    assert not store.touch("ns", "ffffffffffffffff")
