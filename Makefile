@@ -9,7 +9,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck demo bench clean openapi
+.PHONY: help install test lint typecheck demo bench clean openapi fuzz load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -44,6 +44,12 @@ demo: $(STAMP) ## Compress a few corpus files and print a table
 
 bench: $(STAMP) ## Ratios, needle retention and timings over the corpus
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
+
+load: $(STAMP) ## Concurrent clients against the proxy and a local fake upstream
+	$(BIN)/python -m benchmarks.load --corpus $(CORPUS)
+
+fuzz: $(STAMP) ## Long property-based run over random conversations (3,000 examples)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/headroom/test_fuzz.py
 
 openapi: $(STAMP) ## Regenerate the committed OpenAPI contract of the server
 	$(BIN)/python -c "import json; from headroom.server import create_app, ServerSettings; print(json.dumps(create_app(ServerSettings()).openapi(), indent=2, sort_keys=True))" > packages/headroom/src/headroom/server/openapi.json

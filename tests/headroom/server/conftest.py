@@ -63,6 +63,8 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             upstream.requests.append(
                 {"path": self.path, "headers": dict(self.headers), "body": body}
             )
+            if self.headers.get("x-test-sleep"):
+                time.sleep(float(self.headers["x-test-sleep"]))
             if self.headers.get("x-test-status"):
                 self._json(
                     int(self.headers["x-test-status"]), {"error": {"message": "upstream says no"}}

@@ -12,6 +12,7 @@ __all__ = ["ContentKind", "Detection", "detect", "parse_json_payload"]
 ContentKind = Literal["json", "code", "log", "search", "diff", "html", "text", "binary"]
 
 _SAMPLE_CHARS = 32_768
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
 _SAMPLE_LINES = 400
 
 _PATH = r"(?:[^\s:]{0,300}/[^\s:]{0,300}|[^\s:/]*\.[A-Za-z][\w]{0,9})"
@@ -106,8 +107,7 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
 def _looks_binary(sample: str) -> bool:
     if "\x00" in sample:
         return True
-    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\x0c\x1b")
-    return control > len(sample) * 0.05
+    return len(_CONTROL.findall(sample)) > len(sample) * 0.05
 
 
 def _is_json(text: str) -> bool:

@@ -10,9 +10,12 @@ four word characters, plus one per other non-space character.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +23,8 @@ from pathlib import Path
 __all__ = ["TokenCounter", "count_tokens", "encoding_for_model", "estimate_tokens"]
 
 _CHUNK_CHARS = 8192
+_SMALL_TEXT = 4096
+_LARGE_ENTRIES = 1024
 _ESTIMATE_RE = re.compile(r"\w{1,4}|[^\w\s]", re.UNICODE)
 # Files tiktoken caches under sha1(url): o200k_base, cl100k_base.
 _ENCODING_FILES = {
@@ -107,7 +112,29 @@ class TokenCounter:
         self.encoding = encoding_for_model(model)
         self._encode = _load_encoder(self.encoding)
         self.exact = self._encode is not None
-        self.count = lru_cache(maxsize=8192)(self._count)
+        self._small = lru_cache(maxsize=8192)(self._count)
+        self._large: OrderedDict[bytes, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def count(self, text: str) -> int:
+        """Tokens of `text`; cached so that history re-sent every turn costs nothing twice.
+
+        Small texts are cached by value; large ones by a digest, so the cache never pins
+        megabytes of old payloads in memory."""
+        if len(text) <= _SMALL_TEXT:
+            small: int = self._small(text)
+            return small
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with self._lock:
+            if digest in self._large:
+                self._large.move_to_end(digest)
+                return self._large[digest]
+        tokens = self._count(text)
+        with self._lock:
+            self._large[digest] = tokens
+            while len(self._large) > _LARGE_ENTRIES:
+                self._large.popitem(last=False)
+        return tokens
 
     def _count(self, text: str) -> int:
         if not text:

@@ -40,20 +40,47 @@ _SUMMARY = re.compile(
 _MARKER_TOKENS = 24
 _ERROR_REPEATS = 3  # occurrences of one error template always kept; the rest as budget allows
 _TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
-_MASKS = (
-    re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"),
-    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-    re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"),
-    re.compile(r"\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b", re.I),
-    re.compile(r"-?\d+"),
+# One pass masks timestamps, UUIDs, IPs (with port), hex ids and numbers, in that priority.
+_MASK = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
+    r"|\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b"
+    r"|-?\d+",
+    re.I,
+)
+# Cheap substring checks that must pass before the (slower) regexes run on a line.
+_ERROR_HINTS = (
+    "err",
+    "fatal",
+    "crit",
+    "severe",
+    "panic",
+    "emerg",
+    "alert",
+    "exception",
+    "traceback",
+    "fail",
+    "summary",
+)
+_WARNING_HINTS = ("warn", "deprecat")
+_SUMMARY_HINTS = (
+    "passed",
+    "failed",
+    "error",
+    "skipped",
+    "test",
+    "build",
+    "make",
+    "vulnerab",
+    "ok",
+    "fail",
 )
 
 
 def template_of(line: str) -> str:
     """The line with variable parts masked: lines of one template differ only there."""
-    for mask in _MASKS:
-        line = mask.sub("<*>", line)
-    return line
+    return _MASK.sub("<*>", line)
 
 
 @dataclass(frozen=True)
@@ -90,13 +117,11 @@ class LogCompressor:
 
 def _classify(line: str) -> _Line:
     bare = line.rstrip("\r")
-    return _Line(
-        bare,
-        template_of(bare),
-        bool(_ERROR.search(bare)),
-        bool(_WARNING.search(bare)),
-        bool(_SUMMARY.search(bare)),
-    )
+    lowered = bare.lower()
+    error = any(h in lowered for h in _ERROR_HINTS) and bool(_ERROR.search(bare))
+    warning = any(h in lowered for h in _WARNING_HINTS) and bool(_WARNING.search(bare))
+    summary = any(h in lowered for h in _SUMMARY_HINTS) and bool(_SUMMARY.search(bare))
+    return _Line(bare, template_of(bare), error, warning, summary)
 
 
 def _must_keep(lines: list[_Line], terms: set[str]) -> set[int]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from headroom.ccr.retrieval import filter_original
 from headroom.server.http import read_json
@@ -79,7 +80,9 @@ def bridge_routes() -> APIRouter:
             await read_json(request, request.app.state.settings.max_request_bytes)
         )
         engine = _engine(request)
-        result = engine.compress(body.messages, model=body.model, query=body.query)
+        result = await run_in_threadpool(
+            engine.compress, body.messages, model=body.model, query=body.query
+        )
         return CompressResponse(
             messages=result.messages,
             refs=result.refs,

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import add_cache_breakpoints, canonical_tools, conversation_key
 from headroom.ccr.retrieval import retrieve_text
@@ -56,9 +57,9 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     pool = request.app.state.pool
     engine: Headroom = pool.get(namespace_for(request.headers, pool.config.namespace))
     if request.headers.get("x-headroom-bypass", "").strip() not in ("1", "true"):
-        body = _compress_body(
-            engine, provider, body, request.headers.get("x-headroom-exclude-tools", "")
-        )
+        exclude = request.headers.get("x-headroom-exclude-tools", "")
+        # CPU work runs off the event loop, so one big payload does not stall other requests.
+        body = await run_in_threadpool(_compress_body, engine, provider, body, exclude)
     base = settings.openai_base_url if provider.name == "openai" else settings.anthropic_base_url
     url = base.rstrip("/") + provider.path
     headers = {
@@ -71,24 +72,44 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
         return _answer_retrievals(request, engine, calls)
 
-    if body.get("stream"):
-        stream = relay_stream(
+    try:
+        if body.get("stream"):
+            return await _stream(
+                client, url, headers, body, provider, answer, settings.max_retrieval_rounds
+            )
+        return await _round_trips(
             client, url, headers, body, provider, answer, settings.max_retrieval_rounds
         )
-        try:
-            first = await anext(stream)
-        except StopAsyncIteration:
-            return Response(b"", media_type="text/event-stream")
-        if isinstance(first, httpx.Response):  # the upstream refused: its status and body
-            return Response(
-                first.content,
-                status_code=first.status_code,
-                media_type=first.headers.get("content-type"),
-            )
-        return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
-    return await _round_trips(
-        client, url, headers, body, provider, answer, settings.max_retrieval_rounds
-    )
+    except httpx.TimeoutException:
+        raise ApiError(
+            504, "upstream_timeout", f"The upstream at {base} did not answer in time."
+        ) from None
+    except httpx.TransportError as exc:
+        message = f"Could not reach the upstream at {base}: {type(exc).__name__}."
+        raise ApiError(502, "upstream_unreachable", message) from None
+
+
+async def _stream(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    provider: Provider,
+    answer: Any,
+    max_rounds: int,
+) -> Response:
+    stream = relay_stream(client, url, headers, body, provider, answer, max_rounds)
+    try:
+        first = await anext(stream)
+    except StopAsyncIteration:
+        return Response(b"", media_type="text/event-stream")
+    if isinstance(first, httpx.Response):  # the upstream refused: its status and body
+        return Response(
+            first.content,
+            status_code=first.status_code,
+            media_type=first.headers.get("content-type"),
+        )
+    return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
 
 
 def _compress_body(

@@ -1,0 +1,69 @@
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+
+from headroom.ccr.store import SqlStore
+from headroom.server.app import ServerSettings
+from tests.headroom.server.conftest import RunningServer, Upstream, free_port, start_server
+from tests.headroom.server.test_proxy import anthropic_body, openai_body
+
+
+def test_slow_upstream_times_out_with_a_json_error(
+    upstream: Upstream, tmp_path: Path, client: httpx.Client
+) -> None:
+    settings = ServerSettings(
+        port=free_port(), openai_base_url=upstream.url, upstream_timeout_s=0.5
+    )
+    server, thread = start_server(settings, SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
+    try:
+        response = client.post(
+            f"http://127.0.0.1:{settings.port}/v1/chat/completions",
+            json=openai_body(),
+            headers={"x-test-sleep": "2"},
+        )
+        assert (
+            response.status_code == 504 and response.json()["error"]["type"] == "upstream_timeout"
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_unreachable_upstream_is_a_502(tmp_path: Path, client: httpx.Client) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = ServerSettings(port=free_port(), openai_base_url=dead, anthropic_base_url=dead)
+    server, thread = start_server(settings, SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
+    try:
+        base = f"http://127.0.0.1:{settings.port}"
+        plain = client.post(f"{base}/v1/chat/completions", json=openai_body())
+        assert plain.status_code == 502 and plain.json()["error"]["type"] == "upstream_unreachable"
+        streamed = client.post(f"{base}/v1/messages", json=anthropic_body(stream=True))
+        assert streamed.status_code == 502
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_no_originals_or_credentials_in_logs(
+    headroom_server: RunningServer,
+    upstream: Upstream,
+    client: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "TOP-SECRET-PAYLOAD-7731"
+    body = openai_body()
+    body["messages"][2]["content"] = body["messages"][2]["content"].replace("checksum", secret)
+    client.post(
+        f"{headroom_server.url}/v1/chat/completions",
+        json=body,
+        headers={"authorization": "Bearer sk-live-4242"},
+    )
+    client.post(f"{headroom_server.url}/v1/compress", json={"messages": body["messages"]})
+    client.post(
+        f"{headroom_server.url}/v1/chat/completions", json=body, headers={"x-test-status": "500"}
+    )
+    assert len(upstream.requests) >= 2
+    assert secret not in caplog.text and "sk-live-4242" not in caplog.text
