@@ -18,7 +18,7 @@ $(STAMP): packages/headroom/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
-	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,dev]"
+	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk,dev]"
 	touch $(STAMP)
 
 install: $(STAMP) $(JS_STAMP) ## Create .venv and install every package editable (and the JS package)

@@ -12,6 +12,7 @@ import pytest
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.store import SqlStore
+from tests.fakes import upstream  # noqa: F401 - a shared fixture
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("HEADROOM_CORPUS", REPO_ROOT.parent / "shared" / "corpus"))

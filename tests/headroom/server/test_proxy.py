@@ -2,7 +2,8 @@ import json
 
 import httpx
 
-from tests.headroom.server.conftest import RunningServer, Upstream
+from tests.fakes import Upstream
+from tests.headroom.server.conftest import RunningServer
 
 LOG = "\n".join(
     f"2026-11-25 09:{i // 60 % 60:02d}:{i % 60:02d} INFO shard-{i % 9} synced {i} rows"
@@ -37,7 +38,7 @@ def openai_body(**extra: object) -> dict:
 
 def anthropic_body(**extra: object) -> dict:
     return {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-headroom-test",
         "max_tokens": 100,
         "system": "be brief",
         **extra,

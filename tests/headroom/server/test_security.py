@@ -6,7 +6,8 @@ import pytest
 
 from headroom.ccr.store import SqlStore
 from headroom.server.app import ServerSettings
-from tests.headroom.server.conftest import RunningServer, Upstream, free_port, start_server
+from tests.fakes import Upstream
+from tests.headroom.server.conftest import RunningServer, free_port, start_server
 from tests.headroom.server.test_proxy import anthropic_body, openai_body
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from headroom.config import HeadroomConfig
 from headroom.errors import ConfigError, HeadroomError, InputError, StoreError
 from headroom.pipeline import CompressResult, Headroom, TextResult
+from headroom.sdk import withHeadroom
 from headroom.tokens import count_tokens
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "count_tokens",
     "default_engine",
     "retrieve",
+    "withHeadroom",
 ]
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from headroom.cli_server import add_server_commands
+from headroom.cli_server import add_mcp_commands, add_server_commands
 from headroom.config import HeadroomConfig
 from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_stats)
     add_server_commands(commands)
+    add_mcp_commands(commands)
     return parser
 
 

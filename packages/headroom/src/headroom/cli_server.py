@@ -101,3 +101,36 @@ def _wrap(_: object, args: argparse.Namespace) -> int:
         if started is not None:
             started.terminate()
             started.wait(timeout=10)
+
+
+def add_mcp_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mcp = commands.add_parser("mcp", help="the MCP server (stdio) and its client config")
+    sub = mcp.add_subparsers(dest="mcp_command", required=True)
+    serve = sub.add_parser("serve", help="run the MCP server over stdio")
+    serve.set_defaults(handler=_mcp_serve)
+    install = sub.add_parser("install", help="add the server to an MCP client's config file")
+    install.add_argument(
+        "--client", choices=["claude-desktop", "claude-code", "cursor"], default="claude-desktop"
+    )
+    install.add_argument(
+        "--config", default=None, help="config file path (default: the client's usual one)"
+    )
+    install.set_defaults(handler=_mcp_install, needs_engine=False)
+
+
+def _mcp_serve(engine: object, _: argparse.Namespace) -> int:
+    from headroom.mcp import build_server
+
+    build_server(engine).run("stdio")  # type: ignore[arg-type]
+    return 0
+
+
+def _mcp_install(_: object, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from headroom.mcp import default_config_path, install
+
+    path = Path(args.config) if args.config else default_config_path(args.client)
+    changed = install(path)
+    print(f"headroom: {'added to' if changed else 'already in'} {path}")
+    return 0

@@ -21,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from headroom.aligner import add_cache_breakpoints, canonical_tools, conversation_key
 from headroom.ccr.retrieval import retrieve_text
 from headroom.pipeline import Headroom
+from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
 from headroom.server.http import ApiError, read_json
-from headroom.server.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
 from headroom.server.streaming import relay_stream
 from headroom.server.tenancy import namespace_for
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
-from headroom.server.providers import Provider, RetrieveCall, _arguments
+from headroom.providers import Provider, RetrieveCall, _arguments
 
 __all__ = ["relay_stream"]
 

@@ -1,0 +1,145 @@
+"""The MCP server: `headroom mcp serve` (stdio) and `headroom mcp install`.
+
+Tools: `headroom_compress` (a text, or a list of chat messages), `headroom_retrieve`
+(an original, or its lines matching a query) and `headroom_stats`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from headroom.ccr.retrieval import filter_original
+from headroom.errors import ConfigError
+from headroom.pipeline import Headroom
+
+__all__ = ["CLIENT_CONFIGS", "build_server", "install", "server_entry"]
+
+CLIENT_CONFIGS = ("claude-desktop", "claude-code", "cursor")
+
+
+def build_server(engine: Headroom) -> Any:
+    """An MCPServer exposing the engine's compress, retrieve and stats."""
+    try:
+        from mcp.server.mcpserver import MCPServer
+    except ImportError as exc:
+        raise ImportError('The MCP server needs its extra: pip install "headroom[mcp]"') from exc
+
+    server = MCPServer(
+        name="headroom",
+        instructions=(
+            "Compress large tool outputs, logs, JSON, diffs and code before reading them, and fetch "
+            "omitted content back with headroom_retrieve(ref, query)."
+        ),
+    )
+
+    @server.tool(
+        name="headroom_compress",
+        description=(
+            "Compress a text (or a list of chat messages) and return the compressed form with token "
+            "counts and the refs of the stored originals."
+        ),
+    )
+    def headroom_compress(
+        text: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        query: str = "",
+        model: str = "gpt-4o",
+    ) -> dict[str, Any]:
+        if messages is not None:
+            result = engine.compress(messages, model=model, query=query or None)
+            return {
+                "messages": result.messages,
+                "tokens_before": result.tokens_before,
+                "tokens_after": result.tokens_after,
+                "refs": result.refs,
+            }
+        if text is None:
+            raise ValueError("headroom_compress needs either 'text' or 'messages'.")
+        single = engine.compress_text(text, model=model, query=query)
+        return {
+            "text": single.text,
+            "kind": single.kind,
+            "tokens_before": single.tokens_before,
+            "tokens_after": single.tokens_after,
+            "refs": single.refs,
+        }
+
+    @server.tool(
+        name="headroom_retrieve",
+        description=(
+            "Fetch content Headroom left out, by the ref in a [headroom: ...] marker; with a query, only "
+            "the matching lines."
+        ),
+    )
+    def headroom_retrieve(ref: str, query: str | None = None) -> str:
+        original = engine.store.get(engine.config.namespace, ref.strip().lower())
+        if original is None:
+            return f"headroom_retrieve: no original for ref {ref} (unknown or expired)."
+        return filter_original(original, query) if query else original
+
+    @server.tool(
+        name="headroom_stats", description="What the store holds and what compression has saved."
+    )
+    def headroom_stats() -> dict[str, int]:
+        stats = engine.stats()
+        return {
+            "entries": stats.entries,
+            "bytes": stats.bytes,
+            "compressions": stats.compressions,
+            "tokens_before": stats.tokens_before,
+            "tokens_after": stats.tokens_after,
+            "tokens_saved": stats.tokens_saved,
+        }
+
+    return server
+
+
+def server_entry() -> dict[str, Any]:
+    """The MCP client config entry that starts this server with this Python."""
+    return {"command": sys.executable, "args": ["-m", "headroom.cli", "mcp", "serve"]}
+
+
+def default_config_path(client: str) -> Path:
+    home = Path.home()
+    if client == "cursor":
+        return home / ".cursor" / "mcp.json"
+    if client == "claude-code":
+        return home / ".claude.json"
+    if platform.system() == "Darwin":
+        return home / "Library" / "Application Support" / "Claude" / "claude_desktop_config.json"
+    if platform.system() == "Windows":
+        return Path(os.environ.get("APPDATA", home)) / "Claude" / "claude_desktop_config.json"
+    return home / ".config" / "Claude" / "claude_desktop_config.json"
+
+
+def install(config_path: Path, name: str = "headroom") -> bool:
+    """Add (or update) the server entry in an MCP client config; False when it was already there."""
+    data: dict[str, Any] = {}
+    if config_path.exists():
+        try:
+            data = json.loads(config_path.read_text() or "{}")
+        except ValueError as exc:
+            raise ConfigError(
+                f"{config_path} is not valid JSON ({exc}); fix it or pass another --config."
+            ) from exc
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"{config_path} does not hold a JSON object; fix it or pass another --config."
+            )
+    servers = data.setdefault("mcpServers", {})
+    if not isinstance(servers, dict):
+        raise ConfigError(f"'mcpServers' in {config_path} is not an object.")
+    entry = server_entry()
+    if servers.get(name) == entry:
+        return False
+    servers[name] = entry
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = config_path.with_suffix(config_path.suffix + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2) + "\n")
+    temporary.replace(config_path)
+    return True

@@ -1,0 +1,283 @@
+"""A provider stand-in on loopback: records requests and answers like OpenAI / Anthropic.
+
+It calls `headroom_retrieve` once (on the first marker's ref) when the tool is offered, then
+answers with a final text; it streams when asked; `x-test-status` / `x-test-sleep` headers
+make it fail or stall.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+MARKER = re.compile(r"headroom_retrieve ref=([0-9a-f]{16})")
+
+
+@dataclass
+class Upstream:
+    """A provider stand-in: records requests; calls headroom_retrieve once if offered."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    retrieve_query: str | None = None
+
+
+def _all_text(messages: list[Any]) -> str:
+    return json.dumps(messages)
+
+
+def _wants_retrieval(body: dict[str, Any]) -> str | None:
+    """The ref of the first marker, if the retrieve tool is offered and not called yet."""
+    if "headroom_retrieve" not in json.dumps(body.get("tools") or []):
+        return None
+    if '"name": "headroom_retrieve"' in json.dumps(body["messages"]):
+        return None  # already called it: now answer
+    found = MARKER.search(json.dumps(body["messages"]))
+    return found.group(1) if found else None
+
+
+def _answer_text(body: dict[str, Any]) -> str:
+    last = json.dumps(body["messages"][-1])
+    return f"final answer after {len(body['messages'])} messages; last was {len(last)} chars"
+
+
+def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            body = json.loads(self.rfile.read(length))
+            upstream.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "body": body}
+            )
+            if self.headers.get("x-test-sleep"):
+                time.sleep(float(self.headers["x-test-sleep"]))
+            if self.headers.get("x-test-status"):
+                self._json(
+                    int(self.headers["x-test-status"]), {"error": {"message": "upstream says no"}}
+                )
+                return
+            provider = "openai" if self.path.endswith("/chat/completions") else "anthropic"
+            ref = _wants_retrieval(body)
+            arguments = {
+                "ref": ref,
+                **({"query": upstream.retrieve_query} if upstream.retrieve_query else {}),
+            }
+            if body.get("stream"):
+                self._stream(provider, ref, arguments, body)
+            elif provider == "openai":
+                self._json(200, _openai_response(ref, arguments, body))
+            else:
+                self._json(200, _anthropic_response(ref, arguments, body))
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(
+            self, provider: str, ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+        ) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            events = (
+                _openai_events(ref, arguments, body)
+                if provider == "openai"
+                else _anthropic_events(ref, arguments, body)
+            )
+            for event in events:
+                self.wfile.write(event.encode())
+                self.wfile.flush()
+
+    return Handler
+
+
+def _openai_response(
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    if ref:
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_r1",
+                    "type": "function",
+                    "function": {"name": "headroom_retrieve", "arguments": json.dumps(arguments)},
+                }
+            ],
+        }
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+        }
+    message = {"role": "assistant", "content": _answer_text(body)}
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+    }
+
+
+def _anthropic_response(
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    if ref:
+        content = [
+            {"type": "text", "text": "Let me look."},
+            {"type": "tool_use", "id": "toolu_r1", "name": "headroom_retrieve", "input": arguments},
+        ]
+        return {
+            "id": "m",
+            "type": "message",
+            "role": "assistant",
+            "content": content,
+            "stop_reason": "tool_use",
+        }
+    return {
+        "id": "m",
+        "type": "message",
+        "role": "assistant",
+        "stop_reason": "end_turn",
+        "content": [{"type": "text", "text": _answer_text(body)}],
+    }
+
+
+def _openai_events(ref: str | None, arguments: dict[str, Any], body: dict[str, Any]) -> list[str]:
+    def data(payload: Any) -> str:
+        return f"data: {json.dumps(payload)}\n\n"
+
+    chunk = {"id": "x", "object": "chat.completion.chunk"}
+    events = [
+        data({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+    ]
+    if ref:
+        args = json.dumps(arguments)
+        events.append(
+            data(
+                {
+                    **chunk,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {
+                                "tool_calls": [
+                                    {
+                                        "index": 0,
+                                        "id": "call_r1",
+                                        "type": "function",
+                                        "function": {"name": "headroom_retrieve", "arguments": ""},
+                                    }
+                                ]
+                            },
+                        }
+                    ],
+                }
+            )
+        )
+        for half in (args[: len(args) // 2], args[len(args) // 2 :]):
+            events.append(
+                data(
+                    {
+                        **chunk,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {
+                                    "tool_calls": [{"index": 0, "function": {"arguments": half}}]
+                                },
+                            }
+                        ],
+                    }
+                )
+            )
+        events.append(
+            data({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+        )
+    else:
+        for word in _answer_text(body).split(" "):
+            events.append(
+                data({**chunk, "choices": [{"index": 0, "delta": {"content": word + " "}}]})
+            )
+        events.append(
+            data({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        )
+    return [*events, "data: [DONE]\n\n"]
+
+
+def _anthropic_events(
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+) -> list[str]:
+    def event(name: str, payload: dict[str, Any]) -> str:
+        return f"event: {name}\ndata: {json.dumps({'type': name, **payload})}\n\n"
+
+    events = [
+        event(
+            "message_start",
+            {"message": {"id": "m", "type": "message", "role": "assistant", "content": []}},
+        )
+    ]
+    text = "Let me look." if ref else _answer_text(body)
+    events += [
+        event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+        event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": text}}),
+        event("content_block_stop", {"index": 0}),
+    ]
+    if ref:
+        args = json.dumps(arguments)
+        events += [
+            event(
+                "content_block_start",
+                {
+                    "index": 1,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": "toolu_r1",
+                        "name": "headroom_retrieve",
+                        "input": {},
+                    },
+                },
+            ),
+            event(
+                "content_block_delta",
+                {"index": 1, "delta": {"type": "input_json_delta", "partial_json": args[:10]}},
+            ),
+            event(
+                "content_block_delta",
+                {"index": 1, "delta": {"type": "input_json_delta", "partial_json": args[10:]}},
+            ),
+            event("content_block_stop", {"index": 1}),
+        ]
+    stop = "tool_use" if ref else "end_turn"
+    return [
+        *events,
+        event("message_delta", {"delta": {"stop_reason": stop}}),
+        event("message_stop", {}),
+    ]
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    record = Upstream(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(record))
+    record.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield record
+    server.shutdown()
+    server.server_close()

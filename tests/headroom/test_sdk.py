@@ -1,0 +1,93 @@
+"""withHeadroom around the real OpenAI and Anthropic SDK clients, against a local fake upstream."""
+
+import asyncio
+
+import anthropic
+import openai
+import pytest
+
+from headroom import Headroom, HeadroomConfig, withHeadroom
+from headroom.ccr.store import SqlStore
+from tests.fakes import Upstream
+from tests.headroom.server.test_proxy import LOG, anthropic_body, openai_body
+
+
+@pytest.fixture
+def engine(store: SqlStore) -> Headroom:
+    return Headroom(HeadroomConfig(), store=store)
+
+
+def test_openai_client_sends_compressed_messages_and_retrieval_is_answered(
+    upstream: Upstream, engine: Headroom
+) -> None:
+    client = withHeadroom(
+        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="sk-test", max_retries=0),
+        engine=engine,
+    )
+    body = openai_body()
+    response = client.chat.completions.create(model=body["model"], messages=body["messages"])
+    assert response.choices[0].message.content.startswith("final answer")
+    first, second = upstream.requests
+    sent = first["body"]["messages"][2]["content"]
+    assert len(sent) < len(LOG) / 4 and "headroom_retrieve ref=" in sent
+    assert second["body"]["messages"][-1]["content"] == LOG
+    assert client.models is client._inner.models  # everything else passes through
+
+
+def test_anthropic_client(upstream: Upstream, engine: Headroom) -> None:
+    client = withHeadroom(
+        anthropic.Anthropic(base_url=upstream.url, api_key="sk-ant-test", max_retries=0),
+        engine=engine,
+    )
+    body = anthropic_body()
+    response = client.messages.create(
+        model=body["model"], max_tokens=100, system="be brief", messages=body["messages"]
+    )
+    assert response.content[0].text.startswith("final answer")
+    assert upstream.requests[0]["body"]["tools"][-1]["name"] == "headroom_retrieve"
+    assert upstream.requests[1]["body"]["messages"][-1]["content"][0]["content"] == LOG
+
+
+def test_async_clients(upstream: Upstream, engine: Headroom) -> None:
+    async def run() -> tuple[str, str]:
+        oai = withHeadroom(
+            openai.AsyncOpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0),
+            engine=engine,
+        )
+        ant = withHeadroom(
+            anthropic.AsyncAnthropic(base_url=upstream.url, api_key="k", max_retries=0),
+            engine=engine,
+        )
+        first = await oai.chat.completions.create(
+            model="gpt-4o", messages=openai_body()["messages"]
+        )
+        second = await ant.messages.create(
+            model="claude-x", max_tokens=10, messages=anthropic_body()["messages"]
+        )
+        return first.choices[0].message.content, second.content[0].text
+
+    texts = asyncio.run(run())
+    assert all(t.startswith("final answer") for t in texts)
+    assert len(upstream.requests) == 4
+
+
+def test_streaming_sends_compressed_messages_without_the_tool(
+    upstream: Upstream, engine: Headroom
+) -> None:
+    client = withHeadroom(
+        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0), engine=engine
+    )
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=openai_body()["messages"], stream=True
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert text.startswith("final answer")
+    (only,) = upstream.requests
+    assert (
+        "tools" not in only["body"] and len(only["body"]["messages"][2]["content"]) < len(LOG) / 4
+    )
+
+
+def test_other_objects_are_refused() -> None:
+    with pytest.raises(TypeError, match="OpenAI or Anthropic"):
+        withHeadroom(object())
