@@ -14,11 +14,12 @@ JS_STAMP := $(JS)/node_modules/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
-$(STAMP): packages/headroom/pyproject.toml
+$(STAMP): packages/headroom/pyproject.toml integrations/langchain/pyproject.toml integrations/llamaindex/pyproject.toml integrations/litellm/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
-	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk,dev]"
+	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk,dev]" \
+		-e integrations/langchain -e integrations/llamaindex -e integrations/litellm
 	touch $(STAMP)
 
 install: $(STAMP) $(JS_STAMP) ## Create .venv and install every package editable (and the JS package)
@@ -32,8 +33,8 @@ test: $(STAMP) $(JS_STAMP) ## Run the whole test suite: Python, then the JS pack
 	cd $(JS) && npm test
 
 lint: $(STAMP) ## ruff + mypy
-	$(BIN)/ruff check packages tests examples benchmarks
-	$(BIN)/ruff format --check packages tests examples benchmarks
+	$(BIN)/ruff check packages integrations/langchain integrations/llamaindex integrations/litellm tests examples benchmarks
+	$(BIN)/ruff format --check packages integrations/langchain integrations/llamaindex integrations/litellm tests examples benchmarks
 	$(BIN)/mypy
 
 typecheck: $(STAMP) ## mypy (strict on the engine)

@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
+from headroom.engines import EnginePool
 from headroom.errors import ConfigError
 from headroom.server.bridge import bridge_routes
-from headroom.server.engines import EnginePool
 from headroom.server.http import ApiError, error_response
 from headroom.server.proxy import proxy_routes
 from headroom.server.tenancy import token_ok

@@ -1,0 +1,117 @@
+"""The proxy hook and the SDK helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import Any
+
+import litellm
+from litellm.integrations.custom_logger import CustomLogger
+
+from headroom import CompressResult, default_engine
+from headroom.engines import EnginePool
+from headroom.pipeline import Headroom
+
+__all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
+
+logger = logging.getLogger("headroom.litellm")
+METADATA_KEY = "headroom"
+
+
+class HeadroomHandler(CustomLogger):
+    """Compresses messages on the LiteLLM proxy; logs what each call saved."""
+
+    def __init__(self, pool: EnginePool | None = None) -> None:
+        super().__init__()
+        self._pool = pool
+        self.savings: list[dict[str, Any]] = []
+
+    def engine_for(self, user_api_key_dict: Any) -> Headroom:
+        pool = self._pool or _default_pool()
+        key = getattr(user_api_key_dict, "api_key", None) or getattr(
+            user_api_key_dict, "token", None
+        )
+        if not key:
+            return pool.get(pool.config.namespace)
+        return pool.get("k-" + hashlib.sha256(str(key).encode()).hexdigest()[:24])
+
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        if isinstance(data.get("messages"), list):
+            engine = self.engine_for(user_api_key_dict)
+            result = await asyncio.to_thread(
+                engine.compress, data["messages"], model=str(data.get("model") or "gpt-4o")
+            )
+            _apply(data, result)
+        return data
+
+    async def async_log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.log_success_event(kwargs, response_obj, start_time, end_time)
+
+    def log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        metadata = (
+            (kwargs.get("litellm_params") or {}).get("metadata") or kwargs.get("metadata") or {}
+        )
+        info = metadata.get(METADATA_KEY)
+        if info:
+            self.savings.append(info)
+            logger.info(
+                "headroom: %s tokens saved (%s -> %s)",
+                info["tokens_before"] - info["tokens_after"],
+                info["tokens_before"],
+                info["tokens_after"],
+            )
+
+
+def _apply(data: dict[str, Any], result: CompressResult) -> None:
+    data["messages"] = result.messages
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = data["metadata"] = {}
+    metadata[METADATA_KEY] = {
+        "tokens_before": result.tokens_before,
+        "tokens_after": result.tokens_after,
+        "refs": list(result.refs),
+    }
+
+
+_pool: EnginePool | None = None
+
+
+def _default_pool() -> EnginePool:
+    global _pool
+    if _pool is None:
+        engine = default_engine()
+        _pool = EnginePool(engine.config, engine.store)
+    return _pool
+
+
+def _compressed(kwargs: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(kwargs.get("messages"), list):
+        return kwargs
+    out = dict(kwargs)
+    _apply(
+        out,
+        default_engine().compress(kwargs["messages"], model=str(kwargs.get("model") or "gpt-4o")),
+    )
+    return out
+
+
+def completion(**kwargs: Any) -> Any:
+    """`litellm.completion` with the messages compressed first."""
+    return litellm.completion(**_compressed(kwargs))
+
+
+async def acompletion(**kwargs: Any) -> Any:
+    """`litellm.acompletion` with the messages compressed first."""
+    return await litellm.acompletion(**await asyncio.to_thread(_compressed, kwargs))
+
+
+handler = HeadroomHandler()

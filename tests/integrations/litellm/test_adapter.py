@@ -1,0 +1,123 @@
+"""The LiteLLM proxy hook called as the proxy calls it, and the SDK path with mock_response."""
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of the cost map
+
+import litellm
+from litellm.caching.dual_cache import DualCache
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.proxy._types import UserAPIKeyAuth
+
+import headroom
+import headroom_litellm
+from headroom import HeadroomConfig
+from headroom.ccr.store import SqlStore
+from headroom.engines import EnginePool
+from headroom.tokens import count_tokens
+from tests.headroom.server.test_proxy import LOG, openai_body
+
+
+class Capture(CustomLogger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Any] = []
+        self.seen = threading.Event()
+
+    def log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.messages.append(kwargs.get("messages"))
+        self.seen.set()
+
+    async def async_log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        self.log_success_event(kwargs, response_obj, start_time, end_time)
+
+
+def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
+    hook = headroom_litellm.HeadroomHandler(EnginePool(HeadroomConfig(), store))
+    data = {
+        "model": "gpt-4o",
+        "messages": openai_body()["messages"],
+        "metadata": {"user_api_key_alias": "team-a"},
+        "litellm_call_id": "abc",
+        "stream": False,
+    }
+    out = asyncio.run(
+        hook.async_pre_call_hook(
+            UserAPIKeyAuth(api_key="sk-team-a"), DualCache(), data, "acompletion"
+        )
+    )
+    sent = out["messages"][2]["content"]
+    assert count_tokens(sent) < count_tokens(LOG) / 4
+    info = out["metadata"]["headroom"]
+    assert (
+        out["metadata"]["user_api_key_alias"] == "team-a"
+        and info["tokens_after"] < info["tokens_before"]
+    )
+    tenant = hook.engine_for(UserAPIKeyAuth(api_key="sk-team-a"))
+    assert tenant.retrieve(info["refs"][0]) == LOG
+    assert hook.engine_for(UserAPIKeyAuth(api_key="sk-team-b")).retrieve(info["refs"][0]) is None
+    asyncio.run(
+        hook.async_log_success_event(
+            {"litellm_params": {"metadata": out["metadata"]}}, None, None, None
+        )
+    )
+    assert hook.savings == [info]
+    untouched = {"model": "text-embedding-3-small", "input": ["x"]}
+    assert (
+        asyncio.run(
+            hook.async_pre_call_hook(UserAPIKeyAuth(), DualCache(), dict(untouched), "aembedding")
+        )
+        == untouched
+    )
+
+
+CAPTURE = Capture()  # litellm keeps its own copies of registered loggers: register one, once
+
+
+@pytest.fixture
+def capture() -> Any:
+    if CAPTURE not in litellm.callbacks:
+        litellm.callbacks.append(CAPTURE)
+    CAPTURE.messages.clear()
+    CAPTURE.seen.clear()
+    return CAPTURE
+
+
+def test_sdk_completion_sends_compressed_messages(capture: Capture) -> None:
+    response = headroom_litellm.completion(
+        model="gpt-4o", messages=openai_body()["messages"], mock_response="a checksum"
+    )
+    assert response.choices[0].message.content == "a checksum"
+    assert capture.seen.wait(10), "litellm logs success on a worker thread"
+    sent = capture.messages[-1][2]["content"]
+    assert count_tokens(sent) < count_tokens(LOG) / 4
+    ref = sent.split("headroom_retrieve ref=")[1][:16]
+    assert headroom.retrieve(ref) == LOG
+
+
+def test_sdk_acompletion(capture: Capture) -> None:
+    async def run() -> Any:
+        response = await headroom_litellm.acompletion(
+            model="gpt-4o", messages=openai_body()["messages"], mock_response="ok"
+        )
+        for _ in range(200):  # the success callback runs as a task on this loop
+            if capture.seen.is_set():
+                break
+            await asyncio.sleep(0.05)
+        return response
+
+    assert asyncio.run(run()).choices[0].message.content == "ok"
+    assert capture.seen.wait(10), "litellm logs success on a worker thread"
+    assert (
+        capture.messages
+        and count_tokens(capture.messages[-1][2]["content"]) < count_tokens(LOG) / 4
+    )
