@@ -228,16 +228,15 @@ class PayloadCompressor:
         return digest.hexdigest()[:32]
 
     def _record(self, outcome: PayloadOutcome) -> None:
+        event = CompressionEvent(
+            outcome.kind,
+            outcome.compressor or "",
+            outcome.tokens_before,
+            outcome.tokens_after,
+            outcome.refs[0] if outcome.refs else None,
+        )
         try:
-            self._store().record(
-                self.config.namespace,
-                CompressionEvent(
-                    outcome.kind,
-                    outcome.compressor or "",
-                    outcome.tokens_before,
-                    outcome.tokens_after,
-                ),
-            )
+            self._store().record(self.config.namespace, event)
         except StoreError:
             logger.warning("headroom: could not record compression stats", exc_info=True)
 

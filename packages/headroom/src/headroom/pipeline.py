@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from headroom.activity import Activity
 from headroom.aligner import CacheAligner, append_context, conversation_key
 from headroom.ccr.markers import MARKER_RE
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, filter_original
-from headroom.ccr.store import CCRStore, StoreStats, open_store
+from headroom.ccr.store import CCRStore, SqlStore, StoreStats, open_store
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
 from headroom.messages import Conversation, Path, Segment
@@ -112,11 +113,29 @@ class Headroom:
         conversation = Conversation(messages)  # raises InputError on a non-list: misuse, not data
         counter = counter_for(model)
         try:
-            return self._aligned(conversation, counter, query)
+            result = self._aligned(conversation, counter, query)
         except Exception:
             logger.exception("headroom: compression failed; sending the original messages")
             tokens = _safe_count(conversation.messages, counter)
             return CompressResult(conversation.to_messages(), tokens, tokens, failed_open=True)
+        self._log(
+            lambda activity: activity.record_request(
+                self.config.namespace,
+                result.tokens_before,
+                result.tokens_after,
+                result.prefix_stability,
+            )
+        )
+        return result
+
+    def _log(self, write: Callable[[Activity], None]) -> None:
+        """Activity is best effort: a failed write never fails a request."""
+        try:
+            activity = self.activity
+            if activity is not None:
+                write(activity)
+        except Exception:
+            logger.warning("headroom: could not record activity", exc_info=True)
 
     def _aligned(
         self, conversation: Conversation, counter: TokenCounter, query: str | None
@@ -166,9 +185,20 @@ class Headroom:
             list(outcome.refs),
         )
 
+    @property
+    def activity(self) -> Activity | None:
+        """The activity log, when the store is a SqlStore."""
+        store = self.store
+        return Activity(store) if isinstance(store, SqlStore) else None
+
     def retrieve(self, ref: str, query: str | None = None) -> str | None:
         """The original behind `ref` (or its lines matching `query`); None if unknown or expired."""
         original = self.store.get(self.config.namespace, ref.strip().lower())
+        self._log(
+            lambda activity: activity.record_retrieval(
+                self.config.namespace, ref.strip().lower(), original is not None
+            )
+        )
         if original is None or not query:
             return original
         return filter_original(original, query)

@@ -64,6 +64,27 @@ events = Table(
     Column("compressor", String(64), nullable=False),
     Column("tokens_before", Integer, nullable=False),
     Column("tokens_after", Integer, nullable=False),
+    Column("ref", String(16), nullable=True),
+)
+# Per-request and per-retrieval activity, for stats and the dashboard (see headroom.activity).
+requests = Table(
+    "headroom_requests",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", String(128), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+    Column("prefix_stability", Float, nullable=True),
+)
+retrievals = Table(
+    "headroom_retrievals",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", String(128), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("ref", String(16), nullable=False),
+    Column("found", Integer, nullable=False),
 )
 
 
@@ -104,6 +125,7 @@ class CompressionEvent:
     compressor: str
     tokens_before: int
     tokens_after: int
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,6 +299,7 @@ class SqlStore:
                         created_at=self._clock(),
                         kind=event.kind,
                         compressor=event.compressor,
+                        ref=event.ref,
                         tokens_before=event.tokens_before,
                         tokens_after=event.tokens_after,
                     )
@@ -314,6 +337,14 @@ class SqlStore:
             return int(expired.rowcount or 0) + self._enforce_size_cap()
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not evict: {exc}") from exc
+
+    @property
+    def sql_engine(self) -> Engine:
+        """The SQLAlchemy engine, for the activity log that shares this database."""
+        return self._engine
+
+    def now(self) -> float:
+        return self._clock()
 
     def close(self) -> None:
         self._engine.dispose()

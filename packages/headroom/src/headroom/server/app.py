@@ -18,6 +18,7 @@ from headroom.config import HeadroomConfig
 from headroom.engines import EnginePool
 from headroom.errors import ConfigError
 from headroom.server.bridge import bridge_routes
+from headroom.server.dashboard import dashboard_routes
 from headroom.server.http import ApiError, error_response
 from headroom.server.proxy import proxy_routes
 from headroom.server.tenancy import token_ok
@@ -75,11 +76,15 @@ def create_app(
     )
     app.state.settings = settings
     app.state.pool = pool
-    app.state.retrievals = {}
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Any:
-        if request.url.path != "/health" and not token_ok(request.headers, settings.api_token):
+        offered = dict(request.headers)
+        if request.url.path == "/dashboard" and "token" in request.query_params:
+            offered["x-headroom-token"] = request.query_params[
+                "token"
+            ]  # a browser cannot set headers
+        if request.url.path != "/health" and not token_ok(offered, settings.api_token):
             return error_response(401, "unauthorized", "Missing or wrong x-headroom-token header.")
         return await call_next(request)
 
@@ -102,6 +107,7 @@ def create_app(
 
     app.include_router(bridge_routes())
     app.include_router(proxy_routes())
+    app.include_router(dashboard_routes())
     return app
 
 

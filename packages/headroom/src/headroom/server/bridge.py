@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from headroom.ccr.retrieval import filter_original
 from headroom.server.http import read_json
 from headroom.server.tenancy import namespace_for
 
@@ -125,10 +124,15 @@ def bridge_routes() -> APIRouter:
             tokens_before=s.tokens_before,
             tokens_after=s.tokens_after,
             tokens_saved=s.tokens_saved,
-            retrievals=request.app.state.retrievals.get(namespace, 0),
+            retrievals=_retrievals(engine),
         )
 
     return router
+
+
+def _retrievals(engine: Any) -> int:
+    activity = engine.activity
+    return activity.retrieval_count(engine.config.namespace) if activity is not None else 0
 
 
 def _engine(request: Request) -> Any:
@@ -138,11 +142,5 @@ def _engine(request: Request) -> Any:
 
 def _retrieve(request: Request, ref: str, query: str | None) -> RetrieveResponse:
     engine = _engine(request)
-    original = engine.store.get(engine.config.namespace, ref.strip().lower())
-    counts = request.app.state.retrievals
-    counts[engine.config.namespace] = counts.get(engine.config.namespace, 0) + 1
-    if original is None:
-        return RetrieveResponse(ref=ref, found=False, text=None)
-    return RetrieveResponse(
-        ref=ref, found=True, text=filter_original(original, query) if query else original
-    )
+    text = engine.retrieve(ref, query)  # records the retrieval in the activity log
+    return RetrieveResponse(ref=ref, found=text is not None, text=text)

@@ -70,7 +70,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     client = _client(request)
 
     def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
-        return _answer_retrievals(request, engine, calls)
+        return _answer_retrievals(engine, calls)
 
     try:
         if body.get("stream"):
@@ -167,16 +167,18 @@ async def _round_trips(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _answer_retrievals(
-    request: Request, engine: Headroom, calls: list[RetrieveCall]
-) -> list[tuple[str, str]]:
+def _answer_retrievals(engine: Headroom, calls: list[RetrieveCall]) -> list[tuple[str, str]]:
     namespace = engine.config.namespace
-    counts = request.app.state.retrievals
-    counts[namespace] = counts.get(namespace, 0) + len(calls)
-    return [
-        (call.call_id, retrieve_text(engine.store, namespace, call.ref, call.query))
-        for call in calls
-    ]
+    answers = []
+    for call in calls:
+        text = retrieve_text(engine.store, namespace, call.ref, call.query)
+        activity = engine.activity
+        if activity is not None:
+            activity.record_retrieval(
+                namespace, call.ref, not text.startswith("headroom_retrieve:")
+            )
+        answers.append((call.call_id, text))
+    return answers
 
 
 def _client(request: Request) -> httpx.AsyncClient:

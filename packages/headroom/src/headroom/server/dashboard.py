@@ -1,0 +1,57 @@
+"""`GET /dashboard`: a single self-contained page (no CDN) over the activity log.
+
+The page reads `/v1/dashboard/data` (and `/v1/dashboard/payload/{ref}` for the side-by-side
+view) for the caller's own namespace, and refreshes every 5 seconds.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from headroom.pipeline import Headroom
+from headroom.server.http import ApiError
+from headroom.server.tenancy import namespace_for
+
+__all__ = ["dashboard_routes"]
+
+
+def dashboard_routes() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(
+            files("headroom.server").joinpath("dashboard.html").read_text(encoding="utf-8")
+        )
+
+    @router.get("/v1/dashboard/data")
+    async def data(request: Request) -> dict[str, Any]:
+        engine = _engine(request)
+        activity = engine.activity
+        if activity is None:
+            raise ApiError(501, "no_activity_log", "The dashboard needs the SQL store.")
+        result: dict[str, Any] = activity.dashboard(engine.config.namespace)
+        return result
+
+    @router.get("/v1/dashboard/payload/{ref}")
+    async def payload(request: Request, ref: str) -> dict[str, Any]:
+        engine = _engine(request)
+        activity = engine.activity
+        found: dict[str, Any] | None = None
+        if activity is not None:
+            found = activity.payload(engine.config.namespace, ref.strip().lower())
+        if found is None:
+            raise ApiError(404, "not_found", f"No payload {ref} in this namespace.")
+        return found
+
+    return router
+
+
+def _engine(request: Request) -> Headroom:
+    pool = request.app.state.pool
+    engine: Headroom = pool.get(namespace_for(request.headers, pool.config.namespace))
+    return engine
