@@ -113,3 +113,20 @@ def test_touch_renews_and_reports_missing(store_url: str, make_store: MakeStore)
     clock.now += 50
     assert store.get("ns", "0123456789abcdef") == "x"  # renewed at +50, alive at +100
     assert not store.touch("ns", "ffffffffffffffff")
+
+
+def test_store_from_an_older_version_gets_new_columns(
+    tmp_path: Path, make_store: MakeStore
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # headroom_events as the first release made it
+        conn.execute(
+            "CREATE TABLE headroom_events (id INTEGER PRIMARY KEY, namespace VARCHAR(128) NOT NULL, "
+            "created_at FLOAT NOT NULL, kind VARCHAR(16) NOT NULL, compressor VARCHAR(64) NOT NULL, "
+            "tokens_before INTEGER NOT NULL, tokens_after INTEGER NOT NULL)"
+        )
+    store = make_store(f"sqlite:///{path}")
+    store.record("ns", CompressionEvent("log", "logs", 10, 2, "0123456789abcdef"))
+    assert store.stats("ns").compressions == 1

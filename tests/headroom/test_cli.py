@@ -64,3 +64,63 @@ def test_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2
+
+
+def test_compress_a_directory_prints_a_summary_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = corpus_files("json")[0].path.parent
+    assert main(["compress", str(source), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["file", "kind", "before", "after", "saved"]
+    assert "\033[" not in out  # no colour when stdout is not a terminal
+    assert out.splitlines()[-1].startswith("total")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in source.iterdir()
+    )
+
+
+def test_compress_a_glob_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    pattern = str(corpus_files("search")[0].path.parent / "*.txt")
+    assert main(["compress", pattern, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["files"]) == 2 and all(f["kind"] == "search" for f in payload["files"])
+    assert payload["tokens_after"] < payload["tokens_before"]
+
+
+def test_glob_without_matches_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["compress", str(tmp_path / "*.nothing")]) == 1
+    assert "No files match" in capsys.readouterr().err
+
+
+def test_doctor_reports_each_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--json", "--port", "9"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
+    assert set(checks) == {"store", "tokenizer", "grammars", "prose model", "proxy"}
+    assert (
+        checks["store"]["status"]
+        == checks["tokenizer"]["status"]
+        == checks["grammars"]["status"]
+        == "ok"
+    )
+    assert checks["proxy"]["status"] == "warn" and "headroom proxy" in checks["proxy"]["fix"]
+
+
+def test_doctor_fails_on_a_bad_model_path(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HEADROOM_KOMPRESS_MODEL_PATH", str(tmp_path / "missing"))
+    assert main(["doctor", "--port", "9"]) == 1
+    out = capsys.readouterr().out
+    assert "fail  prose model" in out and "fix:" in out
+
+
+def test_retrieve_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retrieve", "0123456789abcdef", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out) == {
+        "ref": "0123456789abcdef",
+        "found": False,
+        "text": None,
+    }

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from headroom.cli_server import add_mcp_commands, add_server_commands
+from headroom.cli_tools import compress_many, doctor, expand_paths
 from headroom.config import HeadroomConfig
 from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom
@@ -40,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     comp = commands.add_parser("compress", help="compress a file (or - for stdin) and print it")
-    comp.add_argument("path", help="file to compress, or - for standard input")
+    comp.add_argument("path", help="file, directory or glob to compress, or - for standard input")
+    comp.add_argument("--out", default=None, help="with many files: write compressed copies here")
     comp.add_argument(
         "--query", default="", help="what the reader will ask; matching parts are kept"
     )
@@ -51,7 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     ret = commands.add_parser("retrieve", help="print the original behind a ref")
     ret.add_argument("ref")
     ret.add_argument("--query", default=None, help="only the lines matching this text")
+    ret.add_argument("--json", action="store_true", help="print {ref, found, text}")
     ret.set_defaults(handler=_retrieve)
+
+    doc = commands.add_parser(
+        "doctor", help="check the store, tokenizer, grammars, model and proxy"
+    )
+    doc.add_argument("--port", type=int, default=8787, help="where the proxy should be")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(handler=_doctor)
 
     stats = commands.add_parser("stats", help="what the store holds and what compression saved")
     stats.add_argument("--json", action="store_true")
@@ -73,6 +83,15 @@ def _read_input(path: str) -> str:
 
 
 def _compress(engine: Headroom, args: argparse.Namespace) -> int:
+    if args.path != "-":
+        paths = expand_paths(args.path)
+        if not paths:
+            raise HeadroomError(f"No files match {args.path!r}.")
+        if len(paths) > 1 or Path(args.path).is_dir():
+            out = Path(args.out) if args.out else None
+            return compress_many(
+                engine, paths, query=args.query, model=args.model, out_dir=out, as_json=args.json
+            )
     text = _read_input(args.path)
     filename = None if args.path == "-" else args.path
     result = engine.compress_text(text, model=args.model, query=args.query, filename=filename)
@@ -103,11 +122,22 @@ def _compress(engine: Headroom, args: argparse.Namespace) -> int:
 
 def _retrieve(engine: Headroom, args: argparse.Namespace) -> int:
     text = engine.retrieve(args.ref, args.query)
+    if args.json:
+        print(
+            json.dumps(
+                {"ref": args.ref, "found": text is not None, "text": text}, ensure_ascii=False
+            )
+        )
+        return EXIT_OK if text is not None else EXIT_NOT_FOUND
     if text is None:
         print(f"headroom: no original for ref {args.ref!r} (unknown or expired).", file=sys.stderr)
         return EXIT_NOT_FOUND
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))  # the exact original bytes
     return EXIT_OK
+
+
+def _doctor(engine: Headroom, args: argparse.Namespace) -> int:
+    return doctor(engine, port=args.port, as_json=args.json)
 
 
 def _stats(engine: Headroom, args: argparse.Namespace) -> int:

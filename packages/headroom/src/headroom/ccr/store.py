@@ -27,7 +27,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql as postgresql_dialect
@@ -182,6 +184,7 @@ class SqlStore:
         try:
             self._engine = _create_engine(url)
             _metadata.create_all(self._engine)
+            _add_missing_columns(self._engine)
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(f"Could not open the CCR store at {url!r}: {exc}") from exc
 
@@ -387,6 +390,20 @@ def _upsert(dialect: str, namespace: str, ref: str, now: float, row: dict[str, A
         statement = module.insert(originals).values(**values)
         return statement.on_conflict_do_update(index_elements=["namespace", "ref"], set_=row)
     raise StoreError(f"The CCR store supports SQLite and PostgreSQL, not {dialect!r}.")
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a store made by an older version up to date (columns are only ever added)."""
+    inspector = inspect(engine)
+    for table in _metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(
+                        text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                    )
 
 
 def _create_engine(url: str) -> Engine:
