@@ -105,3 +105,9 @@ def test_java_stack_trace_survives_whole() -> None:
     result = LogCompressor().compress(text, ctx_for(text, budget=300))
     assert result is not None
     assert "\n".join(trace) in result.text
+
+
+def test_signs_and_separators_in_templates() -> None:
+    assert template_of("blk_-123 stored") == template_of("blk_456 stored") == "blk_<*> stored"
+    first = template_of("[req-38101a0b-2096-447d-96ea-a692162415ae] GET")
+    assert first == template_of("[req-9bc36dd9-91c5-4314-898a-47625eb93b09] GET") == "[req-<*>] GET"

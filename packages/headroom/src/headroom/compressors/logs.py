@@ -46,7 +46,7 @@ _MASK = re.compile(
     r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
     r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
     r"|\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b"
-    r"|-?\d+",
+    r"|(?:(?<![A-Za-z0-9])-)?\d+",  # a sign only where it cannot be a separator (blk_-42, not req-42)
     re.I,
 )
 # Cheap substring checks that must pass before the (slower) regexes run on a line.
