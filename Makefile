@@ -9,7 +9,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck demo bench clean openapi fuzz load
+.PHONY: help install test lint typecheck demo bench clean openapi fuzz load bench-compare scaling
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -45,6 +45,14 @@ demo: $(STAMP) ## Compress a few corpus files and print a table
 
 bench: $(STAMP) ## Ratios, needle retention and timings over the corpus
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
+
+bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (its own venv)
+	test -x .venv-compare/bin/python || ($(PYTHON) -m venv .venv-compare && .venv-compare/bin/pip install --quiet "headroom-ai[code]==0.42.0")
+	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
+	$(BIN)/python -m benchmarks.compare --corpus $(CORPUS)
+
+scaling: $(STAMP) ## Time and memory for 10 KB .. 10 MB payloads of each kind
+	$(BIN)/python -m benchmarks.scaling --corpus $(CORPUS)
 
 load: $(STAMP) ## Concurrent clients against the proxy and a local fake upstream
 	$(BIN)/python -m benchmarks.load --corpus $(CORPUS)

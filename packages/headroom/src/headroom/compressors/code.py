@@ -12,6 +12,7 @@ and must have no syntax errors, else the payload passes through.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from headroom.detect import ContentKind
 __all__ = ["CodeCompressor"]
 
 _SHORT_BODY_LINES = 3
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 @dataclass(frozen=True)
@@ -161,9 +163,8 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     skeleton = ctx.counter.count(text) - sum(costs)
     room = ctx.budget_tokens - skeleton
     named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms}
-    references = [
-        len(re.findall(rf"\b{re.escape(b.name)}\b", text)) if b.name else 0 for b in bodies
-    ]
+    identifiers = Counter(_IDENTIFIER.findall(text))  # one pass, not one scan per symbol
+    references = [identifiers[b.name] if b.name else 0 for b in bodies]
     order = sorted(
         range(len(bodies)),
         key=lambda i: (

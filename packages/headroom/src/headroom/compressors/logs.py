@@ -165,7 +165,9 @@ def _trace_after(lines: list[_Line], index: int) -> range:
 
 def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]:
     kept = set(must)
-    spent = sum(ctx.counter.count(lines[i].text) + 1 for i in kept)
+    ordered = sorted(kept)
+    gaps = sum(1 for a, b in zip([-1, *ordered], [*ordered, len(lines)], strict=True) if b - a > 1)
+    spent = sum(ctx.counter.count(lines[i].text) + 1 for i in kept) + gaps * _MARKER_TOKENS
     counts = Counter(line.template for line in lines)
     shown = {lines[i].template for i in kept}
     first_of: dict[str, int] = {}
@@ -177,6 +179,8 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
         if index in kept or (not lines[index].error and lines[index].template in shown):
             continue
         cost = ctx.counter.count(lines[index].text) + 1
+        if index - 1 not in kept and index + 1 not in kept:
+            cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
         if spent + cost > ctx.budget_tokens:
             continue
         kept.add(index)

@@ -1,0 +1,195 @@
+"""`make bench-compare`: this engine and the public headroom-ai==0.42.0 on the same inputs.
+
+headroom-ai also imports as `headroom`, so it runs in its own virtualenv (.venv-compare)
+through benchmarks/their_worker.py; both outputs are counted here with one tokenizer.
+Its text model cannot be downloaded here, so its prose path falls back or passes through;
+the table records, per file, whether it changed the payload at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from headroom import Headroom, HeadroomConfig
+from headroom.ccr.store import SqlStore
+from headroom.pipeline import count_message_tokens
+from headroom.tokens import counter_for
+
+REPO = Path(__file__).resolve().parent.parent
+THEIR_PYTHON = REPO / ".venv-compare" / "bin" / "python"
+
+
+def conversation(text: str) -> list[dict[str, Any]]:
+    return [
+        {"role": "user", "content": "Look at this output and answer my question."},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "fetch_output", "arguments": "{}"},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": text},
+        {"role": "user", "content": "What does this output tell us?"},
+    ]
+
+
+def ours(corpus: Path, manifest: dict[str, Any], repeats: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as home:
+        engine = Headroom(
+            HeadroomConfig(stable_history=False), store=SqlStore(f"sqlite:///{home}/c.db")
+        )
+        for entry in manifest["files"]:
+            messages = conversation((corpus / entry["path"]).read_bytes().decode("utf-8"))
+            result = engine.compress(messages)
+            timings = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                engine.compress(messages)
+                timings.append(time.perf_counter() - start)
+            content = result.messages[2]["content"]
+            retrievable = sum(
+                1
+                for n in entry["needles"]
+                if n in content
+                or any(n in (engine.retrieve(r, query=n) or "") for r in result.refs)
+            )
+            out[entry["id"]] = {
+                "content": content,
+                "median_s": statistics.median(timings),
+                "retrievable": retrievable,
+            }
+    return out
+
+
+def theirs(corpus: Path, repeats: int) -> dict[str, Any]:
+    if not THEIR_PYTHON.exists():
+        raise SystemExit(
+            "Run `make bench-compare` (it creates .venv-compare with headroom-ai==0.42.0)."
+        )
+    run = subprocess.run(
+        [
+            str(THEIR_PYTHON),
+            str(REPO / "benchmarks" / "their_worker.py"),
+            str(corpus),
+            str(repeats),
+        ],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=3600,
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"headroom-ai worker failed:\n{run.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(run.stdout)
+    data["stderr"] = run.stderr
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    corpus = args.corpus.resolve()
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    mine, other = ours(corpus, manifest, args.repeats), theirs(corpus, args.repeats)
+    counter = counter_for("gpt-4o")
+    rows = []
+    for entry in manifest["files"]:
+        text = (corpus / entry["path"]).read_bytes().decode("utf-8")
+        before = count_message_tokens(conversation(text), counter)
+        a, b = mine[entry["id"]], other["files"][entry["id"]]
+        row: dict[str, Any] = {
+            "id": entry["id"],
+            "kind": entry["kind"],
+            "tokens_before": before,
+            "ours_after": count_message_tokens(_with(text, a["content"]), counter),
+            "ours_visible": sum(n in a["content"] for n in entry["needles"]),
+            "ours_retrievable": a["retrievable"],
+            "needles": len(entry["needles"]),
+            "ours_ms": round(1000 * a["median_s"], 2),
+        }
+        if "error" in b:
+            row.update(
+                {
+                    "theirs_after": None,
+                    "theirs_visible": None,
+                    "theirs_ms": None,
+                    "theirs_ran": b["error"],
+                }
+            )
+        else:
+            content = b["content"] if isinstance(b["content"], str) else json.dumps(b["content"])
+            row.update(
+                {
+                    "theirs_after": count_message_tokens(_with(text, content), counter),
+                    "theirs_visible": sum(n in content for n in entry["needles"]),
+                    "theirs_ms": round(1000 * b["median_s"], 2),
+                    "theirs_ran": "compressed" if content != text else "passed through",
+                }
+            )
+        rows.append(row)
+    markdown = _table(rows, other["version"])
+    print(markdown)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "compare.json").write_text(
+        json.dumps(
+            {
+                "rows": rows,
+                "theirs_version": other["version"],
+                "theirs_log": other["stderr"][-4000:],
+            },
+            indent=2,
+        )
+    )
+    (args.out / "compare.md").write_text(markdown + "\n")
+
+
+def _with(text: str, content: str) -> list[dict[str, Any]]:
+    messages = conversation(text)
+    messages[2]["content"] = content
+    return messages
+
+
+def _table(rows: list[dict[str, Any]], version: str) -> str:
+    lines = [
+        f"| file | kind | before | ours after | headroom-ai {version} after | ours/theirs | needles ours (retrievable) | needles theirs | ours ms | theirs ms | theirs |",
+        "|" + "---|" * 11,
+    ]
+    for r in rows:
+        ratio = f"{r['ours_after'] / r['theirs_after']:.2f}" if r["theirs_after"] else "-"
+        lines.append(
+            f"| {r['id']} | {r['kind']} | {r['tokens_before']} | {r['ours_after']} | {r['theirs_after']} | {ratio} | "
+            f"{r['ours_visible']}/{r['needles']} ({r['ours_retrievable']}) | {r['theirs_visible']}/{r['needles']} | "
+            f"{r['ours_ms']} | {r['theirs_ms']} | {r['theirs_ran']} |"
+        )
+    valid = [r for r in rows if r["theirs_after"]]
+    before = sum(r["tokens_before"] for r in valid)
+    ours_after = sum(r["ours_after"] for r in valid)
+    theirs_after = sum(r["theirs_after"] for r in valid)
+    lines += [
+        "",
+        f"Totals over {len(valid)} files: before {before}, ours {ours_after} ({100 * (1 - ours_after / before):.1f}% saved), "
+        f"headroom-ai {theirs_after} ({100 * (1 - theirs_after / before):.1f}% saved); ours/theirs tokens after = "
+        f"{ours_after / theirs_after:.2f}; median time ours {statistics.median(r['ours_ms'] for r in valid):.1f} ms, "
+        f"theirs {statistics.median(r['theirs_ms'] for r in valid):.1f} ms.",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Runs inside .venv-compare (headroom-ai==0.42.0, which also imports as `headroom`).
+
+Reads the corpus manifest, compresses each file wrapped like ours, prints one JSON object.
+Kept free of this project's imports: it runs against the other package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # its text model cannot be downloaded here: fail fast
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _tiktoken_files() -> None:
+    """Point tiktoken at the encodings inside its own litellm dependency (no download), as ours does."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("litellm")
+    if spec and spec.origin:
+        folder = Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
+        if folder.is_dir():
+            os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(folder))
+
+
+_tiktoken_files()
+
+import headroom  # noqa: E402  (headroom-ai)
+
+
+def conversation(text: str) -> list[dict]:
+    return [
+        {"role": "user", "content": "Look at this output and answer my question."},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "fetch_output", "arguments": "{}"},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": text},
+        {"role": "user", "content": "What does this output tell us?"},
+    ]
+
+
+def main() -> None:
+    corpus, repeats = Path(sys.argv[1]), int(sys.argv[2])
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    out = {"version": getattr(headroom, "__version__", "?"), "files": {}}
+    for entry in manifest["files"]:
+        text = (corpus / entry["path"]).read_bytes().decode("utf-8")
+        messages = conversation(text)
+        try:
+            result = headroom.compress(messages, model="gpt-4o", protect_recent=0)
+            timings = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                headroom.compress(messages, model="gpt-4o", protect_recent=0)
+                timings.append(time.perf_counter() - start)
+            content = result.messages[2]["content"] if hasattr(result, "messages") else None
+            diagnostics = getattr(result, "diagnostics", None)
+            out["files"][entry["id"]] = {
+                "content": content,
+                "median_s": statistics.median(timings),
+                "diagnostics": json.loads(json.dumps(diagnostics, default=str)),
+            }
+        except Exception as exc:  # recorded, not hidden: the table says it failed
+            out["files"][entry["id"]] = {"error": f"{type(exc).__name__}: {exc}"}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
