@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.conversation import tool_conversation
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.store import SqlStore
 from headroom.pipeline import count_message_tokens
@@ -27,22 +28,7 @@ THEIR_PYTHON = REPO / ".venv-compare" / "bin" / "python"
 
 
 def conversation(text: str) -> list[dict[str, Any]]:
-    return [
-        {"role": "user", "content": "Look at this output and answer my question."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "fetch_output", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_1", "content": text},
-        {"role": "user", "content": "What does this output tell us?"},
-    ]
+    return tool_conversation(text, follow_up="What does this output tell us?")  # as their_worker.py
 
 
 def ours(corpus: Path, manifest: dict[str, Any], repeats: int) -> dict[str, Any]:

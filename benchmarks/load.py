@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks.conversation import tool_conversation
+
 ANSWER = json.dumps(
     {
         "id": "x",
@@ -65,24 +67,9 @@ def _rss_mb(pid: int) -> float:
 
 def _body(log: str, index: int) -> dict[str, Any]:
     output = log if index % 2 else f"run {index}\n{log}"  # half repeat (decision cache), half new
-    return {
-        "model": "gpt-4o",
-        "messages": [
-            {"role": "user", "content": "What failed?"},
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "c1",
-                        "type": "function",
-                        "function": {"name": "fetch_output", "arguments": "{}"},
-                    }
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c1", "content": output},
-        ],
-    }
+    messages = tool_conversation(output)
+    messages[0]["content"] = "What failed?"
+    return {"model": "gpt-4o", "messages": messages}
 
 
 async def _drive(url: str, clients: int, seconds: float, log: str) -> tuple[list[float], int]:

@@ -15,30 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.conversation import tool_conversation
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.store import SqlStore
 
 
-def conversation(text: str) -> list[dict[str, Any]]:
-    return [
-        {"role": "user", "content": "Look at this output and answer my question."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "fetch_output", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_1", "content": text},
-    ]
-
-
 def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) -> dict[str, Any]:
-    messages = conversation(text)
+    messages = tool_conversation(text)
     result = engine.compress(messages)  # warm-up, and the result we judge
     timings = []
     for _ in range(repeats):

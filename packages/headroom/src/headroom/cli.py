@@ -141,16 +141,7 @@ def _doctor(engine: Headroom, args: argparse.Namespace) -> int:
 
 
 def _stats(engine: Headroom, args: argparse.Namespace) -> int:
-    stats = engine.stats()
-    rows = {
-        "namespace": engine.config.namespace,
-        "entries": stats.entries,
-        "bytes": stats.bytes,
-        "compressions": stats.compressions,
-        "tokens_before": stats.tokens_before,
-        "tokens_after": stats.tokens_after,
-        "tokens_saved": stats.tokens_saved,
-    }
+    rows: dict[str, object] = {"namespace": engine.config.namespace, **engine.stats().as_dict()}
     if args.json:
         print(json.dumps(rows))
     else:

@@ -86,15 +86,7 @@ def build_server(engine: Headroom) -> Any:
         name="headroom_stats", description="What the store holds and what compression has saved."
     )
     def headroom_stats() -> dict[str, int]:
-        stats = engine.stats()
-        return {
-            "entries": stats.entries,
-            "bytes": stats.bytes,
-            "compressions": stats.compressions,
-            "tokens_before": stats.tokens_before,
-            "tokens_after": stats.tokens_after,
-            "tokens_saved": stats.tokens_saved,
-        }
+        return engine.stats().as_dict()
 
     return server
 

@@ -144,6 +144,17 @@ class StoreStats:
     def tokens_saved(self) -> int:
         return self.tokens_before - self.tokens_after
 
+    def as_dict(self) -> dict[str, int]:
+        """The figures by name, for JSON output."""
+        return {
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "compressions": self.compressions,
+            "tokens_before": self.tokens_before,
+            "tokens_after": self.tokens_after,
+            "tokens_saved": self.tokens_saved,
+        }
+
 
 @runtime_checkable
 class CCRStore(Protocol):

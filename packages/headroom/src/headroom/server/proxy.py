@@ -23,7 +23,7 @@ from headroom.ccr.retrieval import retrieve_text
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
 from headroom.server.http import ApiError, read_json
-from headroom.server.streaming import relay_stream
+from headroom.server.streaming import Forward, relay_stream
 from headroom.server.tenancy import namespace_for
 
 __all__ = ["proxy_routes"]
@@ -72,14 +72,12 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
         return _answer_retrievals(engine, calls)
 
+    forward = Forward(client, url, headers, provider, answer, settings.max_retrieval_rounds)
+
     try:
         if body.get("stream"):
-            return await _stream(
-                client, url, headers, body, provider, answer, settings.max_retrieval_rounds
-            )
-        return await _round_trips(
-            client, url, headers, body, provider, answer, settings.max_retrieval_rounds
-        )
+            return await _stream(forward, body)
+        return await _round_trips(forward, body)
     except httpx.TimeoutException:
         raise ApiError(
             504, "upstream_timeout", f"The upstream at {base} did not answer in time."
@@ -89,16 +87,8 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         raise ApiError(502, "upstream_unreachable", message) from None
 
 
-async def _stream(
-    client: httpx.AsyncClient,
-    url: str,
-    headers: dict[str, str],
-    body: dict[str, Any],
-    provider: Provider,
-    answer: Any,
-    max_rounds: int,
-) -> Response:
-    stream = relay_stream(client, url, headers, body, provider, answer, max_rounds)
+async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
+    stream = relay_stream(forward, body)
     try:
         first = await anext(stream)
     except StopAsyncIteration:
@@ -133,17 +123,10 @@ def _compress_body(
     return out
 
 
-async def _round_trips(
-    client: httpx.AsyncClient,
-    url: str,
-    headers: dict[str, str],
-    body: dict[str, Any],
-    provider: Provider,
-    answer: Any,
-    max_rounds: int,
-) -> Response:
+async def _round_trips(forward: Forward, body: dict[str, Any]) -> Response:
+    provider, max_rounds = forward.provider, forward.max_rounds
     for round_number in range(max_rounds + 1):
-        upstream = await client.post(url, json=body, headers=headers)
+        upstream = await forward.client.post(forward.url, json=body, headers=forward.headers)
         if upstream.status_code >= 400:
             return Response(
                 upstream.content,
@@ -163,7 +146,7 @@ async def _round_trips(
             return JSONResponse(data, status_code=upstream.status_code)
         if others or round_number == max_rounds:
             return JSONResponse(provider.strip_retrieve(data), status_code=upstream.status_code)
-        body = provider.add_round(body, data, answer(calls))
+        body = provider.add_round(body, data, forward.answer(calls))
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -20,9 +20,21 @@ import httpx
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
 from headroom.providers import Provider, RetrieveCall, _arguments
 
-__all__ = ["relay_stream"]
+__all__ = ["Forward", "relay_stream"]
 
 Answer = Callable[[list[RetrieveCall]], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Where and how a proxied request goes upstream."""
+
+    client: httpx.AsyncClient
+    url: str
+    headers: dict[str, str]
+    provider: Provider
+    answer: Answer
+    max_rounds: int
 
 
 @dataclass
@@ -228,15 +240,15 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
 
 
 async def relay_stream(
-    client: httpx.AsyncClient,
-    url: str,
-    headers: dict[str, str],
-    body: dict[str, Any],
-    provider: Provider,
-    answer: Answer,
-    max_rounds: int,
+    upstream_call: Forward, body: dict[str, Any]
 ) -> AsyncIterator[bytes | httpx.Response]:
     """First item: the upstream's error response, or the first bytes of the relayed stream."""
+    client, url, headers = upstream_call.client, upstream_call.url, upstream_call.headers
+    provider, answer, max_rounds = (
+        upstream_call.provider,
+        upstream_call.answer,
+        upstream_call.max_rounds,
+    )
     relay: _OpenAIRelay | _AnthropicRelay = (
         _OpenAIRelay() if provider.name == "openai" else _AnthropicRelay()
     )
