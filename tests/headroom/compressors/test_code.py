@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -28,13 +29,27 @@ def ctx_for(text: str, language: str, query: str = "") -> CompressContext:
     )
 
 
+def _declared_name(node):
+    """C / C++: the identifier at the end of the declarator chain."""
+    declarator = node.child_by_field_name("declarator")
+    while declarator is not None and declarator.type not in (
+        "identifier",
+        "field_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+    ):
+        declarator = declarator.child_by_field_name("declarator")
+    return declarator
+
+
 def function_names(text: str, language: str) -> list[str]:
     parser = parser_for(language)
     names, stack = [], [parser.parse(text.encode()).root_node]
     while stack:
         node = stack.pop()
         if node.type in FUNCTION_NODES:
-            name = node.child_by_field_name("name")
+            name = node.child_by_field_name("name") or _declared_name(node)
             if name is not None:
                 names.append(name.text.decode())
             continue  # functions nested in a body go with that body (top-level signatures only)
@@ -53,7 +68,9 @@ def test_output_parses_keeps_signatures_and_markers_resolve(engine: Headroom, co
     after = error_count(parser.parse(result.text.encode()).root_node)
     assert after <= before and (before > 0 or after == 0)
     for name in set(function_names(text, language)):
-        assert re.search(rf"\b{re.escape(name)}\b", result.text), f"signature of {name} lost"
+        assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", result.text), (
+            f"signature of {name} lost"
+        )
     for marker in find_markers(result.text):
         assert engine.retrieve(marker.ref) == text
     for needle in corpus_file.needles:
@@ -154,3 +171,18 @@ def test_language_comes_from_the_file_name_in_the_tool_call(engine: Headroom) ->
     out = result.messages[2]["content"]
     assert out != component and "body of Card3 omitted" in out
     assert not parser_for("tsx").parse(out.encode()).root_node.has_error
+
+
+def test_real_c_file() -> None:
+    source = (Path(__file__).resolve().parents[2] / "data" / "lazy_object_proxy-cext.c").read_text()
+    result = CodeCompressor().compress(source, ctx_for(source, "c"))
+    assert result is not None and result.kept < result.total
+    parser = parser_for("c")
+    assert error_count(parser.parse(result.text.encode()).root_node) <= error_count(
+        parser.parse(source.encode()).root_node
+    )
+    names = set(function_names(source, "c"))
+    assert len(names) > 20  # the check below is not vacuous
+    for name in names:
+        assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", result.text), name
+    assert "/* [headroom: body of" in result.text
