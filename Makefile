@@ -50,6 +50,7 @@ bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (it
 	test -x .venv-compare/bin/python || ($(PYTHON) -m venv .venv-compare && .venv-compare/bin/pip install --quiet "headroom-ai[code]==0.42.0")
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
 	$(BIN)/python -m benchmarks.compare --corpus $(CORPUS)
+	$(BIN)/python -m benchmarks.report
 
 scaling: $(STAMP) ## Time and memory for 10 KB .. 10 MB payloads of each kind
 	$(BIN)/python -m benchmarks.scaling --corpus $(CORPUS)

@@ -49,7 +49,7 @@ def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) ->
         "needles_after_retrieve": len(retrievable),
         "median_ms": round(1000 * median, 2),
         "mb_per_s": round(len(text.encode()) / 1e6 / median, 2),
-        "json_valid": valid,
+        "valid": valid,
         "compressors": sorted(result.compressors),
     }
 
@@ -79,12 +79,13 @@ def _errors(node: Any) -> int:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = "| file | kind | tokens before | after | saved | needles visible | after retrieve | median ms | MB/s |"
-    lines = [head, "|" + "---|" * 9]
+    head = "| file | kind | tokens before | after | saved | needles visible | after retrieve | valid | median ms | MB/s |"
+    lines = [head, "|" + "---|" * 10]
     for r in rows:
+        valid = {True: "yes", False: "NO", None: "-"}[r["valid"]]
         lines.append(
             f"| {r['id']} | {r['kind']} | {r['tokens_before']} | {r['tokens_after']} | {r['saved_pct']}% | "
-            f"{r['needles_visible']}/{r['needles']} | {r['needles_after_retrieve']}/{r['needles']} | "
+            f"{r['needles_visible']}/{r['needles']} | {r['needles_after_retrieve']}/{r['needles']} | {valid} | "
             f"{r['median_ms']} | {r['mb_per_s']} |"
         )
     by_kind: dict[str, list[dict[str, Any]]] = {}
