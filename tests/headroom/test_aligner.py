@@ -191,3 +191,71 @@ def test_engine_reports_prefix_stability(store: SqlStore) -> None:
     ]
     stability = engine.compress(changed).prefix_stability
     assert stability is not None and stability < 0.5
+
+
+def claude_code_turns(first: str, second: str) -> tuple[list[dict], list[dict]]:
+    """Claude Code marks its newest tool result with cache_control, turn after turn."""
+    cached = {"type": "ephemeral"}
+    turn1 = [
+        {"role": "user", "content": "fix the build"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t1",
+                    "content": first,
+                    "cache_control": cached,
+                }
+            ],
+        },
+    ]
+    turn2 = [
+        *turn1[:2],
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": first}],
+        },
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t2", "name": "Bash", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t2",
+                    "content": second,
+                    "cache_control": cached,
+                }
+            ],
+        },
+    ]
+    return turn1, turn2
+
+
+def test_claude_code_style_breakpoints_with_respect_turned_off(store: SqlStore) -> None:
+    first, second = tool_output(4), tool_output(7)
+    turn1, turn2 = claude_code_turns(first, second)
+    default = Headroom(HeadroomConfig(), store=store).compress(turn1)
+    assert default.messages == turn1  # by default a cache_control block is left alone
+    engine = Headroom(HeadroomConfig(respect_cache_breakpoints=False), store=store)
+    one = engine.compress(turn1)
+    block = one.messages[2]["content"][0]
+    assert (
+        block["cache_control"] == {"type": "ephemeral"} and len(block["content"]) < len(first) / 4
+    )
+    two = engine.compress(turn2)
+    assert (
+        two.messages[2]["content"][0]["content"] == block["content"]
+    )  # same bytes on the next turn
+    newest = two.messages[4]["content"][0]
+    assert (
+        newest["cache_control"] == {"type": "ephemeral"}
+        and len(newest["content"]) < len(second) / 4
+    )

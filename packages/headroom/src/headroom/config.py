@@ -50,7 +50,11 @@ class HeadroomConfig(BaseModel):
 
     respect_cache_breakpoints: bool = True
     """Content before the last `cache_control` breakpoint is never compressed anew: it goes
-    out exactly as on earlier turns (compressed only if Headroom compressed it before)."""
+    out exactly as on earlier turns (compressed only if Headroom compressed it before), and
+    tool results that carry `cache_control` are left alone. Turn off for agents that mark
+    their newest tool result (Claude Code): tool results are then compressed the first time
+    they are seen, and `stable_history` sends them the same way afterwards, so the caches
+    still hit from the next turn on."""
 
     align_dynamic: bool = False
     """Move dates, times, UUIDs, ids and counters out of system prompts into a context block

@@ -89,49 +89,66 @@ class Conversation:
                 return "\n".join(texts)[-max_chars:]
         return ""
 
-    def segments(self, *, include_user: bool, include_assistant: bool) -> list[Segment]:
-        """Every rewritable string, tool results first among equals, in message order."""
+    def segments(
+        self, *, include_user: bool, include_assistant: bool, include_cached: bool = False
+    ) -> list[Segment]:
+        """Every rewritable string in message order. Parts marked `cache_control` are left
+        out unless `include_cached` (then only tool results among them)."""
         found: list[Segment] = []
         for index, message in enumerate(self.messages):
-            if isinstance(message, Mapping) and "cache_control" not in message:
-                found.extend(
-                    self._message_segments(index, message, include_user, include_assistant)
+            if not isinstance(message, Mapping):
+                continue
+            if "cache_control" in message and not (
+                include_cached and message.get("role") in ("tool", "function")
+            ):
+                continue
+            found.extend(
+                self._message_segments(
+                    index, message, include_user, include_assistant, include_cached
                 )
+            )
         if self.breakpoint is None:
             return found
         return [replace(s, frozen=_position(s.path) < self.breakpoint) for s in found]
 
     def _message_segments(
-        self, index: int, message: Mapping[str, Any], include_user: bool, include_assistant: bool
+        self,
+        index: int,
+        message: Mapping[str, Any],
+        include_user: bool,
+        include_assistant: bool,
+        include_cached: bool,
     ) -> Iterator[Segment]:
         role = message.get("role")
         content = message.get("content")
         if role in ("tool", "function"):
             call = self._tool_calls.get(str(message.get("tool_call_id", "")))
             name = call.name if call else message.get("name")
-            for path, text in _text_parts(content, (index, "content")):
+            for path, text in _text_parts(content, (index, "content"), include_cached):
                 yield Segment(
                     path, text, "tool_result", index, name, call.arguments if call else None
                 )
             return
         if role == "user" and isinstance(content, list):
-            yield from self._tool_result_segments(index, content)
+            yield from self._tool_result_segments(index, content, include_cached)
         if (role == "user" and include_user) or (role == "assistant" and include_assistant):
             source: SegmentSource = "user" if role == "user" else "assistant"
             for path, text in _text_parts(content, (index, "content")):
                 yield Segment(path, text, source, index)
 
-    def _tool_result_segments(self, index: int, content: list[Any]) -> Iterator[Segment]:
+    def _tool_result_segments(
+        self, index: int, content: list[Any], include_cached: bool
+    ) -> Iterator[Segment]:
         for block_index, block in enumerate(content):
             if (
                 not _is_block(block, "tool_result")
-                or "cache_control" in block
+                or ("cache_control" in block and not include_cached)
                 or block.get("is_error")
             ):
                 continue
             call = self._tool_calls.get(str(block.get("tool_use_id", "")))
             base: Path = (index, "content", block_index, "content")
-            for path, text in _text_parts(block.get("content"), base):
+            for path, text in _text_parts(block.get("content"), base, include_cached):
                 yield Segment(
                     path,
                     text,
@@ -182,8 +199,10 @@ def _last_breakpoint(messages: Sequence[Any]) -> tuple[int, int] | None:
     return found
 
 
-def _text_parts(content: Any, base: Path) -> Iterator[tuple[Path, str]]:
-    """(path, text) of string content or of plain text parts without cache_control."""
+def _text_parts(
+    content: Any, base: Path, include_cached: bool = False
+) -> Iterator[tuple[Path, str]]:
+    """(path, text) of string content or of plain text parts (with cache_control only if asked)."""
     if isinstance(content, str):
         yield base, content
         return
@@ -193,7 +212,7 @@ def _text_parts(content: Any, base: Path) -> Iterator[tuple[Path, str]]:
         if (
             _is_block(part, "text")
             and isinstance(part.get("text"), str)
-            and "cache_control" not in part
+            and (include_cached or "cache_control" not in part)
         ):
             yield (*base, part_index, "text"), part["text"]
 

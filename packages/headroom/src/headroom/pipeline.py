@@ -252,6 +252,7 @@ class Headroom:
         for segment in conversation.segments(
             include_user=config.compress_user_messages,
             include_assistant=config.compress_assistant_messages,
+            include_cached=not config.respect_cache_breakpoints,
         ):
             if segment.tool_name in excluded or MARKER_RE.search(segment.text):
                 continue  # never re-compress a retrieval or an already compressed payload
