@@ -159,3 +159,21 @@ def test_random_json_never_raises_never_grows_is_deterministic(value, budget, in
         json.loads(first.text)
         if first.original_ref is None:
             assert COUNTER.count(first.text) <= COUNTER.count(text) or len(text) < 4
+
+
+def test_names_of_dropped_records_are_listed() -> None:
+    records = [
+        {
+            "name": f"package-{i:03d}",
+            "version": f"1.{i}.0",
+            "summary": "a library that does things " * 3,
+        }
+        for i in range(300)
+    ]
+    text = json.dumps(records, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=1500))
+    assert result is not None
+    table = json.loads(result.text)
+    kept = {row[1] for row in table["rows"]}
+    assert sorted(kept | set(table["omitted_names"])) == sorted(r["name"] for r in records)
+    assert not kept & set(table["omitted_names"])

@@ -20,6 +20,18 @@ __all__ = ["MISSING", "Table", "compact", "dumps", "flatten_record"]
 
 MIN_RECORDS = 3
 _MIN_PREFIX = 12
+_IDENTITY_COLUMNS = (
+    "name",
+    "id",
+    "key",
+    "login",
+    "slug",
+    "title",
+    "node_id",
+    "path",
+    "sha",
+    "uuid",
+)
 _MAX_FLATTEN_DEPTH = 3
 
 
@@ -81,8 +93,23 @@ class Table:
                 row[col_index] = row[col_index][len(prefix) :]
         return prefixes
 
+    def identity_column(self) -> int | None:
+        """The column that names a record (name, id, key, ...), when its values are unique."""
+        for wanted in _IDENTITY_COLUMNS:
+            if wanted in self.columns:
+                index = self.columns.index(wanted)
+                values = [row[index] for row in self.rows]
+                if all(
+                    isinstance(v, (str, int)) and not isinstance(v, bool) for v in values
+                ) and len(set(values)) == len(values):
+                    return index
+        return None
+
     def to_json(
-        self, kept: list[int] | None = None, omitted_marker: str | None = None
+        self,
+        kept: list[int] | None = None,
+        omitted_marker: str | None = None,
+        omitted_ids: tuple[str, list[Any]] | None = None,
     ) -> dict[str, Any]:
         out: dict[str, Any] = {"records": self.total}
         out["columns"] = self.columns if kept is None else ["#", *self.columns]
@@ -96,6 +123,8 @@ class Table:
         out["rows"] = [[index, *self.rows[index]] for index in kept]
         if omitted_marker:
             out["omitted"] = omitted_marker
+        if omitted_ids:
+            out[f"omitted_{omitted_ids[0]}"] = omitted_ids[1]
         return out
 
 

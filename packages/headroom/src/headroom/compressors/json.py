@@ -27,6 +27,7 @@ _LONG_STRING = 1000
 _STRING_HEAD = 240
 _MIN_ITEMS = 8
 _MIN_KEYS = 16
+_MIN_ID_LIST_TOKENS = 200
 
 
 @dataclass
@@ -169,7 +170,8 @@ def _shrink_collections(root: list[Any], ctx: CompressContext, terms: list[str])
         total_items += len(collection.texts)
         if len(kept) < len(collection.texts):
             marker = format_marker(ctx.ref, len(kept), len(collection.texts), "items")
-            collection.parent[collection.key] = _rebuild(collection.value, kept, marker)
+            ids = _omitted_ids(collection, kept, ctx, share)
+            collection.parent[collection.key] = _rebuild(collection.value, kept, marker, ids)
     return kept_items, total_items
 
 
@@ -182,9 +184,30 @@ def _must_keep(collection: _Collection, terms: list[str]) -> set[int]:
     return keep
 
 
-def _rebuild(value: Any, kept: list[int], marker: str) -> Any:
+def _omitted_ids(
+    collection: _Collection, kept: list[int], ctx: CompressContext, share: int
+) -> tuple[str, list[Any]] | None:
+    """Names of the dropped records (their identity column), if they are cheap enough to list:
+    the model then knows what exists without retrieving it."""
+    table = collection.value
+    if not isinstance(table, Table):
+        return None
+    column = table.identity_column()
+    if column is None:
+        return None
+    kept_set = set(kept)
+    prefix = table.prefixes.get(table.columns[column], "")
+    ids = [table.rows[i][column] for i in range(table.total) if i not in kept_set]
+    if not ids or ctx.counter.count(dumps(ids)) > max(_MIN_ID_LIST_TOKENS, share // 3):
+        return None
+    return (f"{table.columns[column]}s" if not prefix else table.columns[column], ids)
+
+
+def _rebuild(
+    value: Any, kept: list[int], marker: str, ids: tuple[str, list[Any]] | None = None
+) -> Any:
     if isinstance(value, Table):
-        return value.to_json(kept, marker)
+        return value.to_json(kept, marker, ids)
     if isinstance(value, list):
         items: list[Any] = []
         previous = -1
