@@ -177,3 +177,13 @@ def test_names_of_dropped_records_are_listed() -> None:
     kept = {row[1] for row in table["rows"]}
     assert sorted(kept | set(table["omitted_names"])) == sorted(r["name"] for r in records)
     assert not kept & set(table["omitted_names"])
+
+
+def test_identity_list_is_left_out_when_it_would_cost_too_much() -> None:
+    records = [
+        {"name": f"a-rather-long-package-name-number-{i:05d}", "summary": "x " * 30}
+        for i in range(2000)
+    ]
+    text = json.dumps(records)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=400))
+    assert result is not None and "omitted_names" not in json.loads(result.text)
