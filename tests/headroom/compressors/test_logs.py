@@ -111,3 +111,23 @@ def test_signs_and_separators_in_templates() -> None:
     assert template_of("blk_-123 stored") == template_of("blk_456 stored") == "blk_<*> stored"
     first = template_of("[req-38101a0b-2096-447d-96ea-a692162415ae] GET")
     assert first == template_of("[req-9bc36dd9-91c5-4314-898a-47625eb93b09] GET") == "[req-<*>] GET"
+
+
+def test_error_storm_over_budget_keeps_each_template_first_and_last() -> None:
+    kinds = ["disk", "net", "auth", "cache", "queue", "dns", "tls", "db"]
+    lines = []
+    for round_ in range(6):
+        lines += [
+            f"10:00:{i:02d} ERROR {kind} subsystem failed: code {round_}"
+            for i, kind in enumerate(kinds)
+        ]
+        lines += [f"10:01:{i:02d} INFO tick {round_}-{i}" for i in range(40)]
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=60))
+    assert result is not None
+    for kind in kinds:
+        assert f"ERROR {kind} subsystem failed: code 0" in result.text  # first
+        assert f"ERROR {kind} subsystem failed: code 5" in result.text  # last
+        assert (
+            f"ERROR {kind} subsystem failed: code 1" not in result.text
+        )  # the storm is summarised

@@ -38,7 +38,7 @@ _SUMMARY = re.compile(
     r"^(BUILD|Build) (SUCCESS|FAILED|succeeded|failed)|^make(\[\d+\])?: \*\*\*|\bfound \d+ vulnerabilit"
 )
 _MARKER_TOKENS = 24
-_ERROR_REPEATS = 3  # occurrences of one error template always kept; the rest as budget allows
+_ERROR_REPEATS = 3  # occurrences of one error template always kept (1 when over budget); the rest as budget allows
 _TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
 # One pass masks timestamps, UUIDs, IPs (with port), hex ids and numbers, in that priority.
 _MASK = re.compile(
@@ -103,7 +103,12 @@ class LogCompressor:
         if len(raw) < 8:
             return None
         lines = [_classify(line) for line in raw]
-        must = _must_keep(lines, query_terms(ctx.query))
+        terms = query_terms(ctx.query)
+        must = _must_keep(lines, terms, _ERROR_REPEATS)
+        if (
+            _cost(lines, must, ctx) > ctx.budget_tokens
+        ):  # an error storm: each template once (and last)
+            must = _must_keep(lines, terms, 1)
         kept = _fill(lines, must, ctx)
         if len(kept) == len(lines):
             return None
@@ -124,7 +129,11 @@ def _classify(line: str) -> _Line:
     return _Line(bare, template_of(bare), error, warning, summary)
 
 
-def _must_keep(lines: list[_Line], terms: set[str]) -> set[int]:
+def _cost(lines: list[_Line], kept: set[int], ctx: CompressContext) -> int:
+    return sum(ctx.counter.count(lines[i].text) + 1 for i in kept)
+
+
+def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
     """First and last line; summaries; each error template's first three and last
     occurrences with their context and stack traces; each warning template once; and lines
     naming a query term that few lines name."""
@@ -137,7 +146,7 @@ def _must_keep(lines: list[_Line], terms: set[str]) -> set[int]:
         if line.error or line.summary:
             error_seen[line.template] += 1
             last_error[line.template] = index
-            if error_seen[line.template] <= _ERROR_REPEATS or line.summary:
+            if error_seen[line.template] <= repeats or line.summary:
                 must.update(range(max(0, index - 1), min(len(lines), index + 2)))
                 must.update(_trace_after(lines, index))
         elif line.warning and line.template not in seen_warnings:
