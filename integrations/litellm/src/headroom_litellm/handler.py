@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from typing import Any
 
@@ -11,7 +10,7 @@ import litellm
 from litellm.integrations.custom_logger import CustomLogger
 
 from headroom import CompressResult, default_engine
-from headroom.engines import EnginePool
+from headroom.engines import EnginePool, credential_namespace
 from headroom.pipeline import Headroom
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
@@ -35,7 +34,7 @@ class HeadroomHandler(CustomLogger):
         )
         if not key:
             return pool.get(pool.config.namespace)
-        return pool.get("k-" + hashlib.sha256(str(key).encode()).hexdigest()[:24])
+        return pool.get(credential_namespace(str(key)))
 
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any

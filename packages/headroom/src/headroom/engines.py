@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -9,9 +10,14 @@ from headroom.ccr.store import CCRStore, open_store
 from headroom.config import HeadroomConfig
 from headroom.pipeline import Headroom
 
-__all__ = ["EnginePool"]
+__all__ = ["EnginePool", "credential_namespace"]
 
 _MAX_ENGINES = 1024
+
+
+def credential_namespace(credential: str) -> str:
+    """The CCR namespace of a caller: `k-` + a hash of its credential (never the credential)."""
+    return "k-" + hashlib.sha256(credential.strip().encode()).hexdigest()[:24]
 
 
 class EnginePool:
@@ -24,16 +30,21 @@ class EnginePool:
             ttl_seconds=config.ttl_seconds,
             max_bytes=config.max_store_bytes,
         )
-        self._engines: OrderedDict[str, Headroom] = OrderedDict()
+        self._engines: OrderedDict[tuple[str, tuple[str, ...]], Headroom] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, namespace: str) -> Headroom:
+    def get(self, namespace: str, *, excluded_tools: tuple[str, ...] = ()) -> Headroom:
+        """The engine of `namespace` (with extra tools excluded, if asked), made once."""
+        key = (namespace, excluded_tools)
         with self._lock:
-            engine = self._engines.get(namespace)
+            engine = self._engines.get(key)
             if engine is None:
-                engine = Headroom(self.config.with_overrides(namespace=namespace), store=self.store)
-                self._engines[namespace] = engine
-            self._engines.move_to_end(namespace)
+                overrides: dict[str, object] = {"namespace": namespace}
+                if excluded_tools:
+                    overrides["excluded_tools"] = (*self.config.excluded_tools, *excluded_tools)
+                engine = Headroom(self.config.with_overrides(**overrides), store=self.store)
+                self._engines[key] = engine
+            self._engines.move_to_end(key)
             while len(self._engines) > _MAX_ENGINES:
                 self._engines.popitem(last=False)
             return engine

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from headroom.server.http import read_json
-from headroom.server.tenancy import namespace_for
+from headroom.server.http import engine_for, read_json
 
 __all__ = ["bridge_routes"]
 
@@ -78,7 +77,7 @@ def bridge_routes() -> APIRouter:
         body = CompressRequest.model_validate(
             await read_json(request, request.app.state.settings.max_request_bytes)
         )
-        engine = _engine(request)
+        engine = engine_for(request)
         result = await run_in_threadpool(
             engine.compress, body.messages, model=body.model, query=body.query
         )
@@ -113,7 +112,7 @@ def bridge_routes() -> APIRouter:
 
     @router.get("/v1/stats", response_model=StatsResponse)
     async def stats(request: Request) -> StatsResponse:
-        engine = _engine(request)
+        engine = engine_for(request)
         s = engine.stats()
         namespace = engine.config.namespace
         return StatsResponse(
@@ -135,12 +134,7 @@ def _retrievals(engine: Any) -> int:
     return activity.retrieval_count(engine.config.namespace) if activity is not None else 0
 
 
-def _engine(request: Request) -> Any:
-    pool = request.app.state.pool
-    return pool.get(namespace_for(request.headers, pool.config.namespace))
-
-
 def _retrieve(request: Request, ref: str, query: str | None) -> RetrieveResponse:
-    engine = _engine(request)
+    engine = engine_for(request)
     text = engine.retrieve(ref, query)  # records the retrieval in the activity log
     return RetrieveResponse(ref=ref, found=text is not None, text=text)

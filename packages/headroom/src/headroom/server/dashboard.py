@@ -12,9 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from headroom.pipeline import Headroom
-from headroom.server.http import ApiError
-from headroom.server.tenancy import namespace_for
+from headroom.server.http import ApiError, engine_for
 
 __all__ = ["dashboard_routes"]
 
@@ -30,7 +28,7 @@ def dashboard_routes() -> APIRouter:
 
     @router.get("/v1/dashboard/data")
     async def data(request: Request) -> dict[str, Any]:
-        engine = _engine(request)
+        engine = engine_for(request)
         activity = engine.activity
         if activity is None:
             raise ApiError(501, "no_activity_log", "The dashboard needs the SQL store.")
@@ -39,7 +37,7 @@ def dashboard_routes() -> APIRouter:
 
     @router.get("/v1/dashboard/payload/{ref}")
     async def payload(request: Request, ref: str) -> dict[str, Any]:
-        engine = _engine(request)
+        engine = engine_for(request)
         activity = engine.activity
         found: dict[str, Any] | None = None
         if activity is not None:
@@ -49,9 +47,3 @@ def dashboard_routes() -> APIRouter:
         return found
 
     return router
-
-
-def _engine(request: Request) -> Headroom:
-    pool = request.app.state.pool
-    engine: Headroom = pool.get(namespace_for(request.headers, pool.config.namespace))
-    return engine

@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-__all__ = ["ApiError", "error_response", "read_json"]
+from headroom.pipeline import Headroom
+from headroom.server.tenancy import namespace_for
+
+__all__ = ["ApiError", "engine_for", "error_response", "read_json"]
 
 
 class ApiError(Exception):
@@ -44,3 +47,12 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "Request body must be a JSON object.")
     return body
+
+
+def engine_for(request: Request, *, excluded_tools: tuple[str, ...] = ()) -> Headroom:
+    """The engine of the caller's namespace (from its credentials)."""
+    pool = request.app.state.pool
+    engine: Headroom = pool.get(
+        namespace_for(request.headers, pool.config.namespace), excluded_tools=excluded_tools
+    )
+    return engine

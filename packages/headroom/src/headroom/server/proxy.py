@@ -22,9 +22,8 @@ from headroom.aligner import add_cache_breakpoints, canonical_tools, conversatio
 from headroom.ccr.retrieval import retrieve_text
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
-from headroom.server.http import ApiError, read_json
+from headroom.server.http import ApiError, engine_for, read_json
 from headroom.server.streaming import Forward, relay_stream
-from headroom.server.tenancy import namespace_for
 
 __all__ = ["proxy_routes"]
 
@@ -54,12 +53,13 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     body = await read_json(request, settings.max_request_bytes)
     if not isinstance(body.get("messages"), list):
         raise ApiError(400, "invalid_request", "The request needs a 'messages' list.")
-    pool = request.app.state.pool
-    engine: Headroom = pool.get(namespace_for(request.headers, pool.config.namespace))
+    exclude = request.headers.get("x-headroom-exclude-tools", "")
+    engine = engine_for(
+        request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
+    )
     if request.headers.get("x-headroom-bypass", "").strip() not in ("1", "true"):
-        exclude = request.headers.get("x-headroom-exclude-tools", "")
         # CPU work runs off the event loop, so one big payload does not stall other requests.
-        body = await run_in_threadpool(_compress_body, engine, provider, body, exclude)
+        body = await run_in_threadpool(_compress_body, engine, provider, body)
     base = settings.openai_base_url if provider.name == "openai" else settings.anthropic_base_url
     url = base.rstrip("/") + provider.path
     headers = {
@@ -102,15 +102,7 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
     return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
 
 
-def _compress_body(
-    engine: Headroom, provider: Provider, body: dict[str, Any], exclude_header: str
-) -> dict[str, Any]:
-    if exclude_header.strip():
-        extra = tuple(t.strip() for t in exclude_header.split(",") if t.strip())
-        engine = Headroom(
-            engine.config.with_overrides(excluded_tools=(*engine.config.excluded_tools, *extra)),
-            store=engine.store,
-        )
+def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -> dict[str, Any]:
     result = engine.compress(body["messages"], model=str(body.get("model") or "gpt-4o"))
     out = dict(body, messages=result.messages)
     if engine.config.align_dynamic and isinstance(out.get("tools"), list):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping
+
+from headroom.engines import credential_namespace
 
 __all__ = ["TOKEN_HEADER", "namespace_for", "token_ok"]
 
@@ -20,7 +21,7 @@ def namespace_for(headers: Mapping[str, str], default: str) -> str:
     for name in _CREDENTIAL_HEADERS:
         value = headers.get(name)
         if value:
-            return "k-" + hashlib.sha256(value.strip().encode()).hexdigest()[:24]
+            return credential_namespace(value)
     return default
 
 
