@@ -74,6 +74,8 @@ def test_upstream_receives_compressed_messages_and_retrieval_is_answered_locally
     tool_answer = second["body"]["messages"][-1]
     assert tool_answer["role"] == "tool" and tool_answer["tool_call_id"] == "call_r1"
     assert "checksum 0xDEADBEEF7 recorded" in tool_answer["content"]
+    stats = client.get(f"{headroom_server.url}/v1/stats", headers=OPENAI_KEY).json()
+    assert stats["retrievals"] == 1  # answered by the proxy, counted in the caller's namespace
 
 
 def test_anthropic_round_trip(

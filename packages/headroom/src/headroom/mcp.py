@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from headroom.ccr.retrieval import filter_original
 from headroom.errors import ConfigError
 from headroom.pipeline import Headroom
 
@@ -77,10 +76,7 @@ def build_server(engine: Headroom) -> Any:
         ),
     )
     def headroom_retrieve(ref: str, query: str | None = None) -> str:
-        original = engine.store.get(engine.config.namespace, ref.strip().lower())
-        if original is None:
-            return f"headroom_retrieve: no original for ref {ref} (unknown or expired)."
-        return filter_original(original, query) if query else original
+        return engine.answer_retrieval(ref, query)
 
     @server.tool(
         name="headroom_stats", description="What the store holds and what compression has saved."

@@ -16,7 +16,7 @@ from typing import Any
 from headroom.activity import Activity
 from headroom.aligner import CacheAligner, append_context, conversation_key
 from headroom.ccr.markers import MARKER_RE
-from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, filter_original
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
 from headroom.ccr.store import CCRStore, SqlStore, StoreStats, open_store
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
@@ -193,15 +193,19 @@ class Headroom:
 
     def retrieve(self, ref: str, query: str | None = None) -> str | None:
         """The original behind `ref` (or its lines matching `query`); None if unknown or expired."""
-        original = self.store.get(self.config.namespace, ref.strip().lower())
+        found = lookup(self.store, self.config.namespace, ref, query)
+        key = ref.strip().lower()
         self._log(
             lambda activity: activity.record_retrieval(
-                self.config.namespace, ref.strip().lower(), original is not None
+                self.config.namespace, key, found is not None
             )
         )
-        if original is None or not query:
-            return original
-        return filter_original(original, query)
+        return found
+
+    def answer_retrieval(self, ref: str, query: str | None = None) -> str:
+        """What a `headroom_retrieve` tool call gets: the original, its matching lines, or a notice."""
+        found = self.retrieve(ref, query)
+        return retrieval_notice(ref) if found is None else found
 
     def stats(self) -> StoreStats:
         """What this namespace's store holds and what compression saved in it."""

@@ -17,7 +17,6 @@ import asyncio
 import inspect
 from typing import Any
 
-from headroom.ccr.retrieval import retrieve_text
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI, Provider
 
@@ -103,10 +102,7 @@ class _Create(_Wrapped):
         calls, others = self._provider.retrieve_calls(data)
         if not calls or others or last:
             return None
-        namespace = self._engine.config.namespace
-        answers = [
-            (c.call_id, retrieve_text(self._engine.store, namespace, c.ref, c.query)) for c in calls
-        ]
+        answers = [(c.call_id, self._engine.answer_retrieval(c.ref, c.query)) for c in calls]
         return self._provider.add_round(kwargs, data, answers)
 
     def _create(self, **kwargs: Any) -> Any:

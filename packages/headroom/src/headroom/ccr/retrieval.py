@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from headroom.ccr.store import CCRStore
 
-__all__ = ["RETRIEVE_TOOL_NAME", "filter_original", "retrieve_text", "tool_schema"]
+__all__ = [
+    "RETRIEVE_TOOL_NAME",
+    "filter_original",
+    "lookup",
+    "retrieval_notice",
+    "retrieve_text",
+    "tool_schema",
+]
 
 RETRIEVE_TOOL_NAME = "headroom_retrieve"
 _DESCRIPTION = (
@@ -25,6 +32,7 @@ _PARAMETERS: dict[str, Any] = {
     "required": ["ref"],
 }
 _MAX_MATCHES = 200
+_REF = re.compile(r"[0-9a-f]{16}")
 _WINDOW = 400
 
 
@@ -48,15 +56,27 @@ def tool_schema(provider: Literal["openai", "anthropic"] = "openai") -> dict[str
 
 def retrieve_text(store: CCRStore, namespace: str, ref: str, query: str | None = None) -> str:
     """Answer a `headroom_retrieve` call: the original, the part matching `query`, or a notice."""
+    found = lookup(store, namespace, ref, query)
+    return retrieval_notice(ref) if found is None else found
+
+
+def lookup(store: CCRStore, namespace: str, ref: str, query: str | None = None) -> str | None:
+    """The original behind `ref` (or its lines matching `query`); None if unknown or malformed."""
     ref = ref.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{16}", ref):
-        return f"headroom_retrieve: {ref!r} is not a ref; a ref is 16 hex characters taken from a marker."
+    if not _REF.fullmatch(ref):
+        return None
     original = store.get(namespace, ref)
-    if original is None:
-        return f"headroom_retrieve: no original for ref {ref} (unknown, expired or from another namespace)."
-    if not query or not query.strip():
+    if original is None or not query or not query.strip():
         return original
     return filter_original(original, query.strip())
+
+
+def retrieval_notice(ref: str) -> str:
+    """What a retrieval that found nothing answers: a message, never an error."""
+    ref = ref.strip().lower()
+    if not _REF.fullmatch(ref):
+        return f"headroom_retrieve: {ref!r} is not a ref; a ref is 16 hex characters taken from a marker."
+    return f"headroom_retrieve: no original for ref {ref} (unknown, expired or from another namespace)."
 
 
 def filter_original(original: str, query: str) -> str:

@@ -19,7 +19,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import add_cache_breakpoints, canonical_tools, conversation_key
-from headroom.ccr.retrieval import retrieve_text
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
 from headroom.server.http import ApiError, engine_for, read_json
@@ -70,7 +69,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     client = _client(request)
 
     def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
-        return _answer_retrievals(engine, calls)
+        return [(call.call_id, engine.answer_retrieval(call.ref, call.query)) for call in calls]
 
     forward = Forward(client, url, headers, provider, answer, settings.max_retrieval_rounds)
 
@@ -140,20 +139,6 @@ async def _round_trips(forward: Forward, body: dict[str, Any]) -> Response:
             return JSONResponse(provider.strip_retrieve(data), status_code=upstream.status_code)
         body = provider.add_round(body, data, forward.answer(calls))
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _answer_retrievals(engine: Headroom, calls: list[RetrieveCall]) -> list[tuple[str, str]]:
-    namespace = engine.config.namespace
-    answers = []
-    for call in calls:
-        text = retrieve_text(engine.store, namespace, call.ref, call.query)
-        activity = engine.activity
-        if activity is not None:
-            activity.record_retrieval(
-                namespace, call.ref, not text.startswith("headroom_retrieve:")
-            )
-        answers.append((call.call_id, text))
-    return answers
 
 
 def _client(request: Request) -> httpx.AsyncClient:
