@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
 
-__all__ = ["ANTHROPIC", "OPENAI", "Provider", "RetrieveCall"]
+__all__ = ["ANTHROPIC", "OPENAI", "Provider", "RetrieveCall", "parse_arguments"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,8 @@ class RetrieveCall:
     query: str | None
 
 
-def _arguments(raw: Any) -> tuple[str, str | None]:
+def parse_arguments(raw: Any) -> tuple[str, str | None]:
+    """(ref, query) from a retrieve call's arguments (a JSON string or an object)."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw or "{}")
@@ -51,7 +52,7 @@ class Provider:
         others = False
         for call_id, name, arguments in self._tool_calls(response):
             if name == RETRIEVE_TOOL_NAME:
-                calls.append(RetrieveCall(call_id, *_arguments(arguments)))
+                calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
             else:
                 others = True
         return calls, others

@@ -11,16 +11,25 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-__all__ = ["ERROR_RE", "anomalous_rows", "choose", "mentions", "relevance", "signature"]
+__all__ = [
+    "ERROR_RE",
+    "anomalous_rows",
+    "choose",
+    "mentions",
+    "rare_terms",
+    "relevance",
+    "signature",
+]
 
 ERROR_RE = re.compile(
     r"\b(error|errors|exception|traceback|fatal|failed|failure|fail|panic|critical|denied|"
     r"timeout|timed out|refused|unhealthy|crash(ed)?|abort(ed)?)\b",
     re.I,
 )
+_MAX_FORCING_TERMS = 24
 _MASK_RE = re.compile(r"\b[0-9a-f]{8,}\b|\d+", re.I)
 _STATUS_COLUMN = re.compile(
     r"(^|\.)(status|state|level|severity|result|conclusion|outcome|health)$", re.I
@@ -36,6 +45,16 @@ def signature(text: str) -> str:
 def mentions(text: str, terms: Sequence[str]) -> bool:
     lowered = text.lower()
     return any(term in lowered for term in terms)
+
+
+def rare_terms(terms: Collection[str], texts: Sequence[str], limit: int) -> list[str]:
+    """Query terms specific enough to force an item in: found in at most `limit` items.
+
+    A long query (a pasted document) forces nothing: its words only raise scores."""
+    if not terms or len(terms) > _MAX_FORCING_TERMS:
+        return []
+    lowered = [t.lower() for t in texts]
+    return sorted(t for t in terms if sum(1 for text in lowered if t in text) <= limit)
 
 
 def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:

@@ -1,8 +1,7 @@
-"""The compressor contract, the registry, and the line-keeping helpers several kinds share."""
+"""The compressor contract, the registry, and the gap rendering that line-based kinds share."""
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ __all__ = [
     "CompressContext",
     "Compressed",
     "Compressor",
-    "keep_lines_within_budget",
     "load_registry",
     "render_kept_lines",
 ]
@@ -109,29 +107,6 @@ def _register(
     # A compressor may also serve kinds that have no compressor of their own (yet).
     for kind in getattr(compressor, "fallback_for", ()):
         registry.setdefault(kind, compressor)
-
-
-def keep_lines_within_budget(
-    lines: Sequence[str],
-    priority: Sequence[float],
-    must_keep: set[int],
-    budget_tokens: int,
-    counter: TokenCounter,
-) -> list[int]:
-    """Indices of the lines to keep, in order: every must-keep line, then the highest
-    priority lines (earlier first on ties) while they fit in the budget."""
-    kept = set(must_keep)
-    spent = sum(counter.count(lines[i]) + 1 for i in kept)
-    candidates = [(-priority[i], i) for i in range(len(lines)) if i not in kept]
-    heapq.heapify(candidates)
-    while candidates and spent < budget_tokens:
-        _, index = heapq.heappop(candidates)
-        cost = counter.count(lines[index]) + 1
-        if spent + cost > budget_tokens:
-            continue
-        kept.add(index)
-        spent += cost
-    return sorted(kept)
 
 
 def render_kept_lines(

@@ -18,9 +18,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from headroom.ccr.markers import format_marker, format_note
-from headroom.compressors._ranking import mentions
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.ccr.markers import format_marker
+from headroom.compressors._ranking import mentions, rare_terms
+from headroom.compressors.base import CompressContext, Compressed, render_kept_lines
 from headroom.compressors.text import query_terms
 from headroom.detect import ContentKind
 
@@ -112,7 +112,7 @@ class LogCompressor:
         kept = _fill(lines, must, ctx)
         if len(kept) == len(lines):
             return None
-        body = _render(lines, kept, ctx.ref)
+        body = render_kept_lines([line.text for line in lines], kept, ctx.ref)
         summary = _template_table(lines, kept)
         closing = format_marker(ctx.ref, len(kept), len(lines), "lines")
         return Compressed(
@@ -141,7 +141,7 @@ def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
     seen_warnings: set[str] = set()
-    rare = _rare_terms(lines, terms)
+    rare = rare_terms(terms, [line.text for line in lines], max(3, len(lines) // 50))
     for index, line in enumerate(lines):
         if line.error or line.summary:
             error_seen[line.template] += 1
@@ -156,13 +156,6 @@ def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
             must.add(index)
     must.update(last_error.values())
     return must
-
-
-def _rare_terms(lines: list[_Line], terms: set[str]) -> list[str]:
-    if not terms or len(terms) > 24:
-        return []
-    limit = max(3, len(lines) // 50)
-    return sorted(t for t in terms if sum(1 for line in lines if t in line.text.lower()) <= limit)
 
 
 def _trace_after(lines: list[_Line], index: int) -> range:
@@ -201,17 +194,6 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
             if ctx.counter.count(lines[index].text) <= _MARKER_TOKENS:
                 kept.add(index)
     return sorted(kept)
-
-
-def _render(lines: list[_Line], kept: list[int], ref: str) -> str:
-    out: list[str] = []
-    previous = -1
-    for index in kept:
-        if index - previous > 1:
-            out.append(format_note(ref, f"{index - previous - 1} lines omitted"))
-        out.append(lines[index].text)
-        previous = index
-    return "\n".join(out)
 
 
 def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.detect import ContentKind
 
@@ -116,7 +118,7 @@ def _compress_sentences(text: str, ctx: CompressContext) -> Compressed | None:
     if len(sentences) < 4 and not sections_changed:
         return None
     terms = query_terms(ctx.query)
-    rare = _rare_terms(terms, sentences)
+    rare = rare_terms(terms, [s.text for s in sentences], max(2, len(sentences) // 100))
     must = {i for i, s in enumerate(sentences) if _must_keep(s, i, len(sentences), rare)}
     scores = [_score(s, i, len(sentences), terms) for i, s in enumerate(sentences)]
     spent = sum(ctx.counter.count(sentences[i].text) for i in must)
@@ -202,19 +204,7 @@ def _split(text: str) -> list[_Sentence]:
     return sentences
 
 
-def _rare_terms(terms: set[str], sentences: list[_Sentence]) -> set[str]:
-    """Query terms specific enough to force a sentence in: found in at most 1% of them.
-
-    A long query (a pasted document) forces nothing: its words only raise scores.
-    """
-    if len(terms) > 24:
-        return set()
-    limit = max(2, len(sentences) // 100)
-    lowered = [s.text.lower() for s in sentences]
-    return {t for t in terms if sum(1 for text in lowered if t in text) <= limit}
-
-
-def _must_keep(sentence: _Sentence, index: int, total: int, terms: set[str]) -> bool:
+def _must_keep(sentence: _Sentence, index: int, total: int, terms: Sequence[str]) -> bool:
     if _HEADING.match(sentence.text) or index in (0, total - 1):
         return True
     lowered = sentence.text.lower()

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
-from headroom.providers import Provider, RetrieveCall, _arguments
+from headroom.providers import Provider, RetrieveCall, parse_arguments
 
 __all__ = ["Forward", "relay_stream"]
 
@@ -115,7 +115,8 @@ class _OpenAIRelay:
 
     def retrieve_calls(self) -> list[RetrieveCall]:
         return [
-            RetrieveCall(c["id"], *_arguments(c["args"])) for _, c in sorted(self.calls.items())
+            RetrieveCall(c["id"], *parse_arguments(c["args"]))
+            for _, c in sorted(self.calls.items())
         ]
 
     def assistant_response(self) -> dict[str, Any]:
@@ -209,7 +210,7 @@ class _AnthropicRelay:
     def retrieve_calls(self) -> list[RetrieveCall]:
         return [
             RetrieveCall(
-                str(self.blocks[i].get("id", "")), *_arguments(self.blocks[i].get("_json", ""))
+                str(self.blocks[i].get("id", "")), *parse_arguments(self.blocks[i].get("_json", ""))
             )
             for i in sorted(self.retrieve)
         ]
