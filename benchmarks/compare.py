@@ -13,11 +13,11 @@ import json
 import statistics
 import subprocess
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.conversation import tool_conversation
+from benchmarks.common import median_seconds, tool_conversation
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.store import SqlStore
 from headroom.pipeline import count_message_tokens
@@ -40,11 +40,7 @@ def ours(corpus: Path, manifest: dict[str, Any], repeats: int) -> dict[str, Any]
         for entry in manifest["files"]:
             messages = conversation((corpus / entry["path"]).read_bytes().decode("utf-8"))
             result = engine.compress(messages)
-            timings = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                engine.compress(messages)
-                timings.append(time.perf_counter() - start)
+            median = median_seconds(partial(engine.compress, messages), repeats)
             content = result.messages[2]["content"]
             retrievable = sum(
                 1
@@ -54,7 +50,7 @@ def ours(corpus: Path, manifest: dict[str, Any], repeats: int) -> dict[str, Any]
             )
             out[entry["id"]] = {
                 "content": content,
-                "median_s": statistics.median(timings),
+                "median_s": median,
                 "retrievable": retrievable,
             }
     return out

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.conversation import tool_conversation
+from benchmarks.common import tool_conversation
 
 ANSWER = json.dumps(
     {

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.conversation import tool_conversation
+from benchmarks.common import median_seconds, tool_conversation
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.store import SqlStore
 
@@ -23,11 +22,7 @@ from headroom.ccr.store import SqlStore
 def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) -> dict[str, Any]:
     messages = tool_conversation(text)
     result = engine.compress(messages)  # warm-up, and the result we judge
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        engine.compress(messages)
-        timings.append(time.perf_counter() - start)
+    median = median_seconds(partial(engine.compress, messages), repeats)
     out = result.messages[2]["content"]
     visible = [n for n in entry["needles"] if n in out]
     retrievable = [
@@ -36,7 +31,6 @@ def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) ->
         if n in out or any(n in (engine.retrieve(ref, query=n) or "") for ref in result.refs)
     ]
     valid = output_valid(entry, text, out)
-    median = statistics.median(timings)
     return {
         "id": entry["id"],
         "kind": entry["kind"],
