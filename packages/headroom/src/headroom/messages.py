@@ -34,7 +34,6 @@ class Segment:
     path: Path
     text: str
     source: SegmentSource
-    message_index: int
     tool_name: str | None = None
     tool_arguments: str | None = None
     frozen: bool = False
@@ -125,16 +124,14 @@ class Conversation:
             call = self._tool_calls.get(str(message.get("tool_call_id", "")))
             name = call.name if call else message.get("name")
             for path, text in _text_parts(content, (index, "content"), include_cached):
-                yield Segment(
-                    path, text, "tool_result", index, name, call.arguments if call else None
-                )
+                yield Segment(path, text, "tool_result", name, call.arguments if call else None)
             return
         if role == "user" and isinstance(content, list):
             yield from self._tool_result_segments(index, content, include_cached)
         if (role == "user" and include_user) or (role == "assistant" and include_assistant):
             source: SegmentSource = "user" if role == "user" else "assistant"
             for path, text in _text_parts(content, (index, "content")):
-                yield Segment(path, text, source, index)
+                yield Segment(path, text, source)
 
     def _tool_result_segments(
         self, index: int, content: list[Any], include_cached: bool
@@ -153,7 +150,6 @@ class Conversation:
                     path,
                     text,
                     "tool_result",
-                    index,
                     call.name if call else None,
                     call.arguments if call else None,
                 )

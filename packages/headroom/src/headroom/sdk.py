@@ -34,7 +34,7 @@ def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
         return _Wrapped(
             client,
             {
-                "chat": _Namespace(
+                "chat": _Wrapped(
                     client.chat, {"completions": _Create(client.chat.completions, engine, OPENAI)}
                 )
             },
@@ -60,10 +60,6 @@ class _Wrapped:
 
     def __repr__(self) -> str:
         return f"withHeadroom({self._inner!r})"
-
-
-class _Namespace(_Wrapped):
-    pass
 
 
 class _Create(_Wrapped):

@@ -48,7 +48,6 @@ class CompressContext:
     counter: TokenCounter
     language: str | None = None
     tool_name: str | None = None
-    tool_arguments: str | None = None
     options: dict[str, object] = field(default_factory=dict)
 
 

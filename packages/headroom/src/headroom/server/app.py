@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,7 +38,6 @@ class ServerSettings:
     max_request_bytes: int = 32 * 1024 * 1024
     upstream_timeout_s: float = 600.0
     max_retrieval_rounds: int = 3
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ServerSettings:
