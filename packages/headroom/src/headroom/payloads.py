@@ -62,6 +62,7 @@ class PayloadCompressor:
             "kompress_time_budget_ms": config.kompress_time_budget_ms,
         }
         self._memory: OrderedDict[str, Decision] = OrderedDict()
+        self._fingerprints: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def compress(
@@ -210,22 +211,25 @@ class PayloadCompressor:
                 self._memory.popitem(last=False)
 
     def _decision_key(self, text: str, counter: TokenCounter) -> str:
-        c = self.config
-        settings = json.dumps(
-            [
+        digest = hashlib.sha256(self._settings_fingerprint(counter.encoding))
+        digest.update(b"\0")
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()[:32]
+
+    def _settings_fingerprint(self, encoding: str) -> bytes:
+        """The settings that shape compression, serialised once per encoding."""
+        if encoding not in self._fingerprints:
+            c = self.config
+            settings = [
                 c.target_ratio,
                 c.min_budget_tokens,
                 c.min_savings_tokens,
                 c.kompress_model_path,
-                counter.encoding,
+                encoding,
                 sorted(self.router.registry),
-            ],
-            sort_keys=True,
-        )
-        digest = hashlib.sha256(settings.encode())
-        digest.update(b"\0")
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()[:32]
+            ]
+            self._fingerprints[encoding] = json.dumps(settings, sort_keys=True).encode()
+        return self._fingerprints[encoding]
 
     def _record(self, outcome: PayloadOutcome) -> None:
         event = CompressionEvent(
