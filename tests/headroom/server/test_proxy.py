@@ -1,6 +1,7 @@
 import json
 
 import httpx
+import pytest
 
 from tests.fakes import Upstream
 from tests.headroom.server.conftest import RunningServer
@@ -214,3 +215,14 @@ def test_bad_requests_get_json_errors(headroom_server: RunningServer, client: ht
     assert (
         wrong_shape.status_code == 400 and wrong_shape.json()["error"]["type"] == "invalid_request"
     )
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["https://api.example.com", "https://api.example.com/", "https://api.example.com/v1",
+     "https://api.example.com/v1/"],
+)
+def test_upstream_url_with_or_without_v1(base: str) -> None:
+    from headroom.server.proxy import upstream_url
+
+    assert upstream_url(base, "/v1/chat/completions") == "https://api.example.com/v1/chat/completions"

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 
 __all__ = ["add_server_commands"]
 
@@ -67,6 +68,16 @@ def healthy(port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def wrapped_proxy_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the proxy `wrap` starts. Coding agents (Claude Code) mark their
+    newest tool result with `cache_control`; this proxy compresses such results the first
+    time it sees them and sends them byte-identically afterwards, so caches still hit.
+    A value the user set explicitly wins."""
+    env = dict(environ)
+    env.setdefault("HEADROOM_RESPECT_CACHE_BREAKPOINTS", "false")
+    return env
+
+
 def _wrap(_: object, args: argparse.Namespace) -> int:
     argv = [a for a in args.argv if a != "--"] if args.argv[:1] == ["--"] else list(args.argv)
     if not argv:
@@ -76,6 +87,7 @@ def _wrap(_: object, args: argparse.Namespace) -> int:
     if not healthy(args.port):
         started = subprocess.Popen(
             [sys.executable, "-m", "headroom.cli", "proxy", "--port", str(args.port)],
+            env=wrapped_proxy_env(os.environ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

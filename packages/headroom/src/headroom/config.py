@@ -56,9 +56,11 @@ class HeadroomConfig(BaseModel):
     they are seen, and `stable_history` sends them the same way afterwards, so the caches
     still hit from the next turn on."""
 
-    align_dynamic: bool = False
+    align_dynamic: bool = True
     """Move dates, times, UUIDs, ids and counters out of system prompts into a context block
-    at the end of the request (placeholders stay), so the prefix is byte-stable."""
+    at the end of the request (placeholders stay), so the prefix is byte-stable and the
+    provider's prompt cache hits. Decided from the request alone (every process and replica
+    decides the same); skipped for a request it would make larger in tokens."""
 
     align_patterns: tuple[str, ...] = ()
     """Extra regexes of dynamic fragments for the aligner."""

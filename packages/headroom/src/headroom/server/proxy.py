@@ -24,7 +24,7 @@ from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
 from headroom.server.http import ApiError, engine_for, read_json
 from headroom.server.streaming import Forward, relay_stream
 
-__all__ = ["proxy_routes"]
+__all__ = ["proxy_routes", "upstream_url"]
 
 logger = logging.getLogger("headroom.proxy")
 
@@ -47,6 +47,14 @@ def proxy_routes() -> APIRouter:
     return router
 
 
+def upstream_url(base: str, path: str) -> str:
+    """`base` + `path`, whether the base URL ends in `/v1` or not (both are common)."""
+    base = base.rstrip("/")
+    if base.endswith("/v1") and path.startswith("/v1/"):
+        base = base[: -len("/v1")]
+    return base + path
+
+
 async def _proxy(request: Request, provider: Provider) -> Response:
     settings = request.app.state.settings
     body = await read_json(request, settings.max_request_bytes)
@@ -60,7 +68,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         # CPU work runs off the event loop, so one big payload does not stall other requests.
         body = await run_in_threadpool(_compress_body, engine, provider, body)
     base = settings.openai_base_url if provider.name == "openai" else settings.anthropic_base_url
-    url = base.rstrip("/") + provider.path
+    url = upstream_url(base, provider.path)
     headers = {
         k: v
         for k, v in request.headers.items()
