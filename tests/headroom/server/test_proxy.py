@@ -219,10 +219,16 @@ def test_bad_requests_get_json_errors(headroom_server: RunningServer, client: ht
 
 @pytest.mark.parametrize(
     "base",
-    ["https://api.example.com", "https://api.example.com/", "https://api.example.com/v1",
-     "https://api.example.com/v1/"],
+    [
+        "https://api.example.com",
+        "https://api.example.com/",
+        "https://api.example.com/v1",
+        "https://api.example.com/v1/",
+    ],
 )
 def test_upstream_url_with_or_without_v1(base: str) -> None:
     from headroom.server.proxy import upstream_url
 
-    assert upstream_url(base, "/v1/chat/completions") == "https://api.example.com/v1/chat/completions"
+    assert (
+        upstream_url(base, "/v1/chat/completions") == "https://api.example.com/v1/chat/completions"
+    )

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from headroom._version import __version__
 from headroom.config import HeadroomConfig
 from headroom.errors import ConfigError, HeadroomError, InputError, StoreError
 from headroom.pipeline import CompressResult, Headroom, TextResult
@@ -29,7 +30,6 @@ __all__ = [
     "withHeadroom",
 ]
 
-__version__ = "0.1.0"
 
 _engines: dict[HeadroomConfig, Headroom] = {}
 _engines_lock = threading.Lock()

@@ -32,11 +32,19 @@ class HeadroomConfig(BaseModel):
     min_savings_tokens: int = Field(default=30, ge=0)
     """The router accepts a compressor's result only if it saves at least this many tokens."""
 
-    target_ratio: float = Field(default=0.25, gt=0.0, le=1.0)
-    """Token budget of a payload after compression, as a share of its size (after / before)."""
+    budget_scale: float = Field(default=130.0, gt=0.0)
+    budget_exponent: float = Field(default=0.43, gt=0.0, le=1.0)
+    """The token budget of a payload of `t` tokens is `min(t, budget_scale * t ** budget_exponent)`:
+    it grows sub-linearly, so small payloads stay whole (up to about 5k tokens), mid-sized
+    ones keep most (10k -> 6.8k), and the big, repetitive ones are cut the most (100k -> 18k,
+    300k -> 29k)."""
 
-    min_budget_tokens: int = Field(default=400, ge=0)
-    """The budget of one payload never goes below this many tokens."""
+    focused_share: float = Field(default=0.25, gt=0.0, le=1.0)
+    """When the question quotes something the payload holds, the budget shrinks to this
+    share: the lines it names, the errors and the outline are kept, little else."""
+
+    min_budget_tokens: int = Field(default=300, ge=0)
+    """No budget goes below this many tokens (focused ones included)."""
 
     compress_user_messages: bool = False
     """Also compress long user text (off: user text is sent as written)."""
@@ -110,7 +118,7 @@ class HeadroomConfig(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HeadroomConfig:
-        """Build a config from `HEADROOM_*` variables (for example `HEADROOM_TARGET_RATIO`)."""
+        """Build a config from `HEADROOM_*` variables (for example `HEADROOM_BUDGET_SCALE`)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, field in cls.model_fields.items():

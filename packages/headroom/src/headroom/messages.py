@@ -25,6 +25,7 @@ Path = tuple["int | str", ...]
 
 _ANTHROPIC_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking"})
 _OPENAI_ROLES = frozenset({"tool", "function", "developer"})
+QUERY_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Segment:
     tool_arguments: str | None = None
     frozen: bool = False
     """Inside the cached prefix (before the last `cache_control` breakpoint)."""
+    query: str = ""
+    """The user request before this segment and its tool call's arguments."""
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,20 @@ class Conversation:
             container[path[-1]] = text
         return out
 
-    def query(self, max_chars: int = 1000) -> str:
-        """The latest user request in plain text: what the answer will depend on.
+    def query(self, before: int | None = None) -> str:
+        """The latest user request in plain text (before message index `before`, if given):
+        what the answer will depend on.
 
-        Only its last `max_chars` characters count: the question usually closes a long
+        Only its last `QUERY_CHARS` characters count: the question usually closes a long
         paste, and a whole document as the query would make every line look relevant.
         """
-        for message in reversed(self.messages):
+        stop = len(self.messages) if before is None else before
+        for message in reversed(self.messages[:stop]):
             if not isinstance(message, Mapping) or message.get("role") != "user":
                 continue
             texts = [text for _, text in _text_parts(message.get("content"), ())]
             if texts:
-                return "\n".join(texts)[-max_chars:]
+                return "\n".join(texts)[-QUERY_CHARS:]
         return ""
 
     def segments(
@@ -106,9 +111,18 @@ class Conversation:
                     index, message, include_user, include_assistant, include_cached
                 )
             )
+        found = [replace(s, query=self._segment_query(s)) for s in found]
         if self.breakpoint is None:
             return found
         return [replace(s, frozen=_position(s.path) < self.breakpoint) for s in found]
+
+    def _segment_query(self, segment: Segment) -> str:
+        """What led to this payload: the user request before it and the tool call's arguments.
+        It never changes on later turns, so the payload's compression stays the same."""
+        question = self.query(before=int(segment.path[0]))
+        if segment.tool_arguments:
+            return f"{question}\n{_argument_words(segment.tool_arguments)}"
+        return question
 
     def _message_segments(
         self,
@@ -172,6 +186,25 @@ class Conversation:
                         block.get("name"), _as_text(block.get("input"))
                     )
         return calls
+
+
+def _argument_words(arguments: str) -> str:
+    """A tool call's argument values as plain words (JSON quotes are not quoted phrases)."""
+    try:
+        value: Any = json.loads(arguments)
+    except (ValueError, RecursionError):
+        return arguments[:QUERY_CHARS].replace('"', " ")
+    words: list[str] = []
+    stack = [value]
+    while stack and sum(len(w) for w in words) < QUERY_CHARS:
+        item = stack.pop()
+        if isinstance(item, str):
+            words.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return " ".join(words)[:QUERY_CHARS].replace('"', " ")
 
 
 def _position(path: Path) -> tuple[int, int]:

@@ -17,16 +17,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from headroom._version import __version__
 from headroom.ccr.markers import make_ref
 from headroom.ccr.store import CCRStore, CompressionEvent, Decision
 from headroom.compressors.base import CompressContext
 from headroom.config import HeadroomConfig
 from headroom.detect import detect
 from headroom.errors import StoreError
+from headroom.query import Focus, focus_of
 from headroom.router import ContentRouter
 from headroom.tokens import TokenCounter
 
-__all__ = ["PayloadCompressor", "PayloadOutcome"]
+__all__ = ["PayloadCompressor", "PayloadOutcome", "token_budget"]
 
 logger = logging.getLogger("headroom")
 
@@ -79,7 +81,8 @@ class PayloadCompressor:
         tokens = counter.count(text)
         if len(text) > self.config.max_payload_bytes or tokens < self.config.min_tokens_to_compress:
             return _unchanged(text, tokens, filename)
-        key = self._decision_key(text, counter) if self.config.stable_history else None
+        focus = focus_of(query, text)
+        key = self._decision_key(text, counter, focus) if self.config.stable_history else None
         if key is not None:
             decision = self._recall(key)
             if decision is not None:
@@ -87,7 +90,7 @@ class PayloadCompressor:
         if frozen:
             outcome = _unchanged(text, tokens, filename)
         else:
-            outcome = self._route(text, counter, tokens, query, filename, tool_name)
+            outcome = self._route(text, counter, tokens, query, focus, filename, tool_name)
         if key is not None and outcome.final:
             outcome = self._remember(key, outcome, text, tokens)
         return outcome
@@ -98,14 +101,15 @@ class PayloadCompressor:
         counter: TokenCounter,
         tokens: int,
         query: str,
+        focus: Focus,
         filename: str | None,
         tool_name: str | None,
     ) -> PayloadOutcome:
-        budget = max(self.config.min_budget_tokens, int(tokens * self.config.target_ratio))
         ctx = CompressContext(
             ref=make_ref(text),
             query=query,
-            budget_tokens=budget,
+            focus=focus,
+            budget_tokens=token_budget(tokens, self.config, focused=focus.specific),
             counter=counter,
             tool_name=tool_name,
             options=self._options,
@@ -210,8 +214,13 @@ class PayloadCompressor:
             while len(self._memory) > _MEMORY_DECISIONS:
                 self._memory.popitem(last=False)
 
-    def _decision_key(self, text: str, counter: TokenCounter) -> str:
+    def _decision_key(self, text: str, counter: TokenCounter, focus: Focus) -> str:
+        """Content + what of the query shapes compression + settings + engine version: a
+        conversation's history replays byte-stable, a new question gets its own compression,
+        and an upgrade never replays decisions of older code."""
         digest = hashlib.sha256(self._settings_fingerprint(counter.encoding))
+        digest.update(b"\0")
+        digest.update(focus.fingerprint().encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
         digest.update(text.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()[:32]
@@ -221,8 +230,11 @@ class PayloadCompressor:
         if encoding not in self._fingerprints:
             c = self.config
             settings = [
-                c.target_ratio,
+                __version__,
                 c.min_budget_tokens,
+                c.budget_scale,
+                c.budget_exponent,
+                c.focused_share,
                 c.min_savings_tokens,
                 c.kompress_model_path,
                 encoding,
@@ -243,6 +255,15 @@ class PayloadCompressor:
             self._store().record(self.config.namespace, event)
         except StoreError:
             logger.warning("headroom: could not record compression stats", exc_info=True)
+
+
+def token_budget(tokens: int, config: HeadroomConfig, *, focused: bool = False) -> int:
+    """Tokens a payload of `tokens` may keep: all of a small one, sub-linearly more of a big
+    one, a share of that when the question names something the payload holds."""
+    budget = min(tokens, int(config.budget_scale * tokens**config.budget_exponent))
+    if focused:
+        budget = int(budget * config.focused_share)
+    return max(budget, min(tokens, config.min_budget_tokens))
 
 
 def _unchanged(text: str, tokens: int, filename: str | None) -> PayloadOutcome:

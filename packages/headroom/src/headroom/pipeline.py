@@ -215,7 +215,6 @@ class Headroom:
         self, conversation: Conversation, counter: TokenCounter, query: str | None
     ) -> CompressResult:
         before = count_message_tokens(conversation.messages, counter)
-        question = conversation.query() if query is None else query
         replacements: dict[Path, str] = {}
         refs: list[str] = []
         stats: dict[str, CompressorStats] = {}
@@ -225,7 +224,7 @@ class Headroom:
                 outcome = self.payloads.compress(
                     segment.text,
                     counter,
-                    query=question,
+                    query=segment.query if query is None else query,
                     filename=_filename_hint(segment),
                     tool_name=segment.tool_name,
                     frozen=respect and segment.frozen,

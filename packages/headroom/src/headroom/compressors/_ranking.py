@@ -22,6 +22,7 @@ __all__ = [
     "rare_terms",
     "relevance",
     "signature",
+    "spread_order",
 ]
 
 ERROR_RE = re.compile(
@@ -116,7 +117,7 @@ def _outliers(values: list[Any]) -> set[int]:
     return {i for i, n in numbers if abs(n - median) > 6 * spread}
 
 
-def _spread_order(count: int) -> list[int]:
+def spread_order(count: int) -> list[int]:
     """Indices ordered so that any prefix is spread evenly over the range (van der Corput)."""
 
     def reversed_fraction(i: int) -> float:
@@ -141,7 +142,7 @@ def choose(
     scores = relevance(texts, terms)
     seen = Counter(signature(texts[i]) for i in kept)
     signatures = [signature(t) for t in texts]
-    spread_rank = {index: rank for rank, index in enumerate(_spread_order(count))}
+    spread_rank = {index: rank for rank, index in enumerate(spread_order(count))}
     candidates = sorted(
         (i for i in range(count) if i not in kept), key=lambda i: (-scores[i], spread_rank[i])
     )

@@ -10,15 +10,18 @@ from typing import Protocol, runtime_checkable
 
 from headroom.ccr.markers import format_note
 from headroom.detect import ContentKind
+from headroom.query import Focus
 from headroom.tokens import TokenCounter
 
 __all__ = [
     "DEFAULT_COMPRESSORS",
+    "MARKER_TOKENS",
     "CompressContext",
     "Compressed",
     "Compressor",
     "load_registry",
     "render_kept_lines",
+    "runs_added",
 ]
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.search:SearchCompressor",
     "headroom.compressors.diff:DiffCompressor",
     "headroom.compressors.code:CodeCompressor",
+    "headroom.compressors.html:HtmlCompressor",
 )
 
 
@@ -42,12 +46,14 @@ class CompressContext:
     ref: str
     """CCR ref of the payload, for markers; the pipeline stores the original under it."""
     query: str
-    """The latest user request: what must survive."""
+    """What led to the payload (the user request, the tool call's arguments): what must survive."""
     budget_tokens: int
     """Aim for at most this many tokens; lossless output may stay above it."""
     counter: TokenCounter
     language: str | None = None
     tool_name: str | None = None
+    focus: Focus = Focus(frozenset(), ())
+    """The query resolved against the payload: its words and the quoted phrases it holds."""
     options: dict[str, object] = field(default_factory=dict)
 
 
@@ -106,6 +112,18 @@ def _register(
     # A compressor may also serve kinds that have no compressor of their own (yet).
     for kind in getattr(compressor, "fallback_for", ()):
         registry.setdefault(kind, compressor)
+
+
+MARKER_TOKENS = 20
+"""About what one marker line costs (its ref alone is 8 tokens)."""
+
+
+def runs_added(kept: set[int], index: int, count: int) -> int:
+    """How many more omitted runs (so markers) there are once `index` is kept too: -1 when
+    it closes a gap, +1 when it splits one, else 0."""
+    left = index > 0 and index - 1 not in kept
+    right = index < count - 1 and index + 1 not in kept
+    return int(left) + int(right) - 1
 
 
 def render_kept_lines(

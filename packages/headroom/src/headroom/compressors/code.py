@@ -20,8 +20,8 @@ from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._code_imports import import_run_edits
 from headroom.compressors._grammars import FUNCTION_NODES, parser_for
 from headroom.compressors.base import CompressContext, Compressed
-from headroom.compressors.text import query_terms
 from headroom.detect import ContentKind
+from headroom.query import query_terms
 
 __all__ = ["CodeCompressor"]
 

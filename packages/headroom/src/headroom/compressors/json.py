@@ -18,8 +18,8 @@ from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._json_table import Table, compact, dumps, materialise
 from headroom.compressors._ranking import ERROR_RE, anomalous_rows, choose, mentions
 from headroom.compressors.base import CompressContext, Compressed
-from headroom.compressors.text import query_terms
 from headroom.detect import ContentKind
+from headroom.query import query_terms
 
 __all__ = ["JsonCompressor"]
 

@@ -19,17 +19,17 @@ from collections import Counter
 from dataclasses import dataclass
 
 from headroom.ccr.markers import format_marker
-from headroom.compressors._ranking import mentions, rare_terms
+from headroom.compressors._ranking import mentions, rare_terms, spread_order
 from headroom.compressors.base import CompressContext, Compressed, render_kept_lines
-from headroom.compressors.text import query_terms
 from headroom.detect import ContentKind
+from headroom.query import lines_with, query_terms
 
 __all__ = ["LogCompressor", "template_of"]
 
 _ERROR = re.compile(
     r"\b(ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT)\b|\[(error|crit|alert|emerg)\]|"
     r"\b\w*(Exception|Error)\b[:(]|Traceback \(most recent call last\)|\bpanic:|"
-    r"\b(error|failed|failure|fatal)\b[:;]|^(FAILED|FAIL|ERROR)\b|npm ERR!|error\[E\d+\]|"
+    r"\b(error|fatal)\b[:;]|\b(failed|failure|fails|failing)\b|^(FAILED|FAIL|ERROR)\b|npm ERR!|error\[E\d+\]|"
     r"\b\d+ (failed|errors?)\b|^(=+|-+) .*(FAILURES|ERRORS|short test summary)"
 )
 _WARNING = re.compile(r"\b(WARN|WARNING)\b|\[warn(ing)?\]|\bwarning:|DeprecationWarning")
@@ -38,6 +38,9 @@ _SUMMARY = re.compile(
     r"^(BUILD|Build) (SUCCESS|FAILED|succeeded|failed)|^make(\[\d+\])?: \*\*\*|\bfound \d+ vulnerabilit"
 )
 _MARKER_TOKENS = 24
+_RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
+# Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context.
+_VALUE = re.compile(r"[A-Za-z0-9_./:$-]*\d[A-Za-z0-9_./:$-]*")
 _ERROR_REPEATS = 3  # occurrences of one error template always kept (1 when over budget); the rest as budget allows
 _TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
 # One pass masks timestamps, UUIDs, IPs (with port), hex ids and numbers, in that priority.
@@ -109,6 +112,7 @@ class LogCompressor:
             _cost(lines, must, ctx) > ctx.budget_tokens
         ):  # an error storm: each template once (and last)
             must = _must_keep(lines, terms, 1)
+        must.update(lines_with([line.text for line in lines], ctx.focus))
         kept = _fill(lines, must, ctx)
         if len(kept) == len(lines):
             return None
@@ -140,7 +144,7 @@ def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
     must = {0, len(lines) - 1}
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
-    seen_warnings: set[str] = set()
+    warning_seen: Counter[str] = Counter()
     rare = rare_terms(terms, [line.text for line in lines], max(3, len(lines) // 50))
     for index, line in enumerate(lines):
         if line.error or line.summary:
@@ -149,8 +153,8 @@ def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
             if error_seen[line.template] <= repeats or line.summary:
                 must.update(range(max(0, index - 1), min(len(lines), index + 2)))
                 must.update(_trace_after(lines, index))
-        elif line.warning and line.template not in seen_warnings:
-            seen_warnings.add(line.template)
+        elif line.warning and warning_seen[line.template] < repeats:
+            warning_seen[line.template] += 1
             must.add(index)
         if rare and mentions(line.text, rare):
             must.add(index)
@@ -175,10 +179,13 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
     first_of: dict[str, int] = {}
     for index, line in enumerate(lines):
         first_of.setdefault(line.template, index)
-    errors = [i for i, line in enumerate(lines) if line.error and i not in kept]
+    errors = [i for i, line in enumerate(lines) if (line.error or line.warning) and i not in kept]
     exemplars = sorted(first_of.values(), key=lambda i: (counts[lines[i].template], i))
-    for index in errors + exemplars:
-        if index in kept or (not lines[index].error and lines[index].template in shown):
+    first_pass = set(errors) | set(exemplars)
+    for index in errors + exemplars + _by_rare_values(lines):
+        if index in kept:
+            continue
+        if index in first_pass and not lines[index].error and lines[index].template in shown:
             continue
         cost = ctx.counter.count(lines[index].text) + 1
         if index - 1 not in kept and index + 1 not in kept:
@@ -194,6 +201,17 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
             if ctx.counter.count(lines[index].text) <= _MARKER_TOKENS:
                 kept.add(index)
     return sorted(kept)
+
+
+def _by_rare_values(lines: list[_Line]) -> list[int]:
+    """Every line, those carrying values seen in few lines first (an IP, a block id, a user
+    that turns up once says more than the thousandth heartbeat), then spread evenly."""
+    values = [set(_VALUE.findall(line.text)) for line in lines]
+    seen: Counter[str] = Counter(v for found in values for v in found)
+    rare = [sum(1 for v in found if seen[v] <= _RARE_VALUE_LINES) for found in values]
+    spread = spread_order(len(lines))
+    rank = {index: position for position, index in enumerate(spread)}
+    return sorted(range(len(lines)), key=lambda i: (-min(rare[i], 3), rank[i]))
 
 
 def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._ranking import ERROR_RE, relevance
 from headroom.compressors.base import CompressContext, Compressed
-from headroom.compressors.text import query_terms
 from headroom.detect import ContentKind
+from headroom.query import query_terms
 
 __all__ = ["SearchCompressor"]
 

@@ -1,11 +1,12 @@
 """Kompress: prose compression.
 
-The model-free default drops whole sentences, never words inside them. Paragraphs (runs of
-non-blank lines) are split into sentences, line breaks inside a sentence kept. Headings,
-the first and last sentence and sentences naming a rare query term are always kept; the
+The model-free default keeps whole lines, verbatim and in order, never words inside them
+(a model quotes what it sees; an exact line cannot mislead). Only a line longer than 400
+characters (a paragraph on one line) is split into sentences. Headings, the first and last
+line, and lines holding a quoted phrase or a rare word of the question are always kept; the
 token budget is then filled by relevance to the query, information density (numbers,
-identifiers, code spans, names), paragraph starts and position. Each run of dropped
-sentences becomes one CCR marker.
+identifiers, code spans, names), paragraph starts and position. Each run of dropped lines
+becomes one CCR marker line.
 
 With `kompress_model_path` set (the `[ml]` extra), a local token-classification model
 (LLMLingua-2 style keep / drop labels, see `_token_scorer`) decides word by word instead,
@@ -21,10 +22,11 @@ from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._ranking import rare_terms
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, runs_added
 from headroom.detect import ContentKind
+from headroom.query import query_terms
 
-__all__ = ["TextCompressor", "query_terms"]
+__all__ = ["TextCompressor", "compress_prose"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(\s+)(?=[\"'(\[`*A-Z0-9])")
 _HEADING = re.compile(r"^\s*(#{1,6} |[=\-~^]{3,}\s*$|[A-Z][A-Z0-9 ,:'-]{3,}$)")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _LONG_FENCE_LINES = 30
+_LONG_LINE = 400
 _FENCE_LANGUAGES = {
     "python": "python",
     "py": "python",
@@ -51,31 +54,20 @@ _FENCE_LANGUAGES = {
     "c++": "cpp",
     "cc": "cpp",
 }
-_LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)]) ")
 _INFORMATIVE = re.compile(
     r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z]+[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(\.\w+)*\b|"
     r"(?<=[a-z] )[A-Z][a-zA-Z]+|\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(/\w+)+"
 )
-_WORD = re.compile(r"[A-Za-z0-9_][\w.-]*")
-_STOPWORDS = frozenset(
-    "the a an and or of to in on for with is are was were be been it this that what which who "
-    "how why when where do does did can could should would i you we they my your our please "
-    "tell me show find about from by as at not no".split()
-)
-
-
-def query_terms(query: str) -> set[str]:
-    """Lower-cased words of the query worth matching (stop words and short words out)."""
-    return {w.lower() for w in _WORD.findall(query) if len(w) > 2 and w.lower() not in _STOPWORDS}
 
 
 @dataclass(frozen=True)
-class _Sentence:
-    paragraph: int
+class _Unit:
+    """A line, a fenced block, or one sentence of a long line."""
+
+    line: int
     text: str
     first_in_paragraph: bool
-    separator: str = " "
-    """What stood between this sentence and the previous one: a line break stays one."""
+    rewritten: bool = False
 
 
 class TextCompressor:
@@ -83,7 +75,7 @@ class TextCompressor:
 
     kind: ContentKind = "text"
     name = "kompress"
-    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff", "html")
+    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff", "listing")
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         model_path = ctx.options.get("kompress_model_path")
@@ -91,7 +83,7 @@ class TextCompressor:
             result = _compress_with_model(text, ctx, model_path)
             if result is not None:
                 return result
-        return _compress_sentences(text, ctx)
+        return compress_prose(text, ctx)
 
 
 def _compress_with_model(text: str, ctx: CompressContext, model_path: str) -> Compressed | None:
@@ -111,42 +103,50 @@ def _compress_with_model(text: str, ctx: CompressContext, model_path: str) -> Co
     )
 
 
-def _compress_sentences(text: str, ctx: CompressContext) -> Compressed | None:
-    original = _split(text)
-    sentences = [_compress_code_section(s, ctx) for s in original]
-    sections_changed = sentences != original
-    if len(sentences) < 4 and not sections_changed:
+def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
+    """The model-free path: whole lines (sentences only inside lines over `_LONG_LINE`
+    characters) kept verbatim and in order, within the budget."""
+    units = _split(text)
+    units = [_compress_code_section(u, ctx) for u in units]
+    sections_changed = any(u.rewritten for u in units)
+    content = [i for i, u in enumerate(units) if u.text.strip()]
+    if len(content) < 4 and not sections_changed:
         return None
+    texts = [units[i].text for i in content]
     terms = query_terms(ctx.query)
-    rare = rare_terms(terms, [s.text for s in sentences], max(2, len(sentences) // 100))
-    must = {i for i, s in enumerate(sentences) if _must_keep(s, i, len(sentences), rare)}
-    scores = [_score(s, i, len(sentences), terms) for i, s in enumerate(sentences)]
-    spent = sum(ctx.counter.count(sentences[i].text) for i in must)
+    rare = rare_terms(terms, texts, max(2, len(texts) // 100))
+    must = {
+        i
+        for i, unit_index in enumerate(content)
+        if _must_keep(units[unit_index], i, len(content), rare) or ctx.focus.hits(texts[i])
+    }
+    scores = [_score(units[u], i, len(content), terms) for i, u in enumerate(content)]
+    costs = [ctx.counter.count(t) + 1 for t in texts]
     kept = set(must)
-    for index in sorted(range(len(sentences)), key=lambda i: (-scores[i], i)):
+    spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (len(content) - len(kept) > 0)
+    for index in sorted(range(len(content)), key=lambda i: (-scores[i], i)):
         if index in kept:
             continue
-        cost = ctx.counter.count(sentences[index].text)
-        if spent + cost > ctx.budget_tokens:
-            continue
-        kept.add(index)
-        spent += cost
-    if len(kept) == len(sentences) and not sections_changed:
+        cost = costs[index] + MARKER_TOKENS * runs_added(kept, index, len(content))
+        if spent + cost <= ctx.budget_tokens:
+            kept.add(index)
+            spent += cost
+    if len(kept) == len(content) and not sections_changed:
         return None
-    body = _render(sentences, sorted(kept), ctx.ref)
-    summary = format_marker(ctx.ref, len(kept), len(sentences), "sentences")
-    return Compressed(f"{body}\n{summary}", ctx.ref, len(kept), len(sentences), "sentences")
+    body = _render(units, {content[i] for i in kept}, ctx.ref)
+    summary = format_marker(ctx.ref, len(kept), len(content), "lines")
+    return Compressed(f"{body}\n{summary}", ctx.ref, len(kept), len(content), "lines")
 
 
-def _compress_code_section(sentence: _Sentence, ctx: CompressContext) -> _Sentence:
+def _compress_code_section(unit: _Unit, ctx: CompressContext) -> _Unit:
     """A long fenced code block of a known language is compressed by the code compressor."""
-    lines = sentence.text.split("\n")
+    lines = unit.text.split("\n")
     opening = _FENCE.match(lines[0])
     if not opening or len(lines) < _LONG_FENCE_LINES or lines[-1].strip() != opening.group(1):
-        return sentence
+        return unit
     language = _FENCE_LANGUAGES.get(lines[0].strip()[len(opening.group(1)) :].strip().lower())
     if language is None:
-        return sentence
+        return unit
     from headroom.compressors.code import CodeCompressor
 
     code = "\n".join(lines[1:-1])
@@ -155,63 +155,51 @@ def _compress_code_section(sentence: _Sentence, ctx: CompressContext) -> _Senten
     )
     result = CodeCompressor().compress(code, section_ctx)
     if result is None:
-        return sentence
-    return _Sentence(sentence.paragraph, "\n".join([lines[0], result.text, lines[-1]]), True)
+        return unit
+    return replace(unit, text="\n".join([lines[0], result.text, lines[-1]]), rewritten=True)
 
 
-def _split(text: str) -> list[_Sentence]:
-    """Sentences of each paragraph; headings and list items start sentences of their own."""
-    sentences: list[_Sentence] = []
-    paragraph = 0
-    block: list[str] = []
-
-    def flush() -> None:
-        nonlocal paragraph
-        if block:
-            pieces = _SENTENCE_END.split("\n".join(block))
-            separator = " "
-            for index, piece in enumerate(pieces):
-                if index % 2:
-                    separator = "\n" if "\n" in piece else " "
-                elif piece.strip():
-                    sentences.append(_Sentence(paragraph, piece, index == 0, separator))
-            paragraph += 1
-            block.clear()
-
+def _split(text: str) -> list[_Unit]:
+    """One unit per line; a fenced code block is one unit; a line over `_LONG_LINE`
+    characters is split into its sentences (units of the same line)."""
+    units: list[_Unit] = []
     fence: str | None = None
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
-        opening = _FENCE.match(line)
-        if fence is not None:  # inside a code fence: one atomic block, kept or dropped whole
+    block: list[str] = []
+    previous_blank = True
+    for line_number, raw in enumerate(text.split("\n")):
+        line = raw.rstrip("\r")
+        if fence is not None:
             block.append(line)
             if line.strip() == fence:
-                sentences.append(_Sentence(paragraph, "\n".join(block), True))
-                paragraph += 1
+                units.append(_Unit(line_number, "\n".join(block), True))
                 block.clear()
                 fence = None
-        elif opening:
-            flush()
+            continue
+        opening = _FENCE.match(line)
+        if opening:
             fence = opening.group(1)
             block.append(line)
-        elif not line.strip():
-            flush()
-        elif _HEADING.match(line) or _LIST_ITEM.match(line):
-            flush()
-            block.append(line)
+            continue
+        if len(line) > _LONG_LINE:
+            pieces = [p for p in _SENTENCE_END.split(line) if p.strip()]
+            for index, piece in enumerate(pieces):
+                units.append(_Unit(line_number, piece, previous_blank and index == 0))
         else:
-            block.append(line)
-    flush()
-    return sentences
+            units.append(_Unit(line_number, line, previous_blank))
+        previous_blank = not line.strip()
+    if block:  # an unclosed fence: its lines stay lines
+        units.extend(_Unit(len(units) + i, line, False) for i, line in enumerate(block))
+    return units
 
 
-def _must_keep(sentence: _Sentence, index: int, total: int, terms: Sequence[str]) -> bool:
+def _must_keep(sentence: _Unit, index: int, total: int, terms: Sequence[str]) -> bool:
     if _HEADING.match(sentence.text) or index in (0, total - 1):
         return True
     lowered = sentence.text.lower()
     return bool(terms) and any(term in lowered for term in terms)
 
 
-def _score(sentence: _Sentence, index: int, total: int, terms: set[str]) -> float:
+def _score(sentence: _Unit, index: int, total: int, terms: set[str]) -> float:
     words = max(1, len(sentence.text.split()))
     density = len(_INFORMATIVE.findall(sentence.text)) / words
     lowered = sentence.text.lower()
@@ -220,30 +208,37 @@ def _score(sentence: _Sentence, index: int, total: int, terms: set[str]) -> floa
     return 2.0 * relevance + density + position + (0.4 if sentence.first_in_paragraph else 0.0)
 
 
-def _render(sentences: list[_Sentence], kept: list[int], ref: str) -> str:
-    """Kept sentences by paragraph (blank line between), separated as in the original; each
-    run of dropped sentences is one marker, in the paragraph where the run began."""
-    paragraphs: dict[int, str] = {}
-    kept_set = set(kept)
+def _render(units: list[_Unit], kept: set[int], ref: str) -> str:
+    """Kept units in order, pieces of one long line on one line; each run of dropped units
+    becomes one marker line (inline, inside a long line). A blank line stays only between
+    two kept lines."""
+    out: list[str] = []
     run = 0
-    run_paragraph = 0
+    line_number = -1
 
-    def add(paragraph: int, piece: str, separator: str) -> None:
-        current = paragraphs.get(paragraph)
-        paragraphs[paragraph] = piece if current is None else current + separator + piece.lstrip()
+    def flush() -> None:
+        nonlocal run
+        if run:
+            out.append(format_note(ref, f"{run} lines omitted"))
+            run = 0
 
-    for index, sentence in enumerate(sentences):
-        if index not in kept_set:
-            if not run:
-                run_paragraph = sentence.paragraph
+    for index, unit in enumerate(units):
+        same_line = unit.line == line_number
+        line_number = unit.line
+        if not unit.text.strip():
+            if not run and out and index + 1 in kept:
+                out.append(unit.text)
+            continue
+        if index not in kept:
             run += 1
             continue
-        if run:
-            add(run_paragraph, format_note(ref, f"{run} sentences omitted"), " ")
-            run = 0
-            add(sentence.paragraph, sentence.text, " ")
+        if same_line and out:
+            if run:
+                out[-1] += " " + format_note(ref, f"{run} sentences omitted")
+                run = 0
+            out[-1] += " " + unit.text
             continue
-        add(sentence.paragraph, sentence.text, sentence.separator)
-    if run:
-        add(run_paragraph, format_note(ref, f"{run} sentences omitted"), " ")
-    return "\n\n".join(text for _, text in sorted(paragraphs.items()))
+        flush()
+        out.append(unit.text)
+    flush()
+    return "\n".join(out)

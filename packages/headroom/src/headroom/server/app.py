@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from headroom._version import __version__
 from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
 from headroom.engines import EnginePool
@@ -71,7 +72,9 @@ def create_app(
     settings.check()
     pool = EnginePool(config or HeadroomConfig.from_env(), store)
     app = FastAPI(
-        title="Headroom", version="0.1.0", description="Context compression for LLM applications."
+        title="Headroom",
+        version=__version__,
+        description="Context compression for LLM applications.",
     )
     app.state.settings = settings
     app.state.pool = pool

@@ -1,0 +1,184 @@
+"""Web pages: HTML reduced to the text a reader sees, then compressed as prose.
+
+Scripts, styles, `<head>` (but its title), navigation, forms and comments go; headings
+become `#` lines, list items `- ` lines, table rows `cell | cell` lines, preformatted
+blocks keep their lines, and a link keeps its text with its URL in parentheses
+(`text (https://...)`; in-page anchors and relative links keep only their text). The
+visible text is then compressed by Kompress's line selection if it is still over budget.
+A marker says the page was reduced to its text, so the markup is one retrieve away.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from headroom.ccr.markers import format_note
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.text import compress_prose
+from headroom.detect import ContentKind
+
+__all__ = ["HtmlCompressor", "visible_text"]
+
+_HIDDEN = frozenset(
+    {"script", "style", "head", "nav", "noscript", "svg", "template", "iframe", "form", "button"}
+)
+_BLOCK = frozenset(
+    {
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote",
+        "ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "br", "hr",
+        "figure", "figcaption", "details", "summary", "li", "pre",
+        "h1", "h2", "h3", "h4", "h5", "h6",
+    }
+)  # fmt: skip
+_VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "wbr"})
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+class _Visible(HTMLParser):
+    """Collects the visible text of a page as lines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.hidden = 0
+        self.role_hidden: tuple[str, int] | None = None  # an element with role=navigation
+        self.pre = 0
+        self.title: str | None = None
+        self.in_title = False
+        self.cells: list[str] | None = None
+        self.href: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self.in_title = True
+        if self.role_hidden is not None:
+            if tag == self.role_hidden[0]:
+                self.role_hidden = (tag, self.role_hidden[1] + 1)
+            return
+        if dict(attrs).get("role") == "navigation" and tag not in _VOID:
+            self.role_hidden = (tag, 0)
+            return
+        if tag in _HIDDEN:
+            if tag not in _VOID:
+                self.hidden += 1
+            return
+        if self.hidden:
+            return
+        if tag in _BLOCK:
+            self.flush()
+        if tag == "pre":
+            self.pre += 1
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.current.append("#" * int(tag[1]) + " ")
+        elif tag == "li":
+            self.current.append("- ")
+        elif tag == "tr":
+            self.cells = []
+        elif tag in ("td", "th") and self.cells is not None:
+            self.flush_cell()
+        elif tag == "a":
+            self.href.append(dict(attrs).get("href"))
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.current.append(f"[image: {alt}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if self.role_hidden is not None:
+            name, depth = self.role_hidden
+            if tag == name:
+                self.role_hidden = None if depth == 0 else (name, depth - 1)
+            return
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+            return
+        if self.hidden:
+            return
+        if tag == "a" and self.href:
+            href = self.href.pop()
+            if href and href.startswith(("http://", "https://")):
+                self.current.append(f" ({href})")
+        elif tag in ("td", "th") and self.cells is not None:
+            self.flush_cell()
+        elif tag == "tr" and self.cells is not None:
+            self.flush_cell()
+            row = " | ".join(cell for cell in self.cells if cell)
+            self.cells = None
+            if row:
+                self.lines.append(row)
+        elif tag == "pre":
+            self.flush()
+            self.pre = max(0, self.pre - 1)
+        elif tag in _BLOCK:
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title and self.title is None:
+            self.title = " ".join(data.split())
+        if self.hidden or self.role_hidden is not None:
+            return
+        if self.pre:
+            parts = data.split("\n")
+            for part in parts[:-1]:
+                self.current.append(part)
+                self.flush(keep_spaces=True)
+            self.current.append(parts[-1])
+        else:
+            self.current.append(_SPACES.sub(" ", data.replace("\n", " ")))
+
+    def flush_cell(self) -> None:
+        if self.cells is not None:
+            self.cells.append(" ".join("".join(self.current).split()))
+            self.current = []
+
+    def flush(self, keep_spaces: bool = False) -> None:
+        if self.cells is not None and not keep_spaces:
+            return  # inside a table row: one line per row
+        text = "".join(self.current)
+        self.current = []
+        line = text.rstrip() if keep_spaces else " ".join(text.split())
+        if line.strip() and line.strip() not in ("-", "#"):
+            self.lines.append(line)
+        elif keep_spaces:
+            self.lines.append("")
+
+
+def visible_text(html: str) -> str:
+    """The text a reader of the page sees, one block per line."""
+    parser = _Visible()
+    parser.feed(html)
+    parser.close()
+    parser.flush()
+    lines = parser.lines
+    if parser.title and (not lines or parser.title not in lines[0]):
+        lines = [f"# {parser.title}", *lines]
+    out: list[str] = []
+    for line in lines:  # no runs of blank lines
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+class HtmlCompressor:
+    """Web pages: visible text (headings, lists, tables, links with URLs), then Kompress."""
+
+    kind: ContentKind = "html"
+    name = "html"
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        try:
+            visible = visible_text(text)
+        except (AssertionError, ValueError, RecursionError):
+            return None
+        if not visible.strip():
+            return None
+        lines = visible.count("\n") + 1
+        note = format_note(ctx.ref, "HTML reduced to its visible text")
+        result = compress_prose(visible, ctx)
+        if result is None:
+            return Compressed(f"{visible}\n{note}", ctx.ref, lines, lines, "lines")
+        return Compressed(f"{result.text}\n{note}", ctx.ref, result.kept, result.total, "lines")

@@ -1,0 +1,75 @@
+"""What a question points at: its words, and the exact phrases it quotes.
+
+A payload's query is what led to it (the user request before the tool call and the call's
+arguments). Quoted spans (`code`, "double" or 'single' quotes) are exact phrases: a line
+holding one is what the question is about. Words are matched case-insensitively; only the
+rare ones (found in few items) force an item in, common ones just raise its score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Focus", "focus_of", "lines_with", "query_phrases", "query_terms"]
+
+_WORD = re.compile(r"[A-Za-z0-9_][\w.-]*")
+_QUOTED = re.compile(r"`([^`\n]{3,200})`|\"([^\"\n]{3,200})\"|(?<![\w])'([^'\n]{3,200})'(?![\w])")
+_STOPWORDS = frozenset(
+    "the a an and or of to in on for with is are was were be been it this that what which who "
+    "how why when where do does did can could should would i you we they my your our please "
+    "tell me show find about from by as at not no say says said quote exact lines line look "
+    "matters matter there here its".split()
+)
+_MAX_PHRASES = 8
+
+
+def query_terms(query: str) -> set[str]:
+    """Lower-cased words of the query worth matching (stop words and short words out)."""
+    return {w.lower() for w in _WORD.findall(query) if len(w) > 2 and w.lower() not in _STOPWORDS}
+
+
+def query_phrases(query: str) -> list[str]:
+    """Quoted spans of the query, stripped, in order, without repeats."""
+    found: list[str] = []
+    for match in _QUOTED.finditer(query):
+        phrase = next(g for g in match.groups() if g is not None).strip()
+        if len(phrase) >= 3 and phrase not in found:
+            found.append(phrase)
+    return found[:_MAX_PHRASES]
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The query of one payload, resolved against that payload's text."""
+
+    terms: frozenset[str]
+    phrases: tuple[str, ...]
+    """Quoted phrases that occur in the payload (verbatim)."""
+
+    @property
+    def specific(self) -> bool:
+        """The question names something the payload holds."""
+        return bool(self.phrases)
+
+    def hits(self, text: str) -> bool:
+        """`text` holds one of the quoted phrases."""
+        return any(phrase in text for phrase in self.phrases)
+
+    def fingerprint(self) -> str:
+        """What of the query shapes compression, for the decision cache key."""
+        return "\x1f".join([*sorted(self.terms), "\x1e", *self.phrases])
+
+
+def focus_of(query: str, text: str) -> Focus:
+    """The query's terms, and those of its phrases found verbatim in `text`."""
+    phrases = tuple(p for p in query_phrases(query) if p in text)
+    return Focus(frozenset(query_terms(query)), phrases)
+
+
+def lines_with(lines: Sequence[str], focus: Focus) -> list[int]:
+    """Indices of the lines holding a quoted phrase."""
+    if not focus.phrases:
+        return []
+    return [i for i, line in enumerate(lines) if focus.hits(line)]
