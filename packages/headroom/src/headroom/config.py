@@ -39,7 +39,7 @@ class HeadroomConfig(BaseModel):
     ones keep most (10k -> 6.8k), and the big, repetitive ones are cut the most (100k -> 18k,
     300k -> 29k)."""
 
-    focused_share: float = Field(default=0.25, gt=0.0, le=1.0)
+    focused_share: float = Field(default=0.15, gt=0.0, le=1.0)
     """When the question quotes something the payload holds, the budget shrinks to this
     share: the lines it names, the errors and the outline are kept, little else."""
 

@@ -68,8 +68,13 @@ def focus_of(query: str, text: str) -> Focus:
     return Focus(frozenset(query_terms(query)), phrases)
 
 
-def lines_with(lines: Sequence[str], focus: Focus) -> list[int]:
-    """Indices of the lines holding a quoted phrase."""
+def lines_with(lines: Sequence[str], focus: Focus, limit: int = 24) -> list[int]:
+    """Indices of the lines holding a quoted phrase: all of them up to `limit`, else the
+    first and last and an even spread between (a phrase on every line names no line)."""
     if not focus.phrases:
         return []
-    return [i for i, line in enumerate(lines) if focus.hits(line)]
+    found = [i for i, line in enumerate(lines) if focus.hits(line)]
+    if len(found) <= limit:
+        return found
+    step = (len(found) - 1) / (limit - 1)
+    return sorted({found[round(k * step)] for k in range(limit)})

@@ -163,6 +163,11 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     skeleton = ctx.counter.count(text) - sum(costs)
     room = ctx.budget_tokens - skeleton
     named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms}
+    named |= {
+        i
+        for i, b in enumerate(bodies)
+        if ctx.focus.hits(source[b.start : b.end].decode("utf-8", "replace"))
+    }
     identifiers = Counter(_IDENTIFIER.findall(text))  # one pass, not one scan per symbol
     references = [identifiers[b.name] if b.name else 0 for b in bodies]
     order = sorted(

@@ -1,11 +1,14 @@
 """Diff compression: every file header kept, context trimmed, hunks ranked within budget.
 
-Unified diffs (`git diff`, `git show`, `diff -u`). The commit header and every file's
-header lines always stay, so no file is silently dropped. Lockfiles and generated files
-are summarised as `+added -removed` in a marker. Elsewhere unchanged context is trimmed to
-one line around each change, then, if still over budget, whole hunks are dropped, least
-relevant to the query and largest first. Each file that lost anything ends with one marker
-that counts its omitted hunks and trimmed lines.
+Unified diffs (`git diff`, `git show`, `diff -u`). A diff within its budget is left alone.
+Otherwise the commit header and every file's header lines stay, so no file is silently
+dropped; unchanged context is trimmed to one line around each change (a hunk cut in its
+middle becomes several hunks with recomputed `@@` headers, so the result still applies);
+then whole hunks are dropped: those holding a phrase the question quotes stay, then the
+most relevant to the query and smallest first. Generated and lock files keep only hunks
+the question points at; a lock file with no hunk kept is summarised as `+added -removed` in a marker; every other
+file that lost anything ends with one marker that counts its omitted hunks and trimmed
+lines.
 """
 
 from __future__ import annotations
@@ -28,15 +31,12 @@ _GENERATED = re.compile(
     r"Gemfile\.lock|composer\.lock|go\.sum|Pipfile\.lock|[^/]+\.lock)$|\.min\.(js|css)$|(^|/)(dist|vendor)/"
 )
 _CONTEXT = 1
+_HUNK_NUMBERS = re.compile(r"^@@ -(?P<old>\d+)(?:,\d+)? \+(?P<new>\d+)(?:,\d+)? @@(?P<tail>.*)$")
 
 
 @dataclass
 class _Hunk:
     lines: list[str]
-
-    @property
-    def changes(self) -> int:
-        return sum(1 for line in self.lines[1:] if line[:1] in "+-")
 
 
 @dataclass
@@ -64,6 +64,8 @@ class DiffCompressor:
         hunk_total = sum(len(f.hunks) for f in files)
         if not files or hunk_total == 0:
             return None
+        if ctx.counter.count(text) <= ctx.budget_tokens:
+            return None  # within budget: nothing is worth losing
         trimmed = {id(h): _trim(h) for f in files for h in f.hunks}
         kept = _choose(files, trimmed, ctx, preamble)
         out = list(preamble)
@@ -104,14 +106,41 @@ def _starts_file(lines: list[str], index: int, current: _File | None) -> bool:
 
 
 def _trim(hunk: _Hunk) -> tuple[list[str], int]:
-    """The hunk with unchanged context cut to `_CONTEXT` lines around changes."""
+    """The hunk with unchanged context cut to `_CONTEXT` lines around changes; where context
+    is cut from its middle it becomes several hunks, each with a recomputed `@@` header, so
+    the result still applies as a patch."""
+    header = _HUNK_NUMBERS.match(hunk.lines[0])
     body = hunk.lines[1:]
     near: set[int] = set()
     for i, line in enumerate(body):
         if line[:1] in "+-\\":
             near.update(range(i - _CONTEXT, i + _CONTEXT + 1))
-    kept = [line for i, line in enumerate(body) if i in near or line[:1] in "+-\\"]
-    return [hunk.lines[0], *kept], len(body) - len(kept)
+    keep = [i for i, line in enumerate(body) if i in near or line[:1] in "+-\\"]
+    if header is None or len(keep) == len(body):
+        return hunk.lines if header is None else [hunk.lines[0], *body], len(body) - len(keep)
+    old_line, new_line = int(header["old"]), int(header["new"])
+    positions: list[tuple[int, int]] = []  # old / new line number where each body line sits
+    for line in body:
+        positions.append((old_line, new_line))
+        if line[:1] in (" ", "-", ""):
+            old_line += 1
+        if line[:1] in (" ", "+", ""):
+            new_line += 1
+    out: list[str] = []
+    run: list[int] = []
+    for i in [*keep, -1]:
+        if run and (i == -1 or i != run[-1] + 1):
+            lines = [body[j] for j in run]
+            old_count = sum(1 for line in lines if line[:1] in (" ", "-", ""))
+            new_count = sum(1 for line in lines if line[:1] in (" ", "+", ""))
+            old_start, new_start = positions[run[0]]
+            tail = header["tail"] if not out else ""
+            out.append(f"@@ -{old_start},{old_count} +{new_start},{new_count} @@{tail}")
+            out.extend(lines)
+            run = []
+        if i != -1:
+            run.append(i)
+    return out, len(body) - len(keep)
 
 
 def _choose(
@@ -120,17 +149,25 @@ def _choose(
     ctx: CompressContext,
     preamble: list[str],
 ) -> set[int]:
+    """Hunks to keep: those holding a quoted phrase of the question, then by relevance, hand
+    written before generated (lock) files, smallest first, within the budget."""
     count = ctx.counter.count
     spent = count("\n".join(preamble)) + sum(count("\n".join(f.header)) + 25 for f in files)
-    hunks = [h for f in files if not _GENERATED.search(f.path) for h in f.hunks]
-    texts = ["\n".join(trimmed[id(h)][0]) for h in hunks]
+    hunks = [(h, bool(_GENERATED.search(f.path))) for f in files for h in f.hunks]
+    texts = ["\n".join(trimmed[id(h)][0]) for h, _ in hunks]
     scores = relevance(texts, sorted(query_terms(ctx.query)))
-    order = sorted(range(len(hunks)), key=lambda i: (-scores[i], len(texts[i]), i))
+    forced = [ctx.focus.hits(text) for text in texts]
+    order = sorted(
+        range(len(hunks)),
+        key=lambda i: (not forced[i], hunks[i][1], -scores[i], len(texts[i]), i),
+    )
     kept: set[int] = set()
     for i in order:
         cost = count(texts[i]) + 1
-        if spent + cost <= ctx.budget_tokens or not kept:
-            kept.add(id(hunks[i]))
+        if hunks[i][1] and not forced[i]:
+            continue  # generated / lock files: summarised unless the question points there
+        if forced[i] or spent + cost <= ctx.budget_tokens or not kept:
+            kept.add(id(hunks[i][0]))
             spent += cost
     return kept
 
@@ -139,7 +176,7 @@ def _render_file(
     file: _File, trimmed: dict[int, tuple[list[str], int]], kept: set[int], ref: str
 ) -> list[str]:
     out = list(file.header)
-    if _GENERATED.search(file.path):
+    if _GENERATED.search(file.path) and not any(id(h) in kept for h in file.hunks):
         added = sum(1 for h in file.hunks for line in h.lines[1:] if line.startswith("+"))
         removed = sum(1 for h in file.hunks for line in h.lines[1:] if line.startswith("-"))
         out.append(
