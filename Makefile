@@ -9,7 +9,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck demo bench clean openapi fuzz load bench-compare scaling
+.PHONY: help system-deps install test lint typecheck demo bench clean openapi fuzz load bench-compare scaling
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -24,11 +24,14 @@ $(STAMP): packages/headroom/pyproject.toml integrations/langchain/pyproject.toml
 
 install: $(STAMP) $(JS_STAMP) ## Create .venv and install every package editable (and the JS package)
 
-$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json | system-deps
 	cd $(JS) && npm ci --no-audit --no-fund
 	touch $(JS_STAMP)
 
-test: $(STAMP) $(JS_STAMP) ## Run the whole test suite: Python, then the JS package against the real server
+system-deps: ## Install the system pieces the tests use (PostgreSQL, Chromium, node) if missing
+	bash scripts/system-deps.sh
+
+test: system-deps $(STAMP) $(JS_STAMP) ## Run the whole test suite: Python, then the JS package against the real server
 	$(BIN)/python -m pytest -q
 	cd $(JS) && npm test
 

@@ -18,6 +18,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("HEADROOM_CORPUS", REPO_ROOT.parent / "shared" / "corpus"))
 
 
+SMALL_FIXTURE_BUDGET = {
+    "budget_scale": "0.25",
+    "budget_exponent": "1.0",
+    "min_budget_tokens": "400",
+}
+
+
+def small_fixture_config(**overrides: object) -> HeadroomConfig:
+    """A config whose budget compresses small test fixtures (see `clean_environ`)."""
+    return HeadroomConfig.from_env().with_overrides(**overrides)
+
+
 @dataclass(frozen=True)
 class CorpusFile:
     id: str
@@ -45,6 +57,10 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         if name.startswith("HEADROOM_") and name != "HEADROOM_CORPUS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("HEADROOM_HOME", str(tmp_path / "home"))
+    # Engines built from the environment get a flat 25% budget (at least 400 tokens), so the
+    # small fixtures of mechanics tests are compressed; HeadroomConfig() keeps the defaults.
+    for name, value in SMALL_FIXTURE_BUDGET.items():
+        monkeypatch.setenv(f"HEADROOM_{name.upper()}", value)
     yield
 
 

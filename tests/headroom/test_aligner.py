@@ -2,19 +2,20 @@ from pathlib import Path
 
 from benchmarks.prefix_replay import replay, tool_output
 
-from headroom import Headroom, HeadroomConfig
+from headroom import Headroom
 from headroom.aligner import CacheAligner, add_cache_breakpoints, canonical_tools
 from headroom.ccr.store import SqlStore
+from tests.conftest import small_fixture_config
 
 
 def test_thirty_turn_replay_keeps_every_prefix_with_the_aligner() -> None:
-    shares = replay(HeadroomConfig(align_dynamic=True), turns=30)
+    shares = replay(small_fixture_config(align_dynamic=True), turns=30)
     assert len(shares) == 29
     assert shares == [1.0] * 29
 
 
 def test_without_the_aligner_the_prefix_breaks() -> None:
-    shares = replay(HeadroomConfig(align_dynamic=False, stable_history=False), turns=8)
+    shares = replay(small_fixture_config(align_dynamic=False, stable_history=False), turns=8)
     assert max(shares) < 0.2  # the timestamp in the system prompt changes the first bytes
 
 
@@ -25,7 +26,7 @@ def test_dynamic_fragments_move_to_the_end(store: SqlStore) -> None:
         "this is turn 14. Build BUILD-991 is current."
     )
     engine = Headroom(
-        HeadroomConfig(align_dynamic=True, align_patterns=(r"BUILD-\d+",)), store=store
+        small_fixture_config(align_dynamic=True, align_patterns=(r"BUILD-\d+",)), store=store
     )
     messages = [
         {"role": "system", "content": system},
@@ -125,7 +126,7 @@ def anthropic_turn(log: str, *, breakpoint_after_result: bool) -> list[dict]:
 
 
 def test_content_before_the_last_breakpoint_is_not_compressed_anew(store: SqlStore) -> None:
-    engine = Headroom(HeadroomConfig(), store=store)
+    engine = Headroom(small_fixture_config(), store=store)
     log = tool_output(5)
     frozen = engine.compress(anthropic_turn(log, breakpoint_after_result=True))
     assert (
@@ -136,7 +137,7 @@ def test_content_before_the_last_breakpoint_is_not_compressed_anew(store: SqlSto
 
 
 def test_compressed_form_is_reused_inside_the_cached_prefix(store: SqlStore) -> None:
-    engine = Headroom(HeadroomConfig(), store=store)
+    engine = Headroom(small_fixture_config(), store=store)
     log = tool_output(6)
     first = engine.compress(anthropic_turn(log, breakpoint_after_result=False))
     compressed = first.messages[2]["content"][0]["content"]
@@ -149,8 +150,8 @@ def test_replicas_sharing_a_store_send_the_same_bytes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     log = tool_output(9)
 
-    def ask(engine: Headroom, question: str) -> str:
-        messages = [
+    def ask(engine: Headroom, question: str, follow_up: str | None = None) -> str:
+        messages: list[dict] = [
             {"role": "user", "content": question},
             {
                 "role": "assistant",
@@ -165,14 +166,24 @@ def test_replicas_sharing_a_store_send_the_same_bytes(tmp_path: Path) -> None:
             },
             {"role": "tool", "tool_call_id": "c", "content": log},
         ]
+        if follow_up is not None:  # the next turn of the same conversation
+            messages += [
+                {"role": "assistant", "content": "job-9-17 finished."},
+                {"role": "user", "content": follow_up},
+            ]
         return engine.compress(messages).messages[2]["content"]
 
-    first = ask(Headroom(HeadroomConfig(), store=SqlStore(url)), "what about job-9-17?")
-    second = ask(Headroom(HeadroomConfig(), store=SqlStore(url)), "and job-9-301?")
-    assert first == second
+    first = ask(Headroom(small_fixture_config(), store=SqlStore(url)), "what about job-9-17?")
+    second = ask(
+        Headroom(small_fixture_config(), store=SqlStore(url)),
+        "what about job-9-17?",
+        follow_up="and job-9-301?",
+    )
+    assert first == second  # another replica, a later turn: the history's bytes are the same
     fresh = ask(
         Headroom(
-            HeadroomConfig(stable_history=False), store=SqlStore(f"sqlite:///{tmp_path / 'x.db'}")
+            small_fixture_config(stable_history=False),
+            store=SqlStore(f"sqlite:///{tmp_path / 'x.db'}"),
         ),
         "and job-9-301?",
     )
@@ -180,7 +191,7 @@ def test_replicas_sharing_a_store_send_the_same_bytes(tmp_path: Path) -> None:
 
 
 def test_engine_reports_prefix_stability(store: SqlStore) -> None:
-    engine = Headroom(HeadroomConfig(), store=store)
+    engine = Headroom(small_fixture_config(), store=store)
     turn = anthropic_turn(tool_output(2), breakpoint_after_result=False)
     assert engine.compress(turn).prefix_stability is None  # first request of the conversation
     longer = [*turn, {"role": "assistant", "content": "ok"}, {"role": "user", "content": "more"}]
@@ -242,9 +253,9 @@ def claude_code_turns(first: str, second: str) -> tuple[list[dict], list[dict]]:
 def test_claude_code_style_breakpoints_with_respect_turned_off(store: SqlStore) -> None:
     first, second = tool_output(4), tool_output(7)
     turn1, turn2 = claude_code_turns(first, second)
-    default = Headroom(HeadroomConfig(), store=store).compress(turn1)
+    default = Headroom(small_fixture_config(), store=store).compress(turn1)
     assert default.messages == turn1  # by default a cache_control block is left alone
-    engine = Headroom(HeadroomConfig(respect_cache_breakpoints=False), store=store)
+    engine = Headroom(small_fixture_config(respect_cache_breakpoints=False), store=store)
     one = engine.compress(turn1)
     block = one.messages[2]["content"][0]
     assert (

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 import headroom
-from headroom import Headroom, HeadroomConfig, InputError
+from headroom import Headroom, InputError
 from headroom.ccr.markers import find_markers
 from headroom.ccr.store import SqlStore
 from headroom.errors import StoreError
 from headroom.pipeline import count_message_tokens
 from headroom.tokens import counter_for
-from tests.conftest import corpus_files
+from tests.conftest import corpus_files, small_fixture_config
 
 LOG = "\n".join(
     f"2024-05-01 12:{i // 60:02d}:{i % 60:02d} INFO worker-{i % 7} processed batch {i} in {i % 13}ms"
@@ -107,17 +107,19 @@ def test_tool_call_pairing_is_kept(engine: Headroom) -> None:
 def test_long_user_text_is_compressed_only_by_setting(store: SqlStore) -> None:
     prose = (Path(corpus_files("prose")[0].path)).read_text()
     messages = [{"role": "user", "content": prose}]
-    assert Headroom(HeadroomConfig(), store=store).compress(messages).messages == messages
-    opted_in = Headroom(HeadroomConfig(compress_user_messages=True), store=store).compress(messages)
+    assert Headroom(small_fixture_config(), store=store).compress(messages).messages == messages
+    opted_in = Headroom(small_fixture_config(compress_user_messages=True), store=store).compress(
+        messages
+    )
     assert opted_in.tokens_after < opted_in.tokens_before
 
 
 def test_excluded_tools_and_retrieval_results_pass_through(store: SqlStore) -> None:
     messages = openai_conversation(LOG)
-    engine = Headroom(HeadroomConfig(excluded_tools=("fetch_output",)), store=store)
+    engine = Headroom(small_fixture_config(excluded_tools=("fetch_output",)), store=store)
     assert engine.compress(messages).messages == messages
     messages[2]["tool_calls"][0]["function"]["name"] = "headroom_retrieve"
-    assert Headroom(HeadroomConfig(), store=store).compress(messages).messages == messages
+    assert Headroom(small_fixture_config(), store=store).compress(messages).messages == messages
 
 
 def test_already_compressed_output_is_not_compressed_again(engine: Headroom) -> None:
@@ -164,7 +166,7 @@ class BrokenStore(SqlStore):
 
 
 def test_fails_open_when_the_store_raises(tmp_path: Path) -> None:
-    engine = Headroom(HeadroomConfig(), store=BrokenStore(f"sqlite:///{tmp_path / 'b.db'}"))
+    engine = Headroom(small_fixture_config(), store=BrokenStore(f"sqlite:///{tmp_path / 'b.db'}"))
     messages = openai_conversation(LOG)
     result = engine.compress(messages)
     assert result.messages == messages

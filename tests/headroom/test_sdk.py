@@ -6,15 +6,16 @@ import anthropic
 import openai
 import pytest
 
-from headroom import Headroom, HeadroomConfig, withHeadroom
+from headroom import Headroom, withHeadroom
 from headroom.ccr.store import SqlStore
+from tests.conftest import small_fixture_config
 from tests.fakes import Upstream
 from tests.headroom.server.test_proxy import LOG, anthropic_body, openai_body
 
 
 @pytest.fixture
 def engine(store: SqlStore) -> Headroom:
-    return Headroom(HeadroomConfig(), store=store)
+    return Headroom(small_fixture_config(), store=store)
 
 
 def test_openai_client_sends_compressed_messages_and_retrieval_is_answered(

@@ -9,7 +9,7 @@ from headroom.compressors._grammars import FUNCTION_NODES, parser_for
 from headroom.compressors.base import CompressContext
 from headroom.compressors.code import CodeCompressor
 from headroom.tokens import counter_for
-from tests.conftest import corpus_files
+from tests.conftest import corpus_files, small_fixture_config
 
 COUNTER = counter_for("gpt-4o")
 CODE_FILES = corpus_files("code")
@@ -145,7 +145,8 @@ def test_imports_are_collapsed_onto_one_line() -> None:
     assert not parser_for("python").parse(out.text.encode()).root_node.has_error
 
 
-def test_language_comes_from_the_file_name_in_the_tool_call(engine: Headroom) -> None:
+def test_language_comes_from_the_file_name_in_the_tool_call(store) -> None:
+    engine = Headroom(small_fixture_config(), store=store)
     component = "\n\n".join(
         f"export function Card{n}(props: {{ title: string }}) {{\n  const items = [1, 2, 3];\n"
         + "\n".join(f"  console.log(props.title, {i});" for i in range(15))

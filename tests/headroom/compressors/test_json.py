@@ -8,6 +8,7 @@ from headroom import Headroom
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.json import JsonCompressor
+from headroom.payloads import token_budget
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files
 
@@ -126,7 +127,7 @@ def test_corpus_json_parses_shrinks_and_keeps_needles(engine: Headroom, corpus_f
     result = engine.compress_text(text, query="")
     assert result.kind == "json" and result.compressor == "smartcrusher"
     json.loads(result.text)
-    assert result.tokens_after < result.tokens_before * 0.5
+    assert result.tokens_after <= token_budget(result.tokens_before, engine.config) * 1.1
     for marker in find_markers(result.text):
         assert engine.retrieve(marker.ref) == text
     for needle in corpus_file.needles:

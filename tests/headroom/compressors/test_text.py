@@ -19,10 +19,10 @@ PARAGRAPH = (
 )
 
 
-def test_drops_whole_sentences_and_marks_them() -> None:
-    text = "\n\n".join(PARAGRAPH * 2 for _ in range(30))
+def test_drops_whole_sentences_of_long_lines_and_marks_them() -> None:
+    text = "\n\n".join(PARAGRAPH * 2 for _ in range(30))  # lines over 400 characters
     result = TextCompressor().compress(text, ctx_for(text))
-    assert result is not None and result.unit == "sentences"
+    assert result is not None and result.unit == "lines"
     sentences = set(re.split(r"(?<=\.)\s+", PARAGRAPH.strip()))
     body = re.sub(r"\[headroom: [^\]]*\]", "", result.text)
     for piece in re.split(r"(?<=\.)\s+", body.strip()):
@@ -59,3 +59,14 @@ def test_line_breaks_between_kept_sentences_survive() -> None:
     assert result is not None and find_markers(result.text)
     assert "Step 0 loads the table.\nStep 0 then checks it." in result.text
     assert "table. Step" not in result.text  # never glued onto one line
+
+
+def test_keeps_whole_lines_verbatim_and_in_order() -> None:
+    lines = [f"Line {i}: the node pool reported {i * 7} tasks in queue {i % 5}." for i in range(80)]
+    text = "\n".join(lines)
+    result = TextCompressor().compress(text, ctx_for(text, query="queue 3 `reported 343 tasks`"))
+    assert result is not None and result.unit == "lines"
+    kept = [line for line in result.text.split("\n") if not find_markers(line)]
+    assert kept == [line for line in lines if line in kept]  # verbatim, in order
+    assert "Line 49: the node pool reported 343 tasks in queue 4." in kept  # the quoted phrase
+    assert len(kept) < len(lines)

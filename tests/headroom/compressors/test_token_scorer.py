@@ -6,12 +6,13 @@ import pytest
 import torch
 from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
 
-from headroom import Headroom, HeadroomConfig
+from headroom import Headroom
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.ccr.store import SqlStore
 from headroom.compressors._token_scorer import compress_words, load_scorer
 from headroom.compressors.base import CompressContext
 from headroom.tokens import counter_for
+from tests.conftest import small_fixture_config
 
 COUNTER = counter_for("gpt-4o")
 TEXT = "\n".join(
@@ -54,7 +55,7 @@ def ctx_for(text: str, budget: int) -> CompressContext:
 
 
 def test_model_path_runs_end_to_end(tiny_model: str, tmp_path: Path) -> None:
-    config = HeadroomConfig(kompress_model_path=tiny_model, kompress_time_budget_ms=60_000)
+    config = small_fixture_config(kompress_model_path=tiny_model, kompress_time_budget_ms=60_000)
     engine = Headroom(config, store=SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
     result = engine.compress_text(TEXT)
     assert result.compressor == "kompress"
@@ -87,11 +88,11 @@ def test_time_budget_is_honoured(tiny_model: str) -> None:
 def test_engine_falls_back_to_sentences_when_the_model_cannot_run_in_time(
     tiny_model: str, tmp_path: Path
 ) -> None:
-    config = HeadroomConfig(kompress_model_path=tiny_model, kompress_time_budget_ms=0)
+    config = small_fixture_config(kompress_model_path=tiny_model, kompress_time_budget_ms=0)
     engine = Headroom(config, store=SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
     load_scorer(tiny_model).words_per_second = 1.0  # as if measured on a slow machine
     result = engine.compress_text(TEXT)
-    assert "sentences" in find_markers(result.text)[-1].detail
+    assert "lines" in find_markers(result.text)[-1].detail
 
 
 def test_missing_checkpoint_falls_back(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import uvicorn
 from headroom import HeadroomConfig
 from headroom.ccr.store import SqlStore
 from headroom.server.app import ServerSettings, create_app
+from tests.conftest import small_fixture_config
 from tests.fakes import Upstream
 
 
@@ -34,7 +35,7 @@ class RunningServer:
 def start_server(
     settings: ServerSettings, store: SqlStore, config: HeadroomConfig | None = None
 ) -> tuple[uvicorn.Server, threading.Thread]:
-    app = create_app(settings, config or HeadroomConfig(), store)
+    app = create_app(settings, config or small_fixture_config(), store)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
     )

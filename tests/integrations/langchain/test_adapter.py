@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from headroom import Headroom, HeadroomConfig
+from headroom import Headroom
 from headroom.ccr.markers import find_markers
 from headroom.ccr.store import SqlStore
 from headroom.tokens import count_tokens
@@ -19,6 +19,7 @@ from headroom_langchain import (
     HeadroomDocumentCompressor,
     HeadroomSavingsHandler,
 )
+from tests.conftest import small_fixture_config
 from tests.headroom.server.test_proxy import LOG
 
 
@@ -34,7 +35,7 @@ class RecordInput(BaseCallbackHandler):
 
 @pytest.fixture
 def engine(store: SqlStore) -> Headroom:
-    return Headroom(HeadroomConfig(), store=store)
+    return Headroom(small_fixture_config(), store=store)
 
 
 def history() -> list[BaseMessage]:

@@ -5,16 +5,17 @@ from llama_index.core import Document, MockEmbedding, VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from headroom import Headroom, HeadroomConfig
+from headroom import Headroom
 from headroom.ccr.store import SqlStore
 from headroom.tokens import count_tokens
 from headroom_llamaindex import HeadroomNodePostprocessor
+from tests.conftest import small_fixture_config
 from tests.headroom.server.test_proxy import LOG
 
 
 @pytest.fixture
 def engine(store: SqlStore) -> Headroom:
-    return Headroom(HeadroomConfig(), store=store)
+    return Headroom(small_fixture_config(), store=store)
 
 
 def test_query_engine_reads_compressed_nodes(engine: Headroom) -> None:

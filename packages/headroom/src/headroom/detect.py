@@ -14,6 +14,8 @@ ContentKind = Literal["json", "code", "log", "search", "diff", "html", "text", "
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
 _SAMPLE_LINES = 400
+_LOG_SHARE = 0.4  # share of lines with log evidence (timestamps, levels, tracebacks, test results)
+_MARKDOWN_SHARE = 0.2  # share of lines that are headings, list items, fences or links
 
 _PATH = r"(?:[^\s:]{0,300}/[^\s:]{0,300}|[^\s:/]*\.[A-Za-z][\w]{0,9})"
 _SEARCH_LINE = re.compile(rf"^{_PATH}:\d+:")
@@ -26,6 +28,20 @@ _LOG_HEAD = re.compile(
     r"\b(INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b|"
     r"\[(notice|error|warn|info|debug)\]|^(PASSED|FAILED|ERROR|ok|FAIL|---|===)\b"
 )
+# Structure of tool and test-runner output beyond timestamps and levels: tracebacks, test
+# session banners and results, assertion lines.
+_RUN_OUTPUT = re.compile(
+    r'^\s+File "[^"]+", line \d+|^Traceback \(most recent call last\)|^\w+(Error|Exception): |'
+    r"^=+ .* =+$|^_{3,} .* _{3,}$|^(E|>) |^(PASSED|FAILED|ERROR|SKIPPED)\b|"
+    r"::\S+ +(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b"
+)
+# A test runner's own banners: the payload is its output, whatever code it quotes.
+_TEST_RUN = re.compile(
+    r"^=+ (test session starts|FAILURES|ERRORS|short test summary info)\b.*=+$|"
+    r"^--- FAIL: |^Tests: +\d+|^Test Suites: ",
+    re.M,
+)
+_MARKDOWN = re.compile(r"^#{1,6} \S|^```|^\s*[-*+] \S|^\s*\d+\. \S|\]\(https?://|^[=-]{3,}\s*$")
 _HTML = re.compile(r"^\s*(<!doctype html|<html\b)|</(div|p|span|table|body|head|li|a)>", re.I)
 
 _CODE_HINTS: dict[str, re.Pattern[str]] = {
@@ -96,8 +112,12 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
     language = _language_from_name(filename) if filename else None
     if language is None and _HTML.search(sample) and sample.count("<") > len(lines):
         return Detection("html")
-    if language is None and _share(lines, _LOG_HEAD, head=160) >= 0.6:
+    if language is None and _TEST_RUN.search(sample):
         return Detection("log")
+    if language is None and _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=160) >= _LOG_SHARE:
+        return Detection("log")
+    if language is None and _share(lines, _MARKDOWN) >= _MARKDOWN_SHARE:
+        return Detection("text")  # a README with code samples is still prose
     language = language or _guess_language(lines)
     if language:
         return Detection("code", language)

@@ -53,21 +53,27 @@ class _Visible(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self.in_title = True
-        if self.role_hidden is not None:
-            if tag == self.role_hidden[0]:
-                self.role_hidden = (tag, self.role_hidden[1] + 1)
-            return
-        if dict(attrs).get("role") == "navigation" and tag not in _VOID:
-            self.role_hidden = (tag, 0)
-            return
-        if tag in _HIDDEN:
-            if tag not in _VOID:
-                self.hidden += 1
-            return
-        if self.hidden:
+        if self._hides(tag, dict(attrs)):
             return
         if tag in _BLOCK:
             self.flush()
+        self._open(tag, dict(attrs))
+
+    def _hides(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        """Track hidden elements; True while inside one (or on entering one)."""
+        if self.role_hidden is not None:
+            if tag == self.role_hidden[0]:
+                self.role_hidden = (tag, self.role_hidden[1] + 1)
+            return True
+        if attrs.get("role") == "navigation" and tag not in _VOID:
+            self.role_hidden = (tag, 0)
+            return True
+        if tag in _HIDDEN:
+            self.hidden += 0 if tag in _VOID else 1
+            return True
+        return bool(self.hidden)
+
+    def _open(self, tag: str, attrs: dict[str, str | None]) -> None:
         if tag == "pre":
             self.pre += 1
         elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -79,24 +85,14 @@ class _Visible(HTMLParser):
         elif tag in ("td", "th") and self.cells is not None:
             self.flush_cell()
         elif tag == "a":
-            self.href.append(dict(attrs).get("href"))
-        elif tag == "img":
-            alt = dict(attrs).get("alt")
-            if alt:
-                self.current.append(f"[image: {alt}]")
+            self.href.append(attrs.get("href"))
+        elif tag == "img" and attrs.get("alt"):
+            self.current.append(f"[image: {attrs['alt']}]")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
-        if self.role_hidden is not None:
-            name, depth = self.role_hidden
-            if tag == name:
-                self.role_hidden = None if depth == 0 else (name, depth - 1)
-            return
-        if tag in _HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-            return
-        if self.hidden:
+        if self._unhides(tag):
             return
         if tag == "a" and self.href:
             href = self.href.pop()
@@ -105,16 +101,33 @@ class _Visible(HTMLParser):
         elif tag in ("td", "th") and self.cells is not None:
             self.flush_cell()
         elif tag == "tr" and self.cells is not None:
-            self.flush_cell()
-            row = " | ".join(cell for cell in self.cells if cell)
-            self.cells = None
-            if row:
-                self.lines.append(row)
+            self.flush_row()
         elif tag == "pre":
-            self.flush()
+            if "".join(self.current).strip():
+                self.flush(keep_spaces=True)
+            self.current = []
             self.pre = max(0, self.pre - 1)
         elif tag in _BLOCK:
             self.flush()
+
+    def _unhides(self, tag: str) -> bool:
+        """Track the end of hidden elements; True while (or on leaving) hidden."""
+        if self.role_hidden is not None:
+            name, depth = self.role_hidden
+            if tag == name:
+                self.role_hidden = None if depth == 0 else (name, depth - 1)
+            return True
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+            return True
+        return bool(self.hidden)
+
+    def flush_row(self) -> None:
+        self.flush_cell()
+        row = " | ".join(cell for cell in self.cells or [] if cell)
+        self.cells = None
+        if row:
+            self.lines.append(row)
 
     def handle_data(self, data: str) -> None:
         if self.in_title and self.title is None:

@@ -14,6 +14,7 @@ numbers. Lines are never glued together and kept lines keep their order.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -182,18 +183,23 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
     errors = [i for i, line in enumerate(lines) if (line.error or line.warning) and i not in kept]
     exemplars = sorted(first_of.values(), key=lambda i: (counts[lines[i].template], i))
     first_pass = set(errors) | set(exemplars)
+    per_template = Counter(lines[i].template for i in kept)
     for index in errors + exemplars + _by_rare_values(lines):
         if index in kept:
             continue
-        if index in first_pass and not lines[index].error and lines[index].template in shown:
+        template = lines[index].template
+        if index in first_pass and not lines[index].error and template in shown:
             continue
+        if index not in first_pass and per_template[template] >= _template_share(counts[template]):
+            continue  # a run of one template shows a sample of it, not the whole budget
         cost = ctx.counter.count(lines[index].text) + 1
         if index - 1 not in kept and index + 1 not in kept:
             cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
         if spent + cost > ctx.budget_tokens:
             continue
         kept.add(index)
-        shown.add(lines[index].template)
+        shown.add(template)
+        per_template[template] += 1
         spent += cost
     # A one-line gap costs a marker; a short line is cheaper kept than marked.
     for index in range(1, len(lines) - 1):
@@ -201,6 +207,11 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
             if ctx.counter.count(lines[index].text) <= _MARKER_TOKENS:
                 kept.add(index)
     return sorted(kept)
+
+
+def _template_share(count: int) -> int:
+    """Lines of one template the budget fill may show: grows as the square root of its count."""
+    return max(2, math.isqrt(4 * count))
 
 
 def _by_rare_values(lines: list[_Line]) -> list[int]:

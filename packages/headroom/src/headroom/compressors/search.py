@@ -39,8 +39,8 @@ class SearchCompressor:
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         raw = text.split("\n")
         hits = _parse(raw)
-        if len(hits) < 8:
-            return None
+        if len(hits) < 8 or ctx.counter.count(text) <= ctx.budget_tokens:
+            return None  # within budget: nothing is worth losing
         terms = sorted(query_terms(ctx.query))
         scores = relevance([h.text for h in hits], terms)
         kept = _choose(hits, scores, ctx)

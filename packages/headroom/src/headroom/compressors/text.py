@@ -75,7 +75,7 @@ class TextCompressor:
 
     kind: ContentKind = "text"
     name = "kompress"
-    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff", "listing")
+    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff")
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         model_path = ctx.options.get("kompress_model_path")

@@ -1,0 +1,46 @@
+"""HTML becomes the text a reader sees: headings, lists, tables, links with URLs."""
+
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.html import HtmlCompressor, visible_text
+from headroom.detect import detect
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+PAGE = """<!doctype html><html><head><title>Release notes</title>
+<script>var tracking = "never shown";</script><style>.x{color:red}</style></head>
+<body><nav><a href="/">Home</a> | <a href="/docs">Docs</a></nav>
+<div role="navigation"><ul><li>Sidebar entry</li></ul></div>
+<h1>Version 2.0</h1><p>The <b>scheduler</b> now retries
+failed jobs.</p><ul><li>Faster startup</li><li>See <a href="https://example.org/upgrade">the upgrade guide</a></li></ul>
+<table><tr><th>target</th><th>tier</th></tr><tr><td>x86_64-linux</td><td>1</td></tr></table>
+<pre>line one
+  line two</pre>
+</body></html>"""
+
+
+def test_visible_text_keeps_what_a_reader_sees() -> None:
+    text = visible_text(PAGE)
+    lines = text.split("\n")
+    assert lines[0] == "# Release notes" and "# Version 2.0" in lines
+    assert "The scheduler now retries failed jobs." in lines
+    assert "- See the upgrade guide (https://example.org/upgrade)" in lines
+    assert "target | tier" in lines and "x86_64-linux | 1" in lines
+    assert "line one" in lines and "  line two" in lines
+    for hidden in ("never shown", "color:red", "Home", "Sidebar entry"):
+        assert hidden not in text
+
+
+def test_page_is_routed_to_html_and_marked_retrievable() -> None:
+    page = PAGE * 20
+    assert detect(page).kind == "html"
+    ctx = CompressContext(ref=make_ref(page), query="", budget_tokens=10_000, counter=COUNTER)
+    result = HtmlCompressor().compress(page, ctx)
+    assert result is not None and result.original_ref == make_ref(page)
+    assert COUNTER.count(result.text) < COUNTER.count(page) / 2
+    assert [m.detail for m in find_markers(result.text)][-1] == "HTML reduced to its visible text"
+
+
+def test_unbalanced_markup_never_hides_the_rest_of_the_page() -> None:
+    page = '<div role="navigation"><div>menu</div></div><p>kept text</p><form><p>gone'
+    assert visible_text(page) == "kept text"
