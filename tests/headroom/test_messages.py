@@ -1,4 +1,5 @@
 import copy
+import json
 
 from headroom.messages import Conversation
 
@@ -137,3 +138,30 @@ def test_unknown_shapes_pass_through() -> None:
     conversation = Conversation(weird)
     assert conversation.segments(include_user=True, include_assistant=True) == []
     assert conversation.to_messages() == weird
+
+
+def test_each_tool_result_carries_the_question_that_led_to_it() -> None:
+    def call(call_id: str, path: str) -> dict:
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": "read", "arguments": json.dumps({"path": path})},
+                }
+            ],
+        }
+
+    messages = [
+        {"role": "user", "content": "Why did `job-17` fail?"},
+        call("a", "logs/ci.log"),
+        {"role": "tool", "tool_call_id": "a", "content": "first output"},
+        {"role": "user", "content": "And the deploy?"},
+        call("b", "logs/deploy.log"),
+        {"role": "tool", "tool_call_id": "b", "content": "second output"},
+    ]
+    first, second = Conversation(messages).segments(include_user=False, include_assistant=False)
+    assert first.query == "Why did `job-17` fail?\nlogs/ci.log"  # not the later question
+    assert second.query == "And the deploy?\nlogs/deploy.log"  # argument values, no JSON quotes

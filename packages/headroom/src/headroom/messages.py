@@ -85,13 +85,22 @@ class Conversation:
         paste, and a whole document as the query would make every line look relevant.
         """
         stop = len(self.messages) if before is None else before
-        for message in reversed(self.messages[:stop]):
-            if not isinstance(message, Mapping) or message.get("role") != "user":
-                continue
-            texts = [text for _, text in _text_parts(message.get("content"), ())]
-            if texts:
-                return "\n".join(texts)[-QUERY_CHARS:]
+        for index in range(stop - 1, -1, -1):
+            text = _user_text(self.messages[index])
+            if text is not None:
+                return text
         return ""
+
+    def _queries_by_message(self) -> list[str]:
+        """`query(before=i)` for every message index `i`, in one pass."""
+        queries: list[str] = []
+        latest = ""
+        for message in self.messages:
+            queries.append(latest)
+            text = _user_text(message)
+            if text is not None:
+                latest = text
+        return queries
 
     def segments(
         self, *, include_user: bool, include_assistant: bool, include_cached: bool = False
@@ -111,18 +120,15 @@ class Conversation:
                     index, message, include_user, include_assistant, include_cached
                 )
             )
-        found = [replace(s, query=self._segment_query(s)) for s in found]
-        if self.breakpoint is None:
-            return found
-        return [replace(s, frozen=_position(s.path) < self.breakpoint) for s in found]
-
-    def _segment_query(self, segment: Segment) -> str:
-        """What led to this payload: the user request before it and the tool call's arguments.
-        It never changes on later turns, so the payload's compression stays the same."""
-        question = self.query(before=int(segment.path[0]))
-        if segment.tool_arguments:
-            return f"{question}\n{_argument_words(segment.tool_arguments)}"
-        return question
+        queries = self._queries_by_message()
+        return [
+            replace(
+                s,
+                query=_segment_query(queries[int(s.path[0])], s.tool_arguments),
+                frozen=self.breakpoint is not None and _position(s.path) < self.breakpoint,
+            )
+            for s in found
+        ]
 
     def _message_segments(
         self,
@@ -186,6 +192,22 @@ class Conversation:
                         block.get("name"), _as_text(block.get("input"))
                     )
         return calls
+
+
+def _user_text(message: Any) -> str | None:
+    """The plain text of a user message (its last `QUERY_CHARS` characters), or None."""
+    if not isinstance(message, Mapping) or message.get("role") != "user":
+        return None
+    texts = [text for _, text in _text_parts(message.get("content"), ())]
+    return "\n".join(texts)[-QUERY_CHARS:] if texts else None
+
+
+def _segment_query(question: str, tool_arguments: str | None) -> str:
+    """What led to a payload: the user request before it and its tool call's arguments.
+    It never changes on later turns, so the payload's compression stays the same."""
+    if tool_arguments:
+        return f"{question}\n{_argument_words(tool_arguments)}"
+    return question
 
 
 def _argument_words(arguments: str) -> str:

@@ -159,15 +159,12 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     """Indices of bodies to elide: all but those the budget, the query and size keep."""
     terms = query_terms(ctx.query)
     text = source.decode("utf-8", "replace")
-    costs = [ctx.counter.count(source[b.start : b.end].decode("utf-8", "replace")) for b in bodies]
+    body_texts = [source[b.start : b.end].decode("utf-8", "replace") for b in bodies]
+    costs = [ctx.counter.count(body) for body in body_texts]
     skeleton = ctx.counter.count(text) - sum(costs)
     room = ctx.budget_tokens - skeleton
     named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms}
-    named |= {
-        i
-        for i, b in enumerate(bodies)
-        if ctx.focus.hits(source[b.start : b.end].decode("utf-8", "replace"))
-    }
+    named |= {i for i, body in enumerate(body_texts) if ctx.focus.hits(body)}
     identifiers = Counter(_IDENTIFIER.findall(text))  # one pass, not one scan per symbol
     references = [identifiers[b.name] if b.name else 0 for b in bodies]
     order = sorted(

@@ -53,11 +53,12 @@ class _Visible(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self.in_title = True
-        if self._hides(tag, dict(attrs)):
+        attributes = dict(attrs)
+        if self._hides(tag, attributes):
             return
         if tag in _BLOCK:
             self.flush()
-        self._open(tag, dict(attrs))
+        self._open(tag, attributes)
 
     def _hides(self, tag: str, attrs: dict[str, str | None]) -> bool:
         """Track hidden elements; True while inside one (or on entering one)."""
