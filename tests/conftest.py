@@ -15,7 +15,17 @@ from headroom.ccr.store import SqlStore
 from tests.fakes import upstream  # noqa: F401 - a shared fixture
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("HEADROOM_CORPUS", REPO_ROOT.parent / "shared" / "corpus"))
+SHARED_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+# The benchmark corpus beside the repository when there is one, else the demo payloads the
+# repository carries (the same manifest format), so a fresh clone tests on real data too.
+CORPUS = Path(
+    os.environ.get(
+        "HEADROOM_CORPUS",
+        SHARED_CORPUS
+        if (SHARED_CORPUS / "manifest.json").is_file()
+        else REPO_ROOT / "examples" / "data",
+    )
+)
 
 
 SMALL_FIXTURE_BUDGET = {

@@ -1,3 +1,4 @@
+import ast
 import re
 from pathlib import Path
 
@@ -91,16 +92,21 @@ def test_bodies_are_elided_when_over_budget(corpus_file) -> None:
 
 def test_function_named_in_the_query_keeps_its_whole_body() -> None:
     source = next(f for f in CODE_FILES if f.language == "python").text()
+    # The middle one of the file's uniquely named functions with a body of 8+ lines.
+    functions = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and (node.end_lineno or 0) - node.lineno >= 8
+    ]
+    names = [node.name for node in functions]
+    unique = [node for node in functions if names.count(node.name) == 1]
+    target = sorted(unique, key=lambda node: node.lineno)[len(unique) // 2]
     result = CodeCompressor().compress(
-        source, ctx_for(source, "python", query="explain run_forever please")
+        source, ctx_for(source, "python", query=f"explain {target.name} please")
     )
     assert result is not None
-    start = source.index("    def run_forever(self):")
-    end = source.index("\n    def ", start + 10)
-    body = source[start:end]
-    code_lines = [
-        line for line in body.split("\n") if line.strip() and not line.strip().startswith("#")
-    ]
+    body = source.split("\n")[target.lineno - 1 : target.end_lineno]
+    code_lines = [line for line in body if line.strip() and not line.strip().startswith("#")]
     for line in code_lines:
         assert line in result.text
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from headroom.cli_server import add_mcp_commands, add_server_commands
-from headroom.cli_tools import compress_many, doctor, expand_paths
+from headroom.cli_tools import compress_many, doctor, expand_paths, names_many
 from headroom.config import HeadroomConfig
 from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom
@@ -87,7 +87,7 @@ def _compress(engine: Headroom, args: argparse.Namespace) -> int:
         paths = expand_paths(args.path)
         if not paths:
             raise HeadroomError(f"No files match {args.path!r}.")
-        if len(paths) > 1 or Path(args.path).is_dir():
+        if names_many(args.path):
             out = Path(args.out) if args.out else None
             return compress_many(
                 engine, paths, query=args.query, model=args.model, out_dir=out, as_json=args.json

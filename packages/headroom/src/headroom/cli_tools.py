@@ -29,6 +29,11 @@ class Style:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
 
+def names_many(target: str) -> bool:
+    """Whether `target` is a glob or a directory: its files are reported as a set."""
+    return any(ch in target for ch in "*?[") or Path(target).is_dir()
+
+
 def expand_paths(target: str) -> list[Path]:
     """A file, every file under a directory, or the files a glob matches; sorted."""
     if any(ch in target for ch in "*?["):

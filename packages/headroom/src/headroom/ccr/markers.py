@@ -11,6 +11,8 @@ Contract (changing it changes every ref and breaks every stored history):
 
   where ``<detail>`` says what was left out, e.g. ``kept 12 of 300 items``. Inside
   JSON the marker is a JSON string value; inside code it sits in a comment.
+* Counts of lines in markers and retrieval answers use `split_lines`: a final newline
+  ends the last line rather than starting an empty one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-__all__ = ["MARKER_RE", "Marker", "find_markers", "format_marker", "format_note", "make_ref"]
+__all__ = [
+    "MARKER_RE",
+    "Marker",
+    "find_markers",
+    "format_marker",
+    "format_note",
+    "make_ref",
+    "split_lines",
+]
 
 REF_LENGTH = 16
 MARKER_RE = re.compile(
@@ -52,6 +62,14 @@ def format_note(ref: str, detail: str) -> str:
 def format_marker(ref: str, kept: int, total: int, unit: str) -> str:
     """The usual marker: how many of how many units were kept."""
     return format_note(ref, f"kept {kept} of {total} {unit}")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` split on "\\n" only; a final newline adds no empty line."""
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def find_markers(text: str) -> list[Marker]:

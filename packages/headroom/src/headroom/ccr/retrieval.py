@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from headroom.ccr.markers import split_lines
 from headroom.ccr.store import CCRStore
 
 __all__ = [
@@ -85,7 +86,7 @@ def filter_original(original: str, query: str) -> str:
     A query that matches no line whole falls back to lines matching any of its words. A very
     long line (minified JSON, for one) is cut to a window around each match.
     """
-    lines = original.splitlines()
+    lines = [line.rstrip("\r") for line in split_lines(original)]
     needle = query.lower()
     hits = [i for i, line in enumerate(lines) if needle in line.lower()]
     if not hits:

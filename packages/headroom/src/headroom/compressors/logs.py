@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from headroom.ccr.markers import format_marker
+from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressors._ranking import mentions, rare_terms, spread_order
 from headroom.compressors.base import CompressContext, Compressed, render_kept_lines
 from headroom.detect import ContentKind
@@ -103,7 +103,7 @@ class LogCompressor:
     name = "logs"
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        raw = text.split("\n")
+        raw = split_lines(text)
         if len(raw) < 8:
             return None
         lines = [_classify(line) for line in raw]

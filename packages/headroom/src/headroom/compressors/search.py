@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from headroom.ccr.markers import format_marker, format_note
+from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.detect import ContentKind
@@ -37,7 +37,7 @@ class SearchCompressor:
     name = "search"
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        raw = text.split("\n")
+        raw = split_lines(text)
         hits = _parse(raw)
         if len(hits) < 8 or ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from headroom.ccr.markers import format_marker, format_note
+from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, runs_added
 from headroom.detect import ContentKind
@@ -166,7 +166,7 @@ def _split(text: str) -> list[_Unit]:
     fence: str | None = None
     block: list[str] = []
     previous_blank = True
-    for line_number, raw in enumerate(text.split("\n")):
+    for line_number, raw in enumerate(split_lines(text)):
         line = raw.rstrip("\r")
         if fence is not None:
             block.append(line)
