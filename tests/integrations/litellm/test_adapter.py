@@ -104,6 +104,22 @@ def test_sdk_completion_sends_compressed_messages(capture: Capture) -> None:
     assert headroom.retrieve(ref) == LOG
 
 
+def test_sdk_completion_takes_positional_arguments_and_an_engine(
+    capture: Capture, store: SqlStore
+) -> None:
+    engine = headroom.Headroom(small_fixture_config(), store=store)
+    response = headroom_litellm.completion(
+        "gpt-4o", openai_body()["messages"], engine=engine, mock_response="positional"
+    )
+    assert response.choices[0].message.content == "positional"
+    assert capture.seen.wait(10)
+    sent = capture.messages[-1][2]["content"]
+    ref = sent.split("headroom_retrieve ref=")[1][:16]
+    assert engine.retrieve(ref) == LOG
+    with pytest.raises(TypeError, match="multiple values"):
+        headroom_litellm.completion("gpt-4o", model="gpt-4o", messages=[])
+
+
 def test_sdk_acompletion(capture: Capture) -> None:
     async def run() -> Any:
         response = await headroom_litellm.acompletion(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from typing import Any
 
@@ -92,25 +93,50 @@ def _default_pool() -> EnginePool:
     return _pool
 
 
-def _compressed(kwargs: dict[str, Any]) -> dict[str, Any]:
+def _as_keywords(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Positional arguments of `function` turned into keywords by its signature, so
+    `completion("gpt-4o", messages)` works as `litellm.completion` does."""
+    if not args:
+        return dict(kwargs)
+    names = [
+        p.name
+        for p in inspect.signature(function).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(args) > len(names):
+        raise TypeError(f"{function.__name__}() takes {len(names)} positional arguments")
+    out = dict(zip(names, args))
+    for name in kwargs:
+        if name in out:
+            raise TypeError(f"{function.__name__}() got multiple values for argument {name!r}")
+    out.update(kwargs)
+    return out
+
+
+def _compressed(kwargs: dict[str, Any], engine: Headroom | None) -> dict[str, Any]:
     if not isinstance(kwargs.get("messages"), list):
         return kwargs
     out = dict(kwargs)
     _apply(
         out,
-        default_engine().compress(kwargs["messages"], model=str(kwargs.get("model") or "gpt-4o")),
+        (engine or default_engine()).compress(
+            kwargs["messages"], model=str(kwargs.get("model") or "gpt-4o")
+        ),
     )
     return out
 
 
-def completion(**kwargs: Any) -> Any:
-    """`litellm.completion` with the messages compressed first."""
-    return litellm.completion(**_compressed(kwargs))
+def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
+    """`litellm.completion` (same arguments, positional too) with the messages compressed
+    first, by `engine` or the shared default engine."""
+    call = _as_keywords(litellm.completion, args, kwargs)
+    return litellm.completion(**_compressed(call, engine))
 
 
-async def acompletion(**kwargs: Any) -> Any:
-    """`litellm.acompletion` with the messages compressed first."""
-    return await litellm.acompletion(**await asyncio.to_thread(_compressed, kwargs))
+async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
+    """`litellm.acompletion` with the messages compressed first (see `completion`)."""
+    call = _as_keywords(litellm.acompletion, args, kwargs)
+    return await litellm.acompletion(**await asyncio.to_thread(_compressed, call, engine))
 
 
 handler = HeadroomHandler()
