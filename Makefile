@@ -17,12 +17,12 @@ JS_STAMP := $(JS)/node_modules/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
-$(STAMP): packages/headroom/pyproject.toml integrations/langchain/pyproject.toml integrations/llamaindex/pyproject.toml integrations/litellm/pyproject.toml
+$(STAMP): pyproject.toml packages/headroom/pyproject.toml integrations/langchain/pyproject.toml integrations/llamaindex/pyproject.toml integrations/litellm/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
-	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk,dev]" \
-		-e integrations/langchain -e integrations/llamaindex -e integrations/litellm
+	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk]" \
+		-e integrations/langchain -e integrations/llamaindex -e integrations/litellm --group dev
 	touch $(STAMP)
 
 install: $(STAMP) $(JS_STAMP) ## Create .venv and install every package editable (and the JS package)

@@ -17,7 +17,6 @@ from litellm.proxy._types import UserAPIKeyAuth
 import headroom
 import headroom_litellm
 from headroom.ccr.store import SqlStore
-from headroom.engines import EnginePool
 from headroom.tokens import count_tokens
 from tests.conftest import small_fixture_config
 from tests.headroom.server.test_proxy import LOG, openai_body
@@ -42,7 +41,9 @@ class Capture(CustomLogger):
 
 
 def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
-    hook = headroom_litellm.HeadroomHandler(EnginePool(small_fixture_config(), store))
+    hook = headroom_litellm.HeadroomHandler(
+        engine=headroom.Headroom(small_fixture_config(), store=store)
+    )
     data = {
         "model": "gpt-4o",
         "messages": openai_body()["messages"],

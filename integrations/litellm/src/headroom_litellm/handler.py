@@ -23,8 +23,12 @@ METADATA_KEY = "headroom"
 class HeadroomHandler(CustomLogger):
     """Compresses messages on the LiteLLM proxy; logs what each call saved."""
 
-    def __init__(self, pool: EnginePool | None = None) -> None:
+    def __init__(self, pool: EnginePool | None = None, *, engine: Headroom | None = None) -> None:
+        """`engine` (its settings and store) serves every caller, each key in its own
+        namespace; `pool` is the same, shared; neither: the default engine's."""
         super().__init__()
+        if pool is None and engine is not None:
+            pool = EnginePool(engine.config, engine.store)
         self._pool = pool
         self.savings: list[dict[str, Any]] = []
 
