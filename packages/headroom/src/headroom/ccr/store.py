@@ -35,10 +35,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from headroom.errors import StoreError
+from headroom.errors import ConfigError, StoreError
 
 __all__ = ["CCRStore", "CompressionEvent", "Decision", "SqlStore", "StoreStats", "open_store"]
 
@@ -417,8 +417,20 @@ def _add_missing_columns(engine: Engine) -> None:
                     )
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
 def _create_engine(url: str) -> Engine:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"Store URL {url!r} is not a database URL: {exc}.") from None
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"Store URL {parsed.render_as_string()!r}: the store runs on SQLite "
+            "(sqlite:///PATH) or PostgreSQL (postgresql+psycopg://...), not "
+            f"{parsed.get_backend_name()!r}."
+        )
     if parsed.get_backend_name() != "sqlite":
         # No pre-ping (a round trip per checkout); connections broken by a restart are
         # invalidated on their first error, and that call fails open.

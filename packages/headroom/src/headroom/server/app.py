@@ -49,7 +49,12 @@ class ServerSettings:
             "anthropic_base_url": env.get("HEADROOM_ANTHROPIC_BASE_URL", cls.anthropic_base_url),
         }
         if env.get("HEADROOM_MAX_REQUEST_BYTES"):
-            values["max_request_bytes"] = int(env["HEADROOM_MAX_REQUEST_BYTES"])
+            raw = env["HEADROOM_MAX_REQUEST_BYTES"]
+            if not raw.strip().isdigit() or int(raw) <= 0:
+                raise ConfigError(
+                    f"HEADROOM_MAX_REQUEST_BYTES has value {raw!r}; it must be a positive integer."
+                )
+            values["max_request_bytes"] = int(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
