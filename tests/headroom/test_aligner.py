@@ -2,7 +2,7 @@ from pathlib import Path
 
 from benchmarks.prefix_replay import replay, tool_output
 
-from headroom import Headroom
+from headroom import Headroom, HeadroomConfig
 from headroom.aligner import CacheAligner, add_cache_breakpoints, canonical_tools
 from headroom.ccr.store import SqlStore
 from tests.conftest import small_fixture_config
@@ -12,6 +12,13 @@ def test_thirty_turn_replay_keeps_every_prefix_with_the_aligner() -> None:
     shares = replay(small_fixture_config(align_dynamic=True), turns=30)
     assert len(shares) == 29
     assert shares == [1.0] * 29
+
+
+def test_twenty_turn_replay_with_default_settings_keeps_the_prefix() -> None:
+    """A changing timestamp in the system prompt, default settings, 20 turns: each request
+    starts with (at least 95% of) the previous one, so the provider's cache hits."""
+    shares = replay(HeadroomConfig(), turns=20)
+    assert len(shares) == 19 and min(shares) >= 0.95
 
 
 def test_without_the_aligner_the_prefix_breaks() -> None:
