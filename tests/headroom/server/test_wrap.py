@@ -88,7 +88,7 @@ def test_wrap_compresses_claude_code_tool_results_and_keeps_the_prefix(
         assert "headroom_retrieve ref=" in newest, "the newest tool result is compressed"
         assert f"undefined symbol zz{number}" in newest, "its error line stays visible"
         assert len(newest) < 60_000 / 3
-    for earlier, later in zip(turns, turns[1:]):
+    for earlier, later in zip(turns, turns[1:], strict=False):
         # Byte-stable history: every earlier tool result goes out exactly as it did before.
         assert tool_results(later)[: len(tool_results(earlier))] == tool_results(earlier)
         assert later["system"] == earlier["system"]
