@@ -109,7 +109,7 @@ def _as_keywords(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     ]
     if len(args) > len(names):
         raise TypeError(f"{function.__name__}() takes {len(names)} positional arguments")
-    out = dict(zip(names, args))
+    out = dict(zip(names[: len(args)], args, strict=True))
     for name in kwargs:
         if name in out:
             raise TypeError(f"{function.__name__}() got multiple values for argument {name!r}")
