@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ContentKind", "Detection", "detect", "parse_json_payload"]
+__all__ = ["ContentKind", "Detection", "detect", "listing_columns", "parse_json_payload"]
 
-ContentKind = Literal["json", "code", "log", "search", "diff", "html", "text", "binary"]
+ContentKind = Literal[
+    "json", "code", "log", "search", "diff", "html", "listing", "text", "binary"
+]
 
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
@@ -116,12 +120,44 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
         return Detection("log")
     if language is None and _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=160) >= _LOG_SHARE:
         return Detection("log")
+    if language is None and listing_columns(lines) is not None:
+        return Detection("listing")
     if language is None and _share(lines, _MARKDOWN) >= _MARKDOWN_SHARE:
         return Detection("text")  # a README with code samples is still prose
     language = language or _guess_language(lines)
     if language:
         return Detection("code", language)
     return Detection("text")
+
+
+_FIELD = re.compile(r"\S+")
+_ALIGNED_SHARE = 0.7  # share of rows whose last column starts at the same character
+
+
+def listing_columns(lines: Sequence[str]) -> int | None:
+    """The number of columns when `lines` are a column-aligned listing (`ls -la`, `ps`,
+    `dpkg -l`, `kubectl get`), else None.
+
+    Rows split on white space into `n` cells, the last one running to the end of the line;
+    it is a listing when that last cell starts at the same character in most rows, and the
+    columns are either many (4+) or set apart by runs of spaces (`pip list`). Prose never
+    lines its words up like that."""
+    rows = [line for line in lines[:_SAMPLE_LINES] if line.strip()]
+    if len(rows) < 8:
+        return None
+    starts = [[m.start() for m in _FIELD.finditer(row)] for row in rows]
+    for columns in range(min(12, max(len(s) for s in starts)), 1, -1):
+        tails = Counter(s[columns - 1] for s in starts if len(s) >= columns)
+        if not tails:
+            continue
+        column_start, aligned = tails.most_common(1)[0]
+        if aligned < len(rows) * _ALIGNED_SHARE:
+            continue
+        if columns >= 4:
+            return columns
+        wide = sum(1 for row in rows if row[column_start - 2 : column_start] == "  ")
+        return columns if wide >= len(rows) * _ALIGNED_SHARE else None
+    return None
 
 
 def _looks_binary(sample: str) -> bool:

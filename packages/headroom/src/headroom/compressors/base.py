@@ -36,6 +36,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.diff:DiffCompressor",
     "headroom.compressors.code:CodeCompressor",
     "headroom.compressors.html:HtmlCompressor",
+    "headroom.compressors.listing:ListingCompressor",
 )
 
 

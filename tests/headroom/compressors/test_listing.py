@@ -1,0 +1,91 @@
+"""Column listings: detected by alignment, rare rows whole, every other row by its key cell."""
+
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.listing import ListingCompressor
+from headroom.detect import detect, listing_columns
+from headroom.query import focus_of
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+
+
+def ls_la(count: int) -> str:
+    rows = ["total 3212"]
+    for i in range(count):
+        kind = "lrwxrwxrwx" if i % 97 == 5 else "drwxr-xr-x"
+        size = 36864 if i == 40 else 4096
+        name = f"libpackage{i}-tools" + (f" -> libpackage{i}" if kind[0] == "l" else "")
+        month = "Nov 26 05:56" if i % 50 == 0 else "Jun 24  2025"
+        rows.append(f"{kind} {2 + i % 3:>3} root root {size:>5} {month} {name}")
+    return "\n".join(rows) + "\n"
+
+
+DPKG = "\n".join(
+    f"ii  {f'python3-mod{i}':<24} {f'1.{i}.0-1':<12} {'all' if i % 4 else 'amd64':<6} "
+    + ("Python module for tests", "shared library", "tools to inspect and manage the store")[i % 3]
+    for i in range(60)
+)
+PS = "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n" + "\n".join(
+    f"root     {100 + i:>7}  0.0  0.1  {20000 + i:>5}  {4000 + i:>4} ?        Ss   08:0{i % 10}   0:00 /usr/sbin/daemon-{i}{' --flag' * (i % 3)}"
+    for i in range(40)
+)
+PIP_LIST = "Package                     Version\n--------------------------- ---------\n" + "\n".join(
+    f"{f'package-{i}':<27} {i}.0.1" for i in range(40)
+)
+WORDS = "the scheduler retries failed jobs after a delay that grows with each attempt".split()
+PROSE = "\n".join(  # lines of words of varied lengths, as prose has
+    " ".join(WORDS[(i * 7 + j * 3) % len(WORDS)] for j in range(6 + i % 5)) for i in range(40)
+)
+
+
+def ctx_for(text: str, budget: int, query: str = "") -> CompressContext:
+    return CompressContext(
+        ref=make_ref(text),
+        query=query,
+        budget_tokens=budget,
+        counter=COUNTER,
+        focus=focus_of(query, text),
+    )
+
+
+def test_listings_are_detected_by_their_columns_and_prose_is_not() -> None:
+    for listing in (ls_la(60), DPKG, PS, PIP_LIST):
+        assert detect(listing).kind == "listing", listing[:80]
+    assert listing_columns(ls_la(60).split("\n")) == 9
+    assert listing_columns(DPKG.split("\n")) == 5
+    assert listing_columns(PS.split("\n")) == 11
+    assert listing_columns(PROSE.split("\n")) is None and detect(PROSE).kind == "text"
+
+
+def test_every_row_stays_visible_by_its_key_cell_and_rare_rows_stay_whole() -> None:
+    text = ls_la(800)
+    result = ListingCompressor().compress(text, ctx_for(text, 5000))
+    assert result is not None and result.unit == "rows"
+    out = result.text.split("\n")
+    original = text.split("\n")
+    names = [line.split(None, 8)[8] for line in original[1:-1]]  # the 9th column to the end
+    assert names[5] == "libpackage5-tools -> libpackage5"
+    for name in names:
+        assert name in out or any(line.endswith(" " + name) for line in out)
+    marker = find_markers(result.text)[0]
+    whole = [line for line in out if line in original and line.startswith(("d", "l"))]
+    assert f"kept {len(whole)} of 800 rows whole, the other {800 - len(whole)} are listed" in marker.detail
+    assert result.kept == len(whole) and result.total == 800
+    assert "total 3212" in out  # lines that are not rows are kept
+    for rare in ("36864", "lrwxrwxrwx"):  # rows with rare cells stay whole
+        assert any(rare in line for line in whole)
+    assert COUNTER.count(result.text) <= 5000 * 1.02  # line counts are summed, not joined
+
+
+def test_a_row_the_question_names_stays_whole_even_on_a_small_budget() -> None:
+    text = ls_la(800)
+    wanted = next(line for line in text.split("\n") if line.endswith(" libpackage517-tools"))
+    result = ListingCompressor().compress(text, ctx_for(text, 600, "what is `libpackage517-tools`?"))
+    assert result is not None and wanted in result.text.split("\n")
+    assert len(find_markers(result.text)) >= 1
+
+
+def test_within_budget_the_listing_is_left_alone() -> None:
+    text = ls_la(40)
+    assert ListingCompressor().compress(text, ctx_for(text, 100_000)) is None
