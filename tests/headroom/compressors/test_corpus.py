@@ -14,7 +14,7 @@ EXPECTED_COMPRESSOR = {
     "diff": "diff",
     "prose": "kompress",
     "html": "html",
-    "listing": "kompress",
+    "listing": "listing",
 }
 LINE_KINDS = ("log", "search", "prose", "listing")
 

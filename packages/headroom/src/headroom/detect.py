@@ -114,20 +114,30 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
     if _share(lines, _SEARCH_LINE, _SEARCH_CONTEXT) >= 0.6:
         return Detection("search")
     language = _language_from_name(filename) if filename else None
-    if language is None and _HTML.search(sample) and sample.count("<") > len(lines):
-        return Detection("html")
-    if language is None and _TEST_RUN.search(sample):
-        return Detection("log")
-    if language is None and _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=160) >= _LOG_SHARE:
-        return Detection("log")
-    if language is None and listing_columns(lines) is not None:
-        return Detection("listing")
-    if language is None and _share(lines, _MARKDOWN) >= _MARKDOWN_SHARE:
-        return Detection("text")  # a README with code samples is still prose
-    language = language or _guess_language(lines)
+    if language:
+        return Detection("code", language)
+    shaped = _kind_by_structure(sample, lines)
+    if shaped is not None:
+        return Detection(shaped)
+    language = _guess_language(lines)
     if language:
         return Detection("code", language)
     return Detection("text")
+
+
+def _kind_by_structure(sample: str, lines: list[str]) -> ContentKind | None:
+    """Web page, log or test output, listing, or markdown prose: from per-line evidence."""
+    if _HTML.search(sample) and sample.count("<") > len(lines):
+        return "html"
+    if _TEST_RUN.search(sample):
+        return "log"
+    if _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=160) >= _LOG_SHARE:
+        return "log"
+    if listing_columns(lines) is not None:
+        return "listing"
+    if _share(lines, _MARKDOWN) >= _MARKDOWN_SHARE:
+        return "text"  # a README with code samples is still prose
+    return None
 
 
 _FIELD = re.compile(r"\S+")
