@@ -30,8 +30,9 @@ PS = "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND
     f"root     {100 + i:>7}  0.0  0.1  {20000 + i:>5}  {4000 + i:>4} ?        Ss   08:0{i % 10}   0:00 /usr/sbin/daemon-{i}{' --flag' * (i % 3)}"
     for i in range(40)
 )
-PIP_LIST = "Package                     Version\n--------------------------- ---------\n" + "\n".join(
-    f"{f'package-{i}':<27} {i}.0.1" for i in range(40)
+PIP_LIST = (
+    "Package                     Version\n--------------------------- ---------\n"
+    + "\n".join(f"{f'package-{i}':<27} {i}.0.1" for i in range(40))
 )
 WORDS = "the scheduler retries failed jobs after a delay that grows with each attempt".split()
 PROSE = "\n".join(  # lines of words of varied lengths, as prose has
@@ -70,7 +71,10 @@ def test_every_row_stays_visible_by_its_key_cell_and_rare_rows_stay_whole() -> N
         assert name in out or any(line.endswith(" " + name) for line in out)
     marker = find_markers(result.text)[0]
     whole = [line for line in out if line in original and line.startswith(("d", "l"))]
-    assert f"kept {len(whole)} of 800 rows whole, the other {800 - len(whole)} are listed" in marker.detail
+    assert (
+        f"kept {len(whole)} of 800 rows whole, the other {800 - len(whole)} are listed"
+        in marker.detail
+    )
     assert result.kept == len(whole) and result.total == 800
     assert "total 3212" in out  # lines that are not rows are kept
     for rare in ("36864", "lrwxrwxrwx"):  # rows with rare cells stay whole
@@ -81,7 +85,9 @@ def test_every_row_stays_visible_by_its_key_cell_and_rare_rows_stay_whole() -> N
 def test_a_row_the_question_names_stays_whole_even_on_a_small_budget() -> None:
     text = ls_la(800)
     wanted = next(line for line in text.split("\n") if line.endswith(" libpackage517-tools"))
-    result = ListingCompressor().compress(text, ctx_for(text, 600, "what is `libpackage517-tools`?"))
+    result = ListingCompressor().compress(
+        text, ctx_for(text, 600, "what is `libpackage517-tools`?")
+    )
     assert result is not None and wanted in result.text.split("\n")
     assert len(find_markers(result.text)) >= 1
 

@@ -11,9 +11,7 @@ from typing import Literal
 
 __all__ = ["ContentKind", "Detection", "detect", "listing_columns", "parse_json_payload"]
 
-ContentKind = Literal[
-    "json", "code", "log", "search", "diff", "html", "listing", "text", "binary"
-]
+ContentKind = Literal["json", "code", "log", "search", "diff", "html", "listing", "text", "binary"]
 
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
@@ -146,27 +144,23 @@ _ALIGNED_SHARE = 0.7  # share of rows whose last column starts at the same chara
 
 def listing_columns(lines: Sequence[str]) -> int | None:
     """The number of columns when `lines` are a column-aligned listing (`ls -la`, `ps`,
-    `dpkg -l`, `kubectl get`), else None.
+    `dpkg -l`, `kubectl get`, `pip list`), else None.
 
     Rows split on white space into `n` cells, the last one running to the end of the line;
-    it is a listing when that last cell starts at the same character in most rows, and the
-    columns are either many (4+) or set apart by runs of spaces (`pip list`). Prose never
-    lines its words up like that."""
+    it is a listing when, in most rows, that last cell starts at the same character and the
+    cells before it are padded (a run of two or more spaces somewhere between them). Prose
+    neither lines its words up nor pads them."""
     rows = [line for line in lines[:_SAMPLE_LINES] if line.strip()]
     if len(rows) < 8:
         return None
     starts = [[m.start() for m in _FIELD.finditer(row)] for row in rows]
     for columns in range(min(12, max(len(s) for s in starts)), 1, -1):
         tails = Counter(s[columns - 1] for s in starts if len(s) >= columns)
-        if not tails:
-            continue
-        column_start, aligned = tails.most_common(1)[0]
+        column_start, aligned = tails.most_common(1)[0] if tails else (0, 0)
         if aligned < len(rows) * _ALIGNED_SHARE:
             continue
-        if columns >= 4:
-            return columns
-        wide = sum(1 for row in rows if row[column_start - 2 : column_start] == "  ")
-        return columns if wide >= len(rows) * _ALIGNED_SHARE else None
+        padded = sum(1 for row in rows if "  " in row[:column_start].lstrip())
+        return columns if padded >= len(rows) * _ALIGNED_SHARE else None
     return None
 
 

@@ -59,7 +59,9 @@ class ListingCompressor:
         costs = {row.line: ctx.counter.count(lines[row.line]) + 1 for row in rows}
         key_costs = {row.line: ctx.counter.count(row.cells[key]) + 1 for row in rows}
         row_lines = {row.line for row in rows}
-        fixed = sum(ctx.counter.count(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
+        fixed = sum(
+            ctx.counter.count(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines
+        )
         forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows[0].line}
         order = _row_order(rows, key)
         if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
@@ -82,9 +84,7 @@ class ListingCompressor:
             f"kept {len(whole)} of {len(rows)} rows whole, the other {len(named)} are listed "
             f"below by column {key + 1} only, one per line",
         )
-        return Compressed(
-            "\n".join([*body, note, *named]), ctx.ref, len(whole), len(rows), "rows"
-        )
+        return Compressed("\n".join([*body, note, *named]), ctx.ref, len(whole), len(rows), "rows")
 
 
 def _rows(lines: Sequence[str], columns: int) -> list[_Row]:
