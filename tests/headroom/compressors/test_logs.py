@@ -131,3 +131,41 @@ def test_error_storm_over_budget_keeps_each_template_first_and_last() -> None:
         assert (
             f"ERROR {kind} subsystem failed: code 1" not in result.text
         )  # the storm is summarised
+
+
+def test_short_lines_are_kept_before_one_very_long_line() -> None:
+    """A package list on one line costs as much as dozens of ordinary lines: the budget
+    goes to the ordinary lines (dates, commands) first."""
+    blocks = []
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
+    for i, word in enumerate(words):  # each Install line a template of its own
+        packages = ", ".join(f"lib{word}-{n}:amd64 (1.{n}.0-1, automatic)" for n in range(25))
+        blocks += [
+            f"Start-Date: 2026-05-{i + 1:02d}  16:{i:02d}:19",
+            f"Commandline: apt-get install -y tool{i}",
+            f"Install: {packages}",
+            f"End-Date: 2026-05-{i + 1:02d}  16:{i + 20:02d}:21",
+            "",
+        ]
+    text = "\n".join(blocks)
+    result = LogCompressor().compress(text, ctx_for(text, budget=3000))  # room for 6 Install lines
+    assert result is not None
+    kept = result.text.split("\n")
+    dates = [line for line in blocks if line.startswith(("Start-Date", "End-Date"))]
+    assert sum(line in kept for line in dates) >= 16
+    assert sum(line.startswith("Install: ") for line in kept) <= 4
+
+
+def test_long_templates_in_the_summary_are_cut_between_tokens() -> None:
+    long_tail = " ".join(f"segment{n}=value" for n in range(60))
+    lines = [f"2024-01-01 10:00:{i % 60:02d} INFO request {i} {long_tail}" for i in range(400)]
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=600))
+    assert result is not None
+    rows = [
+        line for line in result.text.split("\n") if "x L" in line and "more characters)" in line
+    ]
+    assert rows
+    for row in rows:
+        head = row.split(": ", 1)[1].split(" ... (")[0]
+        assert head.endswith("=value")  # the last kept token is whole

@@ -184,7 +184,12 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
     exemplars = sorted(first_of.values(), key=lambda i: (counts[lines[i].template], i))
     first_pass = set(errors) | set(exemplars)
     per_template = Counter(lines[i].template for i in kept)
-    for index in errors + exemplars + _by_rare_values(lines):
+    # Lines far longer than usual (a package list on one line) come after all the others:
+    # one of them costs the budget of dozens of ordinary lines.
+    long_line = _long_line_threshold(lines)
+    candidates = [*exemplars, *_by_rare_values(lines)]
+    candidates.sort(key=lambda i: len(lines[i].text) > long_line)  # stable: order kept
+    for index in errors + candidates:
         if index in kept:
             continue
         template = lines[index].template
@@ -214,6 +219,13 @@ def _template_share(count: int) -> int:
     return max(2, math.isqrt(4 * count))
 
 
+def _long_line_threshold(lines: list[_Line]) -> int:
+    """Lines longer than this (4x the median, at least 160 characters) are outliers: one of
+    them (a package list on one line) costs the budget of dozens of ordinary lines."""
+    lengths = sorted(len(line.text) for line in lines)
+    return 4 * max(40, lengths[len(lengths) // 2])
+
+
 def _by_rare_values(lines: list[_Line]) -> list[int]:
     """Every line, those carrying values seen in few lines first (an IP, a block id, a user
     that turns up once says more than the thousandth heartbeat), then spread evenly."""
@@ -223,6 +235,15 @@ def _by_rare_values(lines: list[_Line]) -> list[int]:
     spread = spread_order(len(lines))
     rank = {index: position for position, index in enumerate(spread)}
     return sorted(range(len(lines)), key=lambda i: (-min(rare[i], 3), rank[i]))
+
+
+def _clip(template: str, limit: int = 200) -> str:
+    """A long template cut at a space (never inside a token), saying how much is left out."""
+    if len(template) <= limit:
+        return template
+    cut = template.rfind(" ", limit // 2, limit)
+    head = template[: cut if cut > 0 else limit].rstrip()
+    return f"{head} ... ({len(template) - len(head)} more characters)"
 
 
 def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:
@@ -239,7 +260,7 @@ def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:
     rows = sorted(stats.items(), key=lambda item: (-item[1][0], item[1][1]))[:40]
     table = ["omitted lines by template (count, first-last line):"]
     table += [
-        f"  {n}x L{first + 1}-L{last + 1}: {template[:200]}" for template, (n, first, last) in rows
+        f"  {n}x L{first + 1}-L{last + 1}: {_clip(template)}" for template, (n, first, last) in rows
     ]
     if len(stats) > len(rows):
         table.append(f"  ... {len(stats) - len(rows)} more templates")
