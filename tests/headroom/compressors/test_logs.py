@@ -169,3 +169,28 @@ def test_long_templates_in_the_summary_are_cut_between_tokens() -> None:
     for row in rows:
         head = row.split(": ", 1)[1].split(" ... (")[0]
         assert head.endswith("=value")  # the last kept token is whole
+
+
+def test_failure_titles_are_kept_and_huge_lines_are_cut_with_a_marker() -> None:
+    lines = []
+    for n in range(40):
+        lines += [
+            f"________________ test_has_license[package{n}-1.0.dist-info] ________________",
+            "",
+            "    def test_has_license(meta):",
+            f">       assert 'License:' in text, 'no licence in package{n}'",
+            f"E       AssertionError: assert 'License:' in '{'Metadata-Version: 2.4 ' * 300}'",
+            "",
+            "test_sample.py:12: AssertionError",
+        ]
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=2000))
+    assert result is not None
+    out = result.text.split("\n")
+    titles = [line for line in lines if line.startswith("_____")]
+    assert all(title in out for title in titles)  # every failure keeps its title
+    cut = [line for line in out if line.startswith("E       AssertionError")]
+    assert cut and all("more characters of this line cut" in line for line in cut)
+    for line in cut:
+        head = line.split(" [headroom: ")[0]
+        assert any(original.startswith(head) for original in lines) and len(head) <= 1000

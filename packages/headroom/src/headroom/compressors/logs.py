@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from headroom.ccr.markers import format_marker, split_lines
+from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import mentions, rare_terms, spread_order
 from headroom.compressors.base import CompressContext, Compressed, render_kept_lines
 from headroom.detect import ContentKind
@@ -38,7 +38,12 @@ _SUMMARY = re.compile(
     r"^=+ .*\b(passed|failed|error|skipped)\b.* =+$|^test result:|^Tests?:? +\d+|^(ok|FAIL)\s+\S+\s+[\d.]+s$|"
     r"^(BUILD|Build) (SUCCESS|FAILED|succeeded|failed)|^make(\[\d+\])?: \*\*\*|\bfound \d+ vulnerabilit"
 )
+# The title of one failure in a test run: pytest's `____ test_x[param] ____`, jest's
+# `● Suite › test`, go's `--- FAIL: TestX`. Each one is kept, whatever the budget.
+_FAILURE_TITLE = re.compile(r"^_{3,} .+ _{3,}$|^\s*● .+ › |^\s*--- FAIL: ")
 _MARKER_TOKENS = 24
+_CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
+_CLIP_TO = 1000  # ... to about this many
 _RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context.
 _VALUE = re.compile(r"[A-Za-z0-9_./:$-]*\d[A-Za-z0-9_./:$-]*")
@@ -94,6 +99,7 @@ class _Line:
     error: bool
     warning: bool
     summary: bool
+    title: bool = False
 
 
 class LogCompressor:
@@ -106,14 +112,18 @@ class LogCompressor:
         raw = split_lines(text)
         if len(raw) < 8:
             return None
-        lines = [_classify(line) for line in raw]
+        focused = set(lines_with(raw, ctx.focus))
+        lines = [
+            _classify(line) if i in focused else _clip_line(_classify(line), ctx.ref)
+            for i, line in enumerate(raw)
+        ]
         terms = query_terms(ctx.query)
         must = _must_keep(lines, terms, _ERROR_REPEATS)
         if (
             _cost(lines, must, ctx) > ctx.budget_tokens
         ):  # an error storm: each template once (and last)
             must = _must_keep(lines, terms, 1)
-        must.update(lines_with([line.text for line in lines], ctx.focus))
+        must.update(focused)
         kept = _fill(lines, must, ctx)
         if len(kept) == len(lines):
             return None
@@ -131,7 +141,19 @@ def _classify(line: str) -> _Line:
     error = any(h in lowered for h in _ERROR_HINTS) and bool(_ERROR.search(bare))
     warning = any(h in lowered for h in _WARNING_HINTS) and bool(_WARNING.search(bare))
     summary = any(h in lowered for h in _SUMMARY_HINTS) and bool(_SUMMARY.search(bare))
-    return _Line(bare, template_of(bare), error, warning, summary)
+    title = bool(_FAILURE_TITLE.match(bare))
+    return _Line(bare, template_of(bare), error, warning, summary, title)
+
+
+def _clip_line(line: _Line, ref: str) -> _Line:
+    """A line of more than `_CLIP_OVER` characters (a whole file's text in an assertion, a
+    package list) keeps its first `_CLIP_TO`, cut at a space, and says what was cut."""
+    if len(line.text) <= _CLIP_OVER:
+        return line
+    cut = line.text.rfind(" ", _CLIP_TO // 2, _CLIP_TO)
+    head = line.text[: cut if cut > 0 else _CLIP_TO]
+    note = format_note(ref, f"{len(line.text) - len(head)} more characters of this line cut")
+    return replace(line, text=f"{head} {note}")
 
 
 def _cost(lines: list[_Line], kept: set[int], ctx: CompressContext) -> int:
@@ -139,9 +161,9 @@ def _cost(lines: list[_Line], kept: set[int], ctx: CompressContext) -> int:
 
 
 def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
-    """First and last line; summaries; each error template's first three and last
-    occurrences with their context and stack traces; each warning template once; and lines
-    naming a query term that few lines name."""
+    """First and last line; summaries; failure titles; each error template's first three
+    and last occurrences with their context and stack traces; each warning template once;
+    and lines naming a query term that few lines name."""
     must = {0, len(lines) - 1}
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
@@ -157,7 +179,7 @@ def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
         elif line.warning and warning_seen[line.template] < repeats:
             warning_seen[line.template] += 1
             must.add(index)
-        if rare and mentions(line.text, rare):
+        if line.title or (rare and mentions(line.text, rare)):
             must.add(index)
     must.update(last_error.values())
     return must
