@@ -182,6 +182,27 @@ def test_names_of_dropped_records_are_listed() -> None:
     assert not kept & set(table["omitted_names"])
 
 
+def test_without_a_unique_name_the_shortest_unique_column_lists_dropped_records() -> None:
+    """Two versions of one package share a name; the package URL is unique and names it."""
+    records = [
+        {
+            "name": f"crate{i // 2}",
+            "version": f"1.{i}.0",
+            "purl": f"pkg:cargo/crate{i // 2}@1.{i}.0",
+            "bom-ref": f"registry+https://github.com/rust-lang/crates.io-index#crate{i // 2}@1.{i}.0",
+            "description": f"a library crate number {i} with a description long enough to cost",
+        }
+        for i in range(120)
+    ]
+    text = json.dumps({"components": records}, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=3000))
+    assert result is not None
+    table = json.loads(result.text)["components"]
+    kept = {row[table["columns"].index("purl")] for row in table["rows"]}
+    assert len(kept) < 120
+    assert sorted(kept | set(table["omitted_purl" + "s"])) == sorted(r["purl"] for r in records)
+
+
 def test_identity_list_is_left_out_when_it_would_cost_too_much() -> None:
     records = [
         {"name": f"a-rather-long-package-name-number-{i:05d}", "summary": "x " * 30}

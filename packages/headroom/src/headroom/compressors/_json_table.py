@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 __all__ = ["MISSING", "Table", "compact", "dumps", "flatten_record"]
@@ -33,6 +34,7 @@ _IDENTITY_COLUMNS = (
     "uuid",
 )
 _MAX_FLATTEN_DEPTH = 3
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 class _Missing:
@@ -94,7 +96,8 @@ class Table:
         return prefixes
 
     def identity_column(self) -> int | None:
-        """The column that names a record (name, id, key, ...), when its values are unique."""
+        """The column that names a record: the first of name, id, key, ... whose values are
+        unique, else the shortest column of unique strings (a package URL, a ref)."""
         for wanted in _IDENTITY_COLUMNS:
             if wanted in self.columns:
                 index = self.columns.index(wanted)
@@ -103,7 +106,15 @@ class Table:
                     isinstance(v, (str, int)) and not isinstance(v, bool) for v in values
                 ) and len(set(values)) == len(values):
                     return index
-        return None
+        unique_strings = [
+            index
+            for index in range(len(self.columns))
+            if all(isinstance(row[index], str) and _LETTER.search(row[index]) for row in self.rows)
+            and len({row[index] for row in self.rows}) == len(self.rows)
+        ]
+        if not unique_strings:
+            return None
+        return min(unique_strings, key=lambda i: (sum(len(row[i]) for row in self.rows), i))
 
     def to_json(
         self,
