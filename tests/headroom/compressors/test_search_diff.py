@@ -2,6 +2,7 @@ from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.diff import DiffCompressor
 from headroom.compressors.search import SearchCompressor
+from headroom.query import focus_of
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")
@@ -116,3 +117,14 @@ def test_grep_over_two_hundred_files_names_every_file() -> None:
     assert COUNTER.count(result.text) < COUNTER.count(text) / 2
     closing = [m for m in find_markers(result.text) if "more files" in m.detail]
     assert closing and "pkg/module_199/handler.py 3" in closing[0].detail
+
+
+def test_a_match_the_question_quotes_is_kept_whole() -> None:
+    lines = [f"pkg/module{i % 40}.py:{i}:    def __init__(self, value{i}):" for i in range(600)]
+    text = "\n".join(lines)
+    wanted = lines[437]
+    query = f"What does the grep say about `{wanted.split('    ')[0]}`?"
+    # A budget too small for any line: the quoted match is kept all the same.
+    ctx = CompressContext(make_ref(text), query, 5, COUNTER, focus=focus_of(query, text))
+    result = SearchCompressor().compress(text, ctx)
+    assert result is not None and wanted in result.text.split("\n")

@@ -15,7 +15,7 @@ from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.detect import ContentKind
-from headroom.query import query_terms
+from headroom.query import lines_with, query_terms
 
 __all__ = ["SearchCompressor"]
 
@@ -72,11 +72,12 @@ def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[
         rank[i] = seen.get(hits[i].path, 0)
         seen[hits[i].path] = rank[i] + 1
     order = sorted(by_score, key=lambda i: (min(rank[i], _PER_FILE), -scores[i], i))
-    kept: set[int] = set()
-    spent = 0
+    # Matches holding a phrase the question quotes are kept whatever they cost.
+    kept = set(lines_with([hit.text for hit in hits], ctx.focus))
+    spent = sum(ctx.counter.count(hits[i].text) + 1 for i in kept)
     for i in order:
         cost = ctx.counter.count(hits[i].text) + 1
-        if spent + cost <= ctx.budget_tokens:
+        if i not in kept and spent + cost <= ctx.budget_tokens:
             kept.add(i)
             spent += cost
     return kept
