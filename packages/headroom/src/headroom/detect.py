@@ -44,6 +44,7 @@ _TEST_RUN = re.compile(
     re.M,
 )
 _MARKDOWN = re.compile(r"^#{1,6} \S|^```|^\s*[-*+] \S|^\s*\d+\. \S|\]\(https?://|^[=-]{3,}\s*$")
+_BLOCK_COMMENT_LINE = re.compile(r"^\s*(/\*+|\*+/|\*(\s|$))")
 _HTML = re.compile(r"^\s*(<!doctype html|<html\b)|</(div|p|span|table|body|head|li|a)>", re.I)
 
 _CODE_HINTS: dict[str, re.Pattern[str]] = {
@@ -69,7 +70,9 @@ _CODE_HINTS: dict[str, re.Pattern[str]] = {
         r"^\s*(#include [<\"]|#define |template ?<|namespace \w+|(static |inline |constexpr )*[\w:<>]+[ *&]+\w+\(.*\)\s*(const)?\s*\{?$)|std::"
     ),
     "c": re.compile(
-        r"^\s*(#include [<\"]|#define |typedef |struct \w+ \{|(static )?(void|int|char|size_t) \*?\w+\()"
+        r"^\s*(#include [<\"]|#define |typedef |struct \w+ \{|(static )?(void|int|char|size_t) \*?\w+\()|"
+        r"^\s*(const\s+)?(struct\s+)?[A-Za-z_]\w*\s+\*+\w+\s*[;=,)\[(]|\w->\w|"
+        r"^\s*#\s*(if|ifdef|ifndef|endif|elif|pragma|undef)\b"
     ),
 }
 _CODE_SHAPE = re.compile(r"[{};]\s*$|^\s*(}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)")
@@ -133,7 +136,11 @@ def _kind_by_structure(sample: str, lines: list[str]) -> ContentKind | None:
         return "log"
     if listing_columns(lines) is not None:
         return "listing"
-    if _share(lines, _MARKDOWN) >= _MARKDOWN_SHARE:
+    # Lines of /* ... */ comment blocks (" * @param x") are not markdown list items.
+    prose_lines = [line for line in lines if not _BLOCK_COMMENT_LINE.match(line)]
+    if "/*" not in sample or not _looks_like_code(lines):
+        prose_lines = lines
+    if prose_lines and _share(prose_lines, _MARKDOWN) >= _MARKDOWN_SHARE:
         return "text"  # a README with code samples is still prose
     return None
 
@@ -162,6 +169,11 @@ def listing_columns(lines: Sequence[str]) -> int | None:
         padded = sum(1 for row in rows if "  " in row[:column_start].lstrip())
         return columns if padded >= len(rows) * _ALIGNED_SHARE else None
     return None
+
+
+def _looks_like_code(lines: list[str]) -> bool:
+    """Enough statement endings, braces and keywords that a block comment is a code comment."""
+    return _share(lines, _CODE_SHAPE) >= 0.1
 
 
 def _looks_binary(sample: str) -> bool:

@@ -1,0 +1,41 @@
+"""Content kinds come from structure: comment blocks are not markdown, C reads as C."""
+
+from headroom.detect import detect
+
+C_SOURCE = "\n".join(
+    [
+        "/* Per-interpreter module state. Holds the heap type objects so that methods",
+        " * can reach them without using static globals,",
+        " * along with the cached interned strings. */",
+        "typedef struct",
+        "{",
+        "  PyTypeObject *ObjectProxy_Type;",
+        "  PyObject *str_wrapped;                /* the wrapped name */",
+        "} ModuleState;",
+        "",
+    ]
+    + [
+        f"/* Slot {i}.\n * - returns a new reference\n * - never NULL\n */\n"
+        f"static PyObject *\nProxy_slot{i}(ProxyObject *self, PyObject *args)\n{{\n"
+        f"  if (!self->wrapped)\n    return NULL;\n  return PyObject_Call(self->wrapped, args, NULL);\n}}\n"
+        for i in range(30)
+    ]
+)
+
+JAVA_SOURCE = "\n".join(
+    f"    /**\n     * Returns element {i}.\n     *\n     * @param index the index\n"
+    f"     * @return the element\n     */\n    public E get{i}(int index) {{\n"
+    f"        Objects.checkIndex(index, size);\n        return elementData(index);\n    }}\n"
+    for i in range(30)
+)
+
+MARKDOWN = "\n".join(
+    f"## Section {i}\n\n* first point about {i}\n* second point\n\nSome prose about it.\n"
+    for i in range(20)
+)
+
+
+def test_block_comments_do_not_make_code_look_like_markdown() -> None:
+    assert detect(C_SOURCE).kind == "code" and detect(C_SOURCE).language in ("c", "cpp")
+    assert detect(JAVA_SOURCE).kind == "code"
+    assert detect(MARKDOWN).kind == "text"
