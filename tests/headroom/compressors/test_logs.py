@@ -194,3 +194,19 @@ def test_failure_titles_are_kept_and_huge_lines_are_cut_with_a_marker() -> None:
     for line in cut:
         head = line.split(" [headroom: ")[0]
         assert any(original.startswith(head) for original in lines) and len(head) <= 1000
+
+
+def test_warnings_of_one_template_are_all_kept_while_they_fit_a_third_of_the_budget() -> None:
+    lines = [
+        f"2024-01-01 10:{i // 60 % 60:02d}:{i % 60:02d} INFO served block {i}" for i in range(3000)
+    ]
+    warned = list(range(17, 3000, 50))  # 60 warnings of one template
+    for i in warned:
+        lines[i] = (
+            f"2024-01-01 10:{i // 60 % 60:02d}:{i % 60:02d} WARN slow reply from 10.0.{i % 7}.{i % 250}"
+        )
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=9000))
+    assert result is not None
+    out = set(result.text.split("\n"))
+    assert all(lines[i] in out for i in warned)

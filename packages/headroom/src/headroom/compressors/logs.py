@@ -215,7 +215,9 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
         if index in kept:
             continue
         template = lines[index].template
-        if index in first_pass and not lines[index].error and template in shown:
+        # Warnings beyond the ones already kept may fill a third of the budget; errors any.
+        warning_room = lines[index].warning and spent <= ctx.budget_tokens // 3
+        if index in first_pass and not (lines[index].error or warning_room) and template in shown:
             continue
         if index not in first_pass and per_template[template] >= _template_share(counts[template]):
             continue  # a run of one template shows a sample of it, not the whole budget
