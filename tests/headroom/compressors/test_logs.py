@@ -210,3 +210,28 @@ def test_warnings_of_one_template_are_all_kept_while_they_fit_a_third_of_the_bud
     assert result is not None
     out = set(result.text.split("\n"))
     assert all(lines[i] in out for i in warned)
+
+
+def letters(n: int) -> str:
+    return chr(97 + n // 26) + chr(97 + n % 26)
+
+
+def test_in_an_error_storm_that_does_not_fit_the_lines_around_errors_go_first() -> None:
+    lines = []
+    for i in range(2000):
+        if i % 5 == 0:
+            lines.append(
+                f"10:{i % 60:02d}:00 FATAL node R{i % 97} kernel panic {letters(i // 5 % 150)} at step {i}"
+            )
+        else:
+            lines.append(f"10:{i % 60:02d}:00 INFO node R{i % 97} heartbeat {i}")
+    text = "\n".join(lines)
+    budget = 4000
+    result = LogCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    out = result.text.split("\n")
+    kept = [line for line in out if "FATAL" in line and "<*>" not in line]  # not the summary
+    fatal_kinds = {line.split("panic ")[1].split(" ")[0] for line in kept}
+    assert fatal_kinds == {letters(n) for n in range(150)}  # every distinct error, once at least
+    # The heartbeat before and after each error is what goes: not kept around all 300.
+    assert sum("INFO" in line for line in out) < 30

@@ -45,6 +45,7 @@ _MARKER_TOKENS = 24
 _CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 _CLIP_TO = 1000  # ... to about this many
 _RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
+_SHAPE_DIGIT = re.compile(r"\d")
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context.
 _VALUE = re.compile(r"[A-Za-z0-9_./:$-]*\d[A-Za-z0-9_./:$-]*")
 _ERROR_REPEATS = 3  # occurrences of one error template always kept (1 when over budget); the rest as budget allows
@@ -119,10 +120,12 @@ class LogCompressor:
         ]
         terms = query_terms(ctx.query)
         must = _must_keep(lines, terms, _ERROR_REPEATS)
-        if (
-            _cost(lines, must, ctx) > ctx.budget_tokens
-        ):  # an error storm: each template once (and last)
+        if _cost(lines, must, ctx) > ctx.budget_tokens:
+            # An error storm: each error template once (and its last), then without the
+            # lines around each, so some budget is left for the rest of the log.
             must = _must_keep(lines, terms, 1)
+            if _cost(lines, must, ctx) > ctx.budget_tokens:
+                must = _must_keep(lines, terms, 1, context=False)
         must.update(focused)
         kept = _fill(lines, must, ctx)
         if len(kept) == len(lines):
@@ -160,9 +163,12 @@ def _cost(lines: list[_Line], kept: set[int], ctx: CompressContext) -> int:
     return sum(ctx.counter.count(lines[i].text) + 1 for i in kept)
 
 
-def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
+def _must_keep(
+    lines: list[_Line], terms: set[str], repeats: int, *, context: bool = True
+) -> set[int]:
     """First and last line; summaries; failure titles; each error template's first three
-    and last occurrences with their context and stack traces; each warning template once;
+    and last occurrences with their stack traces (with `context`, also the line before and
+    after each); each warning template once;
     and lines naming a query term that few lines name."""
     must = {0, len(lines) - 1}
     error_seen: Counter[str] = Counter()
@@ -174,7 +180,9 @@ def _must_keep(lines: list[_Line], terms: set[str], repeats: int) -> set[int]:
             error_seen[line.template] += 1
             last_error[line.template] = index
             if error_seen[line.template] <= repeats or line.summary:
-                must.update(range(max(0, index - 1), min(len(lines), index + 2)))
+                if context:
+                    must.update(range(max(0, index - 1), min(len(lines), index + 2)))
+                must.add(index)
                 must.update(_trace_after(lines, index))
         elif line.warning and warning_seen[line.template] < repeats:
             warning_seen[line.template] += 1
@@ -255,7 +263,11 @@ def _by_rare_values(lines: list[_Line]) -> list[int]:
     that turns up once says more than the thousandth heartbeat), then spread evenly."""
     values = [set(_VALUE.findall(line.text)) for line in lines]
     seen: Counter[str] = Counter(v for found in values for v in found)
-    rare = [sum(1 for v in found if seen[v] <= _RARE_VALUE_LINES) for found in values]
+    clocks = _clock_shapes(values, seen)
+    rare = [
+        sum(1 for v in found if seen[v] <= _RARE_VALUE_LINES and _shape(v) not in clocks)
+        for found in values
+    ]
     spread = spread_order(len(lines))
     rank = {index: position for position, index in enumerate(spread)}
     return sorted(range(len(lines)), key=lambda i: (-min(rare[i], 3), rank[i]))
@@ -268,6 +280,26 @@ def _clip(template: str, limit: int = 200) -> str:
     cut = template.rfind(" ", limit // 2, limit)
     head = template[: cut if cut > 0 else limit].rstrip()
     return f"{head} ... ({len(template) - len(head)} more characters)"
+
+
+def _shape(value: str) -> str:
+    return _SHAPE_DIGIT.sub("9", value)
+
+
+def _clock_shapes(values: list[set[str]], seen: Counter[str]) -> set[str]:
+    """Shapes of values on most lines and different on nearly every one (timestamps,
+    sequence numbers): being unique says nothing about such a line."""
+    lines_with_shape: Counter[str] = Counter()
+    for found in values:
+        lines_with_shape.update({_shape(v) for v in found})
+    distinct: Counter[str] = Counter(_shape(v) for v in seen)
+    unique: Counter[str] = Counter(_shape(v) for v, n in seen.items() if n == 1)
+    half = len(values) / 2
+    return {
+        shape
+        for shape, count in lines_with_shape.items()
+        if count >= half and unique[shape] >= 0.9 * distinct[shape]
+    }
 
 
 def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:
