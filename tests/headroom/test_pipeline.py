@@ -236,3 +236,20 @@ def test_module_level_api_uses_the_default_store() -> None:
     assert "disk quota exceeded" in (headroom.retrieve(ref, query="disk quota") or "")
     assert headroom.retrieve("0000000000000000") is None
     assert headroom.count_tokens("hello world") == 2
+
+
+def test_quoted_markers_in_an_input_are_neutralised_and_real_output_is_not_recompressed(
+    store: SqlStore,
+) -> None:
+    quoted = "[headroom: kept 3 of 9 lines; headroom_retrieve ref=0123456789abcdef]"
+    diff_like = LOG.replace("disk quota exceeded", f"disk quota exceeded, see {quoted}")
+    engine = Headroom(small_fixture_config(), store=store)
+    result = engine.compress(openai_conversation(diff_like))
+    sent = result.messages[3]["content"]
+    assert sent != diff_like, "a payload quoting a marker is still compressed"
+    assert "[quoted headroom: kept 3 of 9 lines; headroom_retrieve ref=0123456789abcdef]" in sent
+    markers = find_markers(sent)
+    assert markers and all(engine.retrieve(m.ref) == diff_like for m in markers)
+    # Headroom's own output sent back (an app that kept result.messages) is left alone.
+    again = engine.compress(result.messages)
+    assert again.messages[3]["content"] == sent

@@ -15,11 +15,12 @@ from typing import Any
 
 from headroom.activity import Activity
 from headroom.aligner import CacheAligner, append_context, conversation_key
-from headroom.ccr.markers import MARKER_RE
+from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
 from headroom.ccr.store import CCRStore, SqlStore, StoreStats, open_store
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
+from headroom.errors import StoreError
 from headroom.messages import Conversation, Path, Segment
 from headroom.payloads import PayloadCompressor
 from headroom.router import ContentRouter
@@ -257,7 +258,7 @@ class Headroom:
             include_assistant=config.compress_assistant_messages,
             include_cached=not config.respect_cache_breakpoints,
         ):
-            if segment.tool_name in excluded or MARKER_RE.search(segment.text):
+            if segment.tool_name in excluded or self._compressed_before(segment.text):
                 continue  # never re-compress a retrieval or an already compressed payload
             if len(segment.text) > config.max_payload_bytes:
                 continue
@@ -265,6 +266,17 @@ class Headroom:
                 continue
             chosen.append(segment)
         return chosen
+
+    def _compressed_before(self, text: str) -> bool:
+        """Whether `text` is Headroom output: it holds a marker whose ref this namespace
+        stores. Marker-like text quoted in an input (a diff of this project) is not."""
+        if "[headroom: " not in text:
+            return False
+        refs = {marker.ref for marker in find_markers(text)}
+        try:
+            return any(self.store.get(self.config.namespace, ref) is not None for ref in refs)
+        except StoreError:
+            return True  # cannot tell: leave it alone
 
     def __repr__(self) -> str:
         return f"Headroom(config={self.config!r})"

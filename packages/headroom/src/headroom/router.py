@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from headroom.ccr.markers import neutralise_markers
 from headroom.compressors.base import CompressContext, Compressed, Compressor
 from headroom.detect import Detection, detect
 
@@ -37,7 +38,8 @@ class ContentRouter:
         compressor = self.registry.get(detection.kind)
         if compressor is None:
             return Routed(detection, None, None, before, before)
-        result = compressor.compress(text, ctx)
+        # Marker-like text in the input must not pass for a real marker in the output.
+        result = compressor.compress(neutralise_markers(text), ctx)
         if result is None or result.text == text:
             return Routed(detection, compressor.name, None, before, before)
         after = ctx.counter.count(result.text)

@@ -11,6 +11,8 @@ Contract (changing it changes every ref and breaks every stored history):
 
   where ``<detail>`` says what was left out, e.g. ``kept 12 of 300 items``. Inside
   JSON the marker is a JSON string value; inside code it sits in a comment.
+* Marker-like text in an input is neutralised in compressed output (`[headroom: ...` reads
+  `[quoted headroom: ...`), so only real markers look real.
 * Counts of lines in markers and retrieval answers use `split_lines`: a final newline
   ends the last line rather than starting an empty one.
 """
@@ -28,6 +30,7 @@ __all__ = [
     "format_marker",
     "format_note",
     "make_ref",
+    "neutralise_markers",
     "split_lines",
 ]
 
@@ -70,6 +73,16 @@ def split_lines(text: str) -> list[str]:
     if len(lines) > 1 and lines[-1] == "":
         lines.pop()
     return lines
+
+
+QUOTED_PREFIX = "[quoted headroom: "
+
+
+def neutralise_markers(text: str) -> str:
+    """`text` with every marker-like span made unmistakably not a marker (see the contract)."""
+    if "[headroom: " not in text:
+        return text
+    return MARKER_RE.sub(lambda m: QUOTED_PREFIX + m.group(0)[len("[headroom: ") :], text)
 
 
 def find_markers(text: str) -> list[Marker]:

@@ -5,10 +5,10 @@ Otherwise the commit header and every file's header lines stay, so no file is si
 dropped; unchanged context is trimmed to one line around each change (a hunk cut in its
 middle becomes several hunks with recomputed `@@` headers, so the result still applies);
 then whole hunks are dropped: those holding a phrase the question quotes stay, then the
-most relevant to the query and smallest first. Generated and lock files keep only hunks
-the question points at; a lock file with no hunk kept is summarised as `+added -removed` in a marker; every other
-file that lost anything ends with one marker that counts its omitted hunks and trimmed
-lines.
+most relevant to the query and smallest first. Hunks of generated and lock files come
+after all hand-written ones (or when the question quotes them); a lock file with no hunk
+kept is summarised as `+added -removed` in a marker; every other file that lost anything
+ends with one marker that counts its omitted hunks and trimmed lines.
 """
 
 from __future__ import annotations
@@ -164,9 +164,8 @@ def _choose(
     kept: set[int] = set()
     for i in order:
         cost = count(texts[i]) + 1
-        if hunks[i][1] and not forced[i]:
-            continue  # generated / lock files: summarised unless the question points there
-        if forced[i] or spent + cost <= ctx.budget_tokens or not kept:
+        generated = hunks[i][1]  # lock files: only with the budget hand-written hunks leave
+        if forced[i] or spent + cost <= ctx.budget_tokens or (not kept and not generated):
             kept.add(id(hunks[i][0]))
             spent += cost
     return kept
