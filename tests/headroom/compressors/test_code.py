@@ -193,3 +193,22 @@ def test_real_c_file() -> None:
     for name in names:
         assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", result.text), name
     assert "/* [headroom: body of" in result.text
+
+
+def test_removed_comment_lines_are_counted_in_the_closing_marker() -> None:
+    functions = "\n\n".join(
+        f"# helper number {n}\n# second comment line\ndef f{n}(x):\n"
+        + "\n".join(
+            f"    # note {i}\n    x += {i}" if i % 2 else f"    x += {i}  # step" for i in range(20)
+        )
+        + "\n    return x"
+        for n in range(12)
+    )
+    result = CodeCompressor().compress(functions, ctx_for(functions, "python"))
+    assert result is not None
+    closing = find_markers(result.text)[-1].detail
+    assert closing.startswith(f"kept {result.kept} of 12 function bodies")
+    kept_bodies = result.kept
+    # 24 comment lines sit outside bodies; the notes inside kept bodies are removed too.
+    expected = 24 + kept_bodies * 10
+    assert closing.endswith(f", {expected} comment lines removed")

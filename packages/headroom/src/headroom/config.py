@@ -32,12 +32,12 @@ class HeadroomConfig(BaseModel):
     min_savings_tokens: int = Field(default=30, ge=0)
     """The router accepts a compressor's result only if it saves at least this many tokens."""
 
-    budget_scale: float = Field(default=130.0, gt=0.0)
+    budget_scale: float = Field(default=140.0, gt=0.0)
     budget_exponent: float = Field(default=0.43, gt=0.0, le=1.0)
     """The token budget of a payload of `t` tokens is `min(t, budget_scale * t ** budget_exponent)`:
-    it grows sub-linearly, so small payloads stay whole (up to about 5k tokens), mid-sized
-    ones keep most (10k -> 6.8k), and the big, repetitive ones are cut the most (100k -> 18k,
-    300k -> 29k)."""
+    it grows sub-linearly, so small payloads stay whole (up to about 5.8k tokens), mid-sized
+    ones keep most (10k -> 7.3k), and the big, repetitive ones are cut the most (100k -> 20k,
+    300k -> 32k)."""
 
     focused_share: float = Field(default=0.15, gt=0.0, le=1.0)
     """When the question quotes something the payload holds, the budget shrinks to this

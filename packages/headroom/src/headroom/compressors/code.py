@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from headroom.ccr.markers import format_marker, format_note
+from headroom.ccr.markers import format_note
 from headroom.compressors._code_imports import import_run_edits
 from headroom.compressors._grammars import FUNCTION_NODES, parser_for
 from headroom.compressors.base import CompressContext, Compressed
@@ -67,14 +67,23 @@ class CodeCompressor:
         edits += [(start, end, b"") for start, end in comments]
         edits += import_run_edits(tree.root_node, source, language)
         out = _rewrite(source, edits)
-        closing = format_marker(ctx.ref, len(bodies) - len(elided), len(bodies), "function bodies")
+        kept = len(bodies) - len(elided)
+        detail = f"kept {kept} of {len(bodies)} function bodies"
+        elided_spans = [(bodies[i].start, bodies[i].end) for i in elided]
+        outside = [
+            (start, end)
+            for start, end in comments
+            if not any(s <= start and end <= e + 1 for s, e in elided_spans)
+        ]
+        if outside:
+            lines = sum(len(source[a:b].rstrip(b"\n").split(b"\n")) for a, b in outside)
+            detail += f", {lines} comment lines removed"
+        closing = format_note(ctx.ref, detail)
         out += b"\n" + _comment(closing, language)
         reparsed = parser.parse(out)
         if reparsed.root_node.has_error and not tree.root_node.has_error:
             return None
-        return Compressed(
-            out.decode("utf-8"), ctx.ref, len(bodies) - len(elided), len(bodies), "function bodies"
-        )
+        return Compressed(out.decode("utf-8"), ctx.ref, kept, len(bodies), "function bodies")
 
 
 def _find_bodies(root: Any, source: bytes, language: str) -> list[_Body]:
@@ -162,7 +171,10 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     body_texts = [source[b.start : b.end].decode("utf-8", "replace") for b in bodies]
     costs = [ctx.counter.count(body) for body in body_texts]
     skeleton = ctx.counter.count(text) - sum(costs)
-    room = ctx.budget_tokens - skeleton
+    # The outline (declarations, signatures, imports) is kept whatever the budget, so it is
+    # not a choice the budget makes: it is charged at half, and bodies keep some room when
+    # a file is mostly declarations.
+    room = ctx.budget_tokens - skeleton // 2
     named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms}
     named |= {i for i, body in enumerate(body_texts) if ctx.focus.hits(body)}
     identifiers = Counter(_IDENTIFIER.findall(text))  # one pass, not one scan per symbol
