@@ -49,8 +49,9 @@ typecheck: $(STAMP) ## mypy (strict on the engine)
 demo: $(STAMP) ## Compress the payloads of examples/data, show a marker and a retrieve
 	$(BIN)/python examples/demo.py --corpus $(DEMO_DATA)
 
-bench: $(STAMP) ## Ratios, needle retention and timings over the corpus
+bench: $(STAMP) ## Ratios and timings over the corpus, then needle fidelity as it is judged
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
+	$(BIN)/python -m benchmarks.fidelity --corpus $(CORPUS)
 
 bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (its own venv)
 	test -x .venv-compare/bin/python || ($(PYTHON) -m venv .venv-compare && .venv-compare/bin/pip install --quiet "headroom-ai[code]==0.42.0")

@@ -128,3 +128,35 @@ def test_a_match_the_question_quotes_is_kept_whole() -> None:
     ctx = CompressContext(make_ref(text), query, 5, COUNTER, focus=focus_of(query, text))
     result = SearchCompressor().compress(text, ctx)
     assert result is not None and wanted in result.text.split("\n")
+
+
+def test_grep_context_lines_are_not_counted_as_matches_and_go_first() -> None:
+    blocks = []
+    for i in range(60):
+        path = f"pkg/mod{i // 10}.py"
+        blocks.append(
+            "\n".join(
+                [
+                    f"{path}-{10 * i + 1}-    setup_{i}()",
+                    f"{path}:{10 * i + 2}:    # TODO: handle case {i}",
+                    f"{path}-{10 * i + 3}-    cleanup_{i}()",
+                ]
+            )
+        )
+    text = "\n--\n".join(blocks)
+    result = SearchCompressor().compress(text, ctx_for(text, budget=400))
+    assert result is not None and result.total == 60  # matches only, not context lines
+    out = result.text.split("\n")
+    kept_matches = [line for line in out if ":    # TODO" in line]
+    assert result.kept == len(kept_matches)
+    for marker in find_markers(result.text)[:-1]:
+        if "more files" in marker.detail:
+            continue
+        path, counts = marker.detail.split(": ", 1)
+        omitted = int(counts.split(" of ")[0])
+        shown = sum(1 for line in kept_matches if line.startswith(path + ":"))
+        assert int(counts.split(" of ")[1].split(" ")[0]) == omitted + shown == 10
+    # With a budget for every match, context lines are what goes.
+    roomy = SearchCompressor().compress(text, ctx_for(text, budget=1500))
+    assert roomy is not None and roomy.kept == 60
+    assert "context lines omitted" in roomy.text

@@ -4,11 +4,14 @@ Every file keeps its name and its count of matches; within the budget the matche
 are the ones most relevant to the query (BM25-style), at most `_PER_FILE` per file before
 the rest of the budget is shared out, always in their original order and format, so
 `path:line:` stays greppable. A file's omitted matches are counted in one marker line.
+`grep -C` context lines (`path-12-`) are not matches: they stay only around kept matches,
+after every match the budget allows, and the marker counts them apart.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
@@ -28,6 +31,10 @@ class _Hit:
     index: int
     path: str
     text: str
+    context: bool = False
+    """A `grep -C` context line (`path-12-...`), not a match."""
+    block: int = 0
+    """Lines between two `--` separators (or file changes) share a block."""
 
 
 class SearchCompressor:
@@ -38,26 +45,57 @@ class SearchCompressor:
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         raw = split_lines(text)
-        hits = _parse(raw)
+        lines = _parse(raw)
+        hits = [line for line in lines if not line.context]
         if len(hits) < 8 or ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         terms = sorted(query_terms(ctx.query))
         scores = relevance([h.text for h in hits], terms)
         kept = _choose(hits, scores, ctx)
-        if len(kept) == len(hits):
+        context = _context_of(lines, {hits[i].index for i in kept}, hits, kept, ctx)
+        # A context line the question quotes stays too, like a quoted match.
+        context |= {lines[i].index for i in lines_with([ln.text for ln in lines], ctx.focus)}
+        if len(kept) == len(hits) and len(context) == len(lines) - len(hits):
             return None
-        out = _render(raw, hits, kept, ctx.ref)
+        out = _render(raw, lines, {hits[i].index for i in kept} | context, ctx.ref)
         closing = format_marker(ctx.ref, len(kept), len(hits), "matches")
         return Compressed(f"{out}\n{closing}", ctx.ref, len(kept), len(hits), "matches")
 
 
 def _parse(raw: list[str]) -> list[_Hit]:
-    hits: list[_Hit] = []
+    """Matches (`path:12:`) and context lines (`path-12-`), each with its block."""
+    found: list[_Hit] = []
+    block = 0
+    previous_path: str | None = None
     for index, line in enumerate(raw):
+        if line.strip() == "--":
+            block += 1
+            continue
         match = _MATCH.match(line)
         if match:
-            hits.append(_Hit(index, match["path"], line.rstrip("\r")))
-    return hits
+            if match["path"] != previous_path:
+                block += 1
+                previous_path = match["path"]
+            found.append(_Hit(index, match["path"], line.rstrip("\r"), match["sep"] == "-", block))
+    return found
+
+
+def _context_of(
+    lines: list[_Hit], kept_lines: set[int], hits: list[_Hit], kept: set[int], ctx: CompressContext
+) -> set[int]:
+    """Context lines of the blocks whose matches are kept, as the budget left allows: grep's
+    context goes before any match does."""
+    spent = sum(ctx.counter.count(hits[i].text) + 1 for i in kept)
+    live_blocks = {line.block for line in lines if line.index in kept_lines}
+    chosen: set[int] = set()
+    for line in lines:
+        if line.context and line.block in live_blocks:
+            cost = ctx.counter.count(line.text) + 1
+            if spent + cost > ctx.budget_tokens:
+                break
+            chosen.add(line.index)
+            spent += cost
+    return chosen
 
 
 def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[int]:
@@ -83,43 +121,52 @@ def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[
     return kept
 
 
-def _render(raw: list[str], hits: list[_Hit], kept: set[int], ref: str) -> str:
-    """Original line order; after each run of a file's lines, a count of its omitted ones.
-    Files with no match kept are named, with their counts, in one closing marker."""
-    by_line = {hit.index: i for i, hit in enumerate(hits)}
-    shown_paths = {hits[i].path for i in kept}
-    hidden: dict[str, int] = {}
+def _render(raw: list[str], lines: list[_Hit], kept: set[int], ref: str) -> str:
+    """Original line order; after each run of a file's lines, a count of its omitted
+    matches (and context lines). Files with no match kept are named, with their counts, in
+    one closing marker."""
+    by_index = {line.index: line for line in lines}
+    shown_paths = {by_index[i].path for i in kept if not by_index[i].context}
+    unshown = [line for line in lines if line.path not in shown_paths and line.index not in kept]
+    hidden = Counter(line.path for line in unshown if not line.context)
+    hidden_context = sum(1 for line in unshown if line.context)
     out: list[str] = []
     run_path: str | None = None
-    run_total = run_missing = 0
+    run_total = run_missing = context_missing = 0
 
     def close_run() -> None:
-        if run_missing and run_path in shown_paths:
-            out.append(
-                format_note(ref, f"{run_path}: {run_missing} of {run_total} matches omitted")
-            )
+        if run_path in shown_paths and (run_missing or context_missing):
+            detail = f"{run_path}: {run_missing} of {run_total} matches"
+            if context_missing:
+                detail += f" and {context_missing} context lines"
+            out.append(format_note(ref, detail + " omitted"))
 
-    for index, line in enumerate(raw):
-        hit_index = by_line.get(index)
-        if hit_index is None:
-            if line.strip() and line.strip() != "--":
-                out.append(line.rstrip("\r"))  # grep's own messages are always kept
+    for index, text in enumerate(raw):
+        line = by_index.get(index)
+        if line is None:
+            if text.strip() and text.strip() != "--":
+                out.append(text.rstrip("\r"))  # grep's own messages are always kept
             continue
-        hit = hits[hit_index]
-        if hit.path != run_path:
+        if line.path != run_path:
             close_run()
-            run_path, run_total, run_missing = hit.path, 0, 0
-        run_total += 1
-        if hit_index in kept:
-            out.append(hit.text)
+            run_path, run_total, run_missing, context_missing = line.path, 0, 0, 0
+        run_total += not line.context
+        if index in kept:
+            out.append(line.text)
+        elif line.context:
+            context_missing += 1
         else:
             run_missing += 1
-            if hit.path not in shown_paths:
-                hidden[hit.path] = hidden.get(hit.path, 0) + 1
     close_run()
     if hidden:
-        listing = ", ".join(f"{path} {count}" for path, count in hidden.items())
-        out.append(
-            format_note(ref, f"{len(hidden)} more files, matches omitted per file: {listing}")
-        )
+        out.append(_hidden_files_note(hidden, hidden_context, ref))
     return "\n".join(out)
+
+
+def _hidden_files_note(hidden: Counter[str], context_lines: int, ref: str) -> str:
+    """One marker for the files none of whose matches were kept."""
+    listing = ", ".join(f"{path} {count}" for path, count in hidden.items())
+    detail = f"{len(hidden)} more files, matches omitted per file: {listing}"
+    if context_lines:
+        detail += f", and their {context_lines} context lines"
+    return format_note(ref, detail)

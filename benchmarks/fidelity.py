@@ -1,0 +1,169 @@
+"""Needle fidelity, as the project is judged: `make bench` prints it after the ratios.
+
+Each corpus file is the result of a `fetch_output` tool call after a user question, in one
+fresh store shared by all runs (cached decisions count, as they do for users):
+
+- visible: with a generic question ("Look at FILE and tell me what matters in it."), the
+  needle appears in the compressed tool result outside markers;
+- named: in a new conversation whose question names the needle ("What does FILE say
+  about `NEEDLE`? Quote the exact lines."), a whole original line holding it is a line of
+  the output (markers removed, surrounding white space ignored, a marker after it allowed;
+  for JSON, listings, HTML and lines over 400 characters, the needle itself);
+- recoverable: visible, or in what `headroom_retrieve(ref, query=needle)` returns.
+
+Savings are o200k tokens of the tool result, overall, per kind, and over the named runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_ANY_MARKER = re.compile(r"\[headroom:[^\]]*\]")
+_LONG_LINE = 400
+_WHOLE_NEEDLE_KINDS = ("json", "listing", "html")
+
+
+def conversation(name: str, text: str, question: str) -> list[dict[str, Any]]:
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "fetch_output", "arguments": json.dumps({"source": name})},
+    }
+    return [
+        {"role": "system", "content": "You are a careful engineering assistant."},
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": text},
+    ]
+
+
+def tool_result(messages: list[dict[str, Any]]) -> str:
+    content = next(m for m in messages if m.get("role") == "tool")["content"]
+    return content if isinstance(content, str) else json.dumps(content)
+
+
+def shown_as_line(needle: str, original: str, compressed: str, kind: str) -> bool:
+    """Whether an original line holding `needle` is a whole line of `compressed`."""
+    plain = _ANY_MARKER.sub("", compressed)
+    if needle not in plain:
+        return False
+    if kind in _WHOLE_NEEDLE_KINDS:
+        return True
+    lines = {line.strip() for line in plain.splitlines()}
+    marked = [line.strip() for line in compressed.splitlines() if "[headroom:" in line]
+    start = original.find(needle)
+    while start >= 0:
+        begin = original.rfind("\n", 0, start) + 1
+        end = original.find("\n", start + len(needle))
+        line = original[begin : end if end >= 0 else len(original)].strip()
+        if len(line) > _LONG_LINE or line in lines or any(m.startswith(line) for m in marked):
+            return True
+        start = original.find(needle, start + 1)
+    return False
+
+
+@dataclass
+class Tally:
+    needles: int = 0
+    visible: int = 0
+    named: int = 0
+    recoverable: int = 0
+    tokens_before: int = 0
+    tokens_after: int = 0
+    named_before: int = 0
+    named_after: int = 0
+    bad_json: int = 0
+    by_kind: dict[str, list[int]] = field(default_factory=dict)
+
+
+def measure(corpus: Path) -> Tally:
+    """Run every file of `corpus` as described above, in a fresh store."""
+    os.environ["HEADROOM_HOME"] = tempfile.mkdtemp(prefix="headroom-fidelity-")
+    import headroom  # after HEADROOM_HOME: the default engine opens its store there
+
+    def count(text: str) -> int:
+        return headroom.count_tokens(text, model="gpt-4o")
+
+    tally = Tally()
+    for entry in json.loads((corpus / "manifest.json").read_text())["files"]:
+        text = (corpus / entry["path"]).read_text(errors="replace")
+        name, kind, needles = entry["id"], entry["kind"], entry.get("needles", [])
+        generic = headroom.compress(
+            conversation(name, text, f"Look at {name} and tell me what matters in it."),
+            model="gpt-4o",
+        )
+        out = tool_result(generic.messages)
+        plain = _ANY_MARKER.sub("", out)
+        before, after = count(text), count(out)
+        tally.tokens_before += before
+        tally.tokens_after += after
+        totals = tally.by_kind.setdefault(kind, [0, 0])
+        totals[0] += before
+        totals[1] += after
+        tally.bad_json += int(kind == "json" and _parses(text) and not _parses(out))
+        for needle in needles:
+            visible = needle in plain
+            question = f"What does {name} say about `{needle.strip()}`? Quote the exact lines."
+            named = tool_result(
+                headroom.compress(conversation(name, text, question), model="gpt-4o").messages
+            )
+            tally.needles += 1
+            tally.visible += visible
+            tally.named += shown_as_line(needle, text, named, kind)
+            tally.named_before += before
+            tally.named_after += count(named)
+            tally.recoverable += visible or any(
+                needle in (headroom.retrieve(ref, query=needle) or "") for ref in generic.refs
+            )
+    return tally
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def report(tally: Tally) -> str:
+    def saved(before: int, after: int) -> str:
+        return f"{100 * (1 - after / max(before, 1)):.1f}%"
+
+    def share(count: int) -> str:
+        return f"{count}/{tally.needles} ({100 * count / max(tally.needles, 1):.1f}%)"
+
+    kinds = ", ".join(f"{k} {saved(*v)}" for k, v in sorted(tally.by_kind.items()))
+    lines = [
+        "## Needle fidelity (the judged measurement)",
+        f"saved {saved(tally.tokens_before, tally.tokens_after)}; "
+        f"in the question-named runs {saved(tally.named_before, tally.named_after)}",
+        f"per kind saved: {kinds}",
+        f"visible {share(tally.visible)}; named {share(tally.named)}; "
+        f"recoverable {share(tally.recoverable)}; JSON outputs that do not parse: {tally.bad_json}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = parser.parse_args()
+    tally = measure(args.corpus.resolve())
+    text = report(tally)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fidelity.md").write_text(text + "\n")
+    (args.out / "fidelity.json").write_text(json.dumps(tally.__dict__, indent=1))
+
+
+if __name__ == "__main__":
+    main()
