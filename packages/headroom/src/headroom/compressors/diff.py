@@ -43,6 +43,8 @@ class _Hunk:
 class _File:
     header: list[str]
     hunks: list[_Hunk] = field(default_factory=list)
+    trailer: list[str] = field(default_factory=list)
+    """Lines after the last hunk's counted lines: the next commit of `git log -p`."""
 
     @property
     def path(self) -> str:
@@ -80,19 +82,34 @@ def _parse(raw: list[str]) -> tuple[list[str], list[_File]]:
     lines = [line.rstrip("\r") for line in raw]
     preamble: list[str] = []
     files: list[_File] = []
+    old_left = new_left = 0  # lines the open hunk's header still counts
     for index, line in enumerate(lines):
         current = files[-1] if files else None
         if _starts_file(lines, index, current):
             files.append(_File([line]))
+            old_left = new_left = 0
         elif current is None:
             preamble.append(line)
         elif _HUNK.match(line):
             current.hunks.append(_Hunk([line]))
-        elif current.hunks:
+            old_left, new_left = _hunk_counts(line)
+        elif current.hunks and (old_left > 0 or new_left > 0 or line.startswith("\\")):
             current.hunks[-1].lines.append(line)
+            old_left -= not line.startswith(("+", "\\"))
+            new_left -= not line.startswith(("-", "\\"))
+        elif current.hunks:
+            current.trailer.append(line)
         else:
             current.header.append(line)
     return preamble, files
+
+
+def _hunk_counts(header: str) -> tuple[int, int]:
+    """The old and new line counts of a `@@ -a,b +c,d @@` header (a missing count is 1)."""
+    match = _HUNK.match(header)
+    assert match is not None
+    old, new = match.group(1), match.group(2)
+    return (int(old[1:]) if old else 1), (int(new[1:]) if new else 1)
 
 
 def _starts_file(lines: list[str], index: int, current: _File | None) -> bool:
@@ -185,7 +202,7 @@ def _render_file(
                 f"(+{added} -{removed} lines) summarised",
             )
         )
-        return out
+        return out + file.trailer
     omitted = cut = 0
     for hunk in file.hunks:
         if id(hunk) in kept:
@@ -202,4 +219,4 @@ def _render_file(
                 f"{cut} context lines trimmed",
             )
         )
-    return out
+    return out + file.trailer
