@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-INTRO = '# Benchmarks\n\nAll numbers from one 2-core machine, offline. Tokens are o200k_base counts of the whole\nrequest. Reproduce:\n\n```bash\nmake bench            # per file and per kind -> bench-results/results.{json,md}, savings.png\nmake bench-compare    # the same, plus headroom-ai==0.42.0 side by side; rewrites this page\nmake scaling          # 10 KB .. 10 MB of each kind -> bench-results/scaling.{json,md}\nmake load             # concurrent clients against the proxy -> bench-results/load.json\npython -m benchmarks.prefix_replay   # prompt-cache prefix stability over a 30-turn agent run\n```\n\n## Corpus (`make bench`)\nEach of the 28 files of `../shared/corpus` is the result of a neutrally named tool\n(`fetch_output`) in a short agent conversation. "after retrieve" counts needles that are\nvisible or come back from `headroom_retrieve(ref, query=needle)`; "valid": JSON still\nparses, code has no more syntax errors than the original. Times are the median of 5 runs\nafter a warm-up, with `stable_history` off so every run compresses anew (with it on, a\npayload seen before costs a cache lookup: about 1-2 ms).\n\n'
+INTRO = '# Benchmarks\n\nAll numbers from one 2-core machine, offline. Tokens are o200k_base counts of the whole\nrequest. Reproduce:\n\n```bash\nmake bench            # per file and per kind -> bench-results/results.{json,md}, savings.png\nmake bench-compare    # the same, plus headroom-ai==0.42.0 side by side; rewrites this page\nmake scaling          # 10 KB .. 10 MB of each kind -> bench-results/scaling.{json,md}\nmake load             # concurrent clients against the proxy -> bench-results/load.json\npython -m benchmarks.prefix_replay   # prompt-cache prefix stability over a 30-turn agent run\n```\n\n## Corpus (`make bench`)\nEach file of `../shared/corpus` is the result of a neutrally named tool\n(`fetch_output`) in a short agent conversation. "after retrieve" counts needles that are\nvisible or come back from `headroom_retrieve(ref, query=needle)`; "valid": JSON still\nparses, code has no more syntax errors than the original. Times are the median of 5 runs\nafter a warm-up, with `stable_history` off so every run compresses anew (with it on, a\npayload seen before costs a cache lookup: about 1-2 ms).\n\n'
 COMPARE = '## Side by side with headroom-ai 0.42.0 (`make bench-compare`)\nheadroom-ai runs in its own virtualenv (it also imports as `headroom`), with\n`compress(messages, model="gpt-4o", protect_recent=0)` so the tool result is eligible; a\nuser question follows the tool result on both sides. Its tiktoken files come from its own\nlitellm dependency (no download). Its text model cannot be downloaded here, so its prose\npath passes through; its code path passed through too (the column "theirs" says, per file,\nwhether it changed the payload at all). Both outputs are counted with the same tokenizer.\nOur times are fresh compressions; headroom-ai\'s repeated calls may be served by its caches.\n\n'
+FIDELITY = (
+    "## Needle fidelity (`make bench`, `benchmarks/fidelity.py`)\n"
+    "Measured the way the project is judged: each file after a generic question (visible:\n"
+    "the needle outside markers), then in a new conversation whose question names the needle\n"
+    "(named: a whole original line holding it is a line of the output), all in one store;\n"
+    "recoverable: visible or returned by `headroom_retrieve(ref, query=needle)`. Tokens are\n"
+    "those of the tool result.\n\n"
+)
 SCALING = "## Scaling (`make scaling`)\nPayloads built by repeating and varying a corpus file of each kind. Time grows linearly;\npeak memory (tracemalloc) is a few times the payload, except code, whose syntax tree costs\nabout 46x the source (10 MB of Python: 460 MB).\n\n"
 
 
@@ -17,17 +25,13 @@ def main() -> None:
         if (results / "load.json").exists()
         else None
     )
-    parts = [
-        INTRO,
-        (results / "results.md").read_text(),
-        "\n",
-        COMPARE,
-        (results / "compare.md").read_text(),
-        "\n",
-        SCALING,
-        (results / "scaling.md").read_text(),
-        "\n",
-    ]
+    parts = [INTRO, (results / "results.md").read_text(), "\n"]
+    if (results / "fidelity.md").exists():
+        parts += [FIDELITY, (results / "fidelity.md").read_text().split("\n", 1)[1], "\n"]
+    if (results / "compare.md").exists():
+        parts += [COMPARE, (results / "compare.md").read_text(), "\n"]
+    if (results / "scaling.md").exists():
+        parts += [SCALING, (results / "scaling.md").read_text(), "\n"]
     if load:
         parts.append(
             "## Load (`make load`)\n"
