@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
 from headroom.detect import ContentKind
 from headroom.query import lines_with, query_terms
 
@@ -113,10 +113,18 @@ def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[
     # Matches holding a phrase the question quotes are kept whatever they cost.
     kept = set(lines_with([hit.text for hit in hits], ctx.focus))
     spent = sum(ctx.counter.count(hits[i].text) + 1 for i in kept)
+    per_file = Counter(hit.path for hit in hits)
+    shown = {hits[i].path for i in kept}
     for i in order:
         cost = ctx.counter.count(hits[i].text) + 1
+        path = hits[i].path
+        if path not in shown and per_file[path] > 1:
+            # Showing a file of several matches usually brings its "omitted" marker; it is
+            # charged at half, as it is not written when all of them end up kept.
+            cost += (ctx.counter.count(path) + MARKER_TOKENS) // 2
         if i not in kept and spent + cost <= ctx.budget_tokens:
             kept.add(i)
+            shown.add(path)
             spent += cost
     return kept
 
