@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
@@ -19,6 +19,7 @@ __all__ = [
     "CompressContext",
     "Compressed",
     "Compressor",
+    "fill_within_budget",
     "load_registry",
     "render_kept_lines",
     "runs_added",
@@ -125,6 +126,26 @@ def runs_added(kept: set[int], index: int, count: int) -> int:
     left = index > 0 and index - 1 not in kept
     right = index < count - 1 and index + 1 not in kept
     return int(left) + int(right) - 1
+
+
+def fill_within_budget(
+    order: Iterable[int],
+    kept: set[int],
+    cost_of: Callable[[int], int],
+    spent: int,
+    budget: int,
+    count: int,
+) -> int:
+    """Add the indices of `order` (of `count` lines) to `kept` while they fit in `budget`,
+    each paying its cost and the gap marker it adds (or saves); returns the tokens spent."""
+    for index in order:
+        if index in kept:
+            continue
+        cost = cost_of(index) + MARKER_TOKENS * runs_added(kept, index, count)
+        if spent + cost <= budget:
+            kept.add(index)
+            spent += cost
+    return spent
 
 
 def render_kept_lines(

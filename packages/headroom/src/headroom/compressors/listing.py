@@ -21,8 +21,8 @@ from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
     Compressed,
+    fill_within_budget,
     render_kept_lines,
-    runs_added,
 )
 from headroom.detect import ContentKind, listing_columns
 from headroom.query import lines_with
@@ -142,13 +142,7 @@ def _whole_rows_only(
     row_lines = {row.line for row in rows}
     kept = set(range(len(lines))) - row_lines | forced
     spent = fixed + sum(costs[i] for i in forced)
-    for line in order:
-        if line in kept:
-            continue
-        cost = costs[line] + MARKER_TOKENS * runs_added(kept, line, len(lines))
-        if spent + cost <= ctx.budget_tokens:
-            kept.add(line)
-            spent += cost
+    fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
     if len(kept) == len(lines):
         return None
     body = render_kept_lines(lines, sorted(kept), ctx.ref, "rows")

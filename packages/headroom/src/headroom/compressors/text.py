@@ -22,7 +22,12 @@ from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import rare_terms
-from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, runs_added
+from headroom.compressors.base import (
+    MARKER_TOKENS,
+    CompressContext,
+    Compressed,
+    fill_within_budget,
+)
 from headroom.detect import ContentKind
 from headroom.query import query_terms
 
@@ -124,13 +129,8 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     costs = [ctx.counter.count(t) + 1 for t in texts]
     kept = set(must)
     spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (len(content) - len(kept) > 0)
-    for index in sorted(range(len(content)), key=lambda i: (-scores[i], i)):
-        if index in kept:
-            continue
-        cost = costs[index] + MARKER_TOKENS * runs_added(kept, index, len(content))
-        if spent + cost <= ctx.budget_tokens:
-            kept.add(index)
-            spent += cost
+    order = sorted(range(len(content)), key=lambda i: (-scores[i], i))
+    fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(content))
     if len(kept) == len(content) and not sections_changed:
         return None
     body = _render(units, {content[i] for i in kept}, ctx.ref)
