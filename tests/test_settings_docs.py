@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from headroom import Headroom, HeadroomConfig
-from headroom.errors import ConfigError
+from headroom.ccr.store import SqlStore
+from headroom.errors import ConfigError, StoreError
 from headroom.server import ServerSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,3 +46,34 @@ def test_bad_values_are_config_errors(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(ConfigError, match=problem) as caught:
             _ = engine.store
         assert "secret" not in str(caught.value)
+
+
+def test_store_passwords_never_show_in_errors_or_reprs() -> None:
+    url = "postgresql+psycopg://user:s3cret-pw@127.0.0.1:1/db"  # nothing listens on port 1
+    with pytest.raises(StoreError) as caught:
+        SqlStore(url)
+    assert "s3cret-pw" not in str(caught.value) and "user:***@" in str(caught.value)
+    store = SqlStore("sqlite://")
+    store.url = url  # what a PostgreSQL store would carry
+    assert "s3cret-pw" not in repr(store)
+
+
+def test_align_patterns_keep_their_commas_and_bad_ones_are_config_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEADROOM_ALIGN_PATTERNS", r"BUILD-\d{1,3}")
+    assert HeadroomConfig.from_env().align_patterns == (r"BUILD-\d{1,3}",)
+    monkeypatch.setenv("HEADROOM_ALIGN_PATTERNS", r'["run-\\d{2,4}", "job [a-z]+"]')
+    assert HeadroomConfig.from_env().align_patterns == (r"run-\d{2,4}", "job [a-z]+")
+    monkeypatch.setenv("HEADROOM_ALIGN_PATTERNS", "BUILD-(")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        HeadroomConfig.from_env()
+
+
+def test_a_blank_api_token_does_not_open_the_server_beyond_loopback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HEADROOM_API_TOKEN", " ")
+    assert ServerSettings.from_env().api_token is None
+    with pytest.raises(ConfigError, match="not loopback"):
+        ServerSettings(host="0.0.0.0", api_token="  ").check()

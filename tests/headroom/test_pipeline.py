@@ -253,3 +253,14 @@ def test_quoted_markers_in_an_input_are_neutralised_and_real_output_is_not_recom
     # Headroom's own output sent back (an app that kept result.messages) is left alone.
     again = engine.compress(result.messages)
     assert again.messages[3]["content"] == sent
+
+
+def test_odd_message_shapes_and_a_missing_model_fail_open(store: SqlStore) -> None:
+    engine = Headroom(small_fixture_config(), store=store)
+    odd = [{"role": "assistant", "tool_calls": 5}, {"role": "user", "content": "hi"}]
+    result = engine.compress(odd)
+    assert result.failed_open and result.messages == odd
+    plain = engine.compress(openai_conversation(LOG), model=None)  # type: ignore[arg-type]
+    assert not plain.failed_open and plain.tokens_after < plain.tokens_before
+    with pytest.raises(InputError):
+        engine.compress("not a list")  # type: ignore[arg-type]

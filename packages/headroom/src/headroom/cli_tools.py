@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from headroom.ccr.store import redact_url
 from headroom.pipeline import Headroom, TextResult
 
 __all__ = ["Style", "compress_many", "doctor", "expand_paths"]
@@ -141,14 +142,14 @@ def _check_store(engine: Headroom) -> Check:
         return Check(
             "store",
             "fail",
-            f"{engine.config.resolved_store_url()}: {exc}",
+            f"{redact_url(engine.config.resolved_store_url())}: {exc}",
             "check HEADROOM_HOME / HEADROOM_STORE_URL and that the location is writable",
         )
     if not ok:
         return Check(
             "store", "fail", "a stored probe did not read back", "check the store's database"
         )
-    return Check("store", "ok", engine.config.resolved_store_url())
+    return Check("store", "ok", redact_url(engine.config.resolved_store_url()))
 
 
 def _check_tokenizer() -> Check:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from headroom.errors import ConfigError
 
@@ -71,7 +73,18 @@ class HeadroomConfig(BaseModel):
     decides the same); skipped for a request it would make larger in tokens."""
 
     align_patterns: tuple[str, ...] = ()
-    """Extra regexes of dynamic fragments for the aligner."""
+    """Extra regexes of dynamic fragments for the aligner (`HEADROOM_ALIGN_PATTERNS`: one
+    regex, or a JSON list of them)."""
+
+    @field_validator("align_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return patterns
 
     align_early_messages: int = Field(default=0, ge=0)
     """Also align this many leading non-system messages (their text changes: opt in)."""
@@ -125,11 +138,26 @@ class HeadroomConfig(BaseModel):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw is None:
                 continue
-            if field.annotation == tuple[str, ...]:
+            if name == "align_patterns":
+                values[name] = _patterns_from_env(raw)
+            elif field.annotation == tuple[str, ...]:
                 values[name] = tuple(part.strip() for part in raw.split(",") if part.strip())
             else:
                 values[name] = raw
         return _build(values)
+
+
+def _patterns_from_env(raw: str) -> tuple[str, ...]:
+    """`HEADROOM_ALIGN_PATTERNS`: one regex, or a JSON list of them (regexes hold commas)."""
+    if raw.lstrip().startswith("["):
+        try:
+            parsed = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"HEADROOM_ALIGN_PATTERNS is not a JSON list: {exc}.") from None
+        if not isinstance(parsed, list) or not all(isinstance(p, str) for p in parsed):
+            raise ConfigError("HEADROOM_ALIGN_PATTERNS must be a JSON list of strings.")
+        return tuple(parsed)
+    return (raw,) if raw else ()
 
 
 def _build(values: dict[str, Any]) -> HeadroomConfig:

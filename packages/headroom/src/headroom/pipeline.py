@@ -20,7 +20,7 @@ from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
 from headroom.ccr.store import CCRStore, SqlStore, StoreStats, open_store
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
-from headroom.errors import StoreError
+from headroom.errors import InputError, StoreError
 from headroom.messages import Conversation, Path, Segment
 from headroom.payloads import PayloadCompressor
 from headroom.router import ContentRouter
@@ -111,14 +111,16 @@ class Headroom:
         self, messages: Sequence[Any], *, model: str = "gpt-4o", query: str | None = None
     ) -> CompressResult:
         """Compress the tool outputs (and, by setting, long chat text) in `messages`."""
-        conversation = Conversation(messages)  # raises InputError on a non-list: misuse, not data
-        counter = counter_for(model)
+        counter = counter_for(model if isinstance(model, str) and model else "gpt-4o")
         try:
+            conversation = Conversation(messages)
             result = self._aligned(conversation, counter, query)
+        except InputError:
+            raise  # not a list of messages: misuse, not data
         except Exception:
             logger.exception("headroom: compression failed; sending the original messages")
-            tokens = _safe_count(conversation.messages, counter)
-            return CompressResult(conversation.to_messages(), tokens, tokens, failed_open=True)
+            tokens = _safe_count(messages, counter)
+            return CompressResult(list(messages), tokens, tokens, failed_open=True)
         self._log(
             lambda activity: activity.record_request(
                 self.config.namespace,

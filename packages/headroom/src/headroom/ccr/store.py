@@ -7,6 +7,7 @@ database by URL.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -197,7 +198,10 @@ class SqlStore:
             _metadata.create_all(self._engine)
             _add_missing_columns(self._engine)
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"Could not open the CCR store at {url!r}: {exc}") from exc
+            raise StoreError(
+                f"Could not open the CCR store at {redact_url(url)!r}: "
+                f"{str(exc).replace(url, redact_url(url))}"
+            ) from exc
 
     def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
         data = original.encode("utf-8", "surrogatepass")
@@ -390,7 +394,10 @@ class SqlStore:
             return len(victims)
 
     def __repr__(self) -> str:
-        return f"SqlStore(url={self.url!r}, ttl_seconds={self.ttl_seconds}, max_bytes={self.max_bytes})"
+        return (
+            f"SqlStore(url={redact_url(self.url)!r}, ttl_seconds={self.ttl_seconds}, "
+            f"max_bytes={self.max_bytes})"
+        )
 
 
 def _upsert(dialect: str, namespace: str, ref: str, now: float, row: dict[str, Any]) -> Any:
@@ -418,13 +425,19 @@ def _add_missing_columns(engine: Engine) -> None:
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password replaced by `***`, for messages and logs."""
+    return _CREDENTIALS.sub(r"\1***@", url)
 
 
 def _create_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(f"Store URL {url!r} is not a database URL: {exc}.") from None
+    except ArgumentError:
+        raise ConfigError(f"Store URL {redact_url(url)!r} is not a database URL.") from None
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise ConfigError(
             f"Store URL {parsed.render_as_string()!r}: the store runs on SQLite "

@@ -44,7 +44,7 @@ class ServerSettings:
     def from_env(cls, **overrides: Any) -> ServerSettings:
         env = os.environ
         values: dict[str, Any] = {
-            "api_token": env.get("HEADROOM_API_TOKEN") or None,
+            "api_token": env.get("HEADROOM_API_TOKEN", "").strip() or None,
             "openai_base_url": env.get("HEADROOM_OPENAI_BASE_URL", cls.openai_base_url),
             "anthropic_base_url": env.get("HEADROOM_ANTHROPIC_BASE_URL", cls.anthropic_base_url),
         }
@@ -60,9 +60,9 @@ class ServerSettings:
 
     def check(self) -> None:
         """Refuse to listen beyond loopback without an API token."""
-        if not _is_loopback(self.host) and not self.api_token:
+        if not _is_loopback(self.host) and not (self.api_token or "").strip():
             raise ConfigError(
-                f"Server host {self.host!r} is not loopback and no API token is set. "
+                f"Server host {self.host!r} is not loopback and no API token (a blank one is none) is set. "
                 "Set HEADROOM_API_TOKEN (or --token) to expose the server, or bind 127.0.0.1."
             )
 
