@@ -68,3 +68,21 @@ def test_no_originals_or_credentials_in_logs(
     )
     assert len(upstream.requests) >= 2
     assert secret not in caplog.text and "sk-live-4242" not in caplog.text
+
+
+def test_without_a_token_only_loopback_names_and_origins_are_served(
+    headroom_server: RunningServer, client: httpx.Client
+) -> None:
+    """DNS rebinding (a page whose name resolves to 127.0.0.1) and cross-origin posts get
+    nothing; the server's own addresses and origin-less clients work as before."""
+    url = f"{headroom_server.url}/v1/stats"
+    assert client.get(url).status_code == 200
+    assert client.get(url, headers={"origin": headroom_server.url}).status_code == 200
+    rebound = client.get(url, headers={"host": "evil.example:8787"})
+    assert rebound.status_code == 403 and rebound.json()["error"]["type"] == "forbidden"
+    cross = client.post(
+        f"{headroom_server.url}/v1/compress",
+        content=b'{"messages": []}',
+        headers={"origin": "http://evil.example", "content-type": "text/plain"},
+    )
+    assert cross.status_code == 403

@@ -7,6 +7,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -86,6 +87,15 @@ def create_app(
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Any:
+        if not settings.api_token and not _loopback_request(request):
+            # Without a token only loopback names and origins are served: a web page whose
+            # name resolves to 127.0.0.1 (DNS rebinding) or posts cross-origin gets nothing.
+            return error_response(
+                403,
+                "forbidden",
+                "Without HEADROOM_API_TOKEN this server only answers requests addressed to "
+                "a loopback name (127.0.0.1, localhost, ::1) from no or a loopback origin.",
+            )
         offered = dict(request.headers)
         if request.url.path == "/dashboard" and "token" in request.query_params:
             offered["x-headroom-token"] = request.query_params[
@@ -116,6 +126,16 @@ def create_app(
     app.include_router(proxy_routes())
     app.include_router(dashboard_routes())
     return app
+
+
+def _loopback_request(request: Request) -> bool:
+    """The Host header names a loopback address, and an Origin header, if any, does too."""
+    host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+    origin = request.headers.get("origin")
+    origin_host = urlsplit(origin).hostname or "" if origin and origin != "null" else None
+    return _is_loopback(host) and (
+        origin is None or (origin_host is not None and _is_loopback(origin_host))
+    )
 
 
 def _is_loopback(host: str) -> bool:
