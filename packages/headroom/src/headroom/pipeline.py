@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,6 +29,7 @@ from headroom.tokens import TokenCounter, counter_for
 
 __all__ = ["CompressResult", "CompressorStats", "Headroom", "TextResult"]
 
+STORE_RETRY_S = 15.0
 logger = logging.getLogger("headroom")
 
 _FILENAME_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]{1,5}\b")
@@ -92,19 +94,28 @@ class Headroom:
         )
         self._store = store
         self._store_lock = threading.Lock()
+        self._store_retry_at = 0.0
         self.payloads = PayloadCompressor(self.config, self.router, lambda: self.store)
         self.aligner = CacheAligner(self.config.align_patterns, self.config.align_early_messages)
 
     @property
     def store(self) -> CCRStore:
-        """The CCR store, opened on first use."""
+        """The CCR store, opened on first use. A store that could not be opened is not tried
+        again for `STORE_RETRY_S` seconds: each payload goes out unchanged at once instead
+        of waiting out another connection timeout."""
         with self._store_lock:
             if self._store is None:
-                self._store = open_store(
-                    self.config.resolved_store_url(),
-                    ttl_seconds=self.config.ttl_seconds,
-                    max_bytes=self.config.max_store_bytes,
-                )
+                if time.monotonic() < self._store_retry_at:
+                    raise StoreError("The CCR store could not be opened moments ago.")
+                try:
+                    self._store = open_store(
+                        self.config.resolved_store_url(),
+                        ttl_seconds=self.config.ttl_seconds,
+                        max_bytes=self.config.max_store_bytes,
+                    )
+                except StoreError:
+                    self._store_retry_at = time.monotonic() + STORE_RETRY_S
+                    raise
             return self._store
 
     def compress(

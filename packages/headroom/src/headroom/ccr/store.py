@@ -36,7 +36,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.pool import StaticPool
 
 from headroom.errors import ConfigError, StoreError
@@ -192,6 +198,7 @@ class SqlStore:
         """A read refreshes the LRU time only when it is older than this (reads stay reads)."""
         # The total is summed only after every 1/16 of the cap written, not on every put.
         self._check_every_bytes = max(1, max_bytes // 16)
+        self._unavailable_until = 0.0
         self._written_since_check = 0
         try:
             self._engine = _create_engine(url)
@@ -202,6 +209,18 @@ class SqlStore:
                 f"Could not open the CCR store at {redact_url(url)!r}: "
                 f"{str(exc).replace(url, redact_url(url))}"
             ) from exc
+
+    @property
+    def _db(self) -> Engine:
+        """The database, unless it failed to answer moments ago: then every call fails fast
+        (and its payload goes out unchanged) instead of waiting out another timeout."""
+        if self._clock() < self._unavailable_until:
+            raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
+        return self._engine
+
+    def _note_failure(self, exc: SQLAlchemyError) -> None:
+        if isinstance(exc, (OperationalError, SqlTimeoutError)):
+            self._unavailable_until = self._clock() + _RETRY_AFTER_S
 
     def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
         data = original.encode("utf-8", "surrogatepass")
@@ -214,19 +233,20 @@ class SqlStore:
             "accessed_at": now,
         }
         try:
-            with self._engine.begin() as conn:
+            with self._db.begin() as conn:
                 conn.execute(_upsert(self._engine.dialect.name, namespace, ref, now, row))
             self._written_since_check += len(data)
             if self._written_since_check >= self._check_every_bytes:
                 self._enforce_size_cap()
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not store ref {ref}: {exc}") from exc
 
     def get(self, namespace: str, ref: str) -> str | None:
         key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
         now = self._clock()
         try:
-            with self._engine.connect() as conn:
+            with self._db.connect() as conn:
                 row = conn.execute(
                     select(originals.c.data, originals.c.accessed_at).where(
                         key, originals.c.expires_at > now
@@ -234,9 +254,10 @@ class SqlStore:
                 ).one_or_none()
             if row is not None and now - row.accessed_at > self.access_granularity_s:
                 # Reads stay reads: the LRU clock only moves when it is noticeably stale.
-                with self._engine.begin() as conn:
+                with self._db.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not read ref {ref}: {exc}") from exc
         return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
 
@@ -249,13 +270,14 @@ class SqlStore:
             & (originals.c.expires_at > now)
         )
         try:
-            with self._engine.begin() as conn:
+            with self._db.begin() as conn:
                 result = conn.execute(
                     update(originals)
                     .where(key)
                     .values(expires_at=now + self.ttl_seconds, accessed_at=now)
                 )
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not touch ref {ref}: {exc}") from exc
         return bool(result.rowcount)
 
@@ -266,9 +288,10 @@ class SqlStore:
             & (decisions.c.expires_at > self._clock())
         )
         try:
-            with self._engine.connect() as conn:
+            with self._db.connect() as conn:
                 row = conn.execute(select(decisions).where(where)).one_or_none()
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not read a decision: {exc}") from exc
         if row is None:
             return None
@@ -292,7 +315,7 @@ class SqlStore:
             "expires_at": self._clock() + self.ttl_seconds,
         }
         try:
-            with self._engine.begin() as conn:
+            with self._db.begin() as conn:
                 conn.execute(
                     delete(decisions).where(
                         decisions.c.namespace == namespace,
@@ -305,12 +328,13 @@ class SqlStore:
             existing = self.get_decision(namespace, key)
             return existing if existing is not None else decision
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not record a decision: {exc}") from exc
         return decision
 
     def record(self, namespace: str, event: CompressionEvent) -> None:
         try:
-            with self._engine.begin() as conn:
+            with self._db.begin() as conn:
                 conn.execute(
                     insert(events).values(
                         namespace=namespace,
@@ -323,12 +347,13 @@ class SqlStore:
                     )
                 )
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not record a compression event: {exc}") from exc
 
     def stats(self, namespace: str) -> StoreStats:
         now = self._clock()
         try:
-            with self._engine.connect() as conn:
+            with self._db.connect() as conn:
                 entries, size = conn.execute(
                     select(func.count(), func.coalesce(func.sum(originals.c.size), 0)).where(
                         originals.c.namespace == namespace, originals.c.expires_at > now
@@ -342,18 +367,20 @@ class SqlStore:
                     ).where(events.c.namespace == namespace)
                 ).one()
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not read store stats: {exc}") from exc
         return StoreStats(int(entries), int(size), int(count), int(before), int(after))
 
     def evict(self) -> int:
         """Drop expired originals, then the least recently used past the size cap."""
         try:
-            with self._engine.begin() as conn:
+            with self._db.begin() as conn:
                 expired = conn.execute(
                     delete(originals).where(originals.c.expires_at <= self._clock())
                 )
             return int(expired.rowcount or 0) + self._enforce_size_cap()
         except SQLAlchemyError as exc:
+            self._note_failure(exc)
             raise StoreError(f"Could not evict: {exc}") from exc
 
     @property
@@ -425,6 +452,8 @@ def _add_missing_columns(engine: Engine) -> None:
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+_TIMEOUT_S = 10  # longest wait for a connection, a lock or a statement
+_RETRY_AFTER_S = 15.0  # after a timeout or lost connection, calls fail fast this long
 _CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
@@ -447,12 +476,28 @@ def _create_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         # No pre-ping (a round trip per checkout); connections broken by a restart are
         # invalidated on their first error, and that call fails open.
-        return create_engine(url, pool_recycle=300, pool_size=8, max_overflow=8)
+        # Bounded waits: a server that accepts connections and never answers, or a lock held
+        # elsewhere, costs one timeout (then `_db` fails fast), not a hung call.
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = _TIMEOUT_S
+        if "options" not in parsed.query:
+            connect_args["options"] = (
+                f"-c statement_timeout={_TIMEOUT_S * 1000} -c lock_timeout={_TIMEOUT_S * 1000}"
+            )
+        return create_engine(
+            url,
+            pool_recycle=300,
+            pool_size=8,
+            max_overflow=8,
+            pool_timeout=_TIMEOUT_S,
+            connect_args=connect_args,
+        )
     database = parsed.database
     if not database or database == ":memory:":
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": _TIMEOUT_S, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -461,7 +506,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={_TIMEOUT_S * 1000}")
     cursor.close()
 
 
