@@ -264,3 +264,16 @@ def test_odd_message_shapes_and_a_missing_model_fail_open(store: SqlStore) -> No
     assert not plain.failed_open and plain.tokens_after < plain.tokens_before
     with pytest.raises(InputError):
         engine.compress("not a list")  # type: ignore[arg-type]
+
+
+def test_a_replayed_decision_reports_the_language_it_was_made_with(store: SqlStore) -> None:
+    source = "\n\n".join(
+        f"def handler_{n}(event):\n" + "\n".join(f"    event.step({i})" for i in range(30))
+        for n in range(40)
+    )
+    engine = Headroom(small_fixture_config(), store=store)
+    first = engine.compress_text(source, filename="handlers.py")
+    second = engine.compress_text(source, filename="handlers.py")
+    assert first.kind == second.kind == "code"
+    assert first.language == second.language == "python"
+    assert second.text == first.text

@@ -156,7 +156,7 @@ class PayloadCompressor:
     def _replay(self, decision: Decision, text: str, tokens: int) -> PayloadOutcome:
         if decision.text is None:
             return PayloadOutcome(
-                None, decision.kind, None, decision.compressor or None, tokens, tokens
+                None, decision.kind, decision.language, decision.compressor or None, tokens, tokens
             )
         if decision.ref is not None:
             store = self._store()
@@ -166,7 +166,7 @@ class PayloadCompressor:
         return PayloadOutcome(
             decision.text,
             decision.kind,
-            None,
+            decision.language,
             decision.compressor,
             decision.tokens_before,
             decision.tokens_after,
@@ -183,6 +183,7 @@ class PayloadCompressor:
             outcome.kind,
             outcome.tokens_before,
             outcome.tokens_after,
+            language=outcome.language,
         )
         try:
             winner = self._store().put_decision(self.config.namespace, key, decision)

@@ -109,6 +109,7 @@ decisions = Table(
     Column("tokens_before", Integer, nullable=False),
     Column("tokens_after", Integer, nullable=False),
     Column("expires_at", Float, nullable=False),
+    Column("language", String(32), nullable=True),
 )
 
 
@@ -124,6 +125,7 @@ class Decision:
     kind: str
     tokens_before: int
     tokens_after: int
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,13 @@ class SqlStore:
             return None
         text = None if row.text is None else bytes(row.text).decode("utf-8", "surrogatepass")
         return Decision(
-            text, row.ref, row.compressor, row.kind, row.tokens_before, row.tokens_after
+            text,
+            row.ref,
+            row.compressor,
+            row.kind,
+            row.tokens_before,
+            row.tokens_after,
+            language=row.language,
         )
 
     def put_decision(self, namespace: str, key: str, decision: Decision) -> Decision:
@@ -313,6 +321,7 @@ class SqlStore:
             "tokens_before": decision.tokens_before,
             "tokens_after": decision.tokens_after,
             "expires_at": self._clock() + self.ttl_seconds,
+            "language": decision.language,
         }
         try:
             with self._db.begin() as conn:
