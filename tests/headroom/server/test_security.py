@@ -86,3 +86,18 @@ def test_without_a_token_only_loopback_names_and_origins_are_served(
         headers={"origin": "http://evil.example", "content-type": "text/plain"},
     )
     assert cross.status_code == 403
+
+
+def test_a_lone_surrogate_is_a_json_400_and_the_connection_stays_usable(
+    headroom_server: RunningServer, client: httpx.Client
+) -> None:
+    body = b'{"messages": [{"role": "user", "content": "\\ud800"}]}'
+    for path in ("/v1/compress", "/v1/chat/completions"):
+        response = client.post(
+            f"{headroom_server.url}{path}",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400, path
+        assert response.json()["error"]["type"] == "invalid_unicode"
+    assert client.get(f"{headroom_server.url}/health").status_code == 200

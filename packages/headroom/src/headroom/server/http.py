@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import Request
@@ -26,6 +27,19 @@ def error_response(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _encodes(body: Any) -> bool:
+    """Whether `body` is text all the way down (no lone surrogate), checked only when the
+    raw bytes hold a surrogate escape at all."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
+
+
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The request's JSON object, within `limit` bytes, or an ApiError (413 / 400)."""
     declared = request.headers.get("content-length")
@@ -40,10 +54,18 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
                 413, "request_too_large", f"Request body is over the {limit} byte limit."
             )
         chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
-        body = json.loads(b"".join(chunks))
+        body = json.loads(raw)
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "Request body is not valid JSON.") from None
+    if _SURROGATE_ESCAPE.search(raw) and not _encodes(body):
+        raise ApiError(
+            400,
+            "invalid_unicode",
+            "Request body holds a lone UTF-16 surrogate escape (such as \\ud800): it is "
+            "not text any provider accepts.",
+        )
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", "Request body must be a JSON object.")
     return body
