@@ -130,3 +130,24 @@ def test_store_from_an_older_version_gets_new_columns(
     store = make_store(f"sqlite:///{path}")
     store.record("ns", CompressionEvent("log", "logs", 10, 2, "0123456789abcdef"))
     assert store.stats("ns").compressions == 1
+
+
+def test_a_long_running_store_drops_expired_entries_on_its_own(
+    store_url: str, make_store: MakeStore
+) -> None:
+    """No one calls evict() in a server: expired originals and decisions go as writes go on."""
+    clock = Clock()
+    store = make_store(store_url, ttl_seconds=60, clock=clock)
+    store.put("ns", "0123456789abcdef", "old original", kind="text")
+    store.put_decision("ns", "k" * 32, Decision("short", "0123456789abcdef", "logs", "log", 9, 2))
+    clock.now += 120
+    for i in range(1000):  # about what a busy proxy writes in minutes
+        store.put_decision("ns", f"{i:032x}", Decision(None, None, "", "text", 1, 1))
+    with store.sql_engine.connect() as conn:
+        originals_left = conn.exec_driver_sql(
+            "SELECT count(*) FROM headroom_originals WHERE ref = '0123456789abcdef'"
+        ).scalar_one()
+        decision_left = conn.exec_driver_sql(
+            f"SELECT count(*) FROM headroom_decisions WHERE key = '{'k' * 32}'"
+        ).scalar_one()
+    assert (originals_left, decision_left) == (0, 0)

@@ -202,6 +202,7 @@ class SqlStore:
         self._check_every_bytes = max(1, max_bytes // 16)
         self._unavailable_until = 0.0
         self._written_since_check = 0
+        self._writes_since_prune = 0
         try:
             self._engine = _create_engine(url)
             _metadata.create_all(self._engine)
@@ -238,8 +239,11 @@ class SqlStore:
             with self._db.begin() as conn:
                 conn.execute(_upsert(self._engine.dialect.name, namespace, ref, now, row))
             self._written_since_check += len(data)
+            self._writes_since_prune += 1
             if self._written_since_check >= self._check_every_bytes:
                 self._enforce_size_cap()
+            if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
+                self._prune_expired()
         except SQLAlchemyError as exc:
             self._note_failure(exc)
             raise StoreError(f"Could not store ref {ref}: {exc}") from exc
@@ -339,6 +343,12 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self._note_failure(exc)
             raise StoreError(f"Could not record a decision: {exc}") from exc
+        self._writes_since_prune += 1
+        if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
+            try:
+                self._prune_expired()
+            except SQLAlchemyError as exc:
+                self._note_failure(exc)
         return decision
 
     def record(self, namespace: str, event: CompressionEvent) -> None:
@@ -381,13 +391,11 @@ class SqlStore:
         return StoreStats(int(entries), int(size), int(count), int(before), int(after))
 
     def evict(self) -> int:
-        """Drop expired originals, then the least recently used past the size cap."""
+        """Drop expired originals and decisions, then the least recently used originals past
+        the size cap. Also runs every `_PRUNE_EVERY_WRITES` writes, so a long-running store
+        does not grow without bound."""
         try:
-            with self._db.begin() as conn:
-                expired = conn.execute(
-                    delete(originals).where(originals.c.expires_at <= self._clock())
-                )
-            return int(expired.rowcount or 0) + self._enforce_size_cap()
+            return self._prune_expired() + self._enforce_size_cap()
         except SQLAlchemyError as exc:
             self._note_failure(exc)
             raise StoreError(f"Could not evict: {exc}") from exc
@@ -402,6 +410,14 @@ class SqlStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def _prune_expired(self) -> int:
+        self._writes_since_prune = 0
+        now = self._clock()
+        with self._db.begin() as conn:
+            expired = conn.execute(delete(originals).where(originals.c.expires_at <= now))
+            conn.execute(delete(decisions).where(decisions.c.expires_at <= now))
+        return int(expired.rowcount or 0)
 
     def _enforce_size_cap(self) -> int:
         self._written_since_check = 0
@@ -462,7 +478,8 @@ def _add_missing_columns(engine: Engine) -> None:
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _TIMEOUT_S = 10  # longest wait for a connection, a lock or a statement
-_RETRY_AFTER_S = 15.0  # after a timeout or lost connection, calls fail fast this long
+_RETRY_AFTER_S = 15.0
+_PRUNE_EVERY_WRITES = 1000  # expired originals and decisions are dropped this often  # after a timeout or lost connection, calls fail fast this long
 _CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
