@@ -18,6 +18,7 @@ import headroom
 import headroom_litellm
 from headroom.ccr.store import SqlStore
 from headroom.tokens import count_tokens
+from headroom_litellm.handler import SAVINGS_KEPT
 from tests.conftest import small_fixture_config
 from tests.headroom.server.test_proxy import LOG, openai_body
 
@@ -71,7 +72,8 @@ def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
             {"litellm_params": {"metadata": out["metadata"]}}, None, None, None
         )
     )
-    assert hook.savings == [info]
+    assert list(hook.savings) == [info]
+    assert hook.savings.maxlen == SAVINGS_KEPT  # bounded
     untouched = {"model": "text-embedding-3-small", "input": ["x"]}
     assert (
         asyncio.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections import deque
 from typing import Any
 
 import litellm
@@ -18,6 +19,7 @@ __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
 
 logger = logging.getLogger("headroom.litellm")
 METADATA_KEY = "headroom"
+SAVINGS_KEPT = 1000
 
 
 class HeadroomHandler(CustomLogger):
@@ -30,7 +32,8 @@ class HeadroomHandler(CustomLogger):
         if pool is None and engine is not None:
             pool = EnginePool(engine.config, engine.store)
         self._pool = pool
-        self.savings: list[dict[str, Any]] = []
+        # The most recent calls' savings (a long-running proxy must not keep them all).
+        self.savings: deque[dict[str, Any]] = deque(maxlen=SAVINGS_KEPT)
 
     def engine_for(self, user_api_key_dict: Any) -> Headroom:
         pool = self._pool or _default_pool()
