@@ -137,9 +137,9 @@ def _kind_by_structure(sample: str, lines: list[str]) -> ContentKind | None:
     if listing_columns(lines) is not None:
         return "listing"
     # Lines of /* ... */ comment blocks (" * @param x") are not markdown list items.
-    prose_lines = [line for line in lines if not _BLOCK_COMMENT_LINE.match(line)]
-    if "/*" not in sample or not _looks_like_code(lines):
-        prose_lines = lines
+    prose_lines = lines
+    if "/*" in sample and _looks_like_code(lines):
+        prose_lines = [line for line in lines if not _BLOCK_COMMENT_LINE.match(line)]
     if prose_lines and _share(prose_lines, _MARKDOWN) >= _MARKDOWN_SHARE:
         return "text"  # a README with code samples is still prose
     return None

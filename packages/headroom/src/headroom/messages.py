@@ -77,22 +77,20 @@ class Conversation:
             container[path[-1]] = text
         return out
 
-    def query(self, before: int | None = None) -> str:
-        """The latest user request in plain text (before message index `before`, if given):
-        what the answer will depend on.
+    def query(self) -> str:
+        """The latest user request in plain text: what the answer will depend on.
 
         Only its last `QUERY_CHARS` characters count: the question usually closes a long
         paste, and a whole document as the query would make every line look relevant.
         """
-        stop = len(self.messages) if before is None else before
-        for index in range(stop - 1, -1, -1):
-            text = _user_text(self.messages[index])
+        for message in reversed(self.messages):
+            text = _user_text(message)
             if text is not None:
                 return text
         return ""
 
     def _queries_by_message(self) -> list[str]:
-        """`query(before=i)` for every message index `i`, in one pass."""
+        """For every message index, the latest user request before it, in one pass."""
         queries: list[str] = []
         latest = ""
         for message in self.messages:

@@ -24,14 +24,17 @@ from headroom.query import query_terms
 
 __all__ = ["DiffCompressor"]
 
-_HUNK = re.compile(r"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@")
+# A hunk header: where the hunk starts and how many old / new lines it counts.
+_HUNK = re.compile(
+    r"^@@ -(?P<old>\d+)(?:,(?P<old_count>\d+))? \+(?P<new>\d+)(?:,(?P<new_count>\d+))? @@"
+    r"(?P<tail>.*)$"
+)
 _PATH = re.compile(r"^(?:\+\+\+|---) (?:[ab]/)?(\S+)|^diff --git a/(\S+)")
 _GENERATED = re.compile(
     r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock|uv\.lock|"
     r"Gemfile\.lock|composer\.lock|go\.sum|Pipfile\.lock|[^/]+\.lock)$|\.min\.(js|css)$|(^|/)(dist|vendor)/"
 )
 _CONTEXT = 1
-_HUNK_NUMBERS = re.compile(r"^@@ -(?P<old>\d+)(?:,\d+)? \+(?P<new>\d+)(?:,\d+)? @@(?P<tail>.*)$")
 
 
 @dataclass
@@ -108,8 +111,7 @@ def _hunk_counts(header: str) -> tuple[int, int]:
     """The old and new line counts of a `@@ -a,b +c,d @@` header (a missing count is 1)."""
     match = _HUNK.match(header)
     assert match is not None
-    old, new = match.group(1), match.group(2)
-    return (int(old[1:]) if old else 1), (int(new[1:]) if new else 1)
+    return int(match["old_count"] or 1), int(match["new_count"] or 1)
 
 
 def _starts_file(lines: list[str], index: int, current: _File | None) -> bool:
@@ -126,7 +128,7 @@ def _trim(hunk: _Hunk) -> tuple[list[str], int]:
     """The hunk with unchanged context cut to `_CONTEXT` lines around changes; where context
     is cut from its middle it becomes several hunks, each with a recomputed `@@` header, so
     the result still applies as a patch."""
-    header = _HUNK_NUMBERS.match(hunk.lines[0])
+    header = _HUNK.match(hunk.lines[0])
     body = hunk.lines[1:]
     near: set[int] = set()
     for i, line in enumerate(body):

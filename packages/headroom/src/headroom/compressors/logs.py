@@ -153,10 +153,16 @@ def _clip_line(line: _Line, ref: str) -> _Line:
     package list) keeps its first `_CLIP_TO`, cut at a space, and says what was cut."""
     if len(line.text) <= _CLIP_OVER:
         return line
-    cut = line.text.rfind(" ", _CLIP_TO // 2, _CLIP_TO)
-    head = line.text[: cut if cut > 0 else _CLIP_TO]
+    head = _head_at_space(line.text, _CLIP_TO)
     note = format_note(ref, f"{len(line.text) - len(head)} more characters of this line cut")
     return replace(line, text=f"{head} {note}")
+
+
+def _head_at_space(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, cut at a space in the second half of that
+    (never inside a token), or at `limit` when there is none."""
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit]
 
 
 def _cost(lines: list[_Line], kept: set[int], ctx: CompressContext) -> int:
@@ -263,9 +269,10 @@ def _by_rare_values(lines: list[_Line]) -> list[int]:
     that turns up once says more than the thousandth heartbeat), then spread evenly."""
     values = [set(_VALUE.findall(line.text)) for line in lines]
     seen: Counter[str] = Counter(v for found in values for v in found)
-    clocks = _clock_shapes(values, seen)
+    shapes = {value: _SHAPE_DIGIT.sub("9", value) for value in seen}
+    clocks = _clock_shapes(values, seen, shapes)
     rare = [
-        sum(1 for v in found if seen[v] <= _RARE_VALUE_LINES and _shape(v) not in clocks)
+        sum(1 for v in found if seen[v] <= _RARE_VALUE_LINES and shapes[v] not in clocks)
         for found in values
     ]
     spread = spread_order(len(lines))
@@ -277,23 +284,18 @@ def _clip(template: str, limit: int = 200) -> str:
     """A long template cut at a space (never inside a token), saying how much is left out."""
     if len(template) <= limit:
         return template
-    cut = template.rfind(" ", limit // 2, limit)
-    head = template[: cut if cut > 0 else limit].rstrip()
+    head = _head_at_space(template, limit).rstrip()
     return f"{head} ... ({len(template) - len(head)} more characters)"
 
 
-def _shape(value: str) -> str:
-    return _SHAPE_DIGIT.sub("9", value)
-
-
-def _clock_shapes(values: list[set[str]], seen: Counter[str]) -> set[str]:
-    """Shapes of values on most lines and different on nearly every one (timestamps,
-    sequence numbers): being unique says nothing about such a line."""
+def _clock_shapes(values: list[set[str]], seen: Counter[str], shapes: dict[str, str]) -> set[str]:
+    """Shapes (digits as 9) of values on most lines and different on nearly every one
+    (timestamps, sequence numbers): being unique says nothing about such a line."""
     lines_with_shape: Counter[str] = Counter()
     for found in values:
-        lines_with_shape.update({_shape(v) for v in found})
-    distinct: Counter[str] = Counter(_shape(v) for v in seen)
-    unique: Counter[str] = Counter(_shape(v) for v, n in seen.items() if n == 1)
+        lines_with_shape.update({shapes[v] for v in found})
+    distinct: Counter[str] = Counter(shapes.values())
+    unique: Counter[str] = Counter(shapes[v] for v, n in seen.items() if n == 1)
     half = len(values) / 2
     return {
         shape

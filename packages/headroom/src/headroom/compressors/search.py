@@ -51,13 +51,16 @@ class SearchCompressor:
             return None  # within budget: nothing is worth losing
         terms = sorted(query_terms(ctx.query))
         scores = relevance([h.text for h in hits], terms)
-        kept = _choose(hits, scores, ctx)
-        context = _context_of(lines, {hits[i].index for i in kept}, hits, kept, ctx)
+        costs = [ctx.counter.count(hit.text) + 1 for hit in hits]
+        kept = _choose(hits, scores, costs, ctx)
+        kept_lines = {hits[i].index for i in kept}
+        spent = sum(costs[i] for i in kept)
+        context = _context_of(lines, kept_lines, spent, ctx)
         # A context line the question quotes stays too, like a quoted match.
         context |= {lines[i].index for i in lines_with([ln.text for ln in lines], ctx.focus)}
         if len(kept) == len(hits) and len(context) == len(lines) - len(hits):
             return None
-        out = _render(raw, lines, {hits[i].index for i in kept} | context, ctx.ref)
+        out = _render(raw, lines, kept_lines | context, ctx.ref)
         closing = format_marker(ctx.ref, len(kept), len(hits), "matches")
         return Compressed(f"{out}\n{closing}", ctx.ref, len(kept), len(hits), "matches")
 
@@ -81,11 +84,10 @@ def _parse(raw: list[str]) -> list[_Hit]:
 
 
 def _context_of(
-    lines: list[_Hit], kept_lines: set[int], hits: list[_Hit], kept: set[int], ctx: CompressContext
+    lines: list[_Hit], kept_lines: set[int], spent: int, ctx: CompressContext
 ) -> set[int]:
-    """Context lines of the blocks whose matches are kept, as the budget left allows: grep's
-    context goes before any match does."""
-    spent = sum(ctx.counter.count(hits[i].text) + 1 for i in kept)
+    """Context lines of the blocks whose matches are kept, as the budget the matches left
+    (`spent` of it used) allows: grep's context goes before any match does."""
     live_blocks = {line.block for line in lines if line.index in kept_lines}
     chosen: set[int] = set()
     for line in lines:
@@ -98,7 +100,9 @@ def _context_of(
     return chosen
 
 
-def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[int]:
+def _choose(
+    hits: list[_Hit], scores: list[float], costs: list[int], ctx: CompressContext
+) -> set[int]:
     """Indices into `hits`: each file's best match first, then each file's second best, up to
     `_PER_FILE` per file; then the best of the rest, all within the budget."""
     by_score = sorted(
@@ -112,11 +116,11 @@ def _choose(hits: list[_Hit], scores: list[float], ctx: CompressContext) -> set[
     order = sorted(by_score, key=lambda i: (min(rank[i], _PER_FILE), -scores[i], i))
     # Matches holding a phrase the question quotes are kept whatever they cost.
     kept = set(lines_with([hit.text for hit in hits], ctx.focus))
-    spent = sum(ctx.counter.count(hits[i].text) + 1 for i in kept)
+    spent = sum(costs[i] for i in kept)
     per_file = Counter(hit.path for hit in hits)
     shown = {hits[i].path for i in kept}
     for i in order:
-        cost = ctx.counter.count(hits[i].text) + 1
+        cost = costs[i]
         path = hits[i].path
         if path not in shown and per_file[path] > 1:
             # Showing a file of several matches usually brings its "omitted" marker; it is
