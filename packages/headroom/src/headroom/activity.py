@@ -3,10 +3,9 @@ database so stats and the dashboard survive restarts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import desc, func, insert, select
+from sqlalchemy import Integer, cast, desc, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from headroom.ccr.store import SqlStore, decisions, events, requests, retrievals
@@ -52,19 +51,26 @@ class Activity:
         return int(count)
 
     def dashboard(self, namespace: str, buckets: int = 24) -> dict[str, Any]:
-        """Everything the dashboard shows for one namespace."""
+        """Everything the dashboard shows for one namespace: aggregates computed by the
+        database, so the rows read stay bounded however long the server has run."""
         stats = self.store.stats(namespace)
+        mine = requests.c.namespace == namespace
         with self._engine.connect() as conn:
-            rows = conn.execute(
+            count, start, end, stability = conn.execute(
                 select(
-                    requests.c.created_at,
-                    requests.c.tokens_before,
-                    requests.c.tokens_after,
-                    requests.c.prefix_stability,
-                )
-                .where(requests.c.namespace == namespace)
-                .order_by(requests.c.created_at)
-            ).all()
+                    func.count(),
+                    func.min(requests.c.created_at),
+                    func.max(requests.c.created_at),
+                    func.avg(requests.c.prefix_stability),
+                ).where(mine)
+            ).one()
+            last_stability = conn.execute(
+                select(requests.c.prefix_stability)
+                .where(mine, requests.c.prefix_stability.is_not(None))
+                .order_by(desc(requests.c.id))
+                .limit(1)
+            ).scalar()
+            timeline = _timeline(conn, namespace, start, end, buckets)
             by_compressor = _grouped(conn, events.c.compressor, namespace)
             by_kind = _grouped(conn, events.c.kind, namespace)
             saved = (events.c.tokens_before - events.c.tokens_after).label("saved")
@@ -81,17 +87,16 @@ class Activity:
                 .order_by(desc("saved"), events.c.id)
                 .limit(10)
             ).all()
-        stabilities = [r.prefix_stability for r in rows if r.prefix_stability is not None]
         return {
             "namespace": namespace,
             "totals": {
-                "requests": len(rows),
+                "requests": int(count),
                 "tokens_before": stats.tokens_before,
                 "tokens_after": stats.tokens_after,
                 "tokens_saved": stats.tokens_saved,
                 "compressions": stats.compressions,
             },
-            "timeline": _timeline(rows, buckets),
+            "timeline": timeline,
             "by_compressor": by_compressor,
             "by_kind": by_kind,
             "largest": [
@@ -107,8 +112,8 @@ class Activity:
             ],
             "retrievals": self.retrieval_count(namespace),
             "prefix_stability": {
-                "average": sum(stabilities) / len(stabilities) if stabilities else None,
-                "last": stabilities[-1] if stabilities else None,
+                "average": None if stability is None else float(stability),
+                "last": last_stability,
             },
             "store": {"entries": stats.entries, "bytes": stats.bytes},
         }
@@ -133,11 +138,14 @@ class Activity:
         }
 
     def _write(self, statement: Any) -> None:
+        if self.store.read_only:
+            raise StoreError("The store is read-only; activity is not recorded.")
         try:
             with self._engine.begin() as conn:
                 conn.execute(statement)
         except SQLAlchemyError as exc:
             raise StoreError(f"Could not record activity: {exc}") from exc
+        self.store.note_write()
 
 
 def _grouped(conn: Any, column: Any, namespace: str) -> list[dict[str, Any]]:
@@ -164,20 +172,34 @@ def _grouped(conn: Any, column: Any, namespace: str) -> list[dict[str, Any]]:
     ]
 
 
-def _timeline(rows: Sequence[Any], buckets: int) -> list[dict[str, Any]]:
+def _timeline(
+    conn: Any, namespace: str, start: float | None, end: float | None, buckets: int
+) -> list[dict[str, Any]]:
     """Requests summed into at most `buckets` equal time slices, oldest first."""
-    if not rows:
+    if start is None or end is None:
         return []
-    start, end = rows[0].created_at, rows[-1].created_at
     width = max((end - start) / buckets, 1e-9)
+    offset = (requests.c.created_at - start) / width
+    # Offsets are >= 0, so truncation is the floor; PostgreSQL's cast rounds, floor() does not.
+    index = func.floor(offset) if conn.dialect.name == "postgresql" else cast(offset, Integer)
+    rows = conn.execute(
+        select(
+            index.label("slot"),
+            func.count().label("requests"),
+            func.sum(requests.c.tokens_before).label("before"),
+            func.sum(requests.c.tokens_after).label("after"),
+        )
+        .where(requests.c.namespace == namespace)
+        .group_by("slot")
+    ).all()
     slices: dict[int, dict[str, Any]] = {}
     for row in rows:
-        index = min(buckets - 1, int((row.created_at - start) / width))
+        slot = min(buckets - 1, int(row.slot))
         entry = slices.setdefault(
-            index,
-            {"start": start + index * width, "requests": 0, "tokens_before": 0, "tokens_after": 0},
+            slot,
+            {"start": start + slot * width, "requests": 0, "tokens_before": 0, "tokens_after": 0},
         )
-        entry["requests"] += 1
-        entry["tokens_before"] += row.tokens_before
-        entry["tokens_after"] += row.tokens_after
+        entry["requests"] += int(row.requests)
+        entry["tokens_before"] += int(row.before)
+        entry["tokens_after"] += int(row.after)
     return [slices[i] for i in sorted(slices)]

@@ -116,6 +116,15 @@ class HeadroomConfig(BaseModel):
     max_store_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     """Size cap of the store; the least recently used originals are evicted past it."""
 
+    store_timeout_s: float = Field(default=5.0, gt=0.0)
+    """Longest a `compress()` call waits on the store, whatever the database does (a server
+    that accepts connections and never answers included); past it, payloads go out
+    unchanged and the store is left alone for 15 s."""
+
+    max_activity_rows: int = Field(default=1_000_000, gt=0)
+    """Rows kept per activity table (compressions, requests, retrievals); older rows, and
+    rows older than `ttl_seconds`, are pruned as the store is written."""
+
     def with_overrides(self, **overrides: Any) -> HeadroomConfig:
         """Return a copy with `overrides` applied and validated."""
         return _build(self.model_dump() | overrides)

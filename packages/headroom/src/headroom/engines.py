@@ -6,9 +6,9 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from headroom.ccr.store import CCRStore, open_store
+from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
-from headroom.pipeline import Headroom
+from headroom.pipeline import Headroom, guarded_store
 
 __all__ = ["EnginePool", "credential_namespace"]
 
@@ -21,15 +21,11 @@ def credential_namespace(credential: str) -> str:
 
 
 class EnginePool:
-    """Engines by namespace; the store is opened once and shared."""
+    """Engines by namespace; the store is opened once (on first use) and shared."""
 
     def __init__(self, config: HeadroomConfig, store: CCRStore | None = None) -> None:
         self.config = config
-        self.store = store or open_store(
-            config.resolved_store_url(),
-            ttl_seconds=config.ttl_seconds,
-            max_bytes=config.max_store_bytes,
-        )
+        self.store = guarded_store(config, store)  # opened on first use, calls bounded
         self._engines: OrderedDict[tuple[str, tuple[str, ...]], Headroom] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -6,6 +6,8 @@ The hierarchy::
     ├── ConfigError        a setting or argument is wrong (misuse; fix the call)
     ├── InputError         the messages handed to compress() are not a list of messages
     └── StoreError         the CCR store could not read or write
+        └── StoreConfigError  (also a ConfigError) the store URL names a database that
+                              cannot be used here, or whose driver is not installed
 
 Compressors never raise: the pipeline is the single fail-open boundary, and an unknown or
 expired CCR ref is answered with a message, not an exception.
@@ -13,7 +15,7 @@ expired CCR ref is answered with a message, not an exception.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HeadroomError", "InputError", "StoreError"]
+__all__ = ["ConfigError", "HeadroomError", "InputError", "StoreConfigError", "StoreError"]
 
 
 class HeadroomError(Exception):
@@ -30,3 +32,7 @@ class InputError(HeadroomError):
 
 class StoreError(HeadroomError):
     """The CCR store failed to read or write."""
+
+
+class StoreConfigError(StoreError, ConfigError):
+    """The store URL names a database Headroom cannot use, or one whose driver is missing."""

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from headroom.activity import Activity
 from headroom.aligner import CacheAligner, append_context, conversation_key
+from headroom.ccr.guard import GuardedStore, store_deadline
 from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
-from headroom.ccr.store import CCRStore, SqlStore, StoreStats, open_store
+from headroom.ccr.store import CCRStore, SqlStore, StoreStats, check_store_url, open_store
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
 from headroom.errors import InputError, StoreError
@@ -30,6 +29,7 @@ from headroom.tokens import TokenCounter, counter_for
 __all__ = ["CompressResult", "CompressorStats", "Headroom", "TextResult"]
 
 STORE_RETRY_S = 15.0
+T = TypeVar("T")
 logger = logging.getLogger("headroom")
 
 _FILENAME_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]{1,5}\b")
@@ -82,6 +82,27 @@ class TextResult:
     refs: list[str]
 
 
+def guarded_store(config: HeadroomConfig, store: CCRStore | None = None) -> GuardedStore:
+    """`store` (or the one `config` names, opened on first use) with bounded calls."""
+    if isinstance(store, GuardedStore):
+        return store
+    if store is None:
+        check_store_url(config.resolved_store_url())  # a wrong URL fails here, not later
+
+    def opened() -> CCRStore:
+        if store is not None:
+            return store
+        return open_store(
+            config.resolved_store_url(),
+            ttl_seconds=config.ttl_seconds,
+            max_bytes=config.max_store_bytes,
+            timeout_s=config.store_timeout_s,
+            max_activity_rows=config.max_activity_rows,
+        )
+
+    return GuardedStore(opened, timeout_s=config.store_timeout_s, retry_after_s=STORE_RETRY_S)
+
+
 class Headroom:
     """The engine: a config, a token counter per model, a router and a CCR store."""
 
@@ -92,31 +113,16 @@ class Headroom:
         self.router = ContentRouter(
             load_registry(), min_savings_tokens=self.config.min_savings_tokens
         )
-        self._store = store
-        self._store_lock = threading.Lock()
-        self._store_retry_at = 0.0
-        self.payloads = PayloadCompressor(self.config, self.router, lambda: self.store)
+        self._store = guarded_store(self.config, store)
+        self.payloads = PayloadCompressor(self.config, self.router, lambda: self._store)
         self.aligner = CacheAligner(self.config.align_patterns, self.config.align_early_messages)
 
     @property
-    def store(self) -> CCRStore:
-        """The CCR store, opened on first use. A store that could not be opened is not tried
-        again for `STORE_RETRY_S` seconds: each payload goes out unchanged at once instead
-        of waiting out another connection timeout."""
-        with self._store_lock:
-            if self._store is None:
-                if time.monotonic() < self._store_retry_at:
-                    raise StoreError("The CCR store could not be opened moments ago.")
-                try:
-                    self._store = open_store(
-                        self.config.resolved_store_url(),
-                        ttl_seconds=self.config.ttl_seconds,
-                        max_bytes=self.config.max_store_bytes,
-                    )
-                except StoreError:
-                    self._store_retry_at = time.monotonic() + STORE_RETRY_S
-                    raise
-            return self._store
+    def store(self) -> GuardedStore:
+        """The CCR store, opened on first use. Every call returns within
+        `config.store_timeout_s`; a store that failed or stalled is not tried again for
+        `STORE_RETRY_S` seconds, so payloads go out unchanged at once meanwhile."""
+        return self._store
 
     def compress(
         self, messages: Sequence[Any], *, model: str = "gpt-4o", query: str | None = None
@@ -125,7 +131,8 @@ class Headroom:
         counter = counter_for(model if isinstance(model, str) and model else "gpt-4o")
         try:
             conversation = Conversation(messages)
-            result = self._aligned(conversation, counter, query)
+            with store_deadline(self.config.store_timeout_s):
+                result = self._aligned(conversation, counter, query)
         except InputError:
             raise  # not a list of messages: misuse, not data
         except Exception:
@@ -143,11 +150,9 @@ class Headroom:
         return result
 
     def _log(self, write: Callable[[Activity], None]) -> None:
-        """Activity is best effort: a failed write never fails a request."""
+        """Activity is best effort and bounded in time: a failed write never fails a request."""
         try:
-            activity = self.activity
-            if activity is not None:
-                write(activity)
+            self.with_activity(write)
         except Exception:
             logger.warning("headroom: could not record activity", exc_info=True)
 
@@ -199,11 +204,12 @@ class Headroom:
             list(outcome.refs),
         )
 
-    @property
-    def activity(self) -> Activity | None:
-        """The activity log, when the store is a SqlStore."""
-        store = self.store
-        return Activity(store) if isinstance(store, SqlStore) else None
+    def with_activity(self, use: Callable[[Activity], T]) -> T | None:
+        """`use(activity log)` within the store deadline; None when the store keeps none
+        (only the SQL store has an activity log)."""
+        return self._store.call(
+            lambda store: use(Activity(store)) if isinstance(store, SqlStore) else None
+        )
 
     def retrieve(self, ref: str, query: str | None = None) -> str | None:
         """The original behind `ref` (or its lines matching `query`); None if unknown or expired."""
@@ -232,6 +238,7 @@ class Headroom:
         replacements: dict[Path, str] = {}
         refs: list[str] = []
         stats: dict[str, CompressorStats] = {}
+        failed = False  # a payload went out unchanged because something failed
         respect = self.config.respect_cache_breakpoints
         for segment in self._candidates(conversation, counter):
             try:
@@ -245,7 +252,9 @@ class Headroom:
                 )
             except Exception:
                 logger.exception("headroom: one payload failed to compress; it goes out unchanged")
+                failed = True
                 continue
+            failed = failed or not outcome.final
             if outcome.text is None or outcome.compressor is None:
                 continue
             replacements[segment.path] = outcome.text
@@ -255,12 +264,12 @@ class Headroom:
             entry.tokens_before += outcome.tokens_before
             entry.tokens_after += outcome.tokens_after
         if not replacements:
-            return CompressResult(conversation.to_messages(), before, before)
+            return CompressResult(conversation.to_messages(), before, before, failed_open=failed)
         messages = conversation.replaced(replacements)
         after = count_message_tokens(messages, counter)
         if after >= before:
-            return CompressResult(conversation.to_messages(), before, before)
-        return CompressResult(messages, before, after, refs, stats)
+            return CompressResult(conversation.to_messages(), before, before, failed_open=failed)
+        return CompressResult(messages, before, after, refs, stats, failed_open=failed)
 
     def _candidates(self, conversation: Conversation, counter: TokenCounter) -> list[Segment]:
         config = self.config

@@ -7,12 +7,15 @@ database by URL.
 
 from __future__ import annotations
 
+import math
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
 from sqlalchemy import (
     Column,
@@ -35,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     IntegrityError,
@@ -45,9 +48,17 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.pool import StaticPool
 
-from headroom.errors import ConfigError, StoreError
+from headroom.errors import StoreConfigError, StoreError
 
-__all__ = ["CCRStore", "CompressionEvent", "Decision", "SqlStore", "StoreStats", "open_store"]
+__all__ = [
+    "CCRStore",
+    "CompressionEvent",
+    "Decision",
+    "SqlStore",
+    "StoreStats",
+    "check_store_url",
+    "open_store",
+]
 
 _metadata = MetaData()
 originals = Table(
@@ -191,10 +202,16 @@ class SqlStore:
         max_bytes: int = 512 * 1024 * 1024,
         clock: Callable[[], float] = time.time,
         access_granularity_s: float = 60.0,
+        timeout_s: float = 5.0,
+        max_activity_rows: int = 1_000_000,
     ) -> None:
         self.url = url
         self.ttl_seconds = ttl_seconds
         self.max_bytes = max_bytes
+        self.max_activity_rows = max_activity_rows
+        self.read_only = False
+        """True when the database could only be opened for reading: reads work, writes fail
+        at once (so payloads go out unchanged)."""
         self._clock = clock
         self.access_granularity_s = access_granularity_s
         """A read refreshes the LRU time only when it is older than this (reads stay reads)."""
@@ -204,9 +221,15 @@ class SqlStore:
         self._written_since_check = 0
         self._writes_since_prune = 0
         try:
-            self._engine = _create_engine(url)
-            _metadata.create_all(self._engine)
-            _add_missing_columns(self._engine)
+            self._engine = _create_engine(url, timeout_s)
+            try:
+                _metadata.create_all(self._engine)
+                _add_missing_columns(self._engine)
+            except OperationalError as exc:
+                read_only = _read_only_sqlite(url, exc)
+                if read_only is None:
+                    raise
+                self._engine, self.read_only = read_only, True
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(
                 f"Could not open the CCR store at {redact_url(url)!r}: "
@@ -220,6 +243,12 @@ class SqlStore:
         if self._clock() < self._unavailable_until:
             raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
         return self._engine
+
+    @property
+    def _writable(self) -> Engine:
+        if self.read_only:
+            raise StoreError(f"The CCR store at {redact_url(self.url)!r} is read-only.")
+        return self._db
 
     def _note_failure(self, exc: SQLAlchemyError) -> None:
         if isinstance(exc, (OperationalError, SqlTimeoutError)):
@@ -236,7 +265,7 @@ class SqlStore:
             "accessed_at": now,
         }
         try:
-            with self._db.begin() as conn:
+            with self._writable.begin() as conn:
                 conn.execute(_upsert(self._engine.dialect.name, namespace, ref, now, row))
             self._written_since_check += len(data)
             self._writes_since_prune += 1
@@ -258,7 +287,8 @@ class SqlStore:
                         key, originals.c.expires_at > now
                     )
                 ).one_or_none()
-            if row is not None and now - row.accessed_at > self.access_granularity_s:
+            stale = row is not None and now - row.accessed_at > self.access_granularity_s
+            if stale and not self.read_only:
                 # Reads stay reads: the LRU clock only moves when it is noticeably stale.
                 with self._db.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
@@ -276,7 +306,7 @@ class SqlStore:
             & (originals.c.expires_at > now)
         )
         try:
-            with self._db.begin() as conn:
+            with self._writable.begin() as conn:
                 result = conn.execute(
                     update(originals)
                     .where(key)
@@ -328,7 +358,7 @@ class SqlStore:
             "language": decision.language,
         }
         try:
-            with self._db.begin() as conn:
+            with self._writable.begin() as conn:
                 conn.execute(
                     delete(decisions).where(
                         decisions.c.namespace == namespace,
@@ -343,17 +373,12 @@ class SqlStore:
         except SQLAlchemyError as exc:
             self._note_failure(exc)
             raise StoreError(f"Could not record a decision: {exc}") from exc
-        self._writes_since_prune += 1
-        if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
-            try:
-                self._prune_expired()
-            except SQLAlchemyError as exc:
-                self._note_failure(exc)
+        self.note_write()
         return decision
 
     def record(self, namespace: str, event: CompressionEvent) -> None:
         try:
-            with self._db.begin() as conn:
+            with self._writable.begin() as conn:
                 conn.execute(
                     insert(events).values(
                         namespace=namespace,
@@ -412,16 +437,33 @@ class SqlStore:
         self._engine.dispose()
 
     def _prune_expired(self) -> int:
+        """Drop expired originals and decisions, and activity rows older than the TTL or
+        beyond the newest `max_activity_rows` of their table."""
         self._writes_since_prune = 0
         now = self._clock()
-        with self._db.begin() as conn:
+        with self._writable.begin() as conn:
             expired = conn.execute(delete(originals).where(originals.c.expires_at <= now))
             conn.execute(delete(decisions).where(decisions.c.expires_at <= now))
+            for table in (events, requests, retrievals):
+                conn.execute(delete(table).where(table.c.created_at <= now - self.ttl_seconds))
+                newest = conn.execute(select(func.max(table.c.id))).scalar()
+                if newest is not None and newest > self.max_activity_rows:
+                    conn.execute(delete(table).where(table.c.id <= newest - self.max_activity_rows))
         return int(expired.rowcount or 0)
+
+    def note_write(self) -> None:
+        """Count a write made elsewhere on this database (the activity log), so pruning
+        keeps pace with it too."""
+        self._writes_since_prune += 1
+        if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
+            try:
+                self._prune_expired()
+            except SQLAlchemyError as exc:
+                self._note_failure(exc)
 
     def _enforce_size_cap(self) -> int:
         self._written_since_check = 0
-        with self._engine.begin() as conn:
+        with self._writable.begin() as conn:
             total = conn.execute(select(func.coalesce(func.sum(originals.c.size), 0))).scalar_one()
             excess = int(total) - self.max_bytes
             if excess <= 0:
@@ -477,9 +519,12 @@ def _add_missing_columns(engine: Engine) -> None:
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-_TIMEOUT_S = 10  # longest wait for a connection, a lock or a statement
-_RETRY_AFTER_S = 15.0
-_PRUNE_EVERY_WRITES = 1000  # expired originals and decisions are dropped this often  # after a timeout or lost connection, calls fail fast this long
+_RETRY_AFTER_S = 15.0  # after a timeout or lost connection, calls fail fast this long
+_PRUNE_EVERY_WRITES = 1000  # expired and surplus rows are dropped this often
+_PSYCOPG_MIN_CONNECT_S = 2  # psycopg's connect_timeout is whole seconds, at least 2
+_POOL_SIZE = 8
+_POOL_OVERFLOW = 8
+_POOL_RECYCLE_S = 300
 _CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
@@ -488,54 +533,113 @@ def redact_url(url: str) -> str:
     return _CREDENTIALS.sub(r"\1***@", url)
 
 
-def _create_engine(url: str) -> Engine:
+def check_store_url(url: str) -> None:
+    """Refuse, without connecting, a URL the store cannot use: not a database URL, a
+    database other than SQLite or PostgreSQL, or a driver that is not installed."""
+    _store_url(url)
+
+
+def _store_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"Store URL {redact_url(url)!r} is not a database URL.") from None
-    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
-        raise ConfigError(
+        raise StoreConfigError(f"Store URL {redact_url(url)!r} is not a database URL.") from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreConfigError(
             f"Store URL {parsed.render_as_string()!r}: the store runs on SQLite "
-            "(sqlite:///PATH) or PostgreSQL (postgresql+psycopg://...), not "
-            f"{parsed.get_backend_name()!r}."
+            "(sqlite:///PATH) or PostgreSQL (postgresql+psycopg://..., "
+            f'pip install "headroom[postgres]"), not {backend!r}.'
         )
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2; ours is psycopg 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError as exc:
+        raise StoreConfigError(
+            f"Store URL {parsed.render_as_string()!r} needs the {parsed.get_driver_name()!r} "
+            f'driver, which is not installed ({exc.name}): pip install "headroom[postgres]".'
+        ) from None
+    return parsed
+
+
+def _create_engine(url: str, timeout_s: float) -> Engine:
+    parsed = _store_url(url)
+    wait = max(1, math.ceil(timeout_s))
     if parsed.get_backend_name() != "sqlite":
         # No pre-ping (a round trip per checkout); connections broken by a restart are
-        # invalidated on their first error, and that call fails open.
-        # Bounded waits: a server that accepts connections and never answers, or a lock held
-        # elsewhere, costs one timeout (then `_db` fails fast), not a hung call.
+        # invalidated on their first error, and that call fails open. Waits are bounded
+        # here as far as the driver allows; GuardedStore bounds the rest on the client side.
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in parsed.query:
-            connect_args["connect_timeout"] = _TIMEOUT_S
+            connect_args["connect_timeout"] = max(_PSYCOPG_MIN_CONNECT_S, wait)
         if "options" not in parsed.query:
             connect_args["options"] = (
-                f"-c statement_timeout={_TIMEOUT_S * 1000} -c lock_timeout={_TIMEOUT_S * 1000}"
+                f"-c statement_timeout={wait * 1000} -c lock_timeout={wait * 1000}"
             )
         return create_engine(
-            url,
-            pool_recycle=300,
-            pool_size=8,
-            max_overflow=8,
-            pool_timeout=_TIMEOUT_S,
+            parsed,
+            pool_recycle=_POOL_RECYCLE_S,
+            pool_size=_POOL_SIZE,
+            max_overflow=_POOL_OVERFLOW,
+            pool_timeout=wait,
             connect_args=connect_args,
         )
     database = parsed.database
     if not database or database == ":memory:":
         return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": _TIMEOUT_S, "check_same_thread": False})
-    event.listen(engine, "connect", _sqlite_pragmas)
+    engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False})
+    event.listen(engine, "connect", lambda conn, _: _sqlite_pragmas(conn, wait))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _read_only_sqlite(url: str, error: OperationalError) -> Engine | None:
+    """A read-only engine on an existing SQLite file that cannot be written (a read-only
+    mount or file), or None when that is not why opening failed."""
+    parsed = make_url(url)
+    database = parsed.database
+    message = str(error).lower()
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if "readonly" not in message and "read-only" not in message and "unable to open" not in message:
+        return None
+    path = Path(database).expanduser()
+    if not path.is_file():
+        return None
+    # immutable=1: read without the -wal/-shm files a read-only folder cannot hold.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    engine = create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        poolclass=StaticPool,
+    )
+    with engine.connect() as conn:
+        conn.execute(select(func.count()).select_from(originals))
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, wait_s: int) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={wait_s * 1000}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={_TIMEOUT_S * 1000}")
     cursor.close()
 
 
-def open_store(url: str, *, ttl_seconds: float, max_bytes: int) -> SqlStore:
+def open_store(
+    url: str,
+    *,
+    ttl_seconds: float,
+    max_bytes: int,
+    timeout_s: float = 5.0,
+    max_activity_rows: int = 1_000_000,
+) -> SqlStore:
     """Open (and create on first use) the store at `url`."""
-    return SqlStore(url, ttl_seconds=ttl_seconds, max_bytes=max_bytes)
+    return SqlStore(
+        url,
+        ttl_seconds=ttl_seconds,
+        max_bytes=max_bytes,
+        timeout_s=timeout_s,
+        max_activity_rows=max_activity_rows,
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from headroom.pipeline import Headroom
 from headroom.server.http import engine_for, read_json
 
 __all__ = ["bridge_routes"]
@@ -102,39 +103,40 @@ def bridge_routes() -> APIRouter:
         body = RetrieveRequest.model_validate(
             await read_json(request, request.app.state.settings.max_request_bytes)
         )
-        return _retrieve(request, body.ref, body.query)
+        return await _retrieve(request, body.ref, body.query)
 
     @router.get("/v1/retrieve/{ref}", response_model=RetrieveResponse)
     async def retrieve_get(
         request: Request, ref: str, query: str | None = None
     ) -> RetrieveResponse:
-        return _retrieve(request, ref, query)
+        return await _retrieve(request, ref, query)
 
     @router.get("/v1/stats", response_model=StatsResponse)
     async def stats(request: Request) -> StatsResponse:
         engine = engine_for(request)
-        s = engine.stats()
-        namespace = engine.config.namespace
-        return StatsResponse(
-            namespace=namespace,
-            entries=s.entries,
-            bytes=s.bytes,
-            compressions=s.compressions,
-            tokens_before=s.tokens_before,
-            tokens_after=s.tokens_after,
-            tokens_saved=s.tokens_saved,
-            retrievals=_retrievals(engine),
-        )
+        return await run_in_threadpool(_stats, engine)  # store calls stay off the event loop
 
     return router
 
 
-def _retrievals(engine: Any) -> int:
-    activity = engine.activity
-    return activity.retrieval_count(engine.config.namespace) if activity is not None else 0
+def _stats(engine: Headroom) -> StatsResponse:
+    s = engine.stats()
+    namespace = engine.config.namespace
+    retrievals = engine.with_activity(lambda activity: activity.retrieval_count(namespace))
+    return StatsResponse(
+        namespace=namespace,
+        entries=s.entries,
+        bytes=s.bytes,
+        compressions=s.compressions,
+        tokens_before=s.tokens_before,
+        tokens_after=s.tokens_after,
+        tokens_saved=s.tokens_saved,
+        retrievals=retrievals or 0,
+    )
 
 
-def _retrieve(request: Request, ref: str, query: str | None) -> RetrieveResponse:
+async def _retrieve(request: Request, ref: str, query: str | None) -> RetrieveResponse:
     engine = engine_for(request)
-    text = engine.retrieve(ref, query)  # records the retrieval in the activity log
+    # Records the retrieval in the activity log; store calls stay off the event loop.
+    text = await run_in_threadpool(engine.retrieve, ref, query)
     return RetrieveResponse(ref=ref, found=text is not None, text=text)

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from headroom.server.http import ApiError, engine_for
 
@@ -29,19 +30,21 @@ def dashboard_routes() -> APIRouter:
     @router.get("/v1/dashboard/data")
     async def data(request: Request) -> dict[str, Any]:
         engine = engine_for(request)
-        activity = engine.activity
-        if activity is None:
+        namespace = engine.config.namespace
+        result: dict[str, Any] | None = await run_in_threadpool(
+            engine.with_activity, lambda activity: activity.dashboard(namespace)
+        )
+        if result is None:
             raise ApiError(501, "no_activity_log", "The dashboard needs the SQL store.")
-        result: dict[str, Any] = activity.dashboard(engine.config.namespace)
         return result
 
     @router.get("/v1/dashboard/payload/{ref}")
     async def payload(request: Request, ref: str) -> dict[str, Any]:
         engine = engine_for(request)
-        activity = engine.activity
-        found: dict[str, Any] | None = None
-        if activity is not None:
-            found = activity.payload(engine.config.namespace, ref.strip().lower())
+        namespace, key = engine.config.namespace, ref.strip().lower()
+        found: dict[str, Any] | None = await run_in_threadpool(
+            engine.with_activity, lambda activity: activity.payload(namespace, key)
+        )
         if found is None:
             raise ApiError(404, "not_found", f"No payload {ref} in this namespace.")
         return found

@@ -76,8 +76,11 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     }
     client = _client(request)
 
-    def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
-        return [(call.call_id, engine.answer_retrieval(call.ref, call.query)) for call in calls]
+    async def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
+        def answered() -> list[tuple[str, str]]:
+            return [(c.call_id, engine.answer_retrieval(c.ref, c.query)) for c in calls]
+
+        return await run_in_threadpool(answered)  # store reads stay off the event loop
 
     forward = Forward(client, url, headers, provider, answer, settings.max_retrieval_rounds)
 
@@ -145,7 +148,7 @@ async def _round_trips(forward: Forward, body: dict[str, Any]) -> Response:
             return JSONResponse(data, status_code=upstream.status_code)
         if others or round_number == max_rounds:
             return JSONResponse(provider.strip_retrieve(data), status_code=upstream.status_code)
-        body = provider.add_round(body, data, forward.answer(calls))
+        body = provider.add_round(body, data, await forward.answer(calls))
     raise AssertionError("unreachable")  # pragma: no cover
 
 

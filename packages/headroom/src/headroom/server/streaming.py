@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from headroom.providers import Provider, RetrieveCall, parse_arguments
 
 __all__ = ["Forward", "relay_stream"]
 
-Answer = Callable[[list[RetrieveCall]], list[tuple[str, str]]]
+Answer = Callable[[list[RetrieveCall]], Awaitable[list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -268,6 +268,6 @@ async def relay_stream(
         calls = relay.retrieve_calls()
         if not calls or relay.other or round_number == max_rounds:
             break
-        body = provider.add_round(body, relay.assistant_response(), answer(calls))
+        body = provider.add_round(body, relay.assistant_response(), await answer(calls))
     for piece in relay.finish():
         yield piece

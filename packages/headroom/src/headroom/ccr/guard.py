@@ -1,0 +1,173 @@
+"""Bounded store calls: whatever the database does, a call returns within a deadline.
+
+`GuardedStore` opens its store on first use and runs every call on a small pool of daemon
+worker threads, waiting at most `timeout_s` (or what is left of the deadline of the
+`compress()` in progress, see `store_deadline`). A server that accepts connections and
+never answers cannot be bounded by driver timeouts alone (psycopg's connect timeout has a
+2 s floor per address tried, and `statement_timeout` is enforced by the server itself), so
+the deadline is kept on the client side. After a timeout or a failed open, calls fail fast
+with a StoreError for `retry_after_s`, and the engine fails open meanwhile: payloads go out
+unchanged instead of each waiting out another timeout.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from headroom.ccr.store import CCRStore, CompressionEvent, Decision, StoreStats
+from headroom.errors import ConfigError, StoreError
+
+__all__ = ["GuardedStore", "store_deadline"]
+
+T = TypeVar("T")
+
+_WORKERS = 8
+_deadline: ContextVar[float | None] = ContextVar("headroom_store_deadline", default=None)
+
+
+@contextmanager
+def store_deadline(seconds: float) -> Iterator[None]:
+    """Every guarded store call inside this block shares one deadline `seconds` from now."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+class _Workers:
+    """Daemon threads running store calls: a call stuck on a dead socket never keeps the
+    process from exiting (a ThreadPoolExecutor's threads are joined at exit)."""
+
+    def __init__(self, count: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._count = count
+        self._started = 0
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if self._busy >= self._count:
+                raise StoreError("Every store worker is waiting on the database.")
+            self._busy += 1
+            if self._started < self._count:
+                self._started += 1
+                threading.Thread(target=self._run, name="headroom-store", daemon=True).start()
+        self._jobs.put((job, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            job, future = self._jobs.get()
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(job())
+                    except BaseException as exc:
+                        future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+
+class GuardedStore:
+    """A CCRStore whose calls each return within the deadline, opened on first use."""
+
+    def __init__(
+        self,
+        open_store: Callable[[], CCRStore],
+        *,
+        timeout_s: float = 5.0,
+        retry_after_s: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open = open_store
+        self.timeout_s = timeout_s
+        self.retry_after_s = retry_after_s
+        self._clock = clock
+        self._inner: CCRStore | None = None
+        self._unavailable_until = 0.0
+        self._open_lock = threading.Lock()
+        self._workers = _Workers(_WORKERS)
+
+    @property
+    def inner(self) -> CCRStore:
+        """The opened store (opening it, within the deadline, if need be)."""
+        return self._bounded(lambda: self._opened())
+
+    def call(self, use: Callable[[CCRStore], T]) -> T:
+        """`use(store)` within the deadline; a StoreError if it fails or takes too long."""
+        return self._bounded(lambda: use(self._opened()))
+
+    def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
+        self.call(lambda s: s.put(namespace, ref, original, kind=kind))
+
+    def get(self, namespace: str, ref: str) -> str | None:
+        return self.call(lambda s: s.get(namespace, ref))
+
+    def touch(self, namespace: str, ref: str) -> bool:
+        return self.call(lambda s: s.touch(namespace, ref))
+
+    def get_decision(self, namespace: str, key: str) -> Decision | None:
+        return self.call(lambda s: s.get_decision(namespace, key))
+
+    def put_decision(self, namespace: str, key: str, decision: Decision) -> Decision:
+        return self.call(lambda s: s.put_decision(namespace, key, decision))
+
+    def record(self, namespace: str, event: CompressionEvent) -> None:
+        self.call(lambda s: s.record(namespace, event))
+
+    def stats(self, namespace: str) -> StoreStats:
+        return self.call(lambda s: s.stats(namespace))
+
+    def evict(self) -> int:
+        return self.call(lambda s: s.evict())
+
+    def close(self) -> None:
+        with self._open_lock:
+            if self._inner is not None:
+                self._inner.close()
+                self._inner = None
+
+    def _opened(self) -> CCRStore:
+        with self._open_lock:
+            if self._inner is None:
+                self._inner = self._open()
+            return self._inner
+
+    def _bounded(self, job: Callable[[], T]) -> T:
+        now = self._clock()
+        if now < self._unavailable_until:
+            raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
+        deadline = _deadline.get()
+        wait = self.timeout_s if deadline is None else min(self.timeout_s, deadline - now)
+        if wait <= 0:
+            raise StoreError("The store deadline of this call has passed.")
+        future = self._workers.submit(job)
+        try:
+            return future.result(timeout=wait)
+        except FutureTimeout:
+            self._unavailable_until = self._clock() + self.retry_after_s
+            raise StoreError(
+                f"The CCR store did not answer within {wait:.1f} s; payloads go out "
+                f"unchanged for the next {self.retry_after_s:.0f} s."
+            ) from None
+        except ConfigError:
+            raise
+        except StoreError:
+            if self._inner is None:  # could not open: do not try on every payload
+                self._unavailable_until = self._clock() + self.retry_after_s
+            raise
+
+    def __repr__(self) -> str:
+        return f"GuardedStore({self._inner!r}, timeout_s={self.timeout_s})"
