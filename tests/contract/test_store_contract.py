@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from headroom.ccr.store import CompressionEvent, Decision, SqlStore
 
 MakeStore = Callable[..., SqlStore]
@@ -151,3 +153,45 @@ def test_a_long_running_store_drops_expired_entries_on_its_own(
             f"SELECT count(*) FROM headroom_decisions WHERE key = '{'k' * 32}'"
         ).scalar_one()
     assert (originals_left, decision_left) == (0, 0)
+
+
+def test_activity_is_pruned_by_age_and_row_cap(store_url: str, make_store: MakeStore) -> None:
+    from headroom.activity import Activity
+
+    clock = Clock()
+    store = make_store(store_url, ttl_seconds=100, clock=clock, max_activity_rows=5)
+    activity = Activity(store)
+    for index in range(8):
+        activity.record_request("ns", 100 + index, 50, 1.0)
+        activity.record_retrieval("ns", f"{index:016x}", True)
+        store.record("ns", CompressionEvent("log", "logs", 100, 10, None))
+    store.evict()
+    assert activity.dashboard("ns")["totals"]["requests"] == 5  # the newest five
+    assert activity.retrieval_count("ns") == 5
+    assert store.stats("ns").compressions == 5
+    clock.now += 101  # every row is now older than the TTL
+    activity.record_request("ns", 10, 5, None)
+    store.evict()
+    board = activity.dashboard("ns")
+    assert board["totals"]["requests"] == 1 and activity.retrieval_count("ns") == 0
+    assert board["timeline"] == [
+        {"start": clock.now, "requests": 1, "tokens_before": 10, "tokens_after": 5}
+    ]
+
+
+def test_dashboard_timeline_is_summed_by_the_database(
+    store_url: str, make_store: MakeStore
+) -> None:
+    from headroom.activity import Activity
+
+    clock = Clock()
+    store = make_store(store_url, clock=clock)
+    activity = Activity(store)
+    for step in range(10):  # 0, 10, ..., 90 seconds: four slices of 22.5 s
+        clock.now = 1_000.0 + step * 10
+        activity.record_request("ns", 100, 40, step / 10)
+    board = activity.dashboard("ns", buckets=4)
+    assert [s["requests"] for s in board["timeline"]] == [3, 2, 2, 3]
+    assert sum(s["tokens_before"] for s in board["timeline"]) == 1000
+    assert board["prefix_stability"]["average"] == pytest.approx(0.45)
+    assert board["prefix_stability"]["last"] == pytest.approx(0.9)

@@ -33,7 +33,7 @@ class RunningServer:
 
 
 def start_server(
-    settings: ServerSettings, store: SqlStore, config: HeadroomConfig | None = None
+    settings: ServerSettings, store: SqlStore | None, config: HeadroomConfig | None = None
 ) -> tuple[uvicorn.Server, threading.Thread]:
     app = create_app(settings, config or small_fixture_config(), store)
     server = uvicorn.Server(

@@ -558,7 +558,8 @@ def _store_url(url: str) -> URL:
     except ImportError as exc:
         raise StoreConfigError(
             f"Store URL {parsed.render_as_string()!r} needs the {parsed.get_driver_name()!r} "
-            f'driver, which is not installed ({exc.name}): pip install "headroom[postgres]".'
+            f"driver, which is not installed: pip install {exc.name or parsed.get_driver_name()}"
+            ' (or use postgresql+psycopg://, which pip install "headroom[postgres]" brings).'
         ) from None
     return parsed
 

@@ -18,7 +18,7 @@ from headroom._version import __version__
 from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
 from headroom.engines import EnginePool
-from headroom.errors import ConfigError
+from headroom.errors import ConfigError, StoreError
 from headroom.server.bridge import bridge_routes
 from headroom.server.dashboard import dashboard_routes
 from headroom.server.http import ApiError, error_response
@@ -117,6 +117,11 @@ def create_app(
         return error_response(
             400, "invalid_request", f"Request body does not match the API: {problems}."
         )
+
+    @app.exception_handler(StoreError)
+    async def store_unavailable(_: Request, exc: StoreError) -> JSONResponse:
+        # Compression fails open on its own; this is a route that needs the store to answer.
+        return error_response(503, "store_unavailable", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
