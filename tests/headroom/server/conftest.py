@@ -16,6 +16,7 @@ import uvicorn
 from headroom import HeadroomConfig
 from headroom.ccr.store import SqlStore
 from headroom.server.app import ServerSettings, create_app
+from headroom.server.serve import server_config
 from tests.conftest import small_fixture_config
 from tests.fakes import Upstream
 
@@ -36,9 +37,7 @@ def start_server(
     settings: ServerSettings, store: SqlStore | None, config: HeadroomConfig | None = None
 ) -> tuple[uvicorn.Server, threading.Thread]:
     app = create_app(settings, config or small_fixture_config(), store)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning")
-    )
+    server = uvicorn.Server(server_config(app, settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

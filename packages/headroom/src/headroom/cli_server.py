@@ -39,9 +39,8 @@ def add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
 def _proxy(_: object, args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
         from headroom.server.app import ServerSettings, create_app
+        from headroom.server.serve import run_server
     except ImportError as exc:
         print(
             f'headroom: the server needs its extra: pip install "headroom[server]" ({exc})',
@@ -56,7 +55,7 @@ def _proxy(_: object, args: argparse.Namespace) -> int:
         anthropic_base_url=args.anthropic_base_url,
     )
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    run_server(app, settings)
     return 0
 
 

@@ -47,10 +47,15 @@ class Provider:
             tools.append(tool_schema(self.name))
 
     def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
-        """The model's retrieve calls, and whether it also called other tools."""
+        """The model's retrieve calls, and whether it also called other tools (none in a
+        response of a shape this provider does not send)."""
         calls: list[RetrieveCall] = []
         others = False
-        for call_id, name, arguments in self._tool_calls(response):
+        try:
+            tool_calls = self._tool_calls(response)
+        except (AttributeError, TypeError, KeyError, IndexError):
+            return [], False
+        for call_id, name, arguments in tool_calls:
             if name == RETRIEVE_TOOL_NAME:
                 calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
             else:

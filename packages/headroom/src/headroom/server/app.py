@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +24,7 @@ from headroom.errors import ConfigError, StoreError
 from headroom.server.bridge import bridge_routes
 from headroom.server.dashboard import dashboard_routes
 from headroom.server.http import ApiError, error_response
-from headroom.server.proxy import proxy_routes
+from headroom.server.proxy import proxy_routes, upstream_client
 from headroom.server.tenancy import token_ok
 
 __all__ = ["ServerSettings", "create_app"]
@@ -40,6 +42,12 @@ class ServerSettings:
     max_request_bytes: int = 32 * 1024 * 1024
     upstream_timeout_s: float = 600.0
     max_retrieval_rounds: int = 3
+    header_timeout_s: float = 10.0
+    """A request must send its headers within this many seconds (408 and closed after)."""
+    body_timeout_s: float = 60.0
+    """... and its body within this many seconds after its headers."""
+    max_connections: int = 1000
+    """Concurrent connections served; past it, requests are answered 503."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ServerSettings:
@@ -77,10 +85,21 @@ def create_app(
     settings = settings or ServerSettings.from_env()
     settings.check()
     pool = EnginePool(config or HeadroomConfig.from_env(), store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One upstream client per app, made at startup and closed at shutdown.
+        app.state.http_client = upstream_client(settings)
+        try:
+            yield
+        finally:
+            await app.state.http_client.aclose()
+
     app = FastAPI(
         title="Headroom",
         version=__version__,
         description="Context compression for LLM applications.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.pool = pool

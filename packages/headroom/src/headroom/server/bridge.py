@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from headroom.pipeline import Headroom
-from headroom.server.http import engine_for, read_json
+from headroom.server.http import ApiError, engine_for, read_json
 
 __all__ = ["bridge_routes"]
 
@@ -74,7 +75,7 @@ def bridge_routes() -> APIRouter:
         return {"status": "ok"}
 
     @router.post("/v1/compress", response_model=CompressResponse)
-    async def compress(request: Request) -> CompressResponse:
+    async def compress(request: Request) -> Response:
         body = CompressRequest.model_validate(
             await read_json(request, request.app.state.settings.max_request_bytes)
         )
@@ -82,21 +83,21 @@ def bridge_routes() -> APIRouter:
         result = await run_in_threadpool(
             engine.compress, body.messages, model=body.model, query=body.query
         )
-        return CompressResponse(
-            messages=result.messages,
-            refs=result.refs,
-            stats=CompressStats(
-                tokens_before=result.tokens_before,
-                tokens_after=result.tokens_after,
-                tokens_saved=result.tokens_saved,
-                ratio=result.ratio,
-                compressors={
-                    k: CompressorStatsModel(**vars(v)) for k, v in result.compressors.items()
-                },
-                prefix_stability=result.prefix_stability,
-                failed_open=result.failed_open,
-            ),
+        stats = CompressStats(
+            tokens_before=result.tokens_before,
+            tokens_after=result.tokens_after,
+            tokens_saved=result.tokens_saved,
+            ratio=result.ratio,
+            compressors={k: CompressorStatsModel(**vars(v)) for k, v in result.compressors.items()},
+            prefix_stability=result.prefix_stability,
+            failed_open=result.failed_open,
         )
+        answer = {"messages": result.messages, "refs": result.refs, "stats": stats.model_dump()}
+        try:  # messages as they came, however deep (the model serialiser stops at a depth)
+            encoded = json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        except (RecursionError, ValueError):
+            raise ApiError(400, "invalid_request", "The messages are nested too deeply.") from None
+        return Response(encoded, media_type="application/json")
 
     @router.post("/v1/retrieve", response_model=RetrieveResponse)
     async def retrieve(request: Request) -> RetrieveResponse:

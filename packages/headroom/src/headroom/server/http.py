@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from headroom.pipeline import Headroom
 from headroom.server.tenancy import namespace_for
 
-__all__ = ["ApiError", "engine_for", "error_response", "read_json"]
+__all__ = ["ApiError", "engine_for", "error_response", "read_any_json", "read_json"]
 
 
 class ApiError(Exception):
@@ -42,6 +42,14 @@ def _encodes(body: Any) -> bool:
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The request's JSON object, within `limit` bytes, or an ApiError (413 / 400)."""
+    body = await read_any_json(request, limit)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", "Request body must be a JSON object.")
+    return body
+
+
+async def read_any_json(request: Request, limit: int) -> Any:
+    """The request's JSON value, within `limit` bytes, or an ApiError (413 / 400)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "request_too_large", f"Request body is over the {limit} byte limit.")
@@ -66,8 +74,6 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
             "Request body holds a lone UTF-16 surrogate escape (such as \\ud800): it is "
             "not text any provider accepts.",
         )
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_request", "Request body must be a JSON object.")
     return body
 
 

@@ -21,10 +21,10 @@ from starlette.concurrency import run_in_threadpool
 from headroom.aligner import add_cache_breakpoints, canonical_tools, conversation_key
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
-from headroom.server.http import ApiError, engine_for, read_json
+from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
 
-__all__ = ["proxy_routes", "upstream_url"]
+__all__ = ["proxy_routes", "upstream_client", "upstream_url"]
 
 logger = logging.getLogger("headroom.proxy")
 
@@ -57,14 +57,17 @@ def upstream_url(base: str, path: str) -> str:
 
 async def _proxy(request: Request, provider: Provider) -> Response:
     settings = request.app.state.settings
-    body = await read_json(request, settings.max_request_bytes)
-    if not isinstance(body.get("messages"), list):
-        raise ApiError(400, "invalid_request", "The request needs a 'messages' list.")
-    exclude = request.headers.get("x-headroom-exclude-tools", "")
-    engine = engine_for(
-        request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
-    )
-    if request.headers.get("x-headroom-bypass", "").strip() not in ("1", "true"):
+    bypass = request.headers.get("x-headroom-bypass", "").strip() in ("1", "true")
+    body = await read_any_json(request, settings.max_request_bytes)
+    if bypass:
+        engine = engine_for(request)  # anything that is JSON goes upstream as it came
+    else:
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            raise ApiError(400, "invalid_request", "The request needs a 'messages' list.")
+        exclude = request.headers.get("x-headroom-exclude-tools", "")
+        engine = engine_for(
+            request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
+        )
         # CPU work runs off the event loop, so one big payload does not stall other requests.
         body = await run_in_threadpool(_compress_body, engine, provider, body)
     base = settings.openai_base_url if provider.name == "openai" else settings.anthropic_base_url
@@ -85,7 +88,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     forward = Forward(client, url, headers, provider, answer, settings.max_retrieval_rounds)
 
     try:
-        if body.get("stream"):
+        if isinstance(body, dict) and body.get("stream"):
             return await _stream(forward, body)
         return await _round_trips(forward, body)
     except httpx.TimeoutException:
@@ -152,12 +155,15 @@ async def _round_trips(forward: Forward, body: dict[str, Any]) -> Response:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def upstream_client(settings: Any) -> httpx.AsyncClient:
+    """The client requests go upstream with (the app's lifespan owns it)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(settings.upstream_timeout_s, connect=30.0))
+
+
 def _client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient | None = getattr(request.app.state, "http_client", None)
     if client is None:
-        timeout = httpx.Timeout(request.app.state.settings.upstream_timeout_s, connect=30.0)
-        client = httpx.AsyncClient(timeout=timeout)
-        request.app.state.http_client = client
+        raise ApiError(503, "starting", "The server is not started (its lifespan did not run).")
     return client
 
 
