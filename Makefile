@@ -65,8 +65,8 @@ scaling: $(STAMP) ## Time and memory for 10 KB .. 10 MB payloads of each kind
 load: $(STAMP) ## Concurrent clients against the proxy and a local fake upstream
 	$(BIN)/python -m benchmarks.load --corpus $(CORPUS)
 
-fuzz: $(STAMP) ## Long property-based run over random conversations (3,000 examples)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/headroom/test_fuzz.py
+fuzz: $(STAMP) ## Long property-based runs: random conversations, raw HTTP bodies (3,000 examples each)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/headroom/test_fuzz.py tests/headroom/server/test_http_fuzz.py
 
 openapi: $(STAMP) ## Regenerate the committed OpenAPI contract of the server
 	$(BIN)/python -c "import json; from headroom.server import create_app, ServerSettings; print(json.dumps(create_app(ServerSettings()).openapi(), indent=2, sort_keys=True))" > packages/headroom/src/headroom/server/openapi.json

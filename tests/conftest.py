@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.store import SqlStore
@@ -26,6 +27,21 @@ CORPUS = Path(
         else REPO_ROOT / "examples" / "data",
     )
 )
+
+
+# Property tests run a bounded number of examples; `make fuzz` runs many more.
+for _name, _examples in (("default", 40), ("fuzz", 3000)):
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 SMALL_FIXTURE_BUDGET = {

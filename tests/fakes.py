@@ -68,6 +68,12 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             provider = "openai" if self.path.endswith("/chat/completions") else "anthropic"
+            if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+                self._json(400, {"error": {"message": "a provider wants a messages list"}})
+                return
+            if not body["messages"]:
+                self._json(400, {"error": {"message": "messages must not be empty"}})
+                return
             ref = _wants_retrieval(body)
             arguments = {
                 "ref": ref,

@@ -6,29 +6,14 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.markers import find_markers
 from headroom.ccr.store import SqlStore
-
-settings.register_profile(
-    "default",
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "fuzz",
-    max_examples=3000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _STORE_DIR = tempfile.mkdtemp(prefix="headroom-fuzz-")
 STORE = SqlStore(f"sqlite:///{_STORE_DIR}/fuzz.db")

@@ -137,9 +137,7 @@ def test_malformed_requests_get_json_answers_and_the_connection_stays_usable(
     assert connection.getresponse().status == 200
 
 
-def test_bypass_passes_any_json_through_untouched(
-    headroom_server, upstream: Upstream
-) -> None:
+def test_bypass_passes_any_json_through_untouched(headroom_server, upstream: Upstream) -> None:
     port = int(headroom_server.url.rsplit(":", 1)[1])
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     odd = {"messages": [{"role": "assistant", "tool_calls": 5}], "model": 7}
