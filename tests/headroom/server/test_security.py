@@ -101,3 +101,37 @@ def test_a_lone_surrogate_is_a_json_400_and_the_connection_stays_usable(
         assert response.status_code == 400, path
         assert response.json()["error"]["type"] == "invalid_unicode"
     assert client.get(f"{headroom_server.url}/health").status_code == 200
+
+
+def test_with_a_token_cross_origin_requests_are_refused_and_allowed_names_enforced(
+    tmp_path: Path, client: httpx.Client
+) -> None:
+    settings = ServerSettings(
+        port=free_port(), api_token="s3cret", allowed_hosts=("headroom.internal",)
+    )
+    server, thread = start_server(settings, SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
+    url = f"http://127.0.0.1:{settings.port}/v1/stats"
+    token = {"x-headroom-token": "s3cret"}
+    try:
+        named = {"host": f"headroom.internal:{settings.port}"}
+        assert client.get(url, headers={**token, **named}).status_code == 200
+        same_site = {**named, "origin": f"http://headroom.internal:{settings.port}"}
+        assert client.get(url, headers={**token, **same_site}).status_code == 200
+        other = client.get(url, headers={**token, "host": "evil.example"})
+        assert other.status_code == 421
+        assert other.json()["error"]["type"] == "misdirected_request"
+        cross = client.post(
+            f"http://127.0.0.1:{settings.port}/v1/compress",
+            content=b'{"messages": []}',
+            headers={**token, "origin": "http://evil.example", "content-type": "text/plain"},
+        )
+        assert cross.status_code == 403
+        assert client.get(url, headers={**token, "origin": "null"}).status_code == 403
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_allowed_hosts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEADROOM_ALLOWED_HOSTS", " Headroom.Internal , proxy ")
+    assert ServerSettings.from_env().allowed_hosts == ("headroom.internal", "proxy")

@@ -48,6 +48,9 @@ class ServerSettings:
     """... and its body within this many seconds after its headers."""
     max_connections: int = 1000
     """Concurrent connections served; past it, requests are answered 503."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names besides loopback ones this server answers to (`HEADROOM_ALLOWED_HOSTS`,
+    comma-separated), e.g. the name it is reached by behind a proxy or in a container."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> ServerSettings:
@@ -56,6 +59,11 @@ class ServerSettings:
             "api_token": env.get("HEADROOM_API_TOKEN", "").strip() or None,
             "openai_base_url": env.get("HEADROOM_OPENAI_BASE_URL", cls.openai_base_url),
             "anthropic_base_url": env.get("HEADROOM_ANTHROPIC_BASE_URL", cls.anthropic_base_url),
+            "allowed_hosts": tuple(
+                name.strip().lower()
+                for name in env.get("HEADROOM_ALLOWED_HOSTS", "").split(",")
+                if name.strip()
+            ),
         }
         if env.get("HEADROOM_MAX_REQUEST_BYTES"):
             raw = env["HEADROOM_MAX_REQUEST_BYTES"]
@@ -106,15 +114,9 @@ def create_app(
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Any:
-        if not settings.api_token and not _loopback_request(request):
-            # Without a token only loopback names and origins are served: a web page whose
-            # name resolves to 127.0.0.1 (DNS rebinding) or posts cross-origin gets nothing.
-            return error_response(
-                403,
-                "forbidden",
-                "Without HEADROOM_API_TOKEN this server only answers requests addressed to "
-                "a loopback name (127.0.0.1, localhost, ::1) from no or a loopback origin.",
-            )
+        refused = _refused_origin(request, settings)
+        if refused is not None:
+            return refused
         offered = dict(request.headers)
         if request.url.path == "/dashboard" and "token" in request.query_params:
             offered["x-headroom-token"] = request.query_params[
@@ -152,14 +154,33 @@ def create_app(
     return app
 
 
-def _loopback_request(request: Request) -> bool:
-    """The Host header names a loopback address, and an Origin header, if any, does too."""
+def _refused_origin(request: Request, settings: ServerSettings) -> JSONResponse | None:
+    """Refuse requests a browser was tricked into sending. Without a token only loopback
+    (and allowed) names are served, so a page whose name resolves to 127.0.0.1 (DNS
+    rebinding) gets nothing; with a token, other names are served unless an allow-list is
+    set (421 then). A cross-origin browser request is refused either way (no CORS)."""
     host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+    known = _is_loopback(host) or host in settings.allowed_hosts
+    if not known and not settings.api_token:
+        return error_response(
+            403,
+            "forbidden",
+            "Without HEADROOM_API_TOKEN this server only answers requests addressed to a "
+            "loopback name (127.0.0.1, localhost, ::1) or one in HEADROOM_ALLOWED_HOSTS.",
+        )
+    if not known and settings.allowed_hosts:
+        return error_response(
+            421, "misdirected_request", f"This server does not answer to the name {host!r}."
+        )
     origin = request.headers.get("origin")
-    origin_host = urlsplit(origin).hostname or "" if origin and origin != "null" else None
-    return _is_loopback(host) and (
-        origin is None or (origin_host is not None and _is_loopback(origin_host))
-    )
+    if origin is not None:
+        origin_host = urlsplit(origin).hostname or "" if origin != "null" else ""
+        same_site = origin_host == host or (_is_loopback(origin_host) and _is_loopback(host))
+        if not same_site and origin_host not in settings.allowed_hosts:
+            return error_response(
+                403, "forbidden", "Cross-origin browser requests are not served (no CORS)."
+            )
+    return None
 
 
 def _is_loopback(host: str) -> bool:
