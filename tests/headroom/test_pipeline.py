@@ -262,6 +262,13 @@ def test_odd_message_shapes_and_a_missing_model_fail_open(store: SqlStore) -> No
     assert result.failed_open and result.messages == odd
     plain = engine.compress(openai_conversation(LOG), model=None)  # type: ignore[arg-type]
     assert not plain.failed_open and plain.tokens_after < plain.tokens_before
+    deep = openai_conversation(LOG)
+    deep[2]["tool_calls"][0]["function"]["arguments"] = {"a": [[[[[]]]]] * 3, "b": "[" * 950}
+    nested: list = []
+    for _ in range(950):
+        nested = [nested]
+    deep[2]["tool_calls"][0]["extra"] = nested
+    assert engine.compress(deep).messages[:3] == deep[:3]  # the odd call itself is untouched
     with pytest.raises(InputError):
         engine.compress("not a list")  # type: ignore[arg-type]
 
