@@ -41,6 +41,9 @@ def start_proxy(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         if process.poll() is not None or time.monotonic() > deadline:
             error = process.stderr.read().decode(errors="replace") if process.stderr else ""
             process.kill()
+            process.wait(10)
+            if process.stderr is not None:
+                process.stderr.close()
             raise RuntimeError(f"proxy did not start: {error}")
         time.sleep(0.1)
 
@@ -63,6 +66,8 @@ def replicas(
             process = start_proxy(port, env)
             stack.callback(process.wait, 10)
             stack.callback(process.kill)
+            if process.stderr is not None:
+                stack.callback(process.stderr.close)
             started.append((f"http://127.0.0.1:{port}", process))
         yield started
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,6 +81,14 @@ class KeptAlive:
         self.connection.request("POST", path, body=body, headers=extra)
         response = self.connection.getresponse()
         return response.status, response.getheader("connection"), response.read()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def close_connections() -> Iterator[None]:
+    yield
+    for client in _clients.values():
+        client.connection.close()
+    _clients.clear()
 
 
 @given(path=st.sampled_from(PATHS), body=raw, extra=headers)

@@ -83,8 +83,11 @@ def test_many_half_open_connections_are_all_closed(strict_server: int) -> None:
         for sock in sockets:
             sock.close()
     connection = http.client.HTTPConnection("127.0.0.1", strict_server, timeout=10)
-    connection.request("GET", "/health")
-    assert connection.getresponse().status == 200  # and the server still serves
+    try:
+        connection.request("GET", "/health")
+        assert connection.getresponse().status == 200  # and the server still serves
+    finally:
+        connection.close()
 
 
 def test_connections_past_the_cap_are_refused_with_503(strict_server: int) -> None:
@@ -94,6 +97,7 @@ def test_connections_past_the_cap_are_refused_with_503(strict_server: int) -> No
         connection = http.client.HTTPConnection("127.0.0.1", strict_server, timeout=10)
         connection.request("GET", "/health")
         assert connection.getresponse().status == 503
+        connection.close()
     finally:
         for sock in idle:
             sock.close()
@@ -135,6 +139,7 @@ def test_malformed_requests_get_json_answers_and_the_connection_stays_usable(
     json.loads(payload)
     connection.request("GET", "/health")  # the same kept-alive connection
     assert connection.getresponse().status == 200
+    connection.close()
 
 
 def test_bypass_passes_any_json_through_untouched(headroom_server, upstream: Upstream) -> None:
@@ -148,4 +153,5 @@ def test_bypass_passes_any_json_through_untouched(headroom_server, upstream: Ups
         headers={"content-type": "application/json", "x-headroom-bypass": "1"},
     )
     assert connection.getresponse().status < 500
+    connection.close()
     assert upstream.requests[-1]["body"] == odd
