@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from headroom.line_patterns import LinePattern
+
 __all__ = ["ContentKind", "Detection", "detect", "listing_columns", "parse_json_payload"]
 
 ContentKind = Literal["json", "code", "log", "search", "diff", "html", "listing", "text", "binary"]
@@ -25,17 +27,19 @@ _SEARCH_CONTEXT = re.compile(rf"^{_PATH}-\d+-")
 _DIFF_START = re.compile(
     r"^(diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@|Index: \S)", re.M
 )
-_LOG_HEAD = re.compile(
-    r"\d\d:\d\d:\d\d|^\d{6} \d{6}|\b\d{10}\b|"
-    r"\b(INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b|"
-    r"\[(notice|error|warn|info|debug)\]|^(PASSED|FAILED|ERROR|ok|FAIL|---|===)\b"
+_LOG_HEAD = LinePattern(
+    at_start=r"\d{6} \d{6}|(?:PASSED|FAILED|ERROR|ok|FAIL|---|===)\b",
+    word=r"\d{10}\b|(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b",
+    anywhere=r"\d\d:\d\d:\d\d|\[(?:notice|error|warn|info|debug)\]",
 )
 # Structure of tool and test-runner output beyond timestamps and levels: tracebacks, test
 # session banners and results, assertion lines.
-_RUN_OUTPUT = re.compile(
-    r'^\s+File "[^"]+", line \d+|^Traceback \(most recent call last\)|^\w+(Error|Exception): |'
-    r"^=+ .* =+$|^_{3,} .* _{3,}$|^(E|>) |^(PASSED|FAILED|ERROR|SKIPPED)\b|"
-    r"::\S+ +(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b"
+_RUN_OUTPUT = LinePattern(
+    at_start=(
+        r'\s+File "[^"]+", line \d+|Traceback \(most recent call last\)|\w+(?:Error|Exception): '
+        r"|=+ .* =+$|_{3,} .* _{3,}$|(?:E|>) |(?:PASSED|FAILED|ERROR|SKIPPED)\b"
+    ),
+    anywhere=r"::\S+ +(?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b",
 )
 # A test runner's own banners: the payload is its output, whatever code it quotes.
 _TEST_RUN = re.compile(
@@ -43,39 +47,49 @@ _TEST_RUN = re.compile(
     r"^--- FAIL: |^Tests: +\d+|^Test Suites: ",
     re.M,
 )
-_MARKDOWN = re.compile(r"^#{1,6} \S|^```|^\s*[-*+] \S|^\s*\d+\. \S|\]\(https?://|^[=-]{3,}\s*$")
+_MARKDOWN = LinePattern(
+    at_start=r"#{1,6} \S|```|\s*[-*+] \S|\s*\d+\. \S|[=-]{3,}\s*$", anywhere=r"\]\(https?://"
+)
 _BLOCK_COMMENT_LINE = re.compile(r"^\s*(/\*+|\*+/|\*(\s|$))")
 _HTML = re.compile(r"^\s*(<!doctype html|<html\b)|</(div|p|span|table|body|head|li|a)>", re.I)
 
-_CODE_HINTS: dict[str, re.Pattern[str]] = {
-    "python": re.compile(
-        r"^\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+)"
+_CODE_HINTS: dict[str, LinePattern] = {
+    "python": LinePattern(
+        at_start=r"\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+)"
     ),
-    "go": re.compile(
-        r"^(package \w+|func (\(\w+ \*?\w+\) )?\w+\(|import \(|type \w+ (struct|interface) \{)"
+    "go": LinePattern(
+        at_start=r"(package \w+|func (\(\w+ \*?\w+\) )?\w+\(|import \(|type \w+ (struct|interface) \{)"
     ),
-    "rust": re.compile(
-        r"^\s*(pub(\(crate\))? )?(fn \w+|impl\b|use \w+::|struct \w+|enum \w+|mod \w+|trait \w+|let mut )"
+    "rust": LinePattern(
+        at_start=r"\s*(pub(\(crate\))? )?(fn \w+|impl\b|use \w+::|struct \w+|enum \w+|mod \w+|trait \w+|let mut )"
     ),
-    "java": re.compile(
-        r"^\s*(public |private |protected )(static )?(final )?(class|interface|enum|[\w<>\[\]]+ \w+\()|^package [\w.]+;|^import java"
+    "java": LinePattern(
+        at_start=r"\s*(public |private |protected )(static )?(final )?(class|interface|enum|[\w<>\[\]]+ \w+\()|package [\w.]+;|import java"
     ),
-    "typescript": re.compile(
-        r"^\s*(export )?(declare )?(interface \w+|type \w+(<.*>)? = |(abstract )?class \w+.*\{|enum \w+)|: (string|number|boolean)\b"
+    "typescript": LinePattern(
+        at_start=r"\s*(export )?(declare )?(interface \w+|type \w+(<.*>)? = |(abstract )?class \w+.*\{|enum \w+)",
+        anywhere=r": (?:string|number|boolean)\b",
     ),
-    "javascript": re.compile(
-        r"^\s*(function \w*\(|const \w+ = |let \w+ = |var \w+ = |module\.exports|exports\.\w+ = |\w+\.prototype\.)|=> \{|require\(['\"]"
+    "javascript": LinePattern(
+        at_start=r"\s*(function \w*\(|const \w+ = |let \w+ = |var \w+ = |module\.exports|exports\.\w+ = |\w+\.prototype\.)",
+        anywhere=r"=> \{|require\(['\"]",
     ),
-    "cpp": re.compile(
-        r"^\s*(#include [<\"]|#define |template ?<|namespace \w+|(static |inline |constexpr )*[\w:<>]+[ *&]+\w+\(.*\)\s*(const)?\s*\{?$)|std::"
+    "cpp": LinePattern(
+        at_start=r"\s*(#include [<\"]|#define |template ?<|namespace \w+|(static |inline |constexpr )*[\w:<>]+[ *&]+\w+\(.*\)\s*(const)?\s*\{?$)",
+        anywhere=r"std::",
     ),
-    "c": re.compile(
-        r"^\s*(#include [<\"]|#define |typedef |struct \w+ \{|(static )?(void|int|char|size_t) \*?\w+\()|"
-        r"^\s*(const\s+)?(struct\s+)?[A-Za-z_]\w*\s+\*+\w+\s*[;=,)\[(]|\w->\w|"
-        r"^\s*#\s*(if|ifdef|ifndef|endif|elif|pragma|undef)\b"
+    "c": LinePattern(
+        at_start=(
+            r"\s*(#include [<\"]|#define |typedef |struct \w+ \{|(static )?(void|int|char|size_t) \*?\w+\()"
+            r"|\s*(const\s+)?(struct\s+)?[A-Za-z_]\w*\s+\*+\w+\s*[;=,)\[(]"
+            r"|\s*#\s*(if|ifdef|ifndef|endif|elif|pragma|undef)\b"
+        ),
+        anywhere=r"\w->\w",
     ),
 }
-_CODE_SHAPE = re.compile(r"[{};]\s*$|^\s*(}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)")
+_CODE_SHAPE = LinePattern(
+    at_start=r"\s*(?:}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)", anywhere=r"[{};]\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -197,17 +211,20 @@ def _parses(row: str) -> bool:
     return True
 
 
-def _share(lines: list[str], *patterns: re.Pattern[str], head: int = 0) -> float:
+def _share(lines: list[str], *patterns: re.Pattern[str] | LinePattern, head: int = 0) -> float:
     hits = 0
+    tests = [p.found if isinstance(p, LinePattern) else p.search for p in patterns]
     for line in lines:
         probe = line[:head] if head else line
-        if any(p.search(probe) for p in patterns):
+        if any(test(probe) for test in tests):
             hits += 1
     return hits / len(lines)
 
 
 def _guess_language(lines: list[str]) -> str | None:
-    scores = {name: sum(1 for line in lines if rx.search(line)) for name, rx in _CODE_HINTS.items()}
+    scores = {
+        name: sum(1 for line in lines if hint.found(line)) for name, hint in _CODE_HINTS.items()
+    }
     best = max(scores, key=lambda name: (scores[name], name))
     shape = _share(lines, _CODE_SHAPE)
     if scores[best] < max(2, len(lines) * 0.04) or (shape < 0.1 and best != "python"):
