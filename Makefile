@@ -12,7 +12,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps install test lint typecheck demo bench clean openapi fuzz load bench-compare scaling
+.PHONY: help system-deps install test lint typecheck demo bench clean openapi fuzz load bench-compare scaling profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -58,6 +58,9 @@ bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (it
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
 	$(BIN)/python -m benchmarks.compare --corpus $(CORPUS)
 	$(BIN)/python -m benchmarks.report
+
+profile: $(STAMP) ## Where compression time goes, per content kind (cProfile over the corpus)
+	$(BIN)/python -m benchmarks.profile --corpus $(CORPUS)
 
 scaling: $(STAMP) ## Time and memory for 10 KB .. 10 MB payloads of each kind
 	$(BIN)/python -m benchmarks.scaling --corpus $(CORPUS)

@@ -6,7 +6,7 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["FUNCTION_NODES", "parser_for"]
+__all__ = ["FUNCTION_NODES", "comment_query_for", "parser_for"]
 
 # language -> (module, function returning the grammar pointer)
 _GRAMMARS: dict[str, tuple[str, str]] = {
@@ -51,3 +51,22 @@ def parser_for(language: str) -> Any | None:
         return Parser(Language(getattr(module, spec[1])()))
     except (ImportError, AttributeError, ValueError, TypeError):
         return None
+
+
+_COMMENT_KINDS = ("comment", "line_comment", "block_comment")
+
+
+@lru_cache(maxsize=16)
+def comment_query_for(language: str) -> Any | None:
+    """A query capturing every comment node of `language` as `c` (run in C, so a file's
+    comments are found without walking every node in Python)."""
+    parser = parser_for(language)
+    if parser is None:
+        return None
+    from tree_sitter import Query
+
+    grammar = parser.language
+    kinds = [kind for kind in _COMMENT_KINDS if grammar.id_for_node_kind(kind, True)]
+    if not kinds:
+        return None
+    return Query(grammar, "[" + " ".join(f"({kind})" for kind in kinds) + "] @c")

@@ -12,13 +12,14 @@ and must have no syntax errors, else the payload passes through.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from headroom.ccr.markers import format_note
 from headroom.compressors._code_imports import import_run_edits
-from headroom.compressors._grammars import FUNCTION_NODES, parser_for
+from headroom.compressors._grammars import FUNCTION_NODES, comment_query_for, parser_for
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.detect import ContentKind
 from headroom.query import query_terms
@@ -56,7 +57,7 @@ class CodeCompressor:
             return None
         tree = parser.parse(source)
         bodies = _find_bodies(tree.root_node, source, language)
-        comments = _whole_line_comments(tree.root_node, source)
+        comments = _whole_line_comments(tree.root_node, source, language)
         if not bodies and not comments:
             return None
         elided = _choose_elided(bodies, source, ctx)
@@ -69,12 +70,7 @@ class CodeCompressor:
         out = _rewrite(source, edits)
         kept = len(bodies) - len(elided)
         detail = f"kept {kept} of {len(bodies)} function bodies"
-        elided_spans = [(bodies[i].start, bodies[i].end) for i in elided]
-        outside = [
-            (start, end)
-            for start, end in comments
-            if not any(s <= start and end <= e + 1 for s, e in elided_spans)
-        ]
+        outside = _outside_spans(comments, sorted((bodies[i].start, bodies[i].end) for i in elided))
         if outside:
             lines = sum(len(source[a:b].rstrip(b"\n").split(b"\n")) for a, b in outside)
             detail += f", {lines} comment lines removed"
@@ -84,6 +80,20 @@ class CodeCompressor:
         if reparsed.root_node.has_error and not tree.root_node.has_error:
             return None
         return Compressed(out.decode("utf-8"), ctx.ref, kept, len(bodies), "function bodies")
+
+
+def _outside_spans(
+    ranges: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The `ranges` not inside one of the sorted, disjoint `spans` (a span's end may be one
+    byte short of a range's: the newline after an elided body)."""
+    starts = [start for start, _ in spans]
+    outside = []
+    for start, end in ranges:
+        index = bisect_right(starts, start) - 1
+        if index < 0 or end > spans[index][1] + 1:
+            outside.append((start, end))
+    return outside
 
 
 def _find_bodies(root: Any, source: bytes, language: str) -> list[_Body]:
@@ -144,24 +154,24 @@ def _first_docstring_line(raw: bytes) -> bytes | None:
     return quote + first + quote if first else None
 
 
-def _whole_line_comments(root: Any, source: bytes) -> list[tuple[int, int]]:
+def _whole_line_comments(root: Any, source: bytes, language: str) -> list[tuple[int, int]]:
     """Byte ranges (with their line) of comments that are alone on their lines."""
+    query = comment_query_for(language)
+    if query is None:
+        return []
+    from tree_sitter import QueryCursor
+
     ranges: list[tuple[int, int]] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type in ("comment", "line_comment", "block_comment"):
-            line_start = source.rfind(b"\n", 0, node.start_byte) + 1
-            line_end = source.find(b"\n", node.end_byte)
-            line_end = len(source) if line_end == -1 else line_end
-            if (
-                not source[line_start : node.start_byte].strip()
-                and not source[node.end_byte : line_end].strip()
-            ):
-                ranges.append((line_start, min(len(source), line_end + 1)))
-            continue
-        stack.extend(node.children)
-    return sorted(ranges)
+    for node in QueryCursor(query).captures(root).get("c", []):
+        line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+        line_end = source.find(b"\n", node.end_byte)
+        line_end = len(source) if line_end == -1 else line_end
+        if (
+            not source[line_start : node.start_byte].strip()
+            and not source[node.end_byte : line_end].strip()
+        ):
+            ranges.append((line_start, min(len(source), line_end + 1)))
+    return sorted(set(ranges))
 
 
 def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> set[int]:
