@@ -174,6 +174,9 @@ def listing_columns(lines: Sequence[str]) -> int | None:
     rows = [line for line in lines[:_SAMPLE_LINES] if line.strip()]
     if len(rows) < 8:
         return None
+    # Padding is required below; without it in most rows nothing else needs measuring.
+    if sum(1 for row in rows if "  " in row.lstrip()) < len(rows) * _ALIGNED_SHARE:
+        return None
     starts = [[m.start() for m in _FIELD.finditer(row)] for row in rows]
     for columns in range(min(12, max(len(s) for s in starts)), 1, -1):
         tails = Counter(s[columns - 1] for s in starts if len(s) >= columns)
