@@ -1,7 +1,9 @@
 """`make load`: concurrent clients against the proxy and a local fake upstream, for a bounded time.
 
 Reports requests/s, p50 / p99 latency added by the proxy (against the same load sent straight
-to the upstream), errors (must be 0) and the proxy's memory growth. Loopback only.
+to the upstream), errors (must be 0) and the proxy's memory growth; then, with one client,
+the p50 latency the proxy adds to a 60 KB tool result it has seen before and to a new one.
+Loopback only.
 
     python -m benchmarks.load --clients 16 --seconds 20
 """
@@ -96,6 +98,31 @@ async def _drive(url: str, clients: int, seconds: float, log: str) -> tuple[list
     return latencies, errors
 
 
+def _one_client(url: str, direct: str, log: str, count: int = 40) -> dict[str, float]:
+    """p50 added latency with one client: a tool result the proxy has seen, and a new one."""
+
+    def median_ms(target: str, bodies: list[dict[str, Any]], **headers: str) -> float:
+        times = []
+        with httpx.Client(timeout=60, headers=headers) as http:
+            for body in bodies:
+                start = time.perf_counter()
+                http.post(target, json=body).raise_for_status()
+                times.append(time.perf_counter() - start)
+        return 1000 * statistics.median(times)
+
+    seen = [_body(log, 1)] * count
+    new = [_body(log, 2 * i + 10**6) for i in range(count)]
+    median_ms(url, seen[:3])  # warm: the seen body is compressed once here
+    upstream = median_ms(direct, seen)
+    return {
+        "one_client_seen_added_p50_ms": round(median_ms(url, seen) - upstream, 2),
+        "one_client_new_added_p50_ms": round(median_ms(url, new) - upstream, 2),
+        "one_client_bypass_added_p50_ms": round(
+            median_ms(url, seen, **{"x-headroom-bypass": "1"}) - upstream, 2
+        ),
+    }
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -144,6 +171,11 @@ def main() -> None:
             _drive(f"http://127.0.0.1:{port}/v1/chat/completions", args.clients, args.seconds, log)
         )
         rss_end = _rss_mb(proxy.pid)
+        single = _one_client(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            f"{upstream_url}/v1/chat/completions",
+            log,
+        )
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)
@@ -164,6 +196,7 @@ def main() -> None:
         "rss_end_mb": round(rss_end, 1),
         "rss_growth_mb": round(rss_end - rss_start, 1),
         "payload_bytes": len(log),
+        **single,
     }
     print(json.dumps(report, indent=2))
     args.out.mkdir(parents=True, exist_ok=True)
