@@ -298,7 +298,9 @@ class SqlStore:
         return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
 
     def touch(self, namespace: str, ref: str) -> bool:
-        """Renew an original's lease; False if it is not (or no longer) stored."""
+        """Renew an original's lease; False if it is not (or no longer) stored. A lease
+        renewed moments ago (`access_granularity_s`, at most an eighth of the TTL) is left
+        as it is: a read, not a write, for history re-sent on every turn."""
         now = self._clock()
         key = (
             (originals.c.namespace == namespace)
@@ -306,6 +308,13 @@ class SqlStore:
             & (originals.c.expires_at > now)
         )
         try:
+            with self._db.connect() as conn:
+                expires_at = conn.execute(select(originals.c.expires_at).where(key)).scalar()
+            if expires_at is None:
+                return False
+            fresh_for = min(self.access_granularity_s, self.ttl_seconds / 8)
+            if expires_at - now >= self.ttl_seconds - fresh_for:
+                return True
             with self._writable.begin() as conn:
                 result = conn.execute(
                     update(originals)

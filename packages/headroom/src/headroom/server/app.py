@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from headroom._version import __version__
 from headroom.ccr.store import CCRStore
@@ -112,19 +113,7 @@ def create_app(
     app.state.settings = settings
     app.state.pool = pool
 
-    @app.middleware("http")
-    async def require_token(request: Request, call_next: Any) -> Any:
-        refused = _refused_origin(request, settings)
-        if refused is not None:
-            return refused
-        offered = dict(request.headers)
-        if request.url.path == "/dashboard" and "token" in request.query_params:
-            offered["x-headroom-token"] = request.query_params[
-                "token"
-            ]  # a browser cannot set headers
-        if request.url.path != "/health" and not token_ok(offered, settings.api_token):
-            return error_response(401, "unauthorized", "Missing or wrong x-headroom-token header.")
-        return await call_next(request)
+    app.add_middleware(_Gate, settings=settings)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -152,6 +141,33 @@ def create_app(
     app.include_router(proxy_routes())
     app.include_router(dashboard_routes())
     return app
+
+
+class _Gate:
+    """Host, origin and token checks in front of every route: a plain ASGI middleware (no
+    per-request task or body stream wrapping, so the proxy path stays fast)."""
+
+    def __init__(self, app: ASGIApp, settings: ServerSettings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        refused = _refused_origin(request, self.settings)
+        if refused is None and request.url.path != "/health":
+            offered = dict(request.headers)
+            if request.url.path == "/dashboard" and "token" in request.query_params:
+                offered["x-headroom-token"] = request.query_params["token"]  # no headers in a link
+            if not token_ok(offered, self.settings.api_token):
+                refused = error_response(
+                    401, "unauthorized", "Missing or wrong x-headroom-token header."
+                )
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def _refused_origin(request: Request, settings: ServerSettings) -> JSONResponse | None:
