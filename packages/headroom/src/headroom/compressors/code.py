@@ -12,7 +12,7 @@ and must have no syntax errors, else the payload passes through.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +67,6 @@ class CodeCompressor:
         ]
         edits += [(start, end, b"") for start, end in comments]
         edits += import_run_edits(tree.root_node, source, language)
-        out = _rewrite(source, edits)
         kept = len(bodies) - len(elided)
         detail = f"kept {kept} of {len(bodies)} function bodies"
         outside = _outside_spans(comments, sorted((bodies[i].start, bodies[i].end) for i in elided))
@@ -75,9 +74,15 @@ class CodeCompressor:
             lines = sum(len(source[a:b].rstrip(b"\n").split(b"\n")) for a, b in outside)
             detail += f", {lines} comment lines removed"
         closing = format_note(ctx.ref, detail)
-        out += b"\n" + _comment(closing, language)
-        reparsed = parser.parse(out)
-        if reparsed.root_node.has_error and not tree.root_node.has_error:
+        applied = _applied(edits) + [
+            (len(source), len(source), b"\n" + _comment(closing, language))
+        ]
+        out = _rewrite(source, applied)
+        had_error = tree.root_node.has_error
+        # The output is parsed again to be sure compression broke no syntax; told what
+        # changed, tree-sitter reparses only around the edits.
+        reparsed = parser.parse(out, _edited(tree, source, applied))
+        if reparsed.root_node.has_error and not had_error:
             return None
         return Compressed(out.decode("utf-8"), ctx.ref, kept, len(bodies), "function bodies")
 
@@ -207,19 +212,62 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     return set(range(len(bodies))) - keep
 
 
-def _rewrite(source: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
-    """Apply non-overlapping (start, end, replacement) edits; an edit inside an earlier one
-    (a comment inside an elided body) goes with it."""
-    out: list[bytes] = []
+Edit = tuple[int, int, bytes]
+
+
+def _applied(edits: list[Edit]) -> list[Edit]:
+    """The non-overlapping (start, end, replacement) edits in order; an edit inside an
+    earlier one (a comment inside an elided body) goes with it."""
+    applied: list[Edit] = []
     position = 0
     for start, end, replacement in sorted(edits):
         if start < position:
             continue
+        applied.append((start, end, replacement))
+        position = end
+    return applied
+
+
+def _rewrite(source: bytes, applied: list[Edit]) -> bytes:
+    """`source` with the (ordered, non-overlapping) edits applied."""
+    out: list[bytes] = []
+    position = 0
+    for start, end, replacement in applied:
         out.append(source[position:start])
         out.append(replacement)
         position = end
     out.append(source[position:])
     return b"".join(out)
+
+
+def _edited(tree: Any, source: bytes, applied: list[Edit]) -> Any:
+    """`tree` told about the edits (last first, so earlier offsets still hold), for an
+    incremental reparse of the output."""
+    newlines = [match.start() for match in re.finditer(b"\n", source)]
+
+    def point(offset: int) -> tuple[int, int]:
+        row = bisect_left(newlines, offset)
+        return row, offset - (newlines[row - 1] + 1 if row else 0)
+
+    for start, end, replacement in reversed(applied):
+        start_point = point(start)
+        breaks = replacement.count(b"\n")
+        if breaks:
+            new_end_point = (
+                start_point[0] + breaks,
+                len(replacement) - replacement.rfind(b"\n") - 1,
+            )
+        else:
+            new_end_point = (start_point[0], start_point[1] + len(replacement))
+        tree.edit(
+            start_byte=start,
+            old_end_byte=end,
+            new_end_byte=start + len(replacement),
+            start_point=start_point,
+            old_end_point=point(end),
+            new_end_point=new_end_point,
+        )
+    return tree
 
 
 def _placeholder(body: _Body, language: str, ref: str) -> bytes:
