@@ -25,13 +25,14 @@ __all__ = [
     "spread_order",
 ]
 
+# The lookahead on the keywords' first letters lets the engine skip other positions fast.
 ERROR_RE = re.compile(
-    r"\b(error|errors|exception|traceback|fatal|failed|failure|fail|panic|critical|denied|"
+    r"(?=[EeFfTtPpCcDdRrUuAa])\b(error|errors|exception|traceback|fatal|failed|failure|fail|panic|critical|denied|"
     r"timeout|timed out|refused|unhealthy|crash(ed)?|abort(ed)?)\b",
     re.I,
 )
 _MAX_FORCING_TERMS = 24
-_MASK_RE = re.compile(r"\b[0-9a-f]{8,}\b|\d+", re.I)
+_MASK_RE = re.compile(r"(?=[0-9A-Fa-f])(?:\b[0-9a-fA-F]{8,}\b|\d+)")
 _STATUS_COLUMN = re.compile(
     r"(^|\.)(status|state|level|severity|result|conclusion|outcome|health)$", re.I
 )
@@ -118,17 +119,12 @@ def _outliers(values: list[Any]) -> set[int]:
 
 
 def spread_order(count: int) -> list[int]:
-    """Indices ordered so that any prefix is spread evenly over the range (van der Corput)."""
-
-    def reversed_fraction(i: int) -> float:
-        result, base = 0.0, 0.5
-        while i:
-            result += base * (i & 1)
-            i >>= 1
-            base /= 2
-        return result
-
-    return sorted(range(count), key=lambda i: (reversed_fraction(i), i))
+    """Indices ordered so that any prefix is spread evenly over the range (van der Corput):
+    the bit-reversal permutation of the next power of two, without the indices past `count`."""
+    order = [0]
+    while len(order) < count:
+        order = [2 * i for i in order] + [2 * i + 1 for i in order]
+    return [i for i in order if i < count] if count else []
 
 
 def choose(
