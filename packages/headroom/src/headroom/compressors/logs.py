@@ -122,16 +122,20 @@ class LogCompressor:
             else _clip_line(_classify(line, template), ctx.ref)
             for i, (line, template) in enumerate(zip(raw, templates, strict=True))
         ]
+        # Line costs are estimated from the payload's exact count (tokens per character),
+        # not counted line by line: one tokenizer pass over a log, not two.
+        per_char = ctx.counter.count(text) / max(1, len(text))
+        costs = [max(1, round(len(line.text) * per_char)) for line in lines]
         terms = query_terms(ctx.query)
         must = _must_keep(lines, terms, _ERROR_REPEATS)
-        if _cost(lines, must, ctx) > ctx.budget_tokens:
+        if _cost(costs, must) > ctx.budget_tokens:
             # An error storm: each error template once (and its last), then without the
             # lines around each, so some budget is left for the rest of the log.
             must = _must_keep(lines, terms, 1)
-            if _cost(lines, must, ctx) > ctx.budget_tokens:
+            if _cost(costs, must) > ctx.budget_tokens:
                 must = _must_keep(lines, terms, 1, context=False)
         must.update(focused)
-        kept = _fill(lines, must, ctx)
+        kept = _fill(lines, costs, must, ctx)
         if len(kept) == len(lines):
             return None
         body = render_kept_lines([line.text for line in lines], kept, ctx.ref)
@@ -169,8 +173,8 @@ def _head_at_space(text: str, limit: int) -> str:
     return text[: cut if cut > 0 else limit]
 
 
-def _cost(lines: list[_Line], kept: set[int], ctx: CompressContext) -> int:
-    return sum(ctx.counter.count(lines[i].text) + 1 for i in kept)
+def _cost(costs: list[int], kept: set[int]) -> int:
+    return sum(costs[i] + 1 for i in kept)
 
 
 def _must_keep(
@@ -210,11 +214,11 @@ def _trace_after(lines: list[_Line], index: int) -> range:
     return range(index + 1, end)
 
 
-def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]:
+def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressContext) -> list[int]:
     kept = set(must)
     ordered = sorted(kept)
     gaps = sum(1 for a, b in zip([-1, *ordered], [*ordered, len(lines)], strict=True) if b - a > 1)
-    spent = sum(ctx.counter.count(lines[i].text) + 1 for i in kept) + gaps * _MARKER_TOKENS
+    spent = _cost(costs, kept) + gaps * _MARKER_TOKENS
     counts = Counter(line.template for line in lines)
     shown = {lines[i].template for i in kept}
     first_of: dict[str, int] = {}
@@ -239,7 +243,7 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
             continue
         if index not in first_pass and per_template[template] >= _template_share(counts[template]):
             continue  # a run of one template shows a sample of it, not the whole budget
-        cost = ctx.counter.count(lines[index].text) + 1
+        cost = costs[index] + 1
         if index - 1 not in kept and index + 1 not in kept:
             cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
         if spent + cost > ctx.budget_tokens:
@@ -251,7 +255,7 @@ def _fill(lines: list[_Line], must: set[int], ctx: CompressContext) -> list[int]
     # A one-line gap costs a marker; a short line is cheaper kept than marked.
     for index in range(1, len(lines) - 1):
         if index not in kept and index - 1 in kept and index + 1 in kept:
-            if ctx.counter.count(lines[index].text) <= _MARKER_TOKENS:
+            if costs[index] <= _MARKER_TOKENS:
                 kept.add(index)
     return sorted(kept)
 
