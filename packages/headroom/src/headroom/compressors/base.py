@@ -23,6 +23,7 @@ __all__ = [
     "load_registry",
     "render_kept_lines",
     "runs_added",
+    "token_estimator",
 ]
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,14 @@ def _register(
 
 MARKER_TOKENS = 20
 """About what one marker line costs (its ref alone is 8 tokens)."""
+
+
+def token_estimator(whole: str, counter: TokenCounter) -> Callable[[str], int]:
+    """Tokens of a piece of `whole`, estimated at the payload's own exact rate (tokens per
+    character) rather than counted piece by piece: selection then costs no second
+    tokenizer pass, and the output is counted exactly once at the end."""
+    per_char = counter.count(whole) / max(1, len(whole))
+    return lambda piece: max(1, round(len(piece) * per_char))
 
 
 def runs_added(kept: set[int], index: int, count: int) -> int:

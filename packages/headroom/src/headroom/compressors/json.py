@@ -11,13 +11,14 @@ itself a JSON string, how many were left out. The output always parses as JSON.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._json_table import Table, compact, dumps, materialise
 from headroom.compressors._ranking import ERROR_RE, anomalous_rows, choose, mentions
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind
 from headroom.query import query_terms
 
@@ -117,7 +118,9 @@ def _cut_long_strings(container: Any, key: Any, ref: str, terms: list[str]) -> N
             _cut_long_strings(value, child, ref, terms)
 
 
-def _collect(container: Any, key: Any, ctx: CompressContext, found: list[_Collection]) -> None:
+def _collect(
+    container: Any, key: Any, estimate: Callable[[str], int], found: list[_Collection]
+) -> None:
     value = container[key]
     if isinstance(value, Table):
         found.append(
@@ -126,7 +129,7 @@ def _collect(container: Any, key: Any, ctx: CompressContext, found: list[_Collec
                 key,
                 value,
                 value.row_texts,
-                [ctx.counter.count(t) + 1 for t in value.row_texts],
+                [estimate(t) + 1 for t in value.row_texts],
             )
         )
         return
@@ -134,30 +137,31 @@ def _collect(container: Any, key: Any, ctx: CompressContext, found: list[_Collec
         if len(value) >= _MIN_ITEMS:
             texts = [dumps(materialise(item)) for item in value]
             found.append(
-                _Collection(container, key, value, texts, [ctx.counter.count(t) + 1 for t in texts])
+                _Collection(container, key, value, texts, [estimate(t) + 1 for t in texts])
             )
             return
         for index in range(len(value)):
-            _collect(value, index, ctx, found)
+            _collect(value, index, estimate, found)
     elif isinstance(value, dict):
         if len(value) >= _MIN_KEYS and not any(
             isinstance(v, (dict, list, Table)) for v in value.values()
         ):
             texts = [dumps({k: v}) for k, v in value.items()]
             found.append(
-                _Collection(container, key, value, texts, [ctx.counter.count(t) + 1 for t in texts])
+                _Collection(container, key, value, texts, [estimate(t) + 1 for t in texts])
             )
             return
         for child in value:
-            _collect(value, child, ctx, found)
+            _collect(value, child, estimate, found)
 
 
 def _shrink_collections(root: list[Any], ctx: CompressContext, terms: list[str]) -> tuple[int, int]:
+    whole = dumps(materialise(root[0]))
     collections: list[_Collection] = []
-    _collect(root, 0, ctx, collections)
+    _collect(root, 0, token_estimator(whole, ctx.counter), collections)
     if not collections:
         return 1, 1
-    total_cost = ctx.counter.count(dumps(materialise(root[0])))
+    total_cost = ctx.counter.count(whole)
     collection_cost = sum(c.cost for c in collections)
     room = max(0, ctx.budget_tokens - (total_cost - collection_cost))
     kept_items = total_items = 0

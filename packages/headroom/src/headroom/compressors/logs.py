@@ -22,7 +22,12 @@ from typing import NamedTuple
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._log_lines import ERROR, SUMMARY, WARNING
 from headroom.compressors._ranking import mentions, rare_terms, spread_order
-from headroom.compressors.base import CompressContext, Compressed, render_kept_lines
+from headroom.compressors.base import (
+    CompressContext,
+    Compressed,
+    render_kept_lines,
+    token_estimator,
+)
 from headroom.detect import ContentKind
 from headroom.query import lines_with, query_terms
 
@@ -122,10 +127,8 @@ class LogCompressor:
             else _clip_line(_classify(line, template), ctx.ref)
             for i, (line, template) in enumerate(zip(raw, templates, strict=True))
         ]
-        # Line costs are estimated from the payload's exact count (tokens per character),
-        # not counted line by line: one tokenizer pass over a log, not two.
-        per_char = ctx.counter.count(text) / max(1, len(text))
-        costs = [max(1, round(len(line.text) * per_char)) for line in lines]
+        estimate = token_estimator(text, ctx.counter)
+        costs = [estimate(line.text) for line in lines]
         terms = query_terms(ctx.query)
         must = _must_keep(lines, terms, _ERROR_REPEATS)
         if _cost(costs, must) > ctx.budget_tokens:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
-from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
+from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind
 from headroom.query import lines_with, query_terms
 
@@ -51,11 +52,12 @@ class SearchCompressor:
             return None  # within budget: nothing is worth losing
         terms = sorted(query_terms(ctx.query))
         scores = relevance([h.text for h in hits], terms)
-        costs = [ctx.counter.count(hit.text) + 1 for hit in hits]
+        estimate = token_estimator(text, ctx.counter)
+        costs = [estimate(hit.text) + 1 for hit in hits]
         kept = _choose(hits, scores, costs, ctx)
         kept_lines = {hits[i].index for i in kept}
         spent = sum(costs[i] for i in kept)
-        context = _context_of(lines, kept_lines, spent, ctx)
+        context = _context_of(lines, kept_lines, spent, ctx, estimate)
         # A context line the question quotes stays too, like a quoted match.
         context |= {lines[i].index for i in lines_with([ln.text for ln in lines], ctx.focus)}
         if len(kept) == len(hits) and len(context) == len(lines) - len(hits):
@@ -84,7 +86,11 @@ def _parse(raw: list[str]) -> list[_Hit]:
 
 
 def _context_of(
-    lines: list[_Hit], kept_lines: set[int], spent: int, ctx: CompressContext
+    lines: list[_Hit],
+    kept_lines: set[int],
+    spent: int,
+    ctx: CompressContext,
+    estimate: Callable[[str], int],
 ) -> set[int]:
     """Context lines of the blocks whose matches are kept, as the budget the matches left
     (`spent` of it used) allows: grep's context goes before any match does."""
@@ -92,7 +98,7 @@ def _context_of(
     chosen: set[int] = set()
     for line in lines:
         if line.context and line.block in live_blocks:
-            cost = ctx.counter.count(line.text) + 1
+            cost = estimate(line.text) + 1
             if spent + cost > ctx.budget_tokens:
                 break
             chosen.add(line.index)
