@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-INTRO = '# Benchmarks\n\nAll numbers from one 2-core machine, offline. Tokens are o200k_base counts of the whole\nrequest. Reproduce:\n\n```bash\nmake bench            # per file and per kind -> bench-results/results.{json,md}, savings.png\nmake bench-compare    # the same, plus headroom-ai==0.42.0 side by side; rewrites this page\nmake scaling          # 10 KB .. 10 MB of each kind -> bench-results/scaling.{json,md}\nmake load             # concurrent clients against the proxy -> bench-results/load.json\npython -m benchmarks.prefix_replay   # prompt-cache prefix stability over a 30-turn agent run\n```\n\n## Corpus (`make bench`)\nEach file of `../shared/corpus` is the result of a neutrally named tool\n(`fetch_output`) in a short agent conversation. "after retrieve" counts needles that are\nvisible or come back from `headroom_retrieve(ref, query=needle)`; "valid": JSON still\nparses, code has no more syntax errors than the original. Times are the median of 5 runs\nafter a warm-up, with `stable_history` off so every run compresses anew (with it on, a\npayload seen before costs a cache lookup: about 1-2 ms).\n\n'
+INTRO = '# Benchmarks\n\nAll numbers from one 2-core machine, offline. Tokens are o200k_base counts of the whole\nrequest. Reproduce:\n\n```bash\nmake bench            # per file and per kind -> bench-results/results.{json,md}, savings.png\nmake bench-compare    # the same, plus headroom-ai==0.42.0 side by side; rewrites this page\nmake scaling          # 10 KB .. 10 MB of each kind -> bench-results/scaling.{json,md}\nmake load             # concurrent clients against the proxy, then one client (seen / new / bypass) -> bench-results/load.json\nmake profile          # where compression time goes, per content kind (cProfile)\npython -m benchmarks.prefix_replay   # prompt-cache prefix stability over a 30-turn agent run\n```\n\n## Corpus (`make bench`)\nEach file of `../shared/corpus` is the result of a neutrally named tool\n(`fetch_output`) in a short agent conversation. "after retrieve" counts needles that are\nvisible or come back from `headroom_retrieve(ref, query=needle)`; "valid": JSON still\nparses, code has no more syntax errors than the original. Times are the median of 5 runs\nafter a warm-up, with `stable_history` off so every run compresses anew (with it on, a\npayload seen before costs a cache lookup: about 1-2 ms). The side-by-side table ends with\nthe speed figures: each payload of 100 KB or more against one exact o200k tokenizer pass\nover it, and the median time per payload against headroom-ai.\n\n'
 COMPARE = '## Side by side with headroom-ai 0.42.0 (`make bench-compare`)\nheadroom-ai runs in its own virtualenv (it also imports as `headroom`), with\n`compress(messages, model="gpt-4o", protect_recent=0)` so the tool result is eligible; a\nuser question follows the tool result on both sides. Its tiktoken files come from its own\nlitellm dependency (no download). Its text model cannot be downloaded here, so its prose\npath passes through; its code path passed through too (the column "theirs" says, per file,\nwhether it changed the payload at all). Both outputs are counted with the same tokenizer.\nOur times are fresh compressions; headroom-ai\'s repeated calls may be served by its caches.\n\n'
 FIDELITY = (
     "## Needle fidelity (`make bench`, `benchmarks/fidelity.py`)\n"
@@ -40,7 +40,16 @@ def main() -> None:
             f"2-core machine as the load generator: {load['requests_per_s']} requests/s, {load['errors']} errors, "
             f"added latency p50 {load['added_p50_ms']:.0f} ms / p99 {load['added_p99_ms']:.0f} ms (the cores are shared "
             f"by the clients, the fake upstream and the proxy), proxy memory growth {load['rss_growth_mb']} MB over "
-            f"{load['requests']} requests.\n\n"
+            f"{load['requests']} requests."
+            + (
+                f" With one client, the proxy adds (p50) {load['one_client_seen_added_p50_ms']} ms to a "
+                f"request whose 60 KB tool result it has seen before, "
+                f"{load['one_client_new_added_p50_ms']} ms to one with a new tool result, and "
+                f"{load['one_client_bypass_added_p50_ms']} ms with `x-headroom-bypass` (no compression)."
+                if "one_client_seen_added_p50_ms" in load
+                else ""
+            )
+            + "\n\n"
         )
     parts.append(
         "## Prompt-cache prefix stability (`python -m benchmarks.prefix_replay`)\nA 30-turn agent conversation: a growing log output each turn, the current time in the\nsystem prompt, a new question each turn.\n\n    with the aligner:    100.0% of each previous request reused (min 100.0%)\n    without the aligner: 1.0% of each previous request reused (min 0.3%)\n"
