@@ -89,8 +89,10 @@ async def _drive(url: str, clients: int, seconds: float, log: str) -> tuple[list
                 response = await http.post(url, json=body)
                 if response.status_code != 200:
                     errors += 1
-            except httpx.HTTPError:
+                    _report_failure(f"{response.status_code} {response.text[:200]}")
+            except httpx.HTTPError as exc:
                 errors += 1
+                _report_failure(f"{type(exc).__name__}: {exc}")
             latencies.append(time.perf_counter() - start)
 
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as http:
@@ -121,6 +123,16 @@ def _one_client(url: str, direct: str, log: str, count: int = 40) -> dict[str, f
             median_ms(url, seen, **{"x-headroom-bypass": "1"}) - upstream, 2
         ),
     }
+
+
+_failures_shown: list[str] = []
+
+
+def _report_failure(what: str) -> None:
+    """The first few failed requests, on stderr, so a red load run says why."""
+    if len(_failures_shown) < 5:
+        _failures_shown.append(what)
+        print(f"load: request failed: {what}", file=sys.stderr, flush=True)
 
 
 def _percentile(values: list[float], share: float) -> float:

@@ -45,21 +45,18 @@ def store_deadline(seconds: float) -> Iterator[None]:
 
 class _Workers:
     """Daemon threads running store calls: a call stuck on a dead socket never keeps the
-    process from exiting (a ThreadPoolExecutor's threads are joined at exit)."""
+    process from exiting (a ThreadPoolExecutor's threads are joined at exit). Calls queue
+    when every thread is busy; a call whose caller gave up is skipped, not run late."""
 
     def __init__(self, count: int) -> None:
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._count = count
         self._started = 0
-        self._busy = 0
         self._lock = threading.Lock()
 
     def submit(self, job: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
         with self._lock:
-            if self._busy >= self._count:
-                raise StoreError("Every store worker is waiting on the database.")
-            self._busy += 1
             if self._started < self._count:
                 self._started += 1
                 threading.Thread(target=self._run, name="headroom-store", daemon=True).start()
@@ -69,15 +66,12 @@ class _Workers:
     def _run(self) -> None:
         while True:
             job, future = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue  # its caller stopped waiting
             try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(job())
-                    except BaseException as exc:
-                        future.set_exception(exc)
-            finally:
-                with self._lock:
-                    self._busy -= 1
+                future.set_result(job())
+            except BaseException as exc:
+                future.set_exception(exc)
 
 
 class GuardedStore:
@@ -157,6 +151,7 @@ class GuardedStore:
         try:
             return future.result(timeout=wait)
         except FutureTimeout:
+            future.cancel()  # still queued: it will not run
             self._unavailable_until = self._clock() + self.retry_after_s
             raise StoreError(
                 f"The CCR store did not answer within {wait:.1f} s; payloads go out "

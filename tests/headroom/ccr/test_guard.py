@@ -1,0 +1,59 @@
+"""GuardedStore: every call within the deadline; busy is not broken."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from headroom.ccr.guard import GuardedStore, store_deadline
+from headroom.ccr.store import SqlStore
+from headroom.errors import StoreError
+
+
+class SlowStore:
+    """A store whose reads take a while and record that they ran."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.reads: list[str] = []
+        self.lock = threading.Lock()
+
+    def get(self, namespace: str, ref: str) -> str | None:
+        time.sleep(self.seconds)
+        with self.lock:
+            self.reads.append(ref)
+        return f"original of {ref}"
+
+
+def test_more_callers_than_workers_all_get_answers() -> None:
+    store = SlowStore(0.05)
+    guarded = GuardedStore(lambda: store, timeout_s=5.0)  # type: ignore[arg-type, return-value]
+    with ThreadPoolExecutor(40) as pool:
+        answers = list(pool.map(lambda i: guarded.get("ns", f"{i:016x}"), range(40)))
+    assert answers == [f"original of {i:016x}" for i in range(40)]
+
+
+def test_a_call_past_its_deadline_fails_fast_and_never_runs_late() -> None:
+    store = SlowStore(1.0)
+    guarded = GuardedStore(lambda: store, timeout_s=0.2, retry_after_s=30)  # type: ignore[arg-type, return-value]
+    with ThreadPoolExecutor(12) as pool:  # more than the workers: some calls stay queued
+        futures = [pool.submit(guarded.get, "ns", f"{i:016x}") for i in range(12)]
+        errors = [f.exception(timeout=5) for f in futures]
+    assert all(isinstance(e, StoreError) for e in errors)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="moments ago"):
+        guarded.get("ns", "00000000000000ff")  # left alone after the timeout
+    assert time.monotonic() - started < 0.1
+    time.sleep(2.5)  # the calls that were running finish; the queued ones were dropped
+    assert len(store.reads) <= 8
+
+
+def test_one_deadline_covers_a_whole_compress_call(tmp_path) -> None:
+    guarded = GuardedStore(lambda: SqlStore(f"sqlite:///{tmp_path / 's.db'}"), timeout_s=5.0)
+    with store_deadline(0.0):
+        with pytest.raises(StoreError, match="deadline"):
+            guarded.get("ns", "0000000000000000")
+    assert guarded.get("ns", "0000000000000000") is None  # outside it: a normal call
