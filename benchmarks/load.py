@@ -89,10 +89,10 @@ async def _drive(url: str, clients: int, seconds: float, log: str) -> tuple[list
                 response = await http.post(url, json=body)
                 if response.status_code != 200:
                     errors += 1
-                    _report_failure(f"{response.status_code} {response.text[:200]}")
+                    _report_failure(f"{url}: {response.status_code} {response.text[:200]}")
             except httpx.HTTPError as exc:
                 errors += 1
-                _report_failure(f"{type(exc).__name__}: {exc}")
+                _report_failure(f"{url}: {type(exc).__name__}: {exc}")
             latencies.append(time.perf_counter() - start)
 
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=clients)) as http:
@@ -149,6 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     log = (args.corpus / "log" / "Zookeeper_2k.log").read_bytes().decode()[:60_000]
 
+    ThreadingHTTPServer.request_queue_size = 128  # 16 clients connect at once
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     upstream_url = f"http://127.0.0.1:{upstream.server_address[1]}"
