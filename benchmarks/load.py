@@ -52,6 +52,10 @@ class _Upstream(BaseHTTPRequestHandler):
         self.wfile.write(ANSWER)
 
 
+class _UpstreamServer(ThreadingHTTPServer):
+    request_queue_size = 128  # all clients connect at once
+
+
 def _free_port() -> int:
     import socket
 
@@ -149,8 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     log = (args.corpus / "log" / "Zookeeper_2k.log").read_bytes().decode()[:60_000]
 
-    ThreadingHTTPServer.request_queue_size = 128  # 16 clients connect at once
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    upstream = _UpstreamServer(("127.0.0.1", 0), _Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     upstream_url = f"http://127.0.0.1:{upstream.server_address[1]}"
     port = _free_port()
