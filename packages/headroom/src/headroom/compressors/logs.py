@@ -120,7 +120,13 @@ class LogCompressor:
         if len(raw) < 8:
             return None
         focused = set(lines_with(raw, ctx.focus))
-        templates = split_lines(_MASK.sub("<*>", text))  # one pass; masks never span lines
+        # One pass over the text (masks never span lines); lines of one template share one
+        # string, so a big log holds a few hundred templates, not one per line.
+        shared: dict[str, str] = {}
+        templates = [
+            shared.setdefault(bare, bare)
+            for bare in (t.rstrip("\r") for t in split_lines(_MASK.sub("<*>", text)))
+        ]
         lines = [
             _classify(line, template)
             if i in focused
@@ -156,7 +162,7 @@ def _classify(line: str, template: str) -> _Line:
     warning = _WARNING_HINT.search(lowered) is not None and WARNING.found(bare)
     summary = _SUMMARY_HINT.search(lowered) is not None and SUMMARY.found(bare)
     title = _FAILURE_TITLE.match(bare) is not None
-    return _Line(bare, template.rstrip("\r"), error, warning, summary, title)
+    return _Line(bare, template, error, warning, summary, title)
 
 
 def _clip_line(line: _Line, ref: str) -> _Line:
