@@ -56,7 +56,11 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
-            body = json.loads(self.rfile.read(length))
+            try:
+                body = json.loads(self.rfile.read(length))
+            except ValueError:
+                self._json(400, {"error": {"message": "the body is not JSON"}})
+                return
             upstream.requests.append(
                 {"path": self.path, "headers": dict(self.headers), "body": body}
             )

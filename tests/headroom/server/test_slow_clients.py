@@ -120,6 +120,7 @@ MALFORMED: list[tuple[str, bytes, dict[str, str]]] = [
     ("/v1/compress", b"[]", {}),
     ("/v1/retrieve", b'{"ref": 5}', {}),
     ("/v1/chat/completions", b"[1, 2]", {}),
+    ("/v1/chat/completions", b"null", {"x-headroom-bypass": "1"}),  # forwarded as `null`
 ]
 
 

@@ -9,6 +9,7 @@ come back with their status and body. `x-headroom-bypass: 1` skips compression.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -131,7 +132,12 @@ def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -
 async def _round_trips(forward: Forward, body: dict[str, Any]) -> Response:
     provider, max_rounds = forward.provider, forward.max_rounds
     for round_number in range(max_rounds + 1):
-        upstream = await forward.client.post(forward.url, json=body, headers=forward.headers)
+        # Encoded here: httpx sends no body at all for `json=None` (a bypassed `null`).
+        upstream = await forward.client.post(
+            forward.url,
+            content=json.dumps(body).encode(),
+            headers={"content-type": "application/json", **forward.headers},
+        )
         if upstream.status_code >= 400:
             return Response(
                 upstream.content,
