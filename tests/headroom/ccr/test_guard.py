@@ -10,7 +10,7 @@ import pytest
 
 from headroom.ccr.guard import GuardedStore, store_deadline
 from headroom.ccr.store import SqlStore
-from headroom.errors import StoreError
+from headroom.errors import StoreError, StoreUnavailable
 
 
 class SlowStore:
@@ -57,3 +57,27 @@ def test_one_deadline_covers_a_whole_compress_call(tmp_path) -> None:
         with pytest.raises(StoreError, match="deadline"):
             guarded.get("ns", "0000000000000000")
     assert guarded.get("ns", "0000000000000000") is None  # outside it: a normal call
+
+
+class FailingStore:
+    def __init__(self, error: StoreError) -> None:
+        self.error, self.calls = error, 0
+
+    def get(self, namespace: str, ref: str) -> str | None:
+        self.calls += 1
+        raise self.error
+
+
+def test_an_unreachable_database_is_left_alone_a_plain_failure_is_not() -> None:
+    gone = FailingStore(StoreUnavailable("connection refused"))
+    guarded = GuardedStore(lambda: gone, timeout_s=5.0)  # type: ignore[arg-type, return-value]
+    for _ in range(3):
+        with pytest.raises(StoreError):
+            guarded.get("ns", "0000000000000000")
+    assert gone.calls == 1  # then it fails fast without asking the database
+    refused = FailingStore(StoreError("read-only"))
+    guarded = GuardedStore(lambda: refused, timeout_s=5.0)  # type: ignore[arg-type, return-value]
+    for _ in range(3):
+        with pytest.raises(StoreError):
+            guarded.get("ns", "0000000000000000")
+    assert refused.calls == 3

@@ -6,6 +6,7 @@ The hierarchy::
     ├── ConfigError        a setting or argument is wrong (misuse; fix the call)
     ├── InputError         the messages handed to compress() are not a list of messages
     └── StoreError         the CCR store could not read or write
+        ├── StoreUnavailable  the database timed out or could not be reached
         └── StoreConfigError  (also a ConfigError) the store URL names a database that
                               cannot be used here, or whose driver is not installed
 
@@ -15,7 +16,14 @@ expired CCR ref is answered with a message, not an exception.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HeadroomError", "InputError", "StoreConfigError", "StoreError"]
+__all__ = [
+    "ConfigError",
+    "HeadroomError",
+    "InputError",
+    "StoreConfigError",
+    "StoreError",
+    "StoreUnavailable",
+]
 
 
 class HeadroomError(Exception):
@@ -32,6 +40,10 @@ class InputError(HeadroomError):
 
 class StoreError(HeadroomError):
     """The CCR store failed to read or write."""
+
+
+class StoreUnavailable(StoreError):
+    """The database timed out or could not be reached: calls fail fast for a while."""
 
 
 class StoreConfigError(StoreError, ConfigError):

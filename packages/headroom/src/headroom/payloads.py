@@ -14,7 +14,6 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from headroom._version import __version__
@@ -53,9 +52,7 @@ class PayloadOutcome:
 class PayloadCompressor:
     """Compresses single payloads, consistently from turn to turn."""
 
-    def __init__(
-        self, config: HeadroomConfig, router: ContentRouter, store: Callable[[], CCRStore]
-    ) -> None:
+    def __init__(self, config: HeadroomConfig, router: ContentRouter, store: CCRStore) -> None:
         self.config = config
         self.router = router
         self._store = store
@@ -123,7 +120,7 @@ class PayloadCompressor:
         refs: tuple[str, ...] = ()
         if routed.result.original_ref is not None:
             try:  # the original is stored before the compressed text is released
-                self._store().put(
+                self._store.put(
                     self.config.namespace, routed.result.original_ref, text, kind=detection.kind
                 )
             except StoreError:
@@ -159,9 +156,10 @@ class PayloadCompressor:
                 None, decision.kind, decision.language, decision.compressor or None, tokens, tokens
             )
         if decision.ref is not None:
-            store = self._store()
-            if not store.touch(self.config.namespace, decision.ref):  # evicted: store it again
-                store.put(self.config.namespace, decision.ref, text, kind=decision.kind)
+            if not self._store.touch(
+                self.config.namespace, decision.ref
+            ):  # evicted: store it again
+                self._store.put(self.config.namespace, decision.ref, text, kind=decision.kind)
         refs = (decision.ref,) if decision.ref else ()
         return PayloadOutcome(
             decision.text,
@@ -186,7 +184,7 @@ class PayloadCompressor:
             language=outcome.language,
         )
         try:
-            winner = self._store().put_decision(self.config.namespace, key, decision)
+            winner = self._store.put_decision(self.config.namespace, key, decision)
         except StoreError:
             logger.warning(
                 "headroom: could not record a decision; history may not stay byte-stable",
@@ -202,7 +200,7 @@ class PayloadCompressor:
                 self._memory.move_to_end(key)
                 return self._memory[key]
         try:
-            decision = self._store().get_decision(self.config.namespace, key)
+            decision = self._store.get_decision(self.config.namespace, key)
         except StoreError:
             return None
         if decision is not None:
@@ -253,7 +251,7 @@ class PayloadCompressor:
             outcome.refs[0] if outcome.refs else None,
         )
         try:
-            self._store().record(self.config.namespace, event)
+            self._store.record(self.config.namespace, event)
         except StoreError:
             logger.warning("headroom: could not record compression stats", exc_info=True)
 

@@ -28,7 +28,6 @@ from headroom.tokens import TokenCounter, counter_for
 
 __all__ = ["CompressResult", "CompressorStats", "Headroom", "TextResult"]
 
-STORE_RETRY_S = 15.0
 T = TypeVar("T")
 logger = logging.getLogger("headroom")
 
@@ -100,7 +99,7 @@ def guarded_store(config: HeadroomConfig, store: CCRStore | None = None) -> Guar
             max_activity_rows=config.max_activity_rows,
         )
 
-    return GuardedStore(opened, timeout_s=config.store_timeout_s, retry_after_s=STORE_RETRY_S)
+    return GuardedStore(opened, timeout_s=config.store_timeout_s)
 
 
 class Headroom:
@@ -114,14 +113,14 @@ class Headroom:
             load_registry(), min_savings_tokens=self.config.min_savings_tokens
         )
         self._store = guarded_store(self.config, store)
-        self.payloads = PayloadCompressor(self.config, self.router, lambda: self._store)
+        self.payloads = PayloadCompressor(self.config, self.router, self._store)
         self.aligner = CacheAligner(self.config.align_patterns, self.config.align_early_messages)
 
     @property
     def store(self) -> GuardedStore:
         """The CCR store, opened on first use. Every call returns within
         `config.store_timeout_s`; a store that failed or stalled is not tried again for
-        `STORE_RETRY_S` seconds, so payloads go out unchanged at once meanwhile."""
+        `RETRY_AFTER_S` seconds, so payloads go out unchanged at once meanwhile."""
         return self._store
 
     def compress(
@@ -129,24 +128,25 @@ class Headroom:
     ) -> CompressResult:
         """Compress the tool outputs (and, by setting, long chat text) in `messages`."""
         counter = counter_for(model if isinstance(model, str) and model else "gpt-4o")
-        try:
-            conversation = Conversation(messages)
-            with store_deadline(self.config.store_timeout_s):
+        # One deadline covers every store call of this request, its activity record included.
+        with store_deadline(self.config.store_timeout_s):
+            try:
+                conversation = Conversation(messages)
                 result = self._aligned(conversation, counter, query)
-        except InputError:
-            raise  # not a list of messages: misuse, not data
-        except Exception:
-            logger.exception("headroom: compression failed; sending the original messages")
-            tokens = _safe_count(messages, counter)
-            return CompressResult(list(messages), tokens, tokens, failed_open=True)
-        self._log(
-            lambda activity: activity.record_request(
-                self.config.namespace,
-                result.tokens_before,
-                result.tokens_after,
-                result.prefix_stability,
+            except InputError:
+                raise  # not a list of messages: misuse, not data
+            except Exception:
+                logger.exception("headroom: compression failed; sending the original messages")
+                tokens = _safe_count(messages, counter)
+                return CompressResult(list(messages), tokens, tokens, failed_open=True)
+            self._log(
+                lambda activity: activity.record_request(
+                    self.config.namespace,
+                    result.tokens_before,
+                    result.tokens_after,
+                    result.prefix_stability,
+                )
             )
-        )
         return result
 
     def _log(self, write: Callable[[Activity], None]) -> None:

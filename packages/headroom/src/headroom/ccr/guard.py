@@ -23,13 +23,16 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from headroom.ccr.store import CCRStore, CompressionEvent, Decision, StoreStats
-from headroom.errors import ConfigError, StoreError
+from headroom.errors import ConfigError, StoreError, StoreUnavailable
 
-__all__ = ["GuardedStore", "store_deadline"]
+__all__ = ["RETRY_AFTER_S", "GuardedStore", "store_deadline"]
 
 T = TypeVar("T")
 
 _WORKERS = 8
+RETRY_AFTER_S = (
+    15.0  # after a timeout, a lost connection or a failed open, calls fail fast this long
+)
 _deadline: ContextVar[float | None] = ContextVar("headroom_store_deadline", default=None)
 
 
@@ -82,7 +85,7 @@ class GuardedStore:
         open_store: Callable[[], CCRStore],
         *,
         timeout_s: float = 5.0,
-        retry_after_s: float = 15.0,
+        retry_after_s: float = RETRY_AFTER_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open = open_store
@@ -93,11 +96,6 @@ class GuardedStore:
         self._unavailable_until = 0.0
         self._open_lock = threading.Lock()
         self._workers = _Workers(_WORKERS)
-
-    @property
-    def inner(self) -> CCRStore:
-        """The opened store (opening it, within the deadline, if need be)."""
-        return self._bounded(lambda: self._opened())
 
     def call(self, use: Callable[[CCRStore], T]) -> T:
         """`use(store)` within the deadline; a StoreError if it fails or takes too long."""
@@ -159,8 +157,9 @@ class GuardedStore:
             ) from None
         except ConfigError:
             raise
-        except StoreError:
-            if self._inner is None:  # could not open: do not try on every payload
+        except StoreError as exc:
+            # Not opened, or the database timed out or went away: do not try on every payload.
+            if self._inner is None or isinstance(exc, StoreUnavailable):
                 self._unavailable_until = self._clock() + self.retry_after_s
             raise
 

@@ -7,6 +7,7 @@ database by URL.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import sqlite3
@@ -48,7 +49,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.pool import StaticPool
 
-from headroom.errors import StoreConfigError, StoreError
+from headroom.errors import StoreConfigError, StoreError, StoreUnavailable
 
 __all__ = [
     "CCRStore",
@@ -59,6 +60,8 @@ __all__ = [
     "check_store_url",
     "open_store",
 ]
+
+logger = logging.getLogger("headroom")
 
 _metadata = MetaData()
 originals = Table(
@@ -217,7 +220,6 @@ class SqlStore:
         """A read refreshes the LRU time only when it is older than this (reads stay reads)."""
         # The total is summed only after every 1/16 of the cap written, not on every put.
         self._check_every_bytes = max(1, max_bytes // 16)
-        self._unavailable_until = 0.0
         self._written_since_check = 0
         self._writes_since_prune = 0
         try:
@@ -237,22 +239,10 @@ class SqlStore:
             ) from exc
 
     @property
-    def _db(self) -> Engine:
-        """The database, unless it failed to answer moments ago: then every call fails fast
-        (and its payload goes out unchanged) instead of waiting out another timeout."""
-        if self._clock() < self._unavailable_until:
-            raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
-        return self._engine
-
-    @property
     def _writable(self) -> Engine:
         if self.read_only:
             raise StoreError(f"The CCR store at {redact_url(self.url)!r} is read-only.")
-        return self._db
-
-    def _note_failure(self, exc: SQLAlchemyError) -> None:
-        if isinstance(exc, (OperationalError, SqlTimeoutError)):
-            self._unavailable_until = self._clock() + _RETRY_AFTER_S
+        return self._engine
 
     def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
         data = original.encode("utf-8", "surrogatepass")
@@ -274,14 +264,13 @@ class SqlStore:
             if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
                 self._prune_expired()
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not store ref {ref}: {exc}") from exc
+            raise _failure(f"Could not store ref {ref}", exc) from exc
 
     def get(self, namespace: str, ref: str) -> str | None:
         key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
         now = self._clock()
         try:
-            with self._db.connect() as conn:
+            with self._engine.connect() as conn:
                 row = conn.execute(
                     select(originals.c.data, originals.c.accessed_at).where(
                         key, originals.c.expires_at > now
@@ -290,11 +279,10 @@ class SqlStore:
             stale = row is not None and now - row.accessed_at > self.access_granularity_s
             if stale and not self.read_only:
                 # Reads stay reads: the LRU clock only moves when it is noticeably stale.
-                with self._db.begin() as conn:
+                with self._engine.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not read ref {ref}: {exc}") from exc
+            raise _failure(f"Could not read ref {ref}", exc) from exc
         return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
 
     def touch(self, namespace: str, ref: str) -> bool:
@@ -308,7 +296,7 @@ class SqlStore:
             & (originals.c.expires_at > now)
         )
         try:
-            with self._db.connect() as conn:
+            with self._engine.connect() as conn:
                 expires_at = conn.execute(select(originals.c.expires_at).where(key)).scalar()
             if expires_at is None:
                 return False
@@ -322,8 +310,7 @@ class SqlStore:
                     .values(expires_at=now + self.ttl_seconds, accessed_at=now)
                 )
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not touch ref {ref}: {exc}") from exc
+            raise _failure(f"Could not touch ref {ref}", exc) from exc
         return bool(result.rowcount)
 
     def get_decision(self, namespace: str, key: str) -> Decision | None:
@@ -333,11 +320,10 @@ class SqlStore:
             & (decisions.c.expires_at > self._clock())
         )
         try:
-            with self._db.connect() as conn:
+            with self._engine.connect() as conn:
                 row = conn.execute(select(decisions).where(where)).one_or_none()
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not read a decision: {exc}") from exc
+            raise _failure("Could not read a decision", exc) from exc
         if row is None:
             return None
         text = None if row.text is None else bytes(row.text).decode("utf-8", "surrogatepass")
@@ -380,8 +366,7 @@ class SqlStore:
             existing = self.get_decision(namespace, key)
             return existing if existing is not None else decision
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not record a decision: {exc}") from exc
+            raise _failure("Could not record a decision", exc) from exc
         self.note_write()
         return decision
 
@@ -400,13 +385,12 @@ class SqlStore:
                     )
                 )
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not record a compression event: {exc}") from exc
+            raise _failure("Could not record a compression event", exc) from exc
 
     def stats(self, namespace: str) -> StoreStats:
         now = self._clock()
         try:
-            with self._db.connect() as conn:
+            with self._engine.connect() as conn:
                 entries, size = conn.execute(
                     select(func.count(), func.coalesce(func.sum(originals.c.size), 0)).where(
                         originals.c.namespace == namespace, originals.c.expires_at > now
@@ -420,8 +404,7 @@ class SqlStore:
                     ).where(events.c.namespace == namespace)
                 ).one()
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not read store stats: {exc}") from exc
+            raise _failure("Could not read store stats", exc) from exc
         return StoreStats(int(entries), int(size), int(count), int(before), int(after))
 
     def evict(self) -> int:
@@ -431,8 +414,7 @@ class SqlStore:
         try:
             return self._prune_expired() + self._enforce_size_cap()
         except SQLAlchemyError as exc:
-            self._note_failure(exc)
-            raise StoreError(f"Could not evict: {exc}") from exc
+            raise _failure("Could not evict", exc) from exc
 
     @property
     def sql_engine(self) -> Engine:
@@ -467,8 +449,8 @@ class SqlStore:
         if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
             try:
                 self._prune_expired()
-            except SQLAlchemyError as exc:
-                self._note_failure(exc)
+            except SQLAlchemyError:
+                logger.warning("headroom: could not prune the CCR store", exc_info=True)
 
     def _enforce_size_cap(self) -> int:
         self._written_since_check = 0
@@ -528,13 +510,19 @@ def _add_missing_columns(engine: Engine) -> None:
 
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-_RETRY_AFTER_S = 15.0  # after a timeout or lost connection, calls fail fast this long
 _PRUNE_EVERY_WRITES = 1000  # expired and surplus rows are dropped this often
 _PSYCOPG_MIN_CONNECT_S = 2  # psycopg's connect_timeout is whole seconds, at least 2
 _POOL_SIZE = 8
 _POOL_OVERFLOW = 8
 _POOL_RECYCLE_S = 300
 _CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def _failure(what: str, exc: SQLAlchemyError) -> StoreError:
+    """The error of a failed statement: StoreUnavailable when the database timed out or
+    could not be reached, so the guard leaves it alone for a while."""
+    unreachable = isinstance(exc, (OperationalError, SqlTimeoutError))
+    return (StoreUnavailable if unreachable else StoreError)(f"{what}: {exc}")
 
 
 def redact_url(url: str) -> str:
