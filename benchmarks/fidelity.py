@@ -87,6 +87,7 @@ def measure(corpus: Path) -> Tally:
     """Run every file of `corpus` as described above, in a fresh store."""
     os.environ["HEADROOM_HOME"] = tempfile.mkdtemp(prefix="headroom-fidelity-")
     import headroom  # after HEADROOM_HOME: the default engine opens its store there
+    from headroom.detect import parses_as_json
 
     def count(text: str) -> int:
         return headroom.count_tokens(text, model="gpt-4o")
@@ -107,7 +108,7 @@ def measure(corpus: Path) -> Tally:
         totals = tally.by_kind.setdefault(kind, [0, 0])
         totals[0] += before
         totals[1] += after
-        tally.bad_json += int(kind == "json" and _parses(text) and not _parses(out))
+        tally.bad_json += int(kind == "json" and parses_as_json(text) and not parses_as_json(out))
         for needle in needles:
             visible = needle in plain
             question = f"What does {name} say about `{needle.strip()}`? Quote the exact lines."
@@ -123,14 +124,6 @@ def measure(corpus: Path) -> Tally:
                 needle in (headroom.retrieve(ref, query=needle) or "") for ref in generic.refs
             )
     return tally
-
-
-def _parses(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def report(tally: Tally) -> str:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr.markers import find_markers
 from headroom.ccr.store import SqlStore
+from headroom.detect import parses_as_json
 
 _STORE_DIR = tempfile.mkdtemp(prefix="headroom-fuzz-")
 STORE = SqlStore(f"sqlite:///{_STORE_DIR}/fuzz.db")
@@ -132,14 +133,6 @@ def anthropic_conversation(draw: st.DrawFn) -> list[dict]:
     return messages
 
 
-def _parses(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
 def pairing(messages: list) -> list[str]:
     ids: list[str] = []
     for message in messages:
@@ -180,10 +173,12 @@ def test_compress_properties(messages: list[dict]) -> None:
         if not markers:  # nothing dropped: only a lossless JSON re-encoding may change the text
             json.loads(after)
             rows = (
-                [before] if before.strip()[:1] in "[{" and _parses(before) else before.splitlines()
+                [before]
+                if before.strip()[:1] in "[{" and parses_as_json(before)
+                else before.splitlines()
             )
             assert all(
-                _parses(row) for row in rows if row.strip()
+                parses_as_json(row) for row in rows if row.strip()
             )  # JSON, or JSON Lines made an array
             continue
         for marker in markers:

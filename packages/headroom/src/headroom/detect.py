@@ -11,7 +11,14 @@ from typing import Literal
 
 from headroom.line_patterns import LinePattern
 
-__all__ = ["ContentKind", "Detection", "detect", "listing_columns", "parse_json_payload"]
+__all__ = [
+    "ContentKind",
+    "Detection",
+    "detect",
+    "listing_columns",
+    "parse_json_payload",
+    "parses_as_json",
+]
 
 ContentKind = Literal["json", "code", "log", "search", "diff", "html", "listing", "text", "binary"]
 
@@ -203,10 +210,11 @@ def _is_json(text: str) -> bool:
     if parse_json_payload(text) is not None:
         return True
     rows = [line.strip() for line in text[:_SAMPLE_CHARS].splitlines() if line.strip()]
-    return len(rows) >= 2 and all(row[0] in "[{" for row in rows[:-1]) and _parses(rows[0])
+    return len(rows) >= 2 and all(row[0] in "[{" for row in rows[:-1]) and parses_as_json(rows[0])
 
 
-def _parses(row: str) -> bool:
+def parses_as_json(row: str) -> bool:
+    """Whether `row` is one JSON value (too deep to parse counts as not)."""
     try:
         json.loads(row)
     except (ValueError, RecursionError):
