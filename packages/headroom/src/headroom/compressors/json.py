@@ -67,7 +67,10 @@ class JsonCompressor:
         root: list[Any] = [compact(value)]
         lossless = dumps(materialise(root[0]))
         unit_total = _item_count(root[0])
-        if ctx.counter.count(lossless) <= ctx.budget_tokens:
+        lossless_cost = ctx.counter.count(lossless)
+        if lossless_cost <= ctx.budget_tokens:
+            if lossless_cost >= ctx.counter.count(text):
+                return None  # re-encoding saves nothing (tiny or already compact): as it was
             return Compressed(lossless, None, unit_total, unit_total, "items")
         terms = sorted(query_terms(ctx.query))
         _cut_long_strings(root, 0, ctx.ref, terms)
