@@ -15,7 +15,7 @@ from typing import Any
 
 from headroom import Headroom, HeadroomConfig
 from headroom.aligner import common_prefix_length
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 
 
 def tool_output(turn: int) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.common import tool_conversation
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 
 
 def main() -> None:

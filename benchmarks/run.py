@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.common import median_seconds, tool_conversation
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 
 
 def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) -> dict[str, Any]:

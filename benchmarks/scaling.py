@@ -11,7 +11,7 @@ import tracemalloc
 from pathlib import Path
 
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 SOURCES = {

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from tests.fakes import upstream  # noqa: F401 - a shared fixture
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

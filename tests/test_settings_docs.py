@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.errors import ConfigError, StoreError
 from headroom.server import ServerSettings
 

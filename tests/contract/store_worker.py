@@ -13,8 +13,8 @@ import hashlib
 import random
 import sys
 
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import make_ref
-from headroom.ccr.store import SqlStore
 
 
 def original(worker: int, index: int) -> str:

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import make_ref
-from headroom.ccr.store import SqlStore
 from tests.contract.store_worker import original
 
 REPO = Path(__file__).resolve().parents[2]

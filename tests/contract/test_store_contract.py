@@ -5,9 +5,32 @@ from pathlib import Path
 
 import pytest
 
-from headroom.ccr.store import CompressionEvent, Decision, SqlStore
+from headroom.ccr import SqlStore
+from headroom.compressed import Compressed
 
 MakeStore = Callable[..., SqlStore]
+
+
+def event(
+    kind: str, compressor: str, before: int, after: int, ref: str | None = None
+) -> Compressed:
+    """One accepted compression, as the pipeline records it."""
+    return Compressed(
+        text="", ref=ref, kind=kind, compressor=compressor, tokens_before=before, tokens_after=after
+    )
+
+
+def decision(
+    text: str, ref: str, compressor: str, kind: str, before: int, after: int
+) -> Compressed:
+    return Compressed(
+        text=text,
+        ref=ref,
+        compressor=compressor,
+        kind=kind,
+        tokens_before=before,
+        tokens_after=after,
+    )
 
 
 class Clock:
@@ -71,9 +94,9 @@ def test_put_twice_is_idempotent(store_url: str, make_store: MakeStore) -> None:
 
 def test_stats_sum_events(store_url: str, make_store: MakeStore) -> None:
     store = make_store(store_url)
-    store.record("ns", CompressionEvent("json", "smartcrusher", 1000, 200))
-    store.record("ns", CompressionEvent("log", "logs", 500, 100))
-    store.record("other", CompressionEvent("log", "logs", 500, 100))
+    store.record("ns", event("json", "smartcrusher", 1000, 200))
+    store.record("ns", event("log", "logs", 500, 100))
+    store.record("other", event("log", "logs", 500, 100))
     stats = store.stats("ns")
     assert (stats.compressions, stats.tokens_before, stats.tokens_after) == (2, 1500, 300)
     assert stats.tokens_saved == 1200
@@ -95,13 +118,13 @@ def test_sqlite_store_creates_its_folder(tmp_path: Path, make_store: MakeStore) 
 
 def test_decisions_first_writer_wins(store_url: str, make_store: MakeStore) -> None:
     store = make_store(store_url)
-    first = Decision("compressed A", "0123456789abcdef", "logs", "log", 100, 10)
-    second = Decision("compressed B", "0123456789abcdef", "logs", "log", 100, 12)
+    first = decision("compressed A", "0123456789abcdef", "logs", "log", 100, 10)
+    second = decision("compressed B", "0123456789abcdef", "logs", "log", 100, 12)
     assert store.put_decision("ns", "k" * 32, first) == first
     assert store.put_decision("ns", "k" * 32, second) == first
     assert store.get_decision("ns", "k" * 32) == first
     assert store.get_decision("other", "k" * 32) is None
-    passthrough = Decision(None, None, "", "text", 50, 50)
+    passthrough = Compressed.unchanged("", 50)
     assert store.put_decision("ns", "p" * 32, passthrough) == passthrough
     assert store.get_decision("ns", "p" * 32) == passthrough
 
@@ -130,7 +153,7 @@ def test_store_from_an_older_version_gets_new_columns(
             "tokens_before INTEGER NOT NULL, tokens_after INTEGER NOT NULL)"
         )
     store = make_store(f"sqlite:///{path}")
-    store.record("ns", CompressionEvent("log", "logs", 10, 2, "0123456789abcdef"))
+    store.record("ns", event("log", "logs", 10, 2, "0123456789abcdef"))
     assert store.stats("ns").compressions == 1
 
 
@@ -141,11 +164,11 @@ def test_a_long_running_store_drops_expired_entries_on_its_own(
     clock = Clock()
     store = make_store(store_url, ttl_seconds=60, clock=clock)
     store.put("ns", "0123456789abcdef", "old original", kind="text")
-    store.put_decision("ns", "k" * 32, Decision("short", "0123456789abcdef", "logs", "log", 9, 2))
+    store.put_decision("ns", "k" * 32, decision("short", "0123456789abcdef", "logs", "log", 9, 2))
     clock.now += 120
     for i in range(1000):  # about what a busy proxy writes in minutes
-        store.put_decision("ns", f"{i:032x}", Decision(None, None, "", "text", 1, 1))
-    with store.sql_engine.connect() as conn:
+        store.put_decision("ns", f"{i:032x}", Compressed.unchanged("", 1))
+    with store._engine.connect() as conn:
         originals_left = conn.exec_driver_sql(
             "SELECT count(*) FROM headroom_originals WHERE ref = '0123456789abcdef'"
         ).scalar_one()
@@ -156,24 +179,22 @@ def test_a_long_running_store_drops_expired_entries_on_its_own(
 
 
 def test_activity_is_pruned_by_age_and_row_cap(store_url: str, make_store: MakeStore) -> None:
-    from headroom.activity import Activity
-
     clock = Clock()
     store = make_store(store_url, ttl_seconds=100, clock=clock, max_activity_rows=5)
-    activity = Activity(store)
+    activity = store
     for index in range(8):
         activity.record_request("ns", 100 + index, 50, 1.0)
         activity.record_retrieval("ns", f"{index:016x}", True)
-        store.record("ns", CompressionEvent("log", "logs", 100, 10, None))
+        store.record("ns", event("log", "logs", 100, 10, None))
     store.evict()
     assert activity.dashboard("ns")["totals"]["requests"] == 5  # the newest five
-    assert activity.retrieval_count("ns") == 5
+    assert store.stats("ns").retrievals == 5
     assert store.stats("ns").compressions == 5
     clock.now += 101  # every row is now older than the TTL
     activity.record_request("ns", 10, 5, None)
     store.evict()
     board = activity.dashboard("ns")
-    assert board["totals"]["requests"] == 1 and activity.retrieval_count("ns") == 0
+    assert board["totals"]["requests"] == 1 and store.stats("ns").retrievals == 0
     assert board["timeline"] == [
         {"start": clock.now, "requests": 1, "tokens_before": 10, "tokens_after": 5}
     ]
@@ -182,15 +203,13 @@ def test_activity_is_pruned_by_age_and_row_cap(store_url: str, make_store: MakeS
 def test_dashboard_timeline_is_summed_by_the_database(
     store_url: str, make_store: MakeStore
 ) -> None:
-    from headroom.activity import Activity
-
     clock = Clock()
     store = make_store(store_url, clock=clock)
-    activity = Activity(store)
+    activity = store
     for step in range(10):  # 0, 10, ..., 90 seconds: four slices of 22.5 s
         clock.now = 1_000.0 + step * 10
         activity.record_request("ns", 100, 40, step / 10)
-    board = activity.dashboard("ns", buckets=4)
+    board = store.dashboard("ns", buckets=4)
     assert [s["requests"] for s in board["timeline"]] == [3, 2, 2, 3]
     assert sum(s["tokens_before"] for s in board["timeline"]) == 1000
     assert board["prefix_stability"]["average"] == pytest.approx(0.45)

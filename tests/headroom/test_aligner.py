@@ -4,7 +4,7 @@ from benchmarks.prefix_replay import replay, tool_output
 
 from headroom import Headroom, HeadroomConfig
 from headroom.aligner import CacheAligner, add_cache_breakpoints, canonical_tools
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from tests.conftest import small_fixture_config
 
 

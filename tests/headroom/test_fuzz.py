@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from headroom import Headroom, HeadroomConfig
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import find_markers
-from headroom.ccr.store import SqlStore
 from headroom.detect import parses_as_json
 
 _STORE_DIR = tempfile.mkdtemp(prefix="headroom-fuzz-")

@@ -8,8 +8,8 @@ import pytest
 
 import headroom
 from headroom import Headroom, InputError
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import find_markers
-from headroom.ccr.store import SqlStore
 from headroom.errors import StoreError
 from headroom.pipeline import count_message_tokens
 from headroom.tokens import counter_for
@@ -196,7 +196,7 @@ def test_ratio_and_counting_are_consistent(engine: Headroom) -> None:
 DETERMINISM_SCRIPT = """
 import json, sys
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 messages = json.load(open(sys.argv[1]))
 engine = Headroom(HeadroomConfig(), store=SqlStore(sys.argv[2]))
 sys.stdout.write(json.dumps(engine.compress(messages).messages, sort_keys=True))

@@ -7,7 +7,7 @@ import openai
 import pytest
 
 from headroom import Headroom, withHeadroom
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from tests.conftest import small_fixture_config
 from tests.fakes import Upstream
 from tests.headroom.server.test_proxy import LOG, anthropic_body, openai_body

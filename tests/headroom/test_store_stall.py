@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from headroom import Headroom, HeadroomConfig
-from headroom.ccr.store import SqlStore, check_store_url
+from headroom.ccr import SqlStore, check_store_url
 from headroom.errors import ConfigError, StoreConfigError, StoreError
 from headroom.server.app import ServerSettings
 from tests.fakes import Upstream

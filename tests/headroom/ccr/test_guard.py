@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from headroom.ccr import SqlStore
 from headroom.ccr.guard import GuardedStore, store_deadline
-from headroom.ccr.store import SqlStore
 from headroom.errors import StoreError, StoreUnavailable
 
 

@@ -1,5 +1,11 @@
-from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, retrieve_text, tool_schema
-from headroom.ccr.store import SqlStore
+from headroom import Headroom, HeadroomConfig
+from headroom.ccr import SqlStore
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
+
+
+def retrieve_text(store: SqlStore, namespace: str, ref: str, query: str | None = None) -> str:
+    """What a `headroom_retrieve` call gets from an engine on `store`."""
+    return Headroom(HeadroomConfig(namespace=namespace), store=store).answer_retrieval(ref, query)
 
 
 def test_tool_schemas() -> None:

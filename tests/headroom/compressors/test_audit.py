@@ -7,8 +7,8 @@ import re
 import pytest
 
 from headroom import Headroom, HeadroomConfig
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import MARKER_RE, find_markers, split_lines
-from headroom.ccr.store import SqlStore
 from headroom.compressors._grammars import parser_for
 from tests.conftest import CorpusFile, corpus_files
 

@@ -36,7 +36,7 @@ def test_page_is_routed_to_html_and_marked_retrievable() -> None:
     assert detect(page).kind == "html"
     ctx = CompressContext(ref=make_ref(page), query="", budget_tokens=10_000, counter=COUNTER)
     result = HtmlCompressor().compress(page, ctx)
-    assert result is not None and result.original_ref == make_ref(page)
+    assert result is not None and result.ref == make_ref(page)
     assert COUNTER.count(result.text) < COUNTER.count(page) / 2
     assert [m.detail for m in find_markers(result.text)][-1] == "HTML reduced to its visible text"
 

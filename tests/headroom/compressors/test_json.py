@@ -60,7 +60,7 @@ def test_lossless_table_when_within_budget() -> None:
     ]
     text = json.dumps(records, indent=2)
     result = JsonCompressor().compress(text, ctx_for(text, budget=10_000))
-    assert result is not None and result.original_ref is None
+    assert result is not None and result.ref is None
     table = json.loads(result.text)
     assert table["same_in_all"] == {"state": "open", "user.type": "User", "tags": ["a", "b"]}
     assert rebuild_table(table) == [flatten(r) for r in records]
@@ -80,7 +80,7 @@ def test_error_record_in_the_middle_of_a_thousand_is_kept() -> None:
     }
     text = json.dumps(records)
     result = JsonCompressor().compress(text, ctx_for(text, budget=600))
-    assert result is not None and result.original_ref == make_ref(text)
+    assert result is not None and result.ref == make_ref(text)
     table = json.loads(result.text)
     kept_ids = [row[0] for row in table["rows"]]
     assert 517 in kept_ids and 0 in kept_ids and 999 in kept_ids
@@ -160,7 +160,7 @@ def test_random_json_never_raises_never_grows_is_deterministic(value, budget, in
     assert first == second
     if first is not None:
         json.loads(first.text)
-        if first.original_ref is None:
+        if first.ref is None:
             assert COUNTER.count(first.text) <= COUNTER.count(text) or len(text) < 4
 
 

@@ -1,8 +1,10 @@
 import re
+from dataclasses import replace
 
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors._grammars import parser_for
-from headroom.compressors.base import CompressContext
+from headroom.compressed import Compressed
+from headroom.compressors.base import CompressContext, load_registry
 from headroom.compressors.text import TextCompressor
 from headroom.tokens import counter_for
 
@@ -45,11 +47,32 @@ def test_long_code_fence_is_compressed_as_code_and_still_parses() -> None:
         f"def step_{n}(items):\n    total = 0\n{body}\n    return total" for n in range(5)
     )
     text = (PARAGRAPH * 3) + "\n\n```python\n" + functions + "\n```\n\n" + (PARAGRAPH * 3)
-    result = TextCompressor().compress(text, ctx_for(text, budget=2000))
+    ctx = replace(ctx_for(text, budget=2000), registry=load_registry())
+    result = TextCompressor().compress(text, ctx)
     assert result is not None
     fence = result.text.split("```python\n", 1)[1].split("\n```", 1)[0]
     assert "def step_3(items):" in fence and "body of step_3 omitted" in fence
     assert not parser_for("python").parse(fence.encode()).root_node.has_error
+
+
+class _ShoutingCode:
+    """A plugin that replaces the built-in code compressor."""
+
+    kind = "code"
+    name = "shouting"
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        return Compressed(text=text.upper(), ref=ctx.ref, kept=1, total=1, unit="blocks")
+
+
+def test_a_fenced_block_goes_to_the_routers_code_compressor_a_plugin_included() -> None:
+    code = "\n".join(f"value_{i} = compute({i})" for i in range(40))
+    text = (PARAGRAPH * 3) + "\n\n```python\n" + code + "\n```\n\n" + (PARAGRAPH * 3)
+    plain = TextCompressor().compress(text, ctx_for(text, budget=5000))
+    assert plain is None  # no code compressor in the context: the block stays as written
+    ctx = replace(ctx_for(text, budget=5000), registry={"code": _ShoutingCode()})
+    result = TextCompressor().compress(text, ctx)
+    assert result is not None and "VALUE_7 = COMPUTE(7)" in result.text
 
 
 def test_line_breaks_between_kept_sentences_survive() -> None:

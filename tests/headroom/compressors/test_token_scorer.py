@@ -7,8 +7,8 @@ import torch
 from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
 
 from headroom import Headroom
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import find_markers, make_ref
-from headroom.ccr.store import SqlStore
 from headroom.compressors._token_scorer import compress_words, load_scorer
 from headroom.compressors.base import CompressContext
 from headroom.tokens import counter_for

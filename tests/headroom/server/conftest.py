@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from headroom import HeadroomConfig
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings, create_app
 from headroom.server.serve import server_config
 from tests.conftest import small_fixture_config

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.errors import ConfigError
 from headroom.server.app import ServerSettings, create_app
 from tests.headroom.server.conftest import RunningServer, free_port, start_server

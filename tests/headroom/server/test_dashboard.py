@@ -7,7 +7,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings
 from tests.headroom.server.conftest import RunningServer, free_port, start_server
 from tests.headroom.server.test_proxy import LOG, openai_body

@@ -4,7 +4,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings
 from tests.fakes import Upstream
 from tests.headroom.server.conftest import RunningServer, free_port, start_server

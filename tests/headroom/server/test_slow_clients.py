@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings
 from tests.fakes import Upstream
 from tests.headroom.server.conftest import free_port, start_server

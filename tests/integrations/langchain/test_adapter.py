@@ -11,8 +11,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from headroom import Headroom
+from headroom.ccr import SqlStore
 from headroom.ccr.markers import find_markers
-from headroom.ccr.store import SqlStore
 from headroom.tokens import count_tokens
 from headroom_langchain import (
     HeadroomCompressor,

@@ -16,7 +16,7 @@ from litellm.proxy._types import UserAPIKeyAuth
 
 import headroom
 import headroom_litellm
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.tokens import count_tokens
 from headroom_litellm.handler import SAVINGS_KEPT
 from tests.conftest import small_fixture_config

@@ -6,7 +6,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from headroom import Headroom
-from headroom.ccr.store import SqlStore
+from headroom.ccr import SqlStore
 from headroom.tokens import count_tokens
 from headroom_llamaindex import HeadroomNodePostprocessor
 from tests.conftest import small_fixture_config

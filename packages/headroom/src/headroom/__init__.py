@@ -7,21 +7,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from headroom._version import __version__
+from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
 from headroom.errors import ConfigError, HeadroomError, InputError, StoreError
-from headroom.pipeline import CompressResult, Headroom, TextResult
+from headroom.pipeline import CompressResult, Headroom
 from headroom.sdk import withHeadroom
 from headroom.tokens import count_tokens
 
 __all__ = [
     "CompressResult",
+    "Compressed",
     "ConfigError",
     "Headroom",
     "HeadroomConfig",
     "HeadroomError",
     "InputError",
     "StoreError",
-    "TextResult",
     "__version__",
     "compress",
     "count_tokens",

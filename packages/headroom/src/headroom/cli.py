@@ -16,7 +16,7 @@ from headroom.pipeline import Headroom
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_NOT_FOUND = 0, 1, 3  # argparse exits 2 on a usage error
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from headroom.ccr.store import redact_url
-from headroom.pipeline import Headroom, TextResult
+from headroom.ccr.sql_connect import redact_url
+from headroom.compressed import Compressed
+from headroom.pipeline import Headroom
 
 __all__ = ["Style", "compress_many", "doctor", "expand_paths"]
 
@@ -88,7 +89,7 @@ def compress_many(
     return 1 if any("error" in r for r in rows) else 0
 
 
-def _row(path: Path, result: TextResult) -> dict[str, Any]:
+def _row(path: Path, result: Compressed) -> dict[str, Any]:
     return {
         "file": str(path),
         "kind": result.kind,

@@ -16,6 +16,7 @@ from headroom.errors import ConfigError
 __all__ = ["HeadroomConfig", "default_home"]
 
 ENV_PREFIX = "HEADROOM_"
+DEFAULT_KOMPRESS_TIME_BUDGET_MS = 250
 
 
 def default_home() -> Path:
@@ -101,7 +102,7 @@ class HeadroomConfig(BaseModel):
     kompress_model_path: str | None = None
     """Folder of a local token-classification checkpoint for prose (needs the [ml] extra)."""
 
-    kompress_time_budget_ms: int = Field(default=250, ge=0)
+    kompress_time_budget_ms: int = Field(default=DEFAULT_KOMPRESS_TIME_BUDGET_MS, ge=0)
     """The prose model never runs longer than this per payload; the model-free path runs instead."""
 
     store_url: str | None = None

@@ -7,6 +7,7 @@ The hierarchy::
     ├── InputError         the messages handed to compress() are not a list of messages
     └── StoreError         the CCR store could not read or write
         ├── StoreUnavailable  the database timed out or could not be reached
+        ├── ActivityUnsupported  the store keeps no activity log (a third-party store)
         └── StoreConfigError  (also a ConfigError) the store URL names a database that
                               cannot be used here, or whose driver is not installed
 
@@ -17,6 +18,7 @@ expired CCR ref is answered with a message, not an exception.
 from __future__ import annotations
 
 __all__ = [
+    "ActivityUnsupported",
     "ConfigError",
     "HeadroomError",
     "InputError",
@@ -44,6 +46,10 @@ class StoreError(HeadroomError):
 
 class StoreUnavailable(StoreError):
     """The database timed out or could not be reached: calls fail fast for a while."""
+
+
+class ActivityUnsupported(StoreError):
+    """The store keeps no activity log (a third-party store without those methods)."""
 
 
 class StoreConfigError(StoreError, ConfigError):

@@ -14,12 +14,13 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import replace
 
 from headroom._version import __version__
 from headroom.ccr.markers import make_ref
-from headroom.ccr.store import CCRStore, CompressionEvent, Decision
-from headroom.compressors.base import CompressContext
+from headroom.ccr.store import CCRStore
+from headroom.compressed import Compressed
+from headroom.compressors.base import CompressContext, KompressSettings
 from headroom.config import HeadroomConfig
 from headroom.detect import detect
 from headroom.errors import StoreError
@@ -27,42 +28,34 @@ from headroom.query import Focus, focus_of
 from headroom.router import ContentRouter
 from headroom.tokens import TokenCounter
 
-__all__ = ["PayloadCompressor", "PayloadOutcome", "token_budget"]
+__all__ = ["PayloadCompressor", "token_budget"]
 
 logger = logging.getLogger("headroom")
 
 _MEMORY_DECISIONS = 4096
 
 
-@dataclass(frozen=True)
-class PayloadOutcome:
-    """What happens to one payload: `text` None means it goes out unchanged."""
-
-    text: str | None
-    kind: str
-    language: str | None
-    compressor: str | None
-    tokens_before: int
-    tokens_after: int
-    refs: tuple[str, ...] = ()
-    final: bool = True
-    """False when a store failure forced this outcome: it is not remembered as the decision."""
-
-
 class PayloadCompressor:
-    """Compresses single payloads, consistently from turn to turn."""
+    """Compresses single payloads, consistently from turn to turn. The one place where a
+    payload's failure becomes fail-open: it then goes out unchanged."""
 
     def __init__(self, config: HeadroomConfig, router: ContentRouter, store: CCRStore) -> None:
         self.config = config
         self.router = router
         self._store = store
-        self._options: dict[str, object] = {
-            "kompress_model_path": config.kompress_model_path,
-            "kompress_time_budget_ms": config.kompress_time_budget_ms,
-        }
-        self._memory: OrderedDict[str, Decision] = OrderedDict()
+        self._kompress = KompressSettings(
+            config.kompress_model_path, config.kompress_time_budget_ms
+        )
+        self._memory: OrderedDict[str, Compressed] = OrderedDict()
         self._fingerprints: dict[str, bytes] = {}
         self._lock = threading.Lock()
+
+    def admits(self, text: str, tokens: int) -> bool:
+        """Whether a payload is in the size range compression is tried on."""
+        return (
+            len(text) <= self.config.max_payload_bytes
+            and tokens >= self.config.min_tokens_to_compress
+        )
 
     def compress(
         self,
@@ -73,23 +66,45 @@ class PayloadCompressor:
         filename: str | None = None,
         tool_name: str | None = None,
         frozen: bool = False,
-    ) -> PayloadOutcome:
-        """Compress `text`; a `frozen` payload (inside a cached prefix) only repeats an earlier decision."""
+    ) -> Compressed:
+        """Compress `text`; a `frozen` payload (inside a cached prefix) only repeats an
+        earlier decision. Never raises: on any failure the payload goes out unchanged,
+        with `final` False."""
         tokens = counter.count(text)
-        if len(text) > self.config.max_payload_bytes or tokens < self.config.min_tokens_to_compress:
+        try:
+            return self._compress(text, counter, tokens, query, filename, tool_name, frozen)
+        except StoreError:
+            logger.warning(
+                "headroom: the store failed; that payload goes out unchanged", exc_info=True
+            )
+        except Exception:
+            logger.exception("headroom: one payload failed to compress; it goes out unchanged")
+        return Compressed.unchanged(text, tokens, final=False)
+
+    def _compress(
+        self,
+        text: str,
+        counter: TokenCounter,
+        tokens: int,
+        query: str,
+        filename: str | None,
+        tool_name: str | None,
+        frozen: bool,
+    ) -> Compressed:
+        if not self.admits(text, tokens):
             return _unchanged(text, tokens, filename)
         focus = focus_of(query, text)
         key = self._decision_key(text, counter, focus) if self.config.stable_history else None
         if key is not None:
             decision = self._recall(key)
             if decision is not None:
-                return self._replay(decision, text, tokens)
+                return self._replay(decision, text)
         if frozen:
             outcome = _unchanged(text, tokens, filename)
         else:
             outcome = self._route(text, counter, tokens, query, focus, filename, tool_name)
-        if key is not None and outcome.final:
-            outcome = self._remember(key, outcome, text, tokens)
+        if key is not None:
+            outcome = self._remember(key, outcome, text)
         return outcome
 
     def _route(
@@ -101,7 +116,7 @@ class PayloadCompressor:
         focus: Focus,
         filename: str | None,
         tool_name: str | None,
-    ) -> PayloadOutcome:
+    ) -> Compressed:
         ctx = CompressContext(
             ref=make_ref(text),
             query=query,
@@ -109,82 +124,28 @@ class PayloadCompressor:
             budget_tokens=token_budget(tokens, self.config, focused=focus.specific),
             counter=counter,
             tool_name=tool_name,
-            options=self._options,
+            kompress=self._kompress,
         )
-        routed = self.router.route(text, ctx, filename=filename)
-        detection = routed.detection
-        if routed.result is None:
-            return PayloadOutcome(
-                None, detection.kind, detection.language, routed.compressor, tokens, tokens
-            )
-        refs: tuple[str, ...] = ()
-        if routed.result.original_ref is not None:
-            try:  # the original is stored before the compressed text is released
-                self._store.put(
-                    self.config.namespace, routed.result.original_ref, text, kind=detection.kind
-                )
-            except StoreError:
-                logger.warning(
-                    "headroom: could not store an original; that payload goes out unchanged",
-                    exc_info=True,
-                )
-                return PayloadOutcome(
-                    None,
-                    detection.kind,
-                    detection.language,
-                    routed.compressor,
-                    tokens,
-                    tokens,
-                    final=False,
-                )
-            refs = (routed.result.original_ref,)
-        outcome = PayloadOutcome(
-            routed.result.text,
-            detection.kind,
-            detection.language,
-            routed.compressor,
-            routed.tokens_before,
-            routed.tokens_after,
-            refs,
-        )
-        self._record(outcome)
+        outcome = self.router.route(text, ctx, tokens=tokens, filename=filename)
+        if outcome.changed and outcome.ref is not None:
+            # The original is stored before the compressed text is released.
+            self._store.put(self.config.namespace, outcome.ref, text, kind=outcome.kind)
+        if outcome.changed:
+            self._record(outcome)
         return outcome
 
-    def _replay(self, decision: Decision, text: str, tokens: int) -> PayloadOutcome:
-        if decision.text is None:
-            return PayloadOutcome(
-                None, decision.kind, decision.language, decision.compressor or None, tokens, tokens
-            )
-        if decision.ref is not None:
-            if not self._store.touch(
-                self.config.namespace, decision.ref
-            ):  # evicted: store it again
-                self._store.put(self.config.namespace, decision.ref, text, kind=decision.kind)
-        refs = (decision.ref,) if decision.ref else ()
-        return PayloadOutcome(
-            decision.text,
-            decision.kind,
-            decision.language,
-            decision.compressor,
-            decision.tokens_before,
-            decision.tokens_after,
-            refs,
-        )
+    def _replay(self, decision: Compressed, text: str) -> Compressed:
+        if not decision.changed:
+            return replace(decision, text=text)
+        if decision.ref is not None and not self._store.touch(self.config.namespace, decision.ref):
+            self._store.put(
+                self.config.namespace, decision.ref, text, kind=decision.kind
+            )  # evicted
+        return decision
 
-    def _remember(
-        self, key: str, outcome: PayloadOutcome, text: str, tokens: int
-    ) -> PayloadOutcome:
-        decision = Decision(
-            outcome.text,
-            outcome.refs[0] if outcome.refs else None,
-            outcome.compressor or "",
-            outcome.kind,
-            outcome.tokens_before,
-            outcome.tokens_after,
-            language=outcome.language,
-        )
+    def _remember(self, key: str, outcome: Compressed, text: str) -> Compressed:
         try:
-            winner = self._store.put_decision(self.config.namespace, key, decision)
+            winner = self._store.put_decision(self.config.namespace, key, outcome)
         except StoreError:
             logger.warning(
                 "headroom: could not record a decision; history may not stay byte-stable",
@@ -192,9 +153,9 @@ class PayloadCompressor:
             )
             return outcome
         self._memorise(key, winner)
-        return outcome if winner == decision else self._replay(winner, text, tokens)
+        return outcome if winner is outcome or winner == outcome else self._replay(winner, text)
 
-    def _recall(self, key: str) -> Decision | None:
+    def _recall(self, key: str) -> Compressed | None:
         with self._lock:
             if key in self._memory:
                 self._memory.move_to_end(key)
@@ -207,7 +168,9 @@ class PayloadCompressor:
             self._memorise(key, decision)
         return decision
 
-    def _memorise(self, key: str, decision: Decision) -> None:
+    def _memorise(self, key: str, decision: Compressed) -> None:
+        if not decision.changed:
+            decision = replace(decision, text="")  # the payload itself is not kept twice
         with self._lock:
             self._memory[key] = decision
             while len(self._memory) > _MEMORY_DECISIONS:
@@ -242,16 +205,9 @@ class PayloadCompressor:
             self._fingerprints[encoding] = json.dumps(settings, sort_keys=True).encode()
         return self._fingerprints[encoding]
 
-    def _record(self, outcome: PayloadOutcome) -> None:
-        event = CompressionEvent(
-            outcome.kind,
-            outcome.compressor or "",
-            outcome.tokens_before,
-            outcome.tokens_after,
-            outcome.refs[0] if outcome.refs else None,
-        )
+    def _record(self, outcome: Compressed) -> None:
         try:
-            self._store.record(self.config.namespace, event)
+            self._store.record(self.config.namespace, outcome)
         except StoreError:
             logger.warning("headroom: could not record compression stats", exc_info=True)
 
@@ -265,6 +221,6 @@ def token_budget(tokens: int, config: HeadroomConfig, *, focused: bool = False) 
     return max(budget, min(tokens, config.min_budget_tokens))
 
 
-def _unchanged(text: str, tokens: int, filename: str | None) -> PayloadOutcome:
+def _unchanged(text: str, tokens: int, filename: str | None) -> Compressed:
     detection = detect(text, filename=filename)
-    return PayloadOutcome(None, detection.kind, detection.language, None, tokens, tokens)
+    return Compressed.unchanged(text, tokens, kind=detection.kind, language=detection.language)

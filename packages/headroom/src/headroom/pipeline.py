@@ -10,37 +10,53 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
-from headroom.activity import Activity
 from headroom.aligner import CacheAligner, append_context, conversation_key
 from headroom.ccr.guard import GuardedStore, store_deadline
 from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
-from headroom.ccr.store import CCRStore, SqlStore, StoreStats, check_store_url, open_store
+from headroom.ccr.sql_connect import check_store_url
+from headroom.ccr.sql_store import open_store
+from headroom.ccr.store import CCRStore, StoreStats, missing_activity, missing_core
+from headroom.compressed import Compressed
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
-from headroom.errors import InputError, StoreError
+from headroom.errors import ActivityUnsupported, ConfigError, InputError, StoreError
 from headroom.messages import Conversation, Path, Segment
 from headroom.payloads import PayloadCompressor
 from headroom.router import ContentRouter
 from headroom.tokens import TokenCounter, counter_for
 
-__all__ = ["CompressResult", "CompressorStats", "Headroom", "TextResult"]
+__all__ = ["CompressResult", "CompressorStats", "Headroom"]
 
-T = TypeVar("T")
 logger = logging.getLogger("headroom")
 
 _FILENAME_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]{1,5}\b")
 
 
-@dataclass
+@dataclass(frozen=True)
 class CompressorStats:
-    """What one compressor did in one call."""
+    """What one compressor did in one call, summed over its payloads."""
 
-    payloads: int = 0
-    tokens_before: int = 0
-    tokens_after: int = 0
+    payloads: int
+    tokens_before: int
+    tokens_after: int
+
+    @classmethod
+    def of(cls, outcomes: Sequence[Compressed]) -> dict[str, CompressorStats]:
+        """The changed payloads' figures, by compressor."""
+        by_name: dict[str, list[Compressed]] = {}
+        for outcome in outcomes:
+            by_name.setdefault(outcome.compressor or "", []).append(outcome)
+        return {
+            name: cls(
+                payloads=len(group),
+                tokens_before=sum(o.tokens_before for o in group),
+                tokens_after=sum(o.tokens_after for o in group),
+            )
+            for name, group in by_name.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -66,19 +82,6 @@ class CompressResult:
     @property
     def tokens_saved(self) -> int:
         return self.tokens_before - self.tokens_after
-
-
-@dataclass(frozen=True)
-class TextResult:
-    """One payload compressed on its own (the CLI's unit)."""
-
-    text: str
-    kind: str
-    language: str | None
-    compressor: str | None
-    tokens_before: int
-    tokens_after: int
-    refs: list[str]
 
 
 def guarded_store(config: HeadroomConfig, store: CCRStore | None = None) -> GuardedStore:
@@ -112,6 +115,8 @@ class Headroom:
         self.router = ContentRouter(
             load_registry(), min_savings_tokens=self.config.min_savings_tokens
         )
+        if store is not None and not isinstance(store, GuardedStore):
+            _check_store(store)
         self._store = guarded_store(self.config, store)
         self.payloads = PayloadCompressor(self.config, self.router, self._store)
         self.aligner = CacheAligner(self.config.align_patterns, self.config.align_early_messages)
@@ -140,7 +145,7 @@ class Headroom:
                 tokens = _safe_count(messages, counter)
                 return CompressResult(list(messages), tokens, tokens, failed_open=True)
             self._log(
-                lambda activity: activity.record_request(
+                lambda store: store.record_request(
                     self.config.namespace,
                     result.tokens_before,
                     result.tokens_after,
@@ -149,10 +154,12 @@ class Headroom:
             )
         return result
 
-    def _log(self, write: Callable[[Activity], None]) -> None:
+    def _log(self, write: Callable[[GuardedStore], None]) -> None:
         """Activity is best effort and bounded in time: a failed write never fails a request."""
         try:
-            self.with_activity(write)
+            write(self._store)
+        except ActivityUnsupported:
+            pass  # said once, when the store was given
         except Exception:
             logger.warning("headroom: could not record activity", exc_info=True)
 
@@ -185,40 +192,16 @@ class Headroom:
 
     def compress_text(
         self, text: str, *, model: str = "gpt-4o", query: str = "", filename: str | None = None
-    ) -> TextResult:
+    ) -> Compressed:
         """Compress one payload on its own, as if it were a tool result."""
-        counter = counter_for(model)
-        try:
-            outcome = self.payloads.compress(text, counter, query=query, filename=filename)
-        except Exception:
-            logger.exception("headroom: compression failed; returning the original text")
-            tokens = counter.count(text)
-            return TextResult(text, "text", None, None, tokens, tokens, [])
-        return TextResult(
-            text if outcome.text is None else outcome.text,
-            outcome.kind,
-            outcome.language,
-            outcome.compressor,
-            outcome.tokens_before,
-            outcome.tokens_after,
-            list(outcome.refs),
-        )
-
-    def with_activity(self, use: Callable[[Activity], T]) -> T | None:
-        """`use(activity log)` within the store deadline; None when the store keeps none
-        (only the SQL store has an activity log)."""
-        return self._store.call(
-            lambda store: use(Activity(store)) if isinstance(store, SqlStore) else None
-        )
+        return self.payloads.compress(text, counter_for(model), query=query, filename=filename)
 
     def retrieve(self, ref: str, query: str | None = None) -> str | None:
         """The original behind `ref` (or its lines matching `query`); None if unknown or expired."""
         found = lookup(self.store, self.config.namespace, ref, query)
         key = ref.strip().lower()
         self._log(
-            lambda activity: activity.record_retrieval(
-                self.config.namespace, key, found is not None
-            )
+            lambda store: store.record_retrieval(self.config.namespace, key, found is not None)
         )
         return found
 
@@ -237,39 +220,33 @@ class Headroom:
         before = count_message_tokens(conversation.messages, counter)
         replacements: dict[Path, str] = {}
         refs: list[str] = []
-        stats: dict[str, CompressorStats] = {}
         failed = False  # a payload went out unchanged because something failed
         respect = self.config.respect_cache_breakpoints
+        changed: list[Compressed] = []
         for segment in self._candidates(conversation, counter):
-            try:
-                outcome = self.payloads.compress(
-                    segment.text,
-                    counter,
-                    query=segment.query if query is None else query,
-                    filename=_filename_hint(segment),
-                    tool_name=segment.tool_name,
-                    frozen=respect and segment.frozen,
-                )
-            except Exception:
-                logger.exception("headroom: one payload failed to compress; it goes out unchanged")
-                failed = True
-                continue
+            outcome = self.payloads.compress(
+                segment.text,
+                counter,
+                query=segment.query if query is None else query,
+                filename=_filename_hint(segment),
+                tool_name=segment.tool_name,
+                frozen=respect and segment.frozen,
+            )
             failed = failed or not outcome.final
-            if outcome.text is None or outcome.compressor is None:
+            if not outcome.changed:
                 continue
             replacements[segment.path] = outcome.text
             refs.extend(ref for ref in outcome.refs if ref not in refs)
-            entry = stats.setdefault(outcome.compressor, CompressorStats())
-            entry.payloads += 1
-            entry.tokens_before += outcome.tokens_before
-            entry.tokens_after += outcome.tokens_after
+            changed.append(outcome)
         if not replacements:
             return CompressResult(conversation.to_messages(), before, before, failed_open=failed)
         messages = conversation.replaced(replacements)
         after = count_message_tokens(messages, counter)
         if after >= before:
             return CompressResult(conversation.to_messages(), before, before, failed_open=failed)
-        return CompressResult(messages, before, after, refs, stats, failed_open=failed)
+        return CompressResult(
+            messages, before, after, refs, CompressorStats.of(changed), failed_open=failed
+        )
 
     def _candidates(self, conversation: Conversation, counter: TokenCounter) -> list[Segment]:
         config = self.config
@@ -282,9 +259,7 @@ class Headroom:
         ):
             if segment.tool_name in excluded or self._compressed_before(segment.text):
                 continue  # never re-compress a retrieval or an already compressed payload
-            if len(segment.text) > config.max_payload_bytes:
-                continue
-            if counter.count(segment.text) < config.min_tokens_to_compress:
+            if not self.payloads.admits(segment.text, counter.count(segment.text)):
                 continue
             chosen.append(segment)
         return chosen
@@ -302,6 +277,24 @@ class Headroom:
 
     def __repr__(self) -> str:
         return f"Headroom(config={self.config!r})"
+
+
+def _check_store(store: object) -> None:
+    """Refuse a store that cannot keep originals; say once what activity it cannot keep."""
+    missing = missing_core(store)
+    if missing:
+        raise ConfigError(
+            f"{type(store).__name__} is not a CCR store: it lacks {', '.join(missing)} "
+            "(see headroom.ccr.store.CCRStore)."
+        )
+    lacking = missing_activity(store)
+    if lacking:
+        logger.warning(
+            "headroom: %s keeps no activity log (it lacks %s): requests and retrievals are "
+            "not logged and the dashboard answers 501.",
+            type(store).__name__,
+            ", ".join(lacking),
+        )
 
 
 def _filename_hint(segment: Segment) -> str | None:

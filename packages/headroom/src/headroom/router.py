@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from headroom.ccr.markers import neutralise_markers
-from headroom.compressors.base import CompressContext, Compressed, Compressor
-from headroom.detect import Detection, detect
+from headroom.compressed import Compressed
+from headroom.compressors.base import CompressContext, Compressor
+from headroom.detect import detect
 
-__all__ = ["ContentRouter", "Routed"]
-
-
-@dataclass(frozen=True)
-class Routed:
-    """What the router decided for one payload."""
-
-    detection: Detection
-    compressor: str | None
-    result: Compressed | None
-    tokens_before: int
-    tokens_after: int
+__all__ = ["ContentRouter"]
 
 
 class ContentRouter:
@@ -30,19 +20,37 @@ class ContentRouter:
         self.registry = dict(registry)
         self.min_savings_tokens = min_savings_tokens
 
-    def route(self, text: str, ctx: CompressContext, *, filename: str | None = None) -> Routed:
+    def route(
+        self, text: str, ctx: CompressContext, *, tokens: int, filename: str | None = None
+    ) -> Compressed:
+        """`text` (of `tokens` tokens) compressed by its kind's compressor, or unchanged when
+        there is none, it declines, or it saves fewer than `min_savings_tokens`."""
         detection = detect(text, filename=filename)
-        if detection.language and not ctx.language:
-            ctx = replace(ctx, language=detection.language)
-        before = ctx.counter.count(text)
+        ctx = replace(ctx, language=ctx.language or detection.language, registry=self.registry)
         compressor = self.registry.get(detection.kind)
+        unchanged = Compressed.unchanged(
+            text,
+            tokens,
+            kind=detection.kind,
+            language=detection.language,
+            compressor=None if compressor is None else compressor.name,
+        )
         if compressor is None:
-            return Routed(detection, None, None, before, before)
+            return unchanged
         # Marker-like text in the input must not pass for a real marker in the output.
         result = compressor.compress(neutralise_markers(text), ctx)
         if result is None or result.text == text:
-            return Routed(detection, compressor.name, None, before, before)
+            return unchanged
         after = ctx.counter.count(result.text)
-        if before - after < max(1, self.min_savings_tokens):
-            return Routed(detection, compressor.name, None, before, before)
-        return Routed(detection, compressor.name, result, before, after)
+        if tokens - after < max(1, self.min_savings_tokens):
+            return unchanged
+        return replace(
+            result,
+            kind=detection.kind,
+            language=detection.language,
+            compressor=compressor.name,
+            tokens_before=tokens,
+            tokens_after=after,
+            changed=True,
+            final=True,
+        )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from headroom.ccr.markers import Marker, find_markers, format_marker, make_ref
-from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, retrieve_text, tool_schema
-from headroom.ccr.store import CCRStore, SqlStore, StoreStats, open_store
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
+from headroom.ccr.sql_connect import check_store_url, redact_url
+from headroom.ccr.sql_store import SqlStore, open_store
+from headroom.ccr.store import CCRStore, StoreStats
 
 __all__ = [
     "RETRIEVE_TOOL_NAME",
@@ -15,7 +17,8 @@ __all__ = [
     "find_markers",
     "format_marker",
     "make_ref",
+    "check_store_url",
     "open_store",
-    "retrieve_text",
+    "redact_url",
     "tool_schema",
 ]

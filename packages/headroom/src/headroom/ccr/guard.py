@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from headroom.ccr.store import CCRStore, CompressionEvent, Decision, StoreStats
-from headroom.errors import ConfigError, StoreError, StoreUnavailable
+from headroom.ccr.store import CCRStore, StoreStats, missing_activity
+from headroom.compressed import Compressed
+from headroom.errors import ActivityUnsupported, ConfigError, StoreError, StoreUnavailable
 
 __all__ = ["RETRY_AFTER_S", "GuardedStore", "store_deadline"]
 
@@ -110,17 +111,39 @@ class GuardedStore:
     def touch(self, namespace: str, ref: str) -> bool:
         return self.call(lambda s: s.touch(namespace, ref))
 
-    def get_decision(self, namespace: str, key: str) -> Decision | None:
+    def get_decision(self, namespace: str, key: str) -> Compressed | None:
         return self.call(lambda s: s.get_decision(namespace, key))
 
-    def put_decision(self, namespace: str, key: str, decision: Decision) -> Decision:
+    def put_decision(self, namespace: str, key: str, decision: Compressed) -> Compressed:
         return self.call(lambda s: s.put_decision(namespace, key, decision))
 
-    def record(self, namespace: str, event: CompressionEvent) -> None:
-        self.call(lambda s: s.record(namespace, event))
+    def record(self, namespace: str, outcome: Compressed) -> None:
+        self.call(lambda s: s.record(namespace, outcome))
 
     def stats(self, namespace: str) -> StoreStats:
         return self.call(lambda s: s.stats(namespace))
+
+    def record_request(
+        self, namespace: str, tokens_before: int, tokens_after: int, prefix_stability: float | None
+    ) -> None:
+        self.call(
+            lambda s: _activity(s).record_request(
+                namespace, tokens_before, tokens_after, prefix_stability
+            )
+        )
+
+    def record_retrieval(self, namespace: str, ref: str, found: bool) -> None:
+        self.call(lambda s: _activity(s).record_retrieval(namespace, ref, found))
+
+    def dashboard(self, namespace: str) -> dict[str, Any]:
+        return self.call(lambda s: _activity(s).dashboard(namespace))
+
+    def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
+        return self.call(lambda s: _activity(s).payload_preview(namespace, ref))
+
+    def keeps_activity(self) -> bool:
+        """Whether the store behind the guard keeps the activity log (opens it if needed)."""
+        return self.call(lambda s: not missing_activity(s))
 
     def evict(self) -> int:
         return self.call(lambda s: s.evict())
@@ -165,3 +188,13 @@ class GuardedStore:
 
     def __repr__(self) -> str:
         return f"GuardedStore({self._inner!r}, timeout_s={self.timeout_s})"
+
+
+def _activity(store: CCRStore) -> CCRStore:
+    """`store`, or a clear error naming the activity methods it lacks."""
+    missing = missing_activity(store)
+    if missing:
+        raise ActivityUnsupported(
+            f"{type(store).__name__} keeps no activity log (it lacks {', '.join(missing)})."
+        )
+    return store

@@ -13,7 +13,6 @@ __all__ = [
     "filter_original",
     "lookup",
     "retrieval_notice",
-    "retrieve_text",
     "tool_schema",
 ]
 
@@ -53,12 +52,6 @@ def tool_schema(provider: Literal["openai", "anthropic"] = "openai") -> dict[str
             "parameters": _PARAMETERS,
         },
     }
-
-
-def retrieve_text(store: CCRStore, namespace: str, ref: str, query: str | None = None) -> str:
-    """Answer a `headroom_retrieve` call: the original, the part matching `query`, or a notice."""
-    found = lookup(store, namespace, ref, query)
-    return retrieval_notice(ref) if found is None else found
 
 
 def lookup(store: CCRStore, namespace: str, ref: str, query: str | None = None) -> str | None:

@@ -120,7 +120,9 @@ def compress_words(
         out_lines.setdefault(line, []).append(word)
     body = "\n".join(" ".join(parts) for _, parts in sorted(out_lines.items()))
     closing = format_marker(ctx.ref, len(kept), len(words), "words")
-    return Compressed(f"{body}\n{closing}", ctx.ref, len(kept), len(words), "words")
+    return Compressed(
+        text=f"{body}\n{closing}", ref=ctx.ref, kept=len(kept), total=len(words), unit="words"
+    )
 
 
 def _choose(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
 from headroom.ccr.markers import format_note
+from headroom.compressed import Compressed
+from headroom.config import DEFAULT_KOMPRESS_TIME_BUDGET_MS
 from headroom.detect import ContentKind
 from headroom.query import Focus
 from headroom.tokens import TokenCounter
@@ -19,6 +21,7 @@ __all__ = [
     "CompressContext",
     "Compressed",
     "Compressor",
+    "KompressSettings",
     "fill_within_budget",
     "load_registry",
     "render_kept_lines",
@@ -43,6 +46,15 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class KompressSettings:
+    """How prose is compressed: by the local token model at `model_path` within
+    `time_budget_ms`, or (no model) by the model-free line scorer."""
+
+    model_path: str | None = None
+    time_budget_ms: int = DEFAULT_KOMPRESS_TIME_BUDGET_MS
+
+
+@dataclass(frozen=True)
 class CompressContext:
     """What a compressor may know about the payload it is given."""
 
@@ -57,19 +69,10 @@ class CompressContext:
     tool_name: str | None = None
     focus: Focus = Focus(frozenset(), ())
     """The query resolved against the payload: its words and the quoted phrases it holds."""
-    options: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Compressed:
-    """A compressor's output."""
-
-    text: str
-    original_ref: str | None
-    """The ref when anything was omitted (the original must then be stored), else None."""
-    kept: int
-    total: int
-    unit: str
+    kompress: KompressSettings = field(default_factory=lambda: KompressSettings())
+    registry: Mapping[str, Compressor] = field(default_factory=dict)
+    """The router's compressors by kind, for a compressor that hands a section of its
+    payload (a fenced code block in prose) to the kind it holds."""
 
 
 @runtime_checkable

@@ -84,7 +84,13 @@ class CodeCompressor:
         reparsed = parser.parse(out, _edited(tree, source, applied))
         if reparsed.root_node.has_error and not had_error:
             return None
-        return Compressed(out.decode("utf-8"), ctx.ref, kept, len(bodies), "function bodies")
+        return Compressed(
+            text=out.decode("utf-8"),
+            ref=ctx.ref,
+            kept=kept,
+            total=len(bodies),
+            unit="function bodies",
+        )
 
 
 def _outside_spans(

@@ -78,7 +78,9 @@ class DiffCompressor:
             out.extend(_render_file(file, trimmed, kept, ctx.ref))
         kept_count = sum(1 for f in files for h in f.hunks if id(h) in kept)
         out.append(format_marker(ctx.ref, kept_count, hunk_total, "hunks"))
-        return Compressed("\n".join(out), ctx.ref, kept_count, hunk_total, "hunks")
+        return Compressed(
+            text="\n".join(out), ref=ctx.ref, kept=kept_count, total=hunk_total, unit="hunks"
+        )
 
 
 def _parse(raw: list[str]) -> tuple[list[str], list[_File]]:

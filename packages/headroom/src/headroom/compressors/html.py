@@ -194,5 +194,13 @@ class HtmlCompressor:
         note = format_note(ctx.ref, "HTML reduced to its visible text")
         result = compress_prose(visible, ctx)
         if result is None:
-            return Compressed(f"{visible}\n{note}", ctx.ref, lines, lines, "lines")
-        return Compressed(f"{result.text}\n{note}", ctx.ref, result.kept, result.total, "lines")
+            return Compressed(
+                text=f"{visible}\n{note}", ref=ctx.ref, kept=lines, total=lines, unit="lines"
+            )
+        return Compressed(
+            text=f"{result.text}\n{note}",
+            ref=ctx.ref,
+            kept=result.kept,
+            total=result.total,
+            unit="lines",
+        )

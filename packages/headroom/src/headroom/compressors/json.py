@@ -71,12 +71,14 @@ class JsonCompressor:
         if lossless_cost <= ctx.budget_tokens:
             if lossless_cost >= ctx.counter.count(text):
                 return None  # re-encoding saves nothing (tiny or already compact): as it was
-            return Compressed(lossless, None, unit_total, unit_total, "items")
+            return Compressed(
+                text=lossless, ref=None, kept=unit_total, total=unit_total, unit="items"
+            )
         terms = sorted(query_terms(ctx.query))
         _cut_long_strings(root, 0, ctx.ref, terms)
         kept, total = _shrink_collections(root, ctx, terms)
         out = dumps(materialise(root[0]))
-        return Compressed(out, ctx.ref, kept, total, "items")
+        return Compressed(text=out, ref=ctx.ref, kept=kept, total=total, unit="items")
 
 
 def _parse(text: str) -> tuple[Any, int]:

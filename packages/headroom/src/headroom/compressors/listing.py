@@ -84,7 +84,13 @@ class ListingCompressor:
             f"kept {len(whole)} of {len(rows)} rows whole, the other {len(named)} are listed "
             f"below by column {key + 1} only, one per line",
         )
-        return Compressed("\n".join([*body, note, *named]), ctx.ref, len(whole), len(rows), "rows")
+        return Compressed(
+            text="\n".join([*body, note, *named]),
+            ref=ctx.ref,
+            kept=len(whole),
+            total=len(rows),
+            unit="rows",
+        )
 
 
 def _rows(lines: Sequence[str], columns: int) -> list[_Row]:
@@ -148,4 +154,6 @@ def _whole_rows_only(
     body = render_kept_lines(lines, sorted(kept), ctx.ref, "rows")
     whole = len(kept & row_lines)
     closing = format_note(ctx.ref, f"kept {whole} of {len(rows)} rows")
-    return Compressed(f"{body}\n{closing}", ctx.ref, whole, len(rows), "rows")
+    return Compressed(
+        text=f"{body}\n{closing}", ref=ctx.ref, kept=whole, total=len(rows), unit="rows"
+    )

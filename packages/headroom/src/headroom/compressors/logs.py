@@ -151,7 +151,11 @@ class LogCompressor:
         summary = _template_table(lines, kept)
         closing = format_marker(ctx.ref, len(kept), len(lines), "lines")
         return Compressed(
-            "\n".join([body, closing, *summary]), ctx.ref, len(kept), len(lines), "lines"
+            text="\n".join([body, closing, *summary]),
+            ref=ctx.ref,
+            kept=len(kept),
+            total=len(lines),
+            unit="lines",
         )
 
 

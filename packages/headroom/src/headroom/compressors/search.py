@@ -64,7 +64,9 @@ class SearchCompressor:
             return None
         out = _render(raw, lines, kept_lines | context, ctx.ref)
         closing = format_marker(ctx.ref, len(kept), len(hits), "matches")
-        return Compressed(f"{out}\n{closing}", ctx.ref, len(kept), len(hits), "matches")
+        return Compressed(
+            text=f"{out}\n{closing}", ref=ctx.ref, kept=len(kept), total=len(hits), unit="matches"
+        )
 
 
 def _parse(raw: list[str]) -> list[_Hit]:

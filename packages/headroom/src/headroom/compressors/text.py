@@ -83,8 +83,8 @@ class TextCompressor:
     fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff")
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        model_path = ctx.options.get("kompress_model_path")
-        if isinstance(model_path, str) and model_path:
+        model_path = ctx.kompress.model_path
+        if model_path:
             result = _compress_with_model(text, ctx, model_path)
             if result is not None:
                 return result
@@ -99,13 +99,7 @@ def _compress_with_model(text: str, ctx: CompressContext, model_path: str) -> Co
             'headroom: kompress_model_path needs the ml extra: pip install "headroom[ml]"'
         )
         return None
-    budget_ms = ctx.options.get("kompress_time_budget_ms", 250)
-    return compress_words(
-        text,
-        ctx,
-        model_path,
-        float(budget_ms) / 1000 if isinstance(budget_ms, (int, float)) else 0.25,
-    )
+    return compress_words(text, ctx, model_path, ctx.kompress.time_budget_ms / 1000)
 
 
 def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
@@ -135,25 +129,27 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
         return None
     body = _render(units, {content[i] for i in kept}, ctx.ref)
     summary = format_marker(ctx.ref, len(kept), len(content), "lines")
-    return Compressed(f"{body}\n{summary}", ctx.ref, len(kept), len(content), "lines")
+    return Compressed(
+        text=f"{body}\n{summary}", ref=ctx.ref, kept=len(kept), total=len(content), unit="lines"
+    )
 
 
 def _compress_code_section(unit: _Unit, ctx: CompressContext) -> _Unit:
-    """A long fenced code block of a known language is compressed by the code compressor."""
+    """A long fenced code block of a known language is compressed by the compressor the
+    router has for code (a plugin's, if one replaced the built-in)."""
     lines = unit.text.split("\n")
     opening = _FENCE.match(lines[0])
     if not opening or len(lines) < _LONG_FENCE_LINES or lines[-1].strip() != opening.group(1):
         return unit
     language = _FENCE_LANGUAGES.get(lines[0].strip()[len(opening.group(1)) :].strip().lower())
-    if language is None:
+    code_compressor = ctx.registry.get("code")
+    if language is None or code_compressor is None:
         return unit
-    from headroom.compressors.code import CodeCompressor
-
     code = "\n".join(lines[1:-1])
     section_ctx = replace(
         ctx, language=language, budget_tokens=max(100, ctx.counter.count(code) // 3)
     )
-    result = CodeCompressor().compress(code, section_ctx)
+    result = code_compressor.compress(code, section_ctx)
     if result is None:
         return unit
     return replace(unit, text="\n".join([lines[0], result.text, lines[-1]]), rewritten=True)

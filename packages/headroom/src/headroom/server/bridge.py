@@ -123,7 +123,6 @@ def bridge_routes() -> APIRouter:
 def _stats(engine: Headroom) -> StatsResponse:
     s = engine.stats()
     namespace = engine.config.namespace
-    retrievals = engine.with_activity(lambda activity: activity.retrieval_count(namespace))
     return StatsResponse(
         namespace=namespace,
         entries=s.entries,
@@ -132,7 +131,7 @@ def _stats(engine: Headroom) -> StatsResponse:
         tokens_before=s.tokens_before,
         tokens_after=s.tokens_after,
         tokens_saved=s.tokens_saved,
-        retrievals=retrievals or 0,
+        retrievals=s.retrievals,
     )
 
 

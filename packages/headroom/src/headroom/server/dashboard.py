@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from headroom.errors import ActivityUnsupported
 from headroom.server.http import ApiError, engine_for
 
 __all__ = ["dashboard_routes"]
@@ -31,20 +32,20 @@ def dashboard_routes() -> APIRouter:
     async def data(request: Request) -> dict[str, Any]:
         engine = engine_for(request)
         namespace = engine.config.namespace
-        result: dict[str, Any] | None = await run_in_threadpool(
-            engine.with_activity, lambda activity: activity.dashboard(namespace)
-        )
-        if result is None:
-            raise ApiError(501, "no_activity_log", "The dashboard needs the SQL store.")
+        try:
+            result: dict[str, Any] = await run_in_threadpool(engine.store.dashboard, namespace)
+        except ActivityUnsupported as exc:
+            raise ApiError(501, "no_activity_log", str(exc)) from None
         return result
 
     @router.get("/v1/dashboard/payload/{ref}")
     async def payload(request: Request, ref: str) -> dict[str, Any]:
         engine = engine_for(request)
         namespace, key = engine.config.namespace, ref.strip().lower()
-        found: dict[str, Any] | None = await run_in_threadpool(
-            engine.with_activity, lambda activity: activity.payload(namespace, key)
-        )
+        try:
+            found = await run_in_threadpool(engine.store.payload_preview, namespace, key)
+        except ActivityUnsupported as exc:
+            raise ApiError(501, "no_activity_log", str(exc)) from None
         if found is None:
             raise ApiError(404, "not_found", f"No payload {ref} in this namespace.")
         return found

@@ -1,0 +1,121 @@
+"""The tables of the SQL store: originals, decisions and the activity log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    inspect,
+    text,
+)
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Engine
+
+from headroom.errors import StoreError
+
+__all__ = [
+    "add_missing_columns",
+    "decisions",
+    "events",
+    "metadata",
+    "originals",
+    "requests",
+    "retrievals",
+    "upsert_original",
+]
+
+metadata = MetaData()
+originals = Table(
+    "headroom_originals",
+    metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("ref", String(16), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("accessed_at", Float, nullable=False),
+    Index("ix_headroom_originals_accessed", "accessed_at"),
+)
+events = Table(
+    "headroom_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", String(128), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("compressor", String(64), nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+    Column("ref", String(16), nullable=True),
+)
+# Per-request and per-retrieval activity, for stats and the dashboard (see headroom.ccr.sql_activity).
+requests = Table(
+    "headroom_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", String(128), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+    Column("prefix_stability", Float, nullable=True),
+)
+retrievals = Table(
+    "headroom_retrievals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("namespace", String(128), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("ref", String(16), nullable=False),
+    Column("found", Integer, nullable=False),
+)
+
+
+decisions = Table(
+    "headroom_decisions",
+    metadata,
+    Column("namespace", String(128), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("ref", String(16), nullable=True),
+    Column("text", LargeBinary, nullable=True),
+    Column("compressor", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("language", String(32), nullable=True),
+)
+
+
+def upsert_original(dialect: str, namespace: str, ref: str, now: float, row: dict[str, Any]) -> Any:
+    """One statement that inserts the original or, if its ref is there, renews it."""
+    values = {"namespace": namespace, "ref": ref, "created_at": now, **row}
+    if dialect in ("sqlite", "postgresql"):
+        module = sqlite_dialect if dialect == "sqlite" else postgresql_dialect
+        statement = module.insert(originals).values(**values)
+        return statement.on_conflict_do_update(index_elements=["namespace", "ref"], set_=row)
+    raise StoreError(f"The CCR store supports SQLite and PostgreSQL, not {dialect!r}.")
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Bring a store made by an older version up to date (columns are only ever added)."""
+    inspector = inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(
+                        text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                    )

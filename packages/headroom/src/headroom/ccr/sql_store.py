@@ -1,0 +1,400 @@
+"""`SqlStore`: the CCR store on SQLAlchemy, a SQLite file by default (WAL, so readers
+never block the writer), PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from headroom.ccr import sql_activity
+from headroom.ccr.sql_connect import (
+    create_store_engine,
+    failure,
+    read_only_sqlite,
+    redact_url,
+)
+from headroom.ccr.sql_schema import (
+    add_missing_columns,
+    decisions,
+    events,
+    metadata,
+    originals,
+    requests,
+    retrievals,
+    upsert_original,
+)
+from headroom.ccr.store import StoreStats
+from headroom.compressed import Compressed
+from headroom.errors import StoreError
+
+__all__ = ["SqlStore", "open_store"]
+
+logger = logging.getLogger("headroom")
+
+_PRUNE_EVERY_WRITES = 1000  # expired and surplus rows are dropped this often
+
+
+class SqlStore:
+    """CCRStore on SQLAlchemy: SQLite file by default, PostgreSQL by URL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: float = 7 * 24 * 3600,
+        max_bytes: int = 512 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
+        access_granularity_s: float = 60.0,
+        timeout_s: float = 5.0,
+        max_activity_rows: int = 1_000_000,
+    ) -> None:
+        self.url = url
+        self.ttl_seconds = ttl_seconds
+        self.max_bytes = max_bytes
+        self.max_activity_rows = max_activity_rows
+        self.read_only = False
+        """True when the database could only be opened for reading: reads work, writes fail
+        at once (so payloads go out unchanged)."""
+        self._clock = clock
+        self.access_granularity_s = access_granularity_s
+        """A read refreshes the LRU time only when it is older than this (reads stay reads)."""
+        # The total is summed only after every 1/16 of the cap written, not on every put.
+        self._check_every_bytes = max(1, max_bytes // 16)
+        self._written_since_check = 0
+        self._writes_since_prune = 0
+        try:
+            self._engine = create_store_engine(url, timeout_s)
+            try:
+                metadata.create_all(self._engine)
+                add_missing_columns(self._engine)
+            except OperationalError as exc:
+                read_only = read_only_sqlite(url, exc)
+                if read_only is None:
+                    raise
+                self._engine, self.read_only = read_only, True
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(
+                f"Could not open the CCR store at {redact_url(url)!r}: "
+                f"{str(exc).replace(url, redact_url(url))}"
+            ) from exc
+
+    @property
+    def _writable(self) -> Engine:
+        if self.read_only:
+            raise StoreError(f"The CCR store at {redact_url(self.url)!r} is read-only.")
+        return self._engine
+
+    def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
+        data = original.encode("utf-8", "surrogatepass")
+        now = self._clock()
+        row = {
+            "kind": kind,
+            "data": data,
+            "size": len(data),
+            "expires_at": now + self.ttl_seconds,
+            "accessed_at": now,
+        }
+        try:
+            with self._writable.begin() as conn:
+                conn.execute(upsert_original(self._engine.dialect.name, namespace, ref, now, row))
+            self._written_since_check += len(data)
+            self._writes_since_prune += 1
+            if self._written_since_check >= self._check_every_bytes:
+                self._enforce_size_cap()
+            if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
+                self._prune_expired()
+        except SQLAlchemyError as exc:
+            raise failure(f"Could not store ref {ref}", exc) from exc
+
+    def get(self, namespace: str, ref: str) -> str | None:
+        key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
+        now = self._clock()
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(
+                    select(originals.c.data, originals.c.accessed_at).where(
+                        key, originals.c.expires_at > now
+                    )
+                ).one_or_none()
+            stale = row is not None and now - row.accessed_at > self.access_granularity_s
+            if stale and not self.read_only:
+                # Reads stay reads: the LRU clock only moves when it is noticeably stale.
+                with self._engine.begin() as conn:
+                    conn.execute(update(originals).where(key).values(accessed_at=now))
+        except SQLAlchemyError as exc:
+            raise failure(f"Could not read ref {ref}", exc) from exc
+        return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
+
+    def touch(self, namespace: str, ref: str) -> bool:
+        """Renew an original's lease; False if it is not (or no longer) stored. A lease
+        renewed moments ago (`access_granularity_s`, at most an eighth of the TTL) is left
+        as it is: a read, not a write, for history re-sent on every turn."""
+        now = self._clock()
+        key = (
+            (originals.c.namespace == namespace)
+            & (originals.c.ref == ref)
+            & (originals.c.expires_at > now)
+        )
+        try:
+            with self._engine.connect() as conn:
+                expires_at = conn.execute(select(originals.c.expires_at).where(key)).scalar()
+            if expires_at is None:
+                return False
+            fresh_for = min(self.access_granularity_s, self.ttl_seconds / 8)
+            if expires_at - now >= self.ttl_seconds - fresh_for:
+                return True
+            with self._writable.begin() as conn:
+                result = conn.execute(
+                    update(originals)
+                    .where(key)
+                    .values(expires_at=now + self.ttl_seconds, accessed_at=now)
+                )
+        except SQLAlchemyError as exc:
+            raise failure(f"Could not touch ref {ref}", exc) from exc
+        return bool(result.rowcount)
+
+    def get_decision(self, namespace: str, key: str) -> Compressed | None:
+        where = (
+            (decisions.c.namespace == namespace)
+            & (decisions.c.key == key)
+            & (decisions.c.expires_at > self._clock())
+        )
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(select(decisions).where(where)).one_or_none()
+        except SQLAlchemyError as exc:
+            raise failure("Could not read a decision", exc) from exc
+        if row is None:
+            return None
+        if row.text is None:
+            return Compressed.unchanged(
+                "",
+                row.tokens_before,
+                kind=row.kind,
+                language=row.language,
+                compressor=row.compressor or None,
+            )
+        return Compressed(
+            text=bytes(row.text).decode("utf-8", "surrogatepass"),
+            ref=row.ref,
+            kind=row.kind,
+            language=row.language,
+            compressor=row.compressor or None,
+            tokens_before=row.tokens_before,
+            tokens_after=row.tokens_after,
+        )
+
+    def put_decision(self, namespace: str, key: str, decision: Compressed) -> Compressed:
+        """Record `decision` unless another writer got there first; returns the one in force."""
+        text = decision.text.encode("utf-8", "surrogatepass") if decision.changed else None
+        values = {
+            "namespace": namespace,
+            "key": key,
+            "ref": decision.ref if decision.changed else None,
+            "text": text,
+            "compressor": decision.compressor or "",
+            "kind": decision.kind,
+            "tokens_before": decision.tokens_before,
+            "tokens_after": decision.tokens_after,
+            "expires_at": self._clock() + self.ttl_seconds,
+            "language": decision.language,
+        }
+        try:
+            with self._writable.begin() as conn:
+                conn.execute(
+                    delete(decisions).where(
+                        decisions.c.namespace == namespace,
+                        decisions.c.key == key,
+                        decisions.c.expires_at <= self._clock(),
+                    )
+                )
+                conn.execute(insert(decisions).values(**values))
+        except IntegrityError:
+            existing = self.get_decision(namespace, key)
+            return existing if existing is not None else decision
+        except SQLAlchemyError as exc:
+            raise failure("Could not record a decision", exc) from exc
+        self._note_write()
+        return decision
+
+    def record(self, namespace: str, outcome: Compressed) -> None:
+        try:
+            with self._writable.begin() as conn:
+                conn.execute(
+                    insert(events).values(
+                        namespace=namespace,
+                        created_at=self._clock(),
+                        kind=outcome.kind,
+                        compressor=outcome.compressor or "",
+                        ref=outcome.ref,
+                        tokens_before=outcome.tokens_before,
+                        tokens_after=outcome.tokens_after,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise failure("Could not record a compression event", exc) from exc
+
+    def stats(self, namespace: str) -> StoreStats:
+        now = self._clock()
+        try:
+            with self._engine.connect() as conn:
+                entries, size = conn.execute(
+                    select(func.count(), func.coalesce(func.sum(originals.c.size), 0)).where(
+                        originals.c.namespace == namespace, originals.c.expires_at > now
+                    )
+                ).one()
+                count, before, after = conn.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.sum(events.c.tokens_before), 0),
+                        func.coalesce(func.sum(events.c.tokens_after), 0),
+                    ).where(events.c.namespace == namespace)
+                ).one()
+                retrieved = conn.execute(
+                    select(func.count()).where(retrievals.c.namespace == namespace)
+                ).scalar_one()
+        except SQLAlchemyError as exc:
+            raise failure("Could not read store stats", exc) from exc
+        return StoreStats(
+            entries=int(entries),
+            bytes=int(size),
+            compressions=int(count),
+            tokens_before=int(before),
+            tokens_after=int(after),
+            retrievals=int(retrieved),
+        )
+
+    def record_request(
+        self, namespace: str, tokens_before: int, tokens_after: int, prefix_stability: float | None
+    ) -> None:
+        self._write_activity(
+            insert(requests).values(
+                namespace=namespace,
+                created_at=self._clock(),
+                tokens_before=tokens_before,
+                tokens_after=tokens_after,
+                prefix_stability=prefix_stability,
+            )
+        )
+
+    def record_retrieval(self, namespace: str, ref: str, found: bool) -> None:
+        self._write_activity(
+            insert(retrievals).values(
+                namespace=namespace, created_at=self._clock(), ref=ref[:16], found=int(found)
+            )
+        )
+
+    def dashboard(self, namespace: str, buckets: int = 24) -> dict[str, Any]:
+        stats = self.stats(namespace)
+        try:
+            return sql_activity.dashboard(self._engine, namespace, stats, buckets)
+        except SQLAlchemyError as exc:
+            raise failure("Could not read the activity log", exc) from exc
+
+    def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
+        original = self.get(namespace, ref)
+        try:
+            return sql_activity.payload_preview(self._engine, namespace, ref, original)
+        except SQLAlchemyError as exc:
+            raise failure("Could not read the activity log", exc) from exc
+
+    def _write_activity(self, statement: Any) -> None:
+        try:
+            with self._writable.begin() as conn:
+                conn.execute(statement)
+        except SQLAlchemyError as exc:
+            raise failure("Could not record activity", exc) from exc
+        self._note_write()
+
+    def evict(self) -> int:
+        """Drop expired originals and decisions, then the least recently used originals past
+        the size cap. Also runs every `_PRUNE_EVERY_WRITES` writes, so a long-running store
+        does not grow without bound."""
+        try:
+            return self._prune_expired() + self._enforce_size_cap()
+        except SQLAlchemyError as exc:
+            raise failure("Could not evict", exc) from exc
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _prune_expired(self) -> int:
+        """Drop expired originals and decisions, and activity rows older than the TTL or
+        beyond the newest `max_activity_rows` of their table."""
+        self._writes_since_prune = 0
+        now = self._clock()
+        with self._writable.begin() as conn:
+            expired = conn.execute(delete(originals).where(originals.c.expires_at <= now))
+            conn.execute(delete(decisions).where(decisions.c.expires_at <= now))
+            for table in (events, requests, retrievals):
+                conn.execute(delete(table).where(table.c.created_at <= now - self.ttl_seconds))
+                newest = conn.execute(select(func.max(table.c.id))).scalar()
+                if newest is not None and newest > self.max_activity_rows:
+                    conn.execute(delete(table).where(table.c.id <= newest - self.max_activity_rows))
+        return int(expired.rowcount or 0)
+
+    def _note_write(self) -> None:
+        """Count a write made elsewhere on this database (the activity log), so pruning
+        keeps pace with it too."""
+        self._writes_since_prune += 1
+        if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
+            try:
+                self._prune_expired()
+            except SQLAlchemyError:
+                logger.warning("headroom: could not prune the CCR store", exc_info=True)
+
+    def _enforce_size_cap(self) -> int:
+        self._written_since_check = 0
+        with self._writable.begin() as conn:
+            total = conn.execute(select(func.coalesce(func.sum(originals.c.size), 0))).scalar_one()
+            excess = int(total) - self.max_bytes
+            if excess <= 0:
+                return 0
+            victims: list[tuple[str, str]] = []
+            rows = conn.execute(
+                select(originals.c.namespace, originals.c.ref, originals.c.size).order_by(
+                    originals.c.accessed_at, originals.c.ref
+                )
+            )
+            for namespace, ref, size in rows:
+                if excess <= 0:
+                    break
+                victims.append((namespace, ref))
+                excess -= int(size)
+            for namespace, ref in victims:
+                conn.execute(
+                    delete(originals).where(
+                        originals.c.namespace == namespace, originals.c.ref == ref
+                    )
+                )
+            return len(victims)
+
+    def __repr__(self) -> str:
+        return (
+            f"SqlStore(url={redact_url(self.url)!r}, ttl_seconds={self.ttl_seconds}, "
+            f"max_bytes={self.max_bytes})"
+        )
+
+
+def open_store(
+    url: str,
+    *,
+    ttl_seconds: float,
+    max_bytes: int,
+    timeout_s: float = 5.0,
+    max_activity_rows: int = 1_000_000,
+) -> SqlStore:
+    """Open (and create on first use) the store at `url`."""
+    return SqlStore(
+        url,
+        ttl_seconds=ttl_seconds,
+        max_bytes=max_bytes,
+        timeout_s=timeout_s,
+        max_activity_rows=max_activity_rows,
+    )
