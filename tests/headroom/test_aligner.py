@@ -3,7 +3,8 @@ from pathlib import Path
 from benchmarks.prefix_replay import replay, tool_output
 
 from headroom import Headroom, HeadroomConfig
-from headroom.aligner import CacheAligner, add_cache_breakpoints, canonical_tools
+from headroom.aligner import CacheAligner, canonical_tools
+from headroom.providers import ANTHROPIC, OPENAI_CHAT
 from headroom.ccr import SqlStore
 from tests.conftest import small_fixture_config
 
@@ -105,14 +106,14 @@ def test_cache_breakpoints_on_request() -> None:
         "tools": [{"name": "t"}],
         "messages": [{"role": "user", "content": "hi"}],
     }
-    out = add_cache_breakpoints(body, "anthropic", "k1")
+    out = ANTHROPIC.add_cache_breakpoints(body, "k1")
     assert out["system"] == [
         {"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}
     ]
     assert out["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert out["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "cache_control" not in str(body)  # the input is not mutated
-    assert add_cache_breakpoints({"messages": []}, "openai", "k1")["prompt_cache_key"] == "k1"
+    assert OPENAI_CHAT.add_cache_breakpoints({"messages": []}, "k1")["prompt_cache_key"] == "k1"
 
 
 def anthropic_turn(log: str, *, breakpoint_after_result: bool) -> list[dict]:

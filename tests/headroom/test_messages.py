@@ -80,7 +80,7 @@ ANTHROPIC = [
 def test_openai_round_trip_keeps_every_field() -> None:
     original = copy.deepcopy(OPENAI)
     conversation = Conversation(OPENAI)
-    assert conversation.provider == "openai"
+    assert conversation.provider.name == "openai"
     assert conversation.to_messages() == original
     assert conversation.replaced({}) == original
     assert OPENAI == original  # the input is never mutated
@@ -89,7 +89,7 @@ def test_openai_round_trip_keeps_every_field() -> None:
 def test_anthropic_round_trip_keeps_every_field() -> None:
     original = copy.deepcopy(ANTHROPIC)
     conversation = Conversation(ANTHROPIC)
-    assert conversation.provider == "anthropic"
+    assert conversation.provider.name == "anthropic"
     assert conversation.to_messages() == original
 
 

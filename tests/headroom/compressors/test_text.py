@@ -2,8 +2,8 @@ import re
 from dataclasses import replace
 
 from headroom.ccr.markers import find_markers, make_ref
-from headroom.compressors._grammars import parser_for
 from headroom.compressed import Compressed
+from headroom.compressors._grammars import parser_for
 from headroom.compressors.base import CompressContext, load_registry
 from headroom.compressors.text import TextCompressor
 from headroom.tokens import counter_for

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from headroom._version import __version__
 from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
+from headroom.engines import default_engine
 from headroom.errors import ConfigError, HeadroomError, InputError, StoreError
 from headroom.pipeline import CompressResult, Headroom
 from headroom.sdk import withHeadroom
@@ -30,19 +30,6 @@ __all__ = [
     "retrieve",
     "withHeadroom",
 ]
-
-
-_engines: dict[HeadroomConfig, Headroom] = {}
-_engines_lock = threading.Lock()
-
-
-def default_engine(config: HeadroomConfig | None = None) -> Headroom:
-    """The shared engine for `config` (from `HEADROOM_*` variables when None)."""
-    key = config or HeadroomConfig.from_env()
-    with _engines_lock:
-        if key not in _engines:
-            _engines[key] = Headroom(key)
-        return _engines[key]
 
 
 def compress(

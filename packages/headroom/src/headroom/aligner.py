@@ -32,8 +32,6 @@ from typing import Any
 __all__ = [
     "AlignedMessages",
     "CacheAligner",
-    "add_cache_breakpoints",
-    "append_context",
     "canonical_tools",
     "common_prefix_length",
     "conversation_key",
@@ -155,55 +153,6 @@ class CacheAligner:
         if not previous:
             return None
         return common_prefix_length(previous, current) / len(previous)
-
-
-def append_context(messages: list[Any], provider: str, block: str) -> list[Any]:
-    """The messages with `block` appended at the very end of the request."""
-    out = list(messages)
-    last = out[-1] if out else None
-    if provider == "anthropic" and isinstance(last, dict) and last.get("role") == "user":
-        content = last.get("content")
-        parts = (
-            [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
-        )
-        out[-1] = {**last, "content": [*parts, {"type": "text", "text": block}]}
-        return out
-    out.append({"role": "user", "content": block})
-    return out
-
-
-def add_cache_breakpoints(body: dict[str, Any], provider: str, key: str) -> dict[str, Any]:
-    """Anthropic: `cache_control` on the last tool, system block and message; OpenAI: a `prompt_cache_key`."""
-    out = copy.deepcopy(body)
-    if provider != "anthropic":
-        out.setdefault("prompt_cache_key", key)
-        return out
-    marks = [0]
-
-    def mark(block: Any) -> None:
-        if isinstance(block, dict) and "cache_control" not in block and marks[0] < 4:
-            block["cache_control"] = {"type": "ephemeral"}
-            marks[0] += 1
-
-    existing = json.dumps(out, default=str).count('"cache_control"')
-    marks[0] = existing
-    if out.get("tools"):
-        mark(out["tools"][-1])
-    system = out.get("system")
-    if isinstance(system, str) and system:
-        out["system"] = [{"type": "text", "text": system}]
-        system = out["system"]
-    if isinstance(system, list) and system:
-        mark(system[-1])
-    messages = out.get("messages") or []
-    if messages and isinstance(messages[-1], dict):
-        content = messages[-1].get("content")
-        if isinstance(content, str):
-            messages[-1]["content"] = [{"type": "text", "text": content}]
-            content = messages[-1]["content"]
-        if isinstance(content, list) and content:
-            mark(content[-1])
-    return out
 
 
 def common_prefix_length(a: str, b: str) -> int:

@@ -10,9 +10,21 @@ from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
 from headroom.pipeline import Headroom, guarded_store
 
-__all__ = ["EnginePool", "credential_namespace"]
+__all__ = ["EnginePool", "credential_namespace", "default_engine"]
 
 _MAX_ENGINES = 1024
+
+_engines: dict[HeadroomConfig, Headroom] = {}
+_engines_lock = threading.Lock()
+
+
+def default_engine(config: HeadroomConfig | None = None) -> Headroom:
+    """The shared engine for `config` (from `HEADROOM_*` variables when None)."""
+    key = config or HeadroomConfig.from_env()
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = Headroom(key)
+        return _engines[key]
 
 
 def credential_namespace(credential: str) -> str:

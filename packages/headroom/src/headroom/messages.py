@@ -16,15 +16,15 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from headroom.errors import InputError
+from headroom.providers import Provider, provider_of
 
-__all__ = ["Conversation", "Path", "Provider", "Segment", "SegmentSource"]
+__all__ = ["Conversation", "Path", "Segment", "SegmentSource"]
 
-Provider = Literal["openai", "anthropic"]
 SegmentSource = Literal["tool_result", "user", "assistant"]
 Path = tuple["int | str", ...]
 
-_ANTHROPIC_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking"})
-_OPENAI_ROLES = frozenset({"tool", "function", "developer"})
+_TEXT_PARTS = frozenset({"text", "input_text"})  # chat and Anthropic; Responses input
+_BREAKPOINT_WHOLE_MESSAGE = 10**9  # a breakpoint on a message covers all of its blocks
 QUERY_CHARS = 1000
 
 
@@ -50,7 +50,8 @@ class _ToolCall:
 
 
 class Conversation:
-    """Messages of one request, in OpenAI or Anthropic shape (detected)."""
+    """Messages of one request, in any provider's shape (OpenAI chat, Anthropic, the
+    `input` items of OpenAI Responses): `provider` is the one that claims them."""
 
     def __init__(self, messages: Sequence[Any]) -> None:
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
@@ -59,7 +60,7 @@ class Conversation:
                 "Pass e.g. [{'role': 'user', 'content': '...'}]."
             )
         self.messages: list[Any] = list(messages)
-        self.provider: Provider = _detect_provider(self.messages)
+        self.provider: Provider = provider_of(self.messages)
         self._tool_calls = self._index_tool_calls()
         self.breakpoint = _last_breakpoint(self.messages)
 
@@ -138,6 +139,17 @@ class Conversation:
     ) -> Iterator[Segment]:
         role = message.get("role")
         content = message.get("content")
+        if message.get("type") == "function_call_output":  # OpenAI Responses
+            call = self._tool_calls.get(str(message.get("call_id", "")))
+            for path, text in _text_parts(message.get("output"), (index, "output"), include_cached):
+                yield Segment(
+                    path,
+                    text,
+                    "tool_result",
+                    call.name if call else None,
+                    call.arguments if call else None,
+                )
+            return
         if role in ("tool", "function"):
             call = self._tool_calls.get(str(message.get("tool_call_id", "")))
             name = call.name if call else message.get("name")
@@ -177,6 +189,10 @@ class Conversation:
         for message in self.messages:
             if not isinstance(message, Mapping):
                 continue
+            if message.get("type") == "function_call":  # OpenAI Responses
+                calls[str(message.get("call_id"))] = _ToolCall(
+                    message.get("name"), _as_text(message.get("arguments"))
+                )
             for call in message.get("tool_calls") or ():
                 if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
                     function = call["function"]
@@ -239,7 +255,7 @@ def _last_breakpoint(messages: Sequence[Any]) -> tuple[int, int] | None:
         if not isinstance(message, Mapping):
             continue
         if "cache_control" in message:
-            found = (index, 10**9)
+            found = (index, _BREAKPOINT_WHOLE_MESSAGE)
             continue
         content = message.get("content")
         for block_index, block in enumerate(content if isinstance(content, list) else ()):
@@ -259,7 +275,8 @@ def _text_parts(
         return
     for part_index, part in enumerate(content):
         if (
-            _is_block(part, "text")
+            isinstance(part, Mapping)
+            and part.get("type") in _TEXT_PARTS
             and isinstance(part.get("text"), str)
             and (include_cached or "cache_control" not in part)
         ):
@@ -279,21 +296,3 @@ def _as_text(value: Any) -> str | None:
         return json.dumps(value, sort_keys=True)
     except (TypeError, ValueError):
         return None
-
-
-def _detect_provider(messages: Sequence[Any]) -> Provider:
-    for message in messages:
-        if not isinstance(message, Mapping):
-            continue
-        if message.get("role") in _OPENAI_ROLES or "tool_calls" in message:
-            return "openai"
-        content = message.get("content")
-        for block in content if isinstance(content, list) else ():
-            if isinstance(block, Mapping):
-                if block.get("type") in _ANTHROPIC_BLOCKS:
-                    return "anthropic"
-                if block.get("type") == "image" and "source" in block:
-                    return "anthropic"
-                if block.get("type") == "image_url":
-                    return "openai"
-    return "openai"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from headroom.aligner import CacheAligner, append_context, conversation_key
+from headroom.aligner import CacheAligner, conversation_key
 from headroom.ccr.guard import GuardedStore, store_deadline
 from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
@@ -176,7 +176,7 @@ class Headroom:
         stability = self.aligner.prefix_stability(key, result.messages)
         if not aligned.fragments:
             return replace(result, prefix_stability=stability)
-        messages = append_context(result.messages, conversation.provider, aligned.context_block())
+        messages = conversation.provider.append_context(result.messages, aligned.context_block())
         before = count_message_tokens(conversation.messages, counter)
         after = count_message_tokens(messages, counter)
         if after > before:  # never larger than what we got: send it unaligned

@@ -17,8 +17,9 @@ import asyncio
 import inspect
 from typing import Any
 
+from headroom.engines import default_engine
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI, Provider
+from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider
 
 __all__ = ["withHeadroom"]
 
@@ -27,15 +28,14 @@ _MAX_ROUNDS = 3
 
 def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
     """Wrap an `openai.OpenAI` / `AsyncOpenAI` or `anthropic.Anthropic` / `AsyncAnthropic` client."""
-    from headroom import default_engine
-
     engine = engine or default_engine()
     if hasattr(client, "chat") and hasattr(client.chat, "completions"):
         return _Wrapped(
             client,
             {
                 "chat": _Wrapped(
-                    client.chat, {"completions": _Create(client.chat.completions, engine, OPENAI)}
+                    client.chat,
+                    {"completions": _Create(client.chat.completions, engine, OPENAI_CHAT)},
                 )
             },
         )

@@ -19,9 +19,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from headroom.aligner import add_cache_breakpoints, canonical_tools, conversation_key
+from headroom.aligner import canonical_tools, conversation_key
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI, Provider, RetrieveCall
+from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider, RetrieveCall
 from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
 
@@ -37,9 +37,9 @@ _DROP_HEADERS = frozenset(
 def proxy_routes() -> APIRouter:
     router = APIRouter()
 
-    @router.post(OPENAI.path, response_model=None)
+    @router.post(OPENAI_CHAT.path, response_model=None)
     async def openai_chat(request: Request) -> Response:
-        return await _proxy(request, OPENAI)
+        return await _proxy(request, OPENAI_CHAT)
 
     @router.post(ANTHROPIC.path, response_model=None)
     async def anthropic_messages(request: Request) -> Response:
@@ -71,7 +71,9 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         )
         # CPU work runs off the event loop, so one big payload does not stall other requests.
         body = await run_in_threadpool(_compress_body, engine, provider, body)
-    base = settings.openai_base_url if provider.name == "openai" else settings.anthropic_base_url
+    base = (
+        settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
+    )
     url = upstream_url(base, provider.path)
     headers = {
         k: v
@@ -125,7 +127,7 @@ def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -
         out["tools"] = list(out.get("tools") or [])
         provider.inject_tool(out)
     if engine.config.add_cache_breakpoints:
-        out = add_cache_breakpoints(out, provider.name, conversation_key(body["messages"]))
+        out = provider.add_cache_breakpoints(out, conversation_key(body["messages"]))
     return out
 
 

@@ -1,0 +1,245 @@
+"""Anthropic messages (`/v1/messages`): `tool_use` and `tool_result` content blocks,
+`cache_control` breakpoints, streams of named events with indexed content blocks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
+from headroom.providers.base import (
+    RetrieveCall,
+    SseEvent,
+    StreamRelay,
+    parse_arguments,
+    sse_event,
+    tool_name,
+)
+
+__all__ = ["ANTHROPIC", "Anthropic"]
+
+_ANTHROPIC_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking"})
+_MAX_BREAKPOINTS = 4  # Anthropic accepts at most four cache_control marks per request
+
+
+class Anthropic:
+    name = "anthropic"
+    path = "/v1/messages"
+    upstream = "anthropic"
+    conversation_key = "messages"
+
+    def claims(self, messages: Sequence[Any]) -> bool:
+        for message in messages:
+            content = message.get("content") if isinstance(message, Mapping) else None
+            for block in content if isinstance(content, list) else ():
+                if isinstance(block, Mapping) and (
+                    block.get("type") in _ANTHROPIC_BLOCKS
+                    or (block.get("type") == "image" and "source" in block)
+                ):
+                    return True
+        return False
+
+    def tool_schema(self) -> dict[str, Any]:
+        return tool_schema("anthropic")
+
+    def inject_tool(self, body: dict[str, Any]) -> None:
+        tools = body.setdefault("tools", [])
+        if not any(tool_name(t) == RETRIEVE_TOOL_NAME for t in tools):
+            tools.append(self.tool_schema())
+
+    def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
+        calls: list[RetrieveCall] = []
+        others = False
+        try:
+            tool_calls = [
+                (b.get("id", ""), b.get("name", ""), b.get("input"))
+                for b in response.get("content") or []
+                if isinstance(b, dict) and b.get("type") == "tool_use"
+            ]
+        except (AttributeError, TypeError, KeyError, IndexError):
+            return [], False
+        for call_id, name, arguments in tool_calls:
+            if name == RETRIEVE_TOOL_NAME:
+                calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
+            else:
+                others = True
+        return calls, others
+
+    def add_round(
+        self, body: dict[str, Any], response: dict[str, Any], results: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        nxt = copy.copy(body)
+        nxt["messages"] = [
+            *(body.get("messages") or []),
+            {"role": "assistant", "content": response.get("content") or []},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": cid, "content": text}
+                    for cid, text in results
+                ],
+            },
+        ]
+        return nxt
+
+    def strip_retrieve(self, response: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(response)
+        out["content"] = [
+            b
+            for b in out.get("content") or []
+            if not (
+                isinstance(b, dict)
+                and b.get("type") == "tool_use"
+                and b.get("name") == RETRIEVE_TOOL_NAME
+            )
+        ]
+        return out
+
+    def append_context(self, messages: list[Any], block: str) -> list[Any]:
+        """Merged into a closing user message (two user turns in a row are refused)."""
+        out = list(messages)
+        last = out[-1] if out else None
+        if isinstance(last, dict) and last.get("role") == "user":
+            content = last.get("content")
+            parts = (
+                [{"type": "text", "text": content}]
+                if isinstance(content, str)
+                else list(content or [])
+            )
+            out[-1] = {**last, "content": [*parts, {"type": "text", "text": block}]}
+            return out
+        out.append({"role": "user", "content": block})
+        return out
+
+    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """`cache_control` on the last tool, system block and message (within the limit)."""
+        out = copy.deepcopy(body)
+        marks = [json.dumps(out, default=str).count('"cache_control"')]
+
+        def mark(block: Any) -> None:
+            if (
+                isinstance(block, dict)
+                and "cache_control" not in block
+                and marks[0] < _MAX_BREAKPOINTS
+            ):
+                block["cache_control"] = {"type": "ephemeral"}
+                marks[0] += 1
+
+        if out.get("tools"):
+            mark(out["tools"][-1])
+        system = out.get("system")
+        if isinstance(system, str) and system:
+            out["system"] = [{"type": "text", "text": system}]
+            system = out["system"]
+        if isinstance(system, list) and system:
+            mark(system[-1])
+        messages = out.get("messages") or []
+        if messages and isinstance(messages[-1], dict):
+            content = messages[-1].get("content")
+            if isinstance(content, str):
+                messages[-1]["content"] = [{"type": "text", "text": content}]
+                content = messages[-1]["content"]
+            if isinstance(content, list) and content:
+                mark(content[-1])
+        return out
+
+    def stream_relay(self) -> StreamRelay:
+        return AnthropicRelay()
+
+
+class AnthropicRelay:
+    """An Anthropic stream relayed with its retrieve blocks held back (block indexes
+    continue across rounds)."""
+
+    other: bool
+
+    def __init__(self) -> None:
+        self.next_index = 0
+        self.started = False
+        self.start_round()
+
+    def start_round(self) -> None:
+        self.index_map: dict[int, int] = {}
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.retrieve: set[int] = set()
+        self.other = False
+        self.held: list[bytes] = []
+
+    def feed(self, event: SseEvent) -> list[bytes]:
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            return [event.raw]
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "message_start":
+            if self.started:
+                return []
+            self.started = True
+            return [event.raw]
+        if kind in ("content_block_start", "content_block_delta", "content_block_stop"):
+            return self._blocksse_event(kind, data)
+        if kind in ("message_delta", "message_stop") and self.retrieve:
+            self.held.append(event.raw)
+            return []
+        return [event.raw]
+
+    def _blocksse_event(self, kind: str, data: dict[str, Any]) -> list[bytes]:
+        local = int(data.get("index", 0))
+        if kind == "content_block_start":
+            block = copy.deepcopy(data.get("content_block") or {})
+            self.blocks[local] = block
+            if block.get("type") == "tool_use":
+                if block.get("name") == RETRIEVE_TOOL_NAME:
+                    self.retrieve.add(local)
+                else:
+                    self.other = True
+            if local not in self.retrieve:
+                self.index_map[local] = self.next_index
+                self.next_index += 1
+        elif kind == "content_block_delta":
+            self._accumulate(local, data.get("delta") or {})
+        if local in self.retrieve:
+            return []
+        out = dict(data, index=self.index_map.get(local, local))
+        return [sse_event(kind, out)]
+
+    def _accumulate(self, local: int, delta: dict[str, Any]) -> None:
+        block = self.blocks.setdefault(local, {})
+        kinds = {
+            "text_delta": ("text", "text"),
+            "input_json_delta": ("partial_json", "_json"),
+            "thinking_delta": ("thinking", "thinking"),
+            "signature_delta": ("signature", "signature"),
+        }
+        source, target = kinds.get(str(delta.get("type")), ("", ""))
+        if source:
+            block[target] = block.get(target, "") + str(delta.get(source, ""))
+
+    def retrieve_calls(self) -> list[RetrieveCall]:
+        return [
+            RetrieveCall(
+                str(self.blocks[i].get("id", "")), *parse_arguments(self.blocks[i].get("_json", ""))
+            )
+            for i in sorted(self.retrieve)
+        ]
+
+    def assistant_response(self) -> dict[str, Any]:
+        content = []
+        for _, block in sorted(self.blocks.items()):
+            block = dict(block)
+            if block.get("type") == "tool_use":
+                raw = block.pop("_json", "") or "{}"
+                try:
+                    block["input"] = json.loads(raw)
+                except ValueError:
+                    block["input"] = {}
+            content.append(block)
+        return {"content": content}
+
+    def finish(self) -> list[bytes]:
+        return list(self.held)
+
+
+ANTHROPIC = Anthropic()

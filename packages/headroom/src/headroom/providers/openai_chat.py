@@ -1,0 +1,194 @@
+"""OpenAI chat completions (`/v1/chat/completions`): tool calls on assistant messages,
+results in `tool` messages, streams of `data:` chunks ending in `[DONE]`."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
+from headroom.providers.base import (
+    RetrieveCall,
+    SseEvent,
+    StreamRelay,
+    parse_arguments,
+    sse_data,
+    tool_name,
+)
+
+__all__ = ["OPENAI_CHAT", "OpenAIChat"]
+
+_OPENAI_ROLES = frozenset({"tool", "function", "developer"})
+
+
+class OpenAIChat:
+    name = "openai"
+    path = "/v1/chat/completions"
+    upstream = "openai"
+    conversation_key = "messages"
+
+    def claims(self, messages: Sequence[Any]) -> bool:
+        return any(
+            isinstance(m, Mapping) and (m.get("role") in _OPENAI_ROLES or "tool_calls" in m)
+            for m in messages
+        )
+
+    def tool_schema(self) -> dict[str, Any]:
+        return tool_schema("openai")
+
+    def inject_tool(self, body: dict[str, Any]) -> None:
+        tools = body.setdefault("tools", [])
+        if not any(tool_name(t) == RETRIEVE_TOOL_NAME for t in tools):
+            tools.append(self.tool_schema())
+
+    def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
+        calls: list[RetrieveCall] = []
+        others = False
+        try:
+            choices = response.get("choices") or [{}]
+            message = choices[0].get("message") or {}
+            tool_calls = [
+                (
+                    c.get("id", ""),
+                    (c.get("function") or {}).get("name", ""),
+                    (c.get("function") or {}).get("arguments"),
+                )
+                for c in message.get("tool_calls") or []
+            ]
+        except (AttributeError, TypeError, KeyError, IndexError):
+            return [], False
+        for call_id, name, arguments in tool_calls:
+            if name == RETRIEVE_TOOL_NAME:
+                calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
+            else:
+                others = True
+        return calls, others
+
+    def add_round(
+        self, body: dict[str, Any], response: dict[str, Any], results: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        nxt = copy.copy(body)
+        messages = list(body.get("messages") or [])
+        message = (response.get("choices") or [{}])[0].get("message") or {}
+        messages.append(
+            {k: v for k, v in message.items() if k in ("role", "content", "tool_calls")}
+        )
+        messages.extend(
+            {"role": "tool", "tool_call_id": cid, "content": text} for cid, text in results
+        )
+        nxt["messages"] = messages
+        return nxt
+
+    def strip_retrieve(self, response: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(response)
+        for choice in out.get("choices") or []:
+            message = choice.get("message") or {}
+            message["tool_calls"] = [
+                c
+                for c in message.get("tool_calls") or []
+                if (c.get("function") or {}).get("name") != RETRIEVE_TOOL_NAME
+            ]
+        return out
+
+    def append_context(self, messages: list[Any], block: str) -> list[Any]:
+        return [*messages, {"role": "user", "content": block}]
+
+    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """OpenAI caches prefixes on its own; a `prompt_cache_key` routes a conversation's
+        requests to the same cache."""
+        out = copy.deepcopy(body)
+        out.setdefault("prompt_cache_key", key)
+        return out
+
+    def stream_relay(self) -> StreamRelay:
+        return OpenAIChatRelay()
+
+
+class OpenAIChatRelay:
+    """An OpenAI chat stream relayed with its retrieve calls held back."""
+
+    other: bool
+
+    def __init__(self) -> None:
+        self.start_round()
+
+    def start_round(self) -> None:
+        self.calls: dict[int, dict[str, str]] = {}
+        self.text = ""
+        self.other = False
+        self.held: list[bytes] = []
+
+    def feed(self, event: SseEvent) -> list[bytes]:
+        if event.data.strip() == "[DONE]":
+            return []
+        try:
+            chunk = json.loads(event.data)
+        except ValueError:
+            return [event.raw]
+        if not isinstance(chunk, dict):
+            return [event.raw]
+        modified = False
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            if isinstance(delta.get("content"), str):
+                self.text += delta["content"]
+            if delta.get("tool_calls"):
+                kept = [tc for tc in delta["tool_calls"] if not self._absorb(tc)]
+                if len(kept) != len(delta["tool_calls"]):
+                    modified = True
+                    if kept:
+                        delta["tool_calls"] = kept
+                    else:
+                        del delta["tool_calls"]
+            if choice.get("finish_reason") and self.calls:
+                self.held.append(sse_data(chunk))
+                return []
+        if modified and not any(c.get("delta") for c in chunk.get("choices") or []):
+            return []
+        return [sse_data(chunk) if modified else event.raw]
+
+    def _absorb(self, tool_call: dict[str, Any]) -> bool:
+        index = int(tool_call.get("index", 0))
+        function = tool_call.get("function") or {}
+        if function.get("name") != RETRIEVE_TOOL_NAME and index not in self.calls:
+            self.other = True
+            return False
+        entry = self.calls.setdefault(index, {"id": "", "args": ""})
+        entry["id"] = tool_call.get("id") or entry["id"]
+        entry["args"] += function.get("arguments") or ""
+        return True
+
+    def retrieve_calls(self) -> list[RetrieveCall]:
+        return [
+            RetrieveCall(c["id"], *parse_arguments(c["args"]))
+            for _, c in sorted(self.calls.items())
+        ]
+
+    def assistant_response(self) -> dict[str, Any]:
+        calls = [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {"name": RETRIEVE_TOOL_NAME, "arguments": c["args"]},
+            }
+            for _, c in sorted(self.calls.items())
+        ]
+        return {
+            "choices": [
+                {
+                    "message": {
+                        "role": "assistant",
+                        "content": self.text or None,
+                        "tool_calls": calls,
+                    }
+                }
+            ]
+        }
+
+    def finish(self) -> list[bytes]:
+        return [*self.held, b"data: [DONE]\n\n"]
+
+
+OPENAI_CHAT = OpenAIChat()
