@@ -10,7 +10,7 @@ from pathlib import Path
 
 from headroom.cli_server import add_mcp_commands, add_server_commands
 from headroom.cli_tools import compress_many, doctor, expand_paths, names_many
-from headroom.config import HeadroomConfig
+from headroom.config import DEFAULT_PORT, HeadroomConfig
 from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom
 
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     doc = commands.add_parser(
         "doctor", help="check the store, tokenizer, grammars, model and proxy"
     )
-    doc.add_argument("--port", type=int, default=8787, help="where the proxy should be")
+    doc.add_argument("--port", type=int, default=DEFAULT_PORT, help="where the proxy should be")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(handler=_doctor)
 

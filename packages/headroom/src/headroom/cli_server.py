@@ -11,17 +11,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-__all__ = ["add_server_commands"]
+from headroom.config import DEFAULT_PORT
 
-DEFAULT_PORT = 8787
+__all__ = ["add_server_commands"]
 
 
 def add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     proxy = commands.add_parser("proxy", help="run the HTTP server (bridge API + provider proxy)")
     proxy.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
+        "--host", default=None, help="address to bind (default: HEADROOM_HOST, else loopback only)"
     )
-    proxy.add_argument("--port", type=int, default=DEFAULT_PORT)
+    proxy.add_argument(
+        "--port", type=int, default=None, help=f"default: HEADROOM_PORT, else {DEFAULT_PORT}"
+    )
     proxy.add_argument("--token", default=None, help="API token required in x-headroom-token")
     proxy.add_argument("--openai-base-url", default=None)
     proxy.add_argument("--anthropic-base-url", default=None)

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing_extensions import Self
 
 from headroom.errors import ConfigError
 
-__all__ = ["HeadroomConfig", "default_home"]
+__all__ = ["EnvSettings", "HeadroomConfig", "default_home"]
 
 ENV_PREFIX = "HEADROOM_"
 DEFAULT_KOMPRESS_TIME_BUDGET_MS = 250
+DEFAULT_PORT = 8787  # of `headroom proxy`
 
 
 def default_home() -> Path:
@@ -24,10 +26,59 @@ def default_home() -> Path:
     return Path(os.environ.get("HEADROOM_HOME") or Path.home() / ".headroom")
 
 
-class HeadroomConfig(BaseModel):
-    """Settings of the compression pipeline; frozen, so one config can be shared."""
+class EnvSettings(BaseModel):
+    """A frozen, validated settings model whose every field can be given as a
+    `HEADROOM_<FIELD>` variable; a bad value is a ConfigError that names it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Build from `HEADROOM_*` variables (for example `HEADROOM_BUDGET_SCALE`), then
+        `overrides` (None values ignored)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            nested = isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+            if raw is None or nested:
+                continue
+            if name == "align_patterns":
+                values[name] = _patterns_from_env(raw)
+            elif field.annotation in (tuple[str, ...], "tuple[str, ...]"):
+                values[name] = tuple(part.strip() for part in raw.split(",") if part.strip())
+            else:
+                values[name] = raw
+        from_env = set(values)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._build(values, from_env - set(overrides))
+
+    def with_overrides(self, **overrides: Any) -> Self:
+        """Return a copy with `overrides` applied and validated."""
+        return self._build(self.model_dump() | overrides, set())
+
+    @classmethod
+    def _build(cls, values: dict[str, Any], from_env: set[str]) -> Self:
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{_setting_name(err['loc'], from_env)} has value {err.get('input')!r}. "
+                f"{err['msg']}."
+                for err in exc.errors()
+            )
+            raise ConfigError(problems) from None
+
+
+def _setting_name(location: tuple[Any, ...], from_env: set[str]) -> str:
+    name = ".".join(str(part) for part in location)
+    if location and location[0] in from_env:
+        return f"{ENV_PREFIX}{str(location[0]).upper()} (setting '{name}')"
+    return f"Config '{name}'"
+
+
+class HeadroomConfig(EnvSettings):
+    """Settings of the compression pipeline; frozen, so one config can be shared."""
 
     min_tokens_to_compress: int = Field(default=200, ge=0)
     """Payloads smaller than this many tokens are left alone."""
@@ -126,10 +177,6 @@ class HeadroomConfig(BaseModel):
     """Rows kept per activity table (compressions, requests, retrievals); older rows, and
     rows older than `ttl_seconds`, are pruned as the store is written."""
 
-    def with_overrides(self, **overrides: Any) -> HeadroomConfig:
-        """Return a copy with `overrides` applied and validated."""
-        return _build(self.model_dump() | overrides)
-
     def resolved_store_url(self) -> str:
         """The store URL in force: the setting, `HEADROOM_STORE_URL`, or the default file."""
         if self.store_url:
@@ -138,23 +185,6 @@ class HeadroomConfig(BaseModel):
         if env_url:
             return env_url
         return f"sqlite:///{default_home() / 'store.db'}"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> HeadroomConfig:
-        """Build a config from `HEADROOM_*` variables (for example `HEADROOM_BUDGET_SCALE`)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, field in cls.model_fields.items():
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw is None:
-                continue
-            if name == "align_patterns":
-                values[name] = _patterns_from_env(raw)
-            elif field.annotation == tuple[str, ...]:
-                values[name] = tuple(part.strip() for part in raw.split(",") if part.strip())
-            else:
-                values[name] = raw
-        return _build(values)
 
 
 def _patterns_from_env(raw: str) -> tuple[str, ...]:
@@ -168,15 +198,3 @@ def _patterns_from_env(raw: str) -> tuple[str, ...]:
             raise ConfigError("HEADROOM_ALIGN_PATTERNS must be a JSON list of strings.")
         return tuple(parsed)
     return (raw,) if raw else ()
-
-
-def _build(values: dict[str, Any]) -> HeadroomConfig:
-    try:
-        return HeadroomConfig(**values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"Config '{'.'.join(str(p) for p in err['loc'])}' has value "
-            f"{err.get('input')!r}. {err['msg']}."
-            for err in exc.errors()
-        )
-        raise ConfigError(problems) from None

@@ -3,12 +3,8 @@ provider proxy (`/v1/chat/completions`, `/v1/messages`)."""
 
 from __future__ import annotations
 
-import ipaddress
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -21,68 +17,15 @@ from headroom._version import __version__
 from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
 from headroom.engines import EnginePool
-from headroom.errors import ConfigError, StoreError
+from headroom.errors import StoreError
 from headroom.server.bridge import bridge_routes
 from headroom.server.dashboard import dashboard_routes
 from headroom.server.http import ApiError, error_response
 from headroom.server.proxy import proxy_routes, upstream_client
+from headroom.server.settings import ServerSettings, is_loopback
 from headroom.server.tenancy import token_ok
 
 __all__ = ["ServerSettings", "create_app"]
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """How the server listens and where it forwards."""
-
-    host: str = "127.0.0.1"
-    port: int = 8787
-    api_token: str | None = None
-    openai_base_url: str = "https://api.openai.com"
-    anthropic_base_url: str = "https://api.anthropic.com"
-    max_request_bytes: int = 32 * 1024 * 1024
-    upstream_timeout_s: float = 600.0
-    max_retrieval_rounds: int = 3
-    header_timeout_s: float = 10.0
-    """A request must send its headers within this many seconds (408 and closed after)."""
-    body_timeout_s: float = 60.0
-    """... and its body within this many seconds after its headers."""
-    max_connections: int = 1000
-    """Concurrent connections served; past it, requests are answered 503."""
-    allowed_hosts: tuple[str, ...] = ()
-    """Host names besides loopback ones this server answers to (`HEADROOM_ALLOWED_HOSTS`,
-    comma-separated), e.g. the name it is reached by behind a proxy or in a container."""
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> ServerSettings:
-        env = os.environ
-        values: dict[str, Any] = {
-            "api_token": env.get("HEADROOM_API_TOKEN", "").strip() or None,
-            "openai_base_url": env.get("HEADROOM_OPENAI_BASE_URL", cls.openai_base_url),
-            "anthropic_base_url": env.get("HEADROOM_ANTHROPIC_BASE_URL", cls.anthropic_base_url),
-            "allowed_hosts": tuple(
-                name.strip().lower()
-                for name in env.get("HEADROOM_ALLOWED_HOSTS", "").split(",")
-                if name.strip()
-            ),
-        }
-        if env.get("HEADROOM_MAX_REQUEST_BYTES"):
-            raw = env["HEADROOM_MAX_REQUEST_BYTES"]
-            if not raw.strip().isdigit() or int(raw) <= 0:
-                raise ConfigError(
-                    f"HEADROOM_MAX_REQUEST_BYTES has value {raw!r}; it must be a positive integer."
-                )
-            values["max_request_bytes"] = int(raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    def check(self) -> None:
-        """Refuse to listen beyond loopback without an API token."""
-        if not _is_loopback(self.host) and not (self.api_token or "").strip():
-            raise ConfigError(
-                f"Server host {self.host!r} is not loopback and no API token (a blank one is none) is set. "
-                "Set HEADROOM_API_TOKEN (or --token) to expose the server, or bind 127.0.0.1."
-            )
 
 
 def create_app(
@@ -93,7 +36,7 @@ def create_app(
     """The app; `settings.check()` refuses an exposed host without a token."""
     settings = settings or ServerSettings.from_env()
     settings.check()
-    pool = EnginePool(config or HeadroomConfig.from_env(), store)
+    pool = EnginePool(config or settings.engine, store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -176,7 +119,7 @@ def _refused_origin(request: Request, settings: ServerSettings) -> JSONResponse 
     rebinding) gets nothing; with a token, other names are served unless an allow-list is
     set (421 then). A cross-origin browser request is refused either way (no CORS)."""
     host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
-    known = _is_loopback(host) or host in settings.allowed_hosts
+    known = is_loopback(host) or host in settings.allowed_hosts
     if not known and not settings.api_token:
         return error_response(
             403,
@@ -191,18 +134,9 @@ def _refused_origin(request: Request, settings: ServerSettings) -> JSONResponse 
     origin = request.headers.get("origin")
     if origin is not None:
         origin_host = urlsplit(origin).hostname or "" if origin != "null" else ""
-        same_site = origin_host == host or (_is_loopback(origin_host) and _is_loopback(host))
+        same_site = origin_host == host or (is_loopback(origin_host) and is_loopback(host))
         if not same_site and origin_host not in settings.allowed_hosts:
             return error_response(
                 403, "forbidden", "Cross-origin browser requests are not served (no CORS)."
             )
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
