@@ -25,8 +25,20 @@ ContentKind = Literal["json", "code", "log", "search", "diff", "html", "listing"
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
 _SAMPLE_LINES = 400
-_LOG_SHARE = 0.4  # share of lines with log evidence (timestamps, levels, tracebacks, test results)
-_MARKDOWN_SHARE = 0.2  # share of lines that are headings, list items, fences or links
+# Shares of the sampled lines that decide a kind:
+_DIFF_SHARE = 0.5  # diff lines (+, -, context, @@, diff/index headers), after a diff header
+_SEARCH_SHARE = 0.6  # `path:line:` matches and `path-line-` context lines
+_LOG_SHARE = 0.4  # log evidence (timestamps, levels, tracebacks, test results)
+_MARKDOWN_SHARE = 0.2  # headings, list items, fences or links
+_CODE_SHAPE_SHARE = 0.1  # statement endings, braces, keywords
+_CODE_HINT_SHARE = 0.04  # lines with a language's own keywords (at least _MIN_CODE_HINTS)
+_MIN_CODE_HINTS = 2
+_DIALECT_SHARE = 0.5  # C++ (TypeScript) hints this many times C's (JavaScript's): the dialect
+_BINARY_CONTROL_SHARE = 0.05  # control characters per character of a binary payload
+_LOG_HEAD_CHARS = 160  # log evidence is looked for at the start of a line
+_MIN_LISTING_ROWS = 8
+_MAX_LISTING_COLUMNS = 12
+_DIFF_LINE = re.compile(r"^[-+ @]|^diff |^index ")
 
 _PATH = r"(?:[^\s:]{0,300}/[^\s:]{0,300}|[^\s:/]*\.[A-Za-z][\w]{0,9})"
 _SEARCH_LINE = re.compile(rf"^{_PATH}:\d+:")
@@ -131,9 +143,9 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
     lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
     if not lines:
         return Detection("text")
-    if _DIFF_START.search(sample) and _share(lines, re.compile(r"^[-+ @]|^diff |^index ")) >= 0.5:
+    if _DIFF_START.search(sample) and _share(lines, _DIFF_LINE) >= _DIFF_SHARE:
         return Detection("diff")
-    if _share(lines, _SEARCH_LINE, _SEARCH_CONTEXT) >= 0.6:
+    if _share(lines, _SEARCH_LINE, _SEARCH_CONTEXT) >= _SEARCH_SHARE:
         return Detection("search")
     language = _language_from_name(filename) if filename else None
     if language:
@@ -153,7 +165,7 @@ def _kind_by_structure(sample: str, lines: list[str]) -> ContentKind | None:
         return "html"
     if _TEST_RUN.search(sample):
         return "log"
-    if _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=160) >= _LOG_SHARE:
+    if _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=_LOG_HEAD_CHARS) >= _LOG_SHARE:
         return "log"
     if listing_columns(lines) is not None:
         return "listing"
@@ -179,13 +191,13 @@ def listing_columns(lines: Sequence[str]) -> int | None:
     cells before it are padded (a run of two or more spaces somewhere between them). Prose
     neither lines its words up nor pads them."""
     rows = [line for line in lines[:_SAMPLE_LINES] if line.strip()]
-    if len(rows) < 8:
+    if len(rows) < _MIN_LISTING_ROWS:
         return None
     # Padding is required below; without it in most rows nothing else needs measuring.
     if sum(1 for row in rows if "  " in row.lstrip()) < len(rows) * _ALIGNED_SHARE:
         return None
     starts = [[m.start() for m in _FIELD.finditer(row)] for row in rows]
-    for columns in range(min(12, max(len(s) for s in starts)), 1, -1):
+    for columns in range(min(_MAX_LISTING_COLUMNS, max(len(s) for s in starts)), 1, -1):
         tails = Counter(s[columns - 1] for s in starts if len(s) >= columns)
         column_start, aligned = tails.most_common(1)[0] if tails else (0, 0)
         if aligned < len(rows) * _ALIGNED_SHARE:
@@ -197,13 +209,13 @@ def listing_columns(lines: Sequence[str]) -> int | None:
 
 def _looks_like_code(lines: list[str]) -> bool:
     """Enough statement endings, braces and keywords that a block comment is a code comment."""
-    return _share(lines, _CODE_SHAPE) >= 0.1
+    return _share(lines, _CODE_SHAPE) >= _CODE_SHAPE_SHARE
 
 
 def _looks_binary(sample: str) -> bool:
     if "\x00" in sample:
         return True
-    return len(_CONTROL.findall(sample)) > len(sample) * 0.05
+    return len(_CONTROL.findall(sample)) > len(sample) * _BINARY_CONTROL_SHARE
 
 
 def _is_json(text: str) -> bool:
@@ -238,11 +250,12 @@ def _guess_language(lines: list[str]) -> str | None:
     }
     best = max(scores, key=lambda name: (scores[name], name))
     shape = _share(lines, _CODE_SHAPE)
-    if scores[best] < max(2, len(lines) * 0.04) or (shape < 0.1 and best != "python"):
+    enough = max(_MIN_CODE_HINTS, len(lines) * _CODE_HINT_SHARE)
+    if scores[best] < enough or (shape < _CODE_SHAPE_SHARE and best != "python"):
         return None
-    if best == "c" and scores["cpp"] >= scores["c"] * 0.5:
+    if best == "c" and scores["cpp"] >= scores["c"] * _DIALECT_SHARE:
         return "cpp"
-    if best == "javascript" and scores["typescript"] >= scores["javascript"] * 0.5:
+    if best == "javascript" and scores["typescript"] >= scores["javascript"] * _DIALECT_SHARE:
         return "typescript"
     return best
 

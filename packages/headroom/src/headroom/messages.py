@@ -48,6 +48,13 @@ class _ToolCall:
     name: str | None
     arguments: str | None
 
+    def result(self, path: Path, text: str) -> Segment:
+        """A segment of this call's result."""
+        return Segment(path, text, "tool_result", self.name, self.arguments)
+
+
+_UNKNOWN_CALL = _ToolCall(None, None)
+
 
 class Conversation:
     """Messages of one request, in any provider's shape (OpenAI chat, Anthropic, the
@@ -140,21 +147,16 @@ class Conversation:
         role = message.get("role")
         content = message.get("content")
         if message.get("type") == "function_call_output":  # OpenAI Responses
-            call = self._tool_calls.get(str(message.get("call_id", "")))
+            call = self._tool_calls.get(str(message.get("call_id", "")), _UNKNOWN_CALL)
             for path, text in _text_parts(message.get("output"), (index, "output"), include_cached):
-                yield Segment(
-                    path,
-                    text,
-                    "tool_result",
-                    call.name if call else None,
-                    call.arguments if call else None,
-                )
+                yield call.result(path, text)
             return
         if role in ("tool", "function"):
-            call = self._tool_calls.get(str(message.get("tool_call_id", "")))
-            name = call.name if call else message.get("name")
+            call = self._tool_calls.get(
+                str(message.get("tool_call_id", "")), _ToolCall(message.get("name"), None)
+            )
             for path, text in _text_parts(content, (index, "content"), include_cached):
-                yield Segment(path, text, "tool_result", name, call.arguments if call else None)
+                yield call.result(path, text)
             return
         if role == "user" and isinstance(content, list):
             yield from self._tool_result_segments(index, content, include_cached)
@@ -173,16 +175,10 @@ class Conversation:
                 or block.get("is_error")
             ):
                 continue
-            call = self._tool_calls.get(str(block.get("tool_use_id", "")))
+            call = self._tool_calls.get(str(block.get("tool_use_id", "")), _UNKNOWN_CALL)
             base: Path = (index, "content", block_index, "content")
             for path, text in _text_parts(block.get("content"), base, include_cached):
-                yield Segment(
-                    path,
-                    text,
-                    "tool_result",
-                    call.name if call else None,
-                    call.arguments if call else None,
-                )
+                yield call.result(path, text)
 
     def _index_tool_calls(self) -> dict[str, _ToolCall]:
         calls: dict[str, _ToolCall] = {}

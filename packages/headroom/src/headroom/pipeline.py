@@ -287,13 +287,11 @@ def _check_store(store: object) -> None:
             f"{type(store).__name__} is not a CCR store: it lacks {', '.join(missing)} "
             "(see headroom.ccr.store.CCRStore)."
         )
-    lacking = missing_activity(store)
-    if lacking:
+    gap = missing_activity(store)
+    if gap is not None:
         logger.warning(
-            "headroom: %s keeps no activity log (it lacks %s): requests and retrievals are "
-            "not logged and the dashboard answers 501.",
-            type(store).__name__,
-            ", ".join(lacking),
+            "headroom: %s: requests and retrievals are not logged and the dashboard answers 501.",
+            gap,
         )
 
 

@@ -141,10 +141,6 @@ class GuardedStore:
     def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
         return self.call(lambda s: _activity(s).payload_preview(namespace, ref))
 
-    def keeps_activity(self) -> bool:
-        """Whether the store behind the guard keeps the activity log (opens it if needed)."""
-        return self.call(lambda s: not missing_activity(s))
-
     def evict(self) -> int:
         return self.call(lambda s: s.evict())
 
@@ -192,9 +188,7 @@ class GuardedStore:
 
 def _activity(store: CCRStore) -> CCRStore:
     """`store`, or a clear error naming the activity methods it lacks."""
-    missing = missing_activity(store)
-    if missing:
-        raise ActivityUnsupported(
-            f"{type(store).__name__} keeps no activity log (it lacks {', '.join(missing)})."
-        )
+    gap = missing_activity(store)
+    if gap is not None:
+        raise ActivityUnsupported(f"{gap}.")
     return store

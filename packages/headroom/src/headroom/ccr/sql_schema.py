@@ -34,25 +34,48 @@ __all__ = [
 ]
 
 metadata = MetaData()
-originals = Table(
+
+
+def _keyed_table(name: str, key: str, key_chars: int, *columns: Column[Any] | Index) -> Table:
+    """A table of rows found by (namespace, `key`)."""
+    return Table(
+        name,
+        metadata,
+        Column("namespace", String(128), primary_key=True),
+        Column(key, String(key_chars), primary_key=True),
+        *columns,
+    )
+
+
+originals = _keyed_table(
     "headroom_originals",
-    metadata,
-    Column("namespace", String(128), primary_key=True),
-    Column("ref", String(16), primary_key=True),
+    "ref",
+    16,
     Column("kind", String(16), nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("size", Integer, nullable=False),
+    # Eviction walks originals least recently used first.
+    Index("ix_headroom_originals_accessed", "accessed_at"),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("accessed_at", Float, nullable=False),
-    Index("ix_headroom_originals_accessed", "accessed_at"),
 )
-events = Table(
+
+
+def _activity_table(name: str, *columns: Column[Any]) -> Table:
+    """A table of the activity log: one row per thing that happened, pruned by age and count."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("namespace", String(128), nullable=False, index=True),
+        Column("created_at", Float, nullable=False),
+        *columns,
+    )
+
+
+events = _activity_table(
     "headroom_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("namespace", String(128), nullable=False, index=True),
-    Column("created_at", Float, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("compressor", String(64), nullable=False),
     Column("tokens_before", Integer, nullable=False),
@@ -60,38 +83,29 @@ events = Table(
     Column("ref", String(16), nullable=True),
 )
 # Per-request and per-retrieval activity, for stats and the dashboard (see headroom.ccr.sql_activity).
-requests = Table(
+requests = _activity_table(
     "headroom_requests",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("namespace", String(128), nullable=False, index=True),
-    Column("created_at", Float, nullable=False),
     Column("tokens_before", Integer, nullable=False),
     Column("tokens_after", Integer, nullable=False),
     Column("prefix_stability", Float, nullable=True),
 )
-retrievals = Table(
+retrievals = _activity_table(
     "headroom_retrievals",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("namespace", String(128), nullable=False, index=True),
-    Column("created_at", Float, nullable=False),
     Column("ref", String(16), nullable=False),
     Column("found", Integer, nullable=False),
 )
 
 
-decisions = Table(
+decisions = _keyed_table(
     "headroom_decisions",
-    metadata,
-    Column("namespace", String(128), primary_key=True),
-    Column("key", String(32), primary_key=True),
+    "key",
+    32,
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
     Column("ref", String(16), nullable=True),
     Column("text", LargeBinary, nullable=True),
     Column("compressor", String(64), nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("tokens_before", Integer, nullable=False),
-    Column("tokens_after", Integer, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("language", String(32), nullable=True),
 )

@@ -101,6 +101,10 @@ def missing_core(store: object) -> list[str]:
     return [name for name in _CORE_METHODS if not callable(getattr(store, name, None))]
 
 
-def missing_activity(store: object) -> list[str]:
-    """The activity-log methods `store` lacks (the dashboard and request log need them)."""
-    return [name for name in ACTIVITY_METHODS if not callable(getattr(store, name, None))]
+def missing_activity(store: object) -> str | None:
+    """What `store` lacks to keep the activity log (the dashboard and request log need
+    it), said in a sentence; None when it has it all."""
+    missing = [name for name in ACTIVITY_METHODS if not callable(getattr(store, name, None))]
+    if not missing:
+        return None
+    return f"{type(store).__name__} keeps no activity log (it lacks {', '.join(missing)})"

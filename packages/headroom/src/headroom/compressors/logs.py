@@ -40,6 +40,14 @@ _MARKER_TOKENS = 24
 _CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 _CLIP_TO = 1000  # ... to about this many
 _RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
+_RARE_VALUES_COUNTED = 3  # a line ranks by up to this many rare values
+_RARE_TERM_LINES = 50  # a query term is rare in a log when at most 1 line in this many has it
+_MAX_TRACE_LINES = 200  # stack-trace lines kept after one error line
+_LONG_LINE_FACTOR = 4  # a line this many times the median length (at least...
+_MIN_MEDIAN_CHARS = 40  # ... as if the median were this long) is an outlier
+_TEMPLATE_CHARS = 200  # a template in the omitted-lines table is clipped to this
+_TEMPLATE_ROWS = 40  # rows of the omitted-lines table
+_CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a clock
 _SHAPE_DIGIT = re.compile(r"\d")
 _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context
@@ -201,7 +209,7 @@ def _must_keep(
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
     warning_seen: Counter[str] = Counter()
-    rare = rare_terms(terms, [line.text for line in lines], max(3, len(lines) // 50))
+    rare = rare_terms(terms, [line.text for line in lines], max(3, len(lines) // _RARE_TERM_LINES))
     for index, line in enumerate(lines):
         if line.error or line.summary:
             error_seen[line.template] += 1
@@ -222,7 +230,7 @@ def _must_keep(
 
 def _trace_after(lines: list[_Line], index: int) -> range:
     end = index + 1
-    while end < len(lines) and end - index <= 200 and _TRACE.match(lines[end].text):
+    while end < len(lines) and end - index <= _MAX_TRACE_LINES and _TRACE.match(lines[end].text):
         end += 1
     return range(index + 1, end)
 
@@ -282,7 +290,7 @@ def _long_line_threshold(lines: list[_Line]) -> int:
     """Lines longer than this (4x the median, at least 160 characters) are outliers: one of
     them (a package list on one line) costs the budget of dozens of ordinary lines."""
     lengths = sorted(len(line.text) for line in lines)
-    return 4 * max(40, lengths[len(lengths) // 2])
+    return _LONG_LINE_FACTOR * max(_MIN_MEDIAN_CHARS, lengths[len(lengths) // 2])
 
 
 def _by_rare_values(lines: list[_Line]) -> list[int]:
@@ -298,7 +306,7 @@ def _by_rare_values(lines: list[_Line]) -> list[int]:
     ]
     spread = spread_order(len(lines))
     rank = {index: position for position, index in enumerate(spread)}
-    return sorted(range(len(lines)), key=lambda i: (-min(rare[i], 3), rank[i]))
+    return sorted(range(len(lines)), key=lambda i: (-min(rare[i], _RARE_VALUES_COUNTED), rank[i]))
 
 
 def _shape(value: str) -> str:
@@ -306,7 +314,7 @@ def _shape(value: str) -> str:
     return value.translate(_ASCII_DIGITS_TO_9) if value.isascii() else _SHAPE_DIGIT.sub("9", value)
 
 
-def _clip(template: str, limit: int = 200) -> str:
+def _clip(template: str, limit: int = _TEMPLATE_CHARS) -> str:
     """A long template cut at a space (never inside a token), saying how much is left out."""
     if len(template) <= limit:
         return template
@@ -326,7 +334,7 @@ def _clock_shapes(values: list[set[str]], seen: Counter[str], shapes: dict[str, 
     return {
         shape
         for shape, count in lines_with_shape.items()
-        if count >= half and unique[shape] >= 0.9 * distinct[shape]
+        if count >= half and unique[shape] >= _CLOCK_UNIQUE_SHARE * distinct[shape]
     }
 
 
@@ -341,7 +349,7 @@ def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:
             entry[2] = index
     if not stats:
         return []
-    rows = sorted(stats.items(), key=lambda item: (-item[1][0], item[1][1]))[:40]
+    rows = sorted(stats.items(), key=lambda item: (-item[1][0], item[1][1]))[:_TEMPLATE_ROWS]
     table = ["omitted lines by template (count, first-last line):"]
     table += [
         f"  {n}x L{first + 1}-L{last + 1}: {_clip(template)}" for template, (n, first, last) in rows

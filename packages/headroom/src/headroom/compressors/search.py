@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
@@ -27,9 +27,9 @@ _MATCH = re.compile(r"^(?P<path>[^\s:][^:\n]*?)(?P<sep>[:-])(?P<line>\d+)(?P=sep
 _PER_FILE = 3
 
 
-@dataclass(frozen=True)
-class _Hit:
-    index: int
+class _Hit(NamedTuple):
+    line: int
+    """Its index among the payload's lines."""
     path: str
     text: str
     context: bool = False
@@ -55,11 +55,11 @@ class SearchCompressor:
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(hit.text) + 1 for hit in hits]
         kept = _choose(hits, scores, costs, ctx)
-        kept_lines = {hits[i].index for i in kept}
+        kept_lines = {hits[i].line for i in kept}
         spent = sum(costs[i] for i in kept)
         context = _context_of(lines, kept_lines, spent, ctx, estimate)
         # A context line the question quotes stays too, like a quoted match.
-        context |= {lines[i].index for i in lines_with([ln.text for ln in lines], ctx.focus)}
+        context |= {lines[i].line for i in lines_with([ln.text for ln in lines], ctx.focus)}
         if len(kept) == len(hits) and len(context) == len(lines) - len(hits):
             return None
         out = _render(raw, lines, kept_lines | context, ctx.ref)
@@ -96,14 +96,14 @@ def _context_of(
 ) -> set[int]:
     """Context lines of the blocks whose matches are kept, as the budget the matches left
     (`spent` of it used) allows: grep's context goes before any match does."""
-    live_blocks = {line.block for line in lines if line.index in kept_lines}
+    live_blocks = {line.block for line in lines if line.line in kept_lines}
     chosen: set[int] = set()
     for line in lines:
         if line.context and line.block in live_blocks:
             cost = estimate(line.text) + 1
             if spent + cost > ctx.budget_tokens:
                 break
-            chosen.add(line.index)
+            chosen.add(line.line)
             spent += cost
     return chosen
 
@@ -145,9 +145,9 @@ def _render(raw: list[str], lines: list[_Hit], kept: set[int], ref: str) -> str:
     """Original line order; after each run of a file's lines, a count of its omitted
     matches (and context lines). Files with no match kept are named, with their counts, in
     one closing marker."""
-    by_index = {line.index: line for line in lines}
+    by_index = {line.line: line for line in lines}
     shown_paths = {by_index[i].path for i in kept if not by_index[i].context}
-    unshown = [line for line in lines if line.path not in shown_paths and line.index not in kept]
+    unshown = [line for line in lines if line.path not in shown_paths and line.line not in kept]
     hidden = Counter(line.path for line in unshown if not line.context)
     hidden_context = sum(1 for line in unshown if line.context)
     out: list[str] = []

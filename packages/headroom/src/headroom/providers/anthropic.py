@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
-from headroom.providers.base import (
-    RetrieveCall,
-    SseEvent,
-    StreamRelay,
-    parse_arguments,
-    sse_event,
-    tool_name,
-)
+from headroom.providers import base
 
 __all__ = ["ANTHROPIC", "Anthropic"]
 
@@ -24,11 +17,8 @@ _ANTHROPIC_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_
 _MAX_BREAKPOINTS = 4  # Anthropic accepts at most four cache_control marks per request
 
 
-class Anthropic:
-    name = "anthropic"
-    path = "/v1/messages"
-    upstream = "anthropic"
-    conversation_key = "messages"
+class Anthropic(base.BaseProvider):
+    name, path, upstream, conversation_key = "anthropic", "/v1/messages", "anthropic", "messages"
 
     def claims(self, messages: Sequence[Any]) -> bool:
         for message in messages:
@@ -44,28 +34,12 @@ class Anthropic:
     def tool_schema(self) -> dict[str, Any]:
         return tool_schema("anthropic")
 
-    def inject_tool(self, body: dict[str, Any]) -> None:
-        tools = body.setdefault("tools", [])
-        if not any(tool_name(t) == RETRIEVE_TOOL_NAME for t in tools):
-            tools.append(self.tool_schema())
-
-    def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
-        calls: list[RetrieveCall] = []
-        others = False
-        try:
-            tool_calls = [
-                (b.get("id", ""), b.get("name", ""), b.get("input"))
-                for b in response.get("content") or []
-                if isinstance(b, dict) and b.get("type") == "tool_use"
-            ]
-        except (AttributeError, TypeError, KeyError, IndexError):
-            return [], False
-        for call_id, name, arguments in tool_calls:
-            if name == RETRIEVE_TOOL_NAME:
-                calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
-            else:
-                others = True
-        return calls, others
+    def tool_calls(self, response: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
+        return (
+            (b.get("id", ""), b.get("name", ""), b.get("input"))
+            for b in response.get("content") or []
+            if isinstance(b, dict) and b.get("type") == "tool_use"
+        )
 
     def add_round(
         self, body: dict[str, Any], response: dict[str, Any], results: list[tuple[str, str]]
@@ -85,17 +59,7 @@ class Anthropic:
         return nxt
 
     def strip_retrieve(self, response: dict[str, Any]) -> dict[str, Any]:
-        out = copy.deepcopy(response)
-        out["content"] = [
-            b
-            for b in out.get("content") or []
-            if not (
-                isinstance(b, dict)
-                and b.get("type") == "tool_use"
-                and b.get("name") == RETRIEVE_TOOL_NAME
-            )
-        ]
-        return out
+        return base.without_retrieve(response, "content", "tool_use")
 
     def append_context(self, messages: list[Any], block: str) -> list[Any]:
         """Merged into a closing user message (two user turns in a row are refused)."""
@@ -145,15 +109,13 @@ class Anthropic:
                 mark(content[-1])
         return out
 
-    def stream_relay(self) -> StreamRelay:
+    def stream_relay(self) -> base.StreamRelay:
         return AnthropicRelay()
 
 
-class AnthropicRelay:
+class AnthropicRelay(base.HeldRound):
     """An Anthropic stream relayed with its retrieve blocks held back (block indexes
     continue across rounds)."""
-
-    other: bool
 
     def __init__(self) -> None:
         self.next_index = 0
@@ -164,15 +126,13 @@ class AnthropicRelay:
         self.index_map: dict[int, int] = {}
         self.blocks: dict[int, dict[str, Any]] = {}
         self.retrieve: set[int] = set()
-        self.other = False
-        self.held: list[bytes] = []
+        super().start_round()
 
-    def feed(self, event: SseEvent) -> list[bytes]:
-        try:
-            data = json.loads(event.data)
-        except ValueError:
+    def feed(self, event: base.SseEvent) -> list[bytes]:
+        data = event.payload()
+        if data is None:
             return [event.raw]
-        kind = data.get("type") if isinstance(data, dict) else None
+        kind = data.get("type")
         if kind == "message_start":
             if self.started:
                 return []
@@ -203,7 +163,7 @@ class AnthropicRelay:
         if local in self.retrieve:
             return []
         out = dict(data, index=self.index_map.get(local, local))
-        return [sse_event(kind, out)]
+        return [base.sse_event(kind, out)]
 
     def _accumulate(self, local: int, delta: dict[str, Any]) -> None:
         block = self.blocks.setdefault(local, {})
@@ -217,10 +177,11 @@ class AnthropicRelay:
         if source:
             block[target] = block.get(target, "") + str(delta.get(source, ""))
 
-    def retrieve_calls(self) -> list[RetrieveCall]:
+    def retrieve_calls(self) -> list[base.RetrieveCall]:
         return [
-            RetrieveCall(
-                str(self.blocks[i].get("id", "")), *parse_arguments(self.blocks[i].get("_json", ""))
+            base.RetrieveCall(
+                str(self.blocks[i].get("id", "")),
+                *base.parse_arguments(self.blocks[i].get("_json", "")),
             )
             for i in sorted(self.retrieve)
         ]

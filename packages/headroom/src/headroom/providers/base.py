@@ -8,20 +8,29 @@ the aligner, the proxy and the SDK wrapper go through this interface only.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+
 __all__ = [
+    "BaseProvider",
+    "HeldRound",
     "Provider",
     "RetrieveCall",
     "SseEvent",
     "StreamRelay",
+    "add_tool",
     "parse_arguments",
+    "split_retrieve_calls",
     "sse_data",
     "sse_event",
     "tool_name",
+    "with_prompt_cache_key",
+    "without_retrieve",
 ]
 
 
@@ -42,6 +51,14 @@ class SseEvent:
     data: str
     raw: bytes
 
+    def payload(self) -> dict[str, Any] | None:
+        """The event's data as a JSON object; None when it is anything else."""
+        try:
+            value = json.loads(self.data)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
 
 class StreamRelay(Protocol):
     """Relays one streamed response, holding back the events of retrieve calls."""
@@ -59,6 +76,18 @@ class StreamRelay(Protocol):
 
     def finish(self) -> list[bytes]:
         """What closes the client's stream once no more rounds follow."""
+
+
+class HeldRound:
+    """What every relay keeps per round: whether the model called a caller's tool, and the
+    closing events held back while retrieval may continue the stream."""
+
+    other: bool
+    held: list[bytes]
+
+    def start_round(self) -> None:
+        self.other = False
+        self.held = []
 
 
 class Provider(Protocol):
@@ -107,6 +136,79 @@ def parse_arguments(raw: Any) -> tuple[str, str | None]:
         return "", None
     query = raw.get("query")
     return str(raw.get("ref", "")), str(query) if query else None
+
+
+class BaseProvider:
+    """What most formats share: the tool added by name, the context block as a closing
+    user message, a `prompt_cache_key` for the cache. A provider overrides what differs."""
+
+    def tool_schema(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def inject_tool(self, body: dict[str, Any]) -> None:
+        add_tool(body, self.tool_schema())
+
+    def tool_calls(self, response: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
+        """(id, name, arguments) of each tool call in a response."""
+        raise NotImplementedError
+
+    def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
+        try:
+            return split_retrieve_calls(self.tool_calls(response))
+        except (AttributeError, TypeError, KeyError, IndexError):
+            return [], False  # not a response of this format: nothing to answer
+
+    def append_context(self, messages: list[Any], block: str) -> list[Any]:
+        return [*messages, {"role": "user", "content": block}]
+
+    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]:
+        return with_prompt_cache_key(body, key)
+
+
+def without_retrieve(response: dict[str, Any], field: str, item_type: str) -> dict[str, Any]:
+    """A copy of `response` whose `field` list has no `item_type` item calling the retrieve
+    tool (Anthropic `content` / `tool_use`, Responses `output` / `function_call`)."""
+    out = copy.deepcopy(response)
+    out[field] = [
+        item
+        for item in out.get(field) or []
+        if not (
+            isinstance(item, dict)
+            and item.get("type") == item_type
+            and item.get("name") == RETRIEVE_TOOL_NAME
+        )
+    ]
+    return out
+
+
+def split_retrieve_calls(
+    tool_calls: Iterable[tuple[str, str, Any]],
+) -> tuple[list[RetrieveCall], bool]:
+    """(id, name, arguments) of the model's tool calls -> its retrieve calls, and whether it
+    called any other tool too."""
+    calls: list[RetrieveCall] = []
+    others = False
+    for call_id, name, arguments in tool_calls:
+        if name == RETRIEVE_TOOL_NAME:
+            calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
+        else:
+            others = True
+    return calls, others
+
+
+def add_tool(body: dict[str, Any], schema: dict[str, Any]) -> None:
+    """`schema` appended to the request's tools unless a tool of its name is there."""
+    tools = body.setdefault("tools", [])
+    if not any(tool_name(t) == tool_name(schema) for t in tools):
+        tools.append(schema)
+
+
+def with_prompt_cache_key(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """OpenAI caches prefixes on its own; a `prompt_cache_key` routes a conversation's
+    requests to the same cache."""
+    out = copy.deepcopy(body)
+    out.setdefault("prompt_cache_key", key)
+    return out
 
 
 def tool_name(tool: Any) -> str:

@@ -4,30 +4,19 @@ results in `tool` messages, streams of `data:` chunks ending in `[DONE]`."""
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
-from headroom.providers.base import (
-    RetrieveCall,
-    SseEvent,
-    StreamRelay,
-    parse_arguments,
-    sse_data,
-    tool_name,
-)
+from headroom.providers import base
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
 
 _OPENAI_ROLES = frozenset({"tool", "function", "developer"})
 
 
-class OpenAIChat:
-    name = "openai"
-    path = "/v1/chat/completions"
-    upstream = "openai"
-    conversation_key = "messages"
+class OpenAIChat(base.BaseProvider):
+    name, path, upstream, conversation_key = "openai", "/v1/chat/completions", "openai", "messages"
 
     def claims(self, messages: Sequence[Any]) -> bool:
         return any(
@@ -38,33 +27,11 @@ class OpenAIChat:
     def tool_schema(self) -> dict[str, Any]:
         return tool_schema("openai")
 
-    def inject_tool(self, body: dict[str, Any]) -> None:
-        tools = body.setdefault("tools", [])
-        if not any(tool_name(t) == RETRIEVE_TOOL_NAME for t in tools):
-            tools.append(self.tool_schema())
-
-    def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
-        calls: list[RetrieveCall] = []
-        others = False
-        try:
-            choices = response.get("choices") or [{}]
-            message = choices[0].get("message") or {}
-            tool_calls = [
-                (
-                    c.get("id", ""),
-                    (c.get("function") or {}).get("name", ""),
-                    (c.get("function") or {}).get("arguments"),
-                )
-                for c in message.get("tool_calls") or []
-            ]
-        except (AttributeError, TypeError, KeyError, IndexError):
-            return [], False
-        for call_id, name, arguments in tool_calls:
-            if name == RETRIEVE_TOOL_NAME:
-                calls.append(RetrieveCall(call_id, *parse_arguments(arguments)))
-            else:
-                others = True
-        return calls, others
+    def tool_calls(self, response: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
+        message = (response.get("choices") or [{}])[0].get("message") or {}
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") or {}
+            yield call.get("id", ""), function.get("name", ""), function.get("arguments")
 
     def add_round(
         self, body: dict[str, Any], response: dict[str, Any], results: list[tuple[str, str]]
@@ -92,24 +59,12 @@ class OpenAIChat:
             ]
         return out
 
-    def append_context(self, messages: list[Any], block: str) -> list[Any]:
-        return [*messages, {"role": "user", "content": block}]
-
-    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]:
-        """OpenAI caches prefixes on its own; a `prompt_cache_key` routes a conversation's
-        requests to the same cache."""
-        out = copy.deepcopy(body)
-        out.setdefault("prompt_cache_key", key)
-        return out
-
-    def stream_relay(self) -> StreamRelay:
+    def stream_relay(self) -> base.StreamRelay:
         return OpenAIChatRelay()
 
 
-class OpenAIChatRelay:
+class OpenAIChatRelay(base.HeldRound):
     """An OpenAI chat stream relayed with its retrieve calls held back."""
-
-    other: bool
 
     def __init__(self) -> None:
         self.start_round()
@@ -117,17 +72,13 @@ class OpenAIChatRelay:
     def start_round(self) -> None:
         self.calls: dict[int, dict[str, str]] = {}
         self.text = ""
-        self.other = False
-        self.held: list[bytes] = []
+        super().start_round()
 
-    def feed(self, event: SseEvent) -> list[bytes]:
+    def feed(self, event: base.SseEvent) -> list[bytes]:
         if event.data.strip() == "[DONE]":
             return []
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            return [event.raw]
-        if not isinstance(chunk, dict):
+        chunk = event.payload()
+        if chunk is None:
             return [event.raw]
         modified = False
         for choice in chunk.get("choices") or []:
@@ -143,11 +94,11 @@ class OpenAIChatRelay:
                     else:
                         del delta["tool_calls"]
             if choice.get("finish_reason") and self.calls:
-                self.held.append(sse_data(chunk))
+                self.held.append(base.sse_data(chunk))
                 return []
         if modified and not any(c.get("delta") for c in chunk.get("choices") or []):
             return []
-        return [sse_data(chunk) if modified else event.raw]
+        return [base.sse_data(chunk) if modified else event.raw]
 
     def _absorb(self, tool_call: dict[str, Any]) -> bool:
         index = int(tool_call.get("index", 0))
@@ -160,9 +111,9 @@ class OpenAIChatRelay:
         entry["args"] += function.get("arguments") or ""
         return True
 
-    def retrieve_calls(self) -> list[RetrieveCall]:
+    def retrieve_calls(self) -> list[base.RetrieveCall]:
         return [
-            RetrieveCall(c["id"], *parse_arguments(c["args"]))
+            base.RetrieveCall(c["id"], *base.parse_arguments(c["args"]))
             for _, c in sorted(self.calls.items())
         ]
 

@@ -5,19 +5,12 @@ results; streams are named `response.*` events addressed by `output_index`."""
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
-from headroom.providers.base import (
-    RetrieveCall,
-    SseEvent,
-    StreamRelay,
-    parse_arguments,
-    sse_event,
-    tool_name,
-)
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+from headroom.providers import base
+from headroom.providers.openai_chat import OPENAI_CHAT
 
 __all__ = ["OPENAI_RESPONSES", "OpenAIResponses"]
 
@@ -26,37 +19,21 @@ _CLOSING_EVENTS = frozenset({"response.completed", "response.incomplete", "respo
 _OPENING_EVENTS = frozenset({"response.created", "response.in_progress"})
 
 
-class OpenAIResponses:
-    name = "openai_responses"
-    path = "/v1/responses"
-    upstream = "openai"
-    conversation_key = "input"
+class OpenAIResponses(base.BaseProvider):
+    name, path, upstream, conversation_key = "openai_responses", "/v1/responses", "openai", "input"
 
     def claims(self, messages: Sequence[Any]) -> bool:
         return any(_is_responses_item(item) for item in messages)
 
     def tool_schema(self) -> dict[str, Any]:
-        function = tool_schema("openai")["function"]
+        function = OPENAI_CHAT.tool_schema()["function"]
         return {"type": "function", **function}
 
-    def inject_tool(self, body: dict[str, Any]) -> None:
-        tools = body.setdefault("tools", [])
-        if not any(tool_name(t) == RETRIEVE_TOOL_NAME for t in tools):
-            tools.append(self.tool_schema())
-
-    def retrieve_calls(self, response: dict[str, Any]) -> tuple[list[RetrieveCall], bool]:
-        calls: list[RetrieveCall] = []
-        others = False
-        output = response.get("output") if isinstance(response, Mapping) else None
-        for item in output if isinstance(output, list) else ():
-            if not isinstance(item, Mapping) or item.get("type") != "function_call":
-                continue
-            if item.get("name") == RETRIEVE_TOOL_NAME:
+    def tool_calls(self, response: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
+        for item in response.get("output") or []:
+            if isinstance(item, Mapping) and item.get("type") == "function_call":
                 call_id = str(item.get("call_id") or item.get("id") or "")
-                calls.append(RetrieveCall(call_id, *parse_arguments(item.get("arguments"))))
-            else:
-                others = True
-        return calls, others
+                yield call_id, str(item.get("name")), item.get("arguments")
 
     def add_round(
         self, body: dict[str, Any], response: dict[str, Any], results: list[tuple[str, str]]
@@ -81,36 +58,16 @@ class OpenAIResponses:
         return nxt
 
     def strip_retrieve(self, response: dict[str, Any]) -> dict[str, Any]:
-        out = copy.deepcopy(response)
-        out["output"] = [
-            item
-            for item in out.get("output") or []
-            if not (
-                isinstance(item, dict)
-                and item.get("type") == "function_call"
-                and item.get("name") == RETRIEVE_TOOL_NAME
-            )
-        ]
-        return out
+        return base.without_retrieve(response, "output", "function_call")
 
-    def append_context(self, messages: list[Any], block: str) -> list[Any]:
-        return [*messages, {"role": "user", "content": block}]
-
-    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]:
-        out = copy.deepcopy(body)
-        out.setdefault("prompt_cache_key", key)
-        return out
-
-    def stream_relay(self) -> StreamRelay:
+    def stream_relay(self) -> base.StreamRelay:
         return ResponsesRelay()
 
 
-class ResponsesRelay:
+class ResponsesRelay(base.HeldRound):
     """A Responses stream relayed with its retrieve calls held back: output indexes and
     sequence numbers continue across rounds, one `response.created` opens the stream and
     the last round's closing event ends it."""
-
-    other: bool
 
     def __init__(self) -> None:
         self.next_index = 0
@@ -124,15 +81,11 @@ class ResponsesRelay:
         self.index_map: dict[int, int] = {}
         self.items: dict[int, dict[str, Any]] = {}
         self.retrieve: dict[int, dict[str, str]] = {}
-        self.other = False
-        self.held: list[bytes] = []
+        super().start_round()
 
-    def feed(self, event: SseEvent) -> list[bytes]:
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            return [event.raw]
-        if not isinstance(data, dict):
+    def feed(self, event: base.SseEvent) -> list[bytes]:
+        data = event.payload()
+        if data is None:
             return [event.raw]
         kind = str(data.get("type", ""))
         if kind in _OPENING_EVENTS:
@@ -149,7 +102,7 @@ class ResponsesRelay:
             return [self._encode(event, data)]
         return self._item_event(event, kind, data)
 
-    def _item_event(self, event: SseEvent, kind: str, data: dict[str, Any]) -> list[bytes]:
+    def _item_event(self, event: base.SseEvent, kind: str, data: dict[str, Any]) -> list[bytes]:
         local = int(data.get("output_index", 0))
         item = data.get("item") if isinstance(data.get("item"), dict) else None
         if kind == "response.output_item.added" and item is not None:
@@ -170,22 +123,21 @@ class ResponsesRelay:
             return []
         return [self._encode(event, dict(data, output_index=self.index_map.get(local, local)))]
 
-    def _encode(self, event: SseEvent, data: dict[str, Any]) -> bytes:
+    def _encode(self, event: base.SseEvent, data: dict[str, Any]) -> bytes:
         """The event with this stream's next sequence number (its own bytes when unchanged)."""
         changed = (
-            data.get("sequence_number", self.sequence) != self.sequence
-            or json.loads(event.data) != data
+            data.get("sequence_number", self.sequence) != self.sequence or event.payload() != data
         )
         if "sequence_number" in data:
             data = dict(data, sequence_number=self.sequence)
         self.sequence += 1
         if not changed:
             return event.raw
-        return sse_event(event.name or str(data.get("type", "")), data)
+        return base.sse_event(event.name or str(data.get("type", "")), data)
 
-    def retrieve_calls(self) -> list[RetrieveCall]:
+    def retrieve_calls(self) -> list[base.RetrieveCall]:
         return [
-            RetrieveCall(call["call_id"], *parse_arguments(call["args"]))
+            base.RetrieveCall(call["call_id"], *base.parse_arguments(call["args"]))
             for _, call in sorted(self.retrieve.items())
         ]
 
