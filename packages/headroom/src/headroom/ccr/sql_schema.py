@@ -54,11 +54,10 @@ originals = _keyed_table(
     Column("kind", String(16), nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("size", Integer, nullable=False),
-    # Eviction walks originals least recently used first.
-    Index("ix_headroom_originals_accessed", "accessed_at"),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("accessed_at", Float, nullable=False),
+    Index("ix_headroom_originals_accessed", "accessed_at"),  # eviction: least recent first
 )
 
 
