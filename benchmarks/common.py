@@ -8,28 +8,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.conversations import openai_conversation
+
 __all__ = ["median_seconds", "tool_conversation"]
 
 
 def tool_conversation(text: str, *, follow_up: str | None = None) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = [
-        {"role": "user", "content": "Look at this output and answer my question."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "fetch_output", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_1", "content": text},
-    ]
-    if follow_up:
-        messages.append({"role": "user", "content": follow_up})
-    return messages
+    """`text` as the result of `fetch_output`, after a generic request."""
+    question = "Look at this output and answer my question."
+    return openai_conversation(text, question, system=None, follow_up=follow_up)
 
 
 def median_seconds(call: Callable[[], object], repeats: int) -> float:

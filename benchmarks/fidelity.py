@@ -25,23 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.conversations import openai_conversation
+
 _ANY_MARKER = re.compile(r"\[headroom:[^\]]*\]")
 _LONG_LINE = 400
 _WHOLE_NEEDLE_KINDS = ("json", "listing", "html")
 
 
 def conversation(name: str, text: str, question: str) -> list[dict[str, Any]]:
-    call = {
-        "id": "call_1",
-        "type": "function",
-        "function": {"name": "fetch_output", "arguments": json.dumps({"source": name})},
-    }
-    return [
-        {"role": "system", "content": "You are a careful engineering assistant."},
-        {"role": "user", "content": question},
-        {"role": "assistant", "content": None, "tool_calls": [call]},
-        {"role": "tool", "tool_call_id": "call_1", "content": text},
-    ]
+    system = "You are a careful engineering assistant."
+    arguments = json.dumps({"source": name})
+    return openai_conversation(text, question, system=system, arguments=arguments)
 
 
 def tool_result(messages: list[dict[str, Any]]) -> str:

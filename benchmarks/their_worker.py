@@ -32,24 +32,16 @@ _tiktoken_files()
 
 import headroom  # noqa: E402  (headroom-ai)
 
+# The repository root, last: `headroom` stays the other package; tests.conversations is plain data.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+from tests.conversations import openai_conversation  # noqa: E402
+
+_FOLLOW_UP = "What does this output tell us?"  # as compare.py asks
+
 
 def conversation(text: str) -> list[dict]:
-    return [
-        {"role": "user", "content": "Look at this output and answer my question."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "fetch_output", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_1", "content": text},
-        {"role": "user", "content": "What does this output tell us?"},
-    ]
+    question = "Look at this output and answer my question."
+    return openai_conversation(text, question, system=None, follow_up=_FOLLOW_UP)
 
 
 def main() -> None:

@@ -16,10 +16,11 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
+from tests.conversations import SYNC_LOG as LOG
+from tests.conversations import openai_body
 from tests.fakes import Upstream
-from tests.headroom.server.conftest import free_port
-from tests.headroom.server.test_proxy import LOG, openai_body
 from tests.postgres import fresh_database
+from tests.servers import free_port
 
 TENANT = {"authorization": "Bearer sk-one-tenant"}
 

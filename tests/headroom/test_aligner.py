@@ -1,12 +1,12 @@
 from pathlib import Path
 
-from benchmarks.prefix_replay import replay, tool_output
-
 from headroom import Headroom, HeadroomConfig
 from headroom.aligner import CacheAligner, canonical_tools
-from headroom.providers import ANTHROPIC, OPENAI_CHAT
 from headroom.ccr import SqlStore
+from headroom.providers import ANTHROPIC, OPENAI_CHAT
 from tests.conftest import small_fixture_config
+from tests.conversations import tool_call, tool_output
+from tests.replay import replay
 
 
 def test_thirty_turn_replay_keeps_every_prefix_with_the_aligner() -> None:
@@ -39,18 +39,7 @@ def test_dynamic_fragments_move_to_the_end(store: SqlStore) -> None:
     messages = [
         {"role": "system", "content": system},
         {"role": "user", "content": "What failed at 10:00?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c1",
-                    "type": "function",
-                    "function": {"name": "fetch_output", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c1", "content": tool_output(3)},
+        *tool_call(tool_output(3), call_id="c1"),
     ]
     result = engine.compress(messages)
     aligned_system = result.messages[0]["content"]
@@ -159,21 +148,7 @@ def test_replicas_sharing_a_store_send_the_same_bytes(tmp_path: Path) -> None:
     log = tool_output(9)
 
     def ask(engine: Headroom, question: str, follow_up: str | None = None) -> str:
-        messages: list[dict] = [
-            {"role": "user", "content": question},
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "c",
-                        "type": "function",
-                        "function": {"name": "fetch_output", "arguments": "{}"},
-                    }
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c", "content": log},
-        ]
+        messages: list[dict] = [{"role": "user", "content": question}, *tool_call(log, call_id="c")]
         if follow_up is not None:  # the next turn of the same conversation
             messages += [
                 {"role": "assistant", "content": "job-9-17 finished."},

@@ -11,7 +11,7 @@ from mcp.client.stdio import stdio_client
 
 from headroom.cli import main
 from headroom.tokens import count_tokens
-from tests.headroom.server.test_proxy import LOG
+from tests.conversations import SYNC_LOG as LOG
 
 
 def _payload(result) -> dict:

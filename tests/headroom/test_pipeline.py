@@ -14,32 +14,8 @@ from headroom.errors import StoreError
 from headroom.pipeline import count_message_tokens
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files, small_fixture_config
-
-LOG = "\n".join(
-    f"2024-05-01 12:{i // 60:02d}:{i % 60:02d} INFO worker-{i % 7} processed batch {i} in {i % 13}ms"
-    if i != 731
-    else "2024-05-01 12:12:11 ERROR worker-3 failed: disk quota exceeded on /var/data"
-    for i in range(1500)
-)
-
-
-def openai_conversation(tool_output: str, question: str = "What failed?") -> list[dict]:
-    return [
-        {"role": "system", "content": "You are a careful assistant."},
-        {"role": "user", "content": question},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "fetch_output", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_1", "content": tool_output},
-    ]
+from tests.conversations import WORKER_LOG as LOG
+from tests.conversations import openai_conversation
 
 
 def anthropic_conversation(tool_output: str) -> list[dict]:

@@ -9,8 +9,9 @@ import pytest
 from headroom import Headroom, withHeadroom
 from headroom.ccr import SqlStore
 from tests.conftest import small_fixture_config
+from tests.conversations import SYNC_LOG as LOG
+from tests.conversations import anthropic_body, openai_body
 from tests.fakes import Upstream
-from tests.headroom.server.test_proxy import LOG, anthropic_body, openai_body
 
 
 @pytest.fixture

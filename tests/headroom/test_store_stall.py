@@ -17,9 +17,10 @@ from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore, check_store_url
 from headroom.errors import ConfigError, StoreConfigError, StoreError
 from headroom.server.app import ServerSettings
+from tests.conversations import WORKER_LOG as LOG
+from tests.conversations import openai_conversation
 from tests.fakes import Upstream
-from tests.headroom.server.conftest import free_port, start_server
-from tests.headroom.test_pipeline import LOG, openai_conversation
+from tests.servers import free_port, start_server
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from headroom.compressors.base import CompressContext
 from headroom.compressors.code import CodeCompressor
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files, small_fixture_config
+from tests.conversations import openai_conversation
 
 COUNTER = counter_for("gpt-4o")
 CODE_FILES = corpus_files("code")
@@ -159,21 +160,8 @@ def test_language_comes_from_the_file_name_in_the_tool_call(store) -> None:
         + f'\n  return <div className="card">{{props.title}} {n}</div>;\n}}'
         for n in range(12)
     )
-    messages = [
-        {"role": "user", "content": "Review this component"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c1",
-                    "type": "function",
-                    "function": {"name": "read_file", "arguments": '{"path": "web/src/Card.tsx"}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c1", "content": component},
-    ]
+    call = {"call_id": "c1", "name": "read_file", "arguments": '{"path": "web/src/Card.tsx"}'}
+    messages = openai_conversation(component, "Review this component", system=None, **call)
     result = engine.compress(messages)
     out = result.messages[2]["content"]
     assert out != component and "body of Card3 omitted" in out

@@ -9,8 +9,9 @@ import pytest
 from headroom.ccr import SqlStore
 from headroom.errors import ConfigError
 from headroom.server.app import ServerSettings, create_app
-from tests.headroom.server.conftest import RunningServer, free_port, start_server
-from tests.headroom.server.test_proxy import LOG, openai_body
+from tests.conversations import SYNC_LOG as LOG
+from tests.conversations import openai_body
+from tests.servers import RunningServer, free_port, start_server
 
 
 def test_health_and_openapi(headroom_server: RunningServer, client: httpx.Client) -> None:

@@ -9,8 +9,9 @@ from playwright.sync_api import sync_playwright
 
 from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings
-from tests.headroom.server.conftest import RunningServer, free_port, start_server
-from tests.headroom.server.test_proxy import LOG, openai_body
+from tests.conversations import SYNC_LOG as LOG
+from tests.conversations import openai_body
+from tests.servers import RunningServer, free_port, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.headroom.server.conftest import RunningServer
+from tests.servers import RunningServer
 
 PATHS = ["/v1/compress", "/v1/chat/completions", "/v1/messages", "/v1/retrieve"]
 

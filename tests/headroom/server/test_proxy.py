@@ -3,58 +3,10 @@ import json
 import httpx
 import pytest
 
+from tests.conversations import OPENAI_KEY, anthropic_body, openai_body
+from tests.conversations import SYNC_LOG as LOG
 from tests.fakes import Upstream
-from tests.headroom.server.conftest import RunningServer
-
-LOG = "\n".join(
-    f"2026-11-25 09:{i // 60 % 60:02d}:{i % 60:02d} INFO shard-{i % 9} synced {i} rows"
-    if i != 1234
-    else "2026-11-25 09:20:34 INFO shard-1 synced rows, checksum 0xDEADBEEF7 recorded"
-    for i in range(3000)
-)
-OPENAI_KEY = {"authorization": "Bearer sk-tenant-a"}
-
-
-def openai_body(**extra: object) -> dict:
-    return {
-        "model": "gpt-4o",
-        **extra,
-        "messages": [
-            {"role": "user", "content": "Which checksum was recorded?"},
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "c1",
-                        "type": "function",
-                        "function": {"name": "fetch_output", "arguments": "{}"},
-                    }
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c1", "content": LOG},
-        ],
-    }
-
-
-def anthropic_body(**extra: object) -> dict:
-    return {
-        "model": "claude-headroom-test",
-        "max_tokens": 100,
-        "system": "be brief",
-        **extra,
-        "messages": [
-            {"role": "user", "content": "Which checksum was recorded?"},
-            {
-                "role": "assistant",
-                "content": [{"type": "tool_use", "id": "t1", "name": "fetch_output", "input": {}}],
-            },
-            {
-                "role": "user",
-                "content": [{"type": "tool_result", "tool_use_id": "t1", "content": LOG}],
-            },
-        ],
-    }
+from tests.servers import RunningServer
 
 
 def test_upstream_receives_compressed_messages_and_retrieval_is_answered_locally(

@@ -6,9 +6,9 @@ import pytest
 
 from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings
+from tests.conversations import anthropic_body, openai_body
 from tests.fakes import Upstream
-from tests.headroom.server.conftest import RunningServer, free_port, start_server
-from tests.headroom.server.test_proxy import anthropic_body, openai_body
+from tests.servers import RunningServer, free_port, start_server
 
 
 def test_slow_upstream_times_out_with_a_json_error(

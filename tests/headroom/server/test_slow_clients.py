@@ -15,7 +15,7 @@ import pytest
 from headroom.ccr import SqlStore
 from headroom.server.app import ServerSettings
 from tests.fakes import Upstream
-from tests.headroom.server.conftest import free_port, start_server
+from tests.servers import free_port, start_server
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes import Upstream
-from tests.headroom.server.conftest import free_port
+from tests.servers import free_port
 
 # An agent in the shape of Claude Code: a cached system prompt, and `cache_control` moved to
 # the newest tool result every turn. It prints nothing; the upstream records what it got.

@@ -20,7 +20,7 @@ from headroom_langchain import (
     HeadroomSavingsHandler,
 )
 from tests.conftest import small_fixture_config
-from tests.headroom.server.test_proxy import LOG
+from tests.conversations import SYNC_LOG as LOG
 
 
 class RecordInput(BaseCallbackHandler):

@@ -20,7 +20,8 @@ from headroom.ccr import SqlStore
 from headroom.tokens import count_tokens
 from headroom_litellm.handler import SAVINGS_KEPT
 from tests.conftest import small_fixture_config
-from tests.headroom.server.test_proxy import LOG, openai_body
+from tests.conversations import SYNC_LOG as LOG
+from tests.conversations import openai_body
 
 
 class Capture(CustomLogger):

@@ -10,7 +10,7 @@ from headroom.ccr import SqlStore
 from headroom.tokens import count_tokens
 from headroom_llamaindex import HeadroomNodePostprocessor
 from tests.conftest import small_fixture_config
-from tests.headroom.server.test_proxy import LOG
+from tests.conversations import SYNC_LOG as LOG
 
 
 @pytest.fixture

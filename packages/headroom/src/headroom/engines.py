@@ -35,8 +35,17 @@ def credential_namespace(credential: str) -> str:
 class EnginePool:
     """Engines by namespace; the store is opened once (on first use) and shared."""
 
-    def __init__(self, config: HeadroomConfig, store: CCRStore | None = None) -> None:
+    def __init__(
+        self,
+        config: HeadroomConfig,
+        store: CCRStore | None = None,
+        *,
+        max_engines: int = _MAX_ENGINES,
+    ) -> None:
         self.config = config
+        self.max_engines = max_engines
+        """Engines kept; past it, the least recently used one is dropped (and made again
+        on its namespace's next request, with the same store: nothing is lost)."""
         self.store = guarded_store(config, store)  # opened on first use, calls bounded
         self._engines: OrderedDict[tuple[str, tuple[str, ...]], Headroom] = OrderedDict()
         self._lock = threading.Lock()
@@ -53,6 +62,6 @@ class EnginePool:
                 engine = Headroom(self.config.with_overrides(**overrides), store=self.store)
                 self._engines[key] = engine
             self._engines.move_to_end(key)
-            while len(self._engines) > _MAX_ENGINES:
+            while len(self._engines) > self.max_engines:
                 self._engines.popitem(last=False)
             return engine

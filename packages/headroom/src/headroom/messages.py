@@ -1,7 +1,7 @@
-"""A provider-neutral view of OpenAI and Anthropic chat messages.
+"""A provider-neutral view of a request's messages.
 
-`Conversation` reads a list of message dicts in either provider's shape, lists the text
-`Segment`s a compressor may rewrite, and writes the messages back with some segments
+`Conversation` reads a list of message dicts in any registered provider's shape (the
+provider that claims them parses them), lists the text `Segment`s a compressor may rewrite, and writes the messages back with some segments
 replaced. It never rebuilds a message from a model: it copies the caller's dicts and
 swaps strings at known paths, so every field (ids, names, `cache_control`, images,
 unknown keys) survives the round trip byte for byte.
@@ -11,49 +11,18 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from headroom.errors import InputError
 from headroom.providers import Provider, provider_of
+from headroom.segments import Path, Segment, text_parts
 
-__all__ = ["Conversation", "Path", "Segment", "SegmentSource"]
+__all__ = ["Conversation", "Path", "Segment"]
 
-SegmentSource = Literal["tool_result", "user", "assistant"]
-Path = tuple["int | str", ...]
-
-_TEXT_PARTS = frozenset({"text", "input_text"})  # chat and Anthropic; Responses input
 _BREAKPOINT_WHOLE_MESSAGE = 10**9  # a breakpoint on a message covers all of its blocks
 QUERY_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One string inside the messages that a compressor may rewrite."""
-
-    path: Path
-    text: str
-    source: SegmentSource
-    tool_name: str | None = None
-    tool_arguments: str | None = None
-    frozen: bool = False
-    """Inside the cached prefix (before the last `cache_control` breakpoint)."""
-    query: str = ""
-    """The user request before this segment and its tool call's arguments."""
-
-
-@dataclass(frozen=True)
-class _ToolCall:
-    name: str | None
-    arguments: str | None
-
-    def result(self, path: Path, text: str) -> Segment:
-        """A segment of this call's result."""
-        return Segment(path, text, "tool_result", self.name, self.arguments)
-
-
-_UNKNOWN_CALL = _ToolCall(None, None)
 
 
 class Conversation:
@@ -68,7 +37,7 @@ class Conversation:
             )
         self.messages: list[Any] = list(messages)
         self.provider: Provider = provider_of(self.messages)
-        self._tool_calls = self._index_tool_calls()
+        self._tool_calls = self.provider.tool_calls_in(self.messages)
         self.breakpoint = _last_breakpoint(self.messages)
 
     def to_messages(self) -> list[Any]:
@@ -122,8 +91,13 @@ class Conversation:
             ):
                 continue
             found.extend(
-                self._message_segments(
-                    index, message, include_user, include_assistant, include_cached
+                self.provider.message_segments(
+                    index,
+                    message,
+                    self._tool_calls,
+                    include_user=include_user,
+                    include_assistant=include_assistant,
+                    include_cached=include_cached,
                 )
             )
         queries = self._queries_by_message()
@@ -136,79 +110,12 @@ class Conversation:
             for s in found
         ]
 
-    def _message_segments(
-        self,
-        index: int,
-        message: Mapping[str, Any],
-        include_user: bool,
-        include_assistant: bool,
-        include_cached: bool,
-    ) -> Iterator[Segment]:
-        role = message.get("role")
-        content = message.get("content")
-        if message.get("type") == "function_call_output":  # OpenAI Responses
-            call = self._tool_calls.get(str(message.get("call_id", "")), _UNKNOWN_CALL)
-            for path, text in _text_parts(message.get("output"), (index, "output"), include_cached):
-                yield call.result(path, text)
-            return
-        if role in ("tool", "function"):
-            call = self._tool_calls.get(
-                str(message.get("tool_call_id", "")), _ToolCall(message.get("name"), None)
-            )
-            for path, text in _text_parts(content, (index, "content"), include_cached):
-                yield call.result(path, text)
-            return
-        if role == "user" and isinstance(content, list):
-            yield from self._tool_result_segments(index, content, include_cached)
-        if (role == "user" and include_user) or (role == "assistant" and include_assistant):
-            source: SegmentSource = "user" if role == "user" else "assistant"
-            for path, text in _text_parts(content, (index, "content")):
-                yield Segment(path, text, source)
-
-    def _tool_result_segments(
-        self, index: int, content: list[Any], include_cached: bool
-    ) -> Iterator[Segment]:
-        for block_index, block in enumerate(content):
-            if (
-                not _is_block(block, "tool_result")
-                or ("cache_control" in block and not include_cached)
-                or block.get("is_error")
-            ):
-                continue
-            call = self._tool_calls.get(str(block.get("tool_use_id", "")), _UNKNOWN_CALL)
-            base: Path = (index, "content", block_index, "content")
-            for path, text in _text_parts(block.get("content"), base, include_cached):
-                yield call.result(path, text)
-
-    def _index_tool_calls(self) -> dict[str, _ToolCall]:
-        calls: dict[str, _ToolCall] = {}
-        for message in self.messages:
-            if not isinstance(message, Mapping):
-                continue
-            if message.get("type") == "function_call":  # OpenAI Responses
-                calls[str(message.get("call_id"))] = _ToolCall(
-                    message.get("name"), _as_text(message.get("arguments"))
-                )
-            for call in message.get("tool_calls") or ():
-                if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
-                    function = call["function"]
-                    calls[str(call.get("id"))] = _ToolCall(
-                        function.get("name"), _as_text(function.get("arguments"))
-                    )
-            content = message.get("content")
-            for block in content if isinstance(content, list) else ():
-                if _is_block(block, "tool_use"):
-                    calls[str(block.get("id"))] = _ToolCall(
-                        block.get("name"), _as_text(block.get("input"))
-                    )
-        return calls
-
 
 def _user_text(message: Any) -> str | None:
     """The plain text of a user message (its last `QUERY_CHARS` characters), or None."""
     if not isinstance(message, Mapping) or message.get("role") != "user":
         return None
-    texts = [text for _, text in _text_parts(message.get("content"), ())]
+    texts = [text for _, text in text_parts(message.get("content"), ())]
     return "\n".join(texts)[-QUERY_CHARS:] if texts else None
 
 
@@ -258,37 +165,3 @@ def _last_breakpoint(messages: Sequence[Any]) -> tuple[int, int] | None:
             if isinstance(block, Mapping) and "cache_control" in block:
                 found = (index, block_index)
     return found
-
-
-def _text_parts(
-    content: Any, base: Path, include_cached: bool = False
-) -> Iterator[tuple[Path, str]]:
-    """(path, text) of string content or of plain text parts (with cache_control only if asked)."""
-    if isinstance(content, str):
-        yield base, content
-        return
-    if not isinstance(content, list):
-        return
-    for part_index, part in enumerate(content):
-        if (
-            isinstance(part, Mapping)
-            and part.get("type") in _TEXT_PARTS
-            and isinstance(part.get("text"), str)
-            and (include_cached or "cache_control" not in part)
-        ):
-            yield (*base, part_index, "text"), part["text"]
-
-
-def _is_block(value: Any, block_type: str) -> bool:
-    return isinstance(value, Mapping) and value.get("type") == block_type
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError):
-        return None

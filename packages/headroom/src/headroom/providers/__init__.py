@@ -30,6 +30,7 @@ __all__ = [
     "provider_named",
     "provider_of",
     "register",
+    "unregister",
 ]
 
 _PROVIDERS: dict[str, Provider] = {}
@@ -39,6 +40,11 @@ def register(provider: Provider) -> None:
     """Make `provider` known by name, by path and to `provider_of` (a later one with the
     same name replaces the earlier)."""
     _PROVIDERS[provider.name] = provider
+
+
+def unregister(name: str) -> None:
+    """Forget the provider `name` (a no-op when there is none)."""
+    _PROVIDERS.pop(name, None)
 
 
 def provider_named(name: str) -> Provider:

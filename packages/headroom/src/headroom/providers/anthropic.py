@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
 from headroom.providers import base
+from headroom.segments import (
+    UNKNOWN_CALL,
+    Path,
+    Segment,
+    ToolCall,
+    as_text,
+    is_block,
+    text_parts,
+    text_segments,
+)
 
 __all__ = ["ANTHROPIC", "Anthropic"]
 
@@ -30,6 +40,42 @@ class Anthropic(base.BaseProvider):
                 ):
                     return True
         return False
+
+    def tool_calls_in(self, messages: Sequence[Any]) -> dict[str, ToolCall]:
+        calls: dict[str, ToolCall] = {}
+        for message in messages:
+            content = message.get("content") if isinstance(message, Mapping) else None
+            for block in content if isinstance(content, list) else ():
+                if is_block(block, "tool_use"):
+                    calls[str(block.get("id"))] = ToolCall(
+                        block.get("name"), as_text(block.get("input"))
+                    )
+        return calls
+
+    def message_segments(
+        self,
+        index: int,
+        message: Mapping[str, Any],
+        calls: Mapping[str, ToolCall],
+        *,
+        include_user: bool,
+        include_assistant: bool,
+        include_cached: bool,
+    ) -> Iterator[Segment]:
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, list):
+            for block_index, block in enumerate(content):
+                if (
+                    not is_block(block, "tool_result")
+                    or ("cache_control" in block and not include_cached)
+                    or block.get("is_error")
+                ):
+                    continue
+                call = calls.get(str(block.get("tool_use_id", "")), UNKNOWN_CALL)
+                base_path: Path = (index, "content", block_index, "content")
+                for path, text in text_parts(block.get("content"), base_path, include_cached):
+                    yield call.result(path, text)
+        yield from text_segments(index, message, include_user, include_assistant)
 
     def tool_schema(self) -> dict[str, Any]:
         return tool_schema("anthropic")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+from headroom.segments import Segment, ToolCall
 
 __all__ = [
     "BaseProvider",
@@ -103,6 +104,22 @@ class Provider(Protocol):
 
     def claims(self, messages: Sequence[Any]) -> bool:
         """Whether `messages` are certainly in this format (a shape no other one uses)."""
+
+    def tool_calls_in(self, messages: Sequence[Any]) -> dict[str, ToolCall]:
+        """The model's tool calls in the conversation, by call id."""
+
+    def message_segments(
+        self,
+        index: int,
+        message: Mapping[str, Any],
+        calls: Mapping[str, ToolCall],
+        *,
+        include_user: bool,
+        include_assistant: bool,
+        include_cached: bool,
+    ) -> Iterator[Segment]:
+        """The strings of message `index` a compressor may rewrite: tool results, and user
+        or assistant text when asked (parts carrying `cache_control` only if asked)."""
 
     def tool_schema(self) -> dict[str, Any]: ...
     def inject_tool(self, body: dict[str, Any]) -> None: ...

@@ -4,11 +4,12 @@ results in `tool` messages, streams of `data:` chunks ending in `[DONE]`."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
 from headroom.providers import base
+from headroom.segments import Segment, ToolCall, as_text, text_parts, text_segments
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
 
@@ -23,6 +24,37 @@ class OpenAIChat(base.BaseProvider):
             isinstance(m, Mapping) and (m.get("role") in _OPENAI_ROLES or "tool_calls" in m)
             for m in messages
         )
+
+    def tool_calls_in(self, messages: Sequence[Any]) -> dict[str, ToolCall]:
+        calls: dict[str, ToolCall] = {}
+        for message in messages:
+            for call in message.get("tool_calls") or () if isinstance(message, Mapping) else ():
+                if isinstance(call, Mapping) and isinstance(call.get("function"), Mapping):
+                    function = call["function"]
+                    calls[str(call.get("id"))] = ToolCall(
+                        function.get("name"), as_text(function.get("arguments"))
+                    )
+        return calls
+
+    def message_segments(
+        self,
+        index: int,
+        message: Mapping[str, Any],
+        calls: Mapping[str, ToolCall],
+        *,
+        include_user: bool,
+        include_assistant: bool,
+        include_cached: bool,
+    ) -> Iterator[Segment]:
+        if message.get("role") in ("tool", "function"):
+            call = calls.get(
+                str(message.get("tool_call_id", "")), ToolCall(message.get("name"), None)
+            )
+            content = message.get("content")
+            for path, text in text_parts(content, (index, "content"), include_cached):
+                yield call.result(path, text)
+            return
+        yield from text_segments(index, message, include_user, include_assistant)
 
     def tool_schema(self) -> dict[str, Any]:
         return tool_schema("openai")

@@ -5,12 +5,20 @@ results; streams are named `response.*` events addressed by `output_index`."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
 from headroom.providers import base
 from headroom.providers.openai_chat import OPENAI_CHAT
+from headroom.segments import (
+    UNKNOWN_CALL,
+    Segment,
+    ToolCall,
+    as_text,
+    text_parts,
+    text_segments,
+)
 
 __all__ = ["OPENAI_RESPONSES", "OpenAIResponses"]
 
@@ -24,6 +32,31 @@ class OpenAIResponses(base.BaseProvider):
 
     def claims(self, messages: Sequence[Any]) -> bool:
         return any(_is_responses_item(item) for item in messages)
+
+    def tool_calls_in(self, messages: Sequence[Any]) -> dict[str, ToolCall]:
+        return {
+            str(item.get("call_id")): ToolCall(item.get("name"), as_text(item.get("arguments")))
+            for item in messages
+            if isinstance(item, Mapping) and item.get("type") == "function_call"
+        }
+
+    def message_segments(
+        self,
+        index: int,
+        message: Mapping[str, Any],
+        calls: Mapping[str, ToolCall],
+        *,
+        include_user: bool,
+        include_assistant: bool,
+        include_cached: bool,
+    ) -> Iterator[Segment]:
+        if message.get("type") == "function_call_output":
+            call = calls.get(str(message.get("call_id", "")), UNKNOWN_CALL)
+            output = message.get("output")
+            for path, text in text_parts(output, (index, "output"), include_cached):
+                yield call.result(path, text)
+            return
+        yield from text_segments(index, message, include_user, include_assistant)
 
     def tool_schema(self) -> dict[str, Any]:
         function = OPENAI_CHAT.tool_schema()["function"]

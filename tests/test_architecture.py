@@ -1,0 +1,147 @@
+"""The codebase stays one a newcomer can hold in their head: no import cycles, small
+modules, tests that stand on their own."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE_ROOTS = sorted([*REPO.glob("packages/*/src"), *REPO.glob("integrations/*/src")])
+MAX_MODULE_LINES = 400
+
+
+def source_modules() -> dict[str, Path]:
+    """Every module of the packages and adapters, by dotted name."""
+    modules: dict[str, Path] = {}
+    for root in SOURCE_ROOTS:
+        for path in root.rglob("*.py"):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imported_modules(module: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The modules of `known` that `module` imports, at any depth of its code (inside
+    functions too), except under `if TYPE_CHECKING:`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _type_checking_only(node):
+            skipped.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in known)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package[: len(package) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                if submodule in known:
+                    found.add(submodule)
+                elif base in known:
+                    found.add(base)
+    found.discard(module)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> Iterator[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+
+    def visit(node: str) -> Iterator[list[str]]:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                yield from visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                yield sorted(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            yield from visit(node)
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg.b import thing\n")
+    (package / "b.py").write_text("def thing():\n    from pkg import a\n    return a\n")
+    (package / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import x\n"
+    )
+    known = {"pkg": package / "__init__.py", **{f"pkg.{n}": package / f"{n}.py" for n in "abc"}}
+    graph = {name: imported_modules(name, path, known) for name, path in known.items()}
+    assert list(cycles(graph)) == [["pkg.a", "pkg.b"]]
+    assert graph["pkg.c"] == set()  # imports only for type checking do not count
+
+
+def test_no_import_cycles() -> None:
+    known = source_modules()
+    graph = {name: imported_modules(name, path, known) for name, path in known.items()}
+    assert list(cycles(graph)) == []
+
+
+def test_no_source_module_is_over_400_lines() -> None:
+    long = {
+        str(path.relative_to(REPO)): count
+        for path in source_modules().values()
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared data and helpers live in tests/conversations.py, tests/servers.py, ... (and
+    fixtures in conftest.py), never in a test module another one imports."""
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if (name.startswith("tests.") and last.startswith("test_")) or name.startswith(
+                    "benchmarks"
+                ):
+                    offenders.append(f"{path.relative_to(REPO)} imports {name}")
+    assert offenders == []
