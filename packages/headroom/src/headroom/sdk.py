@@ -5,9 +5,11 @@
     client.messages.create(model=..., max_tokens=..., messages=history)
 
 `messages.create` (Anthropic) and `chat.completions.create` (OpenAI), sync and async, send
-compressed messages; when compression created refs, `headroom_retrieve` is offered to the
-model and answered locally (non-streaming calls, at most 3 rounds), so the caller only sees
-the final response. Streaming calls send compressed messages without the retrieval tool.
+compressed messages; whenever the messages hold a marker, `headroom_retrieve` is offered to
+the model and answered locally (`headroom.retrieval_loop`: non-streaming calls, at most 3
+rounds), so the caller only sees the final response; a retrieve call mixed with the
+caller's own tool calls is dropped and the caller gets its own. Streaming calls send
+compressed messages without the retrieval tool.
 Everything else on the client passes through untouched.
 """
 
@@ -20,10 +22,11 @@ from typing import Any
 from headroom.engines import default_engine
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider
+from headroom.retrieval_loop import DEFAULT_MAX_ROUNDS, RetrievalLoop
 
 __all__ = ["withHeadroom"]
 
-_MAX_ROUNDS = 3
+_MAX_ROUNDS = DEFAULT_MAX_ROUNDS
 
 
 def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
@@ -67,8 +70,7 @@ class _Create(_Wrapped):
 
     def __init__(self, inner: Any, engine: Headroom, provider: Provider) -> None:
         super().__init__(inner, {})
-        self._engine = engine
-        self._provider = provider
+        self._loop = RetrievalLoop(engine, provider, max_rounds=_MAX_ROUNDS)
         # Some SDK methods are wrapped by decorators that hide their coroutine nature.
         self._async = inspect.iscoroutinefunction(inner.create) or type(inner).__name__.startswith(
             "Async"
@@ -80,45 +82,39 @@ class _Create(_Wrapped):
         return getattr(self._inner, name)
 
     def _prepare(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        messages = kwargs.get("messages")
-        if not isinstance(messages, list):
+        if not isinstance(kwargs.get("messages"), list):
             return kwargs, False
-        result = self._engine.compress(messages, model=str(kwargs.get("model") or "gpt-4o"))
-        out = dict(kwargs, messages=result.messages)
-        loop = bool(result.refs) and not kwargs.get("stream")
-        if loop:
-            out["tools"] = list(out.get("tools") or [])
-            self._provider.inject_tool(out)
-        return out, loop
-
-    def _next_round(
-        self, kwargs: dict[str, Any], response: Any, last: bool
-    ) -> dict[str, Any] | None:
-        data = response.model_dump() if hasattr(response, "model_dump") else response
-        calls, others = self._provider.retrieve_calls(data)
-        if not calls or others or last:
-            return None
-        answers = [(c.call_id, self._engine.answer_retrieval(c.ref, c.query)) for c in calls]
-        return self._provider.add_round(kwargs, data, answers)
+        if kwargs.get("stream"):  # compressed, without the tool: streams are relayed as they come
+            model = str(kwargs.get("model") or "gpt-4o")
+            messages = self._loop.engine.compress(kwargs["messages"], model=model).messages
+            return dict(kwargs, messages=messages), False
+        return self._loop.prepare(kwargs), True
 
     def _create(self, **kwargs: Any) -> Any:
         kwargs, loop = self._prepare(kwargs)
-        response = self._inner.create(**kwargs)
-        for round_number in range(_MAX_ROUNDS if loop else 0):
-            following = self._next_round(kwargs, response, round_number == _MAX_ROUNDS - 1)
-            if following is None:
-                break
-            kwargs = following
-            response = self._inner.create(**kwargs)
-        return response
+        if not loop:
+            return self._inner.create(**kwargs)
+        response, stripped = self._loop.run(
+            kwargs, lambda body: self._inner.create(**body), _as_dict
+        )
+        return response if stripped is None else _rebuilt(response, stripped)
 
     async def _create_async(self, **kwargs: Any) -> Any:
         kwargs, loop = await asyncio.to_thread(self._prepare, kwargs)
-        response = await self._inner.create(**kwargs)
-        for round_number in range(_MAX_ROUNDS if loop else 0):
-            following = self._next_round(kwargs, response, round_number == _MAX_ROUNDS - 1)
-            if following is None:
-                break
-            kwargs = following
-            response = await self._inner.create(**kwargs)
-        return response
+        if not loop:
+            return await self._inner.create(**kwargs)
+        response, stripped = await self._loop.arun(
+            kwargs, lambda body: self._inner.create(**body), _as_dict
+        )
+        return response if stripped is None else _rebuilt(response, stripped)
+
+
+def _as_dict(response: Any) -> dict[str, Any]:
+    data = response.model_dump() if hasattr(response, "model_dump") else response
+    return data if isinstance(data, dict) else {}
+
+
+def _rebuilt(response: Any, data: dict[str, Any]) -> Any:
+    """`data` in the type of `response` (an SDK model), or as a dict."""
+    validate = getattr(type(response), "model_validate", None)
+    return validate(data) if validate is not None else data

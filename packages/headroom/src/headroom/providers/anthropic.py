@@ -223,15 +223,6 @@ class AnthropicRelay(base.HeldRound):
         if source:
             block[target] = block.get(target, "") + str(delta.get(source, ""))
 
-    def retrieve_calls(self) -> list[base.RetrieveCall]:
-        return [
-            base.RetrieveCall(
-                str(self.blocks[i].get("id", "")),
-                *base.parse_arguments(self.blocks[i].get("_json", "")),
-            )
-            for i in sorted(self.retrieve)
-        ]
-
     def assistant_response(self) -> dict[str, Any]:
         content = []
         for _, block in sorted(self.blocks.items()):

@@ -71,7 +71,6 @@ class StreamRelay(Protocol):
     def feed(self, event: SseEvent) -> list[bytes]:
         """The bytes to send the client for `event` (none while it is held back)."""
 
-    def retrieve_calls(self) -> list[RetrieveCall]: ...
     def assistant_response(self) -> dict[str, Any]:
         """The round's reply as a non-streamed response, for `Provider.add_round`."""
 

@@ -143,12 +143,6 @@ class OpenAIChatRelay(base.HeldRound):
         entry["args"] += function.get("arguments") or ""
         return True
 
-    def retrieve_calls(self) -> list[base.RetrieveCall]:
-        return [
-            base.RetrieveCall(c["id"], *base.parse_arguments(c["args"]))
-            for _, c in sorted(self.calls.items())
-        ]
-
     def assistant_response(self) -> dict[str, Any]:
         calls = [
             {

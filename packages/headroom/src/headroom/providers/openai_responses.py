@@ -168,12 +168,6 @@ class ResponsesRelay(base.HeldRound):
             return event.raw
         return base.sse_event(event.name or str(data.get("type", "")), data)
 
-    def retrieve_calls(self) -> list[base.RetrieveCall]:
-        return [
-            base.RetrieveCall(call["call_id"], *base.parse_arguments(call["args"]))
-            for _, call in sorted(self.retrieve.items())
-        ]
-
     def assistant_response(self) -> dict[str, Any]:
         output = []
         for local, item in sorted(self.items.items()):

@@ -21,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import canonical_tools, conversation_key
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider, RetrieveCall
+from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider
+from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
 
@@ -71,6 +72,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         )
         # CPU work runs off the event loop, so one big payload does not stall other requests.
         body = await run_in_threadpool(_compress_body, engine, provider, body)
+        # (the conversation is compressed and the retrieve tool offered when it holds markers)
     base = (
         settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
     )
@@ -80,15 +82,8 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         for k, v in request.headers.items()
         if k.lower() not in _DROP_HEADERS and not k.lower().startswith("x-headroom-")
     }
-    client = _client(request)
-
-    async def answer(calls: list[RetrieveCall]) -> list[tuple[str, str]]:
-        def answered() -> list[tuple[str, str]]:
-            return [(c.call_id, engine.answer_retrieval(c.ref, c.query)) for c in calls]
-
-        return await run_in_threadpool(answered)  # store reads stay off the event loop
-
-    forward = Forward(client, url, headers, provider, answer, settings.max_retrieval_rounds)
+    loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
+    forward = Forward(_client(request), url, headers, loop)
 
     try:
         if isinstance(body, dict) and body.get("stream"):
@@ -119,48 +114,44 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
 
 
 def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -> dict[str, Any]:
-    result = engine.compress(body["messages"], model=str(body.get("model") or "gpt-4o"))
-    out = dict(body, messages=result.messages)
+    out = dict(body)
     if engine.config.align_dynamic and isinstance(out.get("tools"), list):
         out["tools"] = canonical_tools(out["tools"])
-    if result.refs:
-        out["tools"] = list(out.get("tools") or [])
-        provider.inject_tool(out)
+    out = RetrievalLoop(engine, provider).prepare(out)
     if engine.config.add_cache_breakpoints:
-        out = provider.add_cache_breakpoints(out, conversation_key(body["messages"]))
+        key = conversation_key(body[provider.conversation_key])
+        out = provider.add_cache_breakpoints(out, key)
     return out
 
 
-async def _round_trips(forward: Forward, body: dict[str, Any]) -> Response:
-    provider, max_rounds = forward.provider, forward.max_rounds
-    for round_number in range(max_rounds + 1):
+async def _round_trips(forward: Forward, body: Any) -> Response:
+    async def send(request_body: Any) -> httpx.Response:
         # Encoded here: httpx sends no body at all for `json=None` (a bypassed `null`).
-        upstream = await forward.client.post(
+        return await forward.client.post(
             forward.url,
-            content=json.dumps(body).encode(),
+            content=json.dumps(request_body).encode(),
             headers={"content-type": "application/json", **forward.headers},
         )
-        if upstream.status_code >= 400:
-            return Response(
-                upstream.content,
-                status_code=upstream.status_code,
-                media_type=upstream.headers.get("content-type"),
-            )
-        try:
-            data = upstream.json()
-        except ValueError:
-            return Response(
-                upstream.content,
-                status_code=upstream.status_code,
-                media_type=upstream.headers.get("content-type"),
-            )
-        calls, others = provider.retrieve_calls(data)
-        if not calls:
-            return JSONResponse(data, status_code=upstream.status_code)
-        if others or round_number == max_rounds:
-            return JSONResponse(provider.strip_retrieve(data), status_code=upstream.status_code)
-        body = provider.add_round(body, data, await forward.answer(calls))
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    upstream, stripped = await forward.loop.arun(body, send, _reply_json)
+    if stripped is not None:  # retrieve calls left over: the caller gets the rest
+        return JSONResponse(stripped, status_code=upstream.status_code)
+    return Response(
+        upstream.content,
+        status_code=upstream.status_code,
+        media_type=upstream.headers.get("content-type"),
+    )
+
+
+def _reply_json(upstream: httpx.Response) -> dict[str, Any]:
+    """An upstream reply as a dict; {} (nothing to answer) for an error or non-JSON."""
+    if upstream.status_code >= 400:
+        return {}
+    try:
+        data = upstream.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def upstream_client(settings: Any) -> httpx.AsyncClient:

@@ -9,29 +9,27 @@ left off). The client never sees the retrieval tool.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from starlette.concurrency import run_in_threadpool
 
-from headroom.providers import Provider, RetrieveCall, SseEvent
+from headroom.providers import SseEvent
+from headroom.retrieval_loop import RetrievalLoop
 
 __all__ = ["Forward", "relay_stream"]
-
-Answer = Callable[[list[RetrieveCall]], Awaitable[list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
 class Forward:
-    """Where and how a proxied request goes upstream."""
+    """Where and how a proxied request goes upstream, and its retrieval loop."""
 
     client: httpx.AsyncClient
     url: str
     headers: dict[str, str]
-    provider: Provider
-    answer: Answer
-    max_rounds: int
+    loop: RetrievalLoop
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[SseEvent]:
@@ -58,13 +56,9 @@ async def relay_stream(
 ) -> AsyncIterator[bytes | httpx.Response]:
     """First item: the upstream's error response, or the first bytes of the relayed stream."""
     client, url, headers = upstream_call.client, upstream_call.url, upstream_call.headers
-    provider, answer, max_rounds = (
-        upstream_call.provider,
-        upstream_call.answer,
-        upstream_call.max_rounds,
-    )
-    relay = provider.stream_relay()
-    for round_number in range(max_rounds + 1):
+    loop = upstream_call.loop
+    relay = loop.provider.stream_relay()
+    for round_number in range(loop.max_rounds + 1):
         relay.start_round()
         async with client.stream("POST", url, json=body, headers=headers) as upstream:
             if upstream.status_code >= 400:
@@ -76,9 +70,14 @@ async def relay_stream(
             async for event in _events(upstream):
                 for piece in relay.feed(event):
                     yield piece
-        calls = relay.retrieve_calls()
-        if not calls or relay.other or round_number == max_rounds:
+        if relay.other:  # the caller's own tools too: the retrieve calls stay held back
             break
-        body = provider.add_round(body, relay.assistant_response(), await answer(calls))
+        # Store reads stay off the event loop.
+        following = await run_in_threadpool(
+            loop.follow_up, body, relay.assistant_response(), round_number
+        )
+        if following is None:
+            break
+        body = following
     for piece in relay.finish():
         yield piece

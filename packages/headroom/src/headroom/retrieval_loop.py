@@ -1,0 +1,128 @@
+"""The one retrieval loop: every surface that makes the model call itself (the proxy, the
+SDK wrapper, the LiteLLM hook and helpers, the LangChain middleware) runs it.
+
+1. `prepare(body)` compresses the conversation in a request body and offers the
+   `headroom_retrieve` tool whenever the request holds a marker (of this turn or an
+   earlier one), so no marker reaches a model that cannot redeem it.
+2. After each response, `follow_up(body, response, round)` answers the model's retrieve
+   calls from the store and returns the next request, or None when the response is the
+   caller's.
+3. `final(response)` is what the caller gets. Mixed calls are handled one way everywhere:
+   when the model calls `headroom_retrieve` together with the caller's own tools, the
+   retrieve calls are dropped and the caller gets its own calls (the model asks again
+   next turn if it still needs the original). After `max_rounds` rounds the reply goes
+   to the caller as it is, retrieve calls dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import Any, TypeVar
+
+from headroom.ccr.markers import find_markers
+from headroom.pipeline import Headroom
+from headroom.providers import Provider
+
+__all__ = ["DEFAULT_MAX_ROUNDS", "RetrievalLoop", "has_markers"]
+
+DEFAULT_MAX_ROUNDS = 3
+R = TypeVar("R")
+
+
+def has_markers(value: Any) -> bool:
+    """Whether any string in `value` (a request body, messages) holds a Headroom marker."""
+    if isinstance(value, str):
+        return "[headroom: " in value and bool(find_markers(value))
+    if isinstance(value, Mapping):
+        return any(has_markers(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_markers(v) for v in value)
+    return False
+
+
+class RetrievalLoop:
+    """Compress a request for one provider and answer its retrieval rounds."""
+
+    def __init__(
+        self, engine: Headroom, provider: Provider, *, max_rounds: int = DEFAULT_MAX_ROUNDS
+    ) -> None:
+        self.engine = engine
+        self.provider = provider
+        self.max_rounds = max_rounds
+
+    def prepare(self, body: dict[str, Any], *, compress: bool = True) -> dict[str, Any]:
+        """`body` with its conversation compressed (when `compress`) and the retrieve tool
+        offered if any marker is in it; the caller's dict is not changed."""
+        out = dict(body)
+        key = self.provider.conversation_key
+        conversation = out.get(key)
+        if compress and isinstance(conversation, list):
+            model = str(out.get("model") or "gpt-4o")
+            out[key] = self.engine.compress(conversation, model=model).messages
+        if has_markers(out.get(key)):
+            out["tools"] = list(out.get("tools") or [])
+            self.provider.inject_tool(out)
+        return out
+
+    def follow_up(
+        self, body: dict[str, Any], response: dict[str, Any], round_number: int
+    ) -> dict[str, Any] | None:
+        """The next request when the model called only `headroom_retrieve` (answered from
+        the store) and rounds are left; else None."""
+        calls, others = self.provider.retrieve_calls(response)
+        if not calls or others or round_number >= self.max_rounds:
+            return None
+        answers = [(c.call_id, self.engine.answer_retrieval(c.ref, c.query)) for c in calls]
+        return self.provider.add_round(body, response, answers)
+
+    def final(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The response the caller gets: without retrieve calls."""
+        calls, _ = self.provider.retrieve_calls(response)
+        return self.provider.strip_retrieve(response) if calls else response
+
+    def run(
+        self,
+        body: dict[str, Any],
+        send: Callable[[dict[str, Any]], R],
+        as_dict: Callable[[R], dict[str, Any]],
+    ) -> tuple[R, dict[str, Any] | None]:
+        """Send `body` and answer the retrieval rounds: the last reply, and its dict with
+        the retrieve calls dropped when it had any (None: the reply is the caller's as is)."""
+        rounds = self._rounds(body)
+        request = next(rounds)
+        while True:
+            response = send(request)
+            try:
+                request = rounds.send(as_dict(response))
+            except StopIteration as done:
+                return response, done.value
+
+    async def arun(
+        self,
+        body: dict[str, Any],
+        send: Callable[[dict[str, Any]], Awaitable[R]],
+        as_dict: Callable[[R], dict[str, Any]],
+    ) -> tuple[R, dict[str, Any] | None]:
+        """`run` with an async `send`."""
+        rounds = self._rounds(body)
+        request = next(rounds)
+        while True:
+            response = await send(request)
+            try:
+                request = rounds.send(as_dict(response))
+            except StopIteration as done:
+                return response, done.value
+
+    def _rounds(
+        self, body: dict[str, Any]
+    ) -> Generator[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """Yields each request to send and receives its reply as a dict."""
+        data = yield body
+        for round_number in range(self.max_rounds + 1):
+            following = self.follow_up(body, data, round_number)
+            if following is None:
+                break
+            body = following
+            data = yield body
+        calls, _ = self.provider.retrieve_calls(data)
+        return self.provider.strip_retrieve(data) if calls else None
