@@ -21,6 +21,7 @@ from headroom.errors import StoreError
 from headroom.server.bridge import bridge_routes
 from headroom.server.dashboard import dashboard_routes
 from headroom.server.http import ApiError, error_response
+from headroom.server.passthrough import passthrough_routes
 from headroom.server.proxy import proxy_routes, upstream_client
 from headroom.server.settings import ServerSettings, is_loopback
 from headroom.server.tenancy import token_ok
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(bridge_routes())
     app.include_router(proxy_routes())
     app.include_router(dashboard_routes())
+    app.include_router(passthrough_routes())  # last: every other /v1 path
     return app
 
 

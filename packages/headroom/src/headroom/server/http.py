@@ -48,8 +48,8 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     return body
 
 
-async def read_any_json(request: Request, limit: int) -> Any:
-    """The request's JSON value, within `limit` bytes, or an ApiError (413 / 400)."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, within `limit` bytes, or an ApiError (413)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "request_too_large", f"Request body is over the {limit} byte limit.")
@@ -62,7 +62,12 @@ async def read_any_json(request: Request, limit: int) -> Any:
                 413, "request_too_large", f"Request body is over the {limit} byte limit."
             )
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_any_json(request: Request, limit: int) -> Any:
+    """The request's JSON value, within `limit` bytes, or an ApiError (413 / 400)."""
+    raw = await read_body(request, limit)
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):

@@ -21,12 +21,18 @@ from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import canonical_tools, conversation_key
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider
+from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
 
-__all__ = ["proxy_routes", "upstream_client", "upstream_url"]
+__all__ = [
+    "forwarded_headers",
+    "proxy_routes",
+    "upstream_client",
+    "upstream_client_of",
+    "upstream_url",
+]
 
 logger = logging.getLogger("headroom.proxy")
 
@@ -46,6 +52,10 @@ def proxy_routes() -> APIRouter:
     async def anthropic_messages(request: Request) -> Response:
         return await _proxy(request, ANTHROPIC)
 
+    @router.post(OPENAI_RESPONSES.path, response_model=None)
+    async def openai_responses(request: Request) -> Response:
+        return await _proxy(request, OPENAI_RESPONSES)
+
     return router
 
 
@@ -64,8 +74,9 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     if bypass:
         engine = engine_for(request)  # anything that is JSON goes upstream as it came
     else:
-        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-            raise ApiError(400, "invalid_request", "The request needs a 'messages' list.")
+        if not isinstance(body, dict) or not _has_conversation(body, provider):
+            key = provider.conversation_key
+            raise ApiError(400, "invalid_request", f"The request needs a {key!r} list.")
         exclude = request.headers.get("x-headroom-exclude-tools", "")
         engine = engine_for(
             request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
@@ -77,13 +88,9 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
     )
     url = upstream_url(base, provider.path)
-    headers = {
-        k: v
-        for k, v in request.headers.items()
-        if k.lower() not in _DROP_HEADERS and not k.lower().startswith("x-headroom-")
-    }
+    headers = forwarded_headers(request)
     loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
-    forward = Forward(_client(request), url, headers, loop)
+    forward = Forward(upstream_client_of(request), url, headers, loop)
 
     try:
         if isinstance(body, dict) and body.get("stream"):
@@ -113,15 +120,27 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
     return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
 
 
+def _has_conversation(body: dict[str, Any], provider: Provider) -> bool:
+    """Whether `body` holds its conversation (Responses also takes `input` as one string)."""
+    conversation = body.get(provider.conversation_key)
+    return isinstance(conversation, list) or (
+        provider is OPENAI_RESPONSES and isinstance(conversation, str)
+    )
+
+
 def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -> dict[str, Any]:
     out = dict(body)
     if engine.config.align_dynamic and isinstance(out.get("tools"), list):
         out["tools"] = canonical_tools(out["tools"])
     out = RetrievalLoop(engine, provider).prepare(out)
     if engine.config.add_cache_breakpoints:
-        key = conversation_key(body[provider.conversation_key])
+        key = conversation_key(_as_list(body[provider.conversation_key]))
         out = provider.add_cache_breakpoints(out, key)
     return out
+
+
+def _as_list(conversation: Any) -> list[Any]:
+    return conversation if isinstance(conversation, list) else [conversation]
 
 
 async def _round_trips(forward: Forward, body: Any) -> Response:
@@ -159,7 +178,17 @@ def upstream_client(settings: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=httpx.Timeout(settings.upstream_timeout_s, connect=30.0))
 
 
-def _client(request: Request) -> httpx.AsyncClient:
+def forwarded_headers(request: Request) -> dict[str, str]:
+    """The caller's headers as they go upstream: credentials included, Headroom's own and
+    the connection's not."""
+    return {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower() not in _DROP_HEADERS and not k.lower().startswith("x-headroom-")
+    }
+
+
+def upstream_client_of(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient | None = getattr(request.app.state, "http_client", None)
     if client is None:
         raise ApiError(503, "starting", "The server is not started (its lifespan did not run).")
