@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.fake_responses import responses_events, responses_reply, responses_retrieval_ref
+
 MARKER = re.compile(r"headroom_retrieve ref=([0-9a-f]{16})")
 
 
@@ -71,6 +73,12 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                     int(self.headers["x-test-status"]), {"error": {"message": "upstream says no"}}
                 )
                 return
+            if self.path.endswith("/responses"):
+                self._responses(body)
+                return
+            if self.path.endswith("/count_tokens") or self.path.endswith("/embeddings"):
+                self._json(200, {"path": self.path, "input_tokens": len(json.dumps(body)) // 4})
+                return
             provider = "openai" if self.path.endswith("/chat/completions") else "anthropic"
             if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
                 self._json(400, {"error": {"message": "a provider wants a messages list"}})
@@ -89,6 +97,28 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 self._json(200, _openai_response(ref, arguments, body))
             else:
                 self._json(200, _anthropic_response(ref, arguments, body))
+
+        def do_GET(self) -> None:
+            upstream.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "body": None}
+            )
+            self._json(200, {"object": "list", "data": [{"id": "fake-model"}], "path": self.path})
+
+        def _responses(self, body: Any) -> None:
+            if not isinstance(body, dict) or "input" not in body:
+                self._json(400, {"error": {"message": "a Responses request wants an input"}})
+                return
+            ref = responses_retrieval_ref(body)
+            arguments = {"ref": ref}
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.end_headers()
+                for event in responses_events(ref, arguments, body):
+                    self.wfile.write(event.encode())
+                    self.wfile.flush()
+                return
+            self._json(200, responses_reply(ref, arguments, body))
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

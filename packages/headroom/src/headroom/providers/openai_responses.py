@@ -114,6 +114,7 @@ class ResponsesRelay(base.HeldRound):
         self.index_map: dict[int, int] = {}
         self.items: dict[int, dict[str, Any]] = {}
         self.retrieve: dict[int, dict[str, str]] = {}
+        self.closing: list[tuple[base.SseEvent, dict[str, Any]]] = []
         super().start_round()
 
     def feed(self, event: base.SseEvent) -> list[bytes]:
@@ -128,7 +129,7 @@ class ResponsesRelay(base.HeldRound):
             return [self._encode(event, data)]
         if kind in _CLOSING_EVENTS:
             if self.retrieve:
-                self.held.append(self._encode(event, data))
+                self.closing.append((event, data))  # numbered when it is sent
                 return []
             return [self._encode(event, data)]
         if "output_index" not in data:
@@ -177,7 +178,7 @@ class ResponsesRelay(base.HeldRound):
         return {"output": output}
 
     def finish(self) -> list[bytes]:
-        return list(self.held)
+        return [self._encode(event, data) for event, data in self.closing]
 
 
 def _is_responses_item(item: Any) -> bool:
