@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml packages/headroom/pyproject.toml integrations/langchain
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
 	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk]" \
-		-e integrations/langchain -e integrations/llamaindex -e integrations/litellm --group dev
+		-e "integrations/langchain[agents]" -e integrations/llamaindex -e integrations/litellm --group dev
 	touch $(STAMP)
 
 install: $(STAMP) $(JS_STAMP) ## Create .venv and install every package editable (and the JS package)

@@ -69,11 +69,16 @@ class RetrievalLoop:
     ) -> dict[str, Any] | None:
         """The next request when the model called only `headroom_retrieve` (answered from
         the store) and rounds are left; else None."""
+        answers = self.answers(response) if round_number < self.max_rounds else None
+        return None if answers is None else self.provider.add_round(body, response, answers)
+
+    def answers(self, response: dict[str, Any]) -> list[tuple[str, str]] | None:
+        """(call id, answer) of each retrieve call when the model called only
+        `headroom_retrieve`; None when the response is the caller's."""
         calls, others = self.provider.retrieve_calls(response)
-        if not calls or others or round_number >= self.max_rounds:
+        if not calls or others:
             return None
-        answers = [(c.call_id, self.engine.answer_retrieval(c.ref, c.query)) for c in calls]
-        return self.provider.add_round(body, response, answers)
+        return [(c.call_id, self.engine.answer_retrieval(c.ref, c.query)) for c in calls]
 
     def final(self, response: dict[str, Any]) -> dict[str, Any]:
         """The response the caller gets: without retrieve calls."""
