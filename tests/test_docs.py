@@ -29,7 +29,14 @@ BLOCKS = runnable_blocks()
 
 def test_the_docs_mark_runnable_blocks() -> None:
     pages = {name.split("#")[0] for name, _, _ in BLOCKS}
-    assert {"README.md", "cli.md", "config.md", "cache-aligner.md", "ccr.md"} <= pages
+    assert {
+        "README.md",
+        "cli.md",
+        "config.md",
+        "cache-aligner.md",
+        "ccr.md",
+        "integrations.md",
+    } <= pages
     # A marker must sit right above a fence, or its block would silently stop being run.
     marked = sum(page.read_text().count("<!-- runnable") for page in PAGES)
     assert marked == len(BLOCKS)

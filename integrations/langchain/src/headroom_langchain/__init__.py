@@ -9,12 +9,14 @@
   `create_agent(..., middleware=[HeadroomMiddleware()])`; compresses each model call and
   answers `headroom_retrieve` inside it.
 - `retrieve_tool()`: `headroom_retrieve` as a LangChain tool, for apps that call the model.
+- `pre_model_hook()`: for LangGraph's `create_react_agent(..., pre_model_hook=...)`.
 """
 
 from __future__ import annotations
 
 from headroom_langchain.callbacks import SAVINGS_EVENT, HeadroomSavingsHandler
 from headroom_langchain.documents import HeadroomDocumentCompressor
+from headroom_langchain.hooks import pre_model_hook
 from headroom_langchain.runnable import HeadroomCompressor
 from headroom_langchain.tool import retrieve_tool
 
@@ -23,5 +25,6 @@ __all__ = [
     "HeadroomCompressor",
     "HeadroomDocumentCompressor",
     "HeadroomSavingsHandler",
+    "pre_model_hook",
     "retrieve_tool",
 ]
