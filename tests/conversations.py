@@ -3,6 +3,7 @@ engine, so the benchmark that runs in another project's virtualenv can use them 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "tool_call",
     "tool_output",
     "turn_messages",
+    "unredeemable",
 ]
 
 # 3000 sync lines; one of them records the checksum a question asks about.
@@ -132,3 +134,15 @@ def turn_messages(turn: int) -> list[dict[str, Any]]:
         messages += tool_call(tool_output(step), call_id=f"call_{step}")
         messages.append({"role": "user", "content": f"What happened to job-{max(0, step - 1)}-7?"})
     return messages
+
+
+def unredeemable(requests: list[dict[str, Any]]) -> list[str]:
+    """The paths of recorded upstream requests that hold a marker but offer no
+    `headroom_retrieve` tool (a model could not redeem it): none, when all is well."""
+    bad = []
+    for request in requests:
+        body = json.dumps(request.get("body"))
+        tools = json.dumps((request.get("body") or {}).get("tools"))
+        if "headroom_retrieve ref=" in body and "headroom_retrieve" not in tools:
+            bad.append(str(request.get("path")))
+    return bad

@@ -57,8 +57,26 @@ def responses_reply(ref: str | None, arguments: dict[str, Any], body: dict[str, 
     return {
         "id": "resp_1",
         "object": "response",
+        "created_at": 1764150000,
+        "model": str(body.get("model") or "gpt-4.1"),
         "status": "completed",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "parallel_tool_calls": True,
+        "temperature": 1.0,
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
         "output": _output(ref, arguments, body),
+        "usage": {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 5,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 15,
+        },
     }
 
 

@@ -1,4 +1,10 @@
-"""The proxy hook and the SDK helpers."""
+"""The proxy hook and the SDK helpers.
+
+Both compress the conversation, offer `headroom_retrieve` whenever it holds a marker, and
+answer the model's retrieve calls with a follow-up call through LiteLLM itself (the
+engine's retrieval loop, `headroom.retrieval_loop`): chat completions, Anthropic messages
+and Responses API requests on the proxy; `completion` / `acompletion` in the SDK.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from litellm.integrations.custom_logger import CustomLogger
 from headroom import CompressResult, default_engine
 from headroom.engines import EnginePool, credential_namespace
 from headroom.pipeline import Headroom
+from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider, provider_named
+from headroom.retrieval_loop import RetrievalLoop
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
 
@@ -47,13 +55,33 @@ class HeadroomHandler(CustomLogger):
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
     ) -> dict[str, Any]:
-        if isinstance(data.get("messages"), list):
-            engine = self.engine_for(user_api_key_dict)
-            result = await asyncio.to_thread(
-                engine.compress, data["messages"], model=str(data.get("model") or "gpt-4o")
-            )
-            _apply(data, result)
+        provider = _CALL_PROVIDERS.get(str(getattr(call_type, "value", call_type)))
+        if provider is None or not isinstance(data.get(provider.conversation_key), list):
+            return data
+        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider)
+        prepared, result = await asyncio.to_thread(loop.prepare, data)
+        data.update(prepared)
+        if result is not None:
+            _record(data, result, provider)
         return data
+
+    async def async_post_call_success_hook(
+        self, data: dict[str, Any], user_api_key_dict: Any, response: Any
+    ) -> Any:
+        """Answers a reply that calls only `headroom_retrieve` with follow-up calls through
+        LiteLLM; returns the final reply (None: the reply stands as it is)."""
+        info = (data.get("metadata") or {}).get(METADATA_KEY) or {}
+        if "provider" not in info:
+            return None
+        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider_named(info["provider"]))
+        first = _as_dict(response)
+        following = await asyncio.to_thread(loop.follow_up, data, first, 0)
+        if following is None:
+            caller_part = loop.final(first)
+            return None if caller_part is first else _rebuilt(response, caller_part)
+        loop.max_rounds -= 1  # one round is answered already
+        final, stripped = await loop.arun(following, _sender(loop.provider), _as_dict)
+        return final if stripped is None else _rebuilt(final, stripped)
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -77,8 +105,56 @@ class HeadroomHandler(CustomLogger):
             )
 
 
-def _apply(data: dict[str, Any], result: CompressResult) -> None:
-    data["messages"] = result.messages
+_CALL_PROVIDERS: dict[str, Provider] = {
+    "completion": OPENAI_CHAT,
+    "acompletion": OPENAI_CHAT,
+    "anthropic_messages": ANTHROPIC,
+    "responses": OPENAI_RESPONSES,
+    "aresponses": OPENAI_RESPONSES,
+}
+
+
+def _sender(provider: Provider) -> Any:
+    """The LiteLLM call that sends a follow-up request in `provider`'s format: through the
+    proxy's router when it runs (model aliases resolve), else through litellm itself."""
+    router: Any = None
+    try:
+        from litellm.proxy import proxy_server
+
+        router = proxy_server.llm_router
+    except ImportError:
+        pass
+    names = {OPENAI_CHAT.name: "acompletion", ANTHROPIC.name: "aanthropic_messages"}
+    name = names.get(provider.name, "aresponses")
+    if router is not None and hasattr(router, name):
+        call = getattr(router, name)
+    else:
+        from litellm.anthropic_interface import messages
+
+        call = messages.acreate if name == "aanthropic_messages" else getattr(litellm, name)
+
+    async def send(body: dict[str, Any]) -> Any:
+        return await call(**body)
+
+    return send
+
+
+def _as_dict(response: Any) -> dict[str, Any]:
+    data = response.model_dump() if hasattr(response, "model_dump") else response
+    return data if isinstance(data, dict) else {}
+
+
+def _rebuilt(response: Any, data: dict[str, Any]) -> Any:
+    """`data` in the type of `response` (a LiteLLM model), or as a dict."""
+    if isinstance(response, dict):
+        return data
+    try:
+        return type(response)(**data)
+    except (TypeError, ValueError):
+        return data
+
+
+def _record(data: dict[str, Any], result: CompressResult, provider: Provider) -> None:
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         metadata = data["metadata"] = {}
@@ -86,6 +162,7 @@ def _apply(data: dict[str, Any], result: CompressResult) -> None:
         "tokens_before": result.tokens_before,
         "tokens_after": result.tokens_after,
         "refs": list(result.refs),
+        "provider": provider.name,
     }
 
 
@@ -120,30 +197,45 @@ def _as_keywords(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return out
 
 
-def _compressed(kwargs: dict[str, Any], engine: Headroom | None) -> dict[str, Any]:
-    if not isinstance(kwargs.get("messages"), list):
-        return kwargs
-    out = dict(kwargs)
-    _apply(
-        out,
-        (engine or default_engine()).compress(
-            kwargs["messages"], model=str(kwargs.get("model") or "gpt-4o")
-        ),
-    )
-    return out
-
-
 def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
     """`litellm.completion` (same arguments, positional too) with the messages compressed
-    first, by `engine` or the shared default engine."""
+    first, by `engine` or the shared default engine, and `headroom_retrieve` answered."""
     call = _as_keywords(litellm.completion, args, kwargs)
-    return litellm.completion(**_compressed(call, engine))
+    loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
+    if call.get("stream") or not isinstance(call.get("messages"), list):
+        return litellm.completion(**_compressed_only(loop, call))
+    body, result = loop.prepare(call)
+    if result is not None:
+        _record(body, result, OPENAI_CHAT)
+    final, stripped = loop.run(body, lambda request: litellm.completion(**request), _as_dict)
+    return final if stripped is None else _rebuilt(final, stripped)
 
 
 async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
     """`litellm.acompletion` with the messages compressed first (see `completion`)."""
     call = _as_keywords(litellm.acompletion, args, kwargs)
-    return await litellm.acompletion(**await asyncio.to_thread(_compressed, call, engine))
+    loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
+    if call.get("stream") or not isinstance(call.get("messages"), list):
+        return await litellm.acompletion(**await asyncio.to_thread(_compressed_only, loop, call))
+    body, result = await asyncio.to_thread(loop.prepare, call)
+    if result is not None:
+        _record(body, result, OPENAI_CHAT)
+    final, stripped = await loop.arun(
+        body, lambda request: litellm.acompletion(**request), _as_dict
+    )
+    return final if stripped is None else _rebuilt(final, stripped)
+
+
+def _compressed_only(loop: RetrievalLoop, call: dict[str, Any]) -> dict[str, Any]:
+    """A streamed call: the messages compressed, without the retrieve tool (streams are
+    relayed as they come; use `headroom proxy` for retrieval inside streams)."""
+    if not isinstance(call.get("messages"), list):
+        return call
+    model = str(call.get("model") or "gpt-4o")
+    result = loop.engine.compress(call["messages"], model=model)
+    out = dict(call, messages=result.messages)
+    _record(out, result, OPENAI_CHAT)
+    return out
 
 
 handler = HeadroomHandler()

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 from headroom.ccr.markers import find_markers
-from headroom.pipeline import Headroom
+from headroom.pipeline import CompressResult, Headroom
 from headroom.providers import Provider
 
 __all__ = ["DEFAULT_MAX_ROUNDS", "RetrievalLoop", "has_markers"]
@@ -50,19 +50,23 @@ class RetrievalLoop:
         self.provider = provider
         self.max_rounds = max_rounds
 
-    def prepare(self, body: dict[str, Any], *, compress: bool = True) -> dict[str, Any]:
-        """`body` with its conversation compressed (when `compress`) and the retrieve tool
-        offered if any marker is in it; the caller's dict is not changed."""
+    def prepare(
+        self, body: dict[str, Any], *, compress: bool = True
+    ) -> tuple[dict[str, Any], CompressResult | None]:
+        """`body` with its conversation compressed (when `compress`; the result is returned
+        too) and the retrieve tool offered if any marker is in it; `body` is not changed."""
         out = dict(body)
         key = self.provider.conversation_key
         conversation = out.get(key)
+        result = None
         if compress and isinstance(conversation, list):
             model = str(out.get("model") or "gpt-4o")
-            out[key] = self.engine.compress(conversation, model=model).messages
+            result = self.engine.compress(conversation, model=model)
+            out[key] = result.messages
         if has_markers(out.get(key)):
             out["tools"] = list(out.get("tools") or [])
             self.provider.inject_tool(out)
-        return out
+        return out, result
 
     def follow_up(
         self, body: dict[str, Any], response: dict[str, Any], round_number: int

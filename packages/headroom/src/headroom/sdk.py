@@ -88,7 +88,7 @@ class _Create(_Wrapped):
             model = str(kwargs.get("model") or "gpt-4o")
             messages = self._loop.engine.compress(kwargs["messages"], model=model).messages
             return dict(kwargs, messages=messages), False
-        return self._loop.prepare(kwargs), True
+        return self._loop.prepare(kwargs)[0], True
 
     def _create(self, **kwargs: Any) -> Any:
         kwargs, loop = self._prepare(kwargs)

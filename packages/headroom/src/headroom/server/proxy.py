@@ -132,7 +132,7 @@ def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -
     out = dict(body)
     if engine.config.align_dynamic and isinstance(out.get("tools"), list):
         out["tools"] = canonical_tools(out["tools"])
-    out = RetrievalLoop(engine, provider).prepare(out)
+    out, _ = RetrievalLoop(engine, provider).prepare(out)
     if engine.config.add_cache_breakpoints:
         key = conversation_key(_as_list(body[provider.conversation_key]))
         out = provider.add_cache_breakpoints(out, key)

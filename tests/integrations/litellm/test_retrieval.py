@@ -1,0 +1,121 @@
+"""LiteLLM answers headroom_retrieve: the SDK helpers and the proxy hooks, against a fake
+provider on loopback that calls the tool on its first reply and answers on its second."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of the cost map
+
+import litellm
+from litellm.caching.dual_cache import DualCache
+from litellm.proxy._types import UserAPIKeyAuth
+
+import headroom
+import headroom_litellm
+from headroom.ccr import SqlStore
+from tests.conftest import small_fixture_config
+from tests.conversations import SYNC_LOG, anthropic_body, openai_body, unredeemable
+from tests.fakes import Upstream
+
+KEY = UserAPIKeyAuth(api_key="sk-team-a")
+
+
+@pytest.fixture
+def engine(store: SqlStore) -> headroom.Headroom:
+    return headroom.Headroom(small_fixture_config(), store=store)
+
+
+def openai_call(upstream: Upstream) -> dict[str, Any]:
+    return {
+        "model": "openai/gpt-4o",
+        "messages": openai_body()["messages"],
+        "api_base": f"{upstream.url}/v1",
+        "api_key": "sk-test",
+    }
+
+
+def test_sdk_completion_answers_retrieval(upstream: Upstream, engine: headroom.Headroom) -> None:
+    response = headroom_litellm.completion(**openai_call(upstream), engine=engine)
+    assert response.choices[0].message.content.startswith("final answer")
+    first, second = upstream.requests
+    assert "headroom_retrieve" in str(first["body"]["tools"])
+    assert second["body"]["messages"][-1]["content"] == SYNC_LOG  # the original, answered
+    assert unredeemable(upstream.requests) == []
+
+
+def test_sdk_acompletion_answers_retrieval(upstream: Upstream, engine: headroom.Headroom) -> None:
+    response = asyncio.run(headroom_litellm.acompletion(**openai_call(upstream), engine=engine))
+    assert response.choices[0].message.content.startswith("final answer")
+    assert len(upstream.requests) == 2 and unredeemable(upstream.requests) == []
+
+
+def run_proxy_call(
+    hook: headroom_litellm.HeadroomHandler, data: dict[str, Any], call_type: str, send: Any
+) -> Any:
+    """What the LiteLLM proxy does around one call: pre-call hook, the call, post-call hook."""
+
+    async def flow() -> Any:
+        prepared = await hook.async_pre_call_hook(KEY, DualCache(), data, call_type)
+        response = await send(**prepared)
+        replaced = await hook.async_post_call_success_hook(prepared, KEY, response)
+        return response if replaced is None else replaced
+
+    return asyncio.run(flow())
+
+
+def test_proxy_hooks_answer_retrieval_for_chat_completions(
+    upstream: Upstream, engine: headroom.Headroom
+) -> None:
+    hook = headroom_litellm.HeadroomHandler(engine=engine)
+    final = run_proxy_call(hook, openai_call(upstream), "acompletion", litellm.acompletion)
+    assert final.choices[0].message.content.startswith("final answer")
+    assert len(upstream.requests) == 2 and unredeemable(upstream.requests) == []
+
+
+def test_proxy_hooks_answer_retrieval_for_anthropic_messages(
+    upstream: Upstream, engine: headroom.Headroom
+) -> None:
+    from litellm.anthropic_interface import messages
+
+    hook = headroom_litellm.HeadroomHandler(engine=engine)
+    data = {
+        "model": "anthropic/claude-sonnet-4-5",
+        "max_tokens": 100,
+        "messages": anthropic_body()["messages"],
+        "api_base": upstream.url,
+        "api_key": "sk-ant-test",
+    }
+    final = run_proxy_call(hook, data, "anthropic_messages", messages.acreate)
+    text = final["content"][0]["text"] if isinstance(final, dict) else final.content[0].text
+    assert text.startswith("final answer")
+    first, second = upstream.requests
+    assert second["body"]["messages"][-1]["content"][0]["content"] == SYNC_LOG
+    assert unredeemable(upstream.requests) == []
+
+
+def test_proxy_hooks_answer_retrieval_for_responses(
+    upstream: Upstream, engine: headroom.Headroom
+) -> None:
+    hook = headroom_litellm.HeadroomHandler(engine=engine)
+    data = {
+        "model": "openai/gpt-4.1",
+        "input": [
+            {"role": "user", "content": "Which checksum was recorded?"},
+            {"type": "function_call", "call_id": "c1", "name": "fetch_output", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": SYNC_LOG},
+        ],
+        "api_base": f"{upstream.url}/v1",
+        "api_key": "sk-test",
+    }
+    final = run_proxy_call(hook, data, "aresponses", litellm.aresponses)
+    output = final.output if hasattr(final, "output") else final["output"]
+    types = [getattr(item, "type", None) or item["type"] for item in output]
+    assert types == ["message"]
+    first, second = upstream.requests
+    assert second["body"]["input"][-1]["output"] == SYNC_LOG
+    assert unredeemable(upstream.requests) == []
