@@ -1,6 +1,9 @@
-// Vercel AI SDK middleware: compresses tool results in the prompt before the model sees them.
+// Vercel AI SDK middleware (ai 5 and 6): compresses tool results in the prompt before the
+// model sees them, offers `headroom_retrieve` when the prompt holds a marker, and answers the
+// model's retrieve calls inside the call (generate and stream), so the app sees only its own
+// tools and the final answer. A retrieve call mixed with the app's own tool calls is dropped.
 //   wrapLanguageModel({ model, middleware: headroomMiddleware() })
-import { compress } from "./client.js";
+import { compress, retrieve } from "./client.js";
 import type { ClientOptions, CompressStats } from "./types.js";
 
 export interface MiddlewareOptions extends ClientOptions {
@@ -9,7 +12,28 @@ export interface MiddlewareOptions extends ClientOptions {
   onFallback?: (error: Error) => void;
   /** Called with the savings of each compressed call. */
   onCompressed?: (stats: CompressStats, refs: string[]) => void;
+  /** Retrieval rounds answered per call before the reply goes to the app as it is. Default 3. */
+  maxRetrievalRounds?: number;
 }
+
+const RETRIEVE = "headroom_retrieve";
+const MARKER = /headroom_retrieve ref=[0-9a-f]{16}/;
+const RETRIEVE_TOOL = {
+  type: "function" as const,
+  name: RETRIEVE,
+  description:
+    "Fetch content that Headroom compressed away. Pass the ref from a [headroom: ...] marker; " +
+    "optionally a query to get only the matching lines or items.",
+  inputSchema: {
+    type: "object",
+    properties: {
+      ref: { type: "string", description: "The ref from a [headroom: ...] marker." },
+      query: { type: "string", description: "Optional text to search the original for." },
+    },
+    required: ["ref"],
+    additionalProperties: false,
+  },
+};
 
 type Part = Record<string, any>;
 type PromptMessage = { role: string; content: any; [key: string]: unknown };
@@ -42,11 +66,87 @@ function latestUserText(prompt: PromptMessage[]): string {
   return "";
 }
 
+function withTool(params: any): any {
+  if (!MARKER.test(JSON.stringify(params.prompt))) return params;
+  const tools = Array.isArray(params.tools) ? params.tools : [];
+  if (tools.some((tool: Part) => tool.name === RETRIEVE)) return params;
+  return { ...params, tools: [...tools, RETRIEVE_TOOL] };
+}
+
+function isRetrieve(part: Part): boolean {
+  return part.type === "tool-call" && part.toolName === RETRIEVE;
+}
+
+async function answer(call: Part, options: ClientOptions): Promise<string> {
+  let args: { ref?: unknown; query?: unknown } = {};
+  try {
+    args = typeof call.input === "string" ? JSON.parse(call.input || "{}") : call.input ?? {};
+  } catch {
+    // not JSON: answered as an unknown ref
+  }
+  const ref = String(args.ref ?? "");
+  const query = typeof args.query === "string" && args.query ? args.query : undefined;
+  try {
+    const found = await retrieve(ref, { ...options, query });
+    return found ?? `headroom: no original for ref ${ref} (unknown or expired)`;
+  } catch (error) {
+    return `headroom: could not retrieve ref ${ref}: ${(error as Error).message}`;
+  }
+}
+
+/** The next prompt: the model's retrieve calls and their answers appended. */
+async function nextPrompt(prompt: PromptMessage[], calls: Part[], options: ClientOptions): Promise<PromptMessage[]> {
+  const results = await Promise.all(
+    calls.map(async (call) => ({
+      type: "tool-result",
+      toolCallId: call.toolCallId,
+      toolName: RETRIEVE,
+      output: { type: "text", value: await answer(call, options) },
+    })),
+  );
+  const assistant = calls.map((call) => ({
+    type: "tool-call",
+    toolCallId: call.toolCallId,
+    toolName: RETRIEVE,
+    input: typeof call.input === "string" ? safeJson(call.input) : call.input,
+  }));
+  return [...prompt, { role: "assistant", content: assistant }, { role: "tool", content: results }];
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text || "{}");
+  } catch {
+    return {};
+  }
+}
+
 /** Rewrites `params.prompt` with compressed tool results; never throws, reports fallbacks. */
 export function headroomMiddleware(options: MiddlewareOptions = {}) {
   const onFallback = options.onFallback ?? ((error: Error) => console.warn(`[headroom] sent the prompt uncompressed: ${error.message}`));
+  const rounds = options.maxRetrievalRounds ?? 3;
   return {
     specificationVersion: "v3" as const,
+    middlewareVersion: "v2" as const,
+    wrapGenerate: async ({ doGenerate, params, model }: { doGenerate: () => Promise<any>; params: any; model: any }) => {
+      let result = await doGenerate();
+      let prompt: PromptMessage[] = params.prompt;
+      for (let round = 0; round < rounds; round++) {
+        const calls = result.content.filter(isRetrieve);
+        const others = result.content.some((part: Part) => part.type === "tool-call" && !isRetrieve(part));
+        if (calls.length === 0 || others) break;
+        prompt = await nextPrompt(prompt, calls, options);
+        result = await model.doGenerate({ ...params, prompt });
+      }
+      if (!result.content.some(isRetrieve)) return result;
+      const content = result.content.filter((part: Part) => !isRetrieve(part));
+      return { ...result, content };
+    },
+    wrapStream: async ({ doStream, params, model }: { doStream: () => Promise<any>; params: any; model: any }) => {
+      const first = await doStream();
+      if (!(params.tools ?? []).some((tool: Part) => tool.name === RETRIEVE)) return first;
+      return { ...first, stream: relayed(first.stream, params, model, options, rounds) };
+    },
     transformParams: async ({ params }: { params: any; type?: string; model?: unknown }) => {
       const prompt: PromptMessage[] = params.prompt;
       const slots: Slot[] = [];
@@ -63,13 +163,13 @@ export function headroomMiddleware(options: MiddlewareOptions = {}) {
           slots.push({ message: m, part: p, kind: found.kind });
         });
       });
-      if (slots.length === 0) return params;
+      if (slots.length === 0) return withTool(params);
       let result;
       try {
         result = await compress(messages, { ...options, model: options.model ?? "gpt-4o" });
       } catch (error) {
         onFallback(error as Error);
-        return params;
+        return withTool(params);
       }
       if (result.stats.failed_open) onFallback(new Error("the server failed open"));
       const newPrompt = prompt.map((message) => (Array.isArray(message.content) ? { ...message, content: [...message.content] } : message));
@@ -88,7 +188,50 @@ export function headroomMiddleware(options: MiddlewareOptions = {}) {
         newPrompt[slot.message].content[slot.part] = { ...part, output };
       });
       options.onCompressed?.(result.stats, result.refs);
-      return { ...params, prompt: newPrompt };
+      return withTool({ ...params, prompt: newPrompt });
     },
   };
+}
+
+/** A stream relayed part by part, the parts of retrieve calls held back: when the model
+ * called only `headroom_retrieve`, the calls are answered and the next round's stream
+ * continues the same one (one `stream-start`, the last round's `finish`). */
+function relayed(stream: ReadableStream<Part>, params: any, model: any, options: ClientOptions, rounds: number): ReadableStream<Part> {
+  return new ReadableStream<Part>({
+    async start(controller) {
+      let current = stream;
+      let prompt: PromptMessage[] = params.prompt;
+      for (let round = 0; ; round++) {
+        const held: Part[] = [];
+        const calls: Part[] = [];
+        let others = false;
+        const hidden = new Set<string>();
+        const reader = current.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          const id = value.id ?? value.toolCallId;
+          if (value.type === "tool-input-start" && value.toolName === RETRIEVE) hidden.add(value.id);
+          if (value.type === "tool-call") {
+            if (isRetrieve(value)) calls.push(value);
+            else others = true;
+          }
+          if (hidden.has(id) || isRetrieve(value)) continue;
+          if (value.type === "finish") {
+            held.push(value);
+            continue;
+          }
+          if (value.type === "stream-start" && round > 0) continue;
+          controller.enqueue(value);
+        }
+        if (calls.length === 0 || others || round >= rounds) {
+          held.forEach((part) => controller.enqueue(part));
+          controller.close();
+          return;
+        }
+        prompt = await nextPrompt(prompt, calls, options);
+        current = (await model.doStream({ ...params, prompt })).stream;
+      }
+    },
+  });
 }
