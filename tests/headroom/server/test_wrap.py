@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.conversations import unredeemable
 from tests.fakes import Upstream
 from tests.servers import free_port
 
@@ -95,3 +96,51 @@ def test_wrap_compresses_claude_code_tool_results_and_keeps_the_prefix(
         # And the whole earlier conversation is where it was (the agent moved cache_control).
         moved = without_cache_control(earlier["messages"])
         assert without_cache_control(later["messages"])[: len(moved)] == moved
+
+
+# An agent in the shape of Codex in API-key mode: the Responses API at $OPENAI_BASE_URL,
+# the whole conversation re-sent as `input` items each turn; it prints the final answers.
+CODEX_AGENT = r"""
+import json, os, urllib.request
+
+def log(turn):
+    rows = [f"2026-11-26 09:{turn:02d}:{i % 60:02d} INFO test {i} of suite-{turn} passed"
+            for i in range(2500)]
+    rows[1500] = f"2026-11-26 09:{turn:02d}:40 ERROR suite-{turn} test 1500 failed: off by {turn}"
+    return "\n".join(rows)
+
+items = [{"role": "user", "content": [{"type": "input_text", "text": "Run the suites."}]}]
+for turn in range(3):
+    items.append({"type": "function_call", "call_id": f"call_{turn}", "name": "shell",
+                  "arguments": json.dumps({"command": ["make", f"suite-{turn}"]})})
+    items.append({"type": "function_call_output", "call_id": f"call_{turn}", "output": log(turn)})
+    body = {"model": "gpt-5-codex", "input": items, "tools": [{"type": "function", "name": "shell",
+            "parameters": {"type": "object", "properties": {}}}]}
+    request = urllib.request.Request(
+        os.environ["OPENAI_BASE_URL"] + "/responses", data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", "authorization": "Bearer sk-test"})
+    reply = json.loads(urllib.request.urlopen(request, timeout=60).read())
+    print(json.dumps([item["type"] for item in reply["output"]]))
+    items += reply["output"]
+"""
+
+
+def test_wrap_compresses_codex_responses_requests_and_answers_retrieval(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")}  # defaults
+    env.update(HEADROOM_HOME=str(tmp_path / "home"), HEADROOM_OPENAI_BASE_URL=upstream.url)
+    run = subprocess.run(
+        [sys.executable, "-m", "headroom.cli", "wrap", "--port", str(free_port()), "--"]
+        + [sys.executable, "-c", CODEX_AGENT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == ['["message"]'] * 3  # retrieval never reaches the agent
+    first = upstream.requests[0]["body"]
+    sent = first["input"][2]["output"]
+    assert "headroom_retrieve ref=" in sent and "suite-0 test 1500 failed" in sent
+    assert unredeemable(upstream.requests) == []

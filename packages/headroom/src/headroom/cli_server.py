@@ -34,7 +34,9 @@ def add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     wrap.add_argument("--port", type=int, default=DEFAULT_PORT)
     wrap.add_argument(
-        "argv", nargs=argparse.REMAINDER, help="the command, e.g. headroom wrap -- claude"
+        "argv",
+        nargs=argparse.REMAINDER,
+        help="the command, e.g. headroom wrap -- claude (or -- codex, in API-key mode)",
     )
     wrap.set_defaults(handler=_wrap, needs_engine=False)
 
