@@ -30,6 +30,8 @@ class Upstream:
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
     retrieve_query: str | None = None
+    mix_in: str | None = None
+    """Also call this tool of the caller's along with headroom_retrieve (OpenAI chat)."""
 
 
 def _all_text(messages: list[Any]) -> str:
@@ -94,7 +96,7 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             if body.get("stream"):
                 self._stream(provider, ref, arguments, body)
             elif provider == "openai":
-                self._json(200, _openai_response(ref, arguments, body))
+                self._json(200, _openai_response(ref, arguments, body, upstream.mix_in))
             else:
                 self._json(200, _anthropic_response(ref, arguments, body))
 
@@ -147,20 +149,25 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
 
 
 def _openai_response(
-    ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any], mix_in: str | None = None
 ) -> dict[str, Any]:
     if ref:
-        message = {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
+        calls = [
+            {
+                "id": "call_r1",
+                "type": "function",
+                "function": {"name": "headroom_retrieve", "arguments": json.dumps(arguments)},
+            }
+        ]
+        if mix_in:
+            calls.append(
                 {
-                    "id": "call_r1",
+                    "id": "call_own",
                     "type": "function",
-                    "function": {"name": "headroom_retrieve", "arguments": json.dumps(arguments)},
+                    "function": {"name": mix_in, "arguments": "{}"},
                 }
-            ],
-        }
+            )
+        message = {"role": "assistant", "content": None, "tool_calls": calls}
         return {
             "id": "x",
             "object": "chat.completion",

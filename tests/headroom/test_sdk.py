@@ -1,16 +1,17 @@
 """withHeadroom around the real OpenAI and Anthropic SDK clients, against a local fake upstream."""
 
 import asyncio
+import json
 
 import anthropic
 import openai
 import pytest
 
-from headroom import Headroom, withHeadroom
+from headroom import Headroom, HeadroomConfig, withHeadroom
 from headroom.ccr import SqlStore
 from tests.conftest import small_fixture_config
 from tests.conversations import SYNC_LOG as LOG
-from tests.conversations import anthropic_body, openai_body
+from tests.conversations import anthropic_body, openai_body, openai_conversation, unredeemable
 from tests.fakes import Upstream
 
 
@@ -73,8 +74,8 @@ def test_async_clients(upstream: Upstream, engine: Headroom) -> None:
     assert len(upstream.requests) == 4
 
 
-def test_streaming_sends_compressed_messages_without_the_tool(
-    upstream: Upstream, engine: Headroom
+def test_a_stream_never_carries_a_marker_it_cannot_redeem(
+    upstream: Upstream, engine: Headroom, store: SqlStore
 ) -> None:
     client = withHeadroom(
         openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0), engine=engine
@@ -85,9 +86,32 @@ def test_streaming_sends_compressed_messages_without_the_tool(
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
     assert text.startswith("final answer")
     (only,) = upstream.requests
-    assert (
-        "tools" not in only["body"] and len(only["body"]["messages"][2]["content"]) < len(LOG) / 4
+    assert only["body"]["messages"][2]["content"] == LOG  # a marker would be unredeemable here
+    assert unredeemable(upstream.requests) == []
+    # Compression that leaves no marker (JSON re-encoded losslessly) still applies to streams.
+    rows = json.dumps([{"id": i, "name": f"item {i}", "ok": True} for i in range(150)], indent=2)
+    lossless = withHeadroom(
+        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0),
+        engine=Headroom(HeadroomConfig(), store=store),
     )
+    messages = openai_conversation(rows, "Which items are not ok?", system=None, call_id="c1")
+    for _ in lossless.chat.completions.create(model="gpt-4o", messages=messages, stream=True):
+        pass
+    sent = upstream.requests[-1]["body"]["messages"][2]["content"]
+    assert len(sent) < len(rows) / 2 and json.loads(sent) and "headroom" not in sent
+
+
+def test_a_retrieve_call_mixed_with_the_callers_tools_is_dropped(
+    upstream: Upstream, engine: Headroom
+) -> None:
+    upstream.mix_in = "lookup"
+    client = withHeadroom(
+        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0), engine=engine
+    )
+    response = client.chat.completions.create(model="gpt-4o", messages=openai_body()["messages"])
+    calls = response.choices[0].message.tool_calls
+    assert [call.function.name for call in calls] == ["lookup"]
+    assert len(upstream.requests) == 1
 
 
 def test_other_objects_are_refused() -> None:

@@ -227,15 +227,12 @@ async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any)
 
 
 def _compressed_only(loop: RetrievalLoop, call: dict[str, Any]) -> dict[str, Any]:
-    """A streamed call: the messages compressed, without the retrieve tool (streams are
-    relayed as they come; use `headroom proxy` for retrieval inside streams)."""
-    if not isinstance(call.get("messages"), list):
-        return call
-    model = str(call.get("model") or "gpt-4o")
-    result = loop.engine.compress(call["messages"], model=model)
-    out = dict(call, messages=result.messages)
-    _record(out, result, OPENAI_CHAT)
-    return out
+    """A streamed call, relayed as it comes: compressed when that leaves no marker in it
+    (no retrieval could be answered), else as it is."""
+    body, result = loop.prepare_unanswerable(call)
+    if result is not None:
+        _record(body, result, OPENAI_CHAT)
+    return body
 
 
 handler = HeadroomHandler()

@@ -8,8 +8,9 @@
 compressed messages; whenever the messages hold a marker, `headroom_retrieve` is offered to
 the model and answered locally (`headroom.retrieval_loop`: non-streaming calls, at most 3
 rounds), so the caller only sees the final response; a retrieve call mixed with the
-caller's own tool calls is dropped and the caller gets its own. Streaming calls send
-compressed messages without the retrieval tool.
+caller's own tool calls is dropped and the caller gets its own. Streaming calls are
+compressed when that leaves no marker in them, else sent as they are (no marker may reach
+a model that cannot redeem it; `headroom proxy` answers retrieval inside streams).
 Everything else on the client passes through untouched.
 """
 
@@ -84,10 +85,8 @@ class _Create(_Wrapped):
     def _prepare(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         if not isinstance(kwargs.get("messages"), list):
             return kwargs, False
-        if kwargs.get("stream"):  # compressed, without the tool: streams are relayed as they come
-            model = str(kwargs.get("model") or "gpt-4o")
-            messages = self._loop.engine.compress(kwargs["messages"], model=model).messages
-            return dict(kwargs, messages=messages), False
+        if kwargs.get("stream"):  # relayed as it comes: no retrieval can be answered
+            return self._loop.prepare_unanswerable(kwargs)[0], False
         return self._loop.prepare(kwargs)[0], True
 
     def _create(self, **kwargs: Any) -> Any:
@@ -115,6 +114,9 @@ def _as_dict(response: Any) -> dict[str, Any]:
 
 
 def _rebuilt(response: Any, data: dict[str, Any]) -> Any:
-    """`data` in the type of `response` (an SDK model), or as a dict."""
-    validate = getattr(type(response), "model_validate", None)
-    return validate(data) if validate is not None else data
+    """`data` in the type of `response` (an SDK model, built as leniently as the SDK built
+    the response), or as a dict."""
+    model = type(response)
+    if hasattr(model, "construct"):  # the SDKs' recursive, non-validating constructor
+        return model.construct(**data)
+    return data
