@@ -117,3 +117,23 @@ def test_a_retrieve_call_mixed_with_the_callers_tools_is_dropped(
 def test_other_objects_are_refused() -> None:
     with pytest.raises(TypeError, match="OpenAI or Anthropic"):
         withHeadroom(object())
+
+
+def test_openai_responses_create_is_compressed_and_retrieval_answered(
+    upstream: Upstream, engine: Headroom
+) -> None:
+    client = withHeadroom(
+        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="sk-test", max_retries=0),
+        engine=engine,
+    )
+    items = [
+        {"role": "user", "content": "Which checksum was recorded?"},
+        {"type": "function_call", "call_id": "c1", "name": "fetch_output", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": LOG},
+    ]
+    response = client.responses.create(model="gpt-4.1", input=items)
+    assert [item.type for item in response.output] == ["message"]
+    first, second = upstream.requests
+    assert len(first["body"]["input"][2]["output"]) < len(LOG) / 4
+    assert second["body"]["input"][-1]["output"] == LOG
+    assert unredeemable(upstream.requests) == []

@@ -4,8 +4,8 @@
     client = withHeadroom(anthropic.Anthropic())
     client.messages.create(model=..., max_tokens=..., messages=history)
 
-`messages.create` (Anthropic) and `chat.completions.create` (OpenAI), sync and async, send
-compressed messages; whenever the messages hold a marker, `headroom_retrieve` is offered to
+`messages.create` (Anthropic), `chat.completions.create` and `responses.create` (OpenAI),
+sync and async, send compressed messages (Responses: `input` items); whenever the messages hold a marker, `headroom_retrieve` is offered to
 the model and answered locally (`headroom.retrieval_loop`: non-streaming calls, at most 3
 rounds), so the caller only sees the final response; a retrieve call mixed with the
 caller's own tool calls is dropped and the caller gets its own. Streaming calls are
@@ -22,7 +22,7 @@ from typing import Any
 
 from headroom.engines import default_engine
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, Provider
+from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
 from headroom.retrieval_loop import DEFAULT_MAX_ROUNDS, RetrievalLoop
 
 __all__ = ["withHeadroom"]
@@ -34,15 +34,15 @@ def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
     """Wrap an `openai.OpenAI` / `AsyncOpenAI` or `anthropic.Anthropic` / `AsyncAnthropic` client."""
     engine = engine or default_engine()
     if hasattr(client, "chat") and hasattr(client.chat, "completions"):
-        return _Wrapped(
-            client,
-            {
-                "chat": _Wrapped(
-                    client.chat,
-                    {"completions": _Create(client.chat.completions, engine, OPENAI_CHAT)},
-                )
-            },
-        )
+        replaced: dict[str, Any] = {
+            "chat": _Wrapped(
+                client.chat,
+                {"completions": _Create(client.chat.completions, engine, OPENAI_CHAT)},
+            )
+        }
+        if hasattr(client, "responses") and hasattr(client.responses, "create"):
+            replaced["responses"] = _Create(client.responses, engine, OPENAI_RESPONSES)
+        return _Wrapped(client, replaced)
     if hasattr(client, "messages") and hasattr(client.messages, "create"):
         return _Wrapped(client, {"messages": _Create(client.messages, engine, ANTHROPIC)})
     raise TypeError(
@@ -83,7 +83,7 @@ class _Create(_Wrapped):
         return getattr(self._inner, name)
 
     def _prepare(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        if not isinstance(kwargs.get("messages"), list):
+        if not isinstance(kwargs.get(self._loop.provider.conversation_key), list):
             return kwargs, False
         if kwargs.get("stream"):  # relayed as it comes: no retrieval can be answered
             return self._loop.prepare_unanswerable(kwargs)[0], False
