@@ -18,7 +18,7 @@ from headroom.compressors.base import load_registry
 from headroom.errors import ActivityUnsupported, ConfigError
 from headroom.providers import base, provider_named, provider_of, register, unregister
 from headroom.providers.openai_chat import OpenAIChatRelay
-from headroom.segments import Segment, ToolCall, text_parts
+from headroom.segments import Scope, Segment, ToolCall, text_parts
 from tests.conftest import small_fixture_config
 from tests.conversations import WORKER_LOG, openai_conversation
 
@@ -96,14 +96,7 @@ class GeminiContents(base.BaseProvider):
         }
 
     def message_segments(
-        self,
-        index: int,
-        message: Mapping[str, Any],
-        calls: Mapping[str, ToolCall],
-        *,
-        include_user: bool,
-        include_assistant: bool,
-        include_cached: bool,
+        self, index: int, message: Mapping[str, Any], calls: Mapping[str, ToolCall], scope: Scope
     ) -> Iterator[Segment]:
         for number, part in enumerate(message.get("parts", [])):
             response = part.get("functionResponse")

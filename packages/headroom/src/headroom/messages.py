@@ -17,7 +17,7 @@ from typing import Any
 
 from headroom.errors import InputError
 from headroom.providers import Provider, provider_of
-from headroom.segments import Path, Segment, text_parts
+from headroom.segments import Path, Scope, Segment, text_parts
 
 __all__ = ["Conversation", "Path", "Segment"]
 
@@ -82,6 +82,7 @@ class Conversation:
     ) -> list[Segment]:
         """Every rewritable string in message order. Parts marked `cache_control` are left
         out unless `include_cached` (then only tool results among them)."""
+        scope = Scope(include_user, include_assistant, include_cached)
         found: list[Segment] = []
         for index, message in enumerate(self.messages):
             if not isinstance(message, Mapping):
@@ -90,16 +91,7 @@ class Conversation:
                 include_cached and message.get("role") in ("tool", "function")
             ):
                 continue
-            found.extend(
-                self.provider.message_segments(
-                    index,
-                    message,
-                    self._tool_calls,
-                    include_user=include_user,
-                    include_assistant=include_assistant,
-                    include_cached=include_cached,
-                )
-            )
+            found.extend(self.provider.message_segments(index, message, self._tool_calls, scope))
         queries = self._queries_by_message()
         return [
             replace(

@@ -13,10 +13,12 @@ __all__ = [
     "UNKNOWN_CALL",
     "Path",
     "Segment",
+    "Scope",
     "SegmentSource",
     "ToolCall",
     "as_text",
     "is_block",
+    "result_segments",
     "text_parts",
     "text_segments",
 ]
@@ -57,12 +59,26 @@ class ToolCall:
 UNKNOWN_CALL = ToolCall(None, None)
 
 
-def text_segments(
-    index: int, message: Mapping[str, Any], include_user: bool, include_assistant: bool
-) -> Iterator[Segment]:
+@dataclass(frozen=True)
+class Scope:
+    """Which strings of a conversation are compressed: tool results always; user and
+    assistant text by setting; parts carrying `cache_control` only when asked."""
+
+    include_user: bool = False
+    include_assistant: bool = False
+    include_cached: bool = False
+
+
+def result_segments(call: ToolCall, content: Any, base: Path, scope: Scope) -> Iterator[Segment]:
+    """The text of one tool result (a string, or text parts) at `base`."""
+    for path, text in text_parts(content, base, scope.include_cached):
+        yield call.result(path, text)
+
+
+def text_segments(index: int, message: Mapping[str, Any], scope: Scope) -> Iterator[Segment]:
     """The plain text of a user or assistant message, when that role is compressed."""
     role = message.get("role")
-    if (role == "user" and include_user) or (role == "assistant" and include_assistant):
+    if (role == "user" and scope.include_user) or (role == "assistant" and scope.include_assistant):
         source: SegmentSource = "user" if role == "user" else "assistant"
         for path, text in text_parts(message.get("content"), (index, "content")):
             yield Segment(path, text, source)

@@ -13,11 +13,12 @@ from headroom.providers import base
 from headroom.segments import (
     UNKNOWN_CALL,
     Path,
+    Scope,
     Segment,
     ToolCall,
     as_text,
     is_block,
-    text_parts,
+    result_segments,
     text_segments,
 )
 
@@ -53,29 +54,21 @@ class Anthropic(base.BaseProvider):
         return calls
 
     def message_segments(
-        self,
-        index: int,
-        message: Mapping[str, Any],
-        calls: Mapping[str, ToolCall],
-        *,
-        include_user: bool,
-        include_assistant: bool,
-        include_cached: bool,
+        self, index: int, message: Mapping[str, Any], calls: Mapping[str, ToolCall], scope: Scope
     ) -> Iterator[Segment]:
         content = message.get("content")
         if message.get("role") == "user" and isinstance(content, list):
             for block_index, block in enumerate(content):
                 if (
                     not is_block(block, "tool_result")
-                    or ("cache_control" in block and not include_cached)
+                    or ("cache_control" in block and not scope.include_cached)
                     or block.get("is_error")
                 ):
                     continue
                 call = calls.get(str(block.get("tool_use_id", "")), UNKNOWN_CALL)
                 base_path: Path = (index, "content", block_index, "content")
-                for path, text in text_parts(block.get("content"), base_path, include_cached):
-                    yield call.result(path, text)
-        yield from text_segments(index, message, include_user, include_assistant)
+                yield from result_segments(call, block.get("content"), base_path, scope)
+        yield from text_segments(index, message, scope)
 
     def tool_schema(self) -> dict[str, Any]:
         return tool_schema("anthropic")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
-from headroom.segments import Segment, ToolCall
+from headroom.segments import Scope, Segment, ToolCall
 
 __all__ = [
     "BaseProvider",
@@ -108,14 +108,7 @@ class Provider(Protocol):
         """The model's tool calls in the conversation, by call id."""
 
     def message_segments(
-        self,
-        index: int,
-        message: Mapping[str, Any],
-        calls: Mapping[str, ToolCall],
-        *,
-        include_user: bool,
-        include_assistant: bool,
-        include_cached: bool,
+        self, index: int, message: Mapping[str, Any], calls: Mapping[str, ToolCall], scope: Scope
     ) -> Iterator[Segment]:
         """The strings of message `index` a compressor may rewrite: tool results, and user
         or assistant text when asked (parts carrying `cache_control` only if asked)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
 from headroom.providers import base
-from headroom.segments import Segment, ToolCall, as_text, text_parts, text_segments
+from headroom.segments import Scope, Segment, ToolCall, as_text, result_segments, text_segments
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
 
@@ -37,24 +37,13 @@ class OpenAIChat(base.BaseProvider):
         return calls
 
     def message_segments(
-        self,
-        index: int,
-        message: Mapping[str, Any],
-        calls: Mapping[str, ToolCall],
-        *,
-        include_user: bool,
-        include_assistant: bool,
-        include_cached: bool,
+        self, index: int, message: Mapping[str, Any], calls: Mapping[str, ToolCall], scope: Scope
     ) -> Iterator[Segment]:
-        if message.get("role") in ("tool", "function"):
-            call = calls.get(
-                str(message.get("tool_call_id", "")), ToolCall(message.get("name"), None)
-            )
-            content = message.get("content")
-            for path, text in text_parts(content, (index, "content"), include_cached):
-                yield call.result(path, text)
-            return
-        yield from text_segments(index, message, include_user, include_assistant)
+        if message.get("role") not in ("tool", "function"):
+            return text_segments(index, message, scope)
+        unknown = ToolCall(message.get("name"), None)  # a `function` message names itself
+        call = calls.get(str(message.get("tool_call_id", "")), unknown)
+        return result_segments(call, message.get("content"), (index, "content"), scope)
 
     def tool_schema(self) -> dict[str, Any]:
         return tool_schema("openai")

@@ -13,10 +13,11 @@ from headroom.providers import base
 from headroom.providers.openai_chat import OPENAI_CHAT
 from headroom.segments import (
     UNKNOWN_CALL,
+    Scope,
     Segment,
     ToolCall,
     as_text,
-    text_parts,
+    result_segments,
     text_segments,
 )
 
@@ -41,22 +42,12 @@ class OpenAIResponses(base.BaseProvider):
         }
 
     def message_segments(
-        self,
-        index: int,
-        message: Mapping[str, Any],
-        calls: Mapping[str, ToolCall],
-        *,
-        include_user: bool,
-        include_assistant: bool,
-        include_cached: bool,
+        self, index: int, message: Mapping[str, Any], calls: Mapping[str, ToolCall], scope: Scope
     ) -> Iterator[Segment]:
-        if message.get("type") == "function_call_output":
-            call = calls.get(str(message.get("call_id", "")), UNKNOWN_CALL)
-            output = message.get("output")
-            for path, text in text_parts(output, (index, "output"), include_cached):
-                yield call.result(path, text)
-            return
-        yield from text_segments(index, message, include_user, include_assistant)
+        if message.get("type") != "function_call_output":
+            return text_segments(index, message, scope)
+        call = calls.get(str(message.get("call_id", "")), UNKNOWN_CALL)
+        return result_segments(call, message.get("output"), (index, "output"), scope)
 
     def tool_schema(self) -> dict[str, Any]:
         function = OPENAI_CHAT.tool_schema()["function"]

@@ -13,8 +13,13 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from headroom.server.http import ApiError, read_body
-from headroom.server.proxy import forwarded_headers, upstream_client_of, upstream_url
+from headroom.server.http import read_body
+from headroom.server.proxy import (
+    forwarded_headers,
+    upstream_client_of,
+    upstream_errors,
+    upstream_url,
+)
 
 __all__ = ["passthrough_routes"]
 
@@ -51,15 +56,8 @@ async def _forward(request: Request, path: str) -> Response:
         content=body,
         headers=forwarded_headers(request),
     )
-    try:
+    with upstream_errors(base):
         upstream = await client.send(outgoing, stream=True)
-    except httpx.TimeoutException:
-        raise ApiError(
-            504, "upstream_timeout", f"The upstream at {base} did not answer in time."
-        ) from None
-    except httpx.TransportError as exc:
-        message = f"Could not reach the upstream at {base}: {type(exc).__name__}."
-        raise ApiError(502, "upstream_unreachable", message) from None
     headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
     return StreamingResponse(_relayed(upstream), status_code=upstream.status_code, headers=headers)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -92,10 +93,17 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
     forward = Forward(upstream_client_of(request), url, headers, loop)
 
-    try:
+    with upstream_errors(base):
         if isinstance(body, dict) and body.get("stream"):
             return await _stream(forward, body)
         return await _round_trips(forward, body)
+
+
+@contextmanager
+def upstream_errors(base: str) -> Iterator[None]:
+    """An upstream that times out is a 504, one that cannot be reached a 502."""
+    try:
+        yield
     except httpx.TimeoutException:
         raise ApiError(
             504, "upstream_timeout", f"The upstream at {base} did not answer in time."
