@@ -3,7 +3,7 @@ import json
 import httpx
 import pytest
 
-from tests.conversations import OPENAI_KEY, anthropic_body, openai_body
+from tests.conversations import OPENAI_KEY, anthropic_body, openai_body, unredeemable
 from tests.conversations import SYNC_LOG as LOG
 from tests.fakes import Upstream
 from tests.servers import RunningServer
@@ -29,6 +29,7 @@ def test_upstream_receives_compressed_messages_and_retrieval_is_answered_locally
     assert "checksum 0xDEADBEEF7 recorded" in tool_answer["content"]
     stats = client.get(f"{headroom_server.url}/v1/stats", headers=OPENAI_KEY).json()
     assert stats["retrievals"] == 1  # answered by the proxy, counted in the caller's namespace
+    assert unredeemable(upstream.requests) == []
 
 
 def test_anthropic_round_trip(

@@ -96,6 +96,9 @@ def test_an_agent_redeems_markers_without_seeing_the_retrieval(engine: Headroom)
     sent_log = next(m for m in with_log["messages"] if isinstance(m, ToolMessage))
     assert len(str(sent_log.content)) < len(SYNC_LOG) / 4 and find_markers(str(sent_log.content))
     assert len(model.calls) == 3  # fetch, retrieve, answer
+    for call in model.calls:  # no marker reaches the model without the tool to redeem it
+        markers = [m for msg in call["messages"] for m in find_markers(str(msg.content))]
+        assert not markers or "headroom_retrieve" in call["tools"]
 
 
 def test_no_marker_no_retrieve_tool(engine: Headroom) -> None:
