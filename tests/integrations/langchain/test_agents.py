@@ -141,6 +141,33 @@ def test_the_compressor_takes_what_a_chat_model_takes(engine: Headroom, value: A
     assert out[-1].content == "Which checksum?" and isinstance(out[-1], HumanMessage)
 
 
+@pytest.mark.filterwarnings("ignore::langgraph.warnings.LangGraphDeprecatedSinceV10")
+def test_the_compressor_is_a_react_agent_prompt(engine: Headroom) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langgraph.prebuilt import create_react_agent
+
+    class Recording(FakeMessagesListChatModel):
+        seen: list[list[BaseMessage]] = []
+
+        def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+            return self
+
+        def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+            self.seen.append(messages)
+            return super()._generate(messages, *args, **kwargs)
+
+    model = Recording(responses=[AIMessage("ok")], seen=[])
+    history = [
+        HumanMessage("Which checksum?"),
+        AIMessage("", tool_calls=[{"name": "fetch_log", "args": {}, "id": "f1"}]),
+        ToolMessage(SYNC_LOG, tool_call_id="f1"),
+    ]
+    agent = create_react_agent(model, [fetch_log], prompt=HeadroomCompressor(engine=engine))
+    state = agent.invoke({"messages": history})
+    assert state["messages"][2].content == SYNC_LOG  # the state keeps the original
+    assert len(str(model.seen[0][2].content)) < len(SYNC_LOG) / 4  # the model reads less
+
+
 def test_the_compressor_refuses_what_no_chat_model_takes(engine: Headroom) -> None:
     with pytest.raises(TypeError, match="not int"):
         HeadroomCompressor(engine=engine).invoke(42)

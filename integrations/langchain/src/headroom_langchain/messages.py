@@ -19,9 +19,12 @@ logger = logging.getLogger("headroom.langchain")
 
 def as_messages(value: Any) -> list[BaseMessage]:
     """What a chat model accepts (a string, a PromptValue, a message, a `(role, text)` tuple,
-    a message dict, or a list of those) as a list of messages; a TypeError for anything else."""
+    a message dict, or a list of those; or an agent's state holding `messages`) as a list
+    of messages; a TypeError for anything else."""
     if isinstance(value, PromptValue):
         return value.to_messages()
+    if isinstance(value, dict) and "messages" in value and "role" not in value:
+        value = value["messages"]  # an agent's state, as `create_react_agent(prompt=...)` passes it
     if isinstance(value, (str, BaseMessage, tuple, dict)):
         value = [value]
     if isinstance(value, Sequence):
