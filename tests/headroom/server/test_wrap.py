@@ -46,6 +46,20 @@ for turn in range(4):
 """
 
 
+def run_wrapped(agent: str, home: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`headroom wrap -- python -c AGENT` with default settings but `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")}
+    env.update(HEADROOM_HOME=str(home / "home"), **settings)
+    return subprocess.run(
+        [sys.executable, "-m", "headroom.cli", "wrap", "--port", str(free_port()), "--"]
+        + [sys.executable, "-c", agent],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+
+
 def tool_results(body: dict[str, Any]) -> list[str]:
     return [
         block["content"]
@@ -64,16 +78,7 @@ def without_cache_control(messages: list[Any]) -> list[Any]:
 def test_wrap_compresses_claude_code_tool_results_and_keeps_the_prefix(
     upstream: Upstream, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")}  # defaults
-    env.update(HEADROOM_HOME=str(tmp_path / "home"), HEADROOM_ANTHROPIC_BASE_URL=upstream.url)
-    run = subprocess.run(
-        [sys.executable, "-m", "headroom.cli", "wrap", "--port", str(free_port()), "--"]
-        + [sys.executable, "-c", AGENT],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
+    run = run_wrapped(AGENT, tmp_path, HEADROOM_ANTHROPIC_BASE_URL=upstream.url)
     assert run.returncode == 0, run.stderr[-3000:]
     # The agent's own requests (not the proxy's retrieval rounds, which add a tool_use).
     turns = [
@@ -128,16 +133,7 @@ for turn in range(3):
 def test_wrap_compresses_codex_responses_requests_and_answers_retrieval(
     upstream: Upstream, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")}  # defaults
-    env.update(HEADROOM_HOME=str(tmp_path / "home"), HEADROOM_OPENAI_BASE_URL=upstream.url)
-    run = subprocess.run(
-        [sys.executable, "-m", "headroom.cli", "wrap", "--port", str(free_port()), "--"]
-        + [sys.executable, "-c", CODEX_AGENT],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
+    run = run_wrapped(CODEX_AGENT, tmp_path, HEADROOM_OPENAI_BASE_URL=upstream.url)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.split() == ['["message"]'] * 3  # retrieval never reaches the agent
     first = upstream.requests[0]["body"]
