@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from typing import Any
 
 import anthropic
 import openai
@@ -15,6 +16,12 @@ from tests.conversations import anthropic_body, openai_body, openai_conversation
 from tests.fakes import Upstream
 
 
+def openai_client(upstream: Upstream, engine: Headroom) -> Any:
+    """The real OpenAI client, wrapped, pointed at the fake upstream."""
+    client = openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="sk-test", max_retries=0)
+    return withHeadroom(client, engine=engine)
+
+
 @pytest.fixture
 def engine(store: SqlStore) -> Headroom:
     return Headroom(small_fixture_config(), store=store)
@@ -23,10 +30,7 @@ def engine(store: SqlStore) -> Headroom:
 def test_openai_client_sends_compressed_messages_and_retrieval_is_answered(
     upstream: Upstream, engine: Headroom
 ) -> None:
-    client = withHeadroom(
-        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="sk-test", max_retries=0),
-        engine=engine,
-    )
+    client = openai_client(upstream, engine)
     body = openai_body()
     response = client.chat.completions.create(model=body["model"], messages=body["messages"])
     assert response.choices[0].message.content.startswith("final answer")
@@ -77,9 +81,7 @@ def test_async_clients(upstream: Upstream, engine: Headroom) -> None:
 def test_a_stream_never_carries_a_marker_it_cannot_redeem(
     upstream: Upstream, engine: Headroom, store: SqlStore
 ) -> None:
-    client = withHeadroom(
-        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0), engine=engine
-    )
+    client = openai_client(upstream, engine)
     stream = client.chat.completions.create(
         model="gpt-4o", messages=openai_body()["messages"], stream=True
     )
@@ -90,10 +92,7 @@ def test_a_stream_never_carries_a_marker_it_cannot_redeem(
     assert unredeemable(upstream.requests) == []
     # Compression that leaves no marker (JSON re-encoded losslessly) still applies to streams.
     rows = json.dumps([{"id": i, "name": f"item {i}", "ok": True} for i in range(150)], indent=2)
-    lossless = withHeadroom(
-        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0),
-        engine=Headroom(HeadroomConfig(), store=store),
-    )
+    lossless = openai_client(upstream, Headroom(HeadroomConfig(), store=store))
     messages = openai_conversation(rows, "Which items are not ok?", system=None, call_id="c1")
     for _ in lossless.chat.completions.create(model="gpt-4o", messages=messages, stream=True):
         pass
@@ -105,9 +104,7 @@ def test_a_retrieve_call_mixed_with_the_callers_tools_is_dropped(
     upstream: Upstream, engine: Headroom
 ) -> None:
     upstream.mix_in = "lookup"
-    client = withHeadroom(
-        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="k", max_retries=0), engine=engine
-    )
+    client = openai_client(upstream, engine)
     response = client.chat.completions.create(model="gpt-4o", messages=openai_body()["messages"])
     calls = response.choices[0].message.tool_calls
     assert [call.function.name for call in calls] == ["lookup"]
@@ -122,10 +119,7 @@ def test_other_objects_are_refused() -> None:
 def test_openai_responses_create_is_compressed_and_retrieval_answered(
     upstream: Upstream, engine: Headroom
 ) -> None:
-    client = withHeadroom(
-        openai.OpenAI(base_url=f"{upstream.url}/v1", api_key="sk-test", max_retries=0),
-        engine=engine,
-    )
+    client = openai_client(upstream, engine)
     items = [
         {"role": "user", "content": "Which checksum was recorded?"},
         {"type": "function_call", "call_id": "c1", "name": "fetch_output", "arguments": "{}"},

@@ -26,6 +26,7 @@ from langchain_core.messages import (
 
 from headroom import Headroom, default_engine
 from headroom.providers import OPENAI_CHAT
+from headroom.providers.base import tool_name
 from headroom.retrieval_loop import DEFAULT_MAX_ROUNDS, RetrievalLoop, has_markers
 from headroom_langchain.messages import compress_messages
 from headroom_langchain.tool import retrieve_tool
@@ -102,10 +103,8 @@ class HeadroomMiddleware(AgentMiddleware):
 
 
 def _name(tool: Any) -> str:
-    if isinstance(tool, dict):
-        function = tool.get("function")
-        return str((function if isinstance(function, dict) else tool).get("name", ""))
-    return str(getattr(tool, "name", ""))
+    """A LangChain tool's name, or a tool dict's in any provider format."""
+    return str(getattr(tool, "name", "")) or tool_name(tool)
 
 
 def _last_ai(messages: list[BaseMessage]) -> AIMessage | None:

@@ -21,7 +21,7 @@ from headroom import CompressResult, default_engine
 from headroom.engines import EnginePool, credential_namespace
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider, provider_named
-from headroom.retrieval_loop import RetrievalLoop
+from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
 
@@ -74,13 +74,13 @@ class HeadroomHandler(CustomLogger):
         if "provider" not in info:
             return None
         loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider_named(info["provider"]))
-        first = _as_dict(response)
+        first = response_dict(response)
         following = await asyncio.to_thread(loop.follow_up, data, first, 0)
         if following is None:
             caller_part = loop.final(first)
             return None if caller_part is first else _rebuilt(response, caller_part)
         loop.max_rounds -= 1  # one round is answered already
-        final, stripped = await loop.arun(following, _sender(loop.provider), _as_dict)
+        final, stripped = await loop.arun(following, _sender(loop.provider), response_dict)
         return final if stripped is None else _rebuilt(final, stripped)
 
     async def async_log_success_event(
@@ -137,11 +137,6 @@ def _sender(provider: Provider) -> Any:
         return await call(**body)
 
     return send
-
-
-def _as_dict(response: Any) -> dict[str, Any]:
-    data = response.model_dump() if hasattr(response, "model_dump") else response
-    return data if isinstance(data, dict) else {}
 
 
 def _rebuilt(response: Any, data: dict[str, Any]) -> Any:
@@ -207,7 +202,7 @@ def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any
     body, result = loop.prepare(call)
     if result is not None:
         _record(body, result, OPENAI_CHAT)
-    final, stripped = loop.run(body, lambda request: litellm.completion(**request), _as_dict)
+    final, stripped = loop.run(body, lambda request: litellm.completion(**request), response_dict)
     return final if stripped is None else _rebuilt(final, stripped)
 
 
@@ -221,7 +216,7 @@ async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any)
     if result is not None:
         _record(body, result, OPENAI_CHAT)
     final, stripped = await loop.arun(
-        body, lambda request: litellm.acompletion(**request), _as_dict
+        body, lambda request: litellm.acompletion(**request), response_dict
     )
     return final if stripped is None else _rebuilt(final, stripped)
 

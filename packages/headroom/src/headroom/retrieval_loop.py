@@ -23,7 +23,7 @@ from headroom.ccr.markers import find_markers
 from headroom.pipeline import CompressResult, Headroom
 from headroom.providers import Provider
 
-__all__ = ["DEFAULT_MAX_ROUNDS", "RetrievalLoop", "has_markers"]
+__all__ = ["DEFAULT_MAX_ROUNDS", "RetrievalLoop", "has_markers", "response_dict"]
 
 DEFAULT_MAX_ROUNDS = 3
 R = TypeVar("R")
@@ -40,6 +40,12 @@ def has_markers(value: Any) -> bool:
     return False
 
 
+def response_dict(response: Any) -> dict[str, Any]:
+    """A provider reply (an SDK model or a dict) as a dict; {} for anything else."""
+    data = response.model_dump() if hasattr(response, "model_dump") else response
+    return data if isinstance(data, dict) else {}
+
+
 class RetrievalLoop:
     """Compress a request for one provider and answer its retrieval rounds."""
 
@@ -50,16 +56,14 @@ class RetrievalLoop:
         self.provider = provider
         self.max_rounds = max_rounds
 
-    def prepare(
-        self, body: dict[str, Any], *, compress: bool = True
-    ) -> tuple[dict[str, Any], CompressResult | None]:
-        """`body` with its conversation compressed (when `compress`; the result is returned
-        too) and the retrieve tool offered if any marker is in it; `body` is not changed."""
+    def prepare(self, body: dict[str, Any]) -> tuple[dict[str, Any], CompressResult | None]:
+        """`body` with its conversation compressed (the result is returned too) and the
+        retrieve tool offered if any marker is in it; `body` is not changed."""
         out = dict(body)
         key = self.provider.conversation_key
         conversation = out.get(key)
         result = None
-        if compress and isinstance(conversation, list):
+        if isinstance(conversation, list):
             model = str(out.get("model") or "gpt-4o")
             result = self.engine.compress(conversation, model=model)
             out[key] = result.messages
@@ -149,5 +153,5 @@ class RetrievalLoop:
                 break
             body = following
             data = yield body
-        calls, _ = self.provider.retrieve_calls(data)
-        return self.provider.strip_retrieve(data) if calls else None
+        stripped = self.final(data)
+        return None if stripped is data else stripped

@@ -23,11 +23,9 @@ from typing import Any
 from headroom.engines import default_engine
 from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
-from headroom.retrieval_loop import DEFAULT_MAX_ROUNDS, RetrievalLoop
+from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["withHeadroom"]
-
-_MAX_ROUNDS = DEFAULT_MAX_ROUNDS
 
 
 def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
@@ -71,7 +69,7 @@ class _Create(_Wrapped):
 
     def __init__(self, inner: Any, engine: Headroom, provider: Provider) -> None:
         super().__init__(inner, {})
-        self._loop = RetrievalLoop(engine, provider, max_rounds=_MAX_ROUNDS)
+        self._loop = RetrievalLoop(engine, provider)
         # Some SDK methods are wrapped by decorators that hide their coroutine nature.
         self._async = inspect.iscoroutinefunction(inner.create) or type(inner).__name__.startswith(
             "Async"
@@ -94,7 +92,7 @@ class _Create(_Wrapped):
         if not loop:
             return self._inner.create(**kwargs)
         response, stripped = self._loop.run(
-            kwargs, lambda body: self._inner.create(**body), _as_dict
+            kwargs, lambda body: self._inner.create(**body), response_dict
         )
         return response if stripped is None else _rebuilt(response, stripped)
 
@@ -103,14 +101,9 @@ class _Create(_Wrapped):
         if not loop:
             return await self._inner.create(**kwargs)
         response, stripped = await self._loop.arun(
-            kwargs, lambda body: self._inner.create(**body), _as_dict
+            kwargs, lambda body: self._inner.create(**body), response_dict
         )
         return response if stripped is None else _rebuilt(response, stripped)
-
-
-def _as_dict(response: Any) -> dict[str, Any]:
-    data = response.model_dump() if hasattr(response, "model_dump") else response
-    return data if isinstance(data, dict) else {}
 
 
 def _rebuilt(response: Any, data: dict[str, Any]) -> Any:

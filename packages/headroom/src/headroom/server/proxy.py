@@ -21,7 +21,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import canonical_tools, conversation_key
-from headroom.pipeline import Headroom
 from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
@@ -74,6 +73,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
     body = await read_any_json(request, settings.max_request_bytes)
     if bypass:
         engine = engine_for(request)  # anything that is JSON goes upstream as it came
+        loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
     else:
         if not isinstance(body, dict) or not _has_conversation(body, provider):
             key = provider.conversation_key
@@ -82,16 +82,14 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         engine = engine_for(
             request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
         )
+        loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
         # CPU work runs off the event loop, so one big payload does not stall other requests.
-        body = await run_in_threadpool(_compress_body, engine, provider, body)
-        # (the conversation is compressed and the retrieve tool offered when it holds markers)
+        body = await run_in_threadpool(_compress_body, loop, body)
     base = (
         settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
     )
     url = upstream_url(base, provider.path)
-    headers = forwarded_headers(request)
-    loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
-    forward = Forward(upstream_client_of(request), url, headers, loop)
+    forward = Forward(upstream_client_of(request), url, forwarded_headers(request), loop)
 
     with upstream_errors(base):
         if isinstance(body, dict) and body.get("stream"):
@@ -136,11 +134,14 @@ def _has_conversation(body: dict[str, Any], provider: Provider) -> bool:
     )
 
 
-def _compress_body(engine: Headroom, provider: Provider, body: dict[str, Any]) -> dict[str, Any]:
+def _compress_body(loop: RetrievalLoop, body: dict[str, Any]) -> dict[str, Any]:
+    """The conversation compressed, the retrieve tool offered when it holds markers, and
+    (by setting) tools in canonical order and cache breakpoints added."""
+    engine, provider = loop.engine, loop.provider
     out = dict(body)
     if engine.config.align_dynamic and isinstance(out.get("tools"), list):
         out["tools"] = canonical_tools(out["tools"])
-    out, _ = RetrievalLoop(engine, provider).prepare(out)
+    out, _ = loop.prepare(out)
     if engine.config.add_cache_breakpoints:
         key = conversation_key(_as_list(body[provider.conversation_key]))
         out = provider.add_cache_breakpoints(out, key)
