@@ -8,7 +8,7 @@ shift another's meaning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 __all__ = ["Compressed"]
 
@@ -56,12 +56,6 @@ class Compressed:
             tokens_after=tokens,
             changed=False,
             final=final,
-        )
-
-    def declined(self, original: str) -> Compressed:
-        """This payload sent as `original`, unchanged, keeping what was detected."""
-        return replace(
-            self, text=original, ref=None, tokens_after=self.tokens_before, changed=False
         )
 
     @property

@@ -4,7 +4,7 @@
     provider_of(messages).append_context(messages, block)
 
 A new format is one module plus `register(MyProvider())`; `provider_of` then recognises
-conversations it `claims`, and `provider_for_path` finds it by endpoint.
+conversations it `claims`, and `provider_named` finds it by name.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ __all__ = [
     "SseEvent",
     "StreamRelay",
     "parse_arguments",
-    "provider_for_path",
     "provider_named",
     "provider_of",
     "register",
@@ -37,7 +36,7 @@ _PROVIDERS: dict[str, Provider] = {}
 
 
 def register(provider: Provider) -> None:
-    """Make `provider` known by name, by path and to `provider_of` (a later one with the
+    """Make `provider` known by name and to `provider_of` (a later one with the
     same name replaces the earlier)."""
     _PROVIDERS[provider.name] = provider
 
@@ -52,11 +51,6 @@ def provider_named(name: str) -> Provider:
         return _PROVIDERS[name]
     except KeyError:
         raise KeyError(f"No provider {name!r}; known: {', '.join(sorted(_PROVIDERS))}") from None
-
-
-def provider_for_path(path: str) -> Provider | None:
-    """The provider serving the endpoint `path`, if any."""
-    return next((p for p in _PROVIDERS.values() if p.path == path), None)
 
 
 def provider_of(messages: Sequence[Any]) -> Provider:
