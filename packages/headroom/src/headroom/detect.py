@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from headroom.line_patterns import LinePattern
+from headroom.line_patterns import LineMatches, LinePattern, LineSet
 
 __all__ = [
     "ContentKind",
@@ -38,39 +38,30 @@ _BINARY_CONTROL_SHARE = 0.05  # control characters per character of a binary pay
 _LOG_HEAD_CHARS = 160  # log evidence is looked for at the start of a line
 _MIN_LISTING_ROWS = 8
 _MAX_LISTING_COLUMNS = 12
-_DIFF_LINE = re.compile(r"^[-+ @]|^diff |^index ")
 
 _PATH = r"(?:[^\s:]{0,300}/[^\s:]{0,300}|[^\s:/]*\.[A-Za-z][\w]{0,9})"
-_SEARCH_LINE = re.compile(rf"^{_PATH}:\d+:")
-_SEARCH_CONTEXT = re.compile(rf"^{_PATH}-\d+-")
-_DIFF_START = re.compile(
-    r"^(diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@|Index: \S)", re.M
-)
-_LOG_HEAD = LinePattern(
-    at_start=r"\d{6} \d{6}|(?:PASSED|FAILED|ERROR|ok|FAIL|---|===)\b",
-    word=r"\d{10}\b|(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b",
-    anywhere=r"\d\d:\d\d:\d\d|\[(?:notice|error|warn|info|debug)\]",
-)
-# Structure of tool and test-runner output beyond timestamps and levels: tracebacks, test
-# session banners and results, assertion lines.
-_RUN_OUTPUT = LinePattern(
-    at_start=(
-        r'\s+File "[^"]+", line \d+|Traceback \(most recent call last\)|\w+(?:Error|Exception): '
-        r"|=+ .* =+$|_{3,} .* _{3,}$|(?:E|>) |(?:PASSED|FAILED|ERROR|SKIPPED)\b"
-    ),
-    anywhere=r"::\S+ +(?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b",
-)
+# Patterns looked for at line starts of the whole sample. Their branches begin with a
+# literal, so the engine skips to candidates at once; the line start is checked by hand
+# (a leading `^` would make it try every position).
+_DIFF_START = re.compile(r"diff --git |--- \S|\+\+\+ \S|@@ -\d+(,\d+)? \+\d+(,\d+)? @@|Index: \S")
 # A test runner's own banners: the payload is its output, whatever code it quotes.
 _TEST_RUN = re.compile(
-    r"^=+ (test session starts|FAILURES|ERRORS|short test summary info)\b.*=+$|"
-    r"^--- FAIL: |^Tests: +\d+|^Test Suites: ",
+    r"=+ (test session starts|FAILURES|ERRORS|short test summary info)\b.*=+$|"
+    r"--- FAIL: |Tests: +\d+|Test Suites: ",
     re.M,
 )
-_MARKDOWN = LinePattern(
-    at_start=r"#{1,6} \S|```|\s*[-*+] \S|\s*\d+\. \S|[=-]{3,}\s*$", anywhere=r"\]\(https?://"
+# Words one of which every _TEST_RUN match holds: most samples are ruled out without a regex.
+_TEST_RUN_WORDS = (
+    "test session starts",
+    "FAILURES",
+    "ERRORS",
+    "short test summary info",
+    "--- FAIL: ",
+    "Tests: ",
+    "Test Suites: ",
 )
-_BLOCK_COMMENT_LINE = re.compile(r"^\s*(/\*+|\*+/|\*(\s|$))")
-_HTML = re.compile(r"^\s*(<!doctype html|<html\b)|</(div|p|span|table|body|head|li|a)>", re.I)
+_HTML_START = re.compile(r"<(!doctype html|html\b)", re.I)  # after blank space only
+_HTML_CLOSE = re.compile(r"</(div|p|span|table|body|head|li|a)>", re.I)
 
 _CODE_HINTS: dict[str, LinePattern] = {
     "python": LinePattern(
@@ -106,8 +97,41 @@ _CODE_HINTS: dict[str, LinePattern] = {
         anywhere=r"\w->\w",
     ),
 }
-_CODE_SHAPE = LinePattern(
-    at_start=r"\s*(?:}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)", anywhere=r"[{};]\s*$"
+# Every per-line test of detection, asked of each sampled line in one pass.
+_LINES = LineSet(
+    {
+        "diff": LinePattern(at_start=r"[-+ @]|diff |index "),
+        # `path:line:` matches and `path-line-` context lines
+        "search": LinePattern(at_start=rf"{_PATH}:\d+:|{_PATH}-\d+-"),
+        # Log evidence at the start of a line: timestamps, levels, test results.
+        "log": LinePattern(
+            at_start=r"\d{6} \d{6}|(?:PASSED|FAILED|ERROR|ok|FAIL|---|===)\b",
+            word=r"\d{10}\b|(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b",
+            anywhere=r"\d\d:\d\d:\d\d|\[(?:notice|error|warn|info|debug)\]",
+            head=_LOG_HEAD_CHARS,
+        ),
+        # Structure of tool and test-runner output beyond timestamps and levels:
+        # tracebacks, test session banners and results, assertion lines.
+        "run": LinePattern(
+            at_start=(
+                r'\s+File "[^"]+", line \d+|Traceback \(most recent call last\)|\w+(?:Error|Exception): '
+                r"|=+ .* =+$|_{3,} .* _{3,}$|(?:E|>) |(?:PASSED|FAILED|ERROR|SKIPPED)\b"
+            ),
+            anywhere=r"::\S+ +(?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b",
+            head=_LOG_HEAD_CHARS,
+        ),
+        "markdown": LinePattern(
+            at_start=r"#{1,6} \S|```|\s*[-*+] \S|\s*\d+\. \S|[=-]{3,}\s*$",
+            anywhere=r"\]\(https?://",
+        ),
+        "block_comment": LinePattern(at_start=r"\s*(/\*+|\*+/|\*(\s|$))"),
+        # Statement endings, braces, keywords.
+        "shape": LinePattern(
+            at_start=r"\s*(?:}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)",
+            anywhere=r"[{};]\s*$",
+        ),
+        **_CODE_HINTS,
+    }
 )
 
 
@@ -143,37 +167,40 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
     lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
     if not lines:
         return Detection("text")
-    if _DIFF_START.search(sample) and _share(lines, _DIFF_LINE) >= _DIFF_SHARE:
+    matches = _LINES.match(lines)
+    if _at_a_line_start(_DIFF_START, sample) and matches.share("diff") >= _DIFF_SHARE:
         return Detection("diff")
-    if _share(lines, _SEARCH_LINE, _SEARCH_CONTEXT) >= _SEARCH_SHARE:
+    if matches.share("search") >= _SEARCH_SHARE:
         return Detection("search")
     language = _language_from_name(filename) if filename else None
     if language:
         return Detection("code", language)
-    shaped = _kind_by_structure(sample, lines)
+    shaped = _kind_by_structure(sample, lines, matches)
     if shaped is not None:
         return Detection(shaped)
-    language = _guess_language(lines)
+    language = _guess_language(matches)
     if language:
         return Detection("code", language)
     return Detection("text")
 
 
-def _kind_by_structure(sample: str, lines: list[str]) -> ContentKind | None:
+def _kind_by_structure(sample: str, lines: list[str], matches: LineMatches) -> ContentKind | None:
     """Web page, log or test output, listing, or markdown prose: from per-line evidence."""
-    if _HTML.search(sample) and sample.count("<") > len(lines):
+    if sample.count("<") > len(lines) and _looks_like_html(sample):
         return "html"
-    if _TEST_RUN.search(sample):
+    if any(word in sample for word in _TEST_RUN_WORDS) and _at_a_line_start(_TEST_RUN, sample):
         return "log"
-    if _share(lines, _LOG_HEAD, _RUN_OUTPUT, head=_LOG_HEAD_CHARS) >= _LOG_SHARE:
+    if matches.share("log", "run") >= _LOG_SHARE:
         return "log"
     if listing_columns(lines) is not None:
         return "listing"
     # Lines of /* ... */ comment blocks (" * @param x") are not markdown list items.
-    prose_lines = lines
-    if "/*" in sample and _looks_like_code(lines):
-        prose_lines = [line for line in lines if not _BLOCK_COMMENT_LINE.match(line)]
-    if prose_lines and _share(prose_lines, _MARKDOWN) >= _MARKDOWN_SHARE:
+    if "/*" in sample and matches.share("shape") >= _CODE_SHAPE_SHARE:
+        prose = len(lines) - matches.count("block_comment")
+        markdown = matches.count("markdown", unless="block_comment")
+    else:
+        prose, markdown = len(lines), matches.count("markdown")
+    if prose and markdown / prose >= _MARKDOWN_SHARE:
         return "text"  # a README with code samples is still prose
     return None
 
@@ -207,9 +234,22 @@ def listing_columns(lines: Sequence[str]) -> int | None:
     return None
 
 
-def _looks_like_code(lines: list[str]) -> bool:
-    """Enough statement endings, braces and keywords that a block comment is a code comment."""
-    return _share(lines, _CODE_SHAPE) >= _CODE_SHAPE_SHARE
+def _at_a_line_start(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `pattern` (whose matches never span lines) matches at the start of a line."""
+    return any(
+        not found.start() or text[found.start() - 1] == "\n" for found in pattern.finditer(text)
+    )
+
+
+def _looks_like_html(sample: str) -> bool:
+    """An HTML document start (after blank space only) or a closing tag of common elements."""
+    if _HTML_CLOSE.search(sample):
+        return True
+    for found in _HTML_START.finditer(sample):
+        line_start = sample.rfind("\n", 0, found.start()) + 1
+        if not sample[line_start : found.start()].strip():
+            return True
+    return False
 
 
 def _looks_binary(sample: str) -> bool:
@@ -234,23 +274,11 @@ def parses_as_json(row: str) -> bool:
     return True
 
 
-def _share(lines: list[str], *patterns: re.Pattern[str] | LinePattern, head: int = 0) -> float:
-    hits = 0
-    tests = [p.found if isinstance(p, LinePattern) else p.search for p in patterns]
-    for line in lines:
-        probe = line[:head] if head else line
-        if any(test(probe) for test in tests):
-            hits += 1
-    return hits / len(lines)
-
-
-def _guess_language(lines: list[str]) -> str | None:
-    scores = {
-        name: sum(1 for line in lines if hint.found(line)) for name, hint in _CODE_HINTS.items()
-    }
+def _guess_language(matches: LineMatches) -> str | None:
+    scores = {name: matches.count(name) for name in _CODE_HINTS}
     best = max(scores, key=lambda name: (scores[name], name))
-    shape = _share(lines, _CODE_SHAPE)
-    enough = max(_MIN_CODE_HINTS, len(lines) * _CODE_HINT_SHARE)
+    shape = matches.share("shape")
+    enough = max(_MIN_CODE_HINTS, len(matches) * _CODE_HINT_SHARE)
     if scores[best] < enough or (shape < _CODE_SHAPE_SHARE and best != "python"):
         return None
     if best == "c" and scores["cpp"] >= scores["c"] * _DIALECT_SHARE:

@@ -1,10 +1,10 @@
-"""Line classes of logs: error, warning, summary (see headroom.line_patterns)."""
+"""Line classes of logs: error, warning, summary, failure title (see headroom.line_patterns)."""
 
 from __future__ import annotations
 
-from headroom.line_patterns import LinePattern
+from headroom.line_patterns import LinePattern, LineSet
 
-__all__ = ["ERROR", "SUMMARY", "WARNING"]
+__all__ = ["ERROR", "FAILURE_TITLE", "LINE_CLASSES", "SUMMARY", "WARNING"]
 
 
 ERROR = LinePattern(
@@ -17,9 +17,24 @@ ERROR = LinePattern(
         r"\[(?:error|crit|alert|emerg)\]|(?:Exception|Error)[:(]"
         r"|Traceback \(most recent call last\)|npm ERR!|error\[E\d+\]"
     ),
+    hints=(
+        "err",
+        "fatal",
+        "crit",
+        "severe",
+        "panic",
+        "emerg",
+        "alert",
+        "exception",
+        "traceback",
+        "fail",
+        "summary",
+    ),
 )
 WARNING = LinePattern(
-    word=r"(?:WARN|WARNING)\b|warning:", anywhere=r"\[warn(?:ing)?\]|DeprecationWarning"
+    word=r"(?:WARN|WARNING)\b|warning:",
+    anywhere=r"\[warn(?:ing)?\]|DeprecationWarning",
+    hints=("warn", "deprecat"),
 )
 SUMMARY = LinePattern(
     at_start=(
@@ -28,4 +43,23 @@ SUMMARY = LinePattern(
         r"|make(?:\[\d+\])?: \*\*\*"
     ),
     word=r"found \d+ vulnerabilit",
+    hints=(
+        "passed",
+        "failed",
+        "error",
+        "skipped",
+        "test",
+        "build",
+        "make",
+        "vulnerab",
+        "ok",
+        "fail",
+    ),
+)
+# The title of one failure in a test run: pytest's `____ test_x[param] ____`, jest's
+# `● Suite › test`, go's `--- FAIL: TestX`. Each one is kept, whatever the budget.
+FAILURE_TITLE = LinePattern(at_start=r"_{3,} .+ _{3,}$|\s*● .+ › |\s*--- FAIL: ")
+
+LINE_CLASSES = LineSet(
+    {"error": ERROR, "warning": WARNING, "summary": SUMMARY, "title": FAILURE_TITLE}
 )

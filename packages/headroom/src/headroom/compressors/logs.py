@@ -20,7 +20,7 @@ from collections import Counter
 from typing import NamedTuple
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
-from headroom.compressors._log_lines import ERROR, SUMMARY, WARNING
+from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import mentions, rare_terms, spread_order
 from headroom.compressors.base import (
     CompressContext,
@@ -33,9 +33,6 @@ from headroom.query import lines_with, query_terms
 
 __all__ = ["LogCompressor", "template_of"]
 
-# The title of one failure in a test run: pytest's `____ test_x[param] ____`, jest's
-# `● Suite › test`, go's `--- FAIL: TestX`. Each one is kept, whatever the budget.
-_FAILURE_TITLE = re.compile(r"^_{3,} .+ _{3,}$|^\s*● .+ › |^\s*--- FAIL: ")
 _MARKER_TOKENS = 24
 _CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 _CLIP_TO = 1000  # ... to about this many
@@ -66,40 +63,6 @@ _MASK = re.compile(
     r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
     rf"|\b(?:0[xX])?[a-fA-F]*+\d[{_HEX}]*\b"
     r"|(?:(?<![A-Za-z0-9])-)?\d+)"  # a sign only where it cannot be a separator (blk_-42, not req-42)
-)
-# Cheap substring checks that must pass before the (slower) regexes run on a line.
-_ERROR_HINTS = (
-    "err",
-    "fatal",
-    "crit",
-    "severe",
-    "panic",
-    "emerg",
-    "alert",
-    "exception",
-    "traceback",
-    "fail",
-    "summary",
-)
-_WARNING_HINTS = ("warn", "deprecat")
-_SUMMARY_HINTS = (
-    "passed",
-    "failed",
-    "error",
-    "skipped",
-    "test",
-    "build",
-    "make",
-    "vulnerab",
-    "ok",
-    "fail",
-)
-
-
-# The hints as one literal alternation each: the regex engine scans for them in C.
-_ERROR_HINT, _WARNING_HINT, _SUMMARY_HINT = (
-    re.compile("|".join(map(re.escape, hints)))
-    for hints in (_ERROR_HINTS, _WARNING_HINTS, _SUMMARY_HINTS)
 )
 
 
@@ -169,12 +132,10 @@ class LogCompressor:
 
 def _classify(line: str, template: str) -> _Line:
     bare = line.rstrip("\r")
-    lowered = bare.lower()
-    error = _ERROR_HINT.search(lowered) is not None and ERROR.found(bare)
-    warning = _WARNING_HINT.search(lowered) is not None and WARNING.found(bare)
-    summary = _SUMMARY_HINT.search(lowered) is not None and SUMMARY.found(bare)
-    title = _FAILURE_TITLE.match(bare) is not None
-    return _Line(bare, template, error, warning, summary, title)
+    names = LINE_CLASSES.names_in(bare)
+    return _Line(
+        bare, template, "error" in names, "warning" in names, "summary" in names, "title" in names
+    )
 
 
 def _clip_line(line: _Line, ref: str) -> _Line:
