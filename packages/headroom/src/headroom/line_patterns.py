@@ -24,7 +24,7 @@ from typing import Any
 __all__ = ["LineMatches", "LinePattern", "LineSet", "native_engine"]
 
 try:  # the optional native engine (pip install "headroom[speed]")
-    import re2 as _re2
+    import re2 as _re2  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised where google-re2 is not installed
     _re2 = None
 
@@ -103,13 +103,13 @@ class LineSet:
         if native and _re2 is not None:
             options = _re2.Options()
             options.max_mem = _NATIVE_MAX_MEM
-            native = _re2.Set.SearchSet(options)
+            pattern_set = _re2.Set.SearchSet(options)
             for name, pattern in self.patterns.items():
                 for branch in pattern.native_branches():
-                    native.Add(branch)
+                    pattern_set.Add(branch)
                     self._owner.append(name)
-            native.Compile()
-            self._set = native
+            pattern_set.Compile()
+            self._set = pattern_set
 
     def names_in(self, line: str) -> frozenset[str]:
         """The names of the patterns `line` matches."""
