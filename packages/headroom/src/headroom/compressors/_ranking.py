@@ -56,7 +56,22 @@ def rare_terms(terms: Collection[str], texts: Sequence[str], limit: int) -> list
     if not terms or len(terms) > _MAX_FORCING_TERMS:
         return []
     lowered = [t.lower() for t in texts]
-    return sorted(t for t in terms if sum(1 for text in lowered if t in text) <= limit)
+    joined = "\n".join(lowered)
+    return sorted(t for t in terms if _in_at_most(t, lowered, joined, limit))
+
+
+def _in_at_most(term: str, lowered: Sequence[str], joined: str, limit: int) -> bool:
+    """Whether at most `limit` of the texts hold `term`: settled by one count over them all
+    when it occurs that rarely at all, else by a scan that stops past `limit`."""
+    if joined.count(term) <= limit:
+        return True
+    holding = 0
+    for text in lowered:
+        if term in text:
+            holding += 1
+            if holding > limit:
+                return False
+    return True
 
 
 def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from itertools import chain
 from typing import NamedTuple
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
-from headroom.compressors._ranking import mentions, rare_terms, spread_order
+from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     CompressContext,
     Compressed,
@@ -45,11 +46,11 @@ _MIN_MEDIAN_CHARS = 40  # ... as if the median were this long) is an outlier
 _TEMPLATE_CHARS = 200  # a template in the omitted-lines table is clipped to this
 _TEMPLATE_ROWS = 40  # rows of the omitted-lines table
 _CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a clock
-_SHAPE_DIGIT = re.compile(r"\d")
 _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context
 # (tried only where a run of such characters starts, so long words stay linear).
-_VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z0-9_./:$-]*\d[A-Za-z0-9_./:$-]*")
+# The possessive run before the first digit makes a run without digits fail at once.
+_VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*+[0-9][A-Za-z0-9_./:$-]*")
 _ERROR_REPEATS = 3  # occurrences of one error template always kept (1 when over budget); the rest as budget allows
 _TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
 # One pass masks timestamps, UUIDs, IPs (with port), hex ids and numbers, in that priority.
@@ -62,7 +63,8 @@ _MASK = re.compile(
     rf"|\b[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}\b"
     r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
     rf"|\b(?:0[xX])?[a-fA-F]*+\d[{_HEX}]*\b"
-    r"|(?:(?<![A-Za-z0-9])-)?\d+)"  # a sign only where it cannot be a separator (blk_-42, not req-42)
+    r"|(?:(?<![A-Za-z0-9])-)?\d+)",  # a sign only where it cannot be a separator (blk_-42, not req-42)
+    re.ASCII,  # ASCII digits and word boundaries: twice as fast as Unicode classes
 )
 
 
@@ -106,14 +108,14 @@ class LogCompressor:
         ]
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(line.text) for line in lines]
-        terms = query_terms(ctx.query)
-        must = _must_keep(lines, terms, _ERROR_REPEATS)
+        asked = _naming_rare_terms(lines, query_terms(ctx.query))
+        must = _must_keep(lines, asked, _ERROR_REPEATS)
         if _cost(costs, must) > ctx.budget_tokens:
             # An error storm: each error template once (and its last), then without the
             # lines around each, so some budget is left for the rest of the log.
-            must = _must_keep(lines, terms, 1)
+            must = _must_keep(lines, asked, 1)
             if _cost(costs, must) > ctx.budget_tokens:
-                must = _must_keep(lines, terms, 1, context=False)
+                must = _must_keep(lines, asked, 1, context=False)
         must.update(focused)
         kept = _fill(lines, costs, must, ctx)
         if len(kept) == len(lines):
@@ -160,7 +162,7 @@ def _cost(costs: list[int], kept: set[int]) -> int:
 
 
 def _must_keep(
-    lines: list[_Line], terms: set[str], repeats: int, *, context: bool = True
+    lines: list[_Line], asked: set[int], repeats: int, *, context: bool = True
 ) -> set[int]:
     """First and last line; summaries; failure titles; each error template's first three
     and last occurrences with their stack traces (with `context`, also the line before and
@@ -170,7 +172,6 @@ def _must_keep(
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
     warning_seen: Counter[str] = Counter()
-    rare = rare_terms(terms, [line.text for line in lines], max(3, len(lines) // _RARE_TERM_LINES))
     for index, line in enumerate(lines):
         if line.error or line.summary:
             error_seen[line.template] += 1
@@ -183,10 +184,20 @@ def _must_keep(
         elif line.warning and warning_seen[line.template] < repeats:
             warning_seen[line.template] += 1
             must.add(index)
-        if line.title or (rare and mentions(line.text, rare)):
+        if line.title:
             must.add(index)
     must.update(last_error.values())
+    must.update(asked)
     return must
+
+
+def _naming_rare_terms(lines: list[_Line], terms: set[str]) -> set[int]:
+    """Lines naming a query term that few lines name."""
+    if not terms:
+        return set()
+    lowered = [line.text.lower() for line in lines]
+    rare = rare_terms(terms, lowered, max(3, len(lines) // _RARE_TERM_LINES))
+    return {i for i, text in enumerate(lowered) if rare and any(t in text for t in rare)}
 
 
 def _trace_after(lines: list[_Line], index: int) -> range:
@@ -258,21 +269,21 @@ def _by_rare_values(lines: list[_Line]) -> list[int]:
     """Every line, those carrying values seen in few lines first (an IP, a block id, a user
     that turns up once says more than the thousandth heartbeat), then spread evenly."""
     values = [set(_VALUE.findall(line.text)) for line in lines]
-    seen: Counter[str] = Counter(v for found in values for v in found)
-    shapes = {value: _shape(value) for value in seen}
+    seen: Counter[str] = Counter(chain.from_iterable(values))
+    shapes = _shapes(list(seen))
     clocks = _clock_shapes(values, seen, shapes)
-    rare = [
-        sum(1 for v in found if seen[v] <= _RARE_VALUE_LINES and shapes[v] not in clocks)
-        for found in values
-    ]
+    rare_values = {v for v, n in seen.items() if n <= _RARE_VALUE_LINES and shapes[v] not in clocks}
+    rare = [len(found & rare_values) for found in values]
     spread = spread_order(len(lines))
     rank = {index: position for position, index in enumerate(spread)}
     return sorted(range(len(lines)), key=lambda i: (-min(rare[i], _RARE_VALUES_COUNTED), rank[i]))
 
 
-def _shape(value: str) -> str:
-    """`value` with every digit as 9 (a translation table: no regex call per value)."""
-    return value.translate(_ASCII_DIGITS_TO_9) if value.isascii() else _SHAPE_DIGIT.sub("9", value)
+def _shapes(values: list[str]) -> dict[str, str]:
+    """Each value with every digit as 9, in one translation of them all (values are ASCII
+    runs without line breaks)."""
+    shaped = "\n".join(values).translate(_ASCII_DIGITS_TO_9).split("\n")
+    return dict(zip(values, shaped, strict=True))
 
 
 def _clip(template: str, limit: int = _TEMPLATE_CHARS) -> str:
@@ -286,9 +297,10 @@ def _clip(template: str, limit: int = _TEMPLATE_CHARS) -> str:
 def _clock_shapes(values: list[set[str]], seen: Counter[str], shapes: dict[str, str]) -> set[str]:
     """Shapes (digits as 9) of values on most lines and different on nearly every one
     (timestamps, sequence numbers): being unique says nothing about such a line."""
-    lines_with_shape: Counter[str] = Counter()
-    for found in values:
-        lines_with_shape.update({shapes[v] for v in found})
+    shape_of = shapes.__getitem__
+    lines_with_shape: Counter[str] = Counter(
+        chain.from_iterable(set(map(shape_of, found)) for found in values)
+    )
     distinct: Counter[str] = Counter(shapes.values())
     unique: Counter[str] = Counter(shapes[v] for v, n in seen.items() if n == 1)
     half = len(values) / 2
