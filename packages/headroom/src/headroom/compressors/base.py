@@ -23,6 +23,7 @@ __all__ = [
     "Compressor",
     "KompressSettings",
     "fill_within_budget",
+    "pieces_estimator",
     "load_registry",
     "render_kept_lines",
     "runs_added",
@@ -129,6 +130,16 @@ def token_estimator(whole: str, counter: TokenCounter) -> Callable[[str], int]:
     character) rather than counted piece by piece: selection then costs no second
     tokenizer pass, and the output is counted exactly once at the end."""
     per_char = counter.count(whole) / max(1, len(whole))
+    return lambda piece: max(1, round(len(piece) * per_char))
+
+
+def pieces_estimator(pieces: Sequence[str], counter: TokenCounter) -> Callable[[str], int]:
+    """Like `token_estimator`, at the rate of `pieces` alone (one count of them joined by
+    line breaks, the breaks left out): for pieces denser than their payload, such as the
+    cells of one column of a padded listing."""
+    breaks = max(0, len(pieces) - 1)
+    joined = "\n".join(pieces)
+    per_char = max(0, counter.count(joined) - breaks) / max(1, len(joined) - breaks)
     return lambda piece: max(1, round(len(piece) * per_char))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from headroom.ccr.markers import format_note
 from headroom.compressors._code_imports import import_run_edits
 from headroom.compressors._grammars import FUNCTION_NODES, comment_query_for, parser_for
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind
 from headroom.query import query_terms
 
@@ -190,7 +190,8 @@ def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> 
     terms = query_terms(ctx.query)
     text = source.decode("utf-8", "replace")
     body_texts = [source[b.start : b.end].decode("utf-8", "replace") for b in bodies]
-    costs = [ctx.counter.count(body) for body in body_texts]
+    estimate = token_estimator(text, ctx.counter)
+    costs = [estimate(body) for body in body_texts]
     skeleton = ctx.counter.count(text) - sum(costs)
     # The outline (declarations, signatures, imports) is kept whatever the budget, so it is
     # not a choice the budget makes: it is charged at half, and bodies keep some room when

@@ -14,11 +14,12 @@ ends with one marker that counts its omitted hunks and trimmed lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._ranking import relevance
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind
 from headroom.query import query_terms
 
@@ -72,7 +73,7 @@ class DiffCompressor:
         if ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         trimmed = {id(h): _trim(h) for f in files for h in f.hunks}
-        kept = _choose(files, trimmed, ctx, preamble)
+        kept = _choose(files, trimmed, ctx, preamble, token_estimator(text, ctx.counter))
         out = list(preamble)
         for file in files:
             out.extend(_render_file(file, trimmed, kept, ctx.ref))
@@ -169,10 +170,10 @@ def _choose(
     trimmed: dict[int, tuple[list[str], int]],
     ctx: CompressContext,
     preamble: list[str],
+    count: Callable[[str], int],
 ) -> set[int]:
-    """Hunks to keep: those holding a quoted phrase of the question, then by relevance, hand
+    """Hunks to keep (`count` estimates tokens): those holding a quoted phrase of the question, then by relevance, hand
     written before generated (lock) files, smallest first, within the budget."""
-    count = ctx.counter.count
     spent = count("\n".join(preamble)) + sum(count("\n".join(f.header)) + 25 for f in files)
     hunks = [(h, bool(_GENERATED.search(f.path))) for f in files for h in f.hunks]
     texts = ["\n".join(trimmed[id(h)][0]) for h, _ in hunks]

@@ -22,7 +22,9 @@ from headroom.compressors.base import (
     CompressContext,
     Compressed,
     fill_within_budget,
+    pieces_estimator,
     render_kept_lines,
+    token_estimator,
 )
 from headroom.detect import ContentKind, listing_columns
 from headroom.query import lines_with
@@ -56,12 +58,13 @@ class ListingCompressor:
         if len(rows) < 8:
             return None
         key = _key_column(rows, columns)
-        costs = {row.line: ctx.counter.count(lines[row.line]) + 1 for row in rows}
-        key_costs = {row.line: ctx.counter.count(row.cells[key]) + 1 for row in rows}
+        estimate = token_estimator(text, ctx.counter)
+        # Key cells are denser than padded rows: their own rate, from one count of the column.
+        key_estimate = pieces_estimator([row.cells[key] for row in rows], ctx.counter)
+        costs = {row.line: estimate(lines[row.line]) + 1 for row in rows}
+        key_costs = {row.line: key_estimate(row.cells[key]) + 1 for row in rows}
         row_lines = {row.line for row in rows}
-        fixed = sum(
-            ctx.counter.count(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines
-        )
+        fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
         forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows[0].line}
         order = _row_order(rows, key)
         if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
@@ -27,6 +27,7 @@ from headroom.compressors.base import (
     CompressContext,
     Compressed,
     fill_within_budget,
+    token_estimator,
 )
 from headroom.detect import ContentKind
 from headroom.query import query_terms
@@ -105,8 +106,8 @@ def _compress_with_model(text: str, ctx: CompressContext, model_path: str) -> Co
 def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     """The model-free path: whole lines (sentences only inside lines over `_LONG_LINE`
     characters) kept verbatim and in order, within the budget."""
-    units = _split(text)
-    units = [_compress_code_section(u, ctx) for u in units]
+    estimate = token_estimator(text, ctx.counter)
+    units = [_compress_code_section(u, ctx, estimate) for u in _split(text)]
     sections_changed = any(u.rewritten for u in units)
     content = [i for i, u in enumerate(units) if u.text.strip()]
     if len(content) < 4 and not sections_changed:
@@ -120,7 +121,7 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
         if _must_keep(units[unit_index], i, len(content), rare) or ctx.focus.hits(texts[i])
     }
     scores = [_score(units[u], i, len(content), terms) for i, u in enumerate(content)]
-    costs = [ctx.counter.count(t) + 1 for t in texts]
+    costs = [estimate(t) + 1 for t in texts]
     kept = set(must)
     spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (len(content) - len(kept) > 0)
     order = sorted(range(len(content)), key=lambda i: (-scores[i], i))
@@ -134,7 +135,9 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     )
 
 
-def _compress_code_section(unit: _Unit, ctx: CompressContext) -> _Unit:
+def _compress_code_section(
+    unit: _Unit, ctx: CompressContext, estimate: Callable[[str], int]
+) -> _Unit:
     """A long fenced code block of a known language is compressed by the compressor the
     router has for code (a plugin's, if one replaced the built-in)."""
     lines = unit.text.split("\n")
@@ -147,7 +150,9 @@ def _compress_code_section(unit: _Unit, ctx: CompressContext) -> _Unit:
         return unit
     code = "\n".join(lines[1:-1])
     section_ctx = replace(
-        ctx, language=language, budget_tokens=max(100, ctx.counter.count(code) // 3)
+        ctx,
+        language=language,
+        budget_tokens=max(100, estimate(code) // 3),
     )
     result = code_compressor.compress(code, section_ctx)
     if result is None:
