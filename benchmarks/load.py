@@ -40,6 +40,9 @@ ANSWER = json.dumps(
 
 
 class _Upstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a provider's API: no connect per request
+    disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed ACK)
+
     def log_message(self, *args: Any) -> None:
         pass
 

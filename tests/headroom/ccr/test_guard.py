@@ -81,3 +81,41 @@ def test_an_unreachable_database_is_left_alone_a_plain_failure_is_not() -> None:
         with pytest.raises(StoreError):
             guarded.get("ns", "0000000000000000")
     assert refused.calls == 3
+
+
+class SlowActivityStore(SqlStore):
+    """A SQLite store whose retrieval log takes a while to write."""
+
+    def record_retrieval(self, namespace: str, ref: str, found: bool) -> None:
+        time.sleep(0.3)
+        super().record_retrieval(namespace, ref, found)
+
+
+def test_activity_is_written_in_the_background_and_read_after_it_lands(tmp_path) -> None:
+    store = SlowActivityStore(f"sqlite:///{tmp_path / 's.db'}")
+    guarded = GuardedStore(lambda: store, timeout_s=5.0)
+    started = time.monotonic()
+    for index in range(3):
+        guarded.record_retrieval("ns", f"{index:016x}", True)
+    assert time.monotonic() - started < 0.2  # nobody waited for the writes
+    assert guarded.stats("ns").retrievals == 3  # the read waited for them
+
+
+def test_activity_writes_pile_up_no_further_than_the_bound(tmp_path, monkeypatch) -> None:
+    import headroom.ccr.guard as guard
+
+    monkeypatch.setattr(guard, "_MAX_PENDING_WRITES", 2)
+    gate = threading.Event()
+
+    class Stalled(SqlStore):
+        def record_request(self, *args: object, **kwargs: object) -> None:
+            gate.wait(5)
+
+    guarded = GuardedStore(lambda: Stalled(f"sqlite:///{tmp_path / 's.db'}"), timeout_s=5.0)
+    guarded.record_request("ns", 1, 1, None)
+    guarded.record_request("ns", 1, 1, None)
+    with pytest.raises(StoreError, match="pending"):
+        guarded.record_request("ns", 1, 1, None)
+    gate.set()
+    guarded.flush()
+    guarded.record_request("ns", 1, 1, None)  # room again once they land

@@ -8,16 +8,23 @@ never answers cannot be bounded by driver timeouts alone (psycopg's connect time
 the deadline is kept on the client side. After a timeout or a failed open, calls fail fast
 with a StoreError for `retry_after_s`, and the engine fails open meanwhile: payloads go out
 unchanged instead of each waiting out another timeout.
+
+Activity (compression stats, requests, retrievals) is written in the background: a request
+never waits for it. What reads it (`stats`, `dashboard`, `payload_preview`) first waits,
+within its deadline, for the writes still pending. Originals and decisions are written
+before the call returns, as a marker must never name an original that is not stored yet.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_for
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -30,7 +37,10 @@ __all__ = ["RETRY_AFTER_S", "GuardedStore", "store_deadline"]
 
 T = TypeVar("T")
 
+logger = logging.getLogger("headroom")
+
 _WORKERS = 8
+_MAX_PENDING_WRITES = 1024  # activity writes queued past this (a stalled store) are dropped
 RETRY_AFTER_S = (
     15.0  # after a timeout, a lost connection or a failed open, calls fail fast this long
 )
@@ -97,6 +107,8 @@ class GuardedStore:
         self._unavailable_until = 0.0
         self._open_lock = threading.Lock()
         self._workers = _Workers(_WORKERS)
+        self._pending: set[Future[Any]] = set()
+        self._pending_lock = threading.Lock()
 
     def call(self, use: Callable[[CCRStore], T]) -> T:
         """`use(store)` within the deadline; a StoreError if it fails or takes too long."""
@@ -118,33 +130,46 @@ class GuardedStore:
         return self.call(lambda s: s.put_decision(namespace, key, decision))
 
     def record(self, namespace: str, outcome: Compressed) -> None:
-        self.call(lambda s: s.record(namespace, outcome))
+        self._write_later(lambda s: s.record(namespace, outcome))
 
     def stats(self, namespace: str) -> StoreStats:
+        self.flush()
         return self.call(lambda s: s.stats(namespace))
 
     def record_request(
         self, namespace: str, tokens_before: int, tokens_after: int, prefix_stability: float | None
     ) -> None:
-        self.call(
+        self._write_later(
             lambda s: _activity(s).record_request(
                 namespace, tokens_before, tokens_after, prefix_stability
             )
         )
 
     def record_retrieval(self, namespace: str, ref: str, found: bool) -> None:
-        self.call(lambda s: _activity(s).record_retrieval(namespace, ref, found))
+        self._write_later(lambda s: _activity(s).record_retrieval(namespace, ref, found))
 
     def dashboard(self, namespace: str) -> dict[str, Any]:
+        self.flush()
         return self.call(lambda s: _activity(s).dashboard(namespace))
 
     def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
+        self.flush()
         return self.call(lambda s: _activity(s).payload_preview(namespace, ref))
 
     def evict(self) -> int:
         return self.call(lambda s: s.evict())
 
+    def flush(self) -> None:
+        """Wait, within the deadline, for the activity writes still pending."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        if pending:
+            deadline = _deadline.get()
+            wait = self.timeout_s if deadline is None else deadline - self._clock()
+            wait_for(pending, timeout=max(0.0, min(self.timeout_s, wait)))
+
     def close(self) -> None:
+        self.flush()
         with self._open_lock:
             if self._inner is not None:
                 self._inner.close()
@@ -155,6 +180,25 @@ class GuardedStore:
             if self._inner is None:
                 self._inner = self._open()
             return self._inner
+
+    def _write_later(self, use: Callable[[CCRStore], object]) -> None:
+        """Run `use(store)` in the background; a StoreError at once if the store is known
+        to be down or too many writes are pending."""
+        if self._clock() < self._unavailable_until:
+            raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
+        with self._pending_lock:
+            if len(self._pending) >= _MAX_PENDING_WRITES:
+                raise StoreError("Too many activity writes are pending; this one is dropped.")
+            future = self._workers.submit(lambda: use(self._opened()))
+            self._pending.add(future)
+        future.add_done_callback(self._written)
+
+    def _written(self, future: Future[Any]) -> None:
+        with self._pending_lock:
+            self._pending.discard(future)
+        error = None if future.cancelled() else future.exception()
+        if error is not None and not isinstance(error, ActivityUnsupported):
+            logger.warning("headroom: could not record activity: %s", error)
 
     def _bounded(self, job: Callable[[], T]) -> T:
         now = self._clock()
