@@ -6,7 +6,7 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["FUNCTION_NODES", "comment_query_for", "parser_for"]
+__all__ = ["FUNCTION_NODES", "outline_query_for", "parser_for"]
 
 # language -> (module, function returning the grammar pointer)
 _GRAMMARS: dict[str, tuple[str, str]] = {
@@ -57,16 +57,27 @@ _COMMENT_KINDS = ("comment", "line_comment", "block_comment")
 
 
 @lru_cache(maxsize=16)
-def comment_query_for(language: str) -> Any | None:
-    """A query capturing every comment node of `language` as `c` (run in C, so a file's
-    comments are found without walking every node in Python)."""
+def outline_query_for(language: str) -> Any | None:
+    """One query over a file's syntax tree (run in C, so no walk over every node in
+    Python): each comment as `c`; each function node that has a body as `fn`, with that
+    body as `body`."""
     parser = parser_for(language)
     if parser is None:
         return None
-    from tree_sitter import Query
+    from tree_sitter import Query, QueryError
 
     grammar = parser.language
-    kinds = [kind for kind in _COMMENT_KINDS if grammar.id_for_node_kind(kind, True)]
-    if not kinds:
-        return None
-    return Query(grammar, "[" + " ".join(f"({kind})" for kind in kinds) + "] @c")
+    patterns = []
+    comments = [kind for kind in _COMMENT_KINDS if grammar.id_for_node_kind(kind, True)]
+    if comments:
+        patterns.append("[" + " ".join(f"({kind})" for kind in comments) + "] @c")
+    for kind in sorted(FUNCTION_NODES):
+        if not grammar.id_for_node_kind(kind, True):
+            continue
+        pattern = f"({kind} body: (_) @body) @fn"
+        try:
+            Query(grammar, pattern)
+        except QueryError:
+            continue  # this grammar's node has no body field
+        patterns.append(pattern)
+    return Query(grammar, "\n".join(patterns)) if patterns else None

@@ -19,7 +19,7 @@ from typing import Any
 
 from headroom.ccr.markers import format_note
 from headroom.compressors._code_imports import import_run_edits
-from headroom.compressors._grammars import FUNCTION_NODES, comment_query_for, parser_for
+from headroom.compressors._grammars import outline_query_for, parser_for
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind
 from headroom.query import query_terms
@@ -56,8 +56,9 @@ class CodeCompressor:
         except UnicodeEncodeError:
             return None
         tree = parser.parse(source)
-        bodies = _find_bodies(tree.root_node, source, language)
-        comments = _whole_line_comments(tree.root_node, source, language)
+        outline = _outline(tree.root_node, language)
+        bodies = _find_bodies(outline, source, language)
+        comments = _whole_line_comments(outline, source)
         if not bodies and not comments:
             return None
         elided = _choose_elided(bodies, source, ctx)
@@ -107,20 +108,34 @@ def _outside_spans(
     return outside
 
 
-def _find_bodies(root: Any, source: bytes, language: str) -> list[_Body]:
+def _outline(root: Any, language: str) -> list[dict[str, list[Any]]]:
+    """The captures of each match of the language's outline query (comments, functions)."""
+    query = outline_query_for(language)
+    if query is None:
+        return []
+    from tree_sitter import QueryCursor
+
+    return [captured for _, captured in QueryCursor(query).matches(root)]
+
+
+def _find_bodies(outline: list[dict[str, list[Any]]], source: bytes, language: str) -> list[_Body]:
+    """Function bodies of more than one line, outermost only: nested functions go with
+    their parent's body."""
+    candidates = []
+    for captured in outline:
+        if "fn" not in captured:
+            continue
+        node, body = captured["fn"][0], captured["body"][0]
+        if body.type not in ("expression", "call_expression"):
+            candidates.append((node.start_byte, -node.end_byte, node, body))
     found: list[_Body] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        body = node.child_by_field_name("body") if node.type in FUNCTION_NODES else None
-        if (
-            body is not None
-            and body.type not in ("expression", "call_expression")
-            and body.end_point[0] > body.start_point[0]
-        ):
+    outer_end = -1  # end of the last function whose body is kept as a unit
+    for start, _, node, body in sorted(candidates, key=lambda c: (c[0], c[1])):
+        if start < outer_end:
+            continue  # inside a function already found
+        if body.end_point[0] > body.start_point[0]:
             found.append(_make_body(node, body, source, language))
-            continue  # nested functions go with their parent's body
-        stack.extend(reversed(node.children))
+            outer_end = node.end_byte
     return sorted(found, key=lambda b: b.start)
 
 
@@ -165,15 +180,12 @@ def _first_docstring_line(raw: bytes) -> bytes | None:
     return quote + first + quote if first else None
 
 
-def _whole_line_comments(root: Any, source: bytes, language: str) -> list[tuple[int, int]]:
+def _whole_line_comments(
+    outline: list[dict[str, list[Any]]], source: bytes
+) -> list[tuple[int, int]]:
     """Byte ranges (with their line) of comments that are alone on their lines."""
-    query = comment_query_for(language)
-    if query is None:
-        return []
-    from tree_sitter import QueryCursor
-
     ranges: list[tuple[int, int]] = []
-    for node in QueryCursor(query).captures(root).get("c", []):
+    for node in (c for captured in outline for c in captured.get("c", ())):
         line_start = source.rfind(b"\n", 0, node.start_byte) + 1
         line_end = source.find(b"\n", node.end_byte)
         line_end = len(source) if line_end == -1 else line_end
