@@ -10,7 +10,6 @@ four word characters, plus one per other non-space character.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import re
@@ -113,18 +112,19 @@ class TokenCounter:
         self._encode = _load_encoder(self.encoding)
         self.exact = self._encode is not None
         self._small = lru_cache(maxsize=8192)(self._count)
-        self._large: OrderedDict[bytes, int] = OrderedDict()
+        self._large: OrderedDict[tuple[int, int], int] = OrderedDict()
         self._lock = threading.Lock()
 
     def count(self, text: str) -> int:
         """Tokens of `text`; cached so that history re-sent every turn costs nothing twice.
 
-        Small texts are cached by value; large ones by a digest, so the cache never pins
-        megabytes of old payloads in memory."""
+        Small texts are cached by value; large ones by their length and string hash (which
+        Python keeps on the string once computed, so the same payload asked about again
+        costs nothing), never pinning megabytes of old payloads in memory."""
         if len(text) <= _SMALL_TEXT:
             small: int = self._small(text)
             return small
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        digest = (len(text), hash(text))
         with self._lock:
             if digest in self._large:
                 self._large.move_to_end(digest)
