@@ -27,6 +27,7 @@ from headroom.query import query_terms
 __all__ = ["CodeCompressor"]
 
 _SHORT_BODY_LINES = 3
+_REFERENCE_BLOCK_CHARS = 65_536
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 
 
@@ -61,7 +62,7 @@ class CodeCompressor:
         comments = _whole_line_comments(outline, source)
         if not bodies and not comments:
             return None
-        elided = _choose_elided(bodies, source, ctx)
+        elided = _choose_elided(bodies, source, text, ctx)
         edits = [
             (bodies[i].start, bodies[i].end, _placeholder(bodies[i], language, ctx.ref))
             for i in sorted(elided)
@@ -197,28 +198,45 @@ def _whole_line_comments(
     return sorted(set(ranges))
 
 
-def _choose_elided(bodies: list[_Body], source: bytes, ctx: CompressContext) -> set[int]:
+def _references(text: str, names: set[str]) -> Counter[str]:
+    """How often each of `names` occurs as an identifier in `text`: one pass over it, a
+    block of lines at a time (identifiers never span lines), so no list of every
+    identifier of a big file is ever held."""
+    found: Counter[str] = Counter()
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + _REFERENCE_BLOCK_CHARS)
+        end = len(text) if end == -1 else end + 1
+        found.update(name for name in _IDENTIFIER.findall(text, start, end) if name in names)
+        start = end
+    return found
+
+
+def _choose_elided(bodies: list[_Body], source: bytes, text: str, ctx: CompressContext) -> set[int]:
     """Indices of bodies to elide: all but those the budget, the query and size keep."""
     terms = query_terms(ctx.query)
-    text = source.decode("utf-8", "replace")
-    body_texts = [source[b.start : b.end].decode("utf-8", "replace") for b in bodies]
     estimate = token_estimator(text, ctx.counter)
-    costs = [estimate(body) for body in body_texts]
+    costs: list[int] = []
+    hit: set[int] = set()
+    for index, b in enumerate(bodies):  # one body's text at a time: no copy of them all
+        body = source[b.start : b.end].decode("utf-8", "replace")
+        costs.append(estimate(body))
+        if ctx.focus.hits(body):
+            hit.add(index)
     skeleton = ctx.counter.count(text) - sum(costs)
     # The outline (declarations, signatures, imports) is kept whatever the budget, so it is
     # not a choice the budget makes: it is charged at half, and bodies keep some room when
     # a file is mostly declarations.
     room = ctx.budget_tokens - skeleton // 2
-    named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms}
-    named |= {i for i, body in enumerate(body_texts) if ctx.focus.hits(body)}
-    identifiers = Counter(_IDENTIFIER.findall(text))  # one pass, not one scan per symbol
-    references = [identifiers[b.name] if b.name else 0 for b in bodies]
+    named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms} | hit
+    references = _references(text, {b.name for b in bodies if b.name})
+    references_of = [references[b.name] if b.name else 0 for b in bodies]
     order = sorted(
         range(len(bodies)),
         key=lambda i: (
             i not in named,
             bodies[i].lines > _SHORT_BODY_LINES,
-            -references[i],
+            -references_of[i],
             costs[i],
             i,
         ),
