@@ -1,6 +1,9 @@
-from headroom.ccr.markers import find_markers, make_ref
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
-from headroom.compressors.logs import LogCompressor, template_of
+from headroom.compressors.logs import LogCompressor, _templates, template_of
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")
@@ -235,3 +238,21 @@ def test_in_an_error_storm_that_does_not_fit_the_lines_around_errors_go_first() 
     assert fatal_kinds == {letters(n) for n in range(150)}  # every distinct error, once at least
     # The heartbeat before and after each error is what goes: not kept around all 300.
     assert sum("INFO" in line for line in out) < 30
+
+
+_LOG_PIECES = [
+    "0x1f", "0X2A", "5x", "ab12", "deadbeef-dead-beef-dead-beefdeadbeef", "10.0.0.1:8080",
+    "2024-01-02T03:04:05.678Z", "2024-01-02 03:04:05,9+01:00", "blk_-42", "req-42", "-7",
+    "0", "9", "123", "é1", "١٢", " ", "\r", "\t", "x", "_", "INFO", ":", ".", "/", "-",
+]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_LOG_PIECES), max_size=10).map("".join), min_size=1, max_size=30
+    )
+)
+def test_templates_of_a_whole_log_are_those_of_each_line(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    raw = split_lines(text)
+    assert _templates(text, raw) == [template_of(line).rstrip("\r") for line in raw]

@@ -47,6 +47,7 @@ _TEMPLATE_CHARS = 200  # a template in the omitted-lines table is clipped to thi
 _TEMPLATE_ROWS = 40  # rows of the omitted-lines table
 _CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a clock
 _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
+_DIGITS_TO_ONE = str.maketrans("0123456789", "1" * 10)
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context
 # (tried only where a run of such characters starts, so long words stay linear).
 # The possessive run before the first digit makes a run without digits fail at once.
@@ -66,6 +67,28 @@ _MASK = re.compile(
     r"|(?:(?<![A-Za-z0-9])-)?\d+)",  # a sign only where it cannot be a separator (blk_-42, not req-42)
     re.ASCII,  # ASCII digits and word boundaries: twice as fast as Unicode classes
 )
+
+
+def _templates(text: str, raw: list[str]) -> list[str]:
+    """Each line's template. The mask reads digits only as digits and covers every one of
+    them, so lines that differ only in their digits share a template: each distinct
+    digit-blind line is masked once, all of them in one pass (masks never span lines),
+    and lines of one template share one string. (`0x` is the one place a digit's value
+    counts; lines holding it are masked as they are.)"""
+    keys = split_lines(text.translate(_DIGITS_TO_ONE))
+    if "0x" in text or "0X" in text:
+        keys = [
+            line if "0x" in line or "0X" in line else key
+            for key, line in zip(keys, raw, strict=True)
+        ]
+    distinct = list(dict.fromkeys(keys))
+    masked = _MASK.sub("<*>", "\n".join(distinct)).split("\n")
+    template_of_key: dict[str, str] = {}
+    by_text: dict[str, str] = {}
+    for key, template in zip(distinct, masked, strict=True):
+        bare = template.rstrip("\r")
+        template_of_key[key] = by_text.setdefault(bare, bare)
+    return [template_of_key[key] for key in keys]
 
 
 def template_of(line: str) -> str:
@@ -93,13 +116,7 @@ class LogCompressor:
         if len(raw) < 8:
             return None
         focused = set(lines_with(raw, ctx.focus))
-        # One pass over the text (masks never span lines); lines of one template share one
-        # string, so a big log holds a few hundred templates, not one per line.
-        shared: dict[str, str] = {}
-        templates = [
-            shared.setdefault(bare, bare)
-            for bare in (t.rstrip("\r") for t in split_lines(_MASK.sub("<*>", text)))
-        ]
+        templates = _templates(text, raw)
         lines = [
             _classify(line, template)
             if i in focused
