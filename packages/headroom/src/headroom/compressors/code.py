@@ -12,7 +12,7 @@ and must have no syntax errors, else the payload passes through.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -280,14 +280,9 @@ def _rewrite(source: bytes, applied: list[Edit]) -> bytes:
 def _edited(tree: Any, source: bytes, applied: list[Edit]) -> Any:
     """`tree` told about the edits (last first, so earlier offsets still hold), for an
     incremental reparse of the output."""
-    newlines = [match.start() for match in re.finditer(b"\n", source)]
-
-    def point(offset: int) -> tuple[int, int]:
-        row = bisect_left(newlines, offset)
-        return row, offset - (newlines[row - 1] + 1 if row else 0)
-
+    point = _points(source, sorted({o for start, end, _ in applied for o in (start, end)}))
     for start, end, replacement in reversed(applied):
-        start_point = point(start)
+        start_point = point[start]
         breaks = replacement.count(b"\n")
         if breaks:
             new_end_point = (
@@ -301,10 +296,22 @@ def _edited(tree: Any, source: bytes, applied: list[Edit]) -> Any:
             old_end_byte=end,
             new_end_byte=start + len(replacement),
             start_point=start_point,
-            old_end_point=point(end),
+            old_end_point=point[end],
             new_end_point=new_end_point,
         )
     return tree
+
+
+def _points(source: bytes, offsets: list[int]) -> dict[int, tuple[int, int]]:
+    """(row, column) of each of the ascending byte `offsets`, counting the line breaks
+    between one and the next (in C): one pass over the source whatever the number of edits."""
+    points: dict[int, tuple[int, int]] = {}
+    row = previous = 0
+    for offset in offsets:
+        row += source.count(b"\n", previous, offset)
+        previous = offset
+        points[offset] = (row, offset - (source.rfind(b"\n", 0, offset) + 1))
+    return points
 
 
 def _placeholder(body: _Body, language: str, ref: str) -> bytes:
