@@ -142,6 +142,8 @@ def _compress_code_section(
 ) -> _Unit:
     """A long fenced code block of a known language is compressed by the compressor the
     router has for code (a plugin's, if one replaced the built-in)."""
+    if unit.text.count("\n") < _LONG_FENCE_LINES - 1:
+        return unit  # one line, or a block too short to compress
     lines = unit.text.split("\n")
     opening = _FENCE.match(lines[0])
     if not opening or len(lines) < _LONG_FENCE_LINES or lines[-1].strip() != opening.group(1):
