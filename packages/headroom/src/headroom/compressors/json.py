@@ -104,23 +104,30 @@ def _item_count(value: Any) -> int:
     return 1
 
 
-def _cut_long_strings(container: Any, key: Any, ref: str, terms: list[str]) -> None:
+def _cut_long_strings(container: Any, key: Any, ref: str, terms: list[str]) -> bool:
+    """Cut the long strings under `container[key]` the question does not name; whether
+    any was cut (a table re-encodes only the rows that changed)."""
     value = container[key]
     if isinstance(value, str):
         if len(value) > _LONG_STRING and not mentions(value, terms):
             note = format_note(ref, f"string of {len(value)} chars cut")
             container[key] = value[:_STRING_HEAD] + "... " + note
-    elif isinstance(value, Table):
-        for row in value.rows:
-            for index in range(len(row)):
-                _cut_long_strings(row, index, ref, terms)
-        value.row_texts = [dumps(row) for row in value.rows]
+            return True
+        return False
+    cut = False
+    if isinstance(value, Table):
+        for row_index, row in enumerate(value.rows):
+            # Every cell is visited (no short cut): each may hold its own long string.
+            if any([_cut_long_strings(row, index, ref, terms) for index in range(len(row))]):
+                value.row_texts[row_index] = dumps(row)
+                cut = True
     elif isinstance(value, list):
         for index in range(len(value)):
-            _cut_long_strings(value, index, ref, terms)
+            cut = _cut_long_strings(value, index, ref, terms) or cut
     elif isinstance(value, dict):
         for child in list(value):
-            _cut_long_strings(value, child, ref, terms)
+            cut = _cut_long_strings(value, child, ref, terms) or cut
+    return cut
 
 
 def _collect(
