@@ -58,6 +58,14 @@ def test_stdin_and_console_script(tmp_path: Path) -> None:
     )
     payload = json.loads(run.stdout)
     assert payload["kind"] == "log" and payload["tokens_after"] < payload["tokens_before"]
+    # Activity is written in the background; a process that exits writes it first.
+    stats = subprocess.run(
+        [str(Path(sys.executable).parent / "headroom"), "stats", "--json"],
+        capture_output=True,
+        env=env_home,
+        check=True,
+    )
+    assert json.loads(stats.stdout)["compressions"] == 1
 
 
 def test_usage_error_exits_2() -> None:

@@ -133,3 +133,11 @@ def test_hints_only_skip_lines_no_branch_could_match() -> None:
     assert hinted.found("a FATAL thing")
     assert not hinted.found("prefatal thing")
     assert not hinted.found("nothing here")
+
+
+def test_a_pattern_re2_refuses_leaves_the_set_to_python(caplog: pytest.LogCaptureFixture) -> None:
+    patterns = {"after_a": LinePattern(anywhere=r"(?<=a)b")}  # RE2 has no look-behind
+    engine = LineSet(patterns, native=True)
+    assert "could not compile" in caplog.text
+    assert engine.names_in("ab") == {"after_a"}
+    assert engine.names_in("cb") == frozenset()

@@ -16,6 +16,7 @@ agree on; tests hold them to the same answers.
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,8 @@ try:  # the optional native engine (pip install "headroom[speed]")
     import re2 as _re2  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised where google-re2 is not installed
     _re2 = None
+
+logger = logging.getLogger("headroom")
 
 _WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_")
 # Lines longer than this go to the Python engine: RE2's DFA memory is bounded per search.
@@ -101,15 +104,23 @@ class LineSet:
         self._shortest_head = min((p.head for p in self._headed.values()), default=1 << 62)
         self._branch_names: dict[tuple[int, ...], frozenset[str]] = {}
         if native and _re2 is not None:
-            options = _re2.Options()
-            options.max_mem = _NATIVE_MAX_MEM
-            pattern_set = _re2.Set.SearchSet(options)
-            for name, pattern in self.patterns.items():
-                for branch in pattern.native_branches():
-                    pattern_set.Add(branch)
-                    self._owner.append(name)
-            pattern_set.Compile()
-            self._set = pattern_set
+            try:
+                self._set = self._compiled()
+            except Exception:  # an RE2 that refuses a pattern: Python's re answers alike
+                logger.warning("headroom: RE2 could not compile a line pattern set", exc_info=True)
+                self._set, self._owner = None, []
+
+    def _compiled(self) -> Any:
+        assert _re2 is not None
+        options = _re2.Options()
+        options.max_mem = _NATIVE_MAX_MEM
+        pattern_set = _re2.Set.SearchSet(options)
+        for name, pattern in self.patterns.items():
+            for branch in pattern.native_branches():
+                pattern_set.Add(branch)
+                self._owner.append(name)
+        pattern_set.Compile()
+        return pattern_set
 
     def names_in(self, line: str) -> frozenset[str]:
         """The names of the patterns `line` matches."""

@@ -17,10 +17,12 @@ before the call returns, as a marker must never name an original that is not sto
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -109,6 +111,7 @@ class GuardedStore:
         self._workers = _Workers(_WORKERS)
         self._pending: set[Future[Any]] = set()
         self._pending_lock = threading.Lock()
+        _LIVE.add(self)
 
     def call(self, use: Callable[[CCRStore], T]) -> T:
         """`use(store)` within the deadline; a StoreError if it fails or takes too long."""
@@ -228,6 +231,17 @@ class GuardedStore:
 
     def __repr__(self) -> str:
         return f"GuardedStore({self._inner!r}, timeout_s={self.timeout_s})"
+
+
+_LIVE: weakref.WeakSet[GuardedStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Activity still being written when the program ends is written first (a CLI run
+    exits right after its last compression)."""
+    for store in list(_LIVE):
+        store.flush()
 
 
 def _activity(store: CCRStore) -> CCRStore:
