@@ -19,11 +19,17 @@ def tool_conversation(text: str, *, follow_up: str | None = None) -> list[dict[s
     return openai_conversation(text, question, system=None, follow_up=follow_up)
 
 
-def median_seconds(call: Callable[[], object], repeats: int) -> float:
-    """Median wall time of `repeats` calls (the caller has warmed up)."""
+def median_seconds(
+    call: Callable[[], object], repeats: int, *, settle: Callable[[], object] | None = None
+) -> float:
+    """Median wall time of `repeats` calls (the caller has warmed up). `settle`, untimed,
+    runs after each call: background work the call left (activity writes) is done before
+    the next one, as between the requests of a real conversation."""
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
         call()
         timings.append(time.perf_counter() - start)
+        if settle is not None:
+            settle()
     return statistics.median(timings)

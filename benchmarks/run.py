@@ -22,7 +22,7 @@ from headroom.ccr import SqlStore
 def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) -> dict[str, Any]:
     messages = tool_conversation(text)
     result = engine.compress(messages)  # warm-up, and the result we judge
-    median = median_seconds(partial(engine.compress, messages), repeats)
+    median = median_seconds(partial(engine.compress, messages), repeats, settle=engine.store.flush)
     out = result.messages[2]["content"]
     visible = [n for n in entry["needles"] if n in out]
     retrievable = [
