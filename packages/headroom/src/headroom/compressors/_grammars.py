@@ -59,8 +59,8 @@ _COMMENT_KINDS = ("comment", "line_comment", "block_comment")
 @lru_cache(maxsize=16)
 def outline_query_for(language: str) -> Any | None:
     """One query over a file's syntax tree (run in C, so no walk over every node in
-    Python): each comment as `c`; each function node that has a body as `fn`, with that
-    body as `body`."""
+    Python): each comment as `c`, and the body of each function node as `body` (its
+    parent is the function)."""
     parser = parser_for(language)
     if parser is None:
         return None
@@ -74,7 +74,7 @@ def outline_query_for(language: str) -> Any | None:
     for kind in sorted(FUNCTION_NODES):
         if not grammar.id_for_node_kind(kind, True):
             continue
-        pattern = f"({kind} body: (_) @body) @fn"
+        pattern = f"({kind} body: (_) @body)"
         try:
             Query(grammar, pattern)
         except QueryError:

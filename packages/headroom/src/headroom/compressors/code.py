@@ -109,24 +109,24 @@ def _outside_spans(
     return outside
 
 
-def _outline(root: Any, language: str) -> list[dict[str, list[Any]]]:
-    """The captures of each match of the language's outline query (comments, functions)."""
+def _outline(root: Any, language: str) -> dict[str, list[Any]]:
+    """The comments (`c`) and function bodies (`body`) of the tree, from one query: nodes
+    only, no record per match, so a big file's outline stays small."""
     query = outline_query_for(language)
     if query is None:
-        return []
+        return {}
     from tree_sitter import QueryCursor
 
-    return [captured for _, captured in QueryCursor(query).matches(root)]
+    captured: dict[str, list[Any]] = QueryCursor(query).captures(root)
+    return captured
 
 
-def _find_bodies(outline: list[dict[str, list[Any]]], source: bytes, language: str) -> list[_Body]:
+def _find_bodies(outline: dict[str, list[Any]], source: bytes, language: str) -> list[_Body]:
     """Function bodies of more than one line, outermost only: nested functions go with
     their parent's body."""
     candidates = []
-    for captured in outline:
-        if "fn" not in captured:
-            continue
-        node, body = captured["fn"][0], captured["body"][0]
+    for body in outline.get("body", ()):
+        node = body.parent  # the function whose body field it is
         if body.type not in ("expression", "call_expression"):
             candidates.append((node.start_byte, -node.end_byte, node, body))
     found: list[_Body] = []
@@ -181,12 +181,10 @@ def _first_docstring_line(raw: bytes) -> bytes | None:
     return quote + first + quote if first else None
 
 
-def _whole_line_comments(
-    outline: list[dict[str, list[Any]]], source: bytes
-) -> list[tuple[int, int]]:
+def _whole_line_comments(outline: dict[str, list[Any]], source: bytes) -> list[tuple[int, int]]:
     """Byte ranges (with their line) of comments that are alone on their lines."""
     ranges: list[tuple[int, int]] = []
-    for node in (c for captured in outline for c in captured.get("c", ())):
+    for node in outline.get("c", ()):
         line_start = source.rfind(b"\n", 0, node.start_byte) + 1
         line_end = source.find(b"\n", node.end_byte)
         line_end = len(source) if line_end == -1 else line_end
