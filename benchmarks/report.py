@@ -15,7 +15,7 @@ FIDELITY = (
     "recoverable: visible or returned by `headroom_retrieve(ref, query=needle)`. Tokens are\n"
     "those of the tool result.\n\n"
 )
-SCALING = "## Scaling (`make scaling`)\nPayloads built by repeating and varying a corpus file of each kind. Time grows linearly.\nPeak memory (tracemalloc) is 4x the payload for JSON, 5-9x for diffs, search results and\nprose, 19x for logs (a template and a value set per line) and 30x for code (the syntax\ntree): above the 3x the speed issue asks for.\n\n"
+SCALING = "## Scaling (`make scaling`)\nPayloads built by repeating and varying a corpus file of each kind, each compressed at first\nsight (its token count is part of the time). Time grows linearly from 100 KB to 10 MB (JSON\nabout 6 MB/s, logs, diffs and search results 3-4 MB/s, code and prose about 2 MB/s). Peak\nmemory (tracemalloc) is 4x the payload for JSON and diffs, 8x for search results and prose,\n16x for logs (a template and a value set per line) and 30x for code (tree-sitter allocates\nits syntax tree through Python, so it is counted): above the 3x the speed issue asks for.\n\n"
 
 
 def main() -> None:
