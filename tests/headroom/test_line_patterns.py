@@ -141,3 +141,14 @@ def test_a_pattern_re2_refuses_leaves_the_set_to_python(caplog: pytest.LogCaptur
     assert "could not compile" in caplog.text
     assert engine.names_in("ab") == {"after_a"}
     assert engine.names_in("cb") == frozenset()
+
+
+def test_python_white_space_is_spelled_out_for_re2() -> None:
+    from headroom.line_patterns import _for_re2
+
+    space = r"\t\n\x0b\f\r "
+    assert _for_re2(r"\s+x\S") == f"[{space}]+x[^{space}]"
+    assert _for_re2(r"[^\s:]{0,3}") == f"[^{space}:]{{0,3}}"
+    assert _for_re2(r"[]\s]") == f"[]{space}]"  # a leading ] is a literal, the class goes on
+    with pytest.raises(ValueError, match="not supported"):
+        _for_re2(r"[\S]")

@@ -249,18 +249,12 @@ def _for_re2(pattern: str) -> str:
             continue
         if char == "[" and not in_class:
             in_class = True
-            if pattern[index + 1 : index + 2] == "^":
-                out.append("[^")
-                index += 2
-                if pattern[index : index + 1] == "]":
-                    out.append("]")
-                    index += 1
-                continue
-            out.append("[")
-            index += 1
-            if pattern[index : index + 1] == "]":
-                out.append("]")
+            opening = "[^" if pattern.startswith("^", index + 1) else "["
+            index += len(opening)
+            if pattern.startswith("]", index):  # a `]` first in a class is a literal
+                opening += "]"
                 index += 1
+            out.append(opening)
             continue
         if char == "]" and in_class:
             in_class = False
