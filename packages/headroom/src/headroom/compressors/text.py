@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import rare_terms
@@ -68,8 +69,7 @@ _INFORMATIVE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):  # a tuple: made once per line, so made cheaply
     """A line, a fenced block, or one sentence of a long line."""
 
     line: int
@@ -161,7 +161,7 @@ def _compress_code_section(
     result = code_compressor.compress(code, section_ctx)
     if result is None:
         return unit
-    return replace(unit, text="\n".join([lines[0], result.text, lines[-1]]), rewritten=True)
+    return unit._replace(text="\n".join([lines[0], result.text, lines[-1]]), rewritten=True)
 
 
 def _split(text: str) -> list[_Unit]:
@@ -200,15 +200,19 @@ def _split(text: str) -> list[_Unit]:
 def _must_keep(sentence: _Unit, index: int, total: int, terms: Sequence[str]) -> bool:
     if _HEADING.match(sentence.text) or index in (0, total - 1):
         return True
+    if not terms:
+        return False
     lowered = sentence.text.lower()
-    return bool(terms) and any(term in lowered for term in terms)
+    return any(term in lowered for term in terms)
 
 
 def _score(sentence: _Unit, index: int, total: int, terms: set[str]) -> float:
     words = max(1, len(sentence.text.split()))
     density = len(_INFORMATIVE.findall(sentence.text)) / words
-    lowered = sentence.text.lower()
-    relevance = sum(1 for term in terms if term in lowered)
+    relevance = 0
+    if terms:
+        lowered = sentence.text.lower()
+        relevance = sum(1 for term in terms if term in lowered)
     position = 0.3 if index < total * 0.1 else 0.0
     return 2.0 * relevance + density + position + (0.4 if sentence.first_in_paragraph else 0.0)
 
