@@ -134,15 +134,7 @@ class LineSet:
         as they are asked for (a question answered by the first share asks no more)."""
         if self._set is None:
             return LineMatches(self.patterns, lines, None)
-        per_line = []
-        for line in lines:
-            names = self._native(line)
-            per_line.append(
-                frozenset(n for n, p in self.patterns.items() if p.found(line))
-                if names is None
-                else names
-            )
-        return LineMatches(self.patterns, lines, per_line)
+        return LineMatches(self.patterns, lines, [self.names_in(line) for line in lines])
 
     def _native(self, line: str) -> frozenset[str] | None:
         if self._set is None or len(line) > _NATIVE_MAX_CHARS:

@@ -187,8 +187,7 @@ class GuardedStore:
     def _write_later(self, use: Callable[[CCRStore], object]) -> None:
         """Run `use(store)` in the background; a StoreError at once if the store is known
         to be down or too many writes are pending."""
-        if self._clock() < self._unavailable_until:
-            raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
+        self._check_available(self._clock())
         with self._pending_lock:
             if len(self._pending) >= _MAX_PENDING_WRITES:
                 raise StoreError("Too many activity writes are pending; this one is dropped.")
@@ -203,10 +202,14 @@ class GuardedStore:
         if error is not None and not isinstance(error, ActivityUnsupported):
             logger.warning("headroom: could not record activity: %s", error)
 
-    def _bounded(self, job: Callable[[], T]) -> T:
-        now = self._clock()
+    def _check_available(self, now: float) -> None:
+        """A StoreError at once while a store that failed moments ago is left alone."""
         if now < self._unavailable_until:
             raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
+
+    def _bounded(self, job: Callable[[], T]) -> T:
+        now = self._clock()
+        self._check_available(now)
         deadline = _deadline.get()
         wait = self.timeout_s if deadline is None else min(self.timeout_s, deadline - now)
         if wait <= 0:

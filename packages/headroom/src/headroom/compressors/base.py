@@ -129,8 +129,7 @@ def token_estimator(whole: str, counter: TokenCounter) -> Callable[[str], int]:
     """Tokens of a piece of `whole`, estimated at the payload's own exact rate (tokens per
     character) rather than counted piece by piece: selection then costs no second
     tokenizer pass, and the output is counted exactly once at the end."""
-    per_char = counter.count(whole) / max(1, len(whole))
-    return lambda piece: max(1, round(len(piece) * per_char))
+    return _at_rate(counter.count(whole) / max(1, len(whole)))
 
 
 def pieces_estimator(pieces: Sequence[str], counter: TokenCounter) -> Callable[[str], int]:
@@ -139,7 +138,11 @@ def pieces_estimator(pieces: Sequence[str], counter: TokenCounter) -> Callable[[
     cells of one column of a padded listing."""
     breaks = max(0, len(pieces) - 1)
     joined = "\n".join(pieces)
-    per_char = max(0, counter.count(joined) - breaks) / max(1, len(joined) - breaks)
+    return _at_rate(max(0, counter.count(joined) - breaks) / max(1, len(joined) - breaks))
+
+
+def _at_rate(per_char: float) -> Callable[[str], int]:
+    """Tokens of a piece at `per_char` tokens a character (at least one)."""
     return lambda piece: max(1, round(len(piece) * per_char))
 
 

@@ -214,7 +214,9 @@ def _naming_rare_terms(lines: list[_Line], terms: set[str]) -> set[int]:
         return set()
     lowered = [line.text.lower() for line in lines]
     rare = rare_terms(terms, lowered, max(3, len(lines) // _RARE_TERM_LINES))
-    return {i for i, text in enumerate(lowered) if rare and any(t in text for t in rare)}
+    if not rare:
+        return set()
+    return {i for i, text in enumerate(lowered) if any(t in text for t in rare)}
 
 
 def _trace_after(lines: list[_Line], index: int) -> range:
