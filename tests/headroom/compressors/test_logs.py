@@ -3,7 +3,7 @@ from hypothesis import strategies as st
 
 from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
-from headroom.compressors.logs import LogCompressor, _templates, template_of
+from headroom.compressors.logs import LogCompressor, _line_keys, _templates_of, template_of
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")
@@ -255,4 +255,8 @@ _LOG_PIECES = [
 def test_templates_of_a_whole_log_are_those_of_each_line(lines: list[str]) -> None:
     text = "\n".join(lines)
     raw = split_lines(text)
-    assert _templates(text, raw) == [template_of(line).rstrip("\r") for line in raw]
+    keys = _line_keys(text, raw)
+    template_of_key = _templates_of(list(dict.fromkeys(keys)))
+    assert [template_of_key[key] for key in keys] == [
+        template_of(line).rstrip("\r") for line in raw
+    ]

@@ -47,7 +47,7 @@ _TEMPLATE_CHARS = 200  # a template in the omitted-lines table is clipped to thi
 _TEMPLATE_ROWS = 40  # rows of the omitted-lines table
 _CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a clock
 _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
-_DIGITS_TO_ONE = str.maketrans("0123456789", "1" * 10)
+_DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context
 # (tried only where a run of such characters starts, so long words stay linear).
 # The possessive run before the first digit makes a run without digits fail at once.
@@ -69,26 +69,38 @@ _MASK = re.compile(
 )
 
 
-def _templates(text: str, raw: list[str]) -> list[str]:
-    """Each line's template. The mask reads digits only as digits and covers every one of
-    them, so lines that differ only in their digits share a template: each distinct
-    digit-blind line is masked once, all of them in one pass (masks never span lines),
-    and lines of one template share one string. (`0x` is the one place a digit's value
-    counts; lines holding it are masked as they are.)"""
-    keys = split_lines(text.translate(_DIGITS_TO_ONE))
+def _line_keys(text: str, raw: list[str]) -> list[str]:
+    """Each line digit-blind (every digit as 1), or as it is when it holds `0x` (the one
+    place a digit's value counts). The mask reads digits only as digits and covers every
+    one of them, and the line classes never tell one digit from another, so lines of one
+    key share their template and their classes: each is worked out once per key."""
+    keys = split_lines(_digit_blind(text))
     if "0x" in text or "0X" in text:
         keys = [
             line if "0x" in line or "0X" in line else key
             for key, line in zip(keys, raw, strict=True)
         ]
-    distinct = list(dict.fromkeys(keys))
+    return keys
+
+
+def _templates_of(distinct: list[str]) -> dict[str, str]:
+    """The template of each distinct key, all masked in one pass (masks never span lines);
+    keys of one template share one string."""
     masked = _MASK.sub("<*>", "\n".join(distinct)).split("\n")
     template_of_key: dict[str, str] = {}
     by_text: dict[str, str] = {}
     for key, template in zip(distinct, masked, strict=True):
         bare = template.rstrip("\r")
         template_of_key[key] = by_text.setdefault(bare, bare)
-    return [template_of_key[key] for key in keys]
+    return template_of_key
+
+
+def _digit_blind(text: str) -> str:
+    """`text` with every ASCII digit as 1, translated as UTF-8 bytes (a digit is one byte
+    there, part of no other character): `str.translate` walks a string holding any
+    non-ASCII character one character at a time, 15x slower."""
+    data = text.encode("utf-8", "surrogatepass").translate(_DIGIT_BYTES_TO_ONE)
+    return data.decode("utf-8", "surrogatepass")
 
 
 def template_of(line: str) -> str:
@@ -116,13 +128,18 @@ class LogCompressor:
         if len(raw) < 8:
             return None
         focused = set(lines_with(raw, ctx.focus))
-        templates = _templates(text, raw)
+        keys = _line_keys(text, raw)
+        distinct = list(dict.fromkeys(keys))
+        template_of_key = _templates_of(distinct)
+        classes_of_key = {key: _classes(key) for key in distinct}
         lines = [
-            _classify(line, template)
-            if i in focused
-            else _clip_line(_classify(line, template), ctx.ref)
-            for i, (line, template) in enumerate(zip(raw, templates, strict=True))
+            _Line(line.rstrip("\r"), template_of_key[key], *classes_of_key[key])
+            for line, key in zip(raw, keys, strict=True)
         ]
+        if max(map(len, raw)) > _CLIP_OVER:  # long lines are cut, unless the question is on them
+            lines = [
+                line if i in focused else _clip_line(line, ctx.ref) for i, line in enumerate(lines)
+            ]
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(line.text) for line in lines]
         asked = _naming_rare_terms(lines, query_terms(ctx.query))
@@ -149,12 +166,10 @@ class LogCompressor:
         )
 
 
-def _classify(line: str, template: str) -> _Line:
-    bare = line.rstrip("\r")
-    names = LINE_CLASSES.names_in(bare)
-    return _Line(
-        bare, template, "error" in names, "warning" in names, "summary" in names, "title" in names
-    )
+def _classes(line: str) -> tuple[bool, bool, bool, bool]:
+    """Whether `line` is an error, a warning, a summary, a failure title."""
+    names = LINE_CLASSES.names_in(line.rstrip("\r"))
+    return "error" in names, "warning" in names, "summary" in names, "title" in names
 
 
 def _clip_line(line: _Line, ref: str) -> _Line:
