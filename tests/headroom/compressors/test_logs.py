@@ -3,7 +3,14 @@ from hypothesis import strategies as st
 
 from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
-from headroom.compressors.logs import LogCompressor, _line_keys, _templates_of, template_of
+from headroom.compressors.logs import (
+    LogCompressor,
+    _classes,
+    _digit_blind,
+    _line_keys,
+    _templates_of,
+    template_of,
+)
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")
@@ -260,3 +267,18 @@ def test_templates_of_a_whole_log_are_those_of_each_line(lines: list[str]) -> No
     assert [template_of_key[key] for key in keys] == [
         template_of(line).rstrip("\r") for line in raw
     ]
+
+
+_CLASS_PIECES = [
+    "ERROR", "error: ", "FAILED ", "Traceback (most recent call last)", "WARN ", "warning: ",
+    "===== ", " passed", " failed", " errors", "test result:", "Tests: ", "make[2]: ***",
+    "error[E0308]", "ok ", "0.5s", "____ ", "--- FAIL: ", "found 3 vulnerabilities", "42", "7",
+    "0", " ", "x", "é", "١",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_CLASS_PIECES), max_size=12).map("".join))
+def test_line_classes_never_tell_one_digit_from_another(line: str) -> None:
+    # Classes are worked out once per digit-blind line: that is only right if so.
+    assert _digit_blind(line) == line.translate(str.maketrans("0123456789", "1" * 10))
+    assert _classes(line) == _classes(_digit_blind(line))
