@@ -22,9 +22,10 @@ from headroom.server.bridge import bridge_routes
 from headroom.server.dashboard import dashboard_routes
 from headroom.server.http import ApiError, error_response
 from headroom.server.passthrough import passthrough_routes
-from headroom.server.proxy import proxy_routes, upstream_client
+from headroom.server.proxy import proxy_routes
 from headroom.server.settings import ServerSettings, is_loopback
 from headroom.server.tenancy import token_ok
+from headroom.server.upstream import upstream_session
 
 __all__ = ["ServerSettings", "create_app"]
 
@@ -42,11 +43,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One upstream client per app, made at startup and closed at shutdown.
-        app.state.http_client = upstream_client(settings)
+        app.state.upstream = upstream_session(settings.upstream_timeout_s)
         try:
             yield
         finally:
-            await app.state.http_client.aclose()
+            await app.state.upstream.close()
 
     app = FastAPI(
         title="Headroom",

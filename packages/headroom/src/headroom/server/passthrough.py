@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from headroom.server.http import read_body
-from headroom.server.proxy import (
-    forwarded_headers,
-    upstream_client_of,
-    upstream_errors,
-    upstream_url,
-)
+from headroom.server.proxy import forwarded_headers, upstream_session_of, upstream_url
+from headroom.server.upstream import upstream_errors
 
 __all__ = ["passthrough_routes"]
 
@@ -48,23 +44,22 @@ async def _forward(request: Request, path: str) -> Response:
     )
     base = settings.anthropic_base_url if anthropic else settings.openai_base_url
     url = upstream_url(base, path)
-    client = upstream_client_of(request)
-    outgoing = client.build_request(
-        request.method,
-        url,
-        params=request.query_params,
-        content=body,
-        headers=forwarded_headers(request),
-    )
     with upstream_errors(base):
-        upstream = await client.send(outgoing, stream=True)
+        upstream = await upstream_session_of(request).request(
+            request.method,
+            url,
+            params=list(request.query_params.multi_items()),
+            data=body,
+            headers=forwarded_headers(request),
+        )
+    # The body is relayed decoded, so its content-encoding goes with the other framing.
     headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
-    return StreamingResponse(_relayed(upstream), status_code=upstream.status_code, headers=headers)
+    return StreamingResponse(_relayed(upstream), status_code=upstream.status, headers=headers)
 
 
-async def _relayed(upstream: httpx.Response) -> AsyncIterator[bytes]:
+async def _relayed(upstream: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
     try:
-        async for chunk in upstream.aiter_raw():
+        async for chunk in upstream.content.iter_any():
             yield chunk
     finally:
-        await upstream.aclose()
+        upstream.release()

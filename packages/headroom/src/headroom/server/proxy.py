@@ -9,13 +9,11 @@ come back with their status and body. `x-headroom-bypass: 1` skips compression.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -25,14 +23,9 @@ from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provide
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
+from headroom.server.upstream import UpstreamReply, post_json, upstream_errors
 
-__all__ = [
-    "forwarded_headers",
-    "proxy_routes",
-    "upstream_client",
-    "upstream_client_of",
-    "upstream_url",
-]
+__all__ = ["forwarded_headers", "proxy_routes", "upstream_session_of", "upstream_url"]
 
 logger = logging.getLogger("headroom.proxy")
 
@@ -89,26 +82,12 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
     )
     url = upstream_url(base, provider.path)
-    forward = Forward(upstream_client_of(request), url, forwarded_headers(request), loop)
+    forward = Forward(upstream_session_of(request), url, forwarded_headers(request), loop)
 
     with upstream_errors(base):
         if isinstance(body, dict) and body.get("stream"):
             return await _stream(forward, body)
         return await _round_trips(forward, body)
-
-
-@contextmanager
-def upstream_errors(base: str) -> Iterator[None]:
-    """An upstream that times out is a 504, one that cannot be reached a 502."""
-    try:
-        yield
-    except httpx.TimeoutException:
-        raise ApiError(
-            504, "upstream_timeout", f"The upstream at {base} did not answer in time."
-        ) from None
-    except httpx.TransportError as exc:
-        message = f"Could not reach the upstream at {base}: {type(exc).__name__}."
-        raise ApiError(502, "upstream_unreachable", message) from None
 
 
 async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
@@ -117,12 +96,8 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
         first = await anext(stream)
     except StopAsyncIteration:
         return Response(b"", media_type="text/event-stream")
-    if isinstance(first, httpx.Response):  # the upstream refused: its status and body
-        return Response(
-            first.content,
-            status_code=first.status_code,
-            media_type=first.headers.get("content-type"),
-        )
+    if isinstance(first, UpstreamReply):  # the upstream refused: its status and body
+        return Response(first.body, status_code=first.status, media_type=first.content_type)
     return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
 
 
@@ -153,38 +128,13 @@ def _as_list(conversation: Any) -> list[Any]:
 
 
 async def _round_trips(forward: Forward, body: Any) -> Response:
-    async def send(request_body: Any) -> httpx.Response:
-        # Encoded here: httpx sends no body at all for `json=None` (a bypassed `null`).
-        return await forward.client.post(
-            forward.url,
-            content=json.dumps(request_body).encode(),
-            headers={"content-type": "application/json", **forward.headers},
-        )
+    async def send(request_body: Any) -> UpstreamReply:
+        return await post_json(forward.session, forward.url, request_body, forward.headers)
 
-    upstream, stripped = await forward.loop.arun(body, send, _reply_json)
+    upstream, stripped = await forward.loop.arun(body, send, UpstreamReply.as_dict)
     if stripped is not None:  # retrieve calls left over: the caller gets the rest
-        return JSONResponse(stripped, status_code=upstream.status_code)
-    return Response(
-        upstream.content,
-        status_code=upstream.status_code,
-        media_type=upstream.headers.get("content-type"),
-    )
-
-
-def _reply_json(upstream: httpx.Response) -> dict[str, Any]:
-    """An upstream reply as a dict; {} (nothing to answer) for an error or non-JSON."""
-    if upstream.status_code >= 400:
-        return {}
-    try:
-        data = upstream.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def upstream_client(settings: Any) -> httpx.AsyncClient:
-    """The client requests go upstream with (the app's lifespan owns it)."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(settings.upstream_timeout_s, connect=30.0))
+        return JSONResponse(stripped, status_code=upstream.status)
+    return Response(upstream.body, status_code=upstream.status, media_type=upstream.content_type)
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:
@@ -197,11 +147,11 @@ def forwarded_headers(request: Request) -> dict[str, str]:
     }
 
 
-def upstream_client_of(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient | None = getattr(request.app.state, "http_client", None)
-    if client is None:
+def upstream_session_of(request: Request) -> aiohttp.ClientSession:
+    session: aiohttp.ClientSession | None = getattr(request.app.state, "upstream", None)
+    if session is None:
         raise ApiError(503, "starting", "The server is not started (its lifespan did not run).")
-    return client
+    return session
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[Any]) -> AsyncIterator[bytes]:

@@ -9,15 +9,17 @@ left off). The client never sees the retrieval tool.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 from starlette.concurrency import run_in_threadpool
 
 from headroom.providers import SseEvent
 from headroom.retrieval_loop import RetrievalLoop
+from headroom.server.upstream import UpstreamReply, lines_of
 
 __all__ = ["Forward", "relay_stream"]
 
@@ -26,17 +28,17 @@ __all__ = ["Forward", "relay_stream"]
 class Forward:
     """Where and how a proxied request goes upstream, and its retrieval loop."""
 
-    client: httpx.AsyncClient
+    session: aiohttp.ClientSession
     url: str
     headers: dict[str, str]
     loop: RetrievalLoop
 
 
-async def _events(response: httpx.Response) -> AsyncIterator[SseEvent]:
+async def _events(response: aiohttp.ClientResponse) -> AsyncIterator[SseEvent]:
     name: str | None = None
     data: list[str] = []
     raw: list[str] = []
-    async for line in response.aiter_lines():
+    async for line in lines_of(response):
         if line == "":
             if data or name:
                 yield SseEvent(name, "\n".join(data), ("\n".join(raw) + "\n\n").encode())
@@ -53,18 +55,21 @@ async def _events(response: httpx.Response) -> AsyncIterator[SseEvent]:
 
 async def relay_stream(
     upstream_call: Forward, body: dict[str, Any]
-) -> AsyncIterator[bytes | httpx.Response]:
-    """First item: the upstream's error response, or the first bytes of the relayed stream."""
-    client, url, headers = upstream_call.client, upstream_call.url, upstream_call.headers
+) -> AsyncIterator[bytes | UpstreamReply]:
+    """First item: the upstream's error reply, or the first bytes of the relayed stream."""
+    session, url = upstream_call.session, upstream_call.url
+    headers = {**upstream_call.headers, "content-type": "application/json"}
     loop = upstream_call.loop
     relay = loop.provider.stream_relay()
     for round_number in range(loop.max_rounds + 1):
         relay.start_round()
-        async with client.stream("POST", url, json=body, headers=headers) as upstream:
-            if upstream.status_code >= 400:
-                await upstream.aread()
+        async with session.post(url, data=json.dumps(body).encode(), headers=headers) as upstream:
+            if upstream.status >= 400:
+                reply = UpstreamReply(
+                    upstream.status, upstream.headers.get("content-type"), await upstream.read()
+                )
                 if round_number == 0:
-                    yield upstream
+                    yield reply
                     return
                 break
             async for event in _events(upstream):
