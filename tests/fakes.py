@@ -2,7 +2,8 @@
 
 It calls `headroom_retrieve` once (on the first marker's ref) when the tool is offered, then
 answers with a final text; it streams when asked; `x-test-status` / `x-test-sleep` headers
-make it fail or stall.
+make it fail or stall, `x-test-wire: crlf` / `x-test-pad: N` stream with \r\n line ends in
+5-byte writes / a first line N characters longer.
 """
 
 from __future__ import annotations
@@ -141,6 +142,15 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 if provider == "openai"
                 else _anthropic_events(ref, arguments, body)
             )
+            pad = int(self.headers.get("x-test-pad", 0))
+            if pad:  # one very long line: the first event carries `pad` characters more
+                events[0] = events[0].replace("data: {", f'data: {{"pad": "{"x" * pad}", ', 1)
+            if self.headers.get("x-test-wire") == "crlf":  # \r\n line ends, in 5-byte writes
+                wire = "".join(events).replace("\n", "\r\n").encode()
+                for start in range(0, len(wire), 5):
+                    self.wfile.write(wire[start : start + 5])
+                    self.wfile.flush()
+                return
             for event in events:
                 self.wfile.write(event.encode())
                 self.wfile.flush()

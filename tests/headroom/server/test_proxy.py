@@ -139,6 +139,28 @@ def test_stream_without_retrieval_passes_through(
     assert data[-1] == "[DONE]" and len(upstream.requests) == 1
 
 
+@pytest.mark.parametrize("wire", [{"x-test-wire": "crlf"}, {"x-test-pad": "300000"}])
+def test_streams_relay_crlf_line_ends_and_long_lines(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client, wire: dict[str, str]
+) -> None:
+    with client.stream(
+        "POST",
+        f"{headroom_server.url}/v1/chat/completions",
+        json=openai_body(stream=True),
+        headers=wire,
+    ) as response:
+        data = read_sse(response)
+    assert data[-1] == "[DONE]" and data.count("[DONE]") == 1
+    chunks = [json.loads(d) for d in data[:-1]]
+    text = "".join(
+        c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices")
+    )
+    assert text.startswith("final answer") and "headroom_retrieve" not in json.dumps(chunks)
+    assert len(upstream.requests) == 2  # the retrieval round was read and answered
+    if "x-test-pad" in wire:
+        assert len(chunks[0]["pad"]) == 300_000
+
+
 def test_upstream_errors_pass_through(headroom_server: RunningServer, client: httpx.Client) -> None:
     response = client.post(
         f"{headroom_server.url}/v1/chat/completions",
