@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
-from headroom.ccr.markers import find_markers
+from headroom.ccr.markers import MARKER_RE
 from headroom.pipeline import CompressResult, Headroom
 from headroom.providers import Provider
 
@@ -32,7 +32,7 @@ R = TypeVar("R")
 def has_markers(value: Any) -> bool:
     """Whether any string in `value` (a request body, messages) holds a Headroom marker."""
     if isinstance(value, str):
-        return "[headroom: " in value and bool(find_markers(value))
+        return "[headroom: " in value and MARKER_RE.search(value) is not None
     if isinstance(value, Mapping):
         return any(has_markers(v) for v in value.values())
     if isinstance(value, (list, tuple)):
