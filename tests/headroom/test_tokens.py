@@ -1,4 +1,11 @@
-from headroom.tokens import TokenCounter, count_tokens, encoding_for_model, estimate_tokens
+from headroom.tokens import (
+    TokenCounter,
+    _chunks,
+    _encodable,
+    count_tokens,
+    encoding_for_model,
+    estimate_tokens,
+)
 
 
 def test_exact_counts_offline_with_bundled_encodings() -> None:
@@ -30,3 +37,15 @@ def test_huge_unbroken_input_is_counted_in_chunks() -> None:
 def test_invalid_utf8_surrogates_are_counted() -> None:
     text = b"ok \xff\xfe bytes".decode("utf-8", "surrogateescape")
     assert count_tokens(text) > 0
+
+
+def test_a_large_text_counted_on_two_cores_counts_as_on_one() -> None:
+    counter = TokenCounter("gpt-4o")
+    lines = [
+        f"{i:05d} worker-{i % 7} handled request {i * 37 % 1009} in {i % 13} ms é\n"
+        for i in range(4000)
+    ]
+    text = "".join(lines) + b"\xff".decode("utf-8", "surrogateescape")
+    assert len(text) > 100_000  # past the size counted on two cores, in many pieces
+    expected = sum(len(counter._encode(piece)) for piece in _chunks(_encodable(text)))  # type: ignore[misc]
+    assert counter.count(text) == counter.encode_once(text) == expected
