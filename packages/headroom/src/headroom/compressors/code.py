@@ -80,12 +80,13 @@ class CodeCompressor:
             (len(source), len(source), b"\n" + _comment(closing, language))
         ]
         out = _rewrite(source, applied)
-        had_error = tree.root_node.has_error
-        # The output is parsed again to be sure compression broke no syntax; told what
-        # changed, tree-sitter reparses only around the edits.
-        reparsed = parser.parse(out, _edited(tree, source, applied))
-        if reparsed.root_node.has_error and not had_error:
-            return None
+        # The output is parsed again to be sure compression broke no syntax (a source with
+        # errors already has none to break); told what changed, tree-sitter reparses only
+        # around the edits.
+        if not tree.root_node.has_error:
+            reparsed = parser.parse(out, _edited(tree, source, applied))
+            if reparsed.root_node.has_error:
+                return None
         return Compressed(
             text=out.decode("utf-8"),
             ref=ctx.ref,
