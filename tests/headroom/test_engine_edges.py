@@ -4,9 +4,11 @@ payload compressed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from headroom import Headroom, HeadroomConfig
+from headroom import Headroom, HeadroomConfig, payloads
 from headroom.ccr import SqlStore
 from headroom.engines import EnginePool
 from headroom.errors import ConfigError
@@ -63,6 +65,31 @@ def test_a_replayed_decision_stores_its_evicted_original_again(store: SqlStore) 
     again = replica.compress(messages)
     assert again.messages == first.messages  # the same bytes as the first time
     assert replica.retrieve(ref) == WORKER_LOG  # and the marker is redeemable again
+
+
+class _CountingStore(SqlStore):
+    """The real SQLite store, counting the touches it is asked for."""
+
+    touches = 0
+
+    def touch(self, namespace: str, ref: str) -> bool:
+        self.touches += 1
+        return super().touch(namespace, ref)
+
+
+@pytest.mark.parametrize("known_for_s", [5.0, 0.0])
+def test_a_replay_asks_the_store_for_its_original_unless_stored_moments_ago(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, known_for_s: float
+) -> None:
+    monkeypatch.setattr(payloads, "_KNOWN_STORED_S", known_for_s)
+    store = _CountingStore(f"sqlite:///{tmp_path / 'store.db'}")
+    engine = Headroom(small_fixture_config(), store=store)
+    messages = openai_conversation(WORKER_LOG)
+    (ref,) = engine.compress(messages).refs
+    again = engine.compress(messages)  # the decision replays
+    assert again.refs == [ref] and engine.retrieve(ref) == WORKER_LOG
+    assert store.touches == (0 if known_for_s else 1)
+    store.close()
 
 
 def test_the_aligner_steps_back_when_aligning_would_grow_the_request(store: SqlStore) -> None:

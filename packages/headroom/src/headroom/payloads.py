@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -33,6 +34,11 @@ __all__ = ["PayloadCompressor", "token_budget"]
 logger = logging.getLogger("headroom")
 
 _MEMORY_DECISIONS = 4096
+# An original this process stored or found in the store moments ago is not asked for again
+# when its decision replays: the store drops originals only when they expire (days away)
+# or, least recently used first, past its size cap, and one used seconds ago is the last
+# to go. (Past the send, an original can be dropped that way whatever is checked here.)
+_KNOWN_STORED_S = 5.0
 
 
 class PayloadCompressor:
@@ -47,6 +53,8 @@ class PayloadCompressor:
             config.kompress_model_path, config.kompress_time_budget_ms
         )
         self._memory: OrderedDict[str, Compressed] = OrderedDict()
+        self._stored_at: OrderedDict[str, float] = OrderedDict()  # ref -> when known stored
+        self._known_for = min(_KNOWN_STORED_S, config.ttl_seconds / 8)
         self._fingerprints: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
@@ -130,6 +138,7 @@ class PayloadCompressor:
         if outcome.changed and outcome.ref is not None:
             # The original is stored before the compressed text is released.
             self._store.put(self.config.namespace, outcome.ref, text, kind=outcome.kind)
+            self._note_stored(outcome.ref)
         if outcome.changed:
             self._record(outcome)
         return outcome
@@ -137,11 +146,25 @@ class PayloadCompressor:
     def _replay(self, decision: Compressed, text: str) -> Compressed:
         if not decision.changed:
             return replace(decision, text=text)
-        if decision.ref is not None and not self._store.touch(self.config.namespace, decision.ref):
-            self._store.put(
-                self.config.namespace, decision.ref, text, kind=decision.kind
-            )  # evicted
+        ref = decision.ref
+        if ref is not None and not self._known_stored(ref):
+            if not self._store.touch(self.config.namespace, ref):
+                self._store.put(self.config.namespace, ref, text, kind=decision.kind)  # evicted
+            self._note_stored(ref)
         return decision
+
+    def _known_stored(self, ref: str) -> bool:
+        """Whether this process stored or found `ref` in the last few seconds."""
+        with self._lock:
+            stored_at = self._stored_at.get(ref)
+        return stored_at is not None and time.monotonic() - stored_at < self._known_for
+
+    def _note_stored(self, ref: str) -> None:
+        with self._lock:
+            self._stored_at[ref] = time.monotonic()
+            self._stored_at.move_to_end(ref)
+            while len(self._stored_at) > _MEMORY_DECISIONS:
+                self._stored_at.popitem(last=False)
 
     def _remember(self, key: str, outcome: Compressed, text: str) -> Compressed:
         try:
