@@ -15,7 +15,7 @@ FIDELITY = (
     "recoverable: visible or returned by `headroom_retrieve(ref, query=needle)`. Tokens are\n"
     "those of the tool result.\n\n"
 )
-SCALING = "## Scaling (`make scaling`)\nPayloads built by repeating and varying a corpus file of each kind, each compressed at first\nsight (its token count is part of the time). Time grows linearly from 100 KB to 10 MB (JSON\nabout 6 MB/s, logs, diffs and search results 3-4 MB/s, code and prose about 2 MB/s). Peak\nmemory (tracemalloc) is 4x the payload for JSON and diffs, 8x for search results and prose,\n16x for logs (a template and a value set per line) and 30x for code (tree-sitter allocates\nits syntax tree through Python, so it is counted): above the 3x the speed issue asks for.\n\n"
+SCALING = "## Scaling (`make scaling`)\nPayloads built by repeating and varying a corpus file of each kind, each compressed at first\nsight (its token count is part of the time). Time grows linearly from 100 KB to 10 MB (JSON\nabout 6 MB/s, diffs and search results 4-5 MB/s, logs about 3 MB/s, code and prose\n2.5-3 MB/s). Peak memory (tracemalloc) is 4x the payload for JSON and diffs, 8x for search\nresults and prose, 17x for logs (a line, a template and a value set per line) and 29x for\ncode (tree-sitter allocates its syntax tree through Python, so it is counted): above the 3x\nthe speed issue asks for.\n\n"
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
             f"by the clients, the fake upstream and the proxy), proxy memory growth {load['rss_growth_mb']} MB over "
             f"{load['requests']} requests."
             + (
-                f" With one client, the proxy adds (p50) {load['one_client_seen_added_p50_ms']} ms to a "
+                f" With one client (the median of 5 rounds, each timing the upstream alone right before), the proxy adds (p50) {load['one_client_seen_added_p50_ms']} ms to a "
                 f"request whose 60 KB tool result it has seen before, "
                 f"{load['one_client_new_added_p50_ms']} ms to one with a new tool result, and "
                 f"{load['one_client_bypass_added_p50_ms']} ms with `x-headroom-bypass` (no compression)."
