@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from headroom import Headroom, HeadroomConfig, payloads
 from headroom.ccr import SqlStore
@@ -65,6 +66,18 @@ def test_a_replayed_decision_stores_its_evicted_original_again(store: SqlStore) 
     again = replica.compress(messages)
     assert again.messages == first.messages  # the same bytes as the first time
     assert replica.retrieve(ref) == WORKER_LOG  # and the marker is redeemable again
+
+
+def test_a_decision_is_written_in_the_background_and_lands(store: SqlStore) -> None:
+    engine = Headroom(small_fixture_config(), store=store)
+    messages = openai_conversation(WORKER_LOG)
+    first = engine.compress(messages)
+    engine.store.flush()
+    with store._engine.connect() as conn:
+        (decisions,) = conn.execute(text("SELECT count(*) FROM headroom_decisions")).one()
+    assert decisions == 1
+    replica = Headroom(small_fixture_config(), store=store)
+    assert replica.compress(messages).messages == first.messages
 
 
 class _CountingStore(SqlStore):

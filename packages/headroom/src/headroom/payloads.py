@@ -18,8 +18,8 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from headroom._version import __version__
+from headroom.ccr.guard import GuardedStore
 from headroom.ccr.markers import make_ref
-from headroom.ccr.store import CCRStore
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, KompressSettings
 from headroom.config import HeadroomConfig
@@ -45,7 +45,7 @@ class PayloadCompressor:
     """Compresses single payloads, consistently from turn to turn. The one place where a
     payload's failure becomes fail-open: it then goes out unchanged."""
 
-    def __init__(self, config: HeadroomConfig, router: ContentRouter, store: CCRStore) -> None:
+    def __init__(self, config: HeadroomConfig, router: ContentRouter, store: GuardedStore) -> None:
         self.config = config
         self.router = router
         self._store = store
@@ -167,7 +167,16 @@ class PayloadCompressor:
                 self._stored_at.popitem(last=False)
 
     def _remember(self, key: str, outcome: Compressed, text: str) -> Compressed:
-        try:
+        if not self.config.kompress_model_path:
+            # Compression is then a pure function of what the key covers: a writer racing
+            # for this key records the same bytes, so the request need not wait for it.
+            try:
+                self._store.put_decision_later(self.config.namespace, key, outcome)
+            except StoreError:
+                logger.warning("headroom: could not record a decision", exc_info=True)
+            self._memorise(key, outcome)
+            return outcome
+        try:  # a model within a time budget may decide otherwise elsewhere: one decision wins
             winner = self._store.put_decision(self.config.namespace, key, outcome)
         except StoreError:
             logger.warning(

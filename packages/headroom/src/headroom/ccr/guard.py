@@ -11,8 +11,9 @@ unchanged instead of each waiting out another timeout.
 
 Activity (compression stats, requests, retrievals) is written in the background: a request
 never waits for it. What reads it (`stats`, `dashboard`, `payload_preview`) first waits,
-within its deadline, for the writes still pending. Originals and decisions are written
-before the call returns, as a marker must never name an original that is not stored yet.
+within its deadline, for the writes still pending. So are decisions that any writer would
+make byte for byte the same (`put_decision_later`). Originals are written before the call
+returns, as a marker must never name an original that is not stored yet.
 """
 
 from __future__ import annotations
@@ -131,6 +132,10 @@ class GuardedStore:
 
     def put_decision(self, namespace: str, key: str, decision: Compressed) -> Compressed:
         return self.call(lambda s: s.put_decision(namespace, key, decision))
+
+    def put_decision_later(self, namespace: str, key: str, decision: Compressed) -> None:
+        """`put_decision` in the background, for a decision any writer would make the same."""
+        self._write_later(lambda s: s.put_decision(namespace, key, decision))
 
     def record(self, namespace: str, outcome: Compressed) -> None:
         self._write_later(lambda s: s.record(namespace, outcome))
