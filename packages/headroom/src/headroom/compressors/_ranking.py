@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -18,10 +19,13 @@ __all__ = [
     "ERROR_RE",
     "anomalous_rows",
     "choose",
+    "holding",
+    "lowered",
     "mentions",
     "rare_terms",
     "relevance",
     "signature",
+    "signatures",
     "spread_order",
 ]
 
@@ -42,6 +46,42 @@ _ERROR_COLUMN = re.compile(r"(^|\.)(error|errors|exception|failure|failed|fault)
 def signature(text: str) -> str:
     """The item with numbers and hex ids masked: near-duplicates share it."""
     return _MASK_RE.sub("#", text)
+
+
+def signatures(texts: Sequence[str]) -> list[str]:
+    """`signature` of each text (in one pass over them all when they are single lines)."""
+    joined = _joined_lines(texts)
+    if joined is None:
+        return [signature(text) for text in texts]
+    return _MASK_RE.sub("#", joined).split("\n")
+
+
+def lowered(texts: Sequence[str]) -> list[str]:
+    """Each text lower-cased (in one call when they are single lines: lower-casing never
+    makes or takes a line break)."""
+    joined = _joined_lines(texts)
+    if joined is None:
+        return [text.lower() for text in texts]
+    return joined.lower().split("\n")
+
+
+def holding(pattern: re.Pattern[str], texts: Sequence[str]) -> set[int]:
+    """Indices of the texts `pattern` finds something in. For single-line texts, one scan
+    over them all joined by line breaks; `pattern` must not match a line break (its `\\b`
+    and anchors then read the break as a text's end)."""
+    joined = _joined_lines(texts)
+    if joined is None:
+        return {i for i, text in enumerate(texts) if pattern.search(text)}
+    starts = [0]
+    for text in texts[:-1]:
+        starts.append(starts[-1] + len(text) + 1)
+    return {bisect_right(starts, match.start()) - 1 for match in pattern.finditer(joined)}
+
+
+def _joined_lines(texts: Sequence[str]) -> str | None:
+    """The texts joined by line breaks, or None if one holds a line break itself."""
+    joined = "\n".join(texts)
+    return joined if texts and joined.count("\n") == len(texts) - 1 else None
 
 
 def mentions(text: str, terms: Sequence[str]) -> bool:
@@ -78,12 +118,12 @@ def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
     """BM25-style score of each item for the query terms (presence weighted by rarity)."""
     if not terms:
         return [0.0] * len(texts)
-    lowered = [t.lower() for t in texts]
+    lowered_texts = lowered(texts)
     weights = {}
     for term in terms:
-        df = sum(1 for t in lowered if term in t)
+        df = sum(1 for t in lowered_texts if term in t)
         weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if df else 0.0
-    return [sum(w for term, w in weights.items() if term in t) for t in lowered]
+    return [sum(w for term, w in weights.items() if term in t) for t in lowered_texts]
 
 
 def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
@@ -151,19 +191,19 @@ def choose(
     kept = set(must) | ({0, count - 1} if count else set())
     spent = sum(costs[i] for i in kept)
     scores = relevance(texts, terms)
-    seen = Counter(signature(texts[i]) for i in kept)
-    signatures = [signature(t) for t in texts]
+    shapes = signatures(texts)
+    seen = Counter(shapes[i] for i in kept)
     spread_rank = {index: rank for rank, index in enumerate(spread_order(count))}
     candidates = sorted(
         (i for i in range(count) if i not in kept), key=lambda i: (-scores[i], spread_rank[i])
     )
     for diverse_only in (True, False):
         for index in candidates:
-            if index in kept or (diverse_only and seen[signatures[index]]):
+            if index in kept or (diverse_only and seen[shapes[index]]):
                 continue
             if spent + costs[index] > budget:
                 continue
             kept.add(index)
             spent += costs[index]
-            seen[signatures[index]] += 1
+            seen[shapes[index]] += 1
     return sorted(kept)

@@ -17,7 +17,14 @@ from typing import Any
 
 from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._json_table import Table, compact, dumps, materialise
-from headroom.compressors._ranking import ERROR_RE, anomalous_rows, choose, mentions
+from headroom.compressors._ranking import (
+    ERROR_RE,
+    anomalous_rows,
+    choose,
+    holding,
+    lowered,
+    mentions,
+)
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind
 from headroom.query import query_terms
@@ -192,11 +199,16 @@ def _shrink_collections(root: list[Any], ctx: CompressContext, terms: list[str])
 
 
 def _must_keep(collection: _Collection, terms: list[str]) -> set[int]:
-    keep = {i for i, text in enumerate(collection.texts) if terms and mentions(text, terms)}
+    texts = collection.texts  # compact JSON: one line each
+    keep = (
+        {i for i, text in enumerate(lowered(texts)) if any(t in text for t in terms)}
+        if terms
+        else set()
+    )
     if isinstance(collection.value, Table):
         keep |= anomalous_rows(collection.value.columns, collection.value.rows)
     else:
-        keep |= {i for i, text in enumerate(collection.texts) if ERROR_RE.search(text)}
+        keep |= holding(ERROR_RE, texts)
     return keep
 
 
