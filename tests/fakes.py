@@ -2,7 +2,7 @@
 
 It calls `headroom_retrieve` once (on the first marker's ref) when the tool is offered, then
 answers with a final text; it streams when asked; `x-test-status` / `x-test-sleep` headers
-make it fail or stall, `x-test-wire: crlf` / `x-test-pad: N` stream with \r\n line ends in
+make it fail or stall, `x-test-set-cookie: V` sets a cookie, `x-test-wire: crlf` / `x-test-pad: N` stream with \r\n line ends in
 5-byte writes / a first line N characters longer.
 """
 
@@ -128,6 +128,8 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
+            if self.headers.get("x-test-set-cookie"):  # as a provider's edge sets one
+                self.send_header("set-cookie", f"edge={self.headers['x-test-set-cookie']}; Path=/")
             self.end_headers()
             self.wfile.write(data)
 

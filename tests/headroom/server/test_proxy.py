@@ -1,12 +1,15 @@
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
+from headroom.ccr import SqlStore
+from headroom.server.app import ServerSettings
 from tests.conversations import OPENAI_KEY, anthropic_body, openai_body, unredeemable
 from tests.conversations import SYNC_LOG as LOG
 from tests.fakes import Upstream
-from tests.servers import RunningServer
+from tests.servers import RunningServer, free_port, start_server
 
 
 def test_upstream_receives_compressed_messages_and_retrieval_is_answered_locally(
@@ -159,6 +162,25 @@ def test_streams_relay_crlf_line_ends_and_long_lines(
     assert len(upstream.requests) == 2  # the retrieval round was read and answered
     if "x-test-pad" in wire:
         assert len(chunks[0]["pad"]) == 300_000
+
+
+def test_a_cookie_the_upstream_sets_is_not_sent_with_anyone_elses_request(
+    upstream: Upstream, client: httpx.Client, tmp_path: Path
+) -> None:
+    # By name, not IP: cookie jars keep no cookie of a bare IP address.
+    named = upstream.url.replace("127.0.0.1", "localhost")
+    settings = ServerSettings(port=free_port(), openai_base_url=named)
+    server, thread = start_server(settings, SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
+    try:
+        url = f"http://127.0.0.1:{settings.port}/v1/chat/completions"
+        body = openai_body()
+        body["messages"][2]["content"] = "short output"
+        assert client.post(url, json=body, headers={"x-test-set-cookie": "a"}).status_code == 200
+        assert client.post(url, json=body).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert "cookie" not in {k.lower() for k in upstream.requests[-1]["headers"]}
 
 
 def test_upstream_errors_pass_through(headroom_server: RunningServer, client: httpx.Client) -> None:

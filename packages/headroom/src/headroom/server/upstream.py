@@ -43,11 +43,12 @@ class UpstreamReply:
 
 def upstream_session(upstream_timeout_s: float) -> aiohttp.ClientSession:
     """The session requests go upstream with (the app's lifespan owns it): no overall
-    deadline, as a stream may last; each read waits at most `upstream_timeout_s`."""
+    deadline, as a stream may last; each read waits at most `upstream_timeout_s`. It keeps
+    no cookies: one a provider's edge sets for one caller must not go out with another's."""
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=_CONNECT_TIMEOUT_S, sock_read=upstream_timeout_s
     )
-    return aiohttp.ClientSession(timeout=timeout)
+    return aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
 
 
 async def post_json(
