@@ -31,36 +31,49 @@ def conversation(text: str) -> list[dict[str, Any]]:
     return tool_conversation(text, follow_up="What does this output tell us?")  # as their_worker.py
 
 
-def ours(corpus: Path, manifest: dict[str, Any], repeats: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as home:
+def both(
+    corpus: Path, manifest: dict[str, Any], repeats: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ours and headroom-ai's results per file, each payload timed by both tools (and the
+    tokenizer yardstick) one right after the other, so a machine's drift hits them alike."""
+    mine: dict[str, Any] = {}
+    other: dict[str, Any] = {"files": {}}
+    with _TheirWorker(repeats) as worker, tempfile.TemporaryDirectory() as home:
+        other["version"] = worker.version
         engine = Headroom(
             HeadroomConfig(stable_history=False), store=SqlStore(f"sqlite:///{home}/c.db")
         )
         for entry in manifest["files"]:
-            text = (corpus / entry["path"]).read_bytes().decode("utf-8")
-            messages = conversation(text)
-            result = engine.compress(messages)
-            settle = engine.store.flush
-            median = median_seconds(partial(engine.compress, messages), repeats, settle=settle)
-            cold = median_seconds(partial(_first_sight, engine, messages), repeats, settle=settle)
-            # The yardstick is timed right after, so a machine's drift hits both alike.
-            tokenizer = median_seconds(partial(counter_for("gpt-4o").encode_once, text), repeats)
-            content = result.messages[2]["content"]
-            retrievable = sum(
-                1
-                for n in entry["needles"]
-                if n in content
-                or any(n in (engine.retrieve(r, query=n) or "") for r in result.refs)
-            )
-            out[entry["id"]] = {
-                "content": content,
-                "median_s": median,
-                "cold_s": cold,
-                "tokenizer_s": tokenizer,
-                "retrievable": retrievable,
-            }
-    return out
+            other["files"][entry["id"]] = worker.compress(corpus / entry["path"])
+            mine[entry["id"]] = _ours_one(engine, corpus, entry, repeats)
+        other["stderr"] = worker.stderr()
+    return mine, other
+
+
+def _ours_one(
+    engine: Headroom, corpus: Path, entry: dict[str, Any], repeats: int
+) -> dict[str, Any]:
+    text = (corpus / entry["path"]).read_bytes().decode("utf-8")
+    messages = conversation(text)
+    result = engine.compress(messages)
+    settle = engine.store.flush
+    median = median_seconds(partial(engine.compress, messages), repeats, settle=settle)
+    cold = median_seconds(partial(_first_sight, engine, messages), repeats, settle=settle)
+    # The yardstick is timed right after, so a machine's drift hits both alike.
+    tokenizer = median_seconds(partial(counter_for("gpt-4o").encode_once, text), repeats)
+    content = result.messages[2]["content"]
+    retrievable = sum(
+        1
+        for n in entry["needles"]
+        if n in content or any(n in (engine.retrieve(r, query=n) or "") for r in result.refs)
+    )
+    return {
+        "content": content,
+        "median_s": median,
+        "cold_s": cold,
+        "tokenizer_s": tokenizer,
+        "retrievable": retrievable,
+    }
 
 
 def _first_sight(engine: Headroom, messages: list[dict[str, Any]]) -> None:
@@ -70,28 +83,51 @@ def _first_sight(engine: Headroom, messages: list[dict[str, Any]]) -> None:
     engine.compress(messages)
 
 
-def theirs(corpus: Path, repeats: int) -> dict[str, Any]:
-    if not THEIR_PYTHON.exists():
-        raise SystemExit(
-            "Run `make bench-compare` (it creates .venv-compare with headroom-ai==0.42.0)."
+class _TheirWorker:
+    """headroom-ai in its own virtualenv (it also imports as `headroom`), one file at a time."""
+
+    def __init__(self, repeats: int) -> None:
+        if not THEIR_PYTHON.exists():
+            raise SystemExit(
+                "Run `make bench-compare` (it creates .venv-compare with headroom-ai==0.42.0)."
+            )
+        self._log = tempfile.TemporaryFile(mode="w+")
+        self._process = subprocess.Popen(
+            [str(THEIR_PYTHON), str(REPO / "benchmarks" / "their_worker.py"), str(repeats)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            cwd="/",
         )
-    run = subprocess.run(
-        [
-            str(THEIR_PYTHON),
-            str(REPO / "benchmarks" / "their_worker.py"),
-            str(corpus),
-            str(repeats),
-        ],
-        capture_output=True,
-        text=True,
-        cwd="/",
-        timeout=3600,
-    )
-    if run.returncode != 0:
-        raise SystemExit(f"headroom-ai worker failed:\n{run.stderr[-3000:]}")
-    data: dict[str, Any] = json.loads(run.stdout)
-    data["stderr"] = run.stderr
-    return data
+        self.version = str(self._answer()["version"])
+
+    def compress(self, path: Path) -> dict[str, Any]:
+        assert self._process.stdin is not None
+        self._process.stdin.write(f"{path}\n")
+        self._process.stdin.flush()
+        return self._answer()
+
+    def stderr(self) -> str:
+        self._log.seek(0)
+        return self._log.read()
+
+    def _answer(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise SystemExit(f"headroom-ai worker failed:\n{self.stderr()[-3000:]}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def __enter__(self) -> _TheirWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait(timeout=60)
+        self._log.close()
 
 
 def main() -> None:
@@ -102,7 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = args.corpus.resolve()
     manifest = json.loads((corpus / "manifest.json").read_text())
-    mine, other = ours(corpus, manifest, args.repeats), theirs(corpus, args.repeats)
+    mine, other = both(corpus, manifest, args.repeats)
     counter = counter_for("gpt-4o")
     rows = []
     for entry in manifest["files"]:

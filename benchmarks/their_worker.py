@@ -1,6 +1,6 @@
 """Runs inside .venv-compare (headroom-ai==0.42.0, which also imports as `headroom`).
 
-Reads the corpus manifest, compresses each file wrapped like ours, prints one JSON object.
+Compresses each file it is sent, wrapped like ours, and answers with one JSON line.
 Kept free of this project's imports: it runs against the other package.
 """
 
@@ -44,30 +44,34 @@ def conversation(text: str) -> list[dict]:
     return openai_conversation(text, question, system=None, follow_up=_FOLLOW_UP)
 
 
+def compress_one(text: str, repeats: int) -> dict:
+    messages = conversation(text)
+    try:
+        result = headroom.compress(messages, model="gpt-4o", protect_recent=0)
+        timings = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            headroom.compress(messages, model="gpt-4o", protect_recent=0)
+            timings.append(time.perf_counter() - start)
+        content = result.messages[2]["content"] if hasattr(result, "messages") else None
+        diagnostics = getattr(result, "diagnostics", None)
+        return {
+            "content": content,
+            "median_s": statistics.median(timings),
+            "diagnostics": json.loads(json.dumps(diagnostics, default=str)),
+        }
+    except Exception as exc:  # recorded, not hidden: the table says it failed
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def main() -> None:
-    corpus, repeats = Path(sys.argv[1]), int(sys.argv[2])
-    manifest = json.loads((corpus / "manifest.json").read_text())
-    out = {"version": getattr(headroom, "__version__", "?"), "files": {}}
-    for entry in manifest["files"]:
-        text = (corpus / entry["path"]).read_bytes().decode("utf-8")
-        messages = conversation(text)
-        try:
-            result = headroom.compress(messages, model="gpt-4o", protect_recent=0)
-            timings = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                headroom.compress(messages, model="gpt-4o", protect_recent=0)
-                timings.append(time.perf_counter() - start)
-            content = result.messages[2]["content"] if hasattr(result, "messages") else None
-            diagnostics = getattr(result, "diagnostics", None)
-            out["files"][entry["id"]] = {
-                "content": content,
-                "median_s": statistics.median(timings),
-                "diagnostics": json.loads(json.dumps(diagnostics, default=str)),
-            }
-        except Exception as exc:  # recorded, not hidden: the table says it failed
-            out["files"][entry["id"]] = {"error": f"{type(exc).__name__}: {exc}"}
-    print(json.dumps(out))
+    """One file per request: its path on a line of stdin, its result as a line of stdout,
+    so the caller times both tools on one payload before going to the next."""
+    repeats = int(sys.argv[1])
+    print(json.dumps({"version": getattr(headroom, "__version__", "?")}), flush=True)
+    for line in sys.stdin:
+        text = Path(line.rstrip("\n")).read_bytes().decode("utf-8")
+        print(json.dumps(compress_one(text, repeats)), flush=True)
 
 
 if __name__ == "__main__":
