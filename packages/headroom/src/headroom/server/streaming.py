@@ -9,7 +9,6 @@ left off). The client never sees the retrieval tool.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from headroom.providers import SseEvent
 from headroom.retrieval_loop import RetrievalLoop
-from headroom.server.upstream import UpstreamReply, lines_of
+from headroom.server.upstream import UpstreamReply, lines_of, post, whole_reply
 
 __all__ = ["Forward", "relay_stream"]
 
@@ -57,19 +56,15 @@ async def relay_stream(
     upstream_call: Forward, body: dict[str, Any]
 ) -> AsyncIterator[bytes | UpstreamReply]:
     """First item: the upstream's error reply, or the first bytes of the relayed stream."""
-    session, url = upstream_call.session, upstream_call.url
-    headers = {**upstream_call.headers, "content-type": "application/json"}
+    session, url, headers = upstream_call.session, upstream_call.url, upstream_call.headers
     loop = upstream_call.loop
     relay = loop.provider.stream_relay()
     for round_number in range(loop.max_rounds + 1):
         relay.start_round()
-        async with session.post(url, data=json.dumps(body).encode(), headers=headers) as upstream:
+        async with post(session, url, body, headers) as upstream:
             if upstream.status >= 400:
-                reply = UpstreamReply(
-                    upstream.status, upstream.headers.get("content-type"), await upstream.read()
-                )
                 if round_number == 0:
-                    yield reply
+                    yield await whole_reply(upstream)
                     return
                 break
             async for event in _events(upstream):

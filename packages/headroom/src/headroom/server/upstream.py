@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,15 @@ import aiohttp
 
 from headroom.server.http import ApiError
 
-__all__ = ["UpstreamReply", "lines_of", "post_json", "upstream_errors", "upstream_session"]
+__all__ = [
+    "UpstreamReply",
+    "lines_of",
+    "post",
+    "post_json",
+    "upstream_errors",
+    "upstream_session",
+    "whole_reply",
+]
 
 _CONNECT_TIMEOUT_S = 30.0
 
@@ -51,18 +59,31 @@ def upstream_session(upstream_timeout_s: float) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar())
 
 
-async def post_json(
+def post(
     session: aiohttp.ClientSession, url: str, body: Any, headers: dict[str, str]
-) -> UpstreamReply:
-    """POST `body` as JSON (a bypassed `null` included) and read the whole reply."""
-    async with session.post(
+) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+    """POST `body` as JSON (a bypassed `null` included) with the caller's headers; the
+    response is read as it arrives."""
+    return session.post(
         url,
         data=json.dumps(body).encode(),
         headers={**headers, "content-type": "application/json"},
-    ) as response:
-        return UpstreamReply(
-            response.status, response.headers.get("content-type"), await response.read()
-        )
+    )
+
+
+async def post_json(
+    session: aiohttp.ClientSession, url: str, body: Any, headers: dict[str, str]
+) -> UpstreamReply:
+    """`post`, the whole reply read."""
+    async with post(session, url, body, headers) as response:
+        return await whole_reply(response)
+
+
+async def whole_reply(response: aiohttp.ClientResponse) -> UpstreamReply:
+    """`response` read to its end, as an `UpstreamReply`."""
+    return UpstreamReply(
+        response.status, response.headers.get("content-type"), await response.read()
+    )
 
 
 async def lines_of(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
