@@ -1,7 +1,9 @@
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headroom.ccr.markers import find_markers, make_ref, split_lines
+from headroom.ccr.markers import ANY_MARKER_RE, find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.logs import (
     LogCompressor,
@@ -54,8 +56,14 @@ def test_repetitive_log_keeps_errors_traces_and_counts() -> None:
         lines[-1],
     ):
         assert kept in out
-    assert "x L" in out and "GET /api/items/<*> <*> <*>ms" in out  # the template table with counts
+    # The ref is stated once, on the closing line; each gap is a short marker with its count.
+    assert out.count("headroom_retrieve ref=") == 1
+    assert out.splitlines()[-1].startswith(f"[headroom: kept {result.kept} of {len(lines)} lines")
     assert all(m.ref == make_ref(text) for m in find_markers(out))
+    gaps = [
+        int(m["count"]) for m in re.finditer(r"^\[headroom: (?P<count>\d+) lines?\]$", out, re.M)
+    ]
+    assert gaps and result.kept + sum(gaps) == len(lines)
     assert COUNTER.count(out) < COUNTER.count(text) / 10
 
 
@@ -162,23 +170,19 @@ def test_short_lines_are_kept_before_one_very_long_line() -> None:
     assert result is not None
     kept = result.text.split("\n")
     dates = [line for line in blocks if line.startswith(("Start-Date", "End-Date"))]
-    assert sum(line in kept for line in dates) >= 16
-    assert sum(line.startswith("Install: ") for line in kept) <= 4
+    assert sum(line in kept for line in dates) >= 12
+    assert sum(line.startswith("Install: ") for line in kept) <= 5
 
 
-def test_long_templates_in_the_summary_are_cut_between_tokens() -> None:
+def test_every_output_line_is_an_original_line_or_a_marker() -> None:
     long_tail = " ".join(f"segment{n}=value" for n in range(60))
     lines = [f"2024-01-01 10:00:{i % 60:02d} INFO request {i} {long_tail}" for i in range(400)]
     text = "\n".join(lines)
     result = LogCompressor().compress(text, ctx_for(text, budget=600))
     assert result is not None
-    rows = [
-        line for line in result.text.split("\n") if "x L" in line and "more characters)" in line
-    ]
-    assert rows
-    for row in rows:
-        head = row.split(": ", 1)[1].split(" ... (")[0]
-        assert head.endswith("=value")  # the last kept token is whole
+    originals = set(lines)
+    for line in result.text.split("\n"):
+        assert line in originals or ANY_MARKER_RE.fullmatch(line), line[:80]
 
 
 def test_failure_titles_are_kept_and_huge_lines_are_cut_with_a_marker() -> None:

@@ -1,26 +1,69 @@
-"""Content-kind detection: cheap, deterministic, and bounded by a sample of the text."""
+"""Content-kind detection: a seam every compressor plugs its detector into.
+
+Each compressor may bring a detector: `detect(sample) -> Detection | None`, a cheap look at
+a bounded `Sample` of the payload (its first 32 KB, at most 400 non-blank lines, the line
+pattern matches of the built-in kinds, the file name the tool call named) returning a kind
+and a confidence. The router asks every registered compressor, built-ins and plugins
+alike, in registry order (built-ins first, in `DEFAULT_COMPRESSORS` order, then entry
+points by name) and takes the most confident answer; a tie goes to the one asked first.
+Kinds are open strings: a plugin that brings a new kind registers its compressor and its
+detector in one module. Nothing claimed with at least `MIN_CONFIDENCE` is `FALLBACK_KIND`,
+which the generic line compressor handles.
+
+Confidence bands, so detectors of different authors compare:
+
+* `CERTAIN` (1.0): the payload parses as the format (a JSON document).
+* `STRONG` (0.9): a format's own signature at line starts (diff headers, a test runner's
+  banners, a traceback header) backed by most lines.
+* `LIKELY` (0.7): most sampled lines carry the kind's line evidence.
+* `POSSIBLE` (0.5): evidence on a fair share of lines (markdown structure, code hints).
+* `WEAK` (0.35): the kind fits better than nothing.
+
+Detection is deterministic: the same text (and file name) always gives the same answer.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
+from typing import Protocol, runtime_checkable
 
 from headroom.line_patterns import LineMatches, LinePattern, LineSet
 
 __all__ = [
+    "CERTAIN",
+    "FALLBACK_KIND",
+    "LIKELY",
+    "MIN_CONFIDENCE",
+    "POSSIBLE",
+    "STRONG",
+    "WEAK",
     "ContentKind",
     "Detection",
+    "Detector",
+    "Sample",
     "detect",
+    "detect_with",
     "listing_columns",
     "parse_json_payload",
     "parses_as_json",
 ]
 
-ContentKind = Literal["json", "code", "log", "search", "diff", "html", "listing", "text", "binary"]
+ContentKind = str
+"""An open string: the built-ins are json, code, log, search, diff, html, listing, text,
+lines (the generic fallback) and binary; plugins bring their own."""
+
+CERTAIN = 1.0
+STRONG = 0.9
+LIKELY = 0.7
+POSSIBLE = 0.5
+WEAK = 0.35
+MIN_CONFIDENCE = 0.3
+FALLBACK_KIND = "lines"
 
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
@@ -137,10 +180,42 @@ _LINES = LineSet(
 
 @dataclass(frozen=True)
 class Detection:
-    """What a payload is: its kind and, for code, its language."""
+    """What a payload is: its kind, for code its language, and how sure the detector is."""
 
     kind: ContentKind
     language: str | None = None
+    confidence: float = CERTAIN
+
+
+class Sample:
+    """The bounded look a detector gets at a payload; each view is worked out once."""
+
+    def __init__(self, text: str, filename: str | None = None) -> None:
+        self.text = text
+        """The whole payload (a detector should read `head`; JSON needs all of it)."""
+        self.head = text[:_SAMPLE_CHARS]
+        self.filename = filename
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The non-blank lines of `head`, at most 400."""
+        return [line for line in self.head.splitlines()[:_SAMPLE_LINES] if line.strip()]
+
+    @cached_property
+    def matches(self) -> LineMatches:
+        """Which built-in line patterns each of `lines` matches (see `_LINES`)."""
+        return _LINES.match(self.lines)
+
+    @cached_property
+    def binary(self) -> bool:
+        return _looks_binary(self.head)
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """What a compressor brings to be asked about a payload."""
+
+    def detect(self, sample: Sample) -> Detection | None: ...
 
 
 def parse_json_payload(text: str) -> object | None:
@@ -156,53 +231,86 @@ def parse_json_payload(text: str) -> object | None:
 
 
 def detect(text: str, *, filename: str | None = None) -> Detection:
-    """Guess the kind of `text` from a bounded sample; the same text always gives the same answer."""
-    sample = text[:_SAMPLE_CHARS]
-    if _looks_binary(sample):
+    """The kind of `text` as the built-in compressors (and installed plugins) judge it."""
+    from headroom.compressors.base import default_registry  # the registry imports this module
+
+    return detect_with(default_registry().detectors, text, filename=filename)
+
+
+def detect_with(
+    detectors: Iterable[object], text: str, *, filename: str | None = None
+) -> Detection:
+    """The most confident answer of `detectors` (asked in order; a tie goes to the first),
+    `binary` for binary data, `FALLBACK_KIND` when none is sure enough."""
+    sample = Sample(text, filename)
+    if sample.binary:
         return Detection("binary")
-    stripped = sample.lstrip()
-    if stripped[:1] in ("{", "["):
-        if _is_json(text):
-            return Detection("json")
-    lines = [line for line in sample.splitlines()[:_SAMPLE_LINES] if line.strip()]
-    if not lines:
-        return Detection("text")
-    matches = _LINES.match(lines)
-    if _at_a_line_start(_DIFF_START, sample) and matches.share("diff") >= _DIFF_SHARE:
-        return Detection("diff")
-    if matches.share("search") >= _SEARCH_SHARE:
-        return Detection("search")
-    language = _language_from_name(filename) if filename else None
-    if language:
-        return Detection("code", language)
-    shaped = _kind_by_structure(sample, lines, matches)
-    if shaped is not None:
-        return Detection(shaped)
-    language = _guess_language(matches)
-    if language:
-        return Detection("code", language)
-    return Detection("text")
+    if not sample.lines:
+        return Detection(FALLBACK_KIND, confidence=0.0)
+    best: Detection | None = None
+    seen: set[int] = set()
+    for detector in detectors:
+        if id(detector) in seen or not isinstance(detector, Detector):
+            continue
+        seen.add(id(detector))
+        found = detector.detect(sample)
+        if found is None or found.confidence < MIN_CONFIDENCE:
+            continue
+        if best is None or found.confidence > best.confidence:
+            best = found
+    return best or Detection(FALLBACK_KIND, confidence=0.0)
 
 
-def _kind_by_structure(sample: str, lines: list[str], matches: LineMatches) -> ContentKind | None:
-    """Web page, log or test output, listing, or markdown prose: from per-line evidence."""
-    if sample.count("<") > len(lines) and _looks_like_html(sample):
-        return "html"
-    if any(word in sample for word in _TEST_RUN_WORDS) and _at_a_line_start(_TEST_RUN, sample):
-        return "log"
-    if matches.share("log", "run") >= _LOG_SHARE:
-        return "log"
-    if listing_columns(lines) is not None:
-        return "listing"
-    # Lines of /* ... */ comment blocks (" * @param x") are not markdown list items.
-    if "/*" in sample and matches.share("shape") >= _CODE_SHAPE_SHARE:
+# Built-in evidence, one function per kind; each compressor's detector calls its own.
+
+
+def json_document(sample: Sample) -> bool:
+    return sample.head.lstrip()[:1] in ("{", "[") and _is_json(sample.text)
+
+
+def diff_evidence(sample: Sample) -> bool:
+    return (
+        _at_a_line_start(_DIFF_START, sample.head) and sample.matches.share("diff") >= _DIFF_SHARE
+    )
+
+
+def search_evidence(sample: Sample) -> bool:
+    return sample.matches.share("search") >= _SEARCH_SHARE
+
+
+def html_evidence(sample: Sample) -> bool:
+    return sample.head.count("<") > len(sample.lines) and _looks_like_html(sample.head)
+
+
+def test_run_banner(sample: Sample) -> bool:
+    head = sample.head
+    return any(word in head for word in _TEST_RUN_WORDS) and _at_a_line_start(_TEST_RUN, head)
+
+
+def log_evidence(sample: Sample) -> bool:
+    return sample.matches.share("log", "run") >= _LOG_SHARE
+
+
+def markdown_evidence(sample: Sample) -> bool:
+    """Headings, list items, fences or links on a fair share of the lines (lines of
+    /* ... */ comment blocks, " * @param x", are not list items)."""
+    matches, lines = sample.matches, sample.lines
+    if "/*" in sample.head and matches.share("shape") >= _CODE_SHAPE_SHARE:
         prose = len(lines) - matches.count("block_comment")
         markdown = matches.count("markdown", unless="block_comment")
     else:
         prose, markdown = len(lines), matches.count("markdown")
-    if prose and markdown / prose >= _MARKDOWN_SHARE:
-        return "text"  # a README with code samples is still prose
-    return None
+    return bool(prose) and markdown / prose >= _MARKDOWN_SHARE
+
+
+def language_of(sample: Sample) -> tuple[str | None, bool]:
+    """The programming language of the payload and whether its file name says so (else
+    it is guessed from line hints, and None when nothing looks like code)."""
+    if sample.filename:
+        named = _language_from_name(sample.filename)
+        if named:
+            return named, True
+    return _guess_language(sample.matches), False
 
 
 _FIELD = re.compile(r"\S+")

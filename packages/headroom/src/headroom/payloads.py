@@ -23,7 +23,6 @@ from headroom.ccr.markers import make_ref
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, KompressSettings
 from headroom.config import HeadroomConfig
-from headroom.detect import detect
 from headroom.errors import StoreError
 from headroom.query import Focus, focus_of
 from headroom.router import ContentRouter
@@ -100,7 +99,7 @@ class PayloadCompressor:
         frozen: bool,
     ) -> Compressed:
         if not self.admits(text, tokens):
-            return _unchanged(text, tokens, filename)
+            return self._unchanged(text, tokens, filename)
         focus = focus_of(query, text)
         key = self._decision_key(text, counter, focus) if self.config.stable_history else None
         if key is not None:
@@ -108,7 +107,7 @@ class PayloadCompressor:
             if decision is not None:
                 return self._replay(decision, text)
         if frozen:
-            outcome = _unchanged(text, tokens, filename)
+            outcome = self._unchanged(text, tokens, filename)
         else:
             outcome = self._route(text, counter, tokens, query, focus, filename, tool_name)
         if key is not None:
@@ -142,6 +141,10 @@ class PayloadCompressor:
         if outcome.changed:
             self._record(outcome)
         return outcome
+
+    def _unchanged(self, text: str, tokens: int, filename: str | None) -> Compressed:
+        detection = self.router.detect(text, filename=filename)
+        return Compressed.unchanged(text, tokens, kind=detection.kind, language=detection.language)
 
     def _replay(self, decision: Compressed, text: str) -> Compressed:
         if not decision.changed:
@@ -251,8 +254,3 @@ def token_budget(tokens: int, config: HeadroomConfig, *, focused: bool = False) 
     if focused:
         budget = int(budget * config.focused_share)
     return max(budget, min(tokens, config.min_budget_tokens))
-
-
-def _unchanged(text: str, tokens: int, filename: str | None) -> Compressed:
-    detection = detect(text, filename=filename)
-    return Compressed.unchanged(text, tokens, kind=detection.kind, language=detection.language)

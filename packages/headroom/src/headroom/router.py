@@ -8,7 +8,7 @@ from dataclasses import replace
 from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
-from headroom.detect import detect
+from headroom.detect import Detection, detect_with
 
 __all__ = ["ContentRouter"]
 
@@ -18,14 +18,20 @@ class ContentRouter:
 
     def __init__(self, registry: Mapping[str, Compressor], *, min_savings_tokens: int) -> None:
         self.registry = dict(registry)
+        # Every loaded detector (a plugin may take over a kind and keep its detector).
+        self.detectors: list[object] = list(getattr(registry, "detectors", registry.values()))
         self.min_savings_tokens = min_savings_tokens
+
+    def detect(self, text: str, *, filename: str | None = None) -> Detection:
+        """The kind of `text`, as the registered compressors' detectors judge it."""
+        return detect_with(self.detectors, text, filename=filename)
 
     def route(
         self, text: str, ctx: CompressContext, *, tokens: int, filename: str | None = None
     ) -> Compressed:
         """`text` (of `tokens` tokens) compressed by its kind's compressor, or unchanged when
         there is none, it declines, or it saves fewer than `min_savings_tokens`."""
-        detection = detect(text, filename=filename)
+        detection = self.detect(text, filename=filename)
         ctx = replace(ctx, language=ctx.language or detection.language, registry=self.registry)
         compressor = self.registry.get(detection.kind)
         unchanged = Compressed.unchanged(

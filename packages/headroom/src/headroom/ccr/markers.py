@@ -7,10 +7,13 @@ Contract (changing it changes every ref and breaks every stored history):
   namespace, so one tenant cannot read another's originals by knowing a ref.
 * A marker is plain text with one grammar::
 
-      [headroom: <detail>; headroom_retrieve ref=<16 hex>]
+      [headroom: <detail>; headroom_retrieve ref=<16 hex>]     the payload's ref, stated once
+      [headroom: <detail>]                                     a gap, e.g. [headroom: 24 lines]
 
-  where ``<detail>`` says what was left out, e.g. ``kept 12 of 300 items``. Inside
-  JSON the marker is a JSON string value; inside code it sits in a comment.
+  where ``<detail>`` says what was left out, e.g. ``kept 12 of 300 items``. A compressed
+  payload states its ref once (usually on its closing line, ``kept 40 of 2000 lines``);
+  each gap inside it is a short marker with its exact count, redeemed with that ref.
+  Inside JSON a marker is a JSON string value; inside code it sits in a comment.
 * Marker-like text in an input is neutralised in compressed output (`[headroom: ...` reads
   `[quoted headroom: ...`), so only real markers look real.
 * Counts of lines in markers and retrieval answers use `split_lines`: a final newline
@@ -24,9 +27,12 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ANY_MARKER_RE",
+    "GAP_TOKENS",
     "MARKER_RE",
     "Marker",
     "find_markers",
+    "format_gap",
     "format_marker",
     "format_note",
     "make_ref",
@@ -38,6 +44,13 @@ REF_LENGTH = 16
 MARKER_RE = re.compile(
     r"\[headroom: (?P<detail>[^\[\]\n;]*); headroom_retrieve ref=(?P<ref>[0-9a-f]{16})\]"
 )
+"""A marker that states its ref."""
+ANY_MARKER_RE = re.compile(
+    r"\[headroom: (?P<detail>[^\[\]\n;]*)(?:; headroom_retrieve ref=(?P<ref>[0-9a-f]{16}))?\]"
+)
+"""Any marker: one that states its ref, or a gap that uses its payload's ref."""
+GAP_TOKENS = 8
+"""About what one gap marker costs (`[headroom: 24 lines]`)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,14 @@ def format_note(ref: str, detail: str) -> str:
     return f"[headroom: {clean}; headroom_retrieve ref={ref}]"
 
 
+def format_gap(count: int, unit: str = "lines") -> str:
+    """A gap of `count` units inside a payload whose ref is stated once elsewhere in it."""
+    clean = " ".join(re.sub(r"[\[\];\n]+", " ", unit).split())
+    if count == 1 and clean.endswith("s"):
+        clean = clean[:-1]  # "1 line", "1 row"
+    return f"[headroom: {count} {clean}]"
+
+
 def format_marker(ref: str, kept: int, total: int, unit: str) -> str:
     """The usual marker: how many of how many units were kept."""
     return format_note(ref, f"kept {kept} of {total} {unit}")
@@ -82,9 +103,24 @@ def neutralise_markers(text: str) -> str:
     """`text` with every marker-like span made unmistakably not a marker (see the contract)."""
     if "[headroom: " not in text:
         return text
-    return MARKER_RE.sub(lambda m: QUOTED_PREFIX + m.group(0)[len("[headroom: ") :], text)
+    return ANY_MARKER_RE.sub(lambda m: QUOTED_PREFIX + m.group(0)[len("[headroom: ") :], text)
 
 
 def find_markers(text: str) -> list[Marker]:
-    """Every marker in `text`, in order."""
-    return [Marker(m["ref"], m["detail"], m.start(), m.end()) for m in MARKER_RE.finditer(text)]
+    """Every marker in `text`, in order; a gap carries the ref its payload states (the
+    nearest marker with a ref after it, else before it). Gaps in a text that states no
+    ref are not markers that can be redeemed and are left out."""
+    found = list(ANY_MARKER_RE.finditer(text))
+    refs: list[str | None] = [m["ref"] for m in found]
+    following: str | None = None
+    for i in range(len(found) - 1, -1, -1):  # a gap takes the next stated ref ...
+        following = refs[i] = refs[i] or following
+    preceding: str | None = None
+    for i, match in enumerate(found):  # ... or, with none after it, the last one before it
+        preceding = match["ref"] or preceding
+        refs[i] = refs[i] or preceding
+    return [
+        Marker(ref, m["detail"], m.start(), m.end())
+        for m, ref in zip(found, refs, strict=True)
+        if ref is not None
+    ]

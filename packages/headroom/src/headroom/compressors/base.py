@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
-from headroom.ccr.markers import format_note
+from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker
 from headroom.compressed import Compressed
 from headroom.config import DEFAULT_KOMPRESS_TIME_BUDGET_MS
 from headroom.detect import ContentKind
@@ -18,11 +18,15 @@ from headroom.tokens import TokenCounter
 __all__ = [
     "DEFAULT_COMPRESSORS",
     "MARKER_TOKENS",
+    "Registry",
     "CompressContext",
     "Compressed",
     "Compressor",
     "KompressSettings",
+    "close_cheap_gaps",
+    "default_registry",
     "fill_within_budget",
+    "kept_lines_result",
     "pieces_estimator",
     "load_registry",
     "render_kept_lines",
@@ -78,7 +82,10 @@ class CompressContext:
 
 @runtime_checkable
 class Compressor(Protocol):
-    """Turns one payload of its kind into fewer tokens; deterministic, never raises."""
+    """Turns one payload of its kind into fewer tokens; deterministic, never raises.
+
+    A compressor may also bring a detector, `detect(sample) -> Detection | None` (see
+    `headroom.detect`): the router asks it about every payload."""
 
     kind: ContentKind
     name: str
@@ -86,9 +93,30 @@ class Compressor(Protocol):
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None: ...
 
 
-def load_registry(*, include_entry_points: bool = True) -> dict[str, Compressor]:
+_DEFAULT_REGISTRY: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The registry `load_registry()` gives, loaded once per process."""
+    global _DEFAULT_REGISTRY
+    if _DEFAULT_REGISTRY is None:
+        _DEFAULT_REGISTRY = load_registry()
+    return _DEFAULT_REGISTRY
+
+
+class Registry(dict[str, Compressor]):
+    """Compressors by kind, and every detector loaded, in the order they were loaded: a
+    plugin that takes over a kind without a detector of its own still gets the payloads
+    the built-in detector finds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.detectors: list[object] = []
+
+
+def load_registry(*, include_entry_points: bool = True) -> Registry:
     """Compressors by kind: the built-ins, then any installed through entry points."""
-    registry: dict[str, Compressor] = {}
+    registry = Registry()
     for spec in DEFAULT_COMPRESSORS:
         _register(registry, spec, _import_object(spec))
     if include_entry_points:
@@ -109,20 +137,21 @@ def _import_object(spec: str) -> Callable[[], Compressor]:
     return factory
 
 
-def _register(
-    registry: dict[str, Compressor], spec: str, factory: Callable[[], Compressor]
-) -> None:
+def _register(registry: Registry, spec: str, factory: Callable[[], Compressor]) -> None:
     compressor = factory()
     if not isinstance(compressor, Compressor):
         raise TypeError(f"{spec} does not implement the Compressor protocol (kind, name, compress)")
     registry[compressor.kind] = compressor
+    if callable(getattr(compressor, "detect", None)):
+        registry.detectors.append(compressor)
     # A compressor may also serve kinds that have no compressor of their own (yet).
     for kind in getattr(compressor, "fallback_for", ()):
         registry.setdefault(kind, compressor)
 
 
-MARKER_TOKENS = 20
-"""About what one marker line costs (its ref alone is 8 tokens)."""
+MARKER_TOKENS = GAP_TOKENS
+"""About what one gap marker costs (`[headroom: 24 lines]`); the payload's ref is stated
+once, on its closing line."""
 
 
 def token_estimator(whole: str, counter: TokenCounter) -> Callable[[str], int]:
@@ -174,19 +203,59 @@ def fill_within_budget(
     return spent
 
 
-def render_kept_lines(
-    lines: Sequence[str], kept: Sequence[int], ref: str, unit: str = "lines"
-) -> str:
-    """The kept lines in their order, each run of omitted lines replaced by one marker line."""
+def close_cheap_gaps(lines: Sequence[str], kept: Iterable[int], unit: str = "lines") -> list[int]:
+    """`kept` (sorted) plus every gap whose lines are shorter than the marker that would
+    stand for them: a gap costing fewer tokens than its marker is shown instead."""
+    chosen = sorted(set(kept))
+    out: list[int] = []
+    previous = -1
+    for index in [*chosen, len(lines)]:
+        gap = range(previous + 1, index)
+        if gap and _cheaper_than_marker(lines, gap, unit):
+            out.extend(gap)
+        if index < len(lines):
+            out.append(index)
+        previous = index
+    return out
+
+
+def _cheaper_than_marker(lines: Sequence[str], gap: range, unit: str) -> bool:
+    marker = len(format_gap(len(gap), unit))
+    size = 0
+    for index in gap:
+        size += len(lines[index].strip()) + 1
+        if size > marker:
+            return False
+    return True
+
+
+def render_kept_lines(lines: Sequence[str], kept: Sequence[int], unit: str = "lines") -> str:
+    """The kept lines in their order, each run of omitted lines replaced by one short gap
+    marker (`[headroom: 24 lines]`); the payload states its ref once, elsewhere."""
     out: list[str] = []
     previous = -1
     for index in kept:
         gap = index - previous - 1
         if gap > 0:
-            out.append(format_note(ref, f"{gap} {unit} omitted"))
+            out.append(format_gap(gap, unit))
         out.append(lines[index])
         previous = index
     tail = len(lines) - previous - 1
     if tail > 0:
-        out.append(format_note(ref, f"{tail} {unit} omitted"))
+        out.append(format_gap(tail, unit))
     return "\n".join(out)
+
+
+def kept_lines_result(
+    lines: Sequence[str], kept: Iterable[int], ref: str, unit: str = "lines"
+) -> Compressed | None:
+    """The kept lines with short gap markers and one closing line that states the counts
+    and the ref; None when every line is kept (nothing to compress)."""
+    chosen = close_cheap_gaps(lines, kept, unit)
+    if len(chosen) == len(lines):
+        return None
+    body = render_kept_lines(lines, chosen, unit)
+    closing = format_marker(ref, len(chosen), len(lines), unit)
+    return Compressed(
+        text=f"{body}\n{closing}", ref=ref, kept=len(chosen), total=len(lines), unit=unit
+    )

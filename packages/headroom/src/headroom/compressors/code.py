@@ -21,7 +21,7 @@ from headroom.ccr.markers import format_note
 from headroom.compressors._code_imports import import_run_edits
 from headroom.compressors._grammars import outline_query_for, parser_for
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind
+from headroom.detect import ContentKind, Detection, Sample, language_of
 from headroom.query import query_terms
 
 __all__ = ["CodeCompressor"]
@@ -41,11 +41,52 @@ class _Body:
     docstring: bytes | None
 
 
+_MOSTLY_PARSES = 0.8  # share of a guessed-code sample's lines free of syntax errors
+
+
+def parses_mostly(head: str, language: str) -> bool:
+    """Whether `head` parses as `language` with syntax errors on at most a fifth of its
+    lines (a cut at the sample's end may leave one error)."""
+    parser = parser_for(language)
+    if parser is None:
+        return False
+    source = head.encode("utf-8", "surrogatepass")
+    root = parser.parse(source).root_node
+    if not root.has_error:
+        return True
+    lines = source.count(b"\n") + 1
+    bad: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.is_error or node.is_missing:
+            bad.update(range(node.start_point[0], node.end_point[0] + 1))
+            if len(bad) > lines * (1 - _MOSTLY_PARSES):
+                return False
+            continue
+        stack.extend(node.children)
+    return True
+
+
 class CodeCompressor:
     """Source code in Python, JavaScript, TypeScript, Go, Rust, Java, C and C++."""
 
     kind: ContentKind = "code"
     name = "code"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Code by its file name, or by line hints when it also parses as that language
+        for most of its length (diagnostics that quote source lines are not code)."""
+        language, named = language_of(sample)
+        if language is None:
+            return None
+        if named:
+            return Detection("code", language, confidence=0.85)
+        if not parses_mostly(sample.head, language):
+            return None
+        return Detection("code", language, confidence=0.45)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         language = ctx.language

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from headroom.ccr.markers import format_marker, format_note
 from headroom.compressors._ranking import relevance
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind
+from headroom.detect import ContentKind, Detection, Sample, diff_evidence
 from headroom.query import query_terms
 
 __all__ = ["DiffCompressor"]
@@ -64,6 +64,10 @@ class DiffCompressor:
 
     kind: ContentKind = "diff"
     name = "diff"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """A diff header at a line start, and most lines diff lines."""
+        return Detection("diff", confidence=0.95) if diff_evidence(sample) else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         preamble, files = _parse(text.split("\n"))

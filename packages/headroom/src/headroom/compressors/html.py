@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from headroom.ccr.markers import format_note
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.compressors.text import compress_prose
-from headroom.detect import ContentKind
+from headroom.detect import ContentKind, Detection, Sample, html_evidence
 
 __all__ = ["HtmlCompressor", "visible_text"]
 
@@ -182,6 +182,10 @@ class HtmlCompressor:
 
     kind: ContentKind = "html"
     name = "html"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Tags on more than every line and an HTML start or closing tags of common elements."""
+        return Detection("html", confidence=0.8) if html_evidence(sample) else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         try:

@@ -26,7 +26,14 @@ from headroom.compressors._ranking import (
     mentions,
 )
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind
+from headroom.detect import (
+    CERTAIN,
+    ContentKind,
+    Detection,
+    Sample,
+    json_document,
+    parse_json_payload,
+)
 from headroom.query import query_terms
 
 __all__ = ["JsonCompressor"]
@@ -58,6 +65,13 @@ class JsonCompressor:
 
     kind: ContentKind = "json"
     name = "smartcrusher"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """A JSON document for certain; JSON Lines less so (a JSON Lines compressor wins)."""
+        if not json_document(sample):
+            return None
+        whole = parse_json_payload(sample.text) is not None
+        return Detection("json", confidence=CERTAIN if whole else 0.8)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         try:

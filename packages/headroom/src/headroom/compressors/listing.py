@@ -22,11 +22,11 @@ from headroom.compressors.base import (
     CompressContext,
     Compressed,
     fill_within_budget,
+    kept_lines_result,
     pieces_estimator,
-    render_kept_lines,
     token_estimator,
 )
-from headroom.detect import ContentKind, listing_columns
+from headroom.detect import ContentKind, Detection, Sample, listing_columns
 from headroom.query import lines_with
 
 __all__ = ["ListingCompressor"]
@@ -46,6 +46,12 @@ class ListingCompressor:
 
     kind: ContentKind = "listing"
     name = "listing"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Rows of padded, aligned columns."""
+        if listing_columns(sample.lines) is None:
+            return None
+        return Detection("listing", confidence=0.6)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = split_lines(text)
@@ -152,11 +158,4 @@ def _whole_rows_only(
     kept = set(range(len(lines))) - row_lines | forced
     spent = fixed + sum(costs[i] for i in forced)
     fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
-    if len(kept) == len(lines):
-        return None
-    body = render_kept_lines(lines, sorted(kept), ctx.ref, "rows")
-    whole = len(kept & row_lines)
-    closing = format_note(ctx.ref, f"kept {whole} of {len(rows)} rows")
-    return Compressed(
-        text=f"{body}\n{closing}", ref=ctx.ref, kept=whole, total=len(rows), unit="rows"
-    )
+    return kept_lines_result(lines, kept, ctx.ref)

@@ -7,9 +7,9 @@ fatal / exception template; every other error line comes next as the budget allo
 log of a few errors keeps them all and a storm of one error keeps its shape and count.
 Warnings are kept once per template. The token budget is then filled with the first
 occurrence of each template (rare ones first), and each run of omitted lines becomes one
-marker. A
-closing table lists the templates of the omitted lines with counts and first / last line
-numbers. Lines are never glued together and kept lines keep their order.
+marker. The
+closing line states the counts and the ref. Lines are never glued together and kept lines
+keep their order.
 """
 
 from __future__ import annotations
@@ -20,21 +20,22 @@ from collections import Counter
 from itertools import chain
 from typing import NamedTuple
 
-from headroom.ccr.markers import format_marker, format_note, split_lines
+from headroom.ccr.markers import format_note, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
+    MARKER_TOKENS,
     CompressContext,
     Compressed,
-    render_kept_lines,
+    kept_lines_result,
     token_estimator,
 )
-from headroom.detect import ContentKind
+from headroom.detect import ContentKind, Detection, Sample, log_evidence, test_run_banner
 from headroom.query import lines_with, query_terms
 
 __all__ = ["LogCompressor", "template_of"]
 
-_MARKER_TOKENS = 24
+_MARKER_TOKENS = MARKER_TOKENS
 _CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 _CLIP_TO = 1000  # ... to about this many
 _RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
@@ -123,6 +124,12 @@ class LogCompressor:
     kind: ContentKind = "log"
     name = "logs"
 
+    def detect(self, sample: Sample) -> Detection | None:
+        """A test runner's banners, or timestamps, levels and tracebacks on many lines."""
+        if test_run_banner(sample):
+            return Detection("log", confidence=0.75)
+        return Detection("log", confidence=0.65) if log_evidence(sample) else None
+
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         raw = split_lines(text)
         if len(raw) < 8:
@@ -152,18 +159,7 @@ class LogCompressor:
                 must = _must_keep(lines, asked, 1, context=False)
         must.update(focused)
         kept = _fill(lines, costs, must, ctx)
-        if len(kept) == len(lines):
-            return None
-        body = render_kept_lines([line.text for line in lines], kept, ctx.ref)
-        summary = _template_table(lines, kept)
-        closing = format_marker(ctx.ref, len(kept), len(lines), "lines")
-        return Compressed(
-            text="\n".join([body, closing, *summary]),
-            ref=ctx.ref,
-            kept=len(kept),
-            total=len(lines),
-            unit="lines",
-        )
+        return kept_lines_result([line.text for line in lines], kept, ctx.ref)
 
 
 def _classes(line: str) -> tuple[bool, bool, bool, bool]:
@@ -343,24 +339,3 @@ def _clock_shapes(values: list[set[str]], seen: Counter[str], shapes: dict[str, 
         for shape, count in lines_with_shape.items()
         if count >= half and unique[shape] >= _CLOCK_UNIQUE_SHARE * distinct[shape]
     }
-
-
-def _template_table(lines: list[_Line], kept: list[int]) -> list[str]:
-    """Templates of the omitted lines: count and first / last line number (1-based)."""
-    kept_set = set(kept)
-    stats: dict[str, list[int]] = {}
-    for index, line in enumerate(lines):
-        if index not in kept_set and line.text.strip():
-            entry = stats.setdefault(line.template, [0, index, index])
-            entry[0] += 1
-            entry[2] = index
-    if not stats:
-        return []
-    rows = sorted(stats.items(), key=lambda item: (-item[1][0], item[1][1]))[:_TEMPLATE_ROWS]
-    table = ["omitted lines by template (count, first-last line):"]
-    table += [
-        f"  {n}x L{first + 1}-L{last + 1}: {_clip(template)}" for template, (n, first, last) in rows
-    ]
-    if len(stats) > len(rows):
-        table.append(f"  ... {len(stats) - len(rows)} more templates")
-    return table

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind
+from headroom.detect import ContentKind, Detection, Sample, search_evidence
 from headroom.query import lines_with, query_terms
 
 __all__ = ["SearchCompressor"]
@@ -43,6 +43,10 @@ class SearchCompressor:
 
     kind: ContentKind = "search"
     name = "search"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Most lines `path:line:` matches or `path-line-` context."""
+        return Detection("search", confidence=0.9) if search_evidence(sample) else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         raw = split_lines(text)

@@ -30,7 +30,7 @@ from headroom.compressors.base import (
     fill_within_budget,
     token_estimator,
 )
-from headroom.detect import ContentKind
+from headroom.detect import ContentKind, Detection, Sample, markdown_evidence
 from headroom.query import query_terms
 
 __all__ = ["TextCompressor", "compress_prose"]
@@ -78,12 +78,30 @@ class _Unit(NamedTuple):  # a tuple: made once per line, so made cheaply
     rewritten: bool = False
 
 
+_SENTENCE_LINE = re.compile(r"[A-Za-z][A-Za-z'’,;:()-]*(?: +[\w'’,;:()\"-]+){3,}")
+_PROSE_SHARE = 0.5  # lines that read as words in a row, for text with no markdown
+
+
+def prose_evidence(lines: Sequence[str]) -> bool:
+    """Most lines are runs of at least four words (prose, a licence, release notes)."""
+    if not lines:
+        return False
+    prose = sum(1 for line in lines if _SENTENCE_LINE.match(line.strip()))
+    return prose >= len(lines) * _PROSE_SHARE
+
+
 class TextCompressor:
     """Kompress: sentence-level prose compression (or a local token model) within a budget."""
 
     kind: ContentKind = "text"
     name = "kompress"
-    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff")
+    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff", "lines")
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Markdown structure on a fair share of lines; else prose: most lines sentences."""
+        if markdown_evidence(sample):
+            return Detection("text", confidence=0.5)
+        return Detection("text", confidence=0.35) if prose_evidence(sample.lines) else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         model_path = ctx.kompress.model_path
@@ -111,6 +129,8 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     estimate = token_estimator(text, ctx.counter)
     units = [_compress_code_section(u, ctx, estimate) for u in _split(text)]
     sections_changed = any(u.rewritten for u in units)
+    if not sections_changed and ctx.counter.count(text) <= ctx.budget_tokens:
+        return None  # within budget: nothing is worth losing
     content = [i for i, u in enumerate(units) if u.text.strip()]
     if len(content) < 4 and not sections_changed:
         return None
