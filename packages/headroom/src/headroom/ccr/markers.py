@@ -32,6 +32,7 @@ __all__ = [
     "MARKER_RE",
     "Marker",
     "find_markers",
+    "format_detail",
     "format_gap",
     "format_marker",
     "format_note",
@@ -81,6 +82,13 @@ def format_gap(count: int, unit: str = "lines") -> str:
     if count == 1 and clean.endswith("s"):
         clean = clean[:-1]  # "1 line", "1 row"
     return f"[headroom: {count} {clean}]"
+
+
+def format_detail(detail: str) -> str:
+    """A gap marker with a free-form detail (no brackets, semicolons or newlines); its
+    payload states the ref elsewhere."""
+    clean = " ".join(re.sub(r"[\[\];\n]+", " ", detail).split())
+    return f"[headroom: {clean}]"
 
 
 def format_marker(ref: str, kept: int, total: int, unit: str) -> str:

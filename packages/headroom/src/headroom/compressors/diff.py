@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from headroom.ccr.markers import format_marker, format_note
+from headroom.ccr.markers import format_detail, format_marker
 from headroom.compressors._ranking import relevance
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind, Detection, Sample, diff_evidence
@@ -205,10 +205,8 @@ def _render_file(
         added = sum(1 for h in file.hunks for line in h.lines[1:] if line.startswith("+"))
         removed = sum(1 for h in file.hunks for line in h.lines[1:] if line.startswith("-"))
         out.append(
-            format_note(
-                ref,
-                f"{file.path}: generated or lock file, {len(file.hunks)} hunks "
-                f"(+{added} -{removed} lines) summarised",
+            format_detail(
+                f"generated or lock file, {len(file.hunks)} hunks (+{added} -{removed} lines)"
             )
         )
         return out + file.trailer
@@ -222,10 +220,15 @@ def _render_file(
             omitted += 1
     if omitted or cut:
         out.append(
-            format_note(
-                ref,
-                f"{file.path}: {omitted} of {len(file.hunks)} hunks omitted, "
-                f"{cut} context lines trimmed",
+            format_detail(
+                ", ".join(
+                    part
+                    for part in (
+                        f"{omitted} of {len(file.hunks)} hunks" if omitted else "",
+                        f"{cut} context lines" if cut else "",
+                    )
+                    if part
+                )
             )
         )
     return out + file.trailer

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from headroom.ccr.markers import format_marker, format_note
+from headroom.ccr.markers import format_detail, format_note
 from headroom.compressors._json_table import Table, compact, dumps, materialise
 from headroom.compressors._ranking import (
     ERROR_RE,
@@ -96,10 +96,26 @@ class JsonCompressor:
                 text=lossless, ref=None, kept=unit_total, total=unit_total, unit="items"
             )
         terms = sorted(query_terms(ctx.query))
-        _cut_long_strings(root, 0, ctx.ref, terms)
-        kept, total = _shrink_collections(root, ctx, terms)
+        note = _RefOnce(ctx.ref)
+        _cut_long_strings(root, 0, note, terms)
+        kept, total = _shrink_collections(root, ctx, terms, note)
         out = dumps(materialise(root[0]))
         return Compressed(text=out, ref=ctx.ref, kept=kept, total=total, unit="items")
+
+
+class _RefOnce:
+    """Markers of one payload: the first states the ref, the others are short gaps that
+    use it (ccr/markers.py)."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.stated = False
+
+    def __call__(self, detail: str) -> str:
+        if self.stated:
+            return format_detail(detail)
+        self.stated = True
+        return format_note(self.ref, detail)
 
 
 def _parse(text: str) -> tuple[Any, int]:
@@ -125,29 +141,30 @@ def _item_count(value: Any) -> int:
     return 1
 
 
-def _cut_long_strings(container: Any, key: Any, ref: str, terms: list[str]) -> bool:
+def _cut_long_strings(
+    container: Any, key: Any, note: Callable[[str], str], terms: list[str]
+) -> bool:
     """Cut the long strings under `container[key]` the question does not name; whether
     any was cut (a table re-encodes only the rows that changed)."""
     value = container[key]
     if isinstance(value, str):
         if len(value) > _LONG_STRING and not mentions(value, terms):
-            note = format_note(ref, f"string of {len(value)} chars cut")
-            container[key] = value[:_STRING_HEAD] + "... " + note
+            container[key] = value[:_STRING_HEAD] + "... " + note(f"{len(value)} chars cut")
             return True
         return False
     cut = False
     if isinstance(value, Table):
         for row_index, row in enumerate(value.rows):
             # Every cell is visited (no short cut): each may hold its own long string.
-            if any([_cut_long_strings(row, index, ref, terms) for index in range(len(row))]):
+            if any([_cut_long_strings(row, index, note, terms) for index in range(len(row))]):
                 value.row_texts[row_index] = dumps(row)
                 cut = True
     elif isinstance(value, list):
         for index in range(len(value)):
-            cut = _cut_long_strings(value, index, ref, terms) or cut
+            cut = _cut_long_strings(value, index, note, terms) or cut
     elif isinstance(value, dict):
         for child in list(value):
-            cut = _cut_long_strings(value, child, ref, terms) or cut
+            cut = _cut_long_strings(value, child, note, terms) or cut
     return cut
 
 
@@ -188,7 +205,9 @@ def _collect(
             _collect(value, child, estimate, found)
 
 
-def _shrink_collections(root: list[Any], ctx: CompressContext, terms: list[str]) -> tuple[int, int]:
+def _shrink_collections(
+    root: list[Any], ctx: CompressContext, terms: list[str], note: Callable[[str], str]
+) -> tuple[int, int]:
     whole = dumps(materialise(root[0]))
     collections: list[_Collection] = []
     _collect(root, 0, token_estimator(whole, ctx.counter), collections)
@@ -206,7 +225,7 @@ def _shrink_collections(root: list[Any], ctx: CompressContext, terms: list[str])
         kept_items += len(kept)
         total_items += len(collection.texts)
         if len(kept) < len(collection.texts):
-            marker = format_marker(ctx.ref, len(kept), len(collection.texts), "items")
+            marker = note(f"kept {len(kept)} of {len(collection.texts)} items")
             ids = _omitted_ids(collection, kept, ctx, share)
             collection.parent[collection.key] = _rebuild(collection.value, kept, marker, ids)
     return kept_items, total_items

@@ -20,7 +20,7 @@ from collections import Counter
 from itertools import chain
 from typing import NamedTuple
 
-from headroom.ccr.markers import format_note, split_lines
+from headroom.ccr.markers import format_detail, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
@@ -174,7 +174,7 @@ def _clip_line(line: _Line, ref: str) -> _Line:
     if len(line.text) <= _CLIP_OVER:
         return line
     head = _head_at_space(line.text, _CLIP_TO)
-    note = format_note(ref, f"{len(line.text) - len(head)} more characters of this line cut")
+    note = format_detail(f"{len(line.text) - len(head)} more characters of this line cut")
     return line._replace(text=f"{head} {note}")
 
 

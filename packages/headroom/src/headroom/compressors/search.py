@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
-from headroom.ccr.markers import format_marker, format_note, split_lines
+from headroom.ccr.markers import format_detail, format_marker, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, token_estimator
 from headroom.detect import ContentKind, Detection, Sample, search_evidence
@@ -160,10 +160,10 @@ def _render(raw: list[str], lines: list[_Hit], kept: set[int], ref: str) -> str:
 
     def close_run() -> None:
         if run_path in shown_paths and (run_missing or context_missing):
-            detail = f"{run_path}: {run_missing} of {run_total} matches"
+            parts = [f"{run_missing} of {run_total} matches"] if run_missing else []
             if context_missing:
-                detail += f" and {context_missing} context lines"
-            out.append(format_note(ref, detail + " omitted"))
+                parts.append(f"{context_missing} context lines")
+            out.append(format_detail(", ".join(parts)))
 
     for index, text in enumerate(raw):
         line = by_index.get(index)
@@ -190,7 +190,7 @@ def _render(raw: list[str], lines: list[_Hit], kept: set[int], ref: str) -> str:
 def _hidden_files_note(hidden: Counter[str], context_lines: int, ref: str) -> str:
     """One marker for the files none of whose matches were kept."""
     listing = ", ".join(f"{path} {count}" for path, count in hidden.items())
-    detail = f"{len(hidden)} more files, matches omitted per file: {listing}"
+    detail = f"{len(hidden)} more files, their matches: {listing}"
     if context_lines:
-        detail += f", and their {context_lines} context lines"
-    return format_note(ref, detail)
+        detail += f", and {context_lines} context lines"
+    return format_detail(detail)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from headroom.ccr.markers import format_marker, format_note, split_lines
+from headroom.ccr.markers import format_gap, format_marker, split_lines
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -248,7 +248,7 @@ def _render(units: list[_Unit], kept: set[int], ref: str) -> str:
     def flush() -> None:
         nonlocal run
         if run:
-            out.append(format_note(ref, f"{run} lines omitted"))
+            out.append(format_gap(run, "lines"))
             run = 0
 
     for index, unit in enumerate(units):
@@ -263,7 +263,7 @@ def _render(units: list[_Unit], kept: set[int], ref: str) -> str:
             continue
         if same_line and out:
             if run:
-                out[-1] += " " + format_note(ref, f"{run} sentences omitted")
+                out[-1] += " " + format_gap(run, "sentences")
                 run = 0
             out[-1] += " " + unit.text
             continue
