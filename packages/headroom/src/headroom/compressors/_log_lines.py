@@ -11,7 +11,10 @@ ERROR = LinePattern(
     at_start=r"(?:FAILED|FAIL|ERROR)\b|(?:=+|-+) .*(?:FAILURES|ERRORS|short test summary)",
     word=(
         r"(?:ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT)\b|panic:"
-        r"|(?:error|fatal)\b[:;]|(?:failed|failure|fails|failing)\b|\d+ (?:failed|errors?)\b"
+        r"|(?:[Ee]rror|[Ff]atal)\b[:;]|(?:[Ff]ailed|[Ff]ailure|[Ff]ails|[Ff]ailing)\b"
+        r"|\d+ (?:failed|errors?)\b|[Ee]xception\b|[Dd]enied\b|[Rr]efused\b|[Ii]nvalid\b"
+        r"|[Uu]nable to\b|[Cc]annot\b|[Cc]ould not\b|[Nn]o such (?:file|directory)|[Nn]ot found\b"
+        r"|[Tt]imed out\b|[Aa]borted\b|E: |[Ee]xit (?:code|status) [1-9]|[Rr]eturned non-zero"
     ),
     anywhere=(
         r"\[(?:error|crit|alert|emerg)\]|(?:Exception|Error)[:(]"
@@ -20,6 +23,19 @@ ERROR = LinePattern(
     hints=(
         "err",
         "fatal",
+        "denied",
+        "refused",
+        "invalid",
+        "unable",
+        "cannot",
+        "could not",
+        "no such",
+        "not found",
+        "timed out",
+        "abort",
+        "e: ",
+        "exit ",
+        "non-zero",
         "crit",
         "severe",
         "panic",

@@ -17,6 +17,7 @@ from headroom.tokens import TokenCounter
 
 __all__ = [
     "DEFAULT_COMPRESSORS",
+    "MARKER_SHARE",
     "MARKER_TOKENS",
     "Registry",
     "CompressContext",
@@ -152,6 +153,11 @@ def _register(registry: Registry, spec: str, factory: Callable[[], Compressor]) 
 MARKER_TOKENS = GAP_TOKENS
 """About what one gap marker costs (`[headroom: 24 lines]`); the payload's ref is stated
 once, on its closing line."""
+
+
+MARKER_SHARE = 0.03
+"""Gap markers may take about this share of an output's tokens: past it, a lossy fill
+prefers lines that extend a kept run over lines that open a new gap."""
 
 
 def token_estimator(whole: str, counter: TokenCounter) -> Callable[[str], int]:

@@ -20,10 +20,11 @@ from collections import Counter
 from itertools import chain
 from typing import NamedTuple
 
-from headroom.ccr.markers import format_detail, split_lines
+from headroom.ccr.markers import format_detail, format_marker, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
+    MARKER_SHARE,
     MARKER_TOKENS,
     CompressContext,
     Compressed,
@@ -159,7 +160,14 @@ class LogCompressor:
                 must = _must_keep(lines, asked, 1, context=False)
         must.update(focused)
         kept = _fill(lines, costs, must, ctx)
-        return kept_lines_result([line.text for line in lines], kept, ctx.ref)
+        texts = [line.text for line in lines]
+        result = kept_lines_result(texts, kept, ctx.ref)
+        if result is None and texts != [line.rstrip("\r") for line in raw]:
+            # Every line kept, some of them cut: the cuts are marked, the ref stated.
+            closing = format_marker(ctx.ref, len(texts), len(texts), "lines")
+            text = "\n".join([*texts, closing])
+            return Compressed(text=text, ref=ctx.ref, kept=len(texts), total=len(texts))
+        return result
 
 
 def _classes(line: str) -> tuple[bool, bool, bool, bool]:
@@ -267,20 +275,43 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         if index not in first_pass and per_template[template] >= _template_share(counts[template]):
             continue  # a run of one template shows a sample of it, not the whole budget
         cost = costs[index] + 1
-        if index - 1 not in kept and index + 1 not in kept:
+        isolated = index - 1 not in kept and index + 1 not in kept
+        if isolated:
             cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
+            severe = lines[index].error or lines[index].warning
+            if (gaps + 1) * _MARKER_TOKENS > MARKER_SHARE * ctx.budget_tokens and not severe:
+                continue  # markers would outweigh their share of the output
         if spent + cost > ctx.budget_tokens:
             continue
+        gaps += isolated - (index - 1 in kept and index + 1 in kept)
         kept.add(index)
         shown.add(template)
         per_template[template] += 1
         spent += cost
-    # A one-line gap costs a marker; a short line is cheaper kept than marked.
-    for index in range(1, len(lines) - 1):
+    _widen_runs(candidates, kept, costs, spent, ctx.budget_tokens)
+    _close_short_gaps(kept, costs, len(lines))
+    return sorted(kept)
+
+
+def _widen_runs(
+    candidates: list[int], kept: set[int], costs: list[int], spent: int, budget: int
+) -> None:
+    """Budget the marker share left unspent widens the kept runs (no new gap to pay for)."""
+    for index in candidates:
+        if index in kept or not (index - 1 in kept or index + 1 in kept):
+            continue
+        cost = costs[index] + 1
+        if spent + cost <= budget:
+            kept.add(index)
+            spent += cost
+
+
+def _close_short_gaps(kept: set[int], costs: list[int], count: int) -> None:
+    """A one-line gap costs a marker; a line cheaper than that is kept instead."""
+    for index in range(1, count - 1):
         if index not in kept and index - 1 in kept and index + 1 in kept:
             if costs[index] <= _MARKER_TOKENS:
                 kept.add(index)
-    return sorted(kept)
 
 
 def _template_share(count: int) -> int:
