@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -198,15 +199,65 @@ def fill_within_budget(
     count: int,
 ) -> int:
     """Add the indices of `order` (of `count` lines) to `kept` while they fit in `budget`,
-    each paying its cost and the gap marker it adds (or saves); returns the tokens spent."""
+    each paying its cost and the gap marker it adds (or saves); returns the tokens spent.
+
+    Gaps may take about `MARKER_SHARE` of the budget: past it, an index that would open a
+    new gap waits, and the budget left then widens the kept runs in `order`'s order."""
+    order = list(order)
+    runs = _gap_runs(kept, count)
+    max_runs = max(1, int(MARKER_SHARE * budget / MARKER_TOKENS))
     for index in order:
         if index in kept:
             continue
-        cost = cost_of(index) + MARKER_TOKENS * runs_added(kept, index, count)
+        added = runs_added(kept, index, count)
+        if added > 0 and runs + added > max_runs:
+            continue
+        cost = cost_of(index) + MARKER_TOKENS * added
         if spent + cost <= budget:
             kept.add(index)
             spent += cost
+            runs += added
+    return _widen(order, kept, cost_of, spent, budget, count)
+
+
+def _widen(
+    order: list[int],
+    kept: set[int],
+    cost_of: Callable[[int], int],
+    spent: int,
+    budget: int,
+    count: int,
+) -> int:
+    """Grow the kept runs into their neighbours, best ranked in `order` first, while they
+    fit in `budget`: no new gap is opened."""
+    rank = {index: position for position, index in enumerate(order)}
+    frontier: list[tuple[int, int]] = []
+
+    def push_neighbours(index: int) -> None:
+        for neighbour in (index - 1, index + 1):
+            if 0 <= neighbour < count and neighbour not in kept and neighbour in rank:
+                heapq.heappush(frontier, (rank[neighbour], neighbour))
+
+    for index in kept:
+        push_neighbours(index)
+    while frontier:
+        _, index = heapq.heappop(frontier)
+        if index in kept:
+            continue
+        cost = cost_of(index) + MARKER_TOKENS * runs_added(kept, index, count)
+        if spent + cost > budget:
+            continue
+        kept.add(index)
+        spent += cost
+        push_neighbours(index)
     return spent
+
+
+def _gap_runs(kept: set[int], count: int) -> int:
+    """Runs of indices of `range(count)` not in `kept`."""
+    chosen = sorted(kept)
+    edges = [-1, *chosen, count]
+    return sum(1 for a, b in zip(edges, edges[1:], strict=False) if b - a > 1)
 
 
 def close_cheap_gaps(lines: Sequence[str], kept: Iterable[int], unit: str = "lines") -> list[int]:
