@@ -8,7 +8,8 @@ from dataclasses import replace
 from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
-from headroom.detect import Detection, detect_with
+from headroom.detect import FALLBACK_KIND, Detection, detect_with
+from headroom.mixed import MIXED_KIND, compress_parts, split_parts
 
 __all__ = ["ContentRouter"]
 
@@ -33,6 +34,10 @@ class ContentRouter:
         there is none, it declines, or it saves fewer than `min_savings_tokens`."""
         detection = self.detect(text, filename=filename)
         ctx = replace(ctx, language=ctx.language or detection.language, registry=self.registry)
+        if detection.kind == FALLBACK_KIND:
+            mixed = self._route_parts(text, ctx, tokens)
+            if mixed is not None:
+                return mixed
         compressor = self.registry.get(detection.kind)
         unchanged = Compressed.unchanged(
             text,
@@ -45,6 +50,29 @@ class ContentRouter:
             return unchanged
         # Marker-like text in the input must not pass for a real marker in the output.
         result = compressor.compress(neutralise_markers(text), ctx)
+        return self._judged(result, unchanged, text, tokens, ctx)
+
+    def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
+        """A payload no detector claims, compressed part by part when it holds parts of
+        two or more kinds (see `headroom.mixed`)."""
+        clean = neutralise_markers(text)
+        parts = split_parts(clean, lambda piece: detect_with(self.detectors, piece))
+        if not parts:
+            return None
+        result = compress_parts(clean, parts, self.registry, ctx)
+        unchanged = Compressed.unchanged(text, tokens, kind=MIXED_KIND, compressor=MIXED_KIND)
+        judged = self._judged(result, unchanged, text, tokens, ctx)
+        return judged if judged.changed else None
+
+    def _judged(
+        self,
+        result: Compressed | None,
+        unchanged: Compressed,
+        text: str,
+        tokens: int,
+        ctx: CompressContext,
+    ) -> Compressed:
+        """`result` with its token counts, when it saves at least `min_savings_tokens`."""
         if result is None or result.text == text:
             return unchanged
         after = ctx.counter.count(result.text)
@@ -52,9 +80,9 @@ class ContentRouter:
             return unchanged
         return replace(
             result,
-            kind=detection.kind,
-            language=detection.language,
-            compressor=compressor.name,
+            kind=unchanged.kind,
+            language=unchanged.language,
+            compressor=unchanged.compressor,
             tokens_before=tokens,
             tokens_after=after,
             changed=True,

@@ -1,0 +1,141 @@
+"""Mixed payloads: a build log with a diff in it, a report with a traceback and a JSON blob.
+
+When no detector is sure of a whole payload, it is cut at blank lines into blocks, each
+block asked of the detectors on its own, and runs of blocks of one confident kind become a
+part. A payload of two or more kinds is compressed part by part, each by its kind's
+compressor within a share of the budget proportional to its size; a block no detector is
+sure of joins the part before it (or after it, at the start). Parts are whole lines, so
+the output is the parts' outputs joined line by line, and every marker counts within its
+part. One ref covers the whole payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from headroom.ccr.markers import split_lines
+from headroom.compressed import Compressed
+from headroom.compressors.base import CompressContext, Compressor
+from headroom.detect import LIKELY, POSSIBLE, Detection
+
+__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_parts"]
+
+MIXED_KIND = "mixed"
+
+_MIN_LINES = 40  # payloads shorter than this are never split
+_MIN_BLOCK_LINES = 4  # a block shorter than this takes the kind of its neighbours
+_MIN_PART_LINES = 12  # a part shorter than this is not worth a compressor of its own
+_MAX_BLOCKS = 400  # detection of a payload is bounded: past this many blocks, no split
+# Kinds whose compressors re-encode their payload (tables, visible text): inside a mixed
+# payload their blocks stay lines of the part around them.
+_WHOLE_PAYLOAD_KINDS = frozenset({"json", "jsonl", "csv", "html", "binary"})
+
+
+@dataclass(frozen=True)
+class Part:
+    """Lines `start` to `end` (exclusive) of a payload, of one kind."""
+
+    start: int
+    end: int
+    detection: Detection
+
+
+def split_parts(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """The parts of `text` when it holds two or more confidently detected kinds, else []."""
+    lines = split_lines(text)
+    if len(lines) < _MIN_LINES:
+        return []
+    blocks = _blocks(lines)
+    if len(blocks) < 2 or len(blocks) > _MAX_BLOCKS:
+        return []
+    kinds: list[Detection | None] = []
+    for start, end in blocks:
+        if end - start < _MIN_BLOCK_LINES:
+            kinds.append(None)
+            continue
+        found = detect("\n".join(lines[start:end]))
+        confident = found.confidence >= POSSIBLE and found.kind not in _WHOLE_PAYLOAD_KINDS
+        kinds.append(found if confident else None)
+    parts = _merged(blocks, kinds)
+    distinct = {part.detection.kind for part in parts}
+    sure = any(part.detection.confidence >= LIKELY for part in parts)
+    if len(parts) < 2 or len(distinct) < 2 or not sure:
+        return []
+    return parts
+
+
+def compress_parts(
+    text: str,
+    parts: Sequence[Part],
+    registry: dict[str, Compressor],
+    ctx: CompressContext,
+) -> Compressed | None:
+    """Each part by its kind's compressor within its share of the budget; None when no
+    part changed."""
+    lines = split_lines(text)
+    total = ctx.counter.count(text)
+    out: list[str] = []
+    changed = 0
+    for part in parts:
+        piece = "\n".join(lines[part.start : part.end])
+        compressor = registry.get(part.detection.kind)
+        result = None
+        if compressor is not None:
+            share = ctx.budget_tokens * ctx.counter.count(piece) // max(1, total)
+            part_ctx = replace(ctx, budget_tokens=max(1, share), language=part.detection.language)
+            result = compressor.compress(piece, part_ctx)
+        if result is None or result.text == piece:
+            out.append(piece)
+            continue
+        changed += 1
+        out.append(result.text)
+    if not changed:
+        return None
+    return Compressed(
+        text="\n".join(out), ref=ctx.ref, kept=len(parts) - changed, total=len(parts), unit="parts"
+    )
+
+
+def _blocks(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Runs of lines separated by blank lines; the blank lines go with the run before."""
+    blocks: list[tuple[int, int]] = []
+    start = 0
+    previous_blank = False
+    for index, line in enumerate(lines):
+        blank = not line.strip()
+        if not blank and previous_blank and index > start:
+            blocks.append((start, index))
+            start = index
+        previous_blank = blank
+    blocks.append((start, len(lines)))
+    return blocks
+
+
+def _merged(blocks: list[tuple[int, int]], kinds: list[Detection | None]) -> list[Part]:
+    """Runs of blocks of one kind as parts; undecided blocks join their neighbour; parts
+    too short to compress on their own join the one before."""
+    parts: list[Part] = []
+    pending_start: int | None = None
+    for (start, end), kind in zip(blocks, kinds, strict=True):
+        if kind is None or (parts and parts[-1].detection.kind == kind.kind):
+            if parts:
+                parts[-1] = replace(parts[-1], end=end)
+            elif pending_start is None:
+                pending_start = start
+            continue
+        parts.append(Part(start if pending_start is None else pending_start, end, kind))
+        pending_start = None
+    if not parts:
+        return []
+    joined: list[Part] = [parts[0]]
+    for part in parts[1:]:
+        previous = joined[-1]
+        if (
+            part.end - part.start < _MIN_PART_LINES
+            or previous.detection.kind == part.detection.kind
+        ):
+            joined[-1] = replace(previous, end=part.end)
+        else:
+            joined.append(part)
+    return joined

@@ -1,0 +1,67 @@
+"""Mixed payloads: parts of different kinds, each compressed by its own compressor."""
+
+from headroom import Headroom, HeadroomConfig
+from headroom.ccr import SqlStore
+from headroom.ccr.markers import ANY_MARKER_RE, find_markers
+from headroom.detect import Detection
+from headroom.mixed import split_parts
+
+NARRATIVE = [
+    f"step {i}: the build agent copied artefact bundle number {i} to staging" for i in range(40)
+]
+DIFF = [
+    "diff --git a/app/retry.py b/app/retry.py",
+    "index 1111111..2222222 100644",
+    "--- a/app/retry.py",
+    "+++ b/app/retry.py",
+]
+for hunk in range(12):
+    DIFF += [f"@@ -{hunk * 20 + 1},6 +{hunk * 20 + 1},6 @@ def retry_{hunk}(call):"]
+    DIFF += [
+        f"     attempt = {hunk}",
+        f"-    delay = {hunk} * 2",
+        f"+    delay = {hunk} * 3",
+        "     while attempt < limit:",
+        "         attempt += 1",
+        "     return call()",
+    ]
+GREP = [
+    f"src/pkg/module_{i}.py:{i * 3 + 1}:    raise ValueError('bad value {i}')" for i in range(60)
+]
+
+
+def payload() -> str:
+    return "\n".join([*NARRATIVE, "", *DIFF, "", *GREP, "", "done: 3 stages, exit status 0"])
+
+
+def test_a_payload_of_three_kinds_is_split_into_parts_of_whole_lines() -> None:
+    from headroom.detect import detect
+
+    parts = split_parts(payload(), lambda piece: detect(piece))
+    kinds = [part.detection.kind for part in parts]
+    assert "diff" in kinds and "search" in kinds
+    lines = payload().split("\n")
+    assert parts[0].start == 0 and parts[-1].end == len(lines)
+    assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+
+
+def test_one_kind_is_not_split() -> None:
+    text = "\n".join(GREP * 2)
+    assert split_parts(text, lambda piece: Detection("search", confidence=0.9)) == []
+
+
+def test_each_part_goes_to_its_compressor_and_markers_resolve(tmp_path) -> None:
+    engine = Headroom(
+        HeadroomConfig(budget_scale=0.2, budget_exponent=1.0, min_budget_tokens=50),
+        store=SqlStore(f"sqlite:///{tmp_path / 's.db'}"),
+    )
+    text = payload()
+    result = engine.compress_text(text)
+    assert result.changed and result.kind == "mixed"
+    assert "diff --git a/app/retry.py b/app/retry.py" in result.text  # the diff part's header
+    originals = set(text.split("\n"))
+    for line in result.text.split("\n"):
+        assert line in originals or ANY_MARKER_RE.search(line) or line.startswith("@@"), line
+    assert {m.ref for m in find_markers(result.text)} == {result.ref}
+    assert engine.retrieve(result.ref) == text
+    assert engine.compress_text(text).text == result.text  # deterministic
