@@ -44,7 +44,7 @@ def typed_cell(cell: str) -> Any:
 
 def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
     """Rows holding rare values, most rare first: a value seen at most once in a hundred
-    rows of a category column, a severity word in a category column, and the rows
+    rows of a category column (and five times less than its most common value), a severity word in a category column, and the rows
     `anomalous_rows` finds (numeric outliers, error fields)."""
     count = len(rows)
     score: Counter[int] = Counter()
@@ -61,10 +61,11 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
         counts = Counter(hashable)
         if len(counts) < 2 or len(counts) > max(2, count // _CATEGORY_SHARE):
             continue
+        common = counts.most_common(1)[0][1]
         for index, value in enumerate(hashable):
             if isinstance(value, str) and SEVERE_RE.fullmatch(value.strip()):
                 score[index] += 3
-            elif counts[value] <= limit:
+            elif counts[value] <= limit and counts[value] * 5 <= common:
                 score[index] += 1
     return sorted(score, key=lambda i: (-score[i], i))
 
