@@ -100,6 +100,9 @@ class ListingCompressor:
         forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows[0].line}
         order = _row_order(rows, key)
         if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
+            # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
+            block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
+            order = _row_order(rows, key, block)
             return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
         spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
         whole: set[int] = set()
@@ -157,17 +160,22 @@ def _key_column(rows: Sequence[_Row], columns: int) -> int:
     return -best[2] if best is not None else columns - 1
 
 
-def _row_order(rows: Sequence[_Row], key: int) -> list[int]:
-    """Row lines, the ones with rare cells (outside the key) first, then an even spread. A
-    cell is rare when at most 2% of the rows (or 2) share it: a symlink among directories,
-    the one big file, the odd owner or date."""
+def _row_order(rows: Sequence[_Row], key: int, block: int = 1) -> list[int]:
+    """Row lines, the ones with rare cells (outside the key) first, then an even spread by
+    runs of `block` rows. A cell is rare when at most 2% of the rows (or 2) share it: a
+    symlink among directories, the one big file, the odd owner or date."""
     counts = [Counter(row.cells[c] for row in rows) for c in range(len(rows[0].cells))]
     rare = max(2, len(rows) // 50)
     rarity = {
         row.line: sum(1 for c, cell in enumerate(row.cells) if c != key and counts[c][cell] <= rare)
         for row in rows
     }
-    spread = {rows[i].line: rank for rank, i in enumerate(spread_order(len(rows)))}
+    runs = spread_order(-(-len(rows) // block))
+    spread = {
+        rows[i].line: rank * block + i % block
+        for rank, b in enumerate(runs)
+        for i in range(b * block, min(len(rows), (b + 1) * block))
+    }
     return sorted(rarity, key=lambda line: (-rarity[line], spread[line]))
 
 
