@@ -15,6 +15,8 @@ EXPECTED_COMPRESSOR = {
     "prose": "kompress",
     "html": "html",
     "listing": "listing",
+    "csv": "csv",
+    "jsonl": "jsonl",
 }
 LINE_KINDS = ("log", "search", "prose", "listing")
 

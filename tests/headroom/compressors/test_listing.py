@@ -95,3 +95,23 @@ def test_a_row_the_question_names_stays_whole_even_on_a_small_budget() -> None:
 def test_within_budget_the_listing_is_left_alone() -> None:
     text = ls_la(40)
     assert ListingCompressor().compress(text, ctx_for(text, 100_000)) is None
+
+
+def test_path_listings_are_detected_as_listings() -> None:
+    du = "\n".join(f"{4 + i % 3}.0K\t./pkg/sub{i % 5}/mod{i}.py" for i in range(40))
+    dpkg_l = "\n".join(
+        ["/.", "/usr", *(f"/usr/lib/python3/dist-packages/pkg/m{i}.py" for i in range(40))]
+    )
+    find = "\n".join(
+        f"-rw-r--r-- 1 root root {100 + i * 37:>8} 2023-03-29 21:15 net/http/f{i}.go"
+        for i in range(40)
+    )
+    for text in (du, dpkg_l, find):
+        assert detect(text).kind == "listing", text[:40]
+
+
+def test_path_listing_over_budget_keeps_every_path_whole() -> None:
+    du = "\n".join(f"{4 + i % 3}.0K\t./pkg/sub{i % 5}/mod{i}.py" for i in range(300))
+    out = ListingCompressor().compress(du, ctx_for(du, 3000))
+    assert out is not None and out.total == 300
+    assert all(f"./pkg/sub{i % 5}/mod{i}.py" in out.text for i in range(300))

@@ -49,6 +49,8 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.code:CodeCompressor",
     "headroom.compressors.html:HtmlCompressor",
     "headroom.compressors.listing:ListingCompressor",
+    "headroom.compressors.csv:CsvCompressor",
+    "headroom.compressors.jsonl:JsonLinesCompressor",
 )
 
 

@@ -29,10 +29,36 @@ from headroom.compressors.base import (
 from headroom.detect import ContentKind, Detection, Sample, listing_columns
 from headroom.query import lines_with
 
-__all__ = ["ListingCompressor"]
+__all__ = ["ListingCompressor", "path_columns"]
 
 _FIELD = re.compile(r"\S+")
 _LETTER = re.compile(r"[A-Za-z]")
+# A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
+_PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:")
+_PATH_SHARE = 0.8  # share of the lines that must end in a path
+_MIN_PATH_ROWS = 8
+_MAX_PATH_FIELDS = 10  # fields before the path (`find -printf`, `tar tvf`, `du`)
+
+
+def path_columns(lines: Sequence[str]) -> int | None:
+    """The number of columns when `lines` are a path listing, else None: most lines end in
+    a path, after at most ten short fields (`dpkg -L`, `git ls-files`, `find -printf`,
+    `du -ah`, `tar tvf`, `pip show -f`, `ls -R`). The columns are those of the most common
+    row shape; the last one, the path, runs to the end of the line."""
+    rows = [line for line in lines[:400] if line.strip()]
+    if len(rows) < _MIN_PATH_ROWS:
+        return None
+    counts: Counter[int] = Counter()
+    paths = 0
+    for row in rows:
+        fields = row.split()
+        if len(fields) > _MAX_PATH_FIELDS + 1 or not _PATH.fullmatch(fields[-1]):
+            continue
+        paths += 1
+        counts[len(fields)] += 1
+    if paths < len(rows) * _PATH_SHARE:
+        return None
+    return counts.most_common(1)[0][0]
 
 
 @dataclass(frozen=True)
@@ -48,8 +74,8 @@ class ListingCompressor:
     name = "listing"
 
     def detect(self, sample: Sample) -> Detection | None:
-        """Rows of padded, aligned columns."""
-        if listing_columns(sample.lines) is None:
+        """Rows of padded, aligned columns, or rows that end in a path (see `path_columns`)."""
+        if listing_columns(sample.lines) is None and path_columns(sample.lines) is None:
             return None
         return Detection("listing", confidence=0.6)
 
@@ -57,7 +83,7 @@ class ListingCompressor:
         lines = split_lines(text)
         if ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
-        columns = listing_columns(lines)
+        columns = listing_columns(lines) or path_columns(lines)
         if columns is None:
             return None
         rows = _rows(lines, columns)
@@ -74,6 +100,9 @@ class ListingCompressor:
         forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows[0].line}
         order = _row_order(rows, key)
         if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
+            # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
+            block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
+            order = _row_order(rows, key, block)
             return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
         spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
         whole: set[int] = set()
@@ -131,17 +160,22 @@ def _key_column(rows: Sequence[_Row], columns: int) -> int:
     return -best[2] if best is not None else columns - 1
 
 
-def _row_order(rows: Sequence[_Row], key: int) -> list[int]:
-    """Row lines, the ones with rare cells (outside the key) first, then an even spread. A
-    cell is rare when at most 2% of the rows (or 2) share it: a symlink among directories,
-    the one big file, the odd owner or date."""
+def _row_order(rows: Sequence[_Row], key: int, block: int = 1) -> list[int]:
+    """Row lines, the ones with rare cells (outside the key) first, then an even spread by
+    runs of `block` rows. A cell is rare when at most 2% of the rows (or 2) share it: a
+    symlink among directories, the one big file, the odd owner or date."""
     counts = [Counter(row.cells[c] for row in rows) for c in range(len(rows[0].cells))]
     rare = max(2, len(rows) // 50)
     rarity = {
         row.line: sum(1 for c, cell in enumerate(row.cells) if c != key and counts[c][cell] <= rare)
         for row in rows
     }
-    spread = {rows[i].line: rank for rank, i in enumerate(spread_order(len(rows)))}
+    runs = spread_order(-(-len(rows) // block))
+    spread = {
+        rows[i].line: rank * block + i % block
+        for rank, b in enumerate(runs)
+        for i in range(b * block, min(len(rows), (b + 1) * block))
+    }
     return sorted(rarity, key=lambda line: (-rarity[line], spread[line]))
 
 

@@ -1,0 +1,99 @@
+"""CSV / TSV: detected by consistent delimited fields, constant columns stated once, rows by budget."""
+
+import json
+import re
+
+from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.csv import CsvCompressor
+from headroom.detect import detect
+from headroom.query import focus_of
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+CSV = CsvCompressor()
+GAP = re.compile(r"\d+ rows?")
+
+
+def ctx_for(text: str, budget: int, query: str = "") -> CompressContext:
+    return CompressContext(
+        ref=make_ref(text), query=query, budget_tokens=budget, counter=COUNTER,
+        focus=focus_of(query, text),
+    )  # fmt: skip
+
+
+def countries(count: int) -> str:
+    rows = ["Country Name,Code,Indicator,Unit,Value"]
+    for i in range(count):
+        name = f'"Country {i}, Rep."' if i % 7 == 3 else f"Country {i}"
+        rows.append(f'{name},C{i:03},"Fertility rate, total",births,{1.5 + i * 0.0131:.4f}')
+    return "\n".join(rows) + "\n"
+
+
+def test_detected_at_certainty_with_quoted_commas() -> None:
+    found = detect(countries(40))
+    assert (found.kind, found.confidence) == ("csv", 1.0)
+    assert detect("a\tb\tc\n" + "\n".join(f"{i}\tx{i}\ty" for i in range(20))).kind == "csv"
+
+
+def test_not_detected_on_logs_json_lines_or_prose() -> None:
+    log = "\n".join(f"2024-01-01 12:00:{i:02},123 INFO worker started job {i}" for i in range(30))
+    assert detect(log).kind != "csv"
+    lines = "\n".join(json.dumps({"a": i, "b": "x"}) for i in range(30))
+    assert detect(lines).kind != "csv"
+    du = "\n".join(f"{4 + i}.0K\t./pkg/mod{i}.py" for i in range(30))
+    assert detect(du).kind == "listing"
+
+
+def test_within_budget_constant_columns_are_stated_once_losslessly() -> None:
+    text = countries(40)
+    out = CSV.compress(text, ctx_for(text, 10_000))
+    assert out is not None and out.ref is None and out.kept == out.total == 40
+    assert out.text.count('"Fertility rate, total"') == 1  # stated once, verbatim
+    assert out.text.count("births") == 1
+    for i in (3, 10, 39):  # every cell verbatim, quoted commas included
+        assert f"C{i:03}" in out.text
+    assert '"Country 3, Rep."' in out.text
+    assert f"{1.5 + 39 * 0.0131:.4f}" in out.text
+
+
+def test_nothing_to_gain_within_budget_is_left_alone() -> None:
+    text = "name,value\n" + "\n".join(f"n{i},{i * 7}" for i in range(30))
+    assert CSV.compress(text, ctx_for(text, 10_000)) is None
+
+
+def test_over_budget_named_rows_kept_and_every_key_listed() -> None:
+    text = countries(400)
+    out = CSV.compress(text, ctx_for(text, 3500, 'what about "C217"?'))
+    assert out is not None and out.ref == make_ref(text)
+    assert "Country 217,C217" in out.text  # the named row, whole
+    assert all(f"Country {i}" in out.text for i in range(400))  # every row by its key cell
+    assert out.total == 400 and 0 < out.kept < 400
+    closing = find_markers(out.text)
+    assert [m.detail for m in closing if "kept" in m.detail][0].startswith(
+        f"kept {out.kept} of 400 rows"
+    )
+
+
+def test_gaps_count_exactly_when_keys_do_not_fit() -> None:
+    text = "seed,value\n" + "\n".join(f"{i},0x{(i * 2654435761) % 2**64:016x}" for i in range(600))
+    out = CSV.compress(text, ctx_for(text, 2000))
+    assert out is not None
+    lines = out.text.split("\n")
+    gaps = sum(int(m.detail.split()[0]) for m in find_markers(out.text) if GAP.fullmatch(m.detail))
+    shown = sum(1 for line in lines if line.startswith(" ") or line[:2] == "0x")
+    assert shown == out.kept and shown + gaps == 600
+    assert "numbers the rows from 0" in out.text  # the numbering column, said once
+
+
+def test_malformed_rows_pass_through_and_output_is_deterministic() -> None:
+    text = countries(300).replace("Country 150,", "broken row with, no, shape, at, all, x, y,", 1)
+    a = CSV.compress(text, ctx_for(text, 1200))
+    b = CSV.compress(text, ctx_for(text, 1200))
+    assert a is not None and b is not None and a.text == b.text
+    assert "broken row with, no, shape, at, all, x, y," in a.text
+
+
+def test_never_raises_on_odd_input() -> None:
+    for text in ('a,b\n"unclosed,1\n' * 20, ",,,\n" * 30, "x", "", 'a;b;c\n1;"2;3\n' * 9):
+        CSV.compress(text, ctx_for(text, 5))
