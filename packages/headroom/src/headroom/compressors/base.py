@@ -47,6 +47,8 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.code:CodeCompressor",
     "headroom.compressors.html:HtmlCompressor",
     "headroom.compressors.listing:ListingCompressor",
+    "headroom.compressors.trace:TraceCompressor",
+    "headroom.compressors.diagnostics:DiagnosticsCompressor",
 )
 
 
