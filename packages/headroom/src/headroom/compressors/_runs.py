@@ -11,40 +11,42 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from headroom.compressors.base import MARKER_TOKENS, CompressContext, token_estimator
+from headroom.compressors.base import MARKER_TOKENS, CompressContext
 from headroom.query import lines_with
 
 __all__ = ["Selection", "message_template"]
 
-# Quoted spans (identifiers, types, values), paths and numbers: what differs between two
-# occurrences of one message.
-_VARIABLE = re.compile(
-    r"'[^'\n]*'|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”|`[^`\n]*`"
-    r"|[\w.~-]*/[\w./~-]+|0x[0-9a-fA-F]+|\d+"
-)
+# Quoted spans (identifiers, types, values), words holding a path, and numbers: what
+# differs between two occurrences of one message. Each pattern is tried only where it can
+# start (a quote, a word start, a digit), so masking stays linear.
+_QUOTED = re.compile(r"(?=['\"‘“`])(?:'[^'\n]*'|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”|`[^`\n]*`)")
+_PATH = re.compile(r"(?:(?<=\s)|^)[^\s/]*/\S*")
+_NUMBER = re.compile(r"\d+")
 _DECORATION = re.compile(r"[\^~\-]{2,}|\s+")
 
 
 def message_template(text: str) -> str:
     """`text` digit- and identifier-blind: quoted spans, paths and numbers masked, caret and
     dash runs and spacing dropped. Two occurrences of one message share it."""
-    return _DECORATION.sub(" ", _VARIABLE.sub("#", text)).strip()
+    masked = _NUMBER.sub("#", _PATH.sub("#", _QUOTED.sub("#", text)))
+    return _DECORATION.sub(" ", masked).strip()
 
 
 class Selection:
     """The lines of one payload, what is kept of them, and what that costs."""
 
     def __init__(self, text: str, lines: Sequence[str], ctx: CompressContext) -> None:
-        estimate = token_estimator(text, ctx.counter)
+        self.whole = ctx.counter.count(text)  # the one tokenizer pass; pieces at its rate
+        rate = self.whole / max(1, len(text))
         self.lines = lines
-        self.costs = [estimate(line) + 1 for line in lines]
+        self.costs = [max(1, round(len(line) * rate)) + 1 for line in lines]
         self.budget = ctx.budget_tokens
         self.kept: set[int] = set(lines_with(lines, ctx.focus, limit=len(lines) or 1))
         self.spent = sum(self.costs[i] for i in self.kept) + MARKER_TOKENS * self.gaps()
 
     def fits_whole(self) -> bool:
         """Every line fits within the budget: nothing needs to go."""
-        return sum(self.costs) <= self.budget
+        return self.whole <= self.budget
 
     def gaps(self) -> int:
         """Runs of omitted lines under the current selection."""

@@ -37,6 +37,9 @@ _MESSAGE = re.compile(
     r"|\s*\^-*\^? SC\d+ \("  # shellcheck
     rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
 )
+_MESSAGE_HINT = re.compile(
+    r"(?=[efwnihsrFAZBCDEHJNPQRSTUVWXY])(?:error|fatal|warning|note|info|hint|help|style|remark|[A-Z]{1,4}\d\d)"
+)
 _LOCATION = re.compile(r"\s*--> \S+:\d+|In \S+ line \d+:|\S+:\d+(?::\d+)?:|\S+\(\d+,\d+\)")
 _RANK = {"error": 0, "fatal error": 0, "warning": 1}
 _SEVERITY_WORD = re.compile(rf"\b{_SEVERITY}\b|\((?:error|warning|info|style)\)", re.I)
@@ -72,7 +75,7 @@ def _after_location(text: str) -> str:
 
 def diagnostics_of(lines: Sequence[str]) -> list[Diagnostic]:
     """The diagnostics of `lines`, each with the lines leading to it and continuing it."""
-    heads = [i for i, line in enumerate(lines) if _MESSAGE.match(line)]
+    heads = [i for i, line in enumerate(lines) if _is_message(line)]
     out: list[Diagnostic] = []
     for position, head in enumerate(heads):
         start = _lead_in(lines, heads[position - 1] if position else -1, head)
@@ -123,7 +126,7 @@ class DiagnosticsCompressor:
         messages = shaped = 0
         depth = -1  # indentation of the last message line; deeper lines continue it
         for line in lines:
-            if _MESSAGE.match(line):
+            if _is_message(line):
                 messages += 1
                 depth = _indent(line)
             elif depth >= 0 and _indent(line) > depth or _shaped(line):
@@ -153,7 +156,9 @@ class DiagnosticsCompressor:
         if not found:
             return None
         covered = {i for d in found for i in d.lines}
-        selection.force(i for i, line in enumerate(lines) if i not in covered and _SUMMARY.match(line))
+        selection.force(
+            i for i, line in enumerate(lines) if i not in covered and _SUMMARY.match(line)
+        )
         by_rank = sorted(found, key=lambda d: d.rank)  # stable: payload order within a rank
         firsts: dict[str, Diagnostic] = {}
         for diagnostic in by_rank:
@@ -167,6 +172,11 @@ class DiagnosticsCompressor:
         rest = [i for i in range(len(lines)) if i not in covered]
         selection.offer_each([i] for i in rest)
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+
+
+def _is_message(line: str) -> bool:
+    """A diagnostic's message line (a cheap look for its words before the pattern)."""
+    return bool(_MESSAGE_HINT.search(line)) and bool(_MESSAGE.match(line))
 
 
 def _shaped(line: str) -> bool:

@@ -7,10 +7,11 @@ the above exception`, `The above exception was the direct cause`), headers (`Tra
 `Exception in thread`, `panic:`), `... N more`, the frames of the user's own code, the
 frame where each exception was raised, and the lines the question quotes. Library frames
 (judged by path shape: site-packages, node_modules, the language's own runtime) and
-frames repeating one already shown (recursion, a trace printed twice) are collapsed into
-gap markers with exact counts, as the JVM does with `... N more`: a trace's frames are
-its boilerplate. Other lines (a debug preamble, a code frame, a logged message) are kept
-within the budget, error-like and rare ones first.
+frames repeating one already shown (recursion, a trace printed twice) go first, into gap
+markers with exact counts, as the JVM does with `... N more`: a trace's frames are its
+boilerplate. Nothing is dropped within the budget; past it, the other lines (a debug
+preamble, a code frame, a logged message) are kept as the budget allows, error-like and
+rare ones first, then the collapsed frames again while it lasts.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ _LIBRARY = re.compile(
     r"\d+: (?:0x[0-9a-f]+ - )?(?:std|core|alloc|rust_begin_unwind|__rust|_start|__libc)|"
     r"^\s*runtime\.|^\s*testing\."
 )
+_TRACE_WORDS = ("at ", 'File "', "goroutine ", "panic", "backtrace")  # one is in every trace
 _TRACE_SHARE = 0.5  # trace lines among the sampled ones: the payload is a trace
 _MIN_FRAMES = 3
 _FRAME_SHARE = 0.15  # frames among the sampled lines, without a trace header
@@ -72,6 +74,8 @@ def classify(lines: list[str]) -> list[int]:
                 classes[index - 1] = FRAME
         elif kind == OTHER and index and _RUST_AT.match(line) and classes[index - 1] == FRAME:
             classes[index] = BODY
+        elif kind == OTHER and index and classes[index - 1] in (FRAME, BODY) and line[:1].isalnum():
+            classes[index] = EXCEPTION  # the unindented line ending a traceback names it
         elif kind == FRAME and line.lstrip().startswith("File ") and index + 1 < len(lines):
             _python_body(lines, classes, index)
     return classes
@@ -116,7 +120,7 @@ class TraceCompressor:
     def detect(self, sample: Sample) -> Detection | None:
         """Trace lines (headers, frames, exceptions) on most of the sample."""
         lines = sample.lines
-        if not lines or (" at " not in sample.head and "File " not in sample.head and "goroutine" not in sample.head and "panic" not in sample.head):
+        if not lines or not any(word in sample.head for word in _TRACE_WORDS):
             return None
         classes = classify(lines)
         counts = Counter(classes)
@@ -143,18 +147,16 @@ class TraceCompressor:
         classes = classify(lines)
         units = _frame_units(classes)
         selection = Selection(text, lines, ctx)
-        collapsible = _collapsible(lines, classes, units)
-        if not collapsible and selection.fits_whole():
+        if selection.fits_whole():
             return None
+        collapsible = _collapsible(lines, classes, units)
         selection.force(i for i, c in enumerate(classes) if c in (EXCEPTION, CHAIN, HEADER, MORE))
-        for unit in units:
-            if unit[0] not in collapsible:
-                selection.force(unit)
+        selection.force(i for unit in units if unit[0] not in collapsible for i in unit)
         selection.force(_continuations(lines, classes))
         others = [i for i, c in enumerate(classes) if c == OTHER and i not in selection.kept]
         selection.offer_each([i] for i in _ranked(lines, others))
+        selection.offer_each(unit for unit in units if unit[0] in collapsible)
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
-
 
 
 def _frame_units(classes: list[int]) -> list[list[int]]:
@@ -204,7 +206,9 @@ def _continuations(lines: list[str], classes: list[int]) -> list[int]:
         if kind not in (EXCEPTION, CHAIN):
             continue
         end = index + 1
-        while end < len(lines) and end <= index + 3 and classes[end] == OTHER and lines[end].strip():
+        while (
+            end < len(lines) and end <= index + 3 and classes[end] == OTHER and lines[end].strip()
+        ):
             if _CODE_FRAME.match(lines[end]) or lines[end][:1] not in (" ", "\t", ""):
                 break
             out.append(end)
