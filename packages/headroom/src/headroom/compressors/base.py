@@ -49,6 +49,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.listing:ListingCompressor",
     "headroom.compressors.trace:TraceCompressor",
     "headroom.compressors.diagnostics:DiagnosticsCompressor",
+    "headroom.compressors.testrun:TestRunCompressor",
 )
 
 
