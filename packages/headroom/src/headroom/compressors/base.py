@@ -51,6 +51,9 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.listing:ListingCompressor",
     "headroom.compressors.csv:CsvCompressor",
     "headroom.compressors.jsonl:JsonLinesCompressor",
+    "headroom.compressors.trace:TraceCompressor",
+    "headroom.compressors.diagnostics:DiagnosticsCompressor",
+    "headroom.compressors.testrun:TestRunCompressor",
 )
 
 

@@ -1,0 +1,190 @@
+"""Compiler and linter diagnostics: every distinct message once, with all its locations.
+
+gcc / clang (`file:line:col: warning: msg [-Wflag]`, echoed source `  237 | code`, carets),
+mypy / pyright (`file:line: error: msg`), ruff / flake8 (`file:line:col: CODE msg`),
+shellcheck (`In file line N:` blocks with `^-- SC2034 (warning): ...`), rustc
+(`error[E0308]: msg` then ` --> file:line:col`), eslint's stylish format, tsc
+(`file(line,col): error TS2322: ...`).
+
+A payload splits into diagnostics: a message line, the lines leading to it (`In function`,
+`In file included from`, a file header, shellcheck's `In file line N:` and echoed source)
+and the lines continuing it (echoed source, carets, notes, `Did you mean`). Messages of one
+template (digits, quoted identifiers and paths masked) are one distinct message. Nothing is
+dropped within the budget; past it, in this order while the budget lasts: the first whole
+occurrence of each distinct message (errors, then warnings, then notes and style), the
+location lines of its other occurrences, then the rest of them. Summary lines and the
+lines the question quotes always stay. Output lines are original lines and gap markers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from headroom.ccr.markers import split_lines
+from headroom.compressors._runs import Selection, message_template
+from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
+from headroom.detect import ContentKind, Detection, Sample
+
+__all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]
+
+_SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
+# A message line: a location, then a severity or a rule code.
+_MESSAGE = re.compile(
+    rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
+    r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
+    rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
+    r"|\s*\^-*\^? SC\d+ \("  # shellcheck
+    rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
+)
+_MESSAGE_HINT = re.compile(
+    r"(?=[efwnihsrFAZBCDEHJNPQRSTUVWXY])(?:error|fatal|warning|note|info|hint|help|style|remark|[A-Z]{1,4}\d\d)"
+)
+_LOCATION = re.compile(r"\s*--> \S+:\d+|In \S+ line \d+:|\S+:\d+(?::\d+)?:|\S+\(\d+,\d+\)")
+_RANK = {"error": 0, "fatal error": 0, "warning": 1}
+_SEVERITY_WORD = re.compile(rf"\b{_SEVERITY}\b|\((?:error|warning|info|style)\)", re.I)
+_SUMMARY = re.compile(
+    r"\s*(?:Found \d+|\d+ (?:errors?|warnings?|problems?)\b|✖ \d+ problems?|"
+    r"error: aborting|error: could not compile|Success: |All checks passed|\d+ files? )",
+    re.I,
+)
+_ECHO = re.compile(r"\s*(?:\d+\s*)?\|")
+_MIN_MESSAGES = 3
+_MESSAGE_SHARE = 0.15  # message lines among the sampled lines
+_SHAPED_SHARE = 0.5  # message, echo, caret, location and header lines among them
+_ALL_MESSAGES = 0.6  # message lines on this share of the sample: one diagnostic per line
+
+
+class Diagnostic:
+    """One diagnostic: its message line, its location lines, and all its lines."""
+
+    __slots__ = ("head", "lines", "locations", "rank", "template")
+
+    def __init__(self, head: int, lines: list[int], locations: list[int], text: str) -> None:
+        self.head, self.lines, self.locations = head, lines, locations
+        found = _SEVERITY_WORD.search(text)
+        word = found.group(0).strip("()").lower() if found else ""
+        self.rank = _RANK.get(word, 2)
+        self.template = message_template(_after_location(text))
+
+
+def _after_location(text: str) -> str:
+    found = _LOCATION.match(text)
+    return text[found.end() :] if found else text
+
+
+def diagnostics_of(lines: Sequence[str]) -> list[Diagnostic]:
+    """The diagnostics of `lines`, each with the lines leading to it and continuing it."""
+    heads = [i for i, line in enumerate(lines) if _is_message(line)]
+    out: list[Diagnostic] = []
+    for position, head in enumerate(heads):
+        start = _lead_in(lines, heads[position - 1] if position else -1, head)
+        end = heads[position + 1] if position + 1 < len(heads) else len(lines)
+        end = _lead_in(lines, head, end) if end < len(lines) else _tail_end(lines, head)
+        span = list(range(start, end))
+        locations = [i for i in span if i == head or _LOCATION.match(lines[i])]
+        out.append(Diagnostic(head, span, locations, lines[head]))
+    return out
+
+
+def _lead_in(lines: Sequence[str], previous: int, head: int) -> int:
+    """Where the lines leading to the message at `head` start: after the last blank line
+    since the previous message, else at the first unindented line after it."""
+    for index in range(head - 1, previous, -1):
+        if not lines[index].strip():
+            return index + 1
+    indent = _indent(lines[head])
+    for index in range(previous + 1, head):
+        line = lines[index]
+        if _indent(line) <= indent and not _ECHO.match(line):
+            return index
+    return head
+
+
+def _tail_end(lines: Sequence[str], head: int) -> int:
+    """The last message's continuation ends at a blank line or a summary line."""
+    index = head + 1
+    while index < len(lines) and lines[index].strip() and not _SUMMARY.match(lines[index]):
+        index += 1
+    return index
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+class DiagnosticsCompressor:
+    """Compiler and linter output: each distinct message once, then its other locations."""
+
+    kind: ContentKind = "diagnostics"
+    name = "diagnostics"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Diagnostic message lines on a fair share of the sample, and their echoed source,
+        carets and location lines on most of it."""
+        lines = sample.lines
+        messages = shaped = 0
+        depth = -1  # indentation of the last message line; deeper lines continue it
+        for line in lines:
+            if _is_message(line):
+                messages += 1
+                depth = _indent(line)
+            elif depth >= 0 and _indent(line) > depth or _shaped(line):
+                shaped += 1
+            else:
+                depth = -1
+        if messages < _MIN_MESSAGES or messages < _MESSAGE_SHARE * len(lines):
+            return None
+        if messages >= _ALL_MESSAGES * len(lines):
+            return Detection("diagnostics", confidence=0.93)  # above grep-like `path:line:`
+        if messages + shaped >= _SHAPED_SHARE * len(lines):
+            return Detection("diagnostics", confidence=0.85)
+        return None
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        try:
+            return self._compress(text, ctx)
+        except Exception:  # never raise: the original is sent instead
+            return None
+
+    def _compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        lines = [line.rstrip("\r") for line in split_lines(text)]
+        selection = Selection(text, lines, ctx)
+        if len(lines) < 4 or selection.fits_whole():
+            return None
+        found = diagnostics_of(lines)
+        if not found:
+            return None
+        covered = {i for d in found for i in d.lines}
+        selection.force(
+            i for i, line in enumerate(lines) if i not in covered and _SUMMARY.match(line)
+        )
+        by_rank = sorted(found, key=lambda d: d.rank)  # stable: payload order within a rank
+        firsts: dict[str, Diagnostic] = {}
+        for diagnostic in by_rank:
+            firsts.setdefault(diagnostic.template, diagnostic)
+        first_ids = {id(d) for d in firsts.values()}
+        repeats = [d for d in by_rank if id(d) not in first_ids]
+        selection.offer_each(d.lines for d in firsts.values())
+        selection.offer_each([d.head] for d in firsts.values())  # a head when its block is too big
+        selection.offer_each(d.locations for d in repeats)
+        selection.offer_each(d.lines for d in repeats)
+        rest = [i for i in range(len(lines)) if i not in covered]
+        selection.offer_each([i] for i in rest)
+        return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+
+
+def _is_message(line: str) -> bool:
+    """A diagnostic's message line (a cheap look for its words before the pattern)."""
+    return bool(_MESSAGE_HINT.search(line)) and bool(_MESSAGE.match(line))
+
+
+def _shaped(line: str) -> bool:
+    """Echoed source, a caret line, a location or a header line of a diagnostic."""
+    stripped = line.strip()
+    return bool(
+        _ECHO.match(line)
+        or _LOCATION.match(line)
+        or stripped.startswith(("^", "In file included from", "from "))
+        or stripped.endswith(":")
+    )

@@ -1,0 +1,210 @@
+"""Test-runner output: every failure whole, the summaries, the passes counted in gaps.
+
+pytest (with -v `PASSED` lines, doctest), unittest, go test, node --test / TAP (`ok 40`,
+`not ok`), jest, cargo test, and junit XML. Nothing is dropped within the budget; past it,
+always kept: every failure line with what follows it (assertion, traceback, a TAP YAML
+block, a failing junit `<testcase>` element whole), the bodies of pytest's FAILURES and
+ERRORS sections, section banners, summary lines and the lines the question quotes. Then,
+while the budget lasts: each distinct warning once, the other lines (headers, progress),
+and last the passes, rare ones first: the passes left out become gap markers whose counts
+add up to them. A JSON report is JSON and goes to the JSON compressor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from headroom.ccr.markers import split_lines
+from headroom.compressors._ranking import spread_order
+from headroom.compressors._runs import Selection, message_template
+from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
+from headroom.detect import ContentKind, Detection, Sample
+
+__all__ = ["TestRunCompressor", "classify"]
+
+OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING = range(6)
+_PASS = re.compile(
+    r"\S+::\S.*\bPASSED\b|ok \d+\b|\s*--- PASS: |=== (?:RUN|PAUSE|CONT) |"
+    r"\s*(?:✓|✔|√) |test \S+ \.\.\. ok\b|\S.* \.\.\. ok$|PASS(?:ED)? |\s+ok \d+ |\s*<testcase\b(?!.*</testcase>.*<(?:failure|error))"
+)
+_FAIL = re.compile(
+    r"\S+::\S.*\b(?:FAILED|ERROR)\b|(?:\s*)not ok \d+|\s*--- FAIL: |FAIL(?:ED)?\b|ERROR\b|"
+    r"\s*(?:✕|✖|✗|×) |test \S+ \.\.\. FAILED|\S.* \.\.\. (?:FAIL|ERROR)$|\s*● |"
+    r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)"
+)
+_SUMMARY = re.compile(
+    r"=+ .*\b(?:passed|failed|errors?|skipped|deselected|xfailed|warnings?|no tests ran)\b.*=+$|"
+    r"\s*(?:# )?(?:tests|pass|fail|cancelled|skipped|todo|suites|duration_ms)\s+\d|"
+    r"\s*ℹ (?:tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) |"
+    r"Tests?:\s+\d|Test Suites:|Snapshots:|Time:|Ran \d+ tests?|OK(?: \(.*\))?$|FAILED \(|"
+    r"test result:|ok\s+\S+\s+[\d.]+s|FAIL\s+\S+\s+[\d.]+s|\d+\.\.\d+$|running \d+ tests?|"
+    r"\s*<testsuites?\b|\s*</testsuites?>|<\?xml"
+)
+_BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
+_FAILURE_SECTION = re.compile(r"=+ (?:FAILURES|ERRORS)\b")
+_WARNING = re.compile(r".*\b\w*Warning\b|.*\bwarning\b", re.I)
+_SIGNATURE = re.compile(
+    r"=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
+    r"(?:not )?ok \d+ |--- (?:PASS|FAIL): |=== RUN |Test Suites: |running \d+ tests?|"
+    r"\S+::\S+ (?:PASSED|FAILED|ERROR)|ℹ tests \d+|<testsuites?\b|\S.* \.\.\. (?:ok|FAIL|ERROR)$",
+    re.M,
+)
+# A runner's own banner at a line start: the payload is its output, whatever it quotes.
+_BANNER_SIGNATURE = re.compile(
+    r"^(?:=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
+    r"Test Suites: |running \d+ tests?$|<testsuites?\b)",
+    re.M,
+)
+_MIN_SIGNATURES = 2
+_RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled lines
+_MAX_FAILURE_LINES = 400  # lines one failure may bring with it
+
+
+def classify(lines: Sequence[str]) -> list[int]:
+    """The class of each line (OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING)."""
+    out: list[int] = []
+    for line in lines:
+        if not line.strip():
+            out.append(OTHER)
+        elif _SUMMARY.match(line):
+            out.append(SUMMARY)
+        elif _BANNER.match(line) and not line.startswith("___"):
+            out.append(BANNER)
+        elif _FAIL.match(line):
+            out.append(FAIL)
+        elif _PASS.match(line):
+            out.append(PASS)
+        elif _WARNING.match(line):
+            out.append(WARNING)
+        else:
+            out.append(OTHER)
+    return out
+
+
+class TestRunCompressor:
+    """Test-runner output: failures and summaries kept, passes counted in gap markers."""
+
+    __test__ = False  # not a pytest test class
+    kind: ContentKind = "test"
+    name = "testrun"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """A test runner's signature lines, and its pass, fail and summary lines on a fair
+        share of the sample."""
+        if _BANNER_SIGNATURE.search(sample.head):
+            return Detection("test", confidence=0.85)
+        found = _SIGNATURE.findall(sample.head)
+        if len(found) < _MIN_SIGNATURES:
+            return None
+        classes = classify(sample.lines)
+        run = sum(1 for c in classes if c in (PASS, FAIL, SUMMARY, BANNER))
+        if run >= _RUN_SHARE * len(classes):
+            return Detection("test", confidence=0.8)
+        return None
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        try:
+            return self._compress(text, ctx)
+        except Exception:  # never raise: the original is sent instead
+            return None
+
+    def _compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        lines = [line.rstrip("\r") for line in split_lines(text)]
+        selection = Selection(text, lines, ctx)
+        if len(lines) < 4 or selection.fits_whole():
+            return None
+        classes = classify(lines)
+        selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
+        selection.force({0, len(lines) - 1})
+        failures = _failure_blocks(lines, classes)
+        selection.offer_each(failures)
+        selection.offer_each([block[0]] for block in failures)  # a title when its block is too big
+        selection.offer_each(_distinct_warnings(lines, classes))
+        others = [i for i, c in enumerate(classes) if c == OTHER and lines[i].strip()]
+        selection.offer_each([i] for i in others)
+        selection.offer_each([i] for i in _passes_ranked(lines, classes))
+        return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+
+
+def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]:
+    """Each failure with the lines that explain it: the whole body of a FAILURES / ERRORS
+    section entry, the indented lines under a failure line, a failing junit `<testcase>`."""
+    blocks: list[list[int]] = []
+    in_section = False
+    index = 0
+    while index < len(lines):
+        line, kind = lines[index], classes[index]
+        if kind in (BANNER, SUMMARY):
+            in_section = bool(_FAILURE_SECTION.match(line))
+        if in_section and kind not in (BANNER, SUMMARY):
+            end = _section_entry_end(lines, classes, index)
+            blocks.append(list(range(index, end)))
+            index = end
+            continue
+        if kind == FAIL:
+            end = _indented_end(lines, index)
+            blocks.append(list(range(index, end)))
+            index = end
+            continue
+        index += 1
+    return blocks
+
+
+def _section_entry_end(lines: Sequence[str], classes: list[int], start: int) -> int:
+    """One entry of a FAILURES section runs to the next title (`___ name ___`) or banner."""
+    end = start + 1
+    while end < len(lines) and end - start < _MAX_FAILURE_LINES:
+        if classes[end] in (BANNER, SUMMARY) or lines[end].startswith("___"):
+            break
+        end += 1
+    return end
+
+
+def _indented_end(lines: Sequence[str], start: int) -> int:
+    """A failure line owns the lines indented deeper below it (an assertion, a TAP YAML
+    block, a junit `<failure>`), up to the element's close for a junit `<testcase>`."""
+    head = lines[start]
+    if head.lstrip().startswith("<testcase") and "/>" not in head and "</testcase>" not in head:
+        end = start + 1
+        while end < len(lines) and end - start < _MAX_FAILURE_LINES:
+            end += 1
+            if "</testcase>" in lines[end - 1]:
+                break
+        return end
+    depth = len(head) - len(head.lstrip())
+    end = start + 1
+    while end < len(lines) and end - start < _MAX_FAILURE_LINES:
+        line = lines[end]
+        if line.strip() and len(line) - len(line.lstrip()) <= depth:
+            break
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def _distinct_warnings(lines: Sequence[str], classes: list[int]) -> list[list[int]]:
+    """Each warning once (by template), with the indented lines under it."""
+    seen: set[str] = set()
+    out: list[list[int]] = []
+    for index, kind in enumerate(classes):
+        if kind != WARNING:
+            continue
+        template = message_template(lines[index])
+        if template in seen:
+            continue
+        seen.add(template)
+        out.append(list(range(index, _indented_end(lines, index))))
+    return out
+
+
+def _passes_ranked(lines: Sequence[str], classes: list[int]) -> list[int]:
+    """The passes, the first of each template first (rare ones first), then spread out."""
+    passes = [i for i, c in enumerate(classes) if c == PASS]
+    counts: dict[str, list[int]] = {}
+    for i in passes:
+        counts.setdefault(message_template(lines[i]), []).append(i)
+    firsts = [group[0] for group in sorted(counts.values(), key=len)]
+    spread = [passes[k] for k in spread_order(len(passes))]
+    return list(dict.fromkeys([*firsts, *spread]))

@@ -1,0 +1,226 @@
+"""Stack traces: every exception kept, the user's own frames kept, library frames collapsed.
+
+Python tracebacks (chained ones too), JVM traces with `Caused by:` and `... N more`, Node
+`at fn (file:line:col)` frames, Go panics and goroutine dumps, Rust backtraces. Always
+kept: every exception or error line, every chain line (`Caused by:`, `During handling of
+the above exception`, `The above exception was the direct cause`), headers (`Traceback`,
+`Exception in thread`, `panic:`), `... N more`, the frames of the user's own code, the
+frame where each exception was raised, and the lines the question quotes. Library frames
+(judged by path shape: site-packages, node_modules, the language's own runtime) and
+frames repeating one already shown (recursion, a trace printed twice) go first, into gap
+markers with exact counts, as the JVM does with `... N more`: a trace's frames are its
+boilerplate. Nothing is dropped within the budget; past it, the other lines (a debug
+preamble, a code frame, a logged message) are kept as the budget allows, error-like and
+rare ones first, then the collapsed frames again while it lasts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from headroom.ccr.markers import split_lines
+from headroom.compressors._ranking import ERROR_RE, spread_order
+from headroom.compressors._runs import Selection, message_template
+from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
+from headroom.detect import ContentKind, Detection, Sample
+
+__all__ = ["TraceCompressor", "classify"]
+
+# Line classes.
+OTHER, FRAME, BODY, EXCEPTION, CHAIN, HEADER, MORE = range(7)
+_PY_FRAME = re.compile(r'\s+File "([^"]*)", line \d+')
+_AT_FRAME = re.compile(r"\s+at (?:\S.*\(.*\)|\S+:\d+(?::\d+)?\)?)\s*$")
+_GO_FILE = re.compile(r"\t\S+\.go:\d+")
+_RUST_AT = re.compile(r"\s+at \S+:\d+")
+_RUST_FRAME = re.compile(r"\s{1,6}\d+: (?:0x[0-9a-f]+ - )?\S")
+_MORE = re.compile(r"\s+\.\.\. \d+ (?:more|common frames omitted)|\s*\[Previous line repeated")
+_HEADER = re.compile(
+    r"Traceback \(most recent call last\):|Exception in thread |panic: |goroutine \d+ \[|"
+    r"thread '.*' panicked at|stack backtrace:|fatal error: |Uncaught |Unhandled "
+)
+_CHAIN = re.compile(
+    r"During handling of the above exception|The above exception was the direct cause|"
+    r"\s*Caused by: |\s*Suppressed: |\s*\[CIRCULAR REFERENCE"
+)
+_EXCEPTION = re.compile(
+    r"\s*(?:[\w$]+[.:]+)*[A-Z][\w$]*(?:Error|Exception|Exit|Interrupt|Warning|Fault|Failure|Throwable|Panic)\b"
+    r"|\s*(?:error|Error|ERROR)(?:\[\w+\])?: "
+)
+_CODE_FRAME = re.compile(r"\s*>?\s*\d+ \|")
+# A library frame, by the shape of its path or name.
+_LIBRARY = re.compile(
+    r"site-packages|dist-packages|node_modules|/usr/lib/|/usr/local/lib/|/lib/python\d|"
+    r"<frozen |node:|\(internal/|at internal/|/usr/local/go/src/|/go/pkg/mod/|/rustc/|"
+    r"\.cargo/registry|\.rustup/|<anonymous>|"
+    r"\bat (?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|org\.junit|junit)\.|java\.base/|"
+    r"\d+: (?:0x[0-9a-f]+ - )?(?:std|core|alloc|rust_begin_unwind|__rust|_start|__libc)|"
+    r"^\s*runtime\.|^\s*testing\."
+)
+_TRACE_WORDS = ("at ", 'File "', "goroutine ", "panic", "backtrace")  # one is in every trace
+_TRACE_SHARE = 0.5  # trace lines among the sampled ones: the payload is a trace
+_MIN_FRAMES = 3
+_FRAME_SHARE = 0.15  # frames among the sampled lines, without a trace header
+
+
+def classify(lines: list[str]) -> list[int]:
+    """The class of each line (OTHER, FRAME, BODY, EXCEPTION, CHAIN, HEADER, MORE)."""
+    classes = [_line_class(line) for line in lines]
+    for index, line in enumerate(lines):
+        kind = classes[index]
+        if kind == OTHER and index and _GO_FILE.match(line):
+            classes[index] = BODY  # go: the function line above is the frame
+            if classes[index - 1] in (OTHER, EXCEPTION):
+                classes[index - 1] = FRAME
+        elif kind == OTHER and index and _RUST_AT.match(line) and classes[index - 1] == FRAME:
+            classes[index] = BODY
+        elif kind == OTHER and index and classes[index - 1] in (FRAME, BODY) and line[:1].isalnum():
+            classes[index] = EXCEPTION  # the unindented line ending a traceback names it
+        elif kind == FRAME and line.lstrip().startswith("File ") and index + 1 < len(lines):
+            _python_body(lines, classes, index)
+    return classes
+
+
+def _line_class(line: str) -> int:
+    if not line or line.isspace():
+        return OTHER
+    head = line[0]
+    if head in " \t":
+        if _PY_FRAME.match(line) or _AT_FRAME.match(line) or _RUST_FRAME.match(line):
+            return FRAME
+        if _MORE.match(line):
+            return MORE
+    if _CHAIN.match(line):
+        return CHAIN
+    if _HEADER.match(line):
+        return HEADER
+    if _EXCEPTION.match(line):
+        return EXCEPTION
+    return OTHER
+
+
+def _python_body(lines: list[str], classes: list[int], index: int) -> None:
+    """The source line and caret lines under a Python frame belong to it."""
+    depth = len(lines[index]) - len(lines[index].lstrip())
+    end = index + 1
+    while end < len(lines) and end <= index + 3 and classes[end] == OTHER:
+        line = lines[end]
+        if not line.strip() or len(line) - len(line.lstrip()) <= depth:
+            break
+        classes[end] = BODY
+        end += 1
+
+
+class TraceCompressor:
+    """Stack traces: exceptions and the user's frames kept, library frames collapsed."""
+
+    kind: ContentKind = "trace"
+    name = "trace"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Trace lines (headers, frames, exceptions) on most of the sample."""
+        lines = sample.lines
+        if not lines or not any(word in sample.head for word in _TRACE_WORDS):
+            return None
+        classes = classify(lines)
+        counts = Counter(classes)
+        frames = counts[FRAME] + counts[MORE]
+        if frames < _MIN_FRAMES or not (counts[EXCEPTION] or counts[HEADER]):
+            return None
+        code_frame = sum(1 for line in lines if _CODE_FRAME.match(line))
+        trace = len(lines) - counts[OTHER] + code_frame
+        headed = counts[HEADER] + counts[CHAIN] > 0
+        if trace >= _TRACE_SHARE * len(lines) and (headed or frames >= _FRAME_SHARE * len(lines)):
+            return Detection("trace", confidence=0.8)
+        return None
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        try:
+            return self._compress(text, ctx)
+        except Exception:  # never raise: the original is sent instead
+            return None
+
+    def _compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        lines = [line.rstrip("\r") for line in split_lines(text)]
+        if len(lines) < 4:
+            return None
+        classes = classify(lines)
+        units = _frame_units(classes)
+        selection = Selection(text, lines, ctx)
+        if selection.fits_whole():
+            return None
+        collapsible = _collapsible(lines, classes, units)
+        selection.force(i for i, c in enumerate(classes) if c in (EXCEPTION, CHAIN, HEADER, MORE))
+        selection.force(i for unit in units if unit[0] not in collapsible for i in unit)
+        selection.force(_continuations(lines, classes))
+        others = [i for i, c in enumerate(classes) if c == OTHER and i not in selection.kept]
+        selection.offer_each([i] for i in _ranked(lines, others))
+        selection.offer_each(unit for unit in units if unit[0] in collapsible)
+        return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+
+
+def _frame_units(classes: list[int]) -> list[list[int]]:
+    """Each frame with the body lines under it, in order."""
+    units: list[list[int]] = []
+    for index, kind in enumerate(classes):
+        if kind == FRAME:
+            units.append([index])
+        elif kind == BODY and units and units[-1][-1] == index - 1:
+            units[-1].append(index)
+    return units
+
+
+def _collapsible(lines: list[str], classes: list[int], units: list[list[int]]) -> set[int]:
+    """First lines of the frame units to collapse: library frames, except where an
+    exception was raised, and frames already shown above (recursion, a repeated trace)."""
+    seen: set[tuple[str, ...]] = set()
+    raised = _raise_sites(lines, units)
+    out: set[int] = set()
+    for unit in units:
+        key = tuple(lines[i].strip() for i in unit)
+        if key in seen or (unit[0] not in raised and _LIBRARY.search(lines[unit[0]])):
+            out.add(unit[0])
+        seen.add(key)
+    return out
+
+
+def _raise_sites(lines: list[str], units: list[list[int]]) -> set[int]:
+    """The frame nearest each exception, one per run of frames: the last of a Python
+    traceback (its frames run outermost first), the first of any other kind of trace."""
+    sites: set[int] = set()
+    run: list[list[int]] = []
+    for unit in [*units, [-2]]:
+        if run and unit[0] != run[-1][-1] + 1:
+            python = lines[run[-1][0]].lstrip().startswith("File ")
+            sites.add(run[-1][0] if python else run[0][0])
+            run = []
+        run.append(unit)
+    return sites
+
+
+def _continuations(lines: list[str], classes: list[int]) -> list[int]:
+    """Lines that continue an exception message (its following lines up to the next frame
+    or blank line, a few at most)."""
+    out: list[int] = []
+    for index, kind in enumerate(classes):
+        if kind not in (EXCEPTION, CHAIN):
+            continue
+        end = index + 1
+        while (
+            end < len(lines) and end <= index + 3 and classes[end] == OTHER and lines[end].strip()
+        ):
+            if _CODE_FRAME.match(lines[end]) or lines[end][:1] not in (" ", "\t", ""):
+                break
+            out.append(end)
+            end += 1
+    return out
+
+
+def _ranked(lines: list[str], indices: list[int]) -> list[int]:
+    """Other lines, error-like first, then the first of each template, then the rest spread."""
+    errors = [i for i in indices if ERROR_RE.search(lines[i])]
+    templates: dict[str, int] = {}
+    for i in indices:
+        templates.setdefault(message_template(lines[i]), i)
+    spread = [indices[k] for k in spread_order(len(indices))]
+    return list(dict.fromkeys([*errors, *templates.values(), *spread]))

@@ -1,0 +1,97 @@
+from headroom.compressors.diagnostics import DiagnosticsCompressor, diagnostics_of
+from headroom.detect import detect
+from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
+
+
+def gcc_output() -> str:
+    lines = []
+    for i in range(40):
+        lines += [
+            f"src/mod{i % 4}.c: In function ‘fn{i}’:",
+            f"src/mod{i % 4}.c:{100 + i}:13: warning: unused variable ‘tmp{i}’ [-Wunused-variable]",
+            f"  {100 + i} |     int tmp{i} = compute_value_{i}(alpha, beta, gamma);",
+            "      |             ^~~~",
+        ]
+    lines += [
+        "src/core.c:7:5: error: implicit declaration of function ‘frobnicate’ [-Wimplicit-function-declaration]",
+        "    7 |     frobnicate(x);",
+        "      |     ^~~~~~~~~~",
+        "src/core.c:9:1: note: declared here",
+    ]
+    return "\n".join(lines)
+
+
+def ruff_output() -> str:
+    rows = [f"pkg/m{i}.py:{i + 1}:1: F401 [*] `os{i}` imported but unused" for i in range(50)]
+    rows += [f"pkg/m{i}.py:{i + 3}:80: E501 Line too long ({100 + i} > 88)" for i in range(50)]
+    rows += ["pkg/odd.py:3:1: E999 SyntaxError: unexpected indent", "Found 101 errors."]
+    return "\n".join(rows)
+
+
+def test_detects_gcc_and_echoed_source_does_not_make_it_code() -> None:
+    found = detect(gcc_output())
+    assert found.kind == "diagnostics"
+    assert detect(ruff_output()).kind == "diagnostics"  # above grep-like `path:line:` lines
+
+
+def test_every_distinct_message_kept_once_past_the_budget() -> None:
+    text = gcc_output()
+    result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=300))
+    assert result is not None
+    out = result.text.split("\n")
+    assert (
+        "src/core.c:7:5: error: implicit declaration of function ‘frobnicate’ [-Wimplicit-function-declaration]"
+        in out
+    )
+    assert "src/core.c:9:1: note: declared here" in out
+    assert "src/mod0.c:100:13: warning: unused variable ‘tmp0’ [-Wunused-variable]" in out
+    assert_verbatim(text, result.text)
+
+
+def test_errors_come_before_warnings_and_style() -> None:
+    text = ruff_output()
+    result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=120))
+    assert result is not None
+    assert "pkg/odd.py:3:1: E999 SyntaxError: unexpected indent" in result.text
+    assert "Found 101 errors." in result.text
+    assert "pkg/m0.py:1:1: F401 [*] `os0` imported but unused" in result.text
+    assert "pkg/m0.py:3:80: E501 Line too long (100 > 88)" in result.text
+    assert_verbatim(text, result.text)
+
+
+def test_other_locations_come_before_echoed_source() -> None:
+    text = gcc_output()
+    result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=1100))
+    assert result is not None
+    out = result.text.split("\n")
+    heads = [line for line in text.split("\n") if ": warning: " in line]
+    assert sum(line in out for line in heads) > len(heads) // 2
+    assert "  139 |     int tmp39 = compute_value_39(alpha, beta, gamma);" not in out
+
+
+def test_quoted_phrase_kept() -> None:
+    text = gcc_output()
+    result = DiagnosticsCompressor().compress(
+        text, ctx_for(text, query="what about `compute_value_33`?")
+    )
+    assert result is not None
+    assert "  133 |     int tmp33 = compute_value_33(alpha, beta, gamma);" in result.text
+
+
+def test_within_budget_is_none_and_deterministic() -> None:
+    text = ruff_output()
+    assert DiagnosticsCompressor().compress(text, ctx_for(text, budget=100_000)) is None
+    one = DiagnosticsCompressor().compress(text, ctx_for(text))
+    assert one == DiagnosticsCompressor().compress(text, ctx_for(text))
+
+
+def test_blocks_hold_their_lead_in_and_continuation() -> None:
+    lines = gcc_output().split("\n")
+    first = diagnostics_of(lines)[0]
+    assert first.lines == [0, 1, 2, 3]
+    assert first.locations == [1]
+
+
+def test_never_raises() -> None:
+    for junk in ["", "a:1:1: error: x\n" * 3, ":1:1: warning:\n\n\n", "\t|\n" * 50]:
+        DiagnosticsCompressor().compress(junk, ctx_for(junk, budget=5))

@@ -1,0 +1,142 @@
+from headroom.compressors.testrun import TestRunCompressor
+from headroom.detect import detect
+from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
+
+
+def pytest_output() -> str:
+    lines = [
+        "============================= test session starts ==============================",
+        "collected 203 items",
+        "",
+    ]
+    lines += [f"tests/test_mod.py::test_case_{i} PASSED [{i // 2:3d}%]" for i in range(200)]
+    lines += ["tests/test_mod.py::test_broken FAILED", "tests/test_mod.py::test_other FAILED", ""]
+    lines += [
+        "=================================== FAILURES ===================================",
+        "_________________________________ test_broken __________________________________",
+        "",
+        "    def test_broken():",
+        ">       assert parse('1,2') == [1, 3]",
+        "E       assert [1, 2] == [1, 3]",
+        "",
+        "tests/test_mod.py:40: AssertionError",
+        "_________________________________ test_other ___________________________________",
+        "E       ZeroDivisionError: division by zero",
+        "=============================== warnings summary ===============================",
+        "tests/test_mod.py::test_case_1",
+        "  /x/y.py:3: DeprecationWarning: old api",
+        "tests/test_mod.py::test_case_2",
+        "  /x/y.py:3: DeprecationWarning: old api",
+        "=========================== short test summary info ============================",
+        "FAILED tests/test_mod.py::test_broken - assert [1, 2] == [1, 3]",
+        "FAILED tests/test_mod.py::test_other - ZeroDivisionError: division by zero",
+        "================== 2 failed, 200 passed, 2 warnings in 1.00s ===================",
+    ]
+    return "\n".join(lines)
+
+
+def tap_output() -> str:
+    lines = ["TAP version 13", "# suite"]
+    lines += [f"ok {i} should be equal" for i in range(1, 120)]
+    lines += [
+        "not ok 120 parses nested keys",
+        "  ---",
+        "    expected: 'a'",
+        "    actual: 'b'",
+        "  ...",
+    ]
+    lines += ["1..120", "# tests 120", "# pass  119", "# fail  1"]
+    return "\n".join(lines)
+
+
+def junit_output() -> str:
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "<testsuites>",
+        '<testsuite name="pytest" errors="0" failures="1" tests="60">',
+    ]
+    lines += [f'<testcase classname="t" name="test_{i}" time="0.01" />' for i in range(59)]
+    lines += [
+        '<testcase classname="t" name="test_bad" time="0.02">',
+        '<failure message="assert 1 == 2">def test_bad():',
+        "&gt;  assert 1 == 2",
+        "</failure>",
+        "</testcase>",
+        "</testsuite>",
+        "</testsuites>",
+    ]
+    return "\n".join(lines)
+
+
+def test_detects_runners_above_the_log_detector() -> None:
+    assert detect(pytest_output()).kind == "test"
+    assert detect(tap_output()).kind == "test"
+    assert detect(junit_output()).kind == "test"
+
+
+def test_failures_and_summary_kept_passes_counted() -> None:
+    text = pytest_output()
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=500))
+    assert result is not None
+    out = result.text.split("\n")
+    for line in [
+        "E       assert [1, 2] == [1, 3]",
+        "tests/test_mod.py:40: AssertionError",
+        "E       ZeroDivisionError: division by zero",
+        "FAILED tests/test_mod.py::test_broken - assert [1, 2] == [1, 3]",
+        "================== 2 failed, 200 passed, 2 warnings in 1.00s ===================",
+    ]:
+        assert line in out
+    assert sum(1 for line in out if line.endswith("%]")) < 100  # most passes are in gaps
+    assert_verbatim(text, result.text)
+
+
+def test_warning_kept_once() -> None:
+    text = pytest_output()
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=500))
+    assert result is not None
+    assert result.text.count("  /x/y.py:3: DeprecationWarning: old api") == 1
+
+
+def test_tap_failure_with_its_yaml_block() -> None:
+    text = tap_output()
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=150))
+    assert result is not None
+    for line in [
+        "not ok 120 parses nested keys",
+        "    expected: 'a'",
+        "    actual: 'b'",
+        "# fail  1",
+    ]:
+        assert line in result.text.split("\n")
+    assert_verbatim(text, result.text)
+
+
+def test_junit_failing_case_whole_passes_collapsed() -> None:
+    text = junit_output()
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=150))
+    assert result is not None
+    out = result.text.split("\n")
+    for line in text.split("\n")[-7:]:
+        assert line in out
+    assert '<testsuite name="pytest" errors="0" failures="1" tests="60">' in out
+    assert_verbatim(text, result.text)
+
+
+def test_quoted_pass_is_kept() -> None:
+    text = pytest_output()
+    result = TestRunCompressor().compress(
+        text, ctx_for(text, query="did `test_case_137` pass?", budget=300)
+    )
+    assert result is not None
+    assert "tests/test_mod.py::test_case_137 PASSED [ 68%]" in result.text
+
+
+def test_within_budget_is_none_deterministic_never_raises() -> None:
+    text = pytest_output()
+    assert TestRunCompressor().compress(text, ctx_for(text, budget=100_000)) is None
+    assert TestRunCompressor().compress(text, ctx_for(text)) == TestRunCompressor().compress(
+        text, ctx_for(text)
+    )
+    for junk in ["", "ok 1\n" * 5, "FAILED\n\n\n\n", "<testcase>\n" * 9]:
+        TestRunCompressor().compress(junk, ctx_for(junk, budget=3))

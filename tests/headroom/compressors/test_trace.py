@@ -1,0 +1,126 @@
+from headroom.compressors.base import default_registry
+from headroom.compressors.trace import TraceCompressor
+from headroom.detect import detect
+from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
+
+LIB = "/usr/lib/python3.11/site-packages/lib{0}/mod.py"
+
+
+def python_chain() -> str:
+    def frames(tag: str) -> list[str]:
+        out = []
+        for i in range(12):
+            out += [f'  File "{LIB.format(i)}", line {10 + i}, in call{i}', f"    step_{tag}_{i}()"]
+        return out
+
+    return "\n".join(
+        [
+            "Traceback (most recent call last):",
+            '  File "/home/me/app/main.py", line 3, in <module>',
+            "    run()",
+            *frames("a"),
+            "KeyError: 'user_id'",
+            "",
+            "The above exception was the direct cause of the following exception:",
+            "",
+            "Traceback (most recent call last):",
+            *frames("b"),
+            '  File "/home/me/app/service.py", line 40, in load',
+            "    raise LookupFailed('no user') from err",
+            "app.errors.LookupFailed: no user",
+            "",
+            "During handling of the above exception, another exception occurred:",
+            "",
+            "Traceback (most recent call last):",
+            *frames("c"),
+            "RuntimeError: giving up",
+        ]
+    )
+
+
+def java_chain() -> str:
+    lines = ['Exception in thread "main" java.lang.RuntimeException: outer failure']
+    lines += [f"\tat java.base/java.util.Thing{i}.run(Thing{i}.java:{i + 1})" for i in range(15)]
+    lines += ["\tat com.acme.Main.main(Main.java:12)"]
+    lines += ["Caused by: java.lang.IllegalStateException: middle failure"]
+    lines += ["\tat com.acme.Store.open(Store.java:40)"] + [
+        "\tat com.acme.Store.retry(Store.java:41)"
+    ] * 20
+    lines += ["\t... 16 more", "Caused by: java.io.IOException: disk gone"]
+    lines += ["\tat com.acme.Disk.read(Disk.java:7)", "\t... 37 more"]
+    return "\n".join(lines)
+
+
+def test_detects_python_and_java_traces() -> None:
+    assert detect(python_chain()).kind == "trace"
+    assert detect(java_chain()).kind == "trace"
+
+
+def test_log_with_a_trace_is_a_log() -> None:
+    log = [f"2024-01-01 10:00:{i % 60:02d} INFO worker handled job {i}" for i in range(60)]
+    log[30:30] = [
+        "Traceback (most recent call last):",
+        '  File "/a/b.py", line 1, in f',
+        "ValueError: x",
+    ]
+    assert detect("\n".join(log)).kind == "log"
+
+
+def test_every_exception_and_chain_line_kept_and_user_frames_kept() -> None:
+    text = python_chain()
+    result = TraceCompressor().compress(text, ctx_for(text, budget=60))
+    assert result is not None
+    for line in text.split("\n"):
+        if line.endswith(("'user_id'", "no user", "giving up")) or "above exception" in line:
+            assert line in result.text.split("\n")
+    assert '  File "/home/me/app/main.py", line 3, in <module>' in result.text
+    assert '  File "/home/me/app/service.py", line 40, in load' in result.text
+    assert "step_a_5()" not in result.text  # a library frame in the middle: collapsed
+    assert_verbatim(text, result.text)
+
+
+def test_every_caused_by_kept_and_library_frames_counted_exactly() -> None:
+    text = java_chain()
+    result = TraceCompressor().compress(text, ctx_for(text, budget=60))
+    assert result is not None
+    out = result.text.split("\n")
+    for line in text.split("\n"):
+        if line.startswith(("Caused by", "Exception in thread", "\t...")):
+            assert line in out
+    assert "\tat com.acme.Main.main(Main.java:12)" in out
+    assert "[headroom: 14 lines]" in out  # 15 JDK frames, the first (where it was raised) kept
+    assert "[headroom: 19 lines]" in out  # the recursion: one frame shown, its 19 repeats counted
+    assert_verbatim(text, result.text)
+
+
+def test_quoted_phrase_kept_even_in_a_library_frame() -> None:
+    text = java_chain()
+    result = TraceCompressor().compress(text, ctx_for(text, query="what is `Thing7.run`?"))
+    assert result is not None
+    assert "\tat java.base/java.util.Thing7.run(Thing7.java:8)" in result.text
+
+
+def test_nothing_to_collapse_within_budget_is_none() -> None:
+    text = "\n".join(
+        [
+            "Traceback (most recent call last):",
+            '  File "/home/me/a.py", line 1, in f',
+            "    f()",
+            "ValueError: bad",
+        ]
+    )
+    assert TraceCompressor().compress(text, ctx_for(text, budget=10_000)) is None
+
+
+def test_deterministic_and_never_raises() -> None:
+    text = python_chain()
+    compressor = default_registry()["trace"]
+    assert compressor.compress(text, ctx_for(text)) == compressor.compress(text, ctx_for(text))
+    for junk in [
+        "",
+        "\n\n\n",
+        "at at at\n" * 10,
+        "\x00" * 5,
+        "Traceback (most recent call last):\n" * 9,
+    ]:
+        compressor.compress(junk, ctx_for(junk))
