@@ -12,7 +12,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps install test lint typecheck demo bench clean openapi fuzz load bench-compare scaling profile
+.PHONY: help system-deps install test lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare scaling profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -52,6 +52,9 @@ demo: $(STAMP) ## Compress the payloads of examples/data, show a marker and a re
 bench: $(STAMP) ## Ratios and timings over the corpus, then needle fidelity as it is judged
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
 	$(BIN)/python -m benchmarks.fidelity --corpus $(CORPUS)
+
+bench-wild: $(STAMP) ## Needle fidelity and integrity on real payloads built from this machine at run time
+	$(BIN)/python -m benchmarks.wild
 
 bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (its own venv)
 	test -x .venv-compare/bin/python || ($(PYTHON) -m venv .venv-compare && .venv-compare/bin/pip install --quiet "headroom-ai[code]==0.42.0")

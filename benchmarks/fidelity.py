@@ -8,7 +8,7 @@ fresh store shared by all runs (cached decisions count, as they do for users):
 - named: in a new conversation whose question names the needle ("What does FILE say
   about `NEEDLE`? Quote the exact lines."), a whole original line holding it is a line of
   the output (markers removed, surrounding white space ignored, a marker after it allowed;
-  for JSON, listings, HTML and lines over 400 characters, the needle itself);
+  for JSON, JSON Lines, CSV, listings, HTML and lines over 400 characters, the needle itself);
 - recoverable: visible, or in what `headroom_retrieve(ref, query=needle)` returns.
 
 Savings are o200k tokens of the tool result, overall, per kind, and over the named runs.
@@ -29,7 +29,7 @@ from tests.conversations import openai_conversation
 
 _ANY_MARKER = re.compile(r"\[headroom:[^\]]*\]")
 _LONG_LINE = 400
-_WHOLE_NEEDLE_KINDS = ("json", "listing", "html")
+_WHOLE_NEEDLE_KINDS = ("json", "jsonl", "csv", "listing", "html")
 
 
 def conversation(name: str, text: str, question: str) -> list[dict[str, Any]]:
@@ -63,6 +63,36 @@ def shown_as_line(needle: str, original: str, compressed: str, kind: str) -> boo
     return False
 
 
+@dataclass(frozen=True)
+class Payload:
+    """One tool output to measure: its name (the file the tool call names), the kind it
+    is judged as, its text and its needles."""
+
+    name: str
+    kind: str
+    text: str
+    needles: list[str]
+
+
+@dataclass
+class Row:
+    """The figures of one payload; `output` is its compressed text (generic question)."""
+
+    name: str
+    kind: str
+    tokens_before: int
+    tokens_after: int
+    needles: int
+    visible: int
+    named: int
+    recoverable: int
+    named_before: int
+    named_after: int
+    bad_json: int
+    compressors: list[str]
+    output: str = field(repr=False)
+
+
 @dataclass
 class Tally:
     needles: int = 0
@@ -76,47 +106,89 @@ class Tally:
     bad_json: int = 0
     by_kind: dict[str, list[int]] = field(default_factory=dict)
 
+    def add(self, row: Row) -> None:
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(row, name))
+        totals = self.by_kind.setdefault(row.kind, [0, 0])
+        totals[0] += row.tokens_before
+        totals[1] += row.tokens_after
 
-def measure(corpus: Path) -> Tally:
-    """Run every file of `corpus` as described above, in a fresh store."""
+
+_SUMMED = (
+    "needles",
+    "visible",
+    "named",
+    "recoverable",
+    "tokens_before",
+    "tokens_after",
+    "named_before",
+    "named_after",
+    "bad_json",
+)
+
+
+def corpus_payloads(corpus: Path) -> list[Payload]:
+    """The files of a corpus with a manifest.json (files: id, path, kind, needles)."""
+    return [
+        Payload(
+            entry["id"],
+            entry["kind"],
+            (corpus / entry["path"]).read_text(errors="replace"),
+            entry.get("needles", []),
+        )
+        for entry in json.loads((corpus / "manifest.json").read_text())["files"]
+    ]
+
+
+def fresh_store() -> None:
+    """Point the default engine at a new, empty store (before `headroom` is imported)."""
     os.environ["HEADROOM_HOME"] = tempfile.mkdtemp(prefix="headroom-fidelity-")
+
+
+def measure_payload(payload: Payload) -> Row:
+    """One payload run as described above, in the default engine's store."""
     import headroom  # after HEADROOM_HOME: the default engine opens its store there
     from headroom.detect import parses_as_json
 
     def count(text: str) -> int:
         return headroom.count_tokens(text, model="gpt-4o")
 
-    tally = Tally()
-    for entry in json.loads((corpus / "manifest.json").read_text())["files"]:
-        text = (corpus / entry["path"]).read_text(errors="replace")
-        name, kind, needles = entry["id"], entry["kind"], entry.get("needles", [])
-        generic = headroom.compress(
-            conversation(name, text, f"Look at {name} and tell me what matters in it."),
-            model="gpt-4o",
+    name, text = payload.name, payload.text
+    generic = headroom.compress(
+        conversation(name, text, f"Look at {name} and tell me what matters in it."),
+        model="gpt-4o",
+    )
+    out = tool_result(generic.messages)
+    plain = _ANY_MARKER.sub("", out)
+    before = count(text)
+    row = Row(name, payload.kind, before, count(out), 0, 0, 0, 0, 0, 0, 0, [], out)
+    row.compressors = sorted(generic.compressors)
+    row.bad_json = int(
+        payload.kind in ("json", "jsonl") and parses_as_json(text) and not parses_as_json(out)
+    )
+    for needle in payload.needles:
+        visible = needle in plain
+        question = f"What does {name} say about `{needle.strip()}`? Quote the exact lines."
+        named = tool_result(
+            headroom.compress(conversation(name, text, question), model="gpt-4o").messages
         )
-        out = tool_result(generic.messages)
-        plain = _ANY_MARKER.sub("", out)
-        before, after = count(text), count(out)
-        tally.tokens_before += before
-        tally.tokens_after += after
-        totals = tally.by_kind.setdefault(kind, [0, 0])
-        totals[0] += before
-        totals[1] += after
-        tally.bad_json += int(kind == "json" and parses_as_json(text) and not parses_as_json(out))
-        for needle in needles:
-            visible = needle in plain
-            question = f"What does {name} say about `{needle.strip()}`? Quote the exact lines."
-            named = tool_result(
-                headroom.compress(conversation(name, text, question), model="gpt-4o").messages
-            )
-            tally.needles += 1
-            tally.visible += visible
-            tally.named += shown_as_line(needle, text, named, kind)
-            tally.named_before += before
-            tally.named_after += count(named)
-            tally.recoverable += visible or any(
-                needle in (headroom.retrieve(ref, query=needle) or "") for ref in generic.refs
-            )
+        row.needles += 1
+        row.visible += visible
+        row.named += shown_as_line(needle, text, named, payload.kind)
+        row.named_before += before
+        row.named_after += count(named)
+        row.recoverable += visible or any(
+            needle in (headroom.retrieve(ref, query=needle) or "") for ref in generic.refs
+        )
+    return row
+
+
+def measure(corpus: Path) -> Tally:
+    """Run every file of `corpus` as described above, in a fresh store."""
+    fresh_store()
+    tally = Tally()
+    for payload in corpus_payloads(corpus):
+        tally.add(measure_payload(payload))
     return tally
 
 

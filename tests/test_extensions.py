@@ -14,7 +14,15 @@ import pytest
 from headroom import Compressed, Headroom, HeadroomConfig
 from headroom.ccr.markers import find_markers
 from headroom.ccr.store import CCRStore, StoreStats
-from headroom.compressors.base import load_registry
+from headroom.compressors.base import DEFAULT_COMPRESSORS, load_registry
+from headroom.detect import (
+    CERTAIN,
+    FALLBACK_KIND,
+    MIN_CONFIDENCE,
+    Detection,
+    Sample,
+    detect_with,
+)
 from headroom.errors import ActivityUnsupported, ConfigError
 from headroom.providers import base, provider_named, provider_of, register, unregister
 from headroom.providers.openai_chat import OpenAIChatRelay
@@ -41,9 +49,43 @@ class FirstAndLastLines:
 '''
 
 
-def install_plugin(folder: Path, module: str, entry: str) -> None:
+INI_PLUGIN = r'''
+import re
+
+from headroom.compressors.base import kept_lines_result
+from headroom.detect import Detection
+
+SECTION = re.compile(r"^\[[^\]]+\]$")
+SETTING = re.compile(r"^[\w.-]+ *= *")
+
+
+class IniCompressor:
+    """Keeps an INI file's section headers and marks the settings under them."""
+
+    kind = "ini"
+    name = "toy-ini"
+
+    def detect(self, sample):
+        sections = sum(1 for line in sample.lines if SECTION.match(line.strip()))
+        settings = sum(1 for line in sample.lines if SETTING.match(line.strip()))
+        if sections and sections + settings >= 0.9 * len(sample.lines):
+            return Detection("ini", confidence=0.95)
+        return None
+
+    def compress(self, text, ctx):
+        lines = text.split("\n")
+        kept = [i for i, line in enumerate(lines) if SECTION.match(line.strip())]
+        return kept_lines_result(lines, kept, ctx.ref)
+'''
+INI_FILE = "\n".join(
+    f"[service-{s}]\n" + "\n".join(f"option_{k} = value {s}-{k} of a setting" for k in range(12))
+    for s in range(40)
+)
+
+
+def install_plugin(folder: Path, module: str, entry: str, source: str = PLUGIN) -> None:
     """An installed distribution with a `headroom.compressors` entry point, as pip leaves it."""
-    (folder / f"{module}.py").write_text(textwrap.dedent(PLUGIN))
+    (folder / f"{module}.py").write_text(textwrap.dedent(source))
     info = folder / f"{module}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
@@ -67,6 +109,61 @@ def test_a_compressor_plugin_is_one_module_and_an_entry_point(site: Path, store:
     assert set(result.compressors) == {"first-and-last"}
     (marker,) = find_markers(out)
     assert engine.retrieve(marker.ref) == WORKER_LOG  # its marker is redeemable like any
+
+
+def test_a_plugin_brings_a_new_kind_with_its_own_detector(site: Path, store: Any) -> None:
+    install_plugin(site, "headroom_toy_ini", "headroom_toy_ini:IniCompressor", INI_PLUGIN)
+    registry = load_registry()
+    assert registry["ini"].name == "toy-ini"
+    # Detectors are asked in registry order: the built-ins in DEFAULT_COMPRESSORS order, then
+    # entry points by name; so the plugin's comes last.
+    specs = [f"{type(d).__module__}:{type(d).__name__}" for d in registry.detectors]
+    assert specs == [s for s in DEFAULT_COMPRESSORS if s in specs] + [
+        "headroom_toy_ini:IniCompressor"
+    ]
+    engine = Headroom(HeadroomConfig(), store=store)
+    assert engine.router.detect(INI_FILE) == Detection("ini", confidence=0.95)
+    result = engine.compress(openai_conversation(INI_FILE, "Which services are there?"))
+    out = result.messages[-1]["content"]
+    assert set(result.compressors) == {"toy-ini"}
+    assert [line for line in out.splitlines() if not line.startswith("[headroom:")] == [
+        f"[service-{s}]" for s in range(40)
+    ]
+    (ref,) = {marker.ref for marker in find_markers(out)}
+    assert engine.retrieve(ref) == INI_FILE  # its markers are redeemable like any
+
+
+class Claims:
+    """A detector that claims every payload as `kind` with `confidence`."""
+
+    def __init__(self, kind: str, confidence: float) -> None:
+        self.kind, self.confidence = kind, confidence
+
+    def detect(self, sample: Sample) -> Detection:
+        return Detection(self.kind, confidence=self.confidence)
+
+
+def test_detectors_are_asked_in_order_and_the_most_confident_wins_a_tie_the_first() -> None:
+    text = "some text\nmore text\n"
+    first, second, sure = Claims("a", 0.7), Claims("b", 0.7), Claims("c", 0.9)
+    assert detect_with([first, second], text).kind == "a"
+    assert detect_with([second, first], text).kind == "b"
+    assert detect_with([first, second, sure], text).kind == "c"
+    assert detect_with([Claims("faint", MIN_CONFIDENCE - 0.01)], text).kind == FALLBACK_KIND
+    assert detect_with([sure], "\x00\x01binary").kind == "binary"
+
+
+def test_plugins_are_asked_after_the_built_ins_and_by_entry_point_name(site: Path) -> None:
+    # Installed in the opposite order of their names: the name decides, not the install.
+    for module, kind in (("headroom_zz_ini", "ini-z"), ("headroom_aa_ini", "ini-a")):
+        source = INI_PLUGIN.replace('kind = "ini"', f'kind = "{kind}"')
+        source = source.replace('Detection("ini"', f'Detection("{kind}"')
+        install_plugin(site, module, f"{module}:IniCompressor", source)
+    registry = load_registry()
+    assert detect_with(registry.detectors, INI_FILE).kind == "ini-a"  # a tie: asked first
+    # A plugin as sure as a built-in does not take the built-in's payloads.
+    registry.detectors.append(Claims("anything", CERTAIN))
+    assert detect_with(registry.detectors, '{"a": [1, 2, 3]}').kind == "json"
 
 
 def test_a_broken_plugin_is_reported_and_the_built_ins_still_run(
