@@ -1,6 +1,6 @@
 """Content kinds come from structure: comment blocks are not markdown, C reads as C."""
 
-from headroom.detect import detect
+from headroom.router import detect
 
 C_SOURCE = "\n".join(
     [

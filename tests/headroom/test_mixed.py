@@ -35,7 +35,7 @@ def payload() -> str:
 
 
 def test_a_payload_of_three_kinds_is_split_into_parts_of_whole_lines() -> None:
-    from headroom.detect import detect
+    from headroom.router import detect
 
     parts = split_parts(payload(), lambda piece: detect(piece))
     kinds = [part.detection.kind for part in parts]

@@ -1,5 +1,5 @@
 from headroom.compressors.diagnostics import DiagnosticsCompressor, diagnostics_of
-from headroom.detect import detect
+from headroom.router import detect
 from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
 
 

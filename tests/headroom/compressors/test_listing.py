@@ -3,8 +3,9 @@
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.listing import ListingCompressor
-from headroom.detect import detect, listing_columns
+from headroom.detect import listing_columns
 from headroom.query import focus_of
+from headroom.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

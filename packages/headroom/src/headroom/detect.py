@@ -36,6 +36,8 @@ from headroom.line_patterns import LineMatches, LinePattern, LineSet
 
 __all__ = [
     "CERTAIN",
+    "CODE_HINTS",
+    "CODE_SHAPE_SHARE",
     "FALLBACK_KIND",
     "LIKELY",
     "MIN_CONFIDENCE",
@@ -46,7 +48,6 @@ __all__ = [
     "Detection",
     "Detector",
     "Sample",
-    "detect",
     "detect_with",
     "listing_columns",
     "parse_json_payload",
@@ -73,10 +74,7 @@ _DIFF_SHARE = 0.5  # diff lines (+, -, context, @@, diff/index headers), after a
 _SEARCH_SHARE = 0.6  # `path:line:` matches and `path-line-` context lines
 _LOG_SHARE = 0.4  # log evidence (timestamps, levels, tracebacks, test results)
 _MARKDOWN_SHARE = 0.2  # headings, list items, fences or links
-_CODE_SHAPE_SHARE = 0.1  # statement endings, braces, keywords
-_CODE_HINT_SHARE = 0.04  # lines with a language's own keywords (at least _MIN_CODE_HINTS)
-_MIN_CODE_HINTS = 2
-_DIALECT_SHARE = 0.5  # C++ (TypeScript) hints this many times C's (JavaScript's): the dialect
+CODE_SHAPE_SHARE = 0.1  # statement endings, braces, keywords
 _BINARY_CONTROL_SHARE = 0.05  # control characters per character of a binary payload
 _LOG_HEAD_CHARS = 160  # log evidence is looked for at the start of a line
 _MIN_LISTING_ROWS = 8
@@ -106,7 +104,7 @@ _TEST_RUN_WORDS = (
 _HTML_START = re.compile(r"<(!doctype html|html\b)", re.I)  # after blank space only
 _HTML_CLOSE = re.compile(r"</(div|p|span|table|body|head|li|a)>", re.I)
 
-_CODE_HINTS: dict[str, LinePattern] = {
+CODE_HINTS: dict[str, LinePattern] = {
     "python": LinePattern(
         at_start=r"\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+)"
     ),
@@ -173,7 +171,7 @@ _LINES = LineSet(
             at_start=r"\s*(?:}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)",
             anywhere=r"[{};]\s*$",
         ),
-        **_CODE_HINTS,
+        **CODE_HINTS,
     }
 )
 
@@ -228,13 +226,6 @@ def parse_json_payload(text: str) -> object | None:
     except (ValueError, RecursionError):
         return None
     return value
-
-
-def detect(text: str, *, filename: str | None = None) -> Detection:
-    """The kind of `text` as the built-in compressors (and installed plugins) judge it."""
-    from headroom.compressors.base import default_registry  # the registry imports this module
-
-    return detect_with(default_registry().detectors, text, filename=filename)
 
 
 def detect_with(
@@ -295,22 +286,12 @@ def markdown_evidence(sample: Sample) -> bool:
     """Headings, list items, fences or links on a fair share of the lines (lines of
     /* ... */ comment blocks, " * @param x", are not list items)."""
     matches, lines = sample.matches, sample.lines
-    if "/*" in sample.head and matches.share("shape") >= _CODE_SHAPE_SHARE:
+    if "/*" in sample.head and matches.share("shape") >= CODE_SHAPE_SHARE:
         prose = len(lines) - matches.count("block_comment")
         markdown = matches.count("markdown", unless="block_comment")
     else:
         prose, markdown = len(lines), matches.count("markdown")
     return bool(prose) and markdown / prose >= _MARKDOWN_SHARE
-
-
-def language_of(sample: Sample) -> tuple[str | None, bool]:
-    """The programming language of the payload and whether its file name says so (else
-    it is guessed from line hints, and None when nothing looks like code)."""
-    if sample.filename:
-        named = _language_from_name(sample.filename)
-        if named:
-            return named, True
-    return _guess_language(sample.matches), False
 
 
 _FIELD = re.compile(r"\S+")
@@ -380,49 +361,3 @@ def parses_as_json(row: str) -> bool:
     except (ValueError, RecursionError):
         return False
     return True
-
-
-def _guess_language(matches: LineMatches) -> str | None:
-    scores = {name: matches.count(name) for name in _CODE_HINTS}
-    best = max(scores, key=lambda name: (scores[name], name))
-    shape = matches.share("shape")
-    enough = max(_MIN_CODE_HINTS, len(matches) * _CODE_HINT_SHARE)
-    if scores[best] < enough or (shape < _CODE_SHAPE_SHARE and best != "python"):
-        return None
-    if best == "c" and scores["cpp"] >= scores["c"] * _DIALECT_SHARE:
-        return "cpp"
-    if best == "javascript" and scores["typescript"] >= scores["javascript"] * _DIALECT_SHARE:
-        return "typescript"
-    return best
-
-
-_EXTENSIONS = {
-    ".py": "python",
-    ".pyi": "python",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".c": "c",
-    ".h": "cpp",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-}
-
-
-def _language_from_name(filename: str) -> str | None:
-    lowered = filename.lower()
-    for extension, language in _EXTENSIONS.items():
-        if lowered.endswith(extension):
-            return language
-    return None

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
-from headroom.compressors.base import CompressContext, Compressor
+from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.detect import FALLBACK_KIND, Detection, detect_with
 from headroom.mixed import MIXED_KIND, compress_parts, split_parts
 
-__all__ = ["ContentRouter"]
+__all__ = ["ContentRouter", "detect"]
 
 
 class ContentRouter:
@@ -88,3 +88,8 @@ class ContentRouter:
             changed=True,
             final=True,
         )
+
+
+def detect(text: str, *, filename: str | None = None) -> Detection:
+    """The kind of `text` as the built-in compressors and installed plugins judge it."""
+    return detect_with(default_registry().detectors, text, filename=filename)

@@ -21,7 +21,8 @@ from headroom.ccr.markers import format_note
 from headroom.compressors._code_imports import import_run_edits
 from headroom.compressors._grammars import outline_query_for, parser_for
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind, Detection, Sample, language_of
+from headroom.detect import ContentKind, Detection, Sample
+from headroom.languages import language_of
 from headroom.query import query_terms
 
 __all__ = ["CodeCompressor"]
