@@ -150,11 +150,9 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(content))
     if len(kept) == len(content) and not sections_changed:
         return None
-    body = _render(units, {content[i] for i in kept}, ctx.ref)
-    summary = format_marker(ctx.ref, len(kept), len(content), "lines")
-    return Compressed(
-        text=f"{body}\n{summary}", ref=ctx.ref, kept=len(kept), total=len(content), unit="lines"
-    )
+    body, shown, total = _render(units, {content[i] for i in kept})
+    summary = format_marker(ctx.ref, shown, total, "lines")
+    return Compressed(text=f"{body}\n{summary}", ref=ctx.ref, kept=shown, total=total, unit="lines")
 
 
 def _compress_code_section(
@@ -237,37 +235,55 @@ def _score(sentence: _Unit, index: int, total: int, terms: set[str]) -> float:
     return 2.0 * relevance + density + position + (0.4 if sentence.first_in_paragraph else 0.0)
 
 
-def _render(units: list[_Unit], kept: set[int], ref: str) -> str:
-    """Kept units in order, pieces of one long line on one line; each run of dropped units
-    becomes one marker line (inline, inside a long line). A blank line stays only between
-    two kept lines."""
-    out: list[str] = []
-    run = 0
-    line_number = -1
-
-    def flush() -> None:
-        nonlocal run
-        if run:
-            out.append(format_gap(run, "lines"))
-            run = 0
-
+def _render(units: list[_Unit], kept: set[int]) -> tuple[str, int, int]:
+    """Kept units in order, pieces of one long line on one line; each run of dropped lines
+    (blank ones included) becomes one gap marker, each run of dropped pieces of a kept line
+    an inline one. A blank line stays only between two kept lines. Returns the text, the
+    original lines it shows and the original lines there are."""
+    groups: list[list[int]] = []
     for index, unit in enumerate(units):
-        same_line = unit.line == line_number
-        line_number = unit.line
-        if not unit.text.strip():
-            if not run and out and index + 1 in kept:
-                out.append(unit.text)
+        if groups and units[groups[-1][0]].line == unit.line:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    out: list[str] = []
+    shown = total = pending = 0
+    for position, group in enumerate(groups):
+        size = units[group[0]].text.count("\n") + 1  # a fenced block is one unit of lines
+        total += size
+        if not units[group[0]].text.strip():
+            following = groups[position + 1] if position + 1 < len(groups) else []
+            if not pending and out and any(i in kept for i in following):
+                out.append(units[group[0]].text)
+                shown += 1
+            else:
+                pending += 1
             continue
+        if not any(i in kept for i in group):
+            pending += size
+            continue
+        if pending:
+            out.append(format_gap(pending, "lines"))
+            pending = 0
+        out.append(_kept_pieces(units, group, kept))
+        shown += size
+    if pending:
+        out.append(format_gap(pending, "lines"))
+    return "\n".join(out), shown, total
+
+
+def _kept_pieces(units: list[_Unit], group: list[int], kept: set[int]) -> str:
+    """The kept pieces of one line, each run of dropped pieces an inline gap marker."""
+    pieces: list[str] = []
+    dropped = 0
+    for index in group:
         if index not in kept:
-            run += 1
+            dropped += 1
             continue
-        if same_line and out:
-            if run:
-                out[-1] += " " + format_gap(run, "sentences")
-                run = 0
-            out[-1] += " " + unit.text
-            continue
-        flush()
-        out.append(unit.text)
-    flush()
-    return "\n".join(out)
+        if dropped:
+            pieces.append(format_gap(dropped, "sentences"))
+            dropped = 0
+        pieces.append(units[index].text)
+    if dropped:
+        pieces.append(format_gap(dropped, "sentences"))
+    return " ".join(pieces)
