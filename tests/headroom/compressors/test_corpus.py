@@ -31,8 +31,11 @@ def test_corpus_file(engine: Headroom, corpus_file) -> None:
     text = corpus_file.text()
     result = engine.compress_text(text)
     if result.tokens_before <= token_budget(result.tokens_before, engine.config):
-        assert result.text == text or not result.refs  # within budget: nothing is lost
-        return
+        # Within budget nothing is lost, but a trace's library and repeated frames
+        # (boilerplate, retrievable) go whatever the budget.
+        assert result.text == text or not result.refs or result.kind == "trace"
+        if result.kind != "trace":
+            return
     expected = EXPECTED_COMPRESSOR[corpus_file.kind]
     assert result.compressor in ((expected,) if isinstance(expected, str) else expected)
     assert result.tokens_after < result.tokens_before

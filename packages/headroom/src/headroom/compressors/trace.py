@@ -9,9 +9,9 @@ frame where each exception was raised, and the lines the question quotes. Librar
 (judged by path shape: site-packages, node_modules, the language's own runtime) and
 frames repeating one already shown (recursion, a trace printed twice) go first, into gap
 markers with exact counts, as the JVM does with `... N more`: a trace's frames are its
-boilerplate. Nothing is dropped within the budget; past it, the other lines (a debug
-preamble, a code frame, a logged message) are kept as the budget allows, error-like and
-rare ones first, then the collapsed frames again while it lasts.
+boilerplate, so they go whatever the budget (retrievable like every cut). Past the
+budget, the other lines (a debug preamble, a code frame, a logged message) are kept as the
+budget allows, error-like and rare ones first.
 """
 
 from __future__ import annotations
@@ -147,15 +147,18 @@ class TraceCompressor:
         classes = classify(lines)
         units = _frame_units(classes)
         selection = Selection(text, lines, ctx)
-        if selection.fits_whole():
-            return None
         collapsible = _collapsible(lines, classes, units)
+        whole = selection.fits_whole()
+        if whole and not collapsible:
+            return None
         selection.force(i for i, c in enumerate(classes) if c in (EXCEPTION, CHAIN, HEADER, MORE))
         selection.force(i for unit in units if unit[0] not in collapsible for i in unit)
         selection.force(_continuations(lines, classes))
         others = [i for i, c in enumerate(classes) if c == OTHER and i not in selection.kept]
-        selection.offer_each([i] for i in _ranked(lines, others))
-        selection.offer_each(unit for unit in units if unit[0] in collapsible)
+        if whole:  # within the budget only the boilerplate frames go
+            selection.force(others)
+        else:
+            selection.offer_each([i] for i in _ranked(lines, others))
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
 
 
