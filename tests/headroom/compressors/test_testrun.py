@@ -140,3 +140,33 @@ def test_within_budget_is_none_deterministic_never_raises() -> None:
     )
     for junk in ["", "ok 1\n" * 5, "FAILED\n\n\n\n", "<testcase>\n" * 9]:
         TestRunCompressor().compress(junk, ctx_for(junk, budget=3))
+
+
+def test_a_storm_of_failures_keeps_each_distinct_value_not_only_the_first_failures() -> None:
+    from headroom.compressors.base import load_registry
+
+    lines = ["============================= test session starts ==============================", ""]
+    lines += ["=================================== FAILURES ==================================="]
+    for n in range(60):
+        lines += [
+            f"___________________ test_has_licence[package{n}-1.0.dist-info] ___________________",
+            "",
+            "    def test_has_licence(meta):",
+            "        text = meta.read_text()",
+            ">       assert 'License:' in text",
+            f"E       AssertionError: no licence in package{n}-1.0.dist-info",
+            "",
+            "tests/test_meta.py:12: AssertionError",
+        ]
+    lines += ["========================= 60 failed in 2.00s ========================="]
+    text = "\n".join(lines)
+    ctx = ctx_for(text, budget=900)
+    from dataclasses import replace
+
+    ctx = replace(ctx, registry=load_registry(include_entry_points=False))
+    result = TestRunCompressor().compress(text, ctx)
+    assert result is not None
+    assert_verbatim(text, result.text)
+    late = [n for n in range(40, 60) if f"no licence in package{n}-1.0.dist-info" in result.text]
+    assert late, "failures past the first few are not all dropped"
+    assert lines[-1] in result.text

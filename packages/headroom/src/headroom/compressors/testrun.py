@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from headroom.ccr.markers import split_lines
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
-from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
+from headroom.compressors.base import CompressContext, Compressed, Compressor, kept_lines_result
 from headroom.detect import ContentKind, Detection, Sample
 
 __all__ = ["TestRunCompressor", "classify"]
@@ -118,6 +118,11 @@ class TestRunCompressor:
         selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
         selection.force({0, len(lines) - 1})
         failures = _failure_blocks(lines, classes)
+        storm = _storm_compressor(selection, failures, ctx)
+        if storm is not None:
+            # More failures than the budget holds: a storm, where the log compressor's
+            # one-of-each-template with rare values says more than the first few whole.
+            return storm.compress(text, ctx)
         selection.offer_each(failures)
         selection.offer_each([block[0]] for block in failures)  # a title when its block is too big
         selection.offer_each(_distinct_warnings(lines, classes))
@@ -125,6 +130,16 @@ class TestRunCompressor:
         selection.offer_each([i] for i in others)
         selection.offer_each([i] for i in _passes_ranked(lines, classes))
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+
+
+def _storm_compressor(
+    selection: Selection, failures: list[list[int]], ctx: CompressContext
+) -> Compressor | None:
+    """The registry's log compressor when the failures alone overflow the budget."""
+    cost = sum(selection.costs[i] for block in failures for i in block)
+    if len(failures) < 2 or cost <= ctx.budget_tokens - selection.spent:
+        return None
+    return ctx.registry.get("log")
 
 
 def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]:
