@@ -27,7 +27,8 @@ _MAX_PHRASES = 8
 
 def query_terms(query: str) -> set[str]:
     """Lower-cased words of the query worth matching (stop words and short words out)."""
-    return {w.lower() for w in _WORD.findall(query) if len(w) > 2 and w.lower() not in _STOPWORDS}
+    words = (w.rstrip(".-").lower() for w in _WORD.findall(query))  # "in it." ends a sentence
+    return {w for w in words if len(w) > 2 and w not in _STOPWORDS}
 
 
 def query_phrases(query: str) -> list[str]:
