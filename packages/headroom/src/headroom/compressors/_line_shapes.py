@@ -37,15 +37,17 @@ _BLIND = re.compile(
 )
 # Error-ness by shape. A severity word anywhere on the line (any case), a chained
 # exception's header, a non-zero exit status, a status code, a `E:` / `error[E0425]` prefix.
-# Error-ness by shape, read on the lower-cased text: a severity word anywhere on the line,
+# Error-ness by shape, read on the lower-cased text: a severity word anywhere on the line
+# (not part of a name: `libgpg-error-dev`, `errors.py`),
 # a word ending in error / exception / warning (`ValueError`), `error[E0425]`, a non-zero
 # exit status (`exit code 2`, `returned 1`, make's `Error 1`). Every branch starts with one
 # of the letters of the lookahead, so the engine skips other positions at once.
 _SEVERITY = re.compile(
-    r"(?=[acdefiknprstuw])(?:\b(?:errors?|fatal|fail(?:s|ed|ing|ures?)?|warn(?:ings?)?"
+    r"(?=[acdefiknprstuw])(?:(?<![-./])\b(?:errors?|fatal|fail(?:s|ed|ing|ures?)?|warn(?:ings?)?"
     r"|exceptions?|panic(?:ked)?|denied|refused|abort(?:ed)?|crash(?:ed)?|cannot|can't"
     r"|couldn't|unable to|not found|no such file|unexpected|invalid|traceback|critical"
-    r"|segmentation fault|timed out|killed)\b|(?<=\w)(?:error|exception|warning)\b|error\["
+    r"|segmentation fault|timed out|killed)\b(?![-/]\w|\.\w)"
+    r"|(?<=\w)(?:error|exception|warning)\b(?![-/]\w|\.\w)|error\["
     r"|\b(?:exit(?:ed)?(?: with)?(?: code| status)?|returned(?: non-zero exit status)?|error)"
     r" [1-9]\d*(?![\d.]| +[a-z]))"
 )
