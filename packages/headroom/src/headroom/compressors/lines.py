@@ -62,6 +62,7 @@ _RARE_COUNTED = 3  # a line ranks by up to this many rare tokens
 _RARE_TERM_SHARE = 1 / 50  # a query word in at most this share of lines forces its lines in
 _MARKER_SHARE = 0.03  # new runs opened by the fill: their markers stay under this share
 _CLOSING_TOKENS = 24  # the closing line with counts and the ref
+_BRIDGE = 3  # gaps of at most this many lines between must-keep lines are shown
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def _fill(payload: _Payload, must: set[int], budget: int) -> set[int]:
     """`must`, then rare and telling lines as new runs while their markers stay a small
     share of the budget, then context around what is kept until the budget is spent."""
     kept = set(must)
-    spent = _cost(payload, kept)
+    spent = _bridge(payload, kept, _cost(payload, kept), budget)
     opened = 0
     allowed = max(2, int(budget * _MARKER_SHARE / MARKER_TOKENS))
     count = len(payload.lines)
@@ -240,6 +241,23 @@ def _fill(payload: _Payload, must: set[int], budget: int) -> set[int]:
         opened += max(0, added)
     _grow(payload, kept, spent, budget)
     return kept
+
+
+def _bridge(payload: _Payload, kept: set[int], spent: int, budget: int) -> int:
+    """Close the gaps of at most `_BRIDGE` lines between kept lines, cheapest first, while
+    they fit: a marker saved and context shown for a few lines' tokens."""
+    ordered = sorted(kept)
+    gaps = [
+        range(a + 1, b)
+        for a, b in zip(ordered, ordered[1:], strict=False)
+        if 1 < b - a <= _BRIDGE + 1
+    ]
+    for gap in sorted(gaps, key=lambda g: (sum(payload.costs[i] for i in g), g.start)):
+        cost = sum(payload.costs[i] for i in gap) - MARKER_TOKENS
+        if spent + cost <= budget:
+            kept.update(gap)
+            spent += cost
+    return spent
 
 
 def _ranked(payload: _Payload) -> list[int]:
