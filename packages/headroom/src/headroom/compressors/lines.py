@@ -295,11 +295,13 @@ def _grow(payload: _Payload, kept: set[int], spent: int, budget: int) -> None:
     never opening a new gap and never showing an exact repeat."""
     count = len(payload.lines)
     distance = _distances(kept, count)
+    repeat = payload.repeat
     order = sorted(
-        (i for i in range(count) if i not in kept and not payload.repeat[i]),
-        key=lambda i: distance[i],
+        (i for i in range(count) if not repeat[i] and i not in kept), key=distance.__getitem__
     )
     for i in order:
+        if budget - spent < 2:
+            break  # no line costs less than 2 tokens (itself and its line break)
         added = runs_added(kept, i, count)
         cost = payload.costs[i] + MARKER_TOKENS * added
         if added > 0 or spent + cost > budget:
