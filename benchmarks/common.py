@@ -10,13 +10,15 @@ from typing import Any
 
 from tests.conversations import openai_conversation
 
-__all__ = ["median_seconds", "tool_conversation"]
+__all__ = ["QUESTION", "median_seconds", "tool_conversation"]
+
+QUESTION = "Look at this output and answer my question."
+"""The generic request every benchmark payload answers."""
 
 
 def tool_conversation(text: str, *, follow_up: str | None = None) -> list[dict[str, Any]]:
     """`text` as the result of `fetch_output`, after a generic request."""
-    question = "Look at this output and answer my question."
-    return openai_conversation(text, question, system=None, follow_up=follow_up)
+    return openai_conversation(text, QUESTION, system=None, follow_up=follow_up)
 
 
 def median_seconds(

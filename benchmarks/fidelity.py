@@ -8,7 +8,8 @@ fresh store shared by all runs (cached decisions count, as they do for users):
 - named: in a new conversation whose question names the needle ("What does FILE say
   about `NEEDLE`? Quote the exact lines."), a whole original line holding it is a line of
   the output (markers removed, surrounding white space ignored, a marker after it allowed;
-  for JSON, JSON Lines, CSV, listings, HTML and lines over 400 characters, the needle itself);
+  for JSON, JSON Lines, CSV, listings, HTML and lines over 400 characters, the needle
+  itself);
 - recoverable: visible, or in what `headroom_retrieve(ref, query=needle)` returns.
 
 Savings are o200k tokens of the tool result, overall, per kind, and over the named runs.

@@ -3,20 +3,33 @@
 Each corpus file is wrapped as the result of a neutrally named tool (`fetch_output`) in a
 short agent conversation and compressed with a fresh store. Printed as a Markdown table
 and written to bench-results/results.json and bench-results/results.md.
+
+Beside each routed result stands the baseline: the generic line compressor alone on the
+same file with the same budget and question, so each kind's compressor is seen beating
+it (or not).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import median_seconds, tool_conversation
+from benchmarks.common import QUESTION, median_seconds, tool_conversation
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
+from headroom.ccr.markers import make_ref
+from headroom.compressors.base import CompressContext
+from headroom.compressors.lines import LineCompressor
+from headroom.payloads import token_budget
+from headroom.query import focus_of
+from headroom.tokens import counter_for
+
+_MARKER = re.compile(r"\[headroom:[^\]]*\]")
 
 
 def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) -> dict[str, Any]:
@@ -45,6 +58,29 @@ def measure(engine: Headroom, entry: dict[str, Any], text: str, repeats: int) ->
         "mb_per_s": round(len(text.encode()) / 1e6 / median, 2),
         "valid": valid,
         "compressors": sorted(result.compressors),
+        **baseline(engine.config, entry, text),
+    }
+
+
+def baseline(config: HeadroomConfig, entry: dict[str, Any], text: str) -> dict[str, Any]:
+    """The generic line compressor alone on `text`, with the budget and question the engine
+    gives it: saved % and needles visible (outside markers)."""
+    counter = counter_for("gpt-4o")
+    tokens = counter.count(text)
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query=QUESTION,
+        focus=focus_of(QUESTION, text),
+        budget_tokens=token_budget(tokens, config),
+        counter=counter,
+    )
+    result = LineCompressor().compress(text, ctx)
+    out = text if result is None else result.text
+    plain = _MARKER.sub("", out)
+    return {
+        "baseline_tokens_after": counter.count(out),
+        "baseline_tokens_before": tokens,
+        "baseline_needles_visible": sum(n in plain for n in entry["needles"]),
     }
 
 
@@ -85,19 +121,35 @@ def table(rows: list[dict[str, Any]]) -> str:
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_kind.setdefault(r["kind"], []).append(r)
-    lines += ["", "| kind | files | tokens before | after | saved |", "|---|---|---|---|---|"]
+    lines += ["", *by_kind_table({**by_kind, "**all**": rows})]
+    return "\n".join(lines)
+
+
+def by_kind_table(by_kind: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Per kind (and for all rows): the routed result beside the generic line compressor
+    alone (baseline)."""
+    lines = [
+        "| kind | files | tokens before | after | saved | needles visible "
+        "| baseline saved | baseline visible |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for kind, group in by_kind.items():
         before = sum(r["tokens_before"] for r in group)
         after = sum(r["tokens_after"] for r in group)
+        needles = sum(r["needles"] for r in group)
+        visible = sum(r["needles_visible"] for r in group)
+        base_before = sum(r["baseline_tokens_before"] for r in group)
+        base_after = sum(r["baseline_tokens_after"] for r in group)
+        base_visible = sum(r["baseline_needles_visible"] for r in group)
         lines.append(
-            f"| {kind} | {len(group)} | {before} | {after} | {100 * (1 - after / before):.1f}% |"
+            f"| {kind} | {len(group)} | {before} | {after} | {_saved(before, after)} "
+            f"| {visible}/{needles} | {_saved(base_before, base_after)} | {base_visible}/{needles} |"
         )
-    before = sum(r["tokens_before"] for r in rows)
-    after = sum(r["tokens_after"] for r in rows)
-    lines.append(
-        f"| **all** | {len(rows)} | {before} | {after} | {100 * (1 - after / before):.1f}% |"
-    )
-    return "\n".join(lines)
+    return lines
+
+
+def _saved(before: int, after: int) -> str:
+    return f"{100 * (1 - after / max(before, 1)):.1f}%"
 
 
 def main() -> None:

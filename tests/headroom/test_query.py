@@ -4,7 +4,9 @@ from headroom.query import query_terms
 
 
 def test_a_word_ending_a_sentence_is_the_word() -> None:
-    terms = query_terms("Look at report.json and tell me what matters in it. Then check disk-quota.")
+    terms = query_terms(
+        "Look at report.json and tell me what matters in it. Then check disk-quota."
+    )
     assert terms == {"report.json", "then", "check", "disk-quota"}
 
 

@@ -54,6 +54,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.trace:TraceCompressor",
     "headroom.compressors.diagnostics:DiagnosticsCompressor",
     "headroom.compressors.testrun:TestRunCompressor",
+    "headroom.compressors.lines:LineCompressor",
 )
 
 

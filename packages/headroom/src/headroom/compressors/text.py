@@ -95,7 +95,7 @@ class TextCompressor:
 
     kind: ContentKind = "text"
     name = "kompress"
-    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff", "lines")
+    fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff")
 
     def detect(self, sample: Sample) -> Detection | None:
         """Markdown structure on a fair share of lines; else prose: most lines sentences."""

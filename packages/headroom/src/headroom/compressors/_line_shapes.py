@@ -1,0 +1,172 @@
+"""What the generic line compressor reads off each line: its template, whether it looks like
+an error, its tokens, and which of those tokens are rare in the payload.
+
+All of it by shape, so it holds on text nobody tuned for: a template is the line with its
+variable parts blinded (numbers, hex, quoted values, paths, URLs); an error is a severity
+word anywhere on the line, a chained-exception header, a non-zero exit status, or a line
+that breaks a run of one template; a token is rare when few lines of the payload hold it,
+unless its shape (digits as 9) is a clock (on most lines, different on nearly every one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from itertools import chain
+
+from headroom.compressors.logs import template_of
+
+__all__ = [
+    "digit_blind",
+    "error_lines",
+    "outliers",
+    "rare_token_counts",
+    "strong_errors",
+    "templates",
+]
+
+_DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
+_ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
+# Variable parts a number mask does not see: quoted values, URLs, paths (two segments at
+# least). None spans a line break, so all distinct lines are blinded in one pass.
+_BLIND = re.compile(
+    r"'[^'\n]{1,200}'|\"[^\"\n]{1,200}\"|‘[^’\n]{1,200}’|“[^”\n]{1,200}”"
+    r"|\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+"
+    r"|(?<![\w/.~-])(?:~|\.{1,2})?/?[\w.@+~-]++(?:/[\w.@+~-]++)++/?"
+)
+# Error-ness by shape. A severity word anywhere on the line (any case), a chained
+# exception's header, a non-zero exit status, a status code, a `E:` / `error[E0425]` prefix.
+# Error-ness by shape, read on the lower-cased text: a severity word anywhere on the line
+# (not part of a name: `libgpg-error-dev`, `errors.py`),
+# a word ending in error / exception / warning (`ValueError`), `error[E0425]`, a non-zero
+# exit status (`exit code 2`, `returned 1`, make's `Error 1`). Every branch starts with one
+# of the letters of the lookahead, so the engine skips other positions at once.
+_SEVERITY = re.compile(
+    r"(?=[acdefiknprstuw])(?:(?<![-./])\b(?:errors?|fatal|fail(?:s|ed|ing|ures?)?|warn(?:ings?)?"
+    r"|exceptions?|panic(?:ked)?|denied|refused|abort(?:ed)?|crash(?:ed)?|cannot|can't"
+    r"|couldn't|unable to|not found|no such file|unexpected|invalid|traceback|critical"
+    r"|segmentation fault|timed out|killed)\b(?![-/]\w|\.\w)"
+    r"|(?<=\w)(?:error|exception|warning)\b(?![-/]\w|\.\w)|error\["
+    r"|\b(?:exit(?:ed)?(?: with)?(?: code| status)?|returned(?: non-zero exit status)?|error)"
+    r" [1-9]\d*(?![\d.]| +[a-z]))"
+)
+# At a line's start: apt's `E: ` (and `W: `, `F: `), a chained exception's header.
+_SEVERITY_START = re.compile(r"^[ \t]*(?:[EWF]: |Caused by\b|During handling\b)", re.M)
+_EXIT = (
+    r"\b(?:exit(?:ed)?(?: with)?(?: code| status)?|returned(?: non-zero exit status)?)"
+    r" [1-9]\d*(?![\d.]| +[A-Za-z])|\bError [1-9]\d*\b"
+)
+# A strong error: the severity word as a label (`error:`, `ERROR`, `ValueError:`, `E: `,
+# `FAILED`), a chained exception, an exit status; a weak one is the word inside prose.
+_STRONG = re.compile(
+    r"\b(?:[Ee]rror|[Ff]atal|[Ww]arning|[Ee]xception|[Pp]anic|[Ff]ailed|\w+Error|\w+Exception)"
+    r"(?:\[\w+\])?\s*[:!]|\b(?:ERROR|FATAL|FAILED|FAIL|WARN|WARNING|CRITICAL|PANIC|SEVERE)\b"
+    rf"|^\s*[EWF]: |^\s*(?:Caused by|During handling|Traceback)\b|{_EXIT}",
+    re.M,
+)
+# Runs of blanks or of one punctuation mark (alignment, a caret's underline `^-----^`) are
+# one of it in a template: lines that differ only there are one template.
+_RUNS = re.compile(r"[ \t]{2,}|([^\w\s])\1+")
+_TOKEN = re.compile(r"\w(?:[\w.:/@+-]*\w)?")
+_CLOCK_SHARE = 0.3  # a shape on this share of the lines ...
+_CLOCK_UNIQUE = 0.9  # ... whose values are this unique is a clock, not a rare value
+_OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line breaks
+
+
+def digit_blind(text: str) -> str:
+    """`text` with every ASCII digit as 1 (as UTF-8 bytes: one pass, any character)."""
+    data = text.encode("utf-8", "surrogatepass").translate(_DIGIT_BYTES_TO_ONE)
+    return data.decode("utf-8", "surrogatepass")
+
+
+def templates(keys: Sequence[str]) -> list[str]:
+    """The template of each digit-blind line key, every distinct key blinded once."""
+    distinct = list(dict.fromkeys(keys))
+    blinded = _RUNS.sub(_one_of_run, _BLIND.sub("<*>", "\n".join(distinct)))
+    masked = template_of(blinded).split("\n")
+    by_key: dict[str, str] = {}
+    by_text: dict[str, str] = {}
+    for key, template in zip(distinct, masked, strict=True):
+        by_key[key] = by_text.setdefault(template, template)  # one template, one string
+    return [by_key[key] for key in keys]
+
+
+def _one_of_run(match: re.Match[str]) -> str:
+    return match.group(1) or " "
+
+
+def error_lines(lines: Sequence[str]) -> set[int]:
+    """Indices of the lines with an error's shape (one regex pass over all of them: the
+    patterns never cross a line break)."""
+    joined = "\n".join(lines)
+    return _holding(_SEVERITY, joined.lower()) | _holding(_SEVERITY_START, joined)
+
+
+def strong_errors(lines: Sequence[str], among: set[int]) -> set[int]:
+    """The error lines of `among` whose severity is a label, not a word in prose."""
+    return {i for i in among if _STRONG.search(lines[i])}
+
+
+def outliers(template_of_line: Sequence[str], counts: Counter[str]) -> set[int]:
+    """Lines that break a run of one template: both neighbours share a template seen
+    at least `_OUTLIER_RUN` times, and the line's own differs."""
+    found: set[int] = set()
+    for i in range(1, len(template_of_line) - 1):
+        around = template_of_line[i - 1]
+        if (
+            around == template_of_line[i + 1]
+            and around != template_of_line[i]
+            and counts[around] >= _OUTLIER_RUN
+            and around.strip()
+        ):
+            found.add(i)
+    return found
+
+
+def rare_token_counts(lines: Sequence[str], limit: int) -> list[int]:
+    """For each line, how many of its tokens at most `limit` lines hold (clocks aside)."""
+    tokens = [set(_TOKEN.findall(line)) for line in lines]
+    seen: Counter[str] = Counter(chain.from_iterable(tokens))
+    rare = {t for t, n in seen.items() if n <= limit}
+    if not rare:
+        return [0] * len(lines)
+    clocks = _clock_shapes(tokens, seen)
+    if clocks:
+        rare = {t for t in rare if t.translate(_ASCII_DIGITS_TO_9) not in clocks}
+    return [len(found & rare) for found in tokens]
+
+
+def _clock_shapes(tokens: list[set[str]], seen: Counter[str]) -> set[str]:
+    """Shapes (digits as 9) of tokens with digits on many lines and different on nearly
+    every one (timestamps, sequence numbers): being unique says nothing about such a line."""
+    with_digits = [t for t in seen if any(c.isdigit() for c in t)]
+    if not with_digits:
+        return set()
+    shape = dict(zip(with_digits, _shapes(with_digits), strict=True))
+    lines_with: Counter[str] = Counter(
+        chain.from_iterable({shape[t] for t in found if t in shape} for found in tokens)
+    )
+    distinct: Counter[str] = Counter(shape.values())
+    unique: Counter[str] = Counter(shape[t] for t in with_digits if seen[t] == 1)
+    least = _CLOCK_SHARE * len(tokens)
+    return {
+        s for s, n in lines_with.items() if n >= least and unique[s] >= _CLOCK_UNIQUE * distinct[s]
+    }
+
+
+def _shapes(tokens: list[str]) -> list[str]:
+    return "\n".join(tokens).translate(_ASCII_DIGITS_TO_9).split("\n")
+
+
+def _holding(pattern: re.Pattern[str], joined: str) -> set[int]:
+    """Indices of the lines of `joined` that `pattern` matches in, from one scan."""
+    found: set[int] = set()
+    line = 0
+    position = 0
+    for match in pattern.finditer(joined):
+        start = match.start()
+        line += joined.count("\n", position, start)
+        position = start
+        found.add(line)
+    return found

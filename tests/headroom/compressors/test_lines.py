@@ -1,0 +1,216 @@
+"""The generic line compressor on text of no known kind: apt and dpkg logs, Java traces,
+real command output. Every output line is an original line or a marker, counts are exact."""
+
+import re
+import subprocess
+import sys
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headroom.ccr.markers import ANY_MARKER_RE, find_markers, make_ref, split_lines
+from headroom.compressors.base import CompressContext, load_registry
+from headroom.compressors.lines import LineCompressor
+from headroom.compressors.text import TextCompressor
+from headroom.query import focus_of
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+GAP = re.compile(r"^(\d+) (?:more identical )?lines?$")
+CLOSING = re.compile(r"^kept (\d+) of (\d+) lines$")
+
+
+def ctx_for(text: str, query: str = "", budget: int = 400) -> CompressContext:
+    return CompressContext(
+        ref=make_ref(text),
+        query=query,
+        budget_tokens=budget,
+        counter=COUNTER,
+        focus=focus_of(query, text),
+    )
+
+
+def compress(text: str, query: str = "", budget: int = 400) -> str:
+    result = LineCompressor().compress(text, ctx_for(text, query, budget))
+    assert result is not None
+    assert_faithful(text, result.text)
+    return result.text
+
+
+def assert_faithful(original: str, out: str) -> None:
+    """Every output line is an original line, a gap marker, or (last) the closing line;
+    kept lines and gaps add up to the original's lines, in order."""
+    lines = split_lines(original)
+    body = out.split("\n")
+    closing = CLOSING.match(find_markers(body[-1])[0].detail)
+    assert closing is not None and int(closing.group(2)) == len(lines)
+    position = kept = 0
+    for line in body[:-1]:
+        gap = ANY_MARKER_RE.fullmatch(line)
+        if gap:
+            count = GAP.match(gap["detail"])
+            assert count is not None, line
+            position += int(count.group(1))
+            continue
+        cut = re.search(r" \[headroom: (\d+) more characters of this line cut\]$", line)
+        if cut:  # a long line cut: its start, and exactly how much was left out
+            head = line[: cut.start()]
+            assert lines[position].startswith(head)
+            assert len(lines[position]) - len(head) == int(cut.group(1))
+        else:
+            assert line == lines[position], (line, lines[position])
+        position += 1
+        kept += 1
+    assert position == len(lines)
+    assert kept == int(closing.group(1))
+
+
+def apt_term_log(packages: int = 400) -> list[str]:
+    """The shape of /var/log/apt/term.log during an upgrade."""
+    lines = ["", "Log started: 2024-05-02  10:14:07"]
+    lines.append("(Reading database ... 184512 files and directories currently installed.)")
+    for i in range(packages):
+        name = f"lib{['ssl', 'gnutls', 'curl', 'xml2', 'png', 'jpeg'][i % 6]}{i}"
+        lines.append(f"Preparing to unpack .../{i:03d}-{name}_1.{i}.2-1_amd64.deb ...")
+        lines.append(f"Unpacking {name}:amd64 (1.{i}.2-1) over (1.{i}.1-3) ...")
+    for i in range(packages):
+        lines.append(f"Setting up lib{i}:amd64 (1.{i}.2-1) ...")
+    lines.append("Processing triggers for libc-bin (2.36-9+deb12u4) ...")
+    lines.append("Log ended: 2024-05-02  10:16:51")
+    return lines
+
+
+def test_an_error_in_an_apt_log_is_kept_whatever_its_words() -> None:
+    lines = apt_term_log()
+    failure = (
+        "Failed to fetch http://deb.debian.org/debian/pool/main/o/openssl/libssl3_3.0.11-1_amd64.deb"
+        ": No such file or directory"
+    )
+    lines.insert(301, failure)
+    lines.insert(620, "E: Sub-process /usr/bin/dpkg returned an error code (1)")
+    text = "\n".join(lines)
+    out = compress(text, budget=600)
+    assert failure in out.split("\n")
+    assert "E: Sub-process /usr/bin/dpkg returned an error code (1)" in out
+    assert lines[1] in out and lines[-1] in out  # head and tail
+
+
+def test_a_line_breaking_a_run_of_one_template_is_kept() -> None:
+    lines = apt_term_log()
+    odd = "dpkg: dependency problems prevent configuration of libcurl2:"
+    lines.insert(900, odd)  # among the `Setting up ...` lines, no severity word in it
+    text = "\n".join(lines)
+    assert odd in compress(text, budget=800).split("\n")
+
+
+def test_exact_repeats_collapse_with_their_count() -> None:
+    lines = ["build started", *["waiting for lock /var/lib/dpkg/lock-frontend ..."] * 500]
+    lines += [f"step {i}: compiled module_{i}.o" for i in range(200)]
+    lines.append("build finished in 84s")
+    out = compress("\n".join(lines), budget=300)
+    assert (
+        "waiting for lock /var/lib/dpkg/lock-frontend ...\n[headroom: 499 more identical lines]"
+        in out
+    )
+    assert out.count("waiting for lock") == 1
+
+
+def test_a_root_cause_deep_in_a_java_trace_is_kept() -> None:
+    frames = [
+        f"\tat com.example.shop.Service{i}.handle(Service{i}.java:{10 + i})" for i in range(60)
+    ]
+    lines = [
+        'Exception in thread "main" java.lang.IllegalStateException: order pipeline failed',
+        *frames,
+        "Caused by: java.sql.SQLTransientConnectionException: pool-7 - Connection is not available",
+        *frames[:40],
+        "\t... 12 more",
+    ]
+    lines += [f"2024-05-02 10:14:{i % 60:02d} INFO retry {i} scheduled" for i in range(300)]
+    out = compress("\n".join(lines), budget=400)
+    assert lines[61] in out.split("\n")  # the Caused by line
+    assert lines[0] in out
+
+
+def test_the_line_the_question_quotes_is_kept() -> None:
+    lines = [f"Setting up python3-pkg{i} (3.11.{i}-1) ..." for i in range(1500)]
+    text = "\n".join(lines)
+    query = 'Which version did "python3-pkg777 (" get?'
+    out = compress(text, query=query, budget=300)
+    assert lines[777] in out.split("\n")
+
+
+def test_a_rare_query_word_pulls_its_line_in() -> None:
+    lines = [f"Unpacking libfoo{i}:amd64 (1.{i}) ..." for i in range(1500)]
+    lines[1234] = "Unpacking zlib1g:amd64 (1:1.2.13) ..."
+    text = "\n".join(lines)
+    assert lines[1234] in compress(text, query="what happened to zlib1g", budget=300)
+
+
+def test_within_budget_nothing_changes() -> None:
+    text = "\n".join(apt_term_log(10))
+    assert LineCompressor().compress(text, ctx_for(text, budget=10_000)) is None
+
+
+def test_an_error_storm_keeps_its_first_and_last_and_counts_the_rest() -> None:
+    lines = [
+        f"W: Failed to fetch http://mirror/{i}/Packages  Connection refused" for i in range(3000)
+    ]
+    lines = ["Hit:1 http://deb.debian.org bookworm InRelease", *lines, "Reading package lists..."]
+    out = compress("\n".join(lines), budget=400)
+    assert lines[1] in out and lines[-2] in out and lines[-1] in out
+    assert COUNTER.count(out) < 800
+
+
+def test_a_long_line_is_cut_only_past_the_budget_and_says_how_much() -> None:
+    lines = [f"line {i} of the build" for i in range(50)]
+    lines[25] = "E: Unmet dependencies. Depends: " + ", ".join(
+        f"libdep{i} (>= 1.{i})" for i in range(400)
+    )
+    text = "\n".join(lines)
+    out = compress(text, budget=200)
+    assert "more characters of this line cut]" in out
+    assert LineCompressor().compress(text, ctx_for(text, budget=100_000)) is None
+
+
+def test_real_command_output_holds() -> None:
+    """`python -m pydoc` output of a stdlib module, compressed hard: head and tail, verbatim."""
+    text = subprocess.run(
+        [sys.executable, "-m", "pydoc", "argparse"], capture_output=True, text=True, check=True
+    ).stdout
+    out = compress(text, budget=500)
+    lines = split_lines(text)
+    assert out.startswith(lines[0])
+    assert COUNTER.count(out) < COUNTER.count(text) // 4
+
+
+def test_deterministic() -> None:
+    text = "\n".join(apt_term_log())
+    first = compress(text, budget=500)
+    assert all(compress(text, budget=500) == first for _ in range(3))
+
+
+def test_it_is_the_fallback_for_the_lines_kind() -> None:
+    registry = load_registry(include_entry_points=False)
+    assert isinstance(registry["lines"], LineCompressor)
+    assert "lines" not in TextCompressor.fallback_for
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=80),
+            st.sampled_from(["error: x", "Caused by: y", "", "  at f()", "same", "same"]),
+        ),
+        max_size=120,
+    ),
+    st.integers(min_value=0, max_value=300),
+    st.text(max_size=30),
+)
+def test_never_raises_never_larger(lines: list[str], budget: int, query: str) -> None:
+    text = "\n".join(lines)
+    result = LineCompressor().compress(text, ctx_for(text, query, budget))
+    if result is not None:
+        assert COUNTER.count(result.text) < COUNTER.count(text)
+        if "[headroom: " not in text and "\r" not in text:
+            assert_faithful(text, result.text)
