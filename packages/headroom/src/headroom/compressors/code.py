@@ -35,9 +35,11 @@ _WRAPPER_SHARE = 0.5
 (an IIFE, a UMD factory): its inner functions are elided one by one instead."""
 _MARKER_COST = MARKER_TOKENS + 2
 """Tokens of one gap marker line, with its comment sign and indentation."""
-_MIN_GAP_TOKENS = 5 * _MARKER_COST
-"""A span is elided only if it costs this much: a smaller gap spends too much of what
-it saves on its marker (marker text stays a small share of the output)."""
+_MIN_GAP_TOKENS = 2 * _MARKER_COST
+"""A span is elided only if it costs this much: the gap saves its marker again."""
+_SMALL_GAP_TOKENS = 5 * _MARKER_COST
+"""A span cheaper than this is kept first while the budget allows: its gap would spend
+too much of what it saves on its marker (marker text stays a small share of the output)."""
 _VALUE = {"doc": 2}
 """The value of a span that is no body (a body's is how often its function is named):
 a docstring's rest documents an API, as a function named twice is worth keeping."""
@@ -346,9 +348,9 @@ def _choose_elided(
 ) -> set[int]:
     """Indices of the spans to elide. Kept whatever the budget: spans holding a phrase the
     question quotes, bodies of functions it names, spans too small to pay for a marker.
-    Then the budget keeps the most valuable spans (a body's value is how often its
-    function is named in the file), the cheapest first among equals; each kept span
-    gives back its marker."""
+    Then the budget keeps small spans first, then the most valuable (a body's value is
+    how often its function is named in the file), the cheapest first among equals; each
+    kept span gives back its marker."""
     terms = query_terms(ctx.query)
     costs = [round((starts[s.last + 1] - starts[s.first]) * rate) for s in spans]
     forced = {
@@ -367,7 +369,10 @@ def _choose_elided(
     spent = int(outline * _OUTLINE_CHARGE) + _MARKER_COST
     spent += sum(costs[i] if i in forced else _MARKER_COST for i in range(len(spans)))
     keep = set(forced)
-    for i in sorted(set(range(len(spans))) - forced, key=lambda i: (-value[i], costs[i], i)):
+    for i in sorted(
+        set(range(len(spans))) - forced,
+        key=lambda i: (costs[i] >= _SMALL_GAP_TOKENS, -value[i], costs[i], i),
+    ):
         if spent + costs[i] - _MARKER_COST <= ctx.budget_tokens:
             keep.add(i)
             spent += costs[i] - _MARKER_COST
