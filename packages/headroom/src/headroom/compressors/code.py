@@ -279,7 +279,7 @@ def _owner(string: Any) -> str:
     function = block.parent if block is not None and block.type == "block" else None
     if function is None or function.type != "function_definition":
         return ""
-    if block.named_children[0] != statement:
+    if block is None or block.named_children[0] != statement:
         return ""
     name = function.child_by_field_name("name")
     return name.text.decode("utf-8", "replace") if name is not None else ""
