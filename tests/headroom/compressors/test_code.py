@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 
 from headroom import Headroom
-from headroom.ccr.markers import find_markers, make_ref
+from headroom.ccr.markers import ANY_MARKER_RE, MARKER_RE, find_markers, make_ref
 from headroom.compressors._grammars import FUNCTION_NODES, parser_for
 from headroom.compressors.base import CompressContext
 from headroom.compressors.code import CodeCompressor
+from headroom.query import focus_of
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files, small_fixture_config
 from tests.conversations import openai_conversation
@@ -21,11 +22,14 @@ def error_count(node) -> int:
     return (node.type == "ERROR" or node.is_missing) + sum(error_count(c) for c in node.children)
 
 
-def ctx_for(text: str, language: str, query: str = "") -> CompressContext:
+def ctx_for(
+    text: str, language: str, query: str = "", budget: int | None = None
+) -> CompressContext:
     return CompressContext(
         ref=make_ref(text),
         query=query,
-        budget_tokens=COUNTER.count(text) // 4,
+        focus=focus_of(query, text),
+        budget_tokens=COUNTER.count(text) // 4 if budget is None else budget,
         counter=COUNTER,
         language=language,
     )
@@ -112,11 +116,12 @@ def test_function_named_in_the_query_keeps_its_whole_body() -> None:
         assert line in result.text
 
 
-def test_python_placeholder_keeps_docstring_first_line() -> None:
+def test_docstring_keeps_its_first_line_and_is_never_reclosed() -> None:
     body = "\n".join(f"    x{i} = {i}" for i in range(30))
+    more = "".join(f"    More about it, at length, part {i} of the story.\n" for i in range(8))
     source = (
         "\n\n".join(
-            f'def f{n}(a, b):\n    """Compute thing {n}.\n\n    More.\n    """\n{body}\n    return a'
+            f'def f{n}(a, b):\n    """Compute thing {n}.\n\n{more}    """\n{body}\n    return a'
             for n in range(20)
         )
         + "\n"
@@ -124,9 +129,11 @@ def test_python_placeholder_keeps_docstring_first_line() -> None:
     result = CodeCompressor().compress(source, ctx_for(source, "python"))
     assert result is not None
     assert re.search(
-        r'    """Compute thing (\d+)."""\n    \.\.\.  # \[headroom: body of f\1 omitted',
+        r'    """Compute thing (\d+)\.\n    \[headroom: 9 lines\]\n    """\n    # \[headroom: 31 lines\]',
         result.text,
     )
+    assert not re.search(r'""".+"""', result.text)  # no docstring cut and closed again
+    assert_expands_to_original(result.text, source)
     assert not parser_for("python").parse(result.text.encode()).root_node.has_error
 
 
@@ -135,20 +142,36 @@ def test_unknown_language_passes_through() -> None:
     assert CodeCompressor().compress(text, ctx_for(text, "cobol")) is None
 
 
-def test_imports_are_collapsed_onto_one_line() -> None:
-    go = corpus_files("code")[0]
-    assert go.language == "go"
-    result = CodeCompressor().compress(go.text(), ctx_for(go.text(), "go"))
+def test_import_runs_keep_their_first_import_and_count_the_rest() -> None:
+    go = (
+        "package p\n\nimport (\n"
+        + "".join(f'\t"example.com/pkg{i}"\n' for i in range(12))
+        + ")\n\n"
+    )
+    go += "".join(
+        f"func F{n}(x int) int {{\n"
+        + "".join(f"\tx += {i}\n" for i in range(20))
+        + "\treturn x\n}\n\n"
+        for n in range(8)
+    )
+    result = CodeCompressor().compress(go, ctx_for(go, "go", budget=60))
     assert result is not None
-    assert 'import ("bytes"; "context"; "errors";' in result.text
-    py = "import os\nimport sys\nfrom typing import (\n    Any,\n    Dict,\n)\n\n" + "\n\n".join(
-        f"def f{n}(x):\n" + "\n".join(f"    x += {i}" for i in range(20)) + "\n    return x"
-        for n in range(10)
+    assert 'import (\n\t"example.com/pkg0"\n\t// [headroom: 11 lines]\n)\n' in result.text
+    assert_expands_to_original(result.text, go)
+    modules = "".join(f"import module_number_{i}\n" for i in range(12))
+    py = (
+        "import os\nfrom typing import (\n    Any,\n    Dict,\n)\n"
+        + modules
+        + "\n"
+        + "\n\n".join(
+            f"def f{n}(x):\n" + "\n".join(f"    x += {i}" for i in range(20)) + "\n    return x"
+            for n in range(10)
+        )
     )
-    out = CodeCompressor().compress(py, ctx_for(py, "python"))
-    assert out is not None and out.text.startswith(
-        "import os; import sys; from typing import (Any, Dict)\n"
-    )
+    out = CodeCompressor().compress(py, ctx_for(py, "python", budget=60))
+    assert out is not None and out.text.startswith("import os\n# [headroom: 16 lines]\n\n")
+    assert ";" not in out.text.rsplit("\n", 1)[0]  # nothing joined
+    assert_expands_to_original(out.text, py)
     assert not parser_for("python").parse(out.text.encode()).root_node.has_error
 
 
@@ -164,7 +187,8 @@ def test_language_comes_from_the_file_name_in_the_tool_call(store) -> None:
     messages = openai_conversation(component, "Review this component", system=None, **call)
     result = engine.compress(messages)
     out = result.messages[2]["content"]
-    assert out != component and "body of Card3 omitted" in out
+    assert out != component
+    assert re.search(r"export function Card3\(.*\n  // \[headroom: \d+ lines\]\n}", out)
     assert not parser_for("tsx").parse(out.encode()).root_node.has_error
 
 
@@ -180,23 +204,149 @@ def test_real_c_file() -> None:
     assert len(names) > 20  # the check below is not vacuous
     for name in names:
         assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", result.text), name
-    assert "/* [headroom: body of" in result.text
+    assert re.search(r"\n\s+// \[headroom: \d+ lines?\]\n}", result.text)
+    assert_expands_to_original(result.text, source)
 
 
-def test_removed_comment_lines_are_counted_in_the_closing_marker() -> None:
-    functions = "\n\n".join(
-        f"# helper number {n}\n# second comment line\ndef f{n}(x):\n"
-        + "\n".join(
-            f"    # note {i}\n    x += {i}" if i % 2 else f"    x += {i}  # step" for i in range(20)
-        )
-        + "\n    return x"
-        for n in range(12)
+GAP_LINE = re.compile(r"^\s*(?:\.\.\.  # |# |// )?\[headroom: (\d+) lines?\]$")
+
+
+def assert_expands_to_original(output: str, original: str) -> None:
+    """Every output line is the next original line, whole, or a gap marker standing for
+    exactly the next N original lines; the last line is the closing marker, the only one
+    that states the ref."""
+    lines = output.split("\n")
+    closing = lines.pop()
+    assert MARKER_RE.search(closing)
+    assert len(MARKER_RE.findall(output)) == 1  # the ref is stated once
+    source = original.split("\n")
+    at = 0
+    for line in lines:
+        gap = GAP_LINE.match(line)
+        if gap:
+            at += int(gap.group(1))
+        else:
+            assert line == source[at], (at, line)
+            at += 1
+    assert at == len(source)
+
+
+@pytest.mark.parametrize("corpus_file", CODE_FILES, ids=lambda f: f.id)
+def test_every_output_line_is_an_original_line_or_counts_a_gap(corpus_file) -> None:
+    text = corpus_file.text()
+    for budget in (COUNTER.count(text) // 4, COUNTER.count(text) // 2):
+        result = CodeCompressor().compress(text, ctx_for(text, corpus_file.language, budget=budget))
+        if result is None:
+            continue  # nothing worth a marker to leave out
+        assert_expands_to_original(result.text, text)
+        gaps = [m for m in ANY_MARKER_RE.finditer(result.text) if m["ref"] is None]
+        assert all(COUNTER.count(m.group(0)) <= 10 for m in gaps)  # short: no ref in each
+
+
+def test_within_budget_nothing_is_left_out() -> None:
+    text = CODE_FILES[0].text()
+    ctx = ctx_for(text, CODE_FILES[0].language, budget=COUNTER.count(text))
+    assert CodeCompressor().compress(text, ctx) is None
+
+
+HEADER = "\n\n".join(
+    f"/**\n * Open stream number {n} for reading.\n *\n"
+    + "".join(
+        f" * Detail {i} of stream {n}: the flags it takes and what they mean.\n" for i in range(8)
     )
-    result = CodeCompressor().compress(functions, ctx_for(functions, "python"))
+    + (" * Returns -EAGAIN when the ring is full.\n" if n == 7 else "")
+    + f" */\nint stream_open_{n}(struct stream *s, int flags);"
+    for n in range(30)
+)
+
+
+def test_comments_keep_their_first_line_and_are_dropped_only_past_the_budget() -> None:
+    roomy = CodeCompressor().compress(
+        HEADER, ctx_for(HEADER, "c", budget=COUNTER.count(HEADER) * 3 // 4)
+    )
+    assert roomy is not None and roomy.text.count(" * Detail 7 of") > 5  # kept within budget
+    tight = CodeCompressor().compress(HEADER, ctx_for(HEADER, "c", budget=100))
+    assert tight is not None
+    for n in range(30):  # every declaration and the first line of its doc comment
+        assert f" * Open stream number {n} for reading.\n" in tight.text
+        assert f"int stream_open_{n}(struct stream *s, int flags);" in tight.text
+    assert " * Detail 3 of stream 12" not in tight.text
+    assert_expands_to_original(tight.text, HEADER)
+    assert not parser_for("c").parse(tight.text.encode()).root_node.has_error
+
+
+@pytest.mark.parametrize("language", ["c", "typescript"])
+def test_a_comment_line_the_question_quotes_is_kept(language: str) -> None:
+    source = (
+        HEADER
+        if language == "c"
+        else re.sub(
+            r"int (\w+)\(struct stream \*s, int flags\);",
+            r"export declare function \1(s: Stream, flags: number): number;",
+            HEADER,
+        )
+    )
+    query = 'Where does it say "Returns -EAGAIN when the ring is full"?'
+    result = CodeCompressor().compress(source, ctx_for(source, language, query=query, budget=50))
     assert result is not None
-    closing = find_markers(result.text)[-1].detail
-    assert closing.startswith(f"kept {result.kept} of 12 function bodies")
-    kept_bodies = result.kept
-    # 24 comment lines sit outside bodies; the notes inside kept bodies are removed too.
-    expected = 24 + kept_bodies * 10
-    assert closing.endswith(f", {expected} comment lines removed")
+    assert " * Returns -EAGAIN when the ring is full.\n" in result.text
+    assert " * Detail 3 of stream 12" not in result.text
+    assert_expands_to_original(result.text, source)
+
+
+def test_a_body_line_the_question_quotes_keeps_its_body() -> None:
+    source = next(f for f in CODE_FILES if f.language == "c").text()
+    line = next(row for row in source.split("\n") if row.strip() == "if (is_false)")
+    result = CodeCompressor().compress(
+        source, ctx_for(source, "c", query="What about `if (is_false)`?", budget=100)
+    )
+    assert result is not None and line + "\n" in result.text
+    assert_expands_to_original(result.text, source)
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        (
+            "javascript",
+            "var Kind;\n(function (Kind) {\n"
+            + "".join(f'    Kind["K{i}"] = "K{i}";\n' for i in range(40))
+            + "})(Kind = exports.Kind || (exports.Kind = {}));\nvar clear = (cont) => (key) => {\n"
+            + "".join(f"  cont[key].delete({i});\n" for i in range(30))
+            + "};\n"
+            + "".join(
+                f"function g{n}(a) {{\n"
+                + "".join(f"  a += {i} * {n};\n" for i in range(30))
+                + "  return a;\n}\n"
+                for n in range(6)
+            ),
+        ),
+        (
+            "rust",
+            "use a::b;\nuse c::d;\nuse e::f;\nuse g::h;\nuse i::j;\nuse k::l;\nuse m::n;\nuse o::p;\n\n"
+            + "".join(
+                f"/// Adds things number {n}.\n///\n/// More words about it here.\n/// And here, more of them.\n/// And here.\nfn add{n}(x: u32) -> u32 {{\n"
+                + "".join(f"    let x = x + {i};\n" for i in range(30))
+                + "    x\n}\n\n"
+                for n in range(6)
+            ),
+        ),
+        (
+            "java",
+            "import java.util.List;\nimport java.util.Map;\nimport java.util.Set;\nimport java.util.Optional;\nimport java.util.function.Predicate;\n\nclass A {\n"
+            + "".join(
+                f"    /**\n     * Does thing {n}.\n     *\n     * @param x the input of thing {n}, which is long\n     * @return the output of thing {n}, also long\n     */\n    public int thing{n}(int x) {{\n"
+                + "".join(f"        x += {i};\n" for i in range(30))
+                + "        return x;\n    }\n"
+                for n in range(6)
+            )
+            + "}\n",
+        ),
+    ],
+    ids=["javascript", "rust", "java"],
+)
+def test_each_language_keeps_whole_lines_and_still_parses(language: str, source: str) -> None:
+    result = CodeCompressor().compress(source, ctx_for(source, language, budget=120))
+    assert result is not None and result.kept < result.total
+    assert_expands_to_original(result.text, source)
+    assert not parser_for(language).parse(result.text.encode()).root_node.has_error

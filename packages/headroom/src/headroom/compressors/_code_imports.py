@@ -1,16 +1,15 @@
-"""Import collapsing for the CodeCompressor: a run of imports becomes one line.
+"""Runs of imports for the CodeCompressor, as row spans that may become one gap marker.
 
-Only whitespace changes, so nothing is lost: line breaks and indentation inside and between
-import statements go, joined by `; ` where the language needs a separator. C and C++
-`#include` lines are preprocessor lines and stay as they are.
+A run of adjacent top-level imports (Go's `import ( ... )` block, `use` lines, `#include`
+lines...) keeps its first import; the rows after it may be shown as one gap marker with
+their exact count. Nothing is joined or rewritten: kept imports stay whole lines.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-__all__ = ["import_run_edits"]
+__all__ = ["import_spans", "last_row"]
 
 _IMPORT_NODES: dict[str, frozenset[str]] = {
     "python": frozenset({"import_statement", "import_from_statement", "future_import_statement"}),
@@ -20,44 +19,48 @@ _IMPORT_NODES: dict[str, frozenset[str]] = {
     "go": frozenset({"import_declaration"}),
     "rust": frozenset({"use_declaration"}),
     "java": frozenset({"import_declaration"}),
+    "c": frozenset({"preproc_include"}),
+    "cpp": frozenset({"preproc_include", "using_declaration"}),
 }
-_MIN_RUN = 2
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
 
 
-def import_run_edits(root: Any, source: bytes, language: str) -> list[tuple[int, int, bytes]]:
-    """(start, end, replacement) for each run of adjacent top-level imports."""
+def last_row(node: Any) -> int:
+    """The last row holding text of `node` (a node ending with its newline ends at column 0
+    of the next row)."""
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point[0] else int(row)
+
+
+def import_spans(root: Any, language: str) -> list[tuple[int, int, int]]:
+    """(first row, last row, row of the kept import) of the rows after the first import of
+    each run of adjacent top-level imports; comments between them go with the run."""
     kinds = _IMPORT_NODES.get(language)
     if not kinds:
         return []
-    edits: list[tuple[int, int, bytes]] = []
+    spans: list[tuple[int, int, int]] = []
     run: list[Any] = []
     for child in [*root.children, None]:
         if child is not None and child.type in kinds:
-            run.append(child)
+            if language == "go" and _go_block(child, spans):
+                child = None  # a parenthesised block is a run of its own
+            else:
+                run.append(child)
+                continue
+        if child is not None and child.type in _COMMENTS and run:
             continue
-        if child is not None and child.type in ("comment", "line_comment", "block_comment"):
-            continue  # comments between imports are stripped anyway
-        if len(run) >= _MIN_RUN or (run and b"\n" in source[run[0].start_byte : run[0].end_byte]):
-            pieces = [_one_line(source[n.start_byte : n.end_byte], language) for n in run]
-            edits.append((run[0].start_byte, run[-1].end_byte, _join(pieces, language)))
+        if len(run) > 1:
+            spans.append((run[1].start_point[0], last_row(run[-1]), run[0].start_point[0]))
         run = []
-    return edits
+    return spans
 
 
-def _one_line(text: bytes, language: str) -> bytes:
-    text = text.replace(b"\\\n", b" ")
-    if language == "go":
-        text = re.sub(rb"\(\s*", b"(", text)
-        text = re.sub(rb"\s*\)", b")", text)
-        text = re.sub(rb"\s*\n\s*", b"; ", text)
-    else:
-        text = re.sub(rb"([(\[{])\s*\n\s*", rb"\1", text)
-        text = re.sub(rb",?\s*\n\s*([)\]}])", rb"\1", text) if language == "python" else text
-        text = re.sub(rb"\s*\n\s*", b" ", text)
-    return text.strip()
-
-
-def _join(pieces: list[bytes], language: str) -> bytes:
-    if language in ("python", "go"):
-        return b"; ".join(pieces)
-    return b" ".join(p if p.endswith(b";") else p + b";" for p in pieces)
+def _go_block(declaration: Any, spans: list[tuple[int, int, int]]) -> bool:
+    """Whether `declaration` is `import ( ... )`; if so its specs after the first are a span."""
+    specs = next((c for c in declaration.children if c.type == "import_spec_list"), None)
+    if specs is None:
+        return False
+    named = [c for c in specs.named_children if c.type == "import_spec"]
+    if len(named) > 1 and named[1].start_point[0] > named[0].start_point[0]:
+        spans.append((named[1].start_point[0], last_row(named[-1]), named[0].start_point[0]))
+    return True

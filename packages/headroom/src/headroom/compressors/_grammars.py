@@ -59,8 +59,9 @@ _COMMENT_KINDS = ("comment", "line_comment", "block_comment")
 @lru_cache(maxsize=16)
 def outline_query_for(language: str) -> Any | None:
     """One query over a file's syntax tree (run in C, so no walk over every node in
-    Python): each comment as `c`, and the body of each function node as `body` (its
-    parent is the function)."""
+    Python): each comment as `c`, the body of each function node as `body` (its parent
+    is the function), and in Python each string standing alone as a statement (a
+    docstring) as `doc`."""
     parser = parser_for(language)
     if parser is None:
         return None
@@ -80,4 +81,6 @@ def outline_query_for(language: str) -> Any | None:
         except QueryError:
             continue  # this grammar's node has no body field
         patterns.append(pattern)
+    if language == "python":
+        patterns.append("(expression_statement (string) @doc)")
     return Query(grammar, "\n".join(patterns)) if patterns else None

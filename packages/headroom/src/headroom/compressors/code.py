@@ -1,46 +1,71 @@
 """CodeCompressor: AST-aware source compression with tree-sitter.
 
-Every declaration and signature stays (imports, collapsed onto one line per run; classes, structs, interfaces, enums,
-constants, decorators / annotations, the first line of Python docstrings); function and
-method bodies are elided when the budget needs it, least relevant first: bodies the query
-names, bodies of often-referenced symbols and short bodies are kept longest. An elided body
-becomes a language-correct placeholder (`...` in Python, `{ /* ... */ }` elsewhere) whose
-comment holds the CCR marker. Whole-line comments are stripped. The output is parsed again
-and must have no syntax errors, else the payload passes through.
+Every declaration and signature stays. What may go, least valuable first as the budget
+requires, are spans of whole lines, each shown as one gap marker with its exact count (a
+comment of the language, or a line inside the comment or docstring it shortens): function
+and method bodies; the rest of a comment block or a docstring after its first line; the
+imports of a run after its first. Every kept line is an original line, whole. A span that
+holds a phrase the question quotes, or the body of a function it names, is kept; so is a
+span cheaper than its marker. The payload's ref is stated once, on a closing comment. The
+output is parsed again and must have no new syntax errors, else the payload passes through.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from headroom.ccr.markers import format_note
-from headroom.compressors._code_imports import import_run_edits
+from headroom.ccr.markers import format_gap, format_note
+from headroom.compressors._code_imports import import_spans, last_row
 from headroom.compressors._grammars import outline_query_for, parser_for
-from headroom.compressors.base import CompressContext, Compressed, token_estimator
+from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
 from headroom.detect import ContentKind, Detection, Sample
 from headroom.languages import language_of
 from headroom.query import query_terms
 
 __all__ = ["CodeCompressor"]
 
-_SHORT_BODY_LINES = 3
 _REFERENCE_BLOCK_CHARS = 65_536
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_CONTENT = re.compile(rb"[A-Za-z0-9]")
+_TRIPLE_QUOTED = re.compile(rb"[rRbBuU]{0,2}(\"\"\"|\'\'\')")
+_WRAPPER_SHARE = 0.5
+"""A function whose body holds more than this share of the file's lines wraps the module
+(an IIFE, a UMD factory): its inner functions are elided one by one instead."""
+_MARKER_COST = MARKER_TOKENS + 2
+"""Tokens of one gap marker line, with its comment sign and indentation."""
+_MIN_GAP_TOKENS = 2 * _MARKER_COST
+"""A span is elided only if it costs this much: the gap saves its marker again."""
+_SMALL_GAP_TOKENS = 5 * _MARKER_COST
+"""A span cheaper than this is kept first while the budget allows: its gap would spend
+too much of what it saves on its marker (marker text stays a small share of the output)."""
+_VALUE = {"doc": 2}
+"""The value of a span that is no body (a body's is how often its function is named):
+a docstring's rest documents an API, as a function named twice is worth keeping."""
+_OUTLINE_CHARGE = 0.75
+"""The outline (declarations, signatures, first lines) is kept whatever the budget, so it
+is not wholly a choice the budget makes: it is charged at this share, and spans keep
+some room when a file is mostly declarations."""
+"""A span is elided only if it costs at least this: the gap saves its marker again."""
 
 
 @dataclass(frozen=True)
-class _Body:
-    name: str
-    start: int  # byte offsets of the body node
-    end: int
-    lines: int
-    indent: bytes
-    docstring: bytes | None
+class _Span:
+    """Rows `first`..`last` (inclusive) that may be shown as one gap marker line."""
 
+    first: int
+    last: int
+    prefix: bytes
+    """What comes before the marker on its line: indentation and a comment sign."""
+    kind: str
+    """body, doc (a docstring's rest), comment (a comment block's rest) or imports."""
+    name: str = ""
+    """The function a body or docstring belongs to."""
+
+
+Edit = tuple[int, int, bytes]
 
 _MOSTLY_PARSES = 0.8  # share of a guessed-code sample's lines free of syntax errors
 
@@ -98,145 +123,205 @@ class CodeCompressor:
             source = text.encode("utf-8")
         except UnicodeEncodeError:
             return None
+        tokens = ctx.counter.count(text)
+        if tokens <= ctx.budget_tokens:
+            return None  # nothing needs to go
         tree = parser.parse(source)
-        outline = _outline(tree.root_node, language)
-        bodies = _find_bodies(outline, source, language)
-        comments = _whole_line_comments(outline, source)
-        if not bodies and not comments:
+        lines = source.split(b"\n")
+        spans, bodies = _spans(tree.root_node, lines, language)
+        if not spans:
             return None
-        elided = _choose_elided(bodies, source, text, ctx)
-        edits = [
-            (bodies[i].start, bodies[i].end, _placeholder(bodies[i], language, ctx.ref))
-            for i in sorted(elided)
-        ]
-        edits += [(start, end, b"") for start, end in comments]
-        edits += import_run_edits(tree.root_node, source, language)
-        kept = len(bodies) - len(elided)
-        detail = f"kept {kept} of {len(bodies)} function bodies"
-        outside = _outside_spans(comments, sorted((bodies[i].start, bodies[i].end) for i in elided))
-        if outside:
-            lines = sum(len(source[a:b].rstrip(b"\n").split(b"\n")) for a, b in outside)
-            detail += f", {lines} comment lines removed"
-        closing = format_note(ctx.ref, detail)
-        applied = _applied(edits) + [
-            (len(source), len(source), b"\n" + _comment(closing, language))
-        ]
-        out = _rewrite(source, applied)
+        starts = _row_starts(lines)
+        rate = tokens / max(1, len(source))
+        elided = _choose_elided(spans, lines, starts, rate, text, tokens, ctx)
+        if not elided:
+            return None
+        edits = [_gap_edit(spans[i], lines, starts, language) for i in sorted(elided)]
+        omitted_bodies = sum(1 for i in elided if spans[i].kind == "body")
+        omitted = sum(spans[i].last - spans[i].first + 1 for i in elided)
+        detail = f"kept {bodies - omitted_bodies} of {bodies} function bodies" if bodies else ""
+        detail += f"{', ' if detail else ''}{omitted} of {len(lines)} lines omitted"
+        closing = _comment(format_note(ctx.ref, detail), language)
+        edits.append((len(source), len(source), b"\n" + closing))
+        out = _rewrite(source, edits)
         # The output is parsed again to be sure compression broke no syntax (a source with
         # errors already has none to break); told what changed, tree-sitter reparses only
         # around the edits.
         if not tree.root_node.has_error:
-            reparsed = parser.parse(out, _edited(tree, source, applied))
+            reparsed = parser.parse(out, _edited(tree, source, edits))
             if reparsed.root_node.has_error:
                 return None
-        return Compressed(
-            text=out.decode("utf-8"),
-            ref=ctx.ref,
-            kept=kept,
-            total=len(bodies),
-            unit="function bodies",
-        )
+        if bodies:
+            kept, total, unit = bodies - omitted_bodies, bodies, "function bodies"
+        else:
+            kept, total, unit = len(lines) - omitted, len(lines), "lines"
+        return Compressed(text=out.decode("utf-8"), ref=ctx.ref, kept=kept, total=total, unit=unit)
 
 
-def _outside_spans(
-    ranges: list[tuple[int, int]], spans: list[tuple[int, int]]
-) -> list[tuple[int, int]]:
-    """The `ranges` not inside one of the sorted, disjoint `spans` (a span's end may be one
-    byte short of a range's: the newline after an elided body)."""
-    starts = [start for start, _ in spans]
-    outside = []
-    for start, end in ranges:
-        index = bisect_right(starts, start) - 1
-        if index < 0 or end > spans[index][1] + 1:
-            outside.append((start, end))
-    return outside
+def _row_starts(lines: list[bytes]) -> list[int]:
+    """Byte offset of each row, and one past the end."""
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    return starts
 
 
-def _outline(root: Any, language: str) -> dict[str, list[Any]]:
-    """The comments (`c`) and function bodies (`body`) of the tree, from one query: nodes
-    only, no record per match, so a big file's outline stays small."""
+def _indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def _spans(root: Any, lines: list[bytes], language: str) -> tuple[list[_Span], int]:
+    """The elidable spans of the file, disjoint and in order, and its number of function
+    bodies of more than one line. Spans inside an elidable body go with that body."""
     query = outline_query_for(language)
     if query is None:
-        return {}
+        return [], 0
     from tree_sitter import QueryCursor
 
-    captured: dict[str, list[Any]] = QueryCursor(query).captures(root)
-    return captured
+    outline: dict[str, list[Any]] = QueryCursor(query).captures(root)
+    sign = b"# " if language == "python" else b"// "
+    spans = _body_spans(outline.get("body", ()), lines, language, sign)
+    bodies = len(spans)
+    spans += _doc_spans(outline.get("doc", ()), lines)
+    spans += _comment_spans(outline.get("c", ()), lines, sign)
+    for first, last, kept in import_spans(root, language):
+        spans.append(_Span(first, last, _indent(lines[kept]) + sign, "imports"))
+    ordered: list[_Span] = []
+    end = -1
+    for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):
+        if span.first > end and span.last >= span.first:
+            ordered.append(span)
+            end = span.last
+    return ordered, bodies
 
 
-def _find_bodies(outline: dict[str, list[Any]], source: bytes, language: str) -> list[_Body]:
-    """Function bodies of more than one line, outermost only: nested functions go with
-    their parent's body."""
-    candidates = []
-    for body in outline.get("body", ()):
-        node = body.parent  # the function whose body field it is
-        if body.type not in ("expression", "call_expression"):
-            candidates.append((node.start_byte, -node.end_byte, node, body))
-    found: list[_Body] = []
-    outer_end = -1  # end of the last function whose body is kept as a unit
-    for start, _, node, body in sorted(candidates, key=lambda c: (c[0], c[1])):
+def _body_spans(bodies: Any, lines: list[bytes], language: str, sign: bytes) -> list[_Span]:
+    """The interior rows of each outermost function body of more than one line: between
+    the line that opens a brace body and the line that closes it, or a Python block after
+    its docstring."""
+    candidates = sorted(
+        ((body.parent.start_byte, -body.parent.end_byte, body) for body in bodies),
+        key=lambda c: (c[0], c[1]),
+    )
+    spans: list[_Span] = []
+    outer_end = -1  # end of the last function whose body is elided as a unit
+    for start, _, body in candidates:
         if start < outer_end:
             continue  # inside a function already found
-        if body.end_point[0] > body.start_point[0]:
-            found.append(_make_body(node, body, source, language))
-            outer_end = node.end_byte
-    return sorted(found, key=lambda b: b.start)
+        span = _body_span(body, lines, language, sign)
+        if span is None:
+            continue
+        if span.last - span.first + 1 > len(lines) * _WRAPPER_SHARE:
+            continue  # a module wrapper: its inner functions are the units
+        spans.append(span)
+        outer_end = body.parent.end_byte
+    return spans
 
 
-def _make_body(node: Any, body: Any, source: bytes, language: str) -> _Body:
+def _body_span(body: Any, lines: list[bytes], language: str, sign: bytes) -> _Span | None:
+    node = body.parent
     name_node = node.child_by_field_name("name") or node.child_by_field_name("declarator")
-    name = (
-        source[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace")
-        if name_node
-        else ""
-    )
-    name = re.split(r"[(<\s]", name, maxsplit=1)[0]
-    line_start = source.rfind(b"\n", 0, body.start_byte) + 1
-    indent = re.match(rb"[ \t]*", source[line_start : body.start_byte]).group(0)  # type: ignore[union-attr]
-    docstring = None
-    if language == "python" and body.named_children:
-        first = body.named_children[0]
-        if (
-            first.type == "expression_statement"
-            and first.named_children
-            and first.named_children[0].type == "string"
-        ):
-            docstring = _first_docstring_line(source[first.start_byte : first.end_byte])
-    return _Body(
-        name,
-        body.start_byte,
-        body.end_byte,
-        body.end_point[0] - body.start_point[0] + 1,
-        indent,
-        docstring,
-    )
-
-
-def _first_docstring_line(raw: bytes) -> bytes | None:
-    match = re.match(rb'([rRbBuU]{0,2})("""|\'\'\'|"|\')\s*(.*)', raw)
-    if not match:
+    declared = name_node.text.decode("utf-8", "replace").split("(", 1)[0] if name_node else ""
+    name = ([""] + _IDENTIFIER.findall(declared))[-1]  # `*f(` `Cls::f(` `f<T>(` -> the f
+    first_row, end_row = body.start_point[0], last_row(body)
+    if language == "python":
+        if body.type != "block" or lines[first_row][: body.start_point[1]].strip():
+            return None  # a body on its function's line
+        children = body.named_children
+        documented = bool(children) and _is_docstring(children[0])
+        if documented:
+            first_row = last_row(children[0]) + 1
+        if first_row > end_row:
+            return None
+        indent = _indent(lines[first_row])
+        return _Span(
+            first_row, end_row, indent + (b"# " if documented else b"...  # "), "body", name
+        )
+    opening, closing = lines[first_row], lines[end_row]
+    if (
+        body.text[:1] != b"{"
+        or body.text[-1:] != b"}"
+        or opening[body.start_point[1] + 1 :].strip()
+        or closing[: body.end_point[1] - 1].strip()
+        or end_row - first_row < 2
+    ):
         return None
-    first = match.group(3).split(b"\n", 1)[0].rstrip()
-    quote = match.group(2)
-    if first.endswith(quote):
-        first = first[: -len(quote)]
-    first = first.replace(b"\\", b"").replace(quote[:1], b"")
-    return quote + first + quote if first else None
+    inner = next((line for line in lines[first_row + 1 : end_row] if line.strip()), b"")
+    return _Span(first_row + 1, end_row - 1, _indent(inner) + sign, "body", name)
 
 
-def _whole_line_comments(outline: dict[str, list[Any]], source: bytes) -> list[tuple[int, int]]:
-    """Byte ranges (with their line) of comments that are alone on their lines."""
-    ranges: list[tuple[int, int]] = []
-    for node in outline.get("c", ()):
-        line_start = source.rfind(b"\n", 0, node.start_byte) + 1
-        line_end = source.find(b"\n", node.end_byte)
-        line_end = len(source) if line_end == -1 else line_end
-        if (
-            not source[line_start : node.start_byte].strip()
-            and not source[node.end_byte : line_end].strip()
-        ):
-            ranges.append((line_start, min(len(source), line_end + 1)))
-    return sorted(set(ranges))
+def _is_docstring(node: Any) -> bool:
+    return bool(
+        node.type == "expression_statement"
+        and node.named_children
+        and node.named_children[0].type == "string"
+        and _TRIPLE_QUOTED.match(node.named_children[0].text)
+    )
+
+
+def _doc_spans(docs: Any, lines: list[bytes]) -> list[_Span]:
+    """The rows of each triple-quoted docstring after its first line of content and before
+    its closing line: the marker stays inside the string."""
+    spans = []
+    for string in docs:
+        if not _TRIPLE_QUOTED.match(string.text):
+            continue
+        first, last = string.start_point[0], last_row(string)
+        content = _first_content_row(lines, first, last)
+        if content + 1 <= last - 1:
+            spans.append(_Span(content + 1, last - 1, _indent(lines[first]), "doc", _owner(string)))
+    return spans
+
+
+def _owner(string: Any) -> str:
+    """The name of the function `string` is the docstring of, else ""."""
+    statement = string.parent
+    block = statement.parent if statement is not None else None
+    function = block.parent if block is not None and block.type == "block" else None
+    if function is None or function.type != "function_definition":
+        return ""
+    if block is None or block.named_children[0] != statement:
+        return ""
+    name = function.child_by_field_name("name")
+    return name.text.decode("utf-8", "replace") if name is not None else ""
+
+
+def _first_content_row(lines: list[bytes], first: int, last: int) -> int:
+    for row in range(first, last + 1):
+        if _CONTENT.search(lines[row]):
+            return row
+    return last
+
+
+def _comment_spans(comments: Any, lines: list[bytes], sign: bytes) -> list[_Span]:
+    """The rows of each comment block after its first line of content: a block comment
+    keeps its closing line and holds the marker; a run of line comments (same indent,
+    adjacent rows) gets a marker comment of its own."""
+    spans: list[_Span] = []
+    run: list[int] = []  # rows of adjacent one-line comments
+
+    def flush() -> None:
+        if len(run) > 1:
+            content = _first_content_row(lines, run[0], run[-1])
+            if content < run[-1]:
+                spans.append(_Span(content + 1, run[-1], _indent(lines[run[0]]) + sign, "comment"))
+        run.clear()
+
+    for node in comments:
+        row, end = node.start_point[0], last_row(node)
+        if lines[row][: node.start_point[1]].strip() or lines[end][node.end_point[1] :].strip():
+            continue  # not alone on its lines
+        if end > row:
+            flush()
+            content = _first_content_row(lines, row, end)
+            if content + 1 <= end - 1:
+                spans.append(_Span(content + 1, end - 1, _indent(lines[content + 1]), "comment"))
+            continue
+        if run and (row != run[-1] + 1 or _indent(lines[row]) != _indent(lines[run[0]])):
+            flush()
+        run.append(row)
+    flush()
+    return spans
 
 
 def _references(text: str, names: set[str]) -> Counter[str]:
@@ -253,57 +338,67 @@ def _references(text: str, names: set[str]) -> Counter[str]:
     return found
 
 
-def _choose_elided(bodies: list[_Body], source: bytes, text: str, ctx: CompressContext) -> set[int]:
-    """Indices of bodies to elide: all but those the budget, the query and size keep."""
+def _choose_elided(
+    spans: list[_Span],
+    lines: list[bytes],
+    starts: list[int],
+    rate: float,
+    text: str,
+    tokens: int,
+    ctx: CompressContext,
+) -> set[int]:
+    """Indices of the spans to elide. Kept whatever the budget: spans holding a phrase the
+    question quotes, bodies of functions it names, spans too small to pay for a marker.
+    Then the budget keeps small spans first, then the most valuable (a body's value is
+    how often its function is named in the file), the cheapest first among equals; each
+    kept span gives back its marker."""
     terms = query_terms(ctx.query)
-    estimate = token_estimator(text, ctx.counter)
-    costs: list[int] = []
-    hit: set[int] = set()
-    for index, b in enumerate(bodies):  # one body's text at a time: no copy of them all
-        body = source[b.start : b.end].decode("utf-8", "replace")
-        costs.append(estimate(body))
-        if ctx.focus.hits(body):
-            hit.add(index)
-    skeleton = ctx.counter.count(text) - sum(costs)
-    # The outline (declarations, signatures, imports) is kept whatever the budget, so it is
-    # not a choice the budget makes: it is charged at half, and bodies keep some room when
-    # a file is mostly declarations.
-    room = ctx.budget_tokens - skeleton // 2
-    named = {i for i, b in enumerate(bodies) if b.name and b.name.lower() in terms} | hit
-    references = _references(text, {b.name for b in bodies if b.name})
-    references_of = [references[b.name] if b.name else 0 for b in bodies]
-    order = sorted(
-        range(len(bodies)),
-        key=lambda i: (
-            i not in named,
-            bodies[i].lines > _SHORT_BODY_LINES,
-            -references_of[i],
-            costs[i],
-            i,
-        ),
-    )
-    keep: set[int] = set()
-    for i in order:
-        if i in named or bodies[i].lines <= _SHORT_BODY_LINES or costs[i] <= room:
+    costs = [round((starts[s.last + 1] - starts[s.first]) * rate) for s in spans]
+    forced = {
+        i
+        for i, s in enumerate(spans)
+        if costs[i] < _MIN_GAP_TOKENS
+        or (s.name and s.name.lower() in terms)
+        or (ctx.focus.phrases and _holds_phrase(s, lines, ctx))
+    }
+    references = _references(text, {s.name for s in spans if s.kind == "body" and s.name})
+    value = [
+        max(1, references[s.name]) if s.kind == "body" and s.name else _VALUE.get(s.kind, 1)
+        for s in spans
+    ]
+    outline = tokens - sum(costs)
+    spent = int(outline * _OUTLINE_CHARGE) + _MARKER_COST
+    spent += sum(costs[i] if i in forced else _MARKER_COST for i in range(len(spans)))
+    keep = set(forced)
+    for i in sorted(
+        set(range(len(spans))) - forced,
+        key=lambda i: (costs[i] >= _SMALL_GAP_TOKENS, -value[i], costs[i], i),
+    ):
+        if spent + costs[i] - _MARKER_COST <= ctx.budget_tokens:
             keep.add(i)
-            room -= costs[i]
-    return set(range(len(bodies))) - keep
+            spent += costs[i] - _MARKER_COST
+    return set(range(len(spans))) - keep
 
 
-Edit = tuple[int, int, bytes]
+def _holds_phrase(span: _Span, lines: list[bytes], ctx: CompressContext) -> bool:
+    """Whether a row of `span` holds a phrase the question quotes."""
+    return ctx.focus.hits(b"\n".join(lines[span.first : span.last + 1]).decode("utf-8", "replace"))
 
 
-def _applied(edits: list[Edit]) -> list[Edit]:
-    """The non-overlapping (start, end, replacement) edits in order; an edit inside an
-    earlier one (a comment inside an elided body) goes with it."""
-    applied: list[Edit] = []
-    position = 0
-    for start, end, replacement in sorted(edits):
-        if start < position:
-            continue
-        applied.append((start, end, replacement))
-        position = end
-    return applied
+def _gap_edit(span: _Span, lines: list[bytes], starts: list[int], language: str) -> Edit:
+    """The edit that shows the rows of `span` as one marker line (a final carriage return
+    of the last row stays, so CRLF files keep their line ends)."""
+    end = starts[span.last + 1] - 1
+    if lines[span.last].endswith(b"\r"):
+        end -= 1
+    count = span.last - span.first + 1
+    return (starts[span.first], end, span.prefix + format_gap(count).encode())
+
+
+def _comment(note: str, language: str) -> bytes:
+    if language == "python":
+        return b"# " + note.encode()
+    return b"// " + note.encode()
 
 
 def _rewrite(source: bytes, applied: list[Edit]) -> bytes:
@@ -353,17 +448,3 @@ def _points(source: bytes, offsets: list[int]) -> dict[int, tuple[int, int]]:
         previous = offset
         points[offset] = (row, offset - (source.rfind(b"\n", 0, offset) + 1))
     return points
-
-
-def _placeholder(body: _Body, language: str, ref: str) -> bytes:
-    note = format_note(ref, f"body of {body.name or 'function'} omitted, {body.lines} lines")
-    if language == "python":
-        head = body.docstring + b"\n" + body.indent if body.docstring else b""
-        return head + b"...  " + _comment(note, language)
-    return b"{ " + _comment(note, language) + b" }"
-
-
-def _comment(note: str, language: str) -> bytes:
-    if language == "python":
-        return b"# " + note.encode()
-    return b"/* " + note.encode() + b" */"
