@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
-from headroom.compressors._code_imports import import_spans, last_row
-from headroom.compressors._grammars import outline_query_for, parser_for
+from headroom.compressors._code_spans import Span, row_starts, spans_of
+from headroom.compressors._grammars import parser_for
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
 from headroom.detect import ContentKind, Detection, Sample
 from headroom.languages import language_of
@@ -49,20 +48,6 @@ _OUTLINE_CHARGE = 0.75
 is not wholly a choice the budget makes: it is charged at this share, and spans keep
 some room when a file is mostly declarations."""
 """A span is elided only if it costs at least this: the gap saves its marker again."""
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Rows `first`..`last` (inclusive) that may be shown as one gap marker line."""
-
-    first: int
-    last: int
-    prefix: bytes
-    """What comes before the marker on its line: indentation and a comment sign."""
-    kind: str
-    """body, doc (a docstring's rest), comment (a comment block's rest) or imports."""
-    name: str = ""
-    """The function a body or docstring belongs to."""
 
 
 Edit = tuple[int, int, bytes]
@@ -128,10 +113,10 @@ class CodeCompressor:
             return None  # nothing needs to go
         tree = parser.parse(source)
         lines = source.split(b"\n")
-        spans, bodies = _spans(tree.root_node, lines, language)
+        spans, bodies = spans_of(tree.root_node, lines, language)
         if not spans:
             return None
-        starts = _row_starts(lines)
+        starts = row_starts(lines)
         rate = tokens / max(1, len(source))
         elided = _choose_elided(spans, lines, starts, rate, text, tokens, ctx)
         if not elided:
@@ -158,172 +143,6 @@ class CodeCompressor:
         return Compressed(text=out.decode("utf-8"), ref=ctx.ref, kept=kept, total=total, unit=unit)
 
 
-def _row_starts(lines: list[bytes]) -> list[int]:
-    """Byte offset of each row, and one past the end."""
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-    return starts
-
-
-def _indent(line: bytes) -> bytes:
-    return line[: len(line) - len(line.lstrip(b" \t"))]
-
-
-def _spans(root: Any, lines: list[bytes], language: str) -> tuple[list[_Span], int]:
-    """The elidable spans of the file, disjoint and in order, and its number of function
-    bodies of more than one line. Spans inside an elidable body go with that body."""
-    query = outline_query_for(language)
-    if query is None:
-        return [], 0
-    from tree_sitter import QueryCursor
-
-    outline: dict[str, list[Any]] = QueryCursor(query).captures(root)
-    sign = b"# " if language == "python" else b"// "
-    spans = _body_spans(outline.get("body", ()), lines, language, sign)
-    bodies = len(spans)
-    spans += _doc_spans(outline.get("doc", ()), lines)
-    spans += _comment_spans(outline.get("c", ()), lines, sign)
-    for first, last, kept in import_spans(root, language):
-        spans.append(_Span(first, last, _indent(lines[kept]) + sign, "imports"))
-    ordered: list[_Span] = []
-    end = -1
-    for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):
-        if span.first > end and span.last >= span.first:
-            ordered.append(span)
-            end = span.last
-    return ordered, bodies
-
-
-def _body_spans(bodies: Any, lines: list[bytes], language: str, sign: bytes) -> list[_Span]:
-    """The interior rows of each outermost function body of more than one line: between
-    the line that opens a brace body and the line that closes it, or a Python block after
-    its docstring."""
-    candidates = sorted(
-        ((body.parent.start_byte, -body.parent.end_byte, body) for body in bodies),
-        key=lambda c: (c[0], c[1]),
-    )
-    spans: list[_Span] = []
-    outer_end = -1  # end of the last function whose body is elided as a unit
-    for start, _, body in candidates:
-        if start < outer_end:
-            continue  # inside a function already found
-        span = _body_span(body, lines, language, sign)
-        if span is None:
-            continue
-        if span.last - span.first + 1 > len(lines) * _WRAPPER_SHARE:
-            continue  # a module wrapper: its inner functions are the units
-        spans.append(span)
-        outer_end = body.parent.end_byte
-    return spans
-
-
-def _body_span(body: Any, lines: list[bytes], language: str, sign: bytes) -> _Span | None:
-    node = body.parent
-    name_node = node.child_by_field_name("name") or node.child_by_field_name("declarator")
-    declared = name_node.text.decode("utf-8", "replace").split("(", 1)[0] if name_node else ""
-    name = ([""] + _IDENTIFIER.findall(declared))[-1]  # `*f(` `Cls::f(` `f<T>(` -> the f
-    first_row, end_row = body.start_point[0], last_row(body)
-    if language == "python":
-        if body.type != "block" or lines[first_row][: body.start_point[1]].strip():
-            return None  # a body on its function's line
-        children = body.named_children
-        documented = bool(children) and _is_docstring(children[0])
-        if documented:
-            first_row = last_row(children[0]) + 1
-        if first_row > end_row:
-            return None
-        indent = _indent(lines[first_row])
-        return _Span(
-            first_row, end_row, indent + (b"# " if documented else b"...  # "), "body", name
-        )
-    opening, closing = lines[first_row], lines[end_row]
-    if (
-        body.text[:1] != b"{"
-        or body.text[-1:] != b"}"
-        or opening[body.start_point[1] + 1 :].strip()
-        or closing[: body.end_point[1] - 1].strip()
-        or end_row - first_row < 2
-    ):
-        return None
-    inner = next((line for line in lines[first_row + 1 : end_row] if line.strip()), b"")
-    return _Span(first_row + 1, end_row - 1, _indent(inner) + sign, "body", name)
-
-
-def _is_docstring(node: Any) -> bool:
-    return bool(
-        node.type == "expression_statement"
-        and node.named_children
-        and node.named_children[0].type == "string"
-        and _TRIPLE_QUOTED.match(node.named_children[0].text)
-    )
-
-
-def _doc_spans(docs: Any, lines: list[bytes]) -> list[_Span]:
-    """The rows of each triple-quoted docstring after its first line of content and before
-    its closing line: the marker stays inside the string."""
-    spans = []
-    for string in docs:
-        if not _TRIPLE_QUOTED.match(string.text):
-            continue
-        first, last = string.start_point[0], last_row(string)
-        content = _first_content_row(lines, first, last)
-        if content + 1 <= last - 1:
-            spans.append(_Span(content + 1, last - 1, _indent(lines[first]), "doc", _owner(string)))
-    return spans
-
-
-def _owner(string: Any) -> str:
-    """The name of the function `string` is the docstring of, else ""."""
-    statement = string.parent
-    block = statement.parent if statement is not None else None
-    function = block.parent if block is not None and block.type == "block" else None
-    if function is None or function.type != "function_definition":
-        return ""
-    if block is None or block.named_children[0] != statement:
-        return ""
-    name = function.child_by_field_name("name")
-    return name.text.decode("utf-8", "replace") if name is not None else ""
-
-
-def _first_content_row(lines: list[bytes], first: int, last: int) -> int:
-    for row in range(first, last + 1):
-        if _CONTENT.search(lines[row]):
-            return row
-    return last
-
-
-def _comment_spans(comments: Any, lines: list[bytes], sign: bytes) -> list[_Span]:
-    """The rows of each comment block after its first line of content: a block comment
-    keeps its closing line and holds the marker; a run of line comments (same indent,
-    adjacent rows) gets a marker comment of its own."""
-    spans: list[_Span] = []
-    run: list[int] = []  # rows of adjacent one-line comments
-
-    def flush() -> None:
-        if len(run) > 1:
-            content = _first_content_row(lines, run[0], run[-1])
-            if content < run[-1]:
-                spans.append(_Span(content + 1, run[-1], _indent(lines[run[0]]) + sign, "comment"))
-        run.clear()
-
-    for node in comments:
-        row, end = node.start_point[0], last_row(node)
-        if lines[row][: node.start_point[1]].strip() or lines[end][node.end_point[1] :].strip():
-            continue  # not alone on its lines
-        if end > row:
-            flush()
-            content = _first_content_row(lines, row, end)
-            if content + 1 <= end - 1:
-                spans.append(_Span(content + 1, end - 1, _indent(lines[content + 1]), "comment"))
-            continue
-        if run and (row != run[-1] + 1 or _indent(lines[row]) != _indent(lines[run[0]])):
-            flush()
-        run.append(row)
-    flush()
-    return spans
-
-
 def _references(text: str, names: set[str]) -> Counter[str]:
     """How often each of `names` occurs as an identifier in `text`: one pass over it, a
     block of lines at a time (identifiers never span lines), so no list of every
@@ -339,7 +158,7 @@ def _references(text: str, names: set[str]) -> Counter[str]:
 
 
 def _choose_elided(
-    spans: list[_Span],
+    spans: list[Span],
     lines: list[bytes],
     starts: list[int],
     rate: float,
@@ -380,12 +199,12 @@ def _choose_elided(
     return set(range(len(spans))) - keep
 
 
-def _holds_phrase(span: _Span, lines: list[bytes], ctx: CompressContext) -> bool:
+def _holds_phrase(span: Span, lines: list[bytes], ctx: CompressContext) -> bool:
     """Whether a row of `span` holds a phrase the question quotes."""
     return ctx.focus.hits(b"\n".join(lines[span.first : span.last + 1]).decode("utf-8", "replace"))
 
 
-def _gap_edit(span: _Span, lines: list[bytes], starts: list[int], language: str) -> Edit:
+def _gap_edit(span: Span, lines: list[bytes], starts: list[int], language: str) -> Edit:
     """The edit that shows the rows of `span` as one marker line (a final carriage return
     of the last row stays, so CRLF files keep their line ends)."""
     end = starts[span.last + 1] - 1

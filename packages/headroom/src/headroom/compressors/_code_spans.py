@@ -1,0 +1,200 @@
+"""The spans of a source file that code compression may show as one gap marker each:
+function bodies, the rest of comment blocks and docstrings, runs of imports."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from headroom.compressors._code_imports import import_spans, last_row
+from headroom.compressors._grammars import outline_query_for
+
+__all__ = ["Span", "indent", "row_starts", "spans_of"]
+
+_CONTENT = re.compile(rb"[A-Za-z0-9]")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_TRIPLE_QUOTED = re.compile(rb"[rRbBuU]{0,2}(\"\"\"|\'\'\')")
+WRAPPER_SHARE = 0.5
+"""A function whose body holds more than this share of the file's lines wraps the module
+(an IIFE, a UMD factory): its inner functions are elided one by one instead."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Rows `first`..`last` (inclusive) that may be shown as one gap marker line."""
+
+    first: int
+    last: int
+    prefix: bytes
+    """What comes before the marker on its line: indentation and a comment sign."""
+    kind: str
+    """body, doc (a docstring's rest), comment (a comment block's rest) or imports."""
+    name: str = ""
+    """The function a body or docstring belongs to."""
+
+
+def row_starts(lines: list[bytes]) -> list[int]:
+    """Byte offset of each row, and one past the end."""
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    return starts
+
+
+def indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def spans_of(root: Any, lines: list[bytes], language: str) -> tuple[list[Span], int]:
+    """The elidable spans of the file, disjoint and in order, and its number of function
+    bodies of more than one line. Spans inside an elidable body go with that body."""
+    query = outline_query_for(language)
+    if query is None:
+        return [], 0
+    from tree_sitter import QueryCursor
+
+    outline: dict[str, list[Any]] = QueryCursor(query).captures(root)
+    sign = b"# " if language == "python" else b"// "
+    spans = _body_spans(outline.get("body", ()), lines, language, sign)
+    bodies = len(spans)
+    spans += _doc_spans(outline.get("doc", ()), lines)
+    spans += _comment_spans(outline.get("c", ()), lines, sign)
+    for first, last, kept in import_spans(root, language):
+        spans.append(Span(first, last, indent(lines[kept]) + sign, "imports"))
+    ordered: list[Span] = []
+    end = -1
+    for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):
+        if span.first > end and span.last >= span.first:
+            ordered.append(span)
+            end = span.last
+    return ordered, bodies
+
+
+def _body_spans(bodies: Any, lines: list[bytes], language: str, sign: bytes) -> list[Span]:
+    """The interior rows of each outermost function body of more than one line: between
+    the line that opens a brace body and the line that closes it, or a Python block after
+    its docstring."""
+    candidates = sorted(
+        ((body.parent.start_byte, -body.parent.end_byte, body) for body in bodies),
+        key=lambda c: (c[0], c[1]),
+    )
+    spans: list[Span] = []
+    outer_end = -1  # end of the last function whose body is elided as a unit
+    for start, _, body in candidates:
+        if start < outer_end:
+            continue  # inside a function already found
+        span = _body_span(body, lines, language, sign)
+        if span is None:
+            continue
+        if span.last - span.first + 1 > len(lines) * WRAPPER_SHARE:
+            continue  # a module wrapper: its inner functions are the units
+        spans.append(span)
+        outer_end = body.parent.end_byte
+    return spans
+
+
+def _body_span(body: Any, lines: list[bytes], language: str, sign: bytes) -> Span | None:
+    node = body.parent
+    name_node = node.child_by_field_name("name") or node.child_by_field_name("declarator")
+    declared = name_node.text.decode("utf-8", "replace").split("(", 1)[0] if name_node else ""
+    name = ([""] + _IDENTIFIER.findall(declared))[-1]  # `*f(` `Cls::f(` `f<T>(` -> the f
+    first_row, end_row = body.start_point[0], last_row(body)
+    if language == "python":
+        if body.type != "block" or lines[first_row][: body.start_point[1]].strip():
+            return None  # a body on its function's line
+        children = body.named_children
+        documented = bool(children) and _is_docstring(children[0])
+        if documented:
+            first_row = last_row(children[0]) + 1
+        if first_row > end_row:
+            return None
+        margin = indent(lines[first_row])
+        return Span(
+            first_row, end_row, margin + (b"# " if documented else b"...  # "), "body", name
+        )
+    opening, closing = lines[first_row], lines[end_row]
+    if (
+        body.text[:1] != b"{"
+        or body.text[-1:] != b"}"
+        or opening[body.start_point[1] + 1 :].strip()
+        or closing[: body.end_point[1] - 1].strip()
+        or end_row - first_row < 2
+    ):
+        return None
+    inner = next((line for line in lines[first_row + 1 : end_row] if line.strip()), b"")
+    return Span(first_row + 1, end_row - 1, indent(inner) + sign, "body", name)
+
+
+def _is_docstring(node: Any) -> bool:
+    return bool(
+        node.type == "expression_statement"
+        and node.named_children
+        and node.named_children[0].type == "string"
+        and _TRIPLE_QUOTED.match(node.named_children[0].text)
+    )
+
+
+def _doc_spans(docs: Any, lines: list[bytes]) -> list[Span]:
+    """The rows of each triple-quoted docstring after its first line of content and before
+    its closing line: the marker stays inside the string."""
+    spans = []
+    for string in docs:
+        if not _TRIPLE_QUOTED.match(string.text):
+            continue
+        first, last = string.start_point[0], last_row(string)
+        content = _first_content_row(lines, first, last)
+        if content + 1 <= last - 1:
+            spans.append(Span(content + 1, last - 1, indent(lines[first]), "doc", _owner(string)))
+    return spans
+
+
+def _owner(string: Any) -> str:
+    """The name of the function `string` is the docstring of, else ""."""
+    statement = string.parent
+    block = statement.parent if statement is not None else None
+    function = block.parent if block is not None and block.type == "block" else None
+    if function is None or function.type != "function_definition":
+        return ""
+    if block is None or block.named_children[0] != statement:
+        return ""
+    name = function.child_by_field_name("name")
+    return name.text.decode("utf-8", "replace") if name is not None else ""
+
+
+def _first_content_row(lines: list[bytes], first: int, last: int) -> int:
+    for row in range(first, last + 1):
+        if _CONTENT.search(lines[row]):
+            return row
+    return last
+
+
+def _comment_spans(comments: Any, lines: list[bytes], sign: bytes) -> list[Span]:
+    """The rows of each comment block after its first line of content: a block comment
+    keeps its closing line and holds the marker; a run of line comments (same indent,
+    adjacent rows) gets a marker comment of its own."""
+    spans: list[Span] = []
+    run: list[int] = []  # rows of adjacent one-line comments
+
+    def flush() -> None:
+        if len(run) > 1:
+            content = _first_content_row(lines, run[0], run[-1])
+            if content < run[-1]:
+                spans.append(Span(content + 1, run[-1], indent(lines[run[0]]) + sign, "comment"))
+        run.clear()
+
+    for node in comments:
+        row, end = node.start_point[0], last_row(node)
+        if lines[row][: node.start_point[1]].strip() or lines[end][node.end_point[1] :].strip():
+            continue  # not alone on its lines
+        if end > row:
+            flush()
+            content = _first_content_row(lines, row, end)
+            if content + 1 <= end - 1:
+                spans.append(Span(content + 1, end - 1, indent(lines[content + 1]), "comment"))
+            continue
+        if run and (row != run[-1] + 1 or indent(lines[row]) != indent(lines[run[0]])):
+            flush()
+        run.append(row)
+    flush()
+    return spans
