@@ -278,9 +278,11 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         isolated = index - 1 not in kept and index + 1 not in kept
         if isolated:
             cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
-            severe = lines[index].error or lines[index].warning
-            if (gaps + 1) * _MARKER_TOKENS > MARKER_SHARE * ctx.budget_tokens and not severe:
-                continue  # markers would outweigh their share of the output
+            # The first error or warning of a template opens a gap whatever it costs; a
+            # repeat, or any other line, only while markers stay within their share.
+            first_severe = (lines[index].error or lines[index].warning) and template not in shown
+            if (gaps + 1) * _MARKER_TOKENS > MARKER_SHARE * ctx.budget_tokens and not first_severe:
+                continue
         if spent + cost > ctx.budget_tokens:
             continue
         gaps += isolated - (index - 1 in kept and index + 1 in kept)
