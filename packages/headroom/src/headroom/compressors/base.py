@@ -47,6 +47,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.code:CodeCompressor",
     "headroom.compressors.html:HtmlCompressor",
     "headroom.compressors.listing:ListingCompressor",
+    "headroom.compressors.config:ConfigCompressor",
 )
 
 
