@@ -48,6 +48,7 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.html:HtmlCompressor",
     "headroom.compressors.listing:ListingCompressor",
     "headroom.compressors.config:ConfigCompressor",
+    "headroom.compressors.docs:DocsCompressor",
 )
 
 
