@@ -67,7 +67,7 @@ MIN_CONFIDENCE = 0.3
 FALLBACK_KIND = "lines"
 
 _SAMPLE_CHARS = 32_768
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+_CONTROL = re.compile(r"[\x01-\x07\x0b\x0e-\x1a\x1c-\x1f]")  # backspace: man overstrike
 _SAMPLE_LINES = 400
 # Shares of the sampled lines that decide a kind:
 _DIFF_SHARE = 0.5  # diff lines (+, -, context, @@, diff/index headers), after a diff header

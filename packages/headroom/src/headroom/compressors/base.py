@@ -55,6 +55,8 @@ DEFAULT_COMPRESSORS: tuple[str, ...] = (
     "headroom.compressors.diagnostics:DiagnosticsCompressor",
     "headroom.compressors.testrun:TestRunCompressor",
     "headroom.compressors.lines:LineCompressor",
+    "headroom.compressors.config:ConfigCompressor",
+    "headroom.compressors.docs:DocsCompressor",
 )
 
 

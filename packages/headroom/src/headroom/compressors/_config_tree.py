@@ -1,0 +1,257 @@
+"""Config files as trees of keyed line spans: YAML by indentation, TOML / INI by section
+headers, XML by its tags.
+
+Each parser turns the lines of a file into `Node`s: a key (a YAML or TOML key, `-` for a
+list item, a section header, an element name), the line it starts on, the line it ends
+before, its parent and children. Parsing is forgiving: malformed input gives some tree,
+never an error; a line that starts no node (a comment, a continuation, a closing tag)
+belongs to the innermost node around it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ASSIGN",
+    "BLOCK_SCALAR",
+    "DOCUMENT",
+    "HEADER",
+    "Node",
+    "Tree",
+    "bracket_depth",
+    "parse_toml",
+    "parse_xml",
+    "parse_yaml",
+    "yaml_tokens",
+]
+
+ROOT = -1
+
+
+@dataclass(slots=True)
+class Node:
+    key: str
+    start: int
+    end: int
+    parent: int
+    indent: int = 0
+    value: str = ""
+    closer: int | None = None
+    """The line that only closes this node (`</dependency>`, `]`): kept with its start."""
+    head: int = 1
+    """Lines its opening takes (an XML start tag whose attributes run over lines)."""
+    children: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Tree:
+    nodes: list[Node]
+    comments: set[int]
+    """Lines inside comments (`#`, `;`, `<!-- -->`)."""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """First and last line of each comment that runs over lines (XML)."""
+
+    def add(self, node: Node) -> int:
+        self.nodes.append(node)
+        index = len(self.nodes) - 1
+        if node.parent != ROOT:
+            self.nodes[node.parent].children.append(index)
+        return index
+
+
+# --- YAML -----------------------------------------------------------------------------
+
+_YAML_ITEM = re.compile(r"-(?: +|$)")
+# A key: quoted, or a word without spaces, brackets or parentheses (not `if x:`, `f(x):`).
+_YAML_KEY = re.compile(
+    r"""("[^"\n]{0,200}"|'[^'\n]{0,200}'|[\w$@/.\-][^\s:#()=,;<>{}\[\]]{0,120})\s*:(?:\s+|$)"""
+)
+BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*\s*(?:#.*)?$")
+DOCUMENT = re.compile(r"---(?:\s|$)")
+
+
+def yaml_tokens(line: str) -> list[tuple[int, str, str]]:
+    """The (column, key, value) tokens a YAML line opens: `- ` items, then a `key:`."""
+    stripped = line.lstrip(" ")
+    column = len(line) - len(stripped)
+    tokens: list[tuple[int, str, str]] = []
+    while True:
+        item = _YAML_ITEM.match(stripped)
+        if not item:
+            break
+        tokens.append((column, "-", stripped[item.end() :]))
+        column += item.end()
+        stripped = stripped[item.end() :]
+    key = _YAML_KEY.match(stripped)
+    if key:
+        tokens.append((column, key.group(1).strip("\"'"), stripped[key.end() :].strip()))
+    return tokens
+
+
+def parse_yaml(lines: Sequence[str]) -> Tree:
+    tree = Tree([], set())
+    stack: list[int] = []
+    block_column: int | None = None  # inside a `key: |` block scalar indented past this
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        column = len(line) - len(line.lstrip(" "))
+        if block_column is not None and column > block_column:
+            continue
+        block_column = None
+        if stripped.startswith("#"):
+            tree.comments.add(number)
+            continue
+        if column == 0 and DOCUMENT.match(stripped):
+            _close(tree, stack, number, -1, "---")
+            stack.append(tree.add(Node("---", number, number + 1, ROOT, -1)))
+            continue
+        for token_column, key, value in yaml_tokens(line):
+            _close(tree, stack, number, token_column, key)
+            parent = stack[-1] if stack else ROOT
+            node = Node(key, number, number + 1, parent, token_column, value)
+            stack.append(tree.add(node))
+            if BLOCK_SCALAR.match(value):
+                block_column = token_column
+    _close(tree, stack, len(lines), -2, "")
+    return tree
+
+
+def _close(tree: Tree, stack: list[int], line: int, column: int, key: str) -> None:
+    """Pop the nodes a token at `column` ends: deeper ones, and siblings at its column (a
+    `- ` item under a `key:` at the same column is its child: an indentless sequence)."""
+    while stack:
+        top = tree.nodes[stack[-1]]
+        same = top.indent == column
+        if top.indent < column or (same and key == "-" and top.key != "-" and not top.value):
+            break
+        top.end = line
+        stack.pop()
+
+
+# --- TOML and INI ---------------------------------------------------------------------
+
+HEADER = re.compile(r"\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:[#;].*)?$")
+ASSIGN = re.compile(r"\s*([\w\"'.\-/ ]{1,120}?)\s*[=:]\s*(.*)$")
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
+
+
+def bracket_depth(value: str) -> int:
+    bare = _QUOTED.sub("", value.split(" #")[0])
+    return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
+
+
+def parse_toml(lines: Sequence[str]) -> Tree:
+    tree = Tree([], set())
+    headers: list[int] = []  # open section headers, outermost first
+    array: int | None = None  # the key whose multi-line array is open
+    depth = 0
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if array is not None:
+            depth += bracket_depth(stripped)
+            if depth <= 0:
+                tree.nodes[array].closer = number
+                tree.nodes[array].end = number + 1
+                array = None
+            else:
+                tree.add(Node("-", number, number + 1, array, 1, stripped))
+            continue
+        if stripped[0] in "#;":
+            tree.comments.add(number)
+            continue
+        header = HEADER.match(line)
+        if header:
+            _open_header(tree, headers, number, header.group(1), header.group(2))
+            continue
+        assign = ASSIGN.match(line)
+        if assign is None:
+            continue  # a continuation line: part of the key above
+        parent = headers[-1] if headers else ROOT
+        key, value = assign.group(1).strip("\"' "), assign.group(2)
+        index = tree.add(Node(key, number, number + 1, parent, 1, value))
+        depth = bracket_depth(value)
+        if depth > 0:
+            array = index
+    for index in headers:
+        tree.nodes[index].end = len(lines)
+    _extend_keys(tree, len(lines))
+    return tree
+
+
+def _open_header(tree: Tree, headers: list[int], number: int, bracket: str, name: str) -> None:
+    """A `[a.b]` table nests in the open `[a]` or `[[a]]` before it; others close."""
+    name = ".".join(part.strip().strip("\"'") for part in name.split("."))
+    while headers and not name.startswith(tree.nodes[headers[-1]].value + "."):
+        tree.nodes[headers.pop()].end = number
+    parent = headers[-1] if headers else ROOT
+    key = f"{bracket}{name}{']' * len(bracket)}"
+    headers.append(tree.add(Node(key, number, number + 1, parent, 0, name)))
+
+
+def _extend_keys(tree: Tree, count: int) -> None:
+    """A key spans its continuation lines, up to the next node's start."""
+    starts = sorted(node.start for node in tree.nodes) + [count]
+    for node in tree.nodes:
+        if node.key.startswith("[") or node.closer is not None:
+            continue
+        node.end = max(node.end, starts[bisect_right(starts, node.start)])
+
+
+# --- XML ------------------------------------------------------------------------------
+
+_XML_TOKEN = re.compile(
+    r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?\?>|<![^>]*>"
+    r"|<(/?)([A-Za-z_][\w:.\-]*)((?:[^<>\"']|\"[^\"<]{0,2000}\"|'[^'<]{0,2000}')*)>",
+    re.S,
+)
+
+
+def parse_xml(text: str, lines: Sequence[str]) -> Tree:
+    tree = Tree([], set())
+    stack: list[int] = []
+    position = line = 0
+    for token in _XML_TOKEN.finditer(text):
+        start, whole = token.start(), token.group(0)
+        line += text.count("\n", position, start)
+        position = start
+        first, last = line, line + whole.count("\n") if "\n" in whole else line
+        name = token.group(2)
+        if name is None:
+            if whole.startswith("<!--"):
+                tree.comments.update(range(first, last + 1))
+                if last > first:
+                    tree.spans.append((first, last))
+        elif token.group(1):
+            _close_element(tree, stack, name, first, last)
+        else:
+            parent = stack[-1] if stack else ROOT
+            node = Node(name, first, last + 1, parent, len(stack), lines[first].strip())
+            node.head = last + 1 - first
+            index = tree.add(node)
+            if not token.group(3).endswith("/"):
+                stack.append(index)
+    for index in stack:
+        tree.nodes[index].end = len(lines)
+    return tree
+
+
+def _close_element(tree: Tree, stack: list[int], name: str, first: int, last: int) -> None:
+    if not stack or (
+        tree.nodes[stack[-1]].key != name and all(tree.nodes[i].key != name for i in stack)
+    ):
+        return  # a stray closing tag
+    while stack:
+        node = tree.nodes[stack.pop()]
+        node.end = max(node.end, last + 1)
+        if node.key == name:
+            if first > node.start:
+                node.closer = first
+            return

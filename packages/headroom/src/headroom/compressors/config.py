@@ -1,0 +1,326 @@
+"""Config and build files: YAML, TOML, INI and XML, compressed by their key structure.
+
+The file is read as a tree of keyed line spans (`_config_tree`). Sibling blocks of one
+shape (list items with the same keys, `[[package]]` tables, `<dependency>` elements, the
+services of a compose file) are a repeated group: its first block stays whole, every other
+block keeps its opening line and its identifying line (the key whose values differ most
+between the blocks, not a hash or a URL), then the second block whole. Always kept: the
+first line of every key path, section headers and top-level keys, comments holding a
+severity word (`warning`, `deprecated`, `TODO`), lines holding a quoted phrase or a rare
+word of the question. The budget is then filled, structure first; lines of repeated blocks
+whose values are hashes, checksums or URLs go first. Within budget nothing is dropped.
+
+Every output line is an original line or a gap marker written as a comment of the format
+(`# [headroom: 12 lines]`, `<!-- [headroom: 12 lines] -->`); an XML element or TOML array
+whose opening line is kept keeps its closing line, so the file still parses.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from itertools import accumulate
+
+from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_lines
+from headroom.compressors._config_detect import config_format
+from headroom.compressors._config_tree import ROOT, Tree, parse_toml, parse_xml, parse_yaml
+from headroom.compressors._ranking import holding, rare_terms, spread_order
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.detect import ContentKind, Detection, Sample
+from headroom.query import lines_with, query_terms
+
+__all__ = ["ConfigCompressor"]
+
+_SEVERITY = re.compile(
+    r"\b(warn(ing)?s?|deprecated?|todo|fixme|xxx|hack|caution|danger|important|error|"
+    r"security|insecure|unsafe|breaking|do not|don't|must not|never)\b",
+    re.I,
+)
+_OPAQUE = re.compile(
+    r"\b[0-9a-fA-F]{16,}\b|\b(sha\d+|md5|blake\d*)[-:=]|https?://|git\+|registry\+|"
+    r"[A-Za-z0-9+/]{40,}={0,2}"
+)
+_MIN_GROUP = 3  # sibling blocks of one shape that make a repeated group
+_ID_DEPTH = 2  # levels below a block searched for its identifying line
+_ID_CANDIDATES = 40  # nodes of a block searched for it
+_MIN_LINES = 8
+_SMALL_GAP = 3  # lines: a longer gap is never cheaper than its marker
+_GAP_CHARS = len("# [headroom: 12 lines]")
+
+# Tiers of the budget fill, most wanted first.
+_STRUCTURE, _IDS, _SECOND, _REST, _OPAQUE_TIER = range(5)
+
+
+class ConfigCompressor:
+    """Config files: the key structure, repeated blocks collapsed by shape."""
+
+    kind: ContentKind = "config"
+    name = "config"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """YAML by nested `key:` lines, TOML / INI by `[section]` headers and `key = value`
+        lines, XML by its declaration or element lines (not HTML)."""
+        found = config_format(sample.lines, sample.head)
+        if found is None:
+            return None
+        return Detection("config", language=found[0], confidence=found[1])
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        tokens = ctx.counter.count(text)
+        if tokens <= ctx.budget_tokens:
+            return None  # within budget: nothing is worth losing
+        lines = split_lines(text)
+        if len(lines) < _MIN_LINES:
+            return None
+        found = config_format([line for line in lines[:400] if line.strip()], text[:32768])
+        fmt = (found[0] if found else None) or ctx.language or "yaml"
+        tree = _parse(fmt, text, lines)
+        per_char = tokens / max(1, len(text))
+        costs = [max(1, round(len(line) * per_char)) + 1 for line in lines]
+        chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
+        kept = _balanced(tree, _close_small_gaps(lines, _balanced(tree, chosen, lines)), lines)
+        if len(kept) == len(lines):
+            return None
+        return _render(lines, kept, tree, fmt, ctx.ref)
+
+
+def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:
+    if fmt == "xml":
+        return parse_xml(text, lines)
+    if fmt in ("toml", "ini"):
+        return parse_toml(lines)
+    return parse_yaml(lines)
+
+
+class _Plan:
+    """Each node's repeated group and rank in it, its key path, and each line's owner."""
+
+    def __init__(self, tree: Tree, count: int, xml: bool) -> None:
+        nodes = tree.nodes
+        self.group: list[int] = [-1] * len(nodes)
+        self.rank: list[int] = [0] * len(nodes)
+        self.groups: list[list[int]] = []
+        siblings: dict[int, list[int]] = defaultdict(list)
+        for index, node in enumerate(nodes):
+            siblings[node.parent].append(index)
+        self.common: set[int] = set()  # nodes whose key many siblings share
+        for members in siblings.values():
+            self._group_siblings(tree, members, xml)
+            keys = Counter(nodes[index].key for index in members)
+            self.common.update(i for i in members if keys[nodes[i].key] >= _MIN_GROUP)
+        self.path: list[str] = []
+        self.block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
+        self.level: list[int] = []
+        for index, node in enumerate(nodes):
+            up = node.parent
+            label = node.key if self.group[index] < 0 or xml else "*"
+            self.path.append((self.path[up] if up != ROOT else "") + "/" + label)
+            self.level.append(self.level[up] + 1 if up != ROOT else 0)
+            inherited = self.block[up] if up != ROOT else -1
+            self.block.append(index if self.rank[index] >= 1 else inherited)
+        self.owner = [-1] * count
+        for index, node in enumerate(nodes):  # children come later and overwrite
+            self.owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
+
+    def _group_siblings(self, tree: Tree, members: list[int], xml: bool) -> None:
+        shapes: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for index in members:
+            node = tree.nodes[index]
+            if not node.children:
+                continue
+            keys = sorted({tree.nodes[child].key for child in node.children})
+            named = xml or node.key == "-" or node.key.startswith("[")
+            shape = (node.key if named else "*", *keys)
+            shapes[shape].append(index)
+        for group in shapes.values():
+            if len(group) < _MIN_GROUP:
+                continue
+            for rank, index in enumerate(group):
+                self.group[index] = len(self.groups)
+                self.rank[index] = rank
+            self.groups.append(group)
+
+
+def _select(
+    tree: Tree, lines: Sequence[str], ctx: CompressContext, costs: list[int], *, xml: bool
+) -> set[int]:
+    plan = _Plan(tree, len(lines), xml)
+    must = _must(tree, plan, lines, ctx)
+    ids = _id_lines(tree, plan, lines)
+    spread = {
+        block: rank
+        for group in plan.groups
+        for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
+    }
+    opaque = holding(_OPAQUE, lines)
+    tiers: list[tuple[int, int, int, int]] = []
+    for number, line in enumerate(lines):
+        if number in must or not line.strip():
+            continue
+        owner = plan.owner[number]
+        block = plan.block[owner] if owner >= 0 else -1
+        depth = plan.level[owner] if owner >= 0 else 0
+        if block < 0:
+            tiers.append((_STRUCTURE, depth, 0, number))
+        elif number in ids:
+            tiers.append((_IDS, spread.get(block, 0), 0, number))
+        elif number in opaque:
+            tiers.append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
+        elif plan.rank[block] == 1:
+            tiers.append((_SECOND, depth, 0, number))
+        else:
+            tiers.append((_REST, spread.get(block, 0), depth, number))
+    tiers.sort()
+    kept = set(must)
+    spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
+    return _fill([t[3] for t in tiers], kept, costs, ctx.budget_tokens - spent, len(lines))
+
+
+def _fill(order: list[int], kept: set[int], costs: list[int], room: int, count: int) -> set[int]:
+    """`kept` plus the longest prefix of `order` that fits in `room` tokens, a gap marker
+    counted for each run the prefix adds (estimated once, corrected once)."""
+    if room <= 0 or not order:
+        return kept
+    totals = list(accumulate(costs[i] for i in order))
+    base = _runs(kept, count)
+    take = bisect_right(totals, room)
+    for _ in range(2):
+        trial = kept.union(order[:take])
+        extra = max(0, _runs(trial, count) - base) * GAP_TOKENS
+        if take == 0 or totals[take - 1] + extra <= room:
+            return trial
+        take = bisect_right(totals, room - extra)
+    return kept.union(order[:take])
+
+
+def _runs(kept: set[int], count: int) -> int:
+    """How many runs of omitted lines `kept` leaves among `count` lines."""
+    chosen = sorted(kept)
+    runs = sum(1 for a, b in zip(chosen, chosen[1:], strict=False) if b - a > 1)
+    return runs + (bool(chosen) and chosen[0] > 0) + (bool(chosen) and chosen[-1] < count - 1)
+
+
+def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -> set[int]:
+    """Lines kept whatever the budget: the first, the question's, severity comments,
+    section headers and top-level keys, the first line of every key path."""
+    must = {next((i for i, line in enumerate(lines) if line.strip()), 0)}
+    must.update(lines_with(lines, ctx.focus))
+    rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
+    if rare:
+        must.update(i for i, line in enumerate(lines) if any(t in line.lower() for t in rare))
+    must.update(i for i in tree.comments if _SEVERITY.search(lines[i]))
+    seen: set[str] = set()
+    for index, node in enumerate(tree.nodes):
+        if plan.path[index] not in seen:
+            seen.add(plan.path[index])
+            must.add(node.start)
+        elif plan.level[index] <= 1 and plan.block[index] < 0 and index not in plan.common:
+            must.add(node.start)
+    return must
+
+
+def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str]) -> set[int]:
+    """The opening line of every block of a repeated group, and its identifying line."""
+    found: set[int] = set()
+    for group in plan.groups:
+        candidates = [_candidates(tree, block, lines) for block in group]
+        distinct: dict[str, set[str]] = defaultdict(set)
+        order: dict[str, int] = {}
+        for per_block in candidates:
+            for relative, (_, value) in per_block.items():
+                distinct[relative].add(value)
+                order.setdefault(relative, len(order))
+        best = max(distinct, key=lambda r: (len(distinct[r]), -order[r]), default=None)
+        for block, per_block in zip(group, candidates, strict=True):
+            found.add(tree.nodes[block].start)
+            if best is not None and best in per_block and len(distinct[best]) > 1:
+                found.add(per_block[best][0])
+    return found
+
+
+def _candidates(tree: Tree, block: int, lines: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """Relative key path -> (line, value) of the nodes near the top of `block` whose value
+    could name it (not a hash, a checksum or a URL)."""
+    out: dict[str, tuple[int, str]] = {}
+    frontier = [(child, tree.nodes[child].key) for child in tree.nodes[block].children]
+    for _ in range(_ID_DEPTH):
+        following: list[tuple[int, str]] = []
+        for index, relative in frontier:
+            node = tree.nodes[index]
+            line = lines[node.start].strip()
+            if relative not in out and line and not _OPAQUE.search(line):
+                out[relative] = (node.start, line)
+            following.extend((c, f"{relative}/{tree.nodes[c].key}") for c in node.children)
+            if len(out) >= _ID_CANDIDATES:
+                return out
+        frontier = following
+    return out
+
+
+def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) -> list[int]:
+    """`kept` with each kept opening whole and closed (an element's start tag lines and its
+    closing tag, a TOML array's `]`), closers of dropped openings left out, and a comment
+    over several lines kept at both ends when any of it is kept."""
+    chosen = set(kept)
+    for node in tree.nodes:
+        if node.start in chosen:
+            chosen.update(range(node.start, min(node.start + node.head, len(lines))))
+            if node.closer is not None:
+                chosen.add(node.closer)
+        elif node.closer is not None:
+            chosen.discard(node.closer)
+    for first, last in tree.spans:
+        if any(i in chosen for i in range(first, last + 1)):
+            chosen.update((first, last))
+    return sorted(chosen)
+
+
+def _close_small_gaps(lines: Sequence[str], kept: list[int]) -> list[int]:
+    """`kept` plus every gap of a few lines shorter than the marker that would stand for it."""
+    out: list[int] = []
+    previous = -1
+    for index in [*kept, len(lines)]:
+        if 0 < index - previous - 1 <= _SMALL_GAP:
+            gap = range(previous + 1, index)
+            if sum(len(lines[i].strip()) + 1 for i in gap) <= _GAP_CHARS:
+                out.extend(gap)
+        if index < len(lines):
+            out.append(index)
+        previous = index
+    return out
+
+
+def _render(lines: Sequence[str], kept: list[int], tree: Tree, fmt: str, ref: str) -> Compressed:
+    """Kept lines with each gap as a comment of the format; the closing line states the
+    counts and the ref."""
+    xml = fmt == "xml"
+    inside = _inside_comments(tree, len(lines)) if xml else set()
+
+    markers: dict[int, str] = {}
+
+    def gap(first: int, count: int) -> str:
+        marker = markers.get(count) or markers.setdefault(count, format_gap(count, "lines"))
+        line = lines[first]
+        indent = line[: len(line) - len(line.lstrip())]
+        if not xml or first in inside:
+            return f"{indent}{marker}" if xml else f"{indent}# {marker}"
+        return f"{indent}<!-- {marker} -->"
+
+    out: list[str] = []
+    previous = -1
+    for index in [*kept, len(lines)]:
+        if index - previous > 1:
+            out.append(gap(previous + 1, index - previous - 1))
+        if index < len(lines):
+            out.append(lines[index])
+        previous = index
+    closing = format_marker(ref, len(kept), len(lines), "lines")
+    out.append(f"<!-- {closing} -->" if xml else f"# {closing}")
+    return Compressed(text="\n".join(out), ref=ref, kept=len(kept), total=len(lines), unit="lines")
+
+
+def _inside_comments(tree: Tree, count: int) -> set[int]:
+    """Lines strictly inside an XML comment over several lines (a gap there is plain)."""
+    return {i for first, last in tree.spans for i in range(first + 1, last)}

@@ -1,0 +1,185 @@
+"""Long documents and man pages: the outline, the sections the question points to, samples
+of the rest.
+
+A long, sectioned document (markdown with headings, a man page as `man -P cat` renders it,
+plain or with backspace overstrike) is read as sections. Always kept: every heading (`#`
+lines, setext titles, a man page's column-0 section headers such as `NAME`, `SYNOPSIS`,
+`OPTIONS`), every option line (`-v, --verbose`), the first and last line, lines holding a
+quoted phrase or a rare word of the question. Then, within the budget: the sections whose
+heading or body the question's words point to, whole and best first; then the opening
+lines of every other section; then the rest of their bodies, spread over the document.
+Kept lines are verbatim (overstrike included); each gap is one `[headroom: N lines]`
+marker and a closing line states the counts and the ref. A fenced code block that is kept
+in part keeps its fences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from headroom.ccr.markers import split_lines
+from headroom.compressors._ranking import rare_terms, relevance, spread_order
+from headroom.compressors.base import (
+    MARKER_TOKENS,
+    CompressContext,
+    Compressed,
+    fill_within_budget,
+    kept_lines_result,
+)
+from headroom.detect import ContentKind, Detection, Sample
+from headroom.query import lines_with, query_terms
+
+__all__ = ["DocsCompressor", "headings_of"]
+
+_OVERSTRIKE = re.compile(r".\x08")
+_MARKDOWN_HEADING = re.compile(r"#{1,6} \S")
+_SETEXT = re.compile(r"(=+|-+)\s*$")
+_FENCE = re.compile(r"\s*(```+|~~~+)")
+_MAN_HEADING = re.compile(r"[A-Z][A-Z0-9 ,/()&'-]{1,60}$")
+_MAN_SUBHEADING = re.compile(r" {2,4}[A-Z][\w ,/()&'-]{1,60}$")
+_OPTION = re.compile(r"\s{0,14}(?:-{1,2}[\w?#@][\w-]*|\+\w)(?:[ =,\[]|$)")
+# Code spans, numbers, identifiers (camelCase, snake_case, dotted), hex, URLs, paths.
+_INFORMATIVE = re.compile(
+    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*+[A-Z_][A-Za-z0-9_]*\b|\b\w++\.\w++(?:\.\w++)*+\b|"
+    r"\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+|--?\w[\w-]+"
+)
+_MAN_TITLE = re.compile(r"(\S+)\(\w+\)\s.*\S\(\w+\)$")
+_MIN_LINES = 150  # shorter documents are prose for Kompress
+_MIN_HEADINGS = 4
+_BODY_INDENT_SHARE = 0.5  # man page lines indented under their headers
+_OPENING_LINES = 1  # body lines of each section kept before the rest
+
+
+def plain(line: str) -> str:
+    """`line` without backspace overstrike (for reading it; kept lines keep theirs)."""
+    return _OVERSTRIKE.sub("", line) if "\x08" in line else line
+
+
+def headings_of(lines: Sequence[str]) -> list[int]:
+    """Indices of the heading lines: markdown headings (outside fences) and setext titles,
+    or, in a man page (most lines indented), the lines that start at column 0."""
+    bare = [plain(line) for line in lines]
+    content = [line for line in bare if line.strip()]
+    indented = sum(1 for line in content if line[:1] in (" ", "\t"))
+    if content and indented >= len(content) * _BODY_INDENT_SHARE:
+        return [
+            i
+            for i, line in enumerate(bare)
+            if line.strip() and (_MAN_HEADING.match(line) or _MAN_SUBHEADING.match(line))
+        ]
+    return _markdown_headings(bare)
+
+
+def _man_page(lines: Sequence[str], headings: list[int]) -> bool:
+    """A rendered man page: its `TITLE(1) ... TITLE(1)` header line, or a `NAME` section."""
+    first = next((plain(line).strip() for line in lines if line.strip()), "")
+    return bool(_MAN_TITLE.match(first)) or any(plain(lines[i]).strip() == "NAME" for i in headings)
+
+
+def _markdown_headings(lines: Sequence[str]) -> list[int]:
+    found: list[int] = []
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        opening = _FENCE.match(line)
+        if opening:
+            fence = None if fence is not None else opening.group(1)
+            continue
+        if fence is not None:
+            continue
+        if _MARKDOWN_HEADING.match(line):
+            found.append(i)
+        elif i and _SETEXT.match(line) and lines[i - 1].strip() and len(line.strip()) >= 3:
+            found.extend((i - 1, i))
+    return found
+
+
+class DocsCompressor:
+    """Long docs and man pages: the outline plus the sections the question points to."""
+
+    kind: ContentKind = "docs"
+    name = "docs"
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """A long man page (150 lines or more): its title line or a `NAME` section, and
+        column-0 section headers on at least four lines of the sample. Long markdown stays
+        Kompress's (see docs/compressors-config-docs.md); `compress` handles it too."""
+        if sample.text.count("\n", 0, 200_000) < _MIN_LINES:
+            return None
+        lines = sample.head.split("\n")[:1200]
+        headings = headings_of(lines)
+        if len(headings) < _MIN_HEADINGS or not _man_page(lines, headings):
+            return None
+        return Detection("docs", confidence=0.55)
+
+    def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        tokens = ctx.counter.count(text)
+        if tokens <= ctx.budget_tokens:
+            return None  # within budget: nothing is worth losing
+        lines = split_lines(text)
+        headings = headings_of(lines)
+        if len(headings) < 2:
+            return None
+        per_char = tokens / max(1, len(text))
+        costs = [max(1, round(len(line) * per_char)) + 1 for line in lines]
+        kept = _must(lines, headings, ctx)
+        spent = sum(costs[i] for i in kept) + MARKER_TOKENS * 2
+        order = _order(lines, headings, ctx)
+        fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
+        return kept_lines_result(lines, _fenced(lines, kept), ctx.ref)
+
+
+def _must(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> set[int]:
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    must = set(headings) | ({content[0], content[-1]} if content else set())
+    must.update(i for i, line in enumerate(lines) if _OPTION.match(plain(line)))
+    must.update(lines_with(lines, ctx.focus))
+    rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
+    if rare:
+        must.update(i for i, line in enumerate(lines) if any(t in line.lower() for t in rare))
+    return must
+
+
+def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> list[int]:
+    """Lines in the order they are wanted: the pointed-to sections whole (best first), the
+    opening lines of every section, then the rest spread over the document."""
+    bounds = [0, *headings, len(lines)] if headings[0] > 0 else [*headings, len(lines)]
+    sections = [range(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    terms = sorted(query_terms(ctx.query))
+    bodies = ["\n".join(plain(lines[i]) for i in section) for section in sections]
+    scores = relevance(bodies, terms)
+    for k, section in enumerate(sections):  # a heading the question names counts thrice
+        heading = plain(lines[section[0]]).lower()
+        scores[k] += 2 * sum(1 for term in terms if term in heading)
+    pointed = sorted((k for k in range(len(sections)) if scores[k] > 0), key=lambda k: -scores[k])
+    order: list[int] = [i for k in pointed for i in sections[k]]
+    rest: list[int] = []
+    for section in sections:
+        body = [i for i in section if lines[i].strip()]
+        order.extend(body[: _OPENING_LINES + 1])
+        rest.extend(body[_OPENING_LINES + 1 :])
+    spread = {index: rank for rank, index in enumerate(spread_order(len(rest)))}
+    density = [_density(plain(lines[i])) for i in rest]
+    order.extend(rest[k] for k in sorted(spread, key=lambda k: (-density[k], spread[k])))
+    return order
+
+
+def _density(line: str) -> float:
+    """Informative spans (code, numbers, identifiers, paths, URLs) per word, in tenths."""
+    return round(10 * len(_INFORMATIVE.findall(line)) / max(1, line.count(" ") + 1))
+
+
+def _fenced(lines: Sequence[str], kept: set[int]) -> set[int]:
+    """`kept` plus both fences of every fenced block it keeps a line of."""
+    out = set(kept)
+    opened: int | None = None
+    for i, line in enumerate(lines):
+        if not _FENCE.match(line):
+            continue
+        if opened is None:
+            opened = i
+            continue
+        if any(j in kept for j in range(opened, i + 1)):
+            out.update((opened, i))
+        opened = None
+    return out

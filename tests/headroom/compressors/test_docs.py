@@ -1,0 +1,61 @@
+"""Man pages: the outline (headers, option lines) and the sections the question points to."""
+
+from headroom.ccr.markers import make_ref, split_lines
+from headroom.compressors.base import CompressContext
+from headroom.compressors.docs import DocsCompressor, headings_of
+from headroom.detect import detect
+from headroom.query import focus_of
+from headroom.tokens import counter_for
+
+COUNTER = counter_for("gpt-4o")
+SECTIONS = ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "ENVIRONMENT", "EXIT STATUS", "SEE ALSO"]
+
+
+def man_page(bold: bool = False) -> str:
+    out = ["TOOL(1)                  General Commands Manual                 TOOL(1)", ""]
+    for s, section in enumerate(SECTIONS):
+        out.append("".join(f"{c}\b{c}" for c in section) if bold else section)
+        for i in range(30):
+            if section == "OPTIONS" and i % 5 == 0:
+                out.append(f"       -{chr(97 + i // 5)}, --option-{i}")
+            out.append(f"              Paragraph {s}.{i} explains how the tool treats input {i}.")
+        out.append("")
+    out.append("GNU tools                         2024-01-01                        TOOL(1)")
+    return "\n".join(out) + "\n"
+
+
+def ctx_for(text: str, budget: int, query: str = "") -> CompressContext:
+    return CompressContext(
+        ref=make_ref(text), query=query, budget_tokens=budget, counter=COUNTER,
+        focus=focus_of(query, text),
+    )  # fmt: skip
+
+
+def test_man_pages_are_docs_and_markdown_stays_prose() -> None:
+    assert detect(man_page()).kind == "docs"
+    markdown = "\n".join(
+        f"# Part {i}\n\nThe guide says this about part {i} here.\n" for i in range(60)
+    )
+    assert detect(markdown).kind == "text"
+    assert len(headings_of(man_page(bold=True).split("\n"))) >= len(SECTIONS)
+
+
+def test_outline_and_pointed_section_kept_verbatim() -> None:
+    text = man_page()
+    result = DocsCompressor().compress(text, ctx_for(text, 400, "what does the ENVIRONMENT say"))
+    assert result is not None
+    out = result.text.split("\n")
+    for section in SECTIONS:
+        assert section in out
+    assert all(f"--option-{i}" in result.text for i in range(0, 30, 5))
+    assert "Paragraph 4.17 explains how the tool treats input 17." in result.text
+    originals = set(split_lines(text))
+    assert all(line in originals or line.startswith("[headroom: ") for line in out)
+
+
+def test_within_budget_none_and_deterministic() -> None:
+    text = man_page(bold=True)
+    assert DocsCompressor().compress(text, ctx_for(text, 100_000)) is None
+    first = DocsCompressor().compress(text, ctx_for(text, 300, '"input 12"'))
+    assert first is not None and "input 12." in first.text
+    assert first == DocsCompressor().compress(text, ctx_for(text, 300, '"input 12"'))
