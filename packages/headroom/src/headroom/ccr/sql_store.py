@@ -17,6 +17,7 @@ from headroom.ccr.sql_connect import (
     create_store_engine,
     failure,
     read_only_sqlite,
+    reason,
     redact_url,
 )
 from headroom.ccr.sql_schema import (
@@ -79,10 +80,8 @@ class SqlStore:
                     raise
                 self._engine, self.read_only = read_only, True
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(
-                f"Could not open the CCR store at {redact_url(url)!r}: "
-                f"{str(exc).replace(url, redact_url(url))}"
-            ) from exc
+            message = f"Could not open the CCR store at {redact_url(url)!r}: {reason(exc, url)}"
+            raise StoreError(message) from None
 
     @property
     def _writable(self) -> Engine:
@@ -110,7 +109,7 @@ class SqlStore:
             if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
                 self._prune_expired()
         except SQLAlchemyError as exc:
-            raise failure(f"Could not store ref {ref}", exc) from exc
+            raise failure(f"Could not store ref {ref}", exc, self.url) from None
 
     def get(self, namespace: str, ref: str) -> str | None:
         key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
@@ -128,7 +127,7 @@ class SqlStore:
                 with self._engine.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
-            raise failure(f"Could not read ref {ref}", exc) from exc
+            raise failure(f"Could not read ref {ref}", exc, self.url) from None
         return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
 
     def touch(self, namespace: str, ref: str) -> bool:
@@ -156,7 +155,7 @@ class SqlStore:
                     .values(expires_at=now + self.ttl_seconds, accessed_at=now)
                 )
         except SQLAlchemyError as exc:
-            raise failure(f"Could not touch ref {ref}", exc) from exc
+            raise failure(f"Could not touch ref {ref}", exc, self.url) from None
         return bool(result.rowcount)
 
     def get_decision(self, namespace: str, key: str) -> Compressed | None:
@@ -169,7 +168,7 @@ class SqlStore:
             with self._engine.connect() as conn:
                 row = conn.execute(select(decisions).where(where)).one_or_none()
         except SQLAlchemyError as exc:
-            raise failure("Could not read a decision", exc) from exc
+            raise failure("Could not read a decision", exc, self.url) from None
         if row is None:
             return None
         if row.text is None:
@@ -219,7 +218,7 @@ class SqlStore:
             existing = self.get_decision(namespace, key)
             return existing if existing is not None else decision
         except SQLAlchemyError as exc:
-            raise failure("Could not record a decision", exc) from exc
+            raise failure("Could not record a decision", exc, self.url) from None
         self._note_write()
         return decision
 
@@ -238,7 +237,7 @@ class SqlStore:
                     )
                 )
         except SQLAlchemyError as exc:
-            raise failure("Could not record a compression event", exc) from exc
+            raise failure("Could not record a compression event", exc, self.url) from None
 
     def stats(self, namespace: str) -> StoreStats:
         now = self._clock()
@@ -260,7 +259,7 @@ class SqlStore:
                     select(func.count()).where(retrievals.c.namespace == namespace)
                 ).scalar_one()
         except SQLAlchemyError as exc:
-            raise failure("Could not read store stats", exc) from exc
+            raise failure("Could not read store stats", exc, self.url) from None
         return StoreStats(
             entries=int(entries),
             bytes=int(size),
@@ -295,21 +294,21 @@ class SqlStore:
         try:
             return sql_activity.dashboard(self._engine, namespace, stats, buckets)
         except SQLAlchemyError as exc:
-            raise failure("Could not read the activity log", exc) from exc
+            raise failure("Could not read the activity log", exc, self.url) from None
 
     def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
         original = self.get(namespace, ref)
         try:
             return sql_activity.payload_preview(self._engine, namespace, ref, original)
         except SQLAlchemyError as exc:
-            raise failure("Could not read the activity log", exc) from exc
+            raise failure("Could not read the activity log", exc, self.url) from None
 
     def _write_activity(self, statement: Any) -> None:
         try:
             with self._writable.begin() as conn:
                 conn.execute(statement)
         except SQLAlchemyError as exc:
-            raise failure("Could not record activity", exc) from exc
+            raise failure("Could not record activity", exc, self.url) from None
         self._note_write()
 
     def evict(self) -> int:
@@ -319,7 +318,7 @@ class SqlStore:
         try:
             return self._prune_expired() + self._enforce_size_cap()
         except SQLAlchemyError as exc:
-            raise failure("Could not evict", exc) from exc
+            raise failure("Could not evict", exc, self.url) from None
 
     def close(self) -> None:
         self._engine.dispose()

@@ -5,17 +5,22 @@ same way and refuse bad values with a ConfigError."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from headroom.config import DEFAULT_PORT, EnvSettings, HeadroomConfig
+from headroom.config import DEFAULT_PORT, EnvSettings, HeadroomConfig, mask_all
 from headroom.errors import ConfigError
 
 __all__ = ["ServerSettings", "is_loopback"]
 
 
 class ServerSettings(EnvSettings):
-    """How the server listens and where it forwards."""
+    """How the server listens and where it forwards. Its repr and JSON show the API token
+    as `***` (and the engine's store URL without its password)."""
+
+    redacted: ClassVar[dict[str, Callable[[Any], Any]]] = {"api_token": mask_all}
 
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
