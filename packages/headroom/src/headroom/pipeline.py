@@ -312,15 +312,20 @@ def count_message_tokens(messages: Sequence[Any], counter: TokenCounter) -> int:
 
 
 def _count_value(value: Any, counter: TokenCounter) -> int:
-    if isinstance(value, str):
-        return 0 if value.startswith("data:") and len(value) > 1024 else counter.count(value)
-    if isinstance(value, Mapping):
-        if value.get("type") == "base64":
-            return sum(_count_value(v, counter) for k, v in value.items() if k != "data")
-        return sum(_count_value(v, counter) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(_count_value(v, counter) for v in value)
-    return 0
+    """Tokens of every string in `value`, walked iteratively (any nesting depth)."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not (item.startswith("data:") and len(item) > 1024):
+                total += counter.count(item)
+        elif isinstance(item, Mapping):
+            base64 = item.get("type") == "base64"
+            stack.extend(v for k, v in item.items() if not (base64 and k == "data"))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
 
 
 def _safe_count(messages: Sequence[Any], counter: TokenCounter) -> int:

@@ -68,9 +68,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         engine = engine_for(request)  # anything that is JSON goes upstream as it came
         loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
     else:
-        if not isinstance(body, dict) or not _has_conversation(body, provider):
-            key = provider.conversation_key
-            raise ApiError(400, "invalid_request", f"The request needs a {key!r} list.")
+        _check_shape(body, provider)
         exclude = request.headers.get("x-headroom-exclude-tools", "")
         engine = engine_for(
             request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
@@ -99,6 +97,25 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
     if isinstance(first, UpstreamReply):  # the upstream refused: its status and body
         return Response(first.body, status_code=first.status, media_type=first.content_type)
     return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
+
+
+def _check_shape(body: Any, provider: Provider) -> None:
+    """Refuse, with a 400, a body whose parts Headroom reads are not of their type: the
+    conversation, `tools` (a list of objects), `stream` (a boolean), Anthropic's `system`
+    (a string or a list). Anything else goes upstream as it came."""
+    if not isinstance(body, dict) or not _has_conversation(body, provider):
+        key = provider.conversation_key
+        raise ApiError(400, "invalid_request", f"The request needs a {key!r} list.")
+    tools = body.get("tools")
+    if tools is not None and not (
+        isinstance(tools, list) and all(isinstance(t, dict) for t in tools)
+    ):
+        raise ApiError(400, "invalid_request", "'tools' must be a list of objects.")
+    if body.get("stream") is not None and not isinstance(body["stream"], bool):
+        raise ApiError(400, "invalid_request", "'stream' must be true or false.")
+    system = body.get("system")
+    if provider is ANTHROPIC and system is not None and not isinstance(system, (str, list)):
+        raise ApiError(400, "invalid_request", "'system' must be a string or a list of blocks.")
 
 
 def _has_conversation(body: dict[str, Any], provider: Provider) -> bool:
