@@ -213,7 +213,8 @@ class HeadroomConfig(EnvSettings):
     store_timeout_s: float = Field(default=5.0, gt=0.0)
     """Longest a `compress()` call waits on the store, whatever the database does (a server
     that accepts connections and never answers included); past it, payloads go out
-    unchanged and the store is left alone for 15 s."""
+    unchanged and the store is left alone for 15 s. Only waiting on the store counts, not
+    the time spent compressing."""
 
     max_activity_rows: int = Field(default=1_000_000, gt=0)
     """Rows kept per activity table (compressions, requests, retrievals); older rows, and

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headroom.aligner import CacheAligner, conversation_key
-from headroom.ccr.guard import GuardedStore, store_deadline
+from headroom.ccr.guard import GuardedStore, store_budget
 from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
 from headroom.ccr.sql_connect import check_store_url
@@ -133,8 +133,9 @@ class Headroom:
     ) -> CompressResult:
         """Compress the tool outputs (and, by setting, long chat text) in `messages`."""
         counter = counter_for(model if isinstance(model, str) and model else "gpt-4o")
-        # One deadline covers every store call of this request, its activity record included.
-        with store_deadline(self.config.store_timeout_s):
+        # One budget covers the time every store call of this request waits, its activity
+        # record included; compressing is not counted, so the output never depends on a clock.
+        with store_budget(self.config.store_timeout_s):
             try:
                 conversation = Conversation(messages)
                 result = self._aligned(conversation, counter, query)
