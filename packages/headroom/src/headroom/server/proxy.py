@@ -25,13 +25,34 @@ from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
 from headroom.server.upstream import UpstreamReply, post_json, upstream_errors
 
-__all__ = ["forwarded_headers", "proxy_routes", "upstream_session_of", "upstream_url"]
+__all__ = [
+    "FORWARDED_HEADERS",
+    "FORWARDED_PREFIXES",
+    "forwarded_headers",
+    "proxy_routes",
+    "upstream_session_of",
+    "upstream_url",
+]
 
 logger = logging.getLogger("headroom.proxy")
 
-_DROP_HEADERS = frozenset(
-    {"host", "content-length", "accept-encoding", "connection", "transfer-encoding"}
+# The caller's headers that go upstream; every other one (cookies, forwarding and proxy
+# headers, Headroom's own, the connection's) stays here. Documented in docs/server.md.
+FORWARDED_HEADERS = frozenset(
+    {
+        "accept",
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "content-type",
+        "user-agent",
+        "idempotency-key",
+        "x-request-id",
+        "x-client-request-id",
+    }
 )
+FORWARDED_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
 
 
 def proxy_routes() -> APIRouter:
@@ -155,12 +176,16 @@ async def _round_trips(forward: Forward, body: Any) -> Response:
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:
-    """The caller's headers as they go upstream: credentials included, Headroom's own and
-    the connection's not."""
+    """The caller's headers that go upstream: an allow-list (credentials, content type,
+    provider version and beta headers, SDK metadata) and the `forward_headers` setting.
+    Cookies and everything else stay here."""
+    extra: tuple[str, ...] = request.app.state.settings.forward_headers
+    names = FORWARDED_HEADERS.union(n for n in extra if not n.endswith("*"))
+    prefixes = FORWARDED_PREFIXES + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
     return {
         k: v
         for k, v in request.headers.items()
-        if k.lower() not in _DROP_HEADERS and not k.lower().startswith("x-headroom-")
+        if (k.lower() in names or k.lower().startswith(prefixes)) and k.lower() != "cookie"
     }
 
 

@@ -40,6 +40,10 @@ class ServerSettings(EnvSettings):
     allowed_hosts: tuple[str, ...] = ()
     """Host names besides loopback ones this server answers to (`HEADROOM_ALLOWED_HOSTS`,
     comma-separated), e.g. the name it is reached by behind a proxy or in a container."""
+    forward_headers: tuple[str, ...] = ()
+    """Client headers forwarded upstream besides the built-in allow-list
+    (`HEADROOM_FORWARD_HEADERS`, comma-separated names; `x-portkey-*` names a prefix), e.g.
+    a gateway's own headers. Cookies are never forwarded."""
     engine: HeadroomConfig = Field(default_factory=HeadroomConfig.from_env)
     """The compression settings of the server's engines (`HEADROOM_*` variables)."""
 
@@ -47,6 +51,11 @@ class ServerSettings(EnvSettings):
     @classmethod
     def _blank_is_none(cls, token: str | None) -> str | None:
         return token.strip() or None if token is not None else None
+
+    @field_validator("forward_headers")
+    @classmethod
+    def _header_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(name.strip().lower() for name in names if name.strip())
 
     @field_validator("allowed_hosts")
     @classmethod
