@@ -218,7 +218,8 @@ class HeadroomConfig(EnvSettings):
 
     max_activity_rows: int = Field(default=1_000_000, gt=0)
     """Rows kept per activity table (compressions, requests, retrievals); older rows, and
-    rows older than `ttl_seconds`, are pruned as the store is written."""
+    rows older than `ttl_seconds`, are pruned when the store opens and as any process
+    writes to it."""
 
     def resolved_store_url(self) -> str:
         """The store URL in force: the setting, `HEADROOM_STORE_URL`, or the default file."""
