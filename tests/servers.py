@@ -33,6 +33,8 @@ class RunningServer:
 def start_server(
     settings: ServerSettings, store: SqlStore | None, config: HeadroomConfig | None = None
 ) -> tuple[uvicorn.Server, threading.Thread]:
+    # The fake upstream takes its orders from x-test-* headers (tests/fakes.py).
+    settings = settings.with_overrides(forward_headers=(*settings.forward_headers, "x-test-*"))
     app = create_app(settings, config or small_fixture_config(), store)
     server = uvicorn.Server(server_config(app, settings))
     thread = threading.Thread(target=server.run, daemon=True)

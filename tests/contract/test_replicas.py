@@ -59,6 +59,7 @@ def replicas(
             **os.environ,
             "HEADROOM_STORE_URL": url,
             "HEADROOM_OPENAI_BASE_URL": upstream.url,
+            "HEADROOM_FORWARD_HEADERS": "x-test-*",
             "HEADROOM_ANTHROPIC_BASE_URL": upstream.url,
         }
         started = []

@@ -144,3 +144,16 @@ def test_a_payload_over_max_payload_bytes_goes_out_unchanged(store: SqlStore) ->
     assert single.text == WORKER_LOG and not single.changed
     roomy = Headroom(small_fixture_config(max_payload_bytes=len(WORKER_LOG)), store=store)
     assert roomy.compress_text(WORKER_LOG).changed  # one byte more and it is compressed
+
+
+def test_request_walks_are_iterative_at_any_depth() -> None:
+    from headroom.pipeline import count_message_tokens
+    from headroom.retrieval_loop import has_markers
+    from headroom.tokens import counter_for
+
+    marker = "[headroom: kept 1 of 9 lines; headroom_retrieve ref=3f9a0c1d2e4b5a69]"
+    deep: object = marker
+    for level in range(20_000):  # far past the recursion limit
+        deep = [deep] if level % 2 else {"a": deep}
+    assert has_markers(deep) and not has_markers([[[["no marker"]]]])
+    assert count_message_tokens([{"role": "user", "content": deep}], counter_for("gpt-4o")) > 4

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from headroom.ccr import SqlStore
-from headroom.ccr.guard import GuardedStore, store_deadline
+from headroom.ccr.guard import GuardedStore, store_budget
 from headroom.errors import StoreError, StoreUnavailable
 
 
@@ -51,12 +51,23 @@ def test_a_call_past_its_deadline_fails_fast_and_never_runs_late() -> None:
     assert len(store.reads) <= 8
 
 
-def test_one_deadline_covers_a_whole_compress_call(tmp_path) -> None:
+def test_one_budget_covers_a_whole_compress_call(tmp_path) -> None:
     guarded = GuardedStore(lambda: SqlStore(f"sqlite:///{tmp_path / 's.db'}"), timeout_s=5.0)
-    with store_deadline(0.0):
+    with store_budget(0.0):
         with pytest.raises(StoreError, match="deadline"):
             guarded.get("ns", "0000000000000000")
     assert guarded.get("ns", "0000000000000000") is None  # outside it: a normal call
+
+
+def test_only_time_waiting_on_the_store_is_counted(tmp_path) -> None:
+    now = [0.0]
+    guarded = GuardedStore(
+        lambda: SqlStore(f"sqlite:///{tmp_path / 's.db'}"), timeout_s=5.0, clock=lambda: now[0]
+    )
+    with store_budget(1.0):
+        for _ in range(3):
+            now[0] += 100.0  # the engine compressing for a long while between store calls
+            assert guarded.get("ns", "0000000000000000") is None
 
 
 class FailingStore:

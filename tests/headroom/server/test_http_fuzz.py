@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from tests.servers import RunningServer
 
-PATHS = ["/v1/compress", "/v1/chat/completions", "/v1/messages", "/v1/retrieve"]
+PATHS = [
+    "/v1/compress",
+    "/v1/chat/completions",
+    "/v1/messages",
+    "/v1/responses",
+    "/v1/retrieve",
+]
+PROVIDER_PATHS = PATHS[1:4]
+MARKER = "[headroom: kept 12 of 300 items; headroom_retrieve ref=3f9a0c1d2e4b5a69]"
 
 scalars = (
     st.none()
@@ -22,6 +30,7 @@ scalars = (
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
+    | st.just(MARKER)
 )
 values = st.recursive(
     scalars,
@@ -44,12 +53,26 @@ messages = st.fixed_dictionaries(
         "name": values,
     },
 )
+
+
+def nested(depth: int, inner: Any = MARKER) -> Any:
+    """`inner` inside `depth` alternating lists and objects."""
+    for level in range(depth):
+        inner = [inner] if level % 2 else {"a": inner}
+    return inner
+
+
+deep_content = st.integers(1, 1100).map(
+    lambda depth: [{"role": "user", "content": MARKER}, {"role": "user", "content": nested(depth)}]
+)
 bodies = st.fixed_dictionaries(
-    {"messages": st.lists(messages, max_size=4) | values},
+    {"messages": st.lists(messages, max_size=4) | values | deep_content},
     optional={
+        "input": st.lists(messages, max_size=2) | values | deep_content,
         "model": values,
         "stream": st.booleans() | values,
-        "tools": values,
+        "tools": values | st.lists(values, max_size=3),
+        "system": values,
         "query": values,
         "ref": values,
     },
@@ -60,6 +83,8 @@ raw = (
     | st.binary(max_size=200)
     | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
     | st.integers(1, 1200).map(lambda depth: ("[" * depth + "]" * depth).encode())
+    | st.sampled_from([b'{"messages": [], "x": NaN}', b"[Infinity]", b'{"model": -Infinity}'])
+    | st.sampled_from([b'{"messages": [{"role": "user", "content": 1e999}]}'])
 )
 headers = st.fixed_dictionaries(
     {},
@@ -105,3 +130,72 @@ def test_any_body_gets_an_answer_below_500_on_a_kept_connection(
 
 
 _clients: dict[int, KeptAlive] = {}
+
+
+def ask(port: int, path: str, body: bytes) -> tuple[int, Any, bytes, int]:
+    """POST on a fresh connection; also the status of /health asked on it afterwards."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("POST", path, body=body, headers={"content-type": "application/json"})
+        response = connection.getresponse()
+        answer = response.status, response.getheader("content-type"), response.read()
+        connection.request("GET", "/health")
+        health = connection.getresponse()
+        health.read()
+        return (*answer, health.status)
+    finally:
+        connection.close()
+
+
+def conversation_of(path: str, messages: list[Any], **extra: Any) -> bytes:
+    key = "input" if path == "/v1/responses" else "messages"
+    return json.dumps({"model": "gpt-4o", key: messages, **extra}).encode()
+
+
+ODD_PROVIDER_BODIES = {
+    "marker and a message 600 deep": lambda path: conversation_of(
+        path, [{"role": "user", "content": MARKER}, {"role": "user", "content": nested(600)}]
+    ),
+    "marker and tools: 5": lambda path: conversation_of(
+        path, [{"role": "user", "content": MARKER}], tools=5
+    ),
+    "marker and tools of strings": lambda path: conversation_of(
+        path, [{"role": "user", "content": MARKER}], tools=["a"]
+    ),
+    "stream: 'yes'": lambda path: conversation_of(
+        path, [{"role": "user", "content": "hi"}], stream="yes"
+    ),
+    "NaN": lambda path: conversation_of(
+        path, [{"role": "user", "content": "hi"}], top_p=float("nan")
+    ),
+}
+
+
+@pytest.mark.parametrize("path", PROVIDER_PATHS)
+@pytest.mark.parametrize("case", sorted(ODD_PROVIDER_BODIES))
+def test_odd_provider_bodies_get_a_json_400_on_a_kept_connection(
+    headroom_server: RunningServer, path: str, case: str
+) -> None:
+    port = int(headroom_server.url.rsplit(":", 1)[1])
+    status, content_type, payload, health = ask(port, path, ODD_PROVIDER_BODIES[case](path))
+    assert status == 400, payload[:300]
+    assert content_type == "application/json" and "error" in json.loads(payload)
+    assert health == 200  # the connection stays usable
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"messages": [{"role": "user", "content": "x"}], "query": NaN}',
+        b'{"messages": [{"role": "user", "content": Infinity}]}',
+        b'{"messages": [{"role": "user", "content": [-Infinity]}]}',
+        b'{"messages": [{"role": "user", "content": 1e999}]}',
+    ],
+)
+def test_non_finite_numbers_are_refused_with_json(
+    headroom_server: RunningServer, body: bytes
+) -> None:
+    port = int(headroom_server.url.rsplit(":", 1)[1])
+    status, content_type, payload, health = ask(port, "/v1/compress", body)
+    assert (status, content_type, health) == (400, "application/json", 200), payload
+    assert "non-finite" in json.loads(payload)["error"]["message"]

@@ -229,3 +229,53 @@ def test_upstream_url_with_or_without_v1(base: str) -> None:
     assert (
         upstream_url(base, "/v1/chat/completions") == "https://api.example.com/v1/chat/completions"
     )
+
+
+def test_only_allowed_client_headers_go_upstream(
+    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+) -> None:
+    sent = {
+        "authorization": "Bearer sk-allowed",
+        "openai-organization": "org-1",
+        "x-stainless-lang": "python",
+        "cookie": "session=caller-cookie",
+        "x-forwarded-for": "10.0.0.9",
+        "proxy-authorization": "Basic c2VjcmV0",
+        "x-internal-trace": "t-1",
+        "x-headroom-exclude-tools": "none",
+    }
+    for path in ("/v1/chat/completions", "/v1/models"):  # a proxied route and a passthrough
+        if path == "/v1/models":
+            assert client.get(f"{headroom_server.url}{path}", headers=sent).status_code == 200
+        else:
+            answer = client.post(f"{headroom_server.url}{path}", json=openai_body(), headers=sent)
+            assert answer.status_code == 200
+        received = {k.lower(): v for k, v in upstream.requests[-1]["headers"].items()}
+        assert received["authorization"] == "Bearer sk-allowed"
+        assert received["openai-organization"] == "org-1"
+        assert received["x-stainless-lang"] == "python"
+        for dropped in ("cookie", "x-forwarded-for", "proxy-authorization", "x-internal-trace"):
+            assert dropped not in received
+        assert not any(name.startswith("x-headroom-") for name in received)
+
+
+def test_a_key_is_one_tenant_whatever_header_carries_it(
+    headroom_server: RunningServer, client: httpx.Client
+) -> None:
+    url = headroom_server.url
+    compressed = client.post(
+        f"{url}/v1/compress",
+        json={"messages": openai_body()["messages"]},
+        headers={"authorization": "Bearer sk-same-key"},
+    ).json()
+    assert compressed["refs"]
+    ref = compressed["refs"][0]
+    for headers in (
+        {"x-api-key": "sk-same-key"},
+        {"authorization": "bearer sk-same-key"},
+        {"api-key": "sk-same-key"},
+    ):
+        found = client.get(f"{url}/v1/retrieve/{ref}", headers=headers).json()
+        assert found["found"], headers
+    other = client.get(f"{url}/v1/retrieve/{ref}", headers={"x-api-key": "sk-other-key"})
+    assert not other.json()["found"]  # another key is another tenant

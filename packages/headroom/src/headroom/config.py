@@ -5,20 +5,35 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 from typing_extensions import Self
 
 from headroom.errors import ConfigError
+from headroom.redact import MASK, redact_url
 
-__all__ = ["EnvSettings", "HeadroomConfig", "default_home"]
+__all__ = ["EnvSettings", "HeadroomConfig", "default_home", "mask_all"]
 
 ENV_PREFIX = "HEADROOM_"
 DEFAULT_KOMPRESS_TIME_BUDGET_MS = 250
 DEFAULT_PORT = 8787  # of `headroom proxy`
+
+
+def mask_all(value: Any) -> str:
+    """A secret shown as `***` whatever it is (an API token)."""
+    return MASK
 
 
 def default_home() -> Path:
@@ -31,6 +46,27 @@ class EnvSettings(BaseModel):
     `HEADROOM_<FIELD>` variable; a bad value is a ConfigError that names it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    redacted: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+    """Fields holding secrets, and how each is masked in reprs, JSON and error messages
+    (attribute access and `model_dump()` give the real value)."""
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, self._masked(name, value)
+
+    @model_serializer(mode="wrap")
+    def _serialise(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if info.mode_is_json():
+            data = {name: self._masked(name, value) for name, value in data.items()}
+        return data
+
+    @classmethod
+    def _masked(cls, name: str | None, value: Any) -> Any:
+        mask = cls.redacted.get(name or "")
+        return value if mask is None or value is None else mask(value)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
@@ -63,7 +99,8 @@ class EnvSettings(BaseModel):
             return cls(**values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{_setting_name(err['loc'], from_env)} has value {err.get('input')!r}. "
+                f"{_setting_name(err['loc'], from_env)} has value "
+                f"{cls._masked(str(err['loc'][0]) if err['loc'] else None, err.get('input'))!r}. "
                 f"{err['msg']}."
                 for err in exc.errors()
             )
@@ -78,7 +115,12 @@ def _setting_name(location: tuple[Any, ...], from_env: set[str]) -> str:
 
 
 class HeadroomConfig(EnvSettings):
-    """Settings of the compression pipeline; frozen, so one config can be shared."""
+    """Settings of the compression pipeline; frozen, so one config can be shared. Its
+    repr and JSON never show the store's password (see `headroom.redact`)."""
+
+    redacted: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "store_url": lambda url: redact_url(str(url))
+    }
 
     min_tokens_to_compress: int = Field(default=200, ge=0)
     """Payloads smaller than this many tokens are left alone."""
@@ -171,11 +213,13 @@ class HeadroomConfig(EnvSettings):
     store_timeout_s: float = Field(default=5.0, gt=0.0)
     """Longest a `compress()` call waits on the store, whatever the database does (a server
     that accepts connections and never answers included); past it, payloads go out
-    unchanged and the store is left alone for 15 s."""
+    unchanged and the store is left alone for 15 s. Only waiting on the store counts, not
+    the time spent compressing."""
 
     max_activity_rows: int = Field(default=1_000_000, gt=0)
     """Rows kept per activity table (compressions, requests, retrievals); older rows, and
-    rows older than `ttl_seconds`, are pruned as the store is written."""
+    rows older than `ttl_seconds`, are pruned when the store opens and as any process
+    writes to it."""
 
     def resolved_store_url(self) -> str:
         """The store URL in force: the setting, `HEADROOM_STORE_URL`, or the default file."""

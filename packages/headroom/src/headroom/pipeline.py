@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headroom.aligner import CacheAligner, conversation_key
-from headroom.ccr.guard import GuardedStore, store_deadline
+from headroom.ccr.guard import GuardedStore, store_budget
 from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
 from headroom.ccr.sql_connect import check_store_url
@@ -133,8 +133,9 @@ class Headroom:
     ) -> CompressResult:
         """Compress the tool outputs (and, by setting, long chat text) in `messages`."""
         counter = counter_for(model if isinstance(model, str) and model else "gpt-4o")
-        # One deadline covers every store call of this request, its activity record included.
-        with store_deadline(self.config.store_timeout_s):
+        # One budget covers the time every store call of this request waits, its activity
+        # record included; compressing is not counted, so the output never depends on a clock.
+        with store_budget(self.config.store_timeout_s):
             try:
                 conversation = Conversation(messages)
                 result = self._aligned(conversation, counter, query)
@@ -312,15 +313,20 @@ def count_message_tokens(messages: Sequence[Any], counter: TokenCounter) -> int:
 
 
 def _count_value(value: Any, counter: TokenCounter) -> int:
-    if isinstance(value, str):
-        return 0 if value.startswith("data:") and len(value) > 1024 else counter.count(value)
-    if isinstance(value, Mapping):
-        if value.get("type") == "base64":
-            return sum(_count_value(v, counter) for k, v in value.items() if k != "data")
-        return sum(_count_value(v, counter) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(_count_value(v, counter) for v in value)
-    return 0
+    """Tokens of every string in `value`, walked iteratively (any nesting depth)."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not (item.startswith("data:") and len(item) > 1024):
+                total += counter.count(item)
+        elif isinstance(item, Mapping):
+            base64 = item.get("type") == "base64"
+            stack.extend(v for k, v in item.items() if not (base64 and k == "data"))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
 
 
 def _safe_count(messages: Sequence[Any], counter: TokenCounter) -> int:

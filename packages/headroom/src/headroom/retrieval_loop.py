@@ -30,13 +30,18 @@ R = TypeVar("R")
 
 
 def has_markers(value: Any) -> bool:
-    """Whether any string in `value` (a request body, messages) holds a Headroom marker."""
-    if isinstance(value, str):
-        return "[headroom: " in value and MARKER_RE.search(value) is not None
-    if isinstance(value, Mapping):
-        return any(has_markers(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(has_markers(v) for v in value)
+    """Whether any string in `value` (a request body, messages) holds a Headroom marker;
+    walked iteratively, so any nesting depth is fine."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "[headroom: " in item and MARKER_RE.search(item) is not None:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
     return False
 
 
@@ -68,7 +73,8 @@ class RetrievalLoop:
             result = self.engine.compress(conversation, model=model)
             out[key] = result.messages
         if has_markers(out.get(key)):
-            out["tools"] = list(out.get("tools") or [])
+            tools = out.get("tools")
+            out["tools"] = list(tools) if isinstance(tools, list) else []
             self.provider.inject_tool(out)
         return out, result
 

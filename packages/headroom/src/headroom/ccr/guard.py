@@ -1,8 +1,11 @@
 """Bounded store calls: whatever the database does, a call returns within a deadline.
 
 `GuardedStore` opens its store on first use and runs every call on a small pool of daemon
-worker threads, waiting at most `timeout_s` (or what is left of the deadline of the
-`compress()` in progress, see `store_deadline`). A server that accepts connections and
+worker threads, waiting at most `timeout_s` (or what is left of the wait budget of the
+`compress()` in progress, see `store_budget`). Only time spent waiting on the store counts
+against that budget, never the engine's own work: compression is a pure function of its
+input, however long the CPU takes over it (a busy machine), and only a database that is
+slow to answer makes payloads go out unchanged. A server that accepts connections and
 never answers cannot be bounded by driver timeouts alone (psycopg's connect timeout has a
 2 s floor per address tried, and `statement_timeout` is enforced by the server itself), so
 the deadline is kept on the client side. After a timeout or a failed open, calls fail fast
@@ -36,7 +39,7 @@ from headroom.ccr.store import CCRStore, StoreStats, missing_activity
 from headroom.compressed import Compressed
 from headroom.errors import ActivityUnsupported, ConfigError, StoreError, StoreUnavailable
 
-__all__ = ["RETRY_AFTER_S", "GuardedStore", "store_deadline"]
+__all__ = ["RETRY_AFTER_S", "GuardedStore", "store_budget"]
 
 T = TypeVar("T")
 
@@ -47,17 +50,29 @@ _MAX_PENDING_WRITES = 1024  # activity writes queued past this (a stalled store)
 RETRY_AFTER_S = (
     15.0  # after a timeout, a lost connection or a failed open, calls fail fast this long
 )
-_deadline: ContextVar[float | None] = ContextVar("headroom_store_deadline", default=None)
+
+
+class _WaitBudget:
+    """Seconds left to wait on the store in one `store_budget` block."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+
+_budget: ContextVar[_WaitBudget | None] = ContextVar("headroom_store_budget", default=None)
 
 
 @contextmanager
-def store_deadline(seconds: float) -> Iterator[None]:
-    """Every guarded store call inside this block shares one deadline `seconds` from now."""
-    token = _deadline.set(time.monotonic() + seconds)
+def store_budget(seconds: float) -> Iterator[None]:
+    """Guarded store calls inside this block wait on the store `seconds` in all. The time
+    between calls (the engine compressing) is not counted: no wall clock decides output."""
+    token = _budget.set(_WaitBudget(seconds))
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _budget.reset(token)
 
 
 class _Workers:
@@ -172,9 +187,12 @@ class GuardedStore:
         with self._pending_lock:
             pending = list(self._pending)
         if pending:
-            deadline = _deadline.get()
-            wait = self.timeout_s if deadline is None else deadline - self._clock()
-            wait_for(pending, timeout=max(0.0, min(self.timeout_s, wait)))
+            budget = _budget.get()
+            wait = self.timeout_s if budget is None else min(self.timeout_s, budget.left)
+            started = self._clock()
+            wait_for(pending, timeout=max(0.0, wait))
+            if budget is not None:
+                budget.left -= self._clock() - started
 
     def close(self) -> None:
         self.flush()
@@ -213,12 +231,12 @@ class GuardedStore:
             raise StoreError("The CCR store did not answer moments ago; retrying shortly.")
 
     def _bounded(self, job: Callable[[], T]) -> T:
-        now = self._clock()
-        self._check_available(now)
-        deadline = _deadline.get()
-        wait = self.timeout_s if deadline is None else min(self.timeout_s, deadline - now)
+        started = self._clock()
+        self._check_available(started)
+        budget = _budget.get()
+        wait = self.timeout_s if budget is None else min(self.timeout_s, budget.left)
         if wait <= 0:
-            raise StoreError("The store deadline of this call has passed.")
+            raise StoreError("This call has spent its time waiting on the store (deadline).")
         future = self._workers.submit(job)
         try:
             return future.result(timeout=wait)
@@ -236,6 +254,9 @@ class GuardedStore:
             if self._inner is None or isinstance(exc, StoreUnavailable):
                 self._unavailable_until = self._clock() + self.retry_after_s
             raise
+        finally:
+            if budget is not None:
+                budget.left -= self._clock() - started
 
     def __repr__(self) -> str:
         return f"GuardedStore({self._inner!r}, timeout_s={self.timeout_s})"

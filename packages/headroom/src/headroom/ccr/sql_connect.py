@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.pool import StaticPool
 
 from headroom.ccr.sql_schema import originals
 from headroom.errors import StoreConfigError, StoreError, StoreUnavailable
+from headroom.redact import redact_url, scrub
 
 __all__ = [
     "SUPPORTED_BACKENDS",
@@ -24,6 +24,7 @@ __all__ = [
     "create_store_engine",
     "failure",
     "read_only_sqlite",
+    "reason",
     "redact_url",
 ]
 
@@ -32,19 +33,24 @@ _PSYCOPG_MIN_CONNECT_S = 2  # psycopg's connect_timeout is whole seconds, at lea
 _POOL_SIZE = 8
 _POOL_OVERFLOW = 8
 _POOL_RECYCLE_S = 300
-_CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_MAX_REASON_CHARS = 300
 
 
-def failure(what: str, exc: SQLAlchemyError) -> StoreError:
+def failure(what: str, exc: SQLAlchemyError, url: str | None = None) -> StoreError:
     """The error of a failed statement: StoreUnavailable when the database timed out or
-    could not be reached, so the guard leaves it alone for a while."""
+    could not be reached, so the guard leaves it alone for a while. Its message holds the
+    database's reason (first line only: PostgreSQL's DETAIL may quote a row), never the
+    statement's parameters (an original) nor a password; raise it `from None`."""
     unreachable = isinstance(exc, (OperationalError, SqlTimeoutError))
-    return (StoreUnavailable if unreachable else StoreError)(f"{what}: {exc}")
+    return (StoreUnavailable if unreachable else StoreError)(f"{what}: {reason(exc, url)}")
 
 
-def redact_url(url: str) -> str:
-    """`url` with any password replaced by `***`, for messages and logs."""
-    return _CREDENTIALS.sub(r"\1***@", url)
+def reason(exc: BaseException, url: str | None = None) -> str:
+    """What went wrong, in one line without data or secrets: the driver's first line."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    first = lines[0] if lines else ""
+    return scrub(f"{type(cause).__name__}: {first}"[:_MAX_REASON_CHARS], url)
 
 
 def check_store_url(url: str) -> None:
@@ -57,11 +63,15 @@ def _store_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreConfigError(f"Store URL {redact_url(url)!r} is not a database URL.") from None
+        # Not quoted: what is not a URL cannot be told apart from a password.
+        raise StoreConfigError(
+            "The store URL is not a database URL (sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB)."
+        ) from None
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise StoreConfigError(
-            f"Store URL {parsed.render_as_string()!r}: the store runs on SQLite "
+            f"Store URL {redact_url(url)!r}: the store runs on SQLite "
             "(sqlite:///PATH) or PostgreSQL (postgresql+psycopg://..., "
             f'pip install "headroom[postgres]"), not {backend!r}.'
         )
@@ -71,7 +81,7 @@ def _store_url(url: str) -> URL:
         parsed.get_dialect().import_dbapi()
     except ImportError as exc:
         raise StoreConfigError(
-            f"Store URL {parsed.render_as_string()!r} needs the {parsed.get_driver_name()!r} "
+            f"Store URL {redact_url(url)!r} needs the {parsed.get_driver_name()!r} "
             f"driver, which is not installed: pip install {exc.name or parsed.get_driver_name()}"
             ' (or use postgresql+psycopg://, which pip install "headroom[postgres]" brings).'
         ) from None
@@ -99,12 +109,20 @@ def create_store_engine(url: str, timeout_s: float) -> Engine:
             max_overflow=_POOL_OVERFLOW,
             pool_timeout=wait,
             connect_args=connect_args,
+            hide_parameters=True,  # an error never quotes an original
         )
     database = parsed.database
     if not database or database == ":memory:":
-        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        return create_engine(
+            url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+            hide_parameters=True,
+        )
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": wait, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": wait, "check_same_thread": False}, hide_parameters=True
+    )
     event.listen(engine, "connect", lambda conn, _: _sqlite_pragmas(conn, wait))
     return engine
 
@@ -128,6 +146,7 @@ def read_only_sqlite(url: str, error: OperationalError) -> Engine | None:
         "sqlite://",
         creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
         poolclass=StaticPool,
+        hide_parameters=True,
     )
     with engine.connect() as conn:
         conn.execute(select(func.count()).select_from(originals))

@@ -12,11 +12,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from headroom.ccr import sql_activity
+from headroom.ccr import sql_activity, sql_retention
 from headroom.ccr.sql_connect import (
     create_store_engine,
     failure,
     read_only_sqlite,
+    reason,
     redact_url,
 )
 from headroom.ccr.sql_schema import (
@@ -36,8 +37,6 @@ from headroom.errors import StoreError
 __all__ = ["SqlStore", "open_store"]
 
 logger = logging.getLogger("headroom")
-
-_PRUNE_EVERY_WRITES = 1000  # expired and surplus rows are dropped this often
 
 
 class SqlStore:
@@ -68,6 +67,7 @@ class SqlStore:
         self._check_every_bytes = max(1, max_bytes // 16)
         self._written_since_check = 0
         self._writes_since_prune = 0
+        self._prune_every = sql_retention.prune_every(max_activity_rows)
         try:
             self._engine = create_store_engine(url, timeout_s)
             try:
@@ -79,10 +79,10 @@ class SqlStore:
                     raise
                 self._engine, self.read_only = read_only, True
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(
-                f"Could not open the CCR store at {redact_url(url)!r}: "
-                f"{str(exc).replace(url, redact_url(url))}"
-            ) from exc
+            message = f"Could not open the CCR store at {redact_url(url)!r}: {reason(exc, url)}"
+            raise StoreError(message) from None
+        if not self.read_only:
+            self._note_write(due_check=True)  # another process may have left rows to prune
 
     @property
     def _writable(self) -> Engine:
@@ -107,10 +107,10 @@ class SqlStore:
             self._writes_since_prune += 1
             if self._written_since_check >= self._check_every_bytes:
                 self._enforce_size_cap()
-            if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
+            if self._writes_since_prune >= self._prune_every:
                 self._prune_expired()
         except SQLAlchemyError as exc:
-            raise failure(f"Could not store ref {ref}", exc) from exc
+            raise failure(f"Could not store ref {ref}", exc, self.url) from None
 
     def get(self, namespace: str, ref: str) -> str | None:
         key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
@@ -128,7 +128,7 @@ class SqlStore:
                 with self._engine.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
-            raise failure(f"Could not read ref {ref}", exc) from exc
+            raise failure(f"Could not read ref {ref}", exc, self.url) from None
         return None if row is None else bytes(row.data).decode("utf-8", "surrogatepass")
 
     def touch(self, namespace: str, ref: str) -> bool:
@@ -156,7 +156,7 @@ class SqlStore:
                     .values(expires_at=now + self.ttl_seconds, accessed_at=now)
                 )
         except SQLAlchemyError as exc:
-            raise failure(f"Could not touch ref {ref}", exc) from exc
+            raise failure(f"Could not touch ref {ref}", exc, self.url) from None
         return bool(result.rowcount)
 
     def get_decision(self, namespace: str, key: str) -> Compressed | None:
@@ -169,7 +169,7 @@ class SqlStore:
             with self._engine.connect() as conn:
                 row = conn.execute(select(decisions).where(where)).one_or_none()
         except SQLAlchemyError as exc:
-            raise failure("Could not read a decision", exc) from exc
+            raise failure("Could not read a decision", exc, self.url) from None
         if row is None:
             return None
         if row.text is None:
@@ -219,26 +219,22 @@ class SqlStore:
             existing = self.get_decision(namespace, key)
             return existing if existing is not None else decision
         except SQLAlchemyError as exc:
-            raise failure("Could not record a decision", exc) from exc
+            raise failure("Could not record a decision", exc, self.url) from None
         self._note_write()
         return decision
 
     def record(self, namespace: str, outcome: Compressed) -> None:
-        try:
-            with self._writable.begin() as conn:
-                conn.execute(
-                    insert(events).values(
-                        namespace=namespace,
-                        created_at=self._clock(),
-                        kind=outcome.kind,
-                        compressor=outcome.compressor or "",
-                        ref=outcome.ref,
-                        tokens_before=outcome.tokens_before,
-                        tokens_after=outcome.tokens_after,
-                    )
-                )
-        except SQLAlchemyError as exc:
-            raise failure("Could not record a compression event", exc) from exc
+        self._write_activity(
+            insert(events).values(
+                namespace=namespace,
+                created_at=self._clock(),
+                kind=outcome.kind,
+                compressor=outcome.compressor or "",
+                ref=outcome.ref,
+                tokens_before=outcome.tokens_before,
+                tokens_after=outcome.tokens_after,
+            )
+        )
 
     def stats(self, namespace: str) -> StoreStats:
         now = self._clock()
@@ -260,7 +256,7 @@ class SqlStore:
                     select(func.count()).where(retrievals.c.namespace == namespace)
                 ).scalar_one()
         except SQLAlchemyError as exc:
-            raise failure("Could not read store stats", exc) from exc
+            raise failure("Could not read store stats", exc, self.url) from None
         return StoreStats(
             entries=int(entries),
             bytes=int(size),
@@ -295,22 +291,22 @@ class SqlStore:
         try:
             return sql_activity.dashboard(self._engine, namespace, stats, buckets)
         except SQLAlchemyError as exc:
-            raise failure("Could not read the activity log", exc) from exc
+            raise failure("Could not read the activity log", exc, self.url) from None
 
     def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
         original = self.get(namespace, ref)
         try:
             return sql_activity.payload_preview(self._engine, namespace, ref, original)
         except SQLAlchemyError as exc:
-            raise failure("Could not read the activity log", exc) from exc
+            raise failure("Could not read the activity log", exc, self.url) from None
 
     def _write_activity(self, statement: Any) -> None:
         try:
             with self._writable.begin() as conn:
-                conn.execute(statement)
+                key = conn.execute(statement).inserted_primary_key
         except SQLAlchemyError as exc:
-            raise failure("Could not record activity", exc) from exc
-        self._note_write()
+            raise failure("Could not record activity", exc, self.url) from None
+        self._note_write(int(key[0]) if key and key[0] is not None else None)
 
     def evict(self) -> int:
         """Drop expired originals and decisions, then the least recently used originals past
@@ -319,35 +315,36 @@ class SqlStore:
         try:
             return self._prune_expired() + self._enforce_size_cap()
         except SQLAlchemyError as exc:
-            raise failure("Could not evict", exc) from exc
+            raise failure("Could not evict", exc, self.url) from None
 
     def close(self) -> None:
         self._engine.dispose()
 
     def _prune_expired(self) -> int:
         """Drop expired originals and decisions, and activity rows older than the TTL or
-        beyond the newest `max_activity_rows` of their table."""
+        beyond the newest `max_activity_rows` of their table (see `sql_retention`)."""
         self._writes_since_prune = 0
-        now = self._clock()
         with self._writable.begin() as conn:
-            expired = conn.execute(delete(originals).where(originals.c.expires_at <= now))
-            conn.execute(delete(decisions).where(decisions.c.expires_at <= now))
-            for table in (events, requests, retrievals):
-                conn.execute(delete(table).where(table.c.created_at <= now - self.ttl_seconds))
-                newest = conn.execute(select(func.max(table.c.id))).scalar()
-                if newest is not None and newest > self.max_activity_rows:
-                    conn.execute(delete(table).where(table.c.id <= newest - self.max_activity_rows))
-        return int(expired.rowcount or 0)
+            args = (self._clock(), self.ttl_seconds, self.max_activity_rows)
+            return sql_retention.prune(conn, *args)
 
-    def _note_write(self) -> None:
-        """Count a write made elsewhere on this database (the activity log), so pruning
-        keeps pace with it too."""
-        self._writes_since_prune += 1
-        if self._writes_since_prune >= _PRUNE_EVERY_WRITES:
-            try:
+    def _note_write(self, inserted_id: int | None = None, *, due_check: bool = False) -> None:
+        """Count a write, and prune when due: this process wrote `_prune_every` times, the
+        activity row just written (by whichever process) has an id that is a multiple of
+        it, or (`due_check`, at open) the database holds something to prune."""
+        self._writes_since_prune += 0 if due_check else 1
+        try:
+            if due_check:
+                with self._engine.connect() as conn:
+                    args = (self._clock(), self.ttl_seconds, self.max_activity_rows)
+                    due = sql_retention.prune_due(conn, *args)
+            else:
+                shared = inserted_id is not None and inserted_id % self._prune_every == 0
+                due = shared or self._writes_since_prune >= self._prune_every
+            if due:
                 self._prune_expired()
-            except SQLAlchemyError:
-                logger.warning("headroom: could not prune the CCR store", exc_info=True)
+        except SQLAlchemyError:
+            logger.warning("headroom: could not prune the CCR store", exc_info=True)
 
     def _enforce_size_cap(self) -> int:
         self._written_since_check = 0

@@ -78,6 +78,11 @@ def create_app(
         # Compression fails open on its own; this is a route that needs the store to answer.
         return error_response(503, "store_unavailable", str(exc))
 
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the caller's doing: still JSON (never plain text), details in the log.
+        return error_response(500, "internal_error", "Headroom failed on this request.")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, "http_error", str(exc.detail))

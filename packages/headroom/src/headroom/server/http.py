@@ -12,7 +12,20 @@ from fastapi.responses import JSONResponse
 from headroom.pipeline import Headroom
 from headroom.server.tenancy import namespace_for
 
-__all__ = ["ApiError", "engine_for", "error_response", "read_any_json", "read_json"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "ApiError",
+    "engine_for",
+    "error_response",
+    "json_depth",
+    "read_any_json",
+    "read_json",
+]
+
+MAX_JSON_DEPTH = 128
+"""Request bodies nested deeper than this (arrays and objects) are refused with a 400:
+provider requests nest a few dozen levels at most, and every walk stays far from the
+interpreter's recursion limit."""
 
 
 class ApiError(Exception):
@@ -65,13 +78,60 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class _NonFinite(ValueError):
+    """NaN, Infinity or a number too large for a double: not standard JSON."""
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if number - number != 0.0:  # inf or nan
+        raise _NonFinite(literal)
+    return number
+
+
+def _non_finite(literal: str) -> float:
+    raise _NonFinite(literal)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in `value` (0 for a scalar), walked iteratively."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 async def read_any_json(request: Request, limit: int) -> Any:
-    """The request's JSON value, within `limit` bytes, or an ApiError (413 / 400)."""
+    """The request's JSON value, within `limit` bytes, or an ApiError: 413, or 400 for
+    invalid JSON, non-finite numbers (NaN, Infinity: `JSON.parse` refuses them), nesting
+    past MAX_JSON_DEPTH and lone surrogates."""
     raw = await read_body(request, limit)
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_non_finite, parse_float=_finite)
+    except _NonFinite as exc:
+        raise ApiError(
+            400,
+            "invalid_json",
+            f"Request body holds the non-finite number {exc}: JSON numbers are finite.",
+        ) from None
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "Request body is not valid JSON.") from None
+    # Cheap first: nesting deeper than the brackets in the body is impossible.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"Request body nests deeper than {MAX_JSON_DEPTH} levels.",
+        )
     if _SURROGATE_ESCAPE.search(raw) and not _encodes(body):
         raise ApiError(
             400,

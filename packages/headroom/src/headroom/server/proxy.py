@@ -25,13 +25,34 @@ from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
 from headroom.server.upstream import UpstreamReply, post_json, upstream_errors
 
-__all__ = ["forwarded_headers", "proxy_routes", "upstream_session_of", "upstream_url"]
+__all__ = [
+    "FORWARDED_HEADERS",
+    "FORWARDED_PREFIXES",
+    "forwarded_headers",
+    "proxy_routes",
+    "upstream_session_of",
+    "upstream_url",
+]
 
 logger = logging.getLogger("headroom.proxy")
 
-_DROP_HEADERS = frozenset(
-    {"host", "content-length", "accept-encoding", "connection", "transfer-encoding"}
+# The caller's headers that go upstream; every other one (cookies, forwarding and proxy
+# headers, Headroom's own, the connection's) stays here. Documented in docs/server.md.
+FORWARDED_HEADERS = frozenset(
+    {
+        "accept",
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "content-type",
+        "user-agent",
+        "idempotency-key",
+        "x-request-id",
+        "x-client-request-id",
+    }
 )
+FORWARDED_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
 
 
 def proxy_routes() -> APIRouter:
@@ -68,9 +89,7 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         engine = engine_for(request)  # anything that is JSON goes upstream as it came
         loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
     else:
-        if not isinstance(body, dict) or not _has_conversation(body, provider):
-            key = provider.conversation_key
-            raise ApiError(400, "invalid_request", f"The request needs a {key!r} list.")
+        _check_shape(body, provider)
         exclude = request.headers.get("x-headroom-exclude-tools", "")
         engine = engine_for(
             request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
@@ -99,6 +118,25 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
     if isinstance(first, UpstreamReply):  # the upstream refused: its status and body
         return Response(first.body, status_code=first.status, media_type=first.content_type)
     return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
+
+
+def _check_shape(body: Any, provider: Provider) -> None:
+    """Refuse, with a 400, a body whose parts Headroom reads are not of their type: the
+    conversation, `tools` (a list of objects), `stream` (a boolean), Anthropic's `system`
+    (a string or a list). Anything else goes upstream as it came."""
+    if not isinstance(body, dict) or not _has_conversation(body, provider):
+        key = provider.conversation_key
+        raise ApiError(400, "invalid_request", f"The request needs a {key!r} list.")
+    tools = body.get("tools")
+    if tools is not None and not (
+        isinstance(tools, list) and all(isinstance(t, dict) for t in tools)
+    ):
+        raise ApiError(400, "invalid_request", "'tools' must be a list of objects.")
+    if body.get("stream") is not None and not isinstance(body["stream"], bool):
+        raise ApiError(400, "invalid_request", "'stream' must be true or false.")
+    system = body.get("system")
+    if provider is ANTHROPIC and system is not None and not isinstance(system, (str, list)):
+        raise ApiError(400, "invalid_request", "'system' must be a string or a list of blocks.")
 
 
 def _has_conversation(body: dict[str, Any], provider: Provider) -> bool:
@@ -138,12 +176,16 @@ async def _round_trips(forward: Forward, body: Any) -> Response:
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:
-    """The caller's headers as they go upstream: credentials included, Headroom's own and
-    the connection's not."""
+    """The caller's headers that go upstream: an allow-list (credentials, content type,
+    provider version and beta headers, SDK metadata) and the `forward_headers` setting.
+    Cookies and everything else stay here."""
+    extra: tuple[str, ...] = request.app.state.settings.forward_headers
+    names = FORWARDED_HEADERS.union(n for n in extra if not n.endswith("*"))
+    prefixes = FORWARDED_PREFIXES + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
     return {
         k: v
         for k, v in request.headers.items()
-        if k.lower() not in _DROP_HEADERS and not k.lower().startswith("x-headroom-")
+        if (k.lower() in names or k.lower().startswith(prefixes)) and k.lower() != "cookie"
     }
 
 

@@ -5,17 +5,22 @@ same way and refuse bad values with a ConfigError."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from headroom.config import DEFAULT_PORT, EnvSettings, HeadroomConfig
+from headroom.config import DEFAULT_PORT, EnvSettings, HeadroomConfig, mask_all
 from headroom.errors import ConfigError
 
 __all__ = ["ServerSettings", "is_loopback"]
 
 
 class ServerSettings(EnvSettings):
-    """How the server listens and where it forwards."""
+    """How the server listens and where it forwards. Its repr and JSON show the API token
+    as `***` (and the engine's store URL without its password)."""
+
+    redacted: ClassVar[dict[str, Callable[[Any], Any]]] = {"api_token": mask_all}
 
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
@@ -35,6 +40,10 @@ class ServerSettings(EnvSettings):
     allowed_hosts: tuple[str, ...] = ()
     """Host names besides loopback ones this server answers to (`HEADROOM_ALLOWED_HOSTS`,
     comma-separated), e.g. the name it is reached by behind a proxy or in a container."""
+    forward_headers: tuple[str, ...] = ()
+    """Client headers forwarded upstream besides the built-in allow-list
+    (`HEADROOM_FORWARD_HEADERS`, comma-separated names; `x-portkey-*` names a prefix), e.g.
+    a gateway's own headers. Cookies are never forwarded."""
     engine: HeadroomConfig = Field(default_factory=HeadroomConfig.from_env)
     """The compression settings of the server's engines (`HEADROOM_*` variables)."""
 
@@ -42,6 +51,11 @@ class ServerSettings(EnvSettings):
     @classmethod
     def _blank_is_none(cls, token: str | None) -> str | None:
         return token.strip() or None if token is not None else None
+
+    @field_validator("forward_headers")
+    @classmethod
+    def _header_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(name.strip().lower() for name in names if name.strip())
 
     @field_validator("allowed_hosts")
     @classmethod

@@ -14,15 +14,24 @@ _CREDENTIAL_HEADERS = ("x-api-key", "authorization", "api-key", "x-goog-api-key"
 
 
 def namespace_for(headers: Mapping[str, str], default: str) -> str:
-    """`k-` + a hash of the caller's provider credentials, or `default` without any.
+    """`k-` + a hash of the caller's provider credential, or `default` without any. The
+    credential is the key, not the header: the same key sent as `Authorization: Bearer K`
+    or as `x-api-key: K` (`api-key`, `x-goog-api-key`) is one namespace.
 
     Tenants never share a namespace, so one cannot read another's originals; the
     credential itself is never stored or logged."""
     for name in _CREDENTIAL_HEADERS:
         value = headers.get(name)
-        if value:
-            return credential_namespace(value)
+        if value and value.strip():
+            return credential_namespace(_credential(value))
     return default
+
+
+def _credential(value: str) -> str:
+    """The key itself, whatever header carries it: `Authorization: Bearer K` and
+    `x-api-key: K` are one tenant."""
+    scheme, _, rest = value.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest.strip() else value.strip()
 
 
 def token_ok(headers: Mapping[str, str], token: str | None) -> bool:
