@@ -350,3 +350,24 @@ def test_each_language_keeps_whole_lines_and_still_parses(language: str, source:
     assert result is not None and result.kept < result.total
     assert_expands_to_original(result.text, source)
     assert not parser_for(language).parse(result.text.encode()).root_node.has_error
+
+
+def test_spans_do_not_depend_on_the_order_tree_sitter_lists_captures_in() -> None:
+    from headroom.compressors._code_spans import spans_of
+
+    blocks = [
+        f"// Handler{i} serves route {i}.\n//   It checks the token first.\n"
+        f"//   Then it reads the body.\n//   Errors go to the log.\n"
+        f"func Handler{i}(w http.ResponseWriter, r *http.Request) {{\n"
+        + "".join(f"\tstep{j}(w, r, {i})\n" for j in range(6))
+        + "}\n"
+        for i in range(120)
+    ]
+    source = ("package main\n\n" + "\n".join(blocks)).encode()
+    parser = parser_for("go")
+    lines = source.split(b"\n")
+    found = [spans_of(parser.parse(source).root_node, lines, "go") for _ in range(4)]
+    assert all(spans == found[0] for spans in found)
+    spans, bodies = found[0]
+    assert bodies == 120
+    assert sum(1 for span in spans if span.kind == "comment") == 120  # each block's rest

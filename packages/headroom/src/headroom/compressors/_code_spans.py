@@ -54,7 +54,12 @@ def spans_of(root: Any, lines: list[bytes], language: str) -> tuple[list[Span], 
         return [], 0
     from tree_sitter import QueryCursor
 
-    outline: dict[str, list[Any]] = QueryCursor(query).captures(root)
+    # captures() lists each name's nodes in no fixed order: sorted, the spans (and so the
+    # output) are the same on every run.
+    outline: dict[str, list[Any]] = {
+        name: sorted(nodes, key=lambda node: (node.start_byte, node.end_byte))
+        for name, nodes in QueryCursor(query).captures(root).items()
+    }
     sign = b"# " if language == "python" else b"// "
     spans = _body_spans(outline.get("body", ()), lines, language, sign)
     bodies = len(spans)
