@@ -93,12 +93,13 @@ class Selection:
     def _bridge(self, new: list[int], limit: int) -> bool:
         """Keep `new` with the omitted lines between it and the kept line before it, when
         those cost at most `limit` tokens: a run extended, no new gap opened."""
-        start = new[0]
+        start, cost = new[0], 0
         while start > 0 and start - 1 not in self.kept:
             start -= 1
-        if start == 0 or sum(self.costs[i] for i in range(start, new[0])) > limit:
-            return False
-        return self.offer(range(start, new[-1] + 1))
+            cost += self.costs[start]
+            if cost > limit:
+                return False
+        return start > 0 and self.offer(range(start, new[-1] + 1))
 
     def offer_each(
         self, groups: Iterable[Sequence[int]], *, must: bool = False, bridge: int = 0
