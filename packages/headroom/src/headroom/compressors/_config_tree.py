@@ -93,30 +93,56 @@ def yaml_tokens(line: str) -> list[tuple[int, str, str]]:
 
 
 def parse_yaml(lines: Sequence[str]) -> Tree:
+    # `yaml_tokens` and `_close` written out in the loop: it runs for every line of files
+    # of a megabyte and more.
     tree = Tree([], set())
+    nodes, comments = tree.nodes, tree.comments
     stack: list[int] = []
     block_column: int | None = None  # inside a `key: |` block scalar indented past this
+    item_match, key_match, block_match = _YAML_ITEM.match, _YAML_KEY.match, BLOCK_SCALAR.match
     for number, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
-        column = len(line) - len(line.lstrip(" "))
+        rest = line.lstrip(" ")
+        column = len(line) - len(rest)
         if block_column is not None and column > block_column:
             continue
         block_column = None
-        if stripped.startswith("#"):
-            tree.comments.add(number)
+        if stripped[0] == "#":
+            comments.add(number)
             continue
         if column == 0 and DOCUMENT.match(stripped):
             _close(tree, stack, number, -1, "---")
             stack.append(tree.add(Node("---", number, number + 1, ROOT, -1)))
             continue
-        for token_column, key, value in yaml_tokens(line):
-            _close(tree, stack, number, token_column, key)
+        tokens: list[tuple[int, str, str]] = []
+        while rest[:1] == "-":
+            item = item_match(rest)
+            if not item:
+                break
+            tokens.append((column, "-", rest[item.end() :]))
+            column += item.end()
+            rest = rest[item.end() :]
+        key = key_match(rest)
+        if key:
+            tokens.append((column, key.group(1).strip("\"'"), rest[key.end() :].strip()))
+        for token_column, name, value in tokens:
+            while stack:  # close the nodes this token ends (see `_close`)
+                top = nodes[stack[-1]]
+                if top.indent < token_column or (
+                    top.indent == token_column and name == "-" and top.key != "-" and not top.value
+                ):
+                    break
+                top.end = number
+                stack.pop()
             parent = stack[-1] if stack else ROOT
-            node = Node(key, number, number + 1, parent, token_column, value)
-            stack.append(tree.add(node))
-            if BLOCK_SCALAR.match(value):
+            index = len(nodes)
+            nodes.append(Node(name, number, number + 1, parent, token_column, value))
+            if parent != ROOT:
+                nodes[parent].children.append(index)
+            stack.append(index)
+            if block_match(value):
                 block_column = token_column
     _close(tree, stack, len(lines), -2, "")
     return tree

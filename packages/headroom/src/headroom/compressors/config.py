@@ -107,19 +107,27 @@ class _Plan:
             siblings[node.parent].append(index)
         self.common: set[int] = set()  # nodes whose key many siblings share
         for members in siblings.values():
+            if len(members) < _MIN_GROUP:
+                continue  # too few to make a group or to share a key
             self._group_siblings(tree, members, xml)
             keys = Counter(nodes[index].key for index in members)
             self.common.update(i for i in members if keys[nodes[i].key] >= _MIN_GROUP)
-        self.path: list[str] = []
-        self.block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
-        self.level: list[int] = []
+        path: list[str] = []
+        block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
+        level: list[int] = []
+        group, rank = self.group, self.rank
         for index, node in enumerate(nodes):
             up = node.parent
-            label = node.key if self.group[index] < 0 or xml else "*"
-            self.path.append((self.path[up] if up != ROOT else "") + "/" + label)
-            self.level.append(self.level[up] + 1 if up != ROOT else 0)
-            inherited = self.block[up] if up != ROOT else -1
-            self.block.append(index if self.rank[index] >= 1 else inherited)
+            label = node.key if group[index] < 0 or xml else "*"
+            if up == ROOT:
+                path.append("/" + label)
+                level.append(0)
+                block.append(index if rank[index] >= 1 else -1)
+            else:
+                path.append(path[up] + "/" + label)
+                level.append(level[up] + 1)
+                block.append(index if rank[index] >= 1 else block[up])
+        self.path, self.block, self.level = path, block, level
         self.owner = [-1] * count
         for index, node in enumerate(nodes):  # children come later and overwrite
             self.owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
@@ -148,13 +156,13 @@ def _select(
 ) -> set[int]:
     plan = _Plan(tree, len(lines), xml)
     must = _must(tree, plan, lines, ctx)
-    ids = _id_lines(tree, plan, lines)
+    opaque = holding(_OPAQUE, lines)
+    ids = _id_lines(tree, plan, lines, opaque)
     spread = {
         block: rank
         for group in plan.groups
         for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
     }
-    opaque = holding(_OPAQUE, lines)
     tiers: list[tuple[int, int, int, int]] = []
     for number, line in enumerate(lines):
         if number in must or not line.strip():
@@ -221,11 +229,12 @@ def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -
     return must
 
 
-def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str]) -> set[int]:
-    """The opening line of every block of a repeated group, and its identifying line."""
+def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]) -> set[int]:
+    """The opening line of every block of a repeated group, and its identifying line
+    (`opaque`: the lines holding a hash, a checksum or a URL)."""
     found: set[int] = set()
     for group in plan.groups:
-        candidates = [_candidates(tree, block, lines) for block in group]
+        candidates = [_candidates(tree, block, lines, opaque) for block in group]
         distinct: dict[str, set[str]] = defaultdict(set)
         order: dict[str, int] = {}
         for per_block in candidates:
@@ -240,19 +249,23 @@ def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str]) -> set[int]:
     return found
 
 
-def _candidates(tree: Tree, block: int, lines: Sequence[str]) -> dict[str, tuple[int, str]]:
+def _candidates(
+    tree: Tree, block: int, lines: Sequence[str], opaque: set[int]
+) -> dict[str, tuple[int, str]]:
     """Relative key path -> (line, value) of the nodes near the top of `block` whose value
-    could name it (not a hash, a checksum or a URL)."""
+    could name it (not a hash, a checksum or a URL: not in `opaque`)."""
+    nodes = tree.nodes
     out: dict[str, tuple[int, str]] = {}
-    frontier = [(child, tree.nodes[child].key) for child in tree.nodes[block].children]
+    frontier = [(child, nodes[child].key) for child in nodes[block].children]
     for _ in range(_ID_DEPTH):
         following: list[tuple[int, str]] = []
         for index, relative in frontier:
-            node = tree.nodes[index]
-            line = lines[node.start].strip()
-            if relative not in out and line and not _OPAQUE.search(line):
-                out[relative] = (node.start, line)
-            following.extend((c, f"{relative}/{tree.nodes[c].key}") for c in node.children)
+            node = nodes[index]
+            if relative not in out and node.start not in opaque:
+                line = lines[node.start].strip()
+                if line:
+                    out[relative] = (node.start, line)
+            following.extend((c, f"{relative}/{nodes[c].key}") for c in node.children)
             if len(out) >= _ID_CANDIDATES:
                 return out
         frontier = following
