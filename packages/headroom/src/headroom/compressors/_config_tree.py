@@ -77,29 +77,33 @@ DOCUMENT = re.compile(r"---(?:\s|$)")
 def yaml_tokens(line: str) -> list[tuple[int, str, str]]:
     """The (column, key, value) tokens a YAML line opens: `- ` items, then a `key:`."""
     stripped = line.lstrip(" ")
-    column = len(line) - len(stripped)
+    return _tokens(stripped, len(line) - len(stripped))
+
+
+def _tokens(rest: str, column: int) -> list[tuple[int, str, str]]:
+    """`yaml_tokens` of a line whose text from `column` on is `rest`."""
     tokens: list[tuple[int, str, str]] = []
-    while True:
-        item = _YAML_ITEM.match(stripped)
+    while rest[:1] == "-":
+        item = _YAML_ITEM.match(rest)
         if not item:
             break
-        tokens.append((column, "-", stripped[item.end() :]))
+        tokens.append((column, "-", rest[item.end() :]))
         column += item.end()
-        stripped = stripped[item.end() :]
-    key = _YAML_KEY.match(stripped)
+        rest = rest[item.end() :]
+    key = _YAML_KEY.match(rest)
     if key:
-        tokens.append((column, key.group(1).strip("\"'"), stripped[key.end() :].strip()))
+        tokens.append((column, key.group(1).strip("\"'"), rest[key.end() :].strip()))
     return tokens
 
 
 def parse_yaml(lines: Sequence[str]) -> Tree:
-    # `yaml_tokens` and `_close` written out in the loop: it runs for every line of files
-    # of a megabyte and more.
+    # `_close` and `Tree.add` written out in the loop: it runs for every line of files of
+    # a megabyte and more.
     tree = Tree([], set())
     nodes, comments = tree.nodes, tree.comments
     stack: list[int] = []
     block_column: int | None = None  # inside a `key: |` block scalar indented past this
-    item_match, key_match, block_match = _YAML_ITEM.match, _YAML_KEY.match, BLOCK_SCALAR.match
+    block_match = BLOCK_SCALAR.match
     for number, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
@@ -116,18 +120,7 @@ def parse_yaml(lines: Sequence[str]) -> Tree:
             _close(tree, stack, number, -1, "---")
             stack.append(tree.add(Node("---", number, number + 1, ROOT, -1)))
             continue
-        tokens: list[tuple[int, str, str]] = []
-        while rest[:1] == "-":
-            item = item_match(rest)
-            if not item:
-                break
-            tokens.append((column, "-", rest[item.end() :]))
-            column += item.end()
-            rest = rest[item.end() :]
-        key = key_match(rest)
-        if key:
-            tokens.append((column, key.group(1).strip("\"'"), rest[key.end() :].strip()))
-        for token_column, name, value in tokens:
+        for token_column, name, value in _tokens(rest, column):
             while stack:  # close the nodes this token ends (see `_close`)
                 top = nodes[stack[-1]]
                 if top.indent < token_column or (

@@ -78,7 +78,9 @@ class ConfigCompressor:
         fmt = (found[0] if found else None) or ctx.language or "yaml"
         tree = _parse(fmt, text, lines)
         per_char = tokens / max(1, len(text))
-        costs = [max(1, round(len(line) * per_char)) + 1 for line in lines]
+        lengths = list(map(len, lines))
+        cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
+        costs = list(map(cost_of.__getitem__, lengths))
         chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
         kept = _balanced(tree, _close_small_gaps(lines, _balanced(tree, chosen, lines)), lines)
         if len(kept) == len(lines):
@@ -156,7 +158,7 @@ def _select(
 ) -> set[int]:
     plan = _Plan(tree, len(lines), xml)
     must = _must(tree, plan, lines, ctx)
-    opaque = holding(_OPAQUE, lines)
+    opaque = _lines_holding_opaque(lines)
     ids = _id_lines(tree, plan, lines, opaque)
     spread = {
         block: rank
@@ -164,26 +166,51 @@ def _select(
         for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
     }
     tiers: list[tuple[int, int, int, int]] = []
+    append, owners, blocks, levels, ranks = (
+        tiers.append,
+        plan.owner,
+        plan.block,
+        plan.level,
+        plan.rank,
+    )
     for number, line in enumerate(lines):
         if number in must or not line.strip():
             continue
-        owner = plan.owner[number]
-        block = plan.block[owner] if owner >= 0 else -1
-        depth = plan.level[owner] if owner >= 0 else 0
+        owner = owners[number]
+        block = blocks[owner] if owner >= 0 else -1
         if block < 0:
-            tiers.append((_STRUCTURE, depth, 0, number))
+            append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
         elif number in ids:
-            tiers.append((_IDS, spread.get(block, 0), 0, number))
+            append((_IDS, spread.get(block, 0), 0, number))
         elif number in opaque:
-            tiers.append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
-        elif plan.rank[block] == 1:
-            tiers.append((_SECOND, depth, 0, number))
+            append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
+        elif ranks[block] == 1:
+            append((_SECOND, levels[owner], 0, number))
         else:
-            tiers.append((_REST, spread.get(block, 0), depth, number))
+            append((_REST, spread.get(block, 0), levels[owner], number))
     tiers.sort()
     kept = set(must)
     spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
     return _fill([t[3] for t in tiers], kept, costs, ctx.budget_tokens - spent, len(lines))
+
+
+def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
+    """The lines `_OPAQUE` finds something in: one search over the lines joined, skipping
+    to the next line after each find (a line of URLs is found once, not once a URL)."""
+    joined = "\n".join(lines)
+    if joined.count("\n") != len(lines) - 1:  # a line holding a break: line by line
+        return holding(_OPAQUE, lines)
+    found: set[int] = set()
+    search = _OPAQUE.search
+    position = line = 0
+    while (match := search(joined, position)) is not None:
+        line += joined.count("\n", position, match.start())
+        found.add(line)
+        position = joined.find("\n", match.end()) + 1
+        if position == 0:
+            break
+        line += 1
+    return found
 
 
 def _fill(order: list[int], kept: set[int], costs: list[int], room: int, count: int) -> set[int]:
