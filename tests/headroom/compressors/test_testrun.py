@@ -1,6 +1,8 @@
+from headroom.ccr.markers import ANY_MARKER_RE
+from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS
 from headroom.compressors.testrun import TestRunCompressor
 from headroom.router import detect
-from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
+from tests.headroom.compressors._runs_helpers import COUNTER, assert_verbatim, ctx_for
 
 
 def pytest_output() -> str:
@@ -170,3 +172,35 @@ def test_a_storm_of_failures_keeps_each_distinct_value_not_only_the_first_failur
     late = [n for n in range(40, 60) if f"no licence in package{n}-1.0.dist-info" in result.text]
     assert late, "failures past the first few are not all dropped"
     assert lines[-1] in result.text
+
+
+def tap_many_failures() -> str:
+    lines = ["TAP version 13"]
+    number = 0
+    for block in range(12):
+        lines.append(f"# suite {block}")
+        for _ in range(2 if block % 2 else 30):
+            number += 1
+            lines.append(f"ok {number} should be equal")
+        number += 1
+        lines += [f"not ok {number} case {block} fails", "  ---", "    expected: 1", "  ..."]
+    lines += [f"1..{number}", f"# tests {number}", "# fail  12"]
+    return "\n".join(lines)
+
+
+def test_gap_markers_keep_to_their_share_short_pass_runs_kept() -> None:
+    text = tap_many_failures()
+    budget = 700
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    out = result.text.split("\n")
+    for block in range(12):
+        assert f"# suite {block}" in out or any(f"case {block} fails" in line for line in out)
+        assert any(f"case {block} fails" in line for line in out)  # every failure, whole
+    assert "ok 32 should be equal" in out and "ok 33 should be equal" in out  # a short run
+    # Every failure may open a gap; past the markers' share nothing else does: the six
+    # long runs of passes are one gap each, and the budget left widens the kept runs.
+    gaps = [line for line in out[:-1] if ANY_MARKER_RE.fullmatch(line)]
+    assert len(gaps) <= max(6, MARKER_SHARE * budget / MARKER_TOKENS)
+    assert COUNTER.count(result.text) >= 0.8 * budget
+    assert_verbatim(text, result.text)

@@ -77,46 +77,65 @@ DOCUMENT = re.compile(r"---(?:\s|$)")
 def yaml_tokens(line: str) -> list[tuple[int, str, str]]:
     """The (column, key, value) tokens a YAML line opens: `- ` items, then a `key:`."""
     stripped = line.lstrip(" ")
-    column = len(line) - len(stripped)
+    return _tokens(stripped, len(line) - len(stripped))
+
+
+def _tokens(rest: str, column: int) -> list[tuple[int, str, str]]:
+    """`yaml_tokens` of a line whose text from `column` on is `rest`."""
     tokens: list[tuple[int, str, str]] = []
-    while True:
-        item = _YAML_ITEM.match(stripped)
+    while rest[:1] == "-":
+        item = _YAML_ITEM.match(rest)
         if not item:
             break
-        tokens.append((column, "-", stripped[item.end() :]))
+        tokens.append((column, "-", rest[item.end() :]))
         column += item.end()
-        stripped = stripped[item.end() :]
-    key = _YAML_KEY.match(stripped)
+        rest = rest[item.end() :]
+    key = _YAML_KEY.match(rest)
     if key:
-        tokens.append((column, key.group(1).strip("\"'"), stripped[key.end() :].strip()))
+        tokens.append((column, key.group(1).strip("\"'"), rest[key.end() :].strip()))
     return tokens
 
 
 def parse_yaml(lines: Sequence[str]) -> Tree:
+    # `_close` and `Tree.add` written out in the loop: it runs for every line of files of
+    # a megabyte and more.
     tree = Tree([], set())
+    nodes, comments = tree.nodes, tree.comments
     stack: list[int] = []
     block_column: int | None = None  # inside a `key: |` block scalar indented past this
+    block_match = BLOCK_SCALAR.match
     for number, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
-        column = len(line) - len(line.lstrip(" "))
+        rest = line.lstrip(" ")
+        column = len(line) - len(rest)
         if block_column is not None and column > block_column:
             continue
         block_column = None
-        if stripped.startswith("#"):
-            tree.comments.add(number)
+        if stripped[0] == "#":
+            comments.add(number)
             continue
         if column == 0 and DOCUMENT.match(stripped):
             _close(tree, stack, number, -1, "---")
             stack.append(tree.add(Node("---", number, number + 1, ROOT, -1)))
             continue
-        for token_column, key, value in yaml_tokens(line):
-            _close(tree, stack, number, token_column, key)
+        for token_column, name, value in _tokens(rest, column):
+            while stack:  # close the nodes this token ends (see `_close`)
+                top = nodes[stack[-1]]
+                if top.indent < token_column or (
+                    top.indent == token_column and name == "-" and top.key != "-" and not top.value
+                ):
+                    break
+                top.end = number
+                stack.pop()
             parent = stack[-1] if stack else ROOT
-            node = Node(key, number, number + 1, parent, token_column, value)
-            stack.append(tree.add(node))
-            if BLOCK_SCALAR.match(value):
+            index = len(nodes)
+            nodes.append(Node(name, number, number + 1, parent, token_column, value))
+            if parent != ROOT:
+                nodes[parent].children.append(index)
+            stack.append(index)
+            if block_match(value):
                 block_column = token_column
     _close(tree, stack, len(lines), -2, "")
     return tree

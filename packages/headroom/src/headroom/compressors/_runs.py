@@ -4,14 +4,18 @@ templates, and a budget fill that takes groups of lines whole.
 A compressor of these kinds decides which lines must stay (errors, failures, summaries,
 the lines the question quotes), then offers the rest as groups in priority order; a group
 is kept whole or not at all, so a failure never loses half its traceback to the budget.
+Gap markers keep to their share of the budget (`MARKER_SHARE`): past it, only a must-keep
+group (the first of each failure or distinct message) may open a new gap, and the budget
+left over widens the kept runs into their neighbours instead.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Sequence
 
-from headroom.compressors.base import MARKER_TOKENS, CompressContext
+from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS, CompressContext
 from headroom.query import lines_with
 
 __all__ = ["Selection", "message_template"]
@@ -42,7 +46,9 @@ class Selection:
         self.costs = [max(1, round(len(line) * rate)) + 1 for line in lines]
         self.budget = ctx.budget_tokens
         self.kept: set[int] = set(lines_with(lines, ctx.focus, limit=len(lines) or 1))
-        self.spent = sum(self.costs[i] for i in self.kept) + MARKER_TOKENS * self.gaps()
+        self.max_gaps = MARKER_SHARE * self.budget / MARKER_TOKENS  # gaps within the share
+        self.runs = self.gaps()
+        self.spent = sum(self.costs[i] for i in self.kept) + MARKER_TOKENS * self.runs
 
     def fits_whole(self) -> bool:
         """Every line fits within the budget: nothing needs to go."""
@@ -59,27 +65,87 @@ class Selection:
     def force(self, indices: Iterable[int]) -> None:
         """Keep `indices` whatever the budget."""
         self.kept.update(i for i in indices if 0 <= i < len(self.lines))
-        self.spent = sum(self.costs[i] for i in self.kept) + MARKER_TOKENS * self.gaps()
+        self.runs = self.gaps()
+        self.spent = sum(self.costs[i] for i in self.kept) + MARKER_TOKENS * self.runs
 
-    def offer(self, group: Sequence[int]) -> bool:
+    def offer(self, group: Sequence[int], *, must: bool = False, bridge: int = 0) -> bool:
         """Keep all of `group` if it fits in what is left of the budget (paying for the gap
-        markers it adds or saves); otherwise keep none of it."""
+        markers it adds or saves) and, unless it is a `must` group, opens no gap past the
+        markers' share; past the share, with the omitted lines before it when they cost at
+        most `bridge` tokens; otherwise keep none of it."""
         new = sorted({i for i in group if i not in self.kept})
         if not new:
             return True
-        cost = 0
+        cost = added = 0
         for index in new:
-            cost += self.costs[index] + MARKER_TOKENS * self._runs_added(index)
+            step = self._runs_added(index)
+            added += step
+            cost += self.costs[index] + MARKER_TOKENS * step
             self.kept.add(index)
-        if self.spent + cost <= self.budget:
+        over_share = added > 0 and not must and self.runs + added > self.max_gaps
+        if not over_share and self.spent + cost <= self.budget:
             self.spent += cost
+            self.runs += added
             return True
         self.kept.difference_update(new)
-        return False
+        return over_share and bridge > 0 and self._bridge(new, bridge)
 
-    def offer_each(self, groups: Iterable[Sequence[int]]) -> None:
+    def _bridge(self, new: list[int], limit: int) -> bool:
+        """Keep `new` with the omitted lines between it and the kept line before it, when
+        those cost at most `limit` tokens: a run extended, no new gap opened."""
+        start, cost = new[0], 0
+        while start > 0 and start - 1 not in self.kept:
+            start -= 1
+            cost += self.costs[start]
+            if cost > limit:
+                return False
+        return start > 0 and self.offer(range(start, new[-1] + 1))
+
+    def offer_each(
+        self, groups: Iterable[Sequence[int]], *, must: bool = False, bridge: int = 0
+    ) -> None:
         for group in groups:
-            self.offer(group)
+            self.offer(group, must=must, bridge=bridge)
+
+    def omitted_runs(self) -> list[range]:
+        """The runs of omitted lines, in order."""
+        out: list[range] = []
+        previous = -1
+        for index in [*sorted(self.kept), len(self.lines)]:
+            if index > previous + 1:
+                out.append(range(previous + 1, index))
+            previous = index
+        return out
+
+    def widen(self, order: Sequence[int], *, evenly: bool = False) -> None:
+        """Grow the kept runs into their neighbours while they fit in the budget: the budget
+        the markers' share left unspent, no new gap. Every run grows a line at a time in
+        turn (nearest first, then best ranked in `order`), so the budget left is shared out
+        over the payload rather than spent on its first runs."""
+        rank: dict[int, int] = {}
+        for position, index in enumerate(order):
+            rank.setdefault(index, position)
+        frontier: list[tuple[int, int, int]] = []
+
+        def push_neighbours(index: int, distance: int) -> None:
+            for neighbour in (index - 1, index + 1):
+                if neighbour in rank and neighbour not in self.kept:
+                    heapq.heappush(frontier, (distance, rank[neighbour], neighbour))
+
+        for index in self.kept:
+            push_neighbours(index, 1)
+        while frontier:
+            distance, _, index = heapq.heappop(frontier)
+            if index in self.kept:
+                continue
+            step = self._runs_added(index)
+            cost = self.costs[index] + MARKER_TOKENS * step
+            if self.spent + cost > self.budget:
+                continue
+            self.kept.add(index)
+            self.spent += cost
+            self.runs += step
+            push_neighbours(index, distance + 1 if evenly else 1)
 
     def _runs_added(self, index: int) -> int:
         left = index > 0 and index - 1 not in self.kept

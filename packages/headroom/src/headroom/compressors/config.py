@@ -78,7 +78,9 @@ class ConfigCompressor:
         fmt = (found[0] if found else None) or ctx.language or "yaml"
         tree = _parse(fmt, text, lines)
         per_char = tokens / max(1, len(text))
-        costs = [max(1, round(len(line) * per_char)) + 1 for line in lines]
+        lengths = list(map(len, lines))
+        cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
+        costs = list(map(cost_of.__getitem__, lengths))
         chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
         kept = _balanced(tree, _close_small_gaps(lines, _balanced(tree, chosen, lines)), lines)
         if len(kept) == len(lines):
@@ -107,19 +109,27 @@ class _Plan:
             siblings[node.parent].append(index)
         self.common: set[int] = set()  # nodes whose key many siblings share
         for members in siblings.values():
+            if len(members) < _MIN_GROUP:
+                continue  # too few to make a group or to share a key
             self._group_siblings(tree, members, xml)
             keys = Counter(nodes[index].key for index in members)
             self.common.update(i for i in members if keys[nodes[i].key] >= _MIN_GROUP)
-        self.path: list[str] = []
-        self.block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
-        self.level: list[int] = []
+        path: list[str] = []
+        block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
+        level: list[int] = []
+        group, rank = self.group, self.rank
         for index, node in enumerate(nodes):
             up = node.parent
-            label = node.key if self.group[index] < 0 or xml else "*"
-            self.path.append((self.path[up] if up != ROOT else "") + "/" + label)
-            self.level.append(self.level[up] + 1 if up != ROOT else 0)
-            inherited = self.block[up] if up != ROOT else -1
-            self.block.append(index if self.rank[index] >= 1 else inherited)
+            label = node.key if group[index] < 0 or xml else "*"
+            if up == ROOT:
+                path.append("/" + label)
+                level.append(0)
+                block.append(index if rank[index] >= 1 else -1)
+            else:
+                path.append(path[up] + "/" + label)
+                level.append(level[up] + 1)
+                block.append(index if rank[index] >= 1 else block[up])
+        self.path, self.block, self.level = path, block, level
         self.owner = [-1] * count
         for index, node in enumerate(nodes):  # children come later and overwrite
             self.owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
@@ -148,34 +158,59 @@ def _select(
 ) -> set[int]:
     plan = _Plan(tree, len(lines), xml)
     must = _must(tree, plan, lines, ctx)
-    ids = _id_lines(tree, plan, lines)
+    opaque = _lines_holding_opaque(lines)
+    ids = _id_lines(tree, plan, lines, opaque)
     spread = {
         block: rank
         for group in plan.groups
         for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
     }
-    opaque = holding(_OPAQUE, lines)
     tiers: list[tuple[int, int, int, int]] = []
+    append, owners, blocks, levels, ranks = (
+        tiers.append,
+        plan.owner,
+        plan.block,
+        plan.level,
+        plan.rank,
+    )
     for number, line in enumerate(lines):
         if number in must or not line.strip():
             continue
-        owner = plan.owner[number]
-        block = plan.block[owner] if owner >= 0 else -1
-        depth = plan.level[owner] if owner >= 0 else 0
+        owner = owners[number]
+        block = blocks[owner] if owner >= 0 else -1
         if block < 0:
-            tiers.append((_STRUCTURE, depth, 0, number))
+            append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
         elif number in ids:
-            tiers.append((_IDS, spread.get(block, 0), 0, number))
+            append((_IDS, spread.get(block, 0), 0, number))
         elif number in opaque:
-            tiers.append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
-        elif plan.rank[block] == 1:
-            tiers.append((_SECOND, depth, 0, number))
+            append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
+        elif ranks[block] == 1:
+            append((_SECOND, levels[owner], 0, number))
         else:
-            tiers.append((_REST, spread.get(block, 0), depth, number))
+            append((_REST, spread.get(block, 0), levels[owner], number))
     tiers.sort()
     kept = set(must)
     spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
     return _fill([t[3] for t in tiers], kept, costs, ctx.budget_tokens - spent, len(lines))
+
+
+def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
+    """The lines `_OPAQUE` finds something in: one search over the lines joined, skipping
+    to the next line after each find (a line of URLs is found once, not once a URL)."""
+    joined = "\n".join(lines)
+    if joined.count("\n") != len(lines) - 1:  # a line holding a break: line by line
+        return holding(_OPAQUE, lines)
+    found: set[int] = set()
+    search = _OPAQUE.search
+    position = line = 0
+    while (match := search(joined, position)) is not None:
+        line += joined.count("\n", position, match.start())
+        found.add(line)
+        position = joined.find("\n", match.end()) + 1
+        if position == 0:
+            break
+        line += 1
+    return found
 
 
 def _fill(order: list[int], kept: set[int], costs: list[int], room: int, count: int) -> set[int]:
@@ -221,11 +256,12 @@ def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -
     return must
 
 
-def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str]) -> set[int]:
-    """The opening line of every block of a repeated group, and its identifying line."""
+def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]) -> set[int]:
+    """The opening line of every block of a repeated group, and its identifying line
+    (`opaque`: the lines holding a hash, a checksum or a URL)."""
     found: set[int] = set()
     for group in plan.groups:
-        candidates = [_candidates(tree, block, lines) for block in group]
+        candidates = [_candidates(tree, block, lines, opaque) for block in group]
         distinct: dict[str, set[str]] = defaultdict(set)
         order: dict[str, int] = {}
         for per_block in candidates:
@@ -240,19 +276,23 @@ def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str]) -> set[int]:
     return found
 
 
-def _candidates(tree: Tree, block: int, lines: Sequence[str]) -> dict[str, tuple[int, str]]:
+def _candidates(
+    tree: Tree, block: int, lines: Sequence[str], opaque: set[int]
+) -> dict[str, tuple[int, str]]:
     """Relative key path -> (line, value) of the nodes near the top of `block` whose value
-    could name it (not a hash, a checksum or a URL)."""
+    could name it (not a hash, a checksum or a URL: not in `opaque`)."""
+    nodes = tree.nodes
     out: dict[str, tuple[int, str]] = {}
-    frontier = [(child, tree.nodes[child].key) for child in tree.nodes[block].children]
+    frontier = [(child, nodes[child].key) for child in nodes[block].children]
     for _ in range(_ID_DEPTH):
         following: list[tuple[int, str]] = []
         for index, relative in frontier:
-            node = tree.nodes[index]
-            line = lines[node.start].strip()
-            if relative not in out and line and not _OPAQUE.search(line):
-                out[relative] = (node.start, line)
-            following.extend((c, f"{relative}/{tree.nodes[c].key}") for c in node.children)
+            node = nodes[index]
+            if relative not in out and node.start not in opaque:
+                line = lines[node.start].strip()
+                if line:
+                    out[relative] = (node.start, line)
+            following.extend((c, f"{relative}/{nodes[c].key}") for c in node.children)
             if len(out) >= _ID_CANDIDATES:
                 return out
         frontier = following

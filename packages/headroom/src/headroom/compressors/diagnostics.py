@@ -12,8 +12,10 @@ and the lines continuing it (echoed source, carets, notes, `Did you mean`). Mess
 template (digits, quoted identifiers and paths masked) are one distinct message. Nothing is
 dropped within the budget; past it, in this order while the budget lasts: the first whole
 occurrence of each distinct message (errors, then warnings, then notes and style), the
-location lines of its other occurrences, then the rest of them. Summary lines and the
-lines the question quotes always stay. Output lines are original lines and gap markers.
+location lines of its other occurrences, then the rest of them. Gap markers keep to their
+share of the output: past it, only a first occurrence opens a new gap, and the budget left
+widens the kept runs. Summary lines and the lines the question quotes always stay. Output
+lines are original lines and gap markers.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
 from headroom.compressors._runs import Selection, message_template
-from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
+from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
 from headroom.detect import ContentKind, Detection, Sample
 
 __all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]
@@ -53,6 +55,7 @@ _MIN_MESSAGES = 3
 _MESSAGE_SHARE = 0.15  # message lines among the sampled lines
 _SHAPED_SHARE = 0.5  # message, echo, caret, location and header lines among them
 _ALL_MESSAGES = 0.6  # message lines on this share of the sample: one diagnostic per line
+_BRIDGE_MARKERS = 3  # lines up to this many markers' cost join a location to the run before
 
 
 class Diagnostic:
@@ -165,12 +168,17 @@ class DiagnosticsCompressor:
             firsts.setdefault(diagnostic.template, diagnostic)
         first_ids = {id(d) for d in firsts.values()}
         repeats = [d for d in by_rank if id(d) not in first_ids]
-        selection.offer_each(d.lines for d in firsts.values())
-        selection.offer_each([d.head] for d in firsts.values())  # a head when its block is too big
-        selection.offer_each(d.locations for d in repeats)
-        selection.offer_each(d.lines for d in repeats)
+        # The first of each distinct message may open a gap past the markers' share; the
+        # other occurrences' locations only within it (or joined to the run before them
+        # when the lines between cost little), then the budget left widens every kept run
+        # in turn: the rest of those occurrences, the other lines.
+        selection.offer_each((d.lines for d in firsts.values()), must=True)
+        selection.offer_each(([d.head] for d in firsts.values()), must=True)  # a head alone
+        selection.offer_each((d.locations for d in repeats), bridge=_BRIDGE_MARKERS * MARKER_TOKENS)
         rest = [i for i in range(len(lines)) if i not in covered]
         selection.offer_each([i] for i in rest)
+        ranked = [i for d in (*firsts.values(), *repeats) for i in d.lines]
+        selection.widen([*ranked, *rest], evenly=True)
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
 
 

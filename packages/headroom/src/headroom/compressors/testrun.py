@@ -18,7 +18,13 @@ from collections.abc import Sequence
 from headroom.ccr.markers import split_lines
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
-from headroom.compressors.base import CompressContext, Compressed, Compressor, kept_lines_result
+from headroom.compressors.base import (
+    MARKER_TOKENS,
+    CompressContext,
+    Compressed,
+    Compressor,
+    kept_lines_result,
+)
 from headroom.detect import ContentKind, Detection, Sample
 
 __all__ = ["TestRunCompressor", "classify"]
@@ -31,7 +37,8 @@ _PASS = re.compile(
 _FAIL = re.compile(
     r"\S+::\S.*\b(?:FAILED|ERROR)\b|(?:\s*)not ok \d+|\s*--- FAIL: |FAIL(?:ED)?\b|ERROR\b|"
     r"\s*(?:✕|✖|✗|×) |test \S+ \.\.\. FAILED|\S.* \.\.\. (?:FAIL|ERROR)$|\s*● |"
-    r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)"
+    r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)|"
+    r"\s*<(?:failure|error)\b"
 )
 _SUMMARY = re.compile(
     r"=+ .*\b(?:passed|failed|errors?|skipped|deselected|xfailed|warnings?|no tests ran)\b.*=+$|"
@@ -59,6 +66,7 @@ _BANNER_SIGNATURE = re.compile(
 _MIN_SIGNATURES = 2
 _RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled lines
 _MAX_FAILURE_LINES = 400  # lines one failure may bring with it
+_SHORT_RUN_MARKERS = 3  # a run of passes costing up to this many markers is kept whole
 
 
 def classify(lines: Sequence[str]) -> list[int]:
@@ -123,12 +131,20 @@ class TestRunCompressor:
             # More failures than the budget holds: a storm, where the log compressor's
             # one-of-each-template with rare values says more than the first few whole.
             return storm.compress(text, ctx)
-        selection.offer_each(failures)
-        selection.offer_each([block[0]] for block in failures)  # a title when its block is too big
-        selection.offer_each(_distinct_warnings(lines, classes))
+        # Each failure, its title, each distinct warning: may open a gap past the markers'
+        # share; the other lines only within it, then the budget left widens kept runs.
+        selection.offer_each(failures, must=True)
+        selection.offer_each([[block[0]] for block in failures], must=True)  # a title alone
+        warnings = _distinct_warnings(lines, classes)
+        selection.offer_each(warnings, must=True)
+        selection.offer_each(_short_pass_runs(selection, classes))
         others = [i for i, c in enumerate(classes) if c == OTHER and lines[i].strip()]
         selection.offer_each([i] for i in others)
-        selection.offer_each([i] for i in _passes_ranked(lines, classes))
+        passes = _passes_ranked(lines, classes)
+        selection.offer_each([i] for i in passes)
+        ranked = [i for group in (*failures, *warnings) for i in group]
+        blanks = [i for i, line in enumerate(lines) if not line.strip()]
+        selection.widen([*ranked, *others, *passes, *blanks])  # a repeated warning stays out
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
 
 
@@ -158,12 +174,22 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
             index = end
             continue
         if kind == FAIL:
-            end = _indented_end(lines, index)
-            blocks.append(list(range(index, end)))
+            start = index - _opens_testcase(lines, index)
+            end = _indented_end(lines, start)
+            blocks.append(list(range(start, end)))
             index = end
             continue
         index += 1
     return blocks
+
+
+def _opens_testcase(lines: Sequence[str], index: int) -> bool:
+    """A junit `<failure>` / `<error>` on the line after its `<testcase>` opens: the
+    failing case starts at that `<testcase>`."""
+    if index == 0 or not lines[index].lstrip().startswith(("<failure", "<error")):
+        return False
+    head = lines[index - 1]
+    return head.lstrip().startswith("<testcase") and "/>" not in head and "</testcase>" not in head
 
 
 def _section_entry_end(lines: Sequence[str], classes: list[int], start: int) -> int:
@@ -212,6 +238,17 @@ def _distinct_warnings(lines: Sequence[str], classes: list[int]) -> list[list[in
         seen.add(template)
         out.append(list(range(index, _indented_end(lines, index))))
     return out
+
+
+def _short_pass_runs(selection: Selection, classes: list[int]) -> list[range]:
+    """Omitted runs of passes alone (`ok 7`, `ok 8` between two failures) that cost little
+    more than the gap marker standing for them: keeping one saves its marker."""
+    return [
+        run
+        for run in selection.omitted_runs()
+        if all(classes[i] == PASS for i in run)
+        and sum(selection.costs[i] for i in run) <= _SHORT_RUN_MARKERS * MARKER_TOKENS
+    ]
 
 
 def _passes_ranked(lines: Sequence[str], classes: list[int]) -> list[int]:

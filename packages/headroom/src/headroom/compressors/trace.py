@@ -157,8 +157,10 @@ class TraceCompressor:
         others = [i for i, c in enumerate(classes) if c == OTHER and i not in selection.kept]
         if whole:  # within the budget only the boilerplate frames go
             selection.force(others)
-        else:
-            selection.offer_each([i] for i in _ranked(lines, others))
+        else:  # new gaps within the markers' share, then the budget left widens kept runs
+            ranked = _ranked(lines, others)
+            selection.offer_each([i] for i in ranked)
+            selection.widen(ranked)
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
 
 
