@@ -39,3 +39,27 @@ def test_block_comments_do_not_make_code_look_like_markdown() -> None:
     assert detect(C_SOURCE).kind == "code" and detect(C_SOURCE).language in ("c", "cpp")
     assert detect(JAVA_SOURCE).kind == "code"
     assert detect(MARKDOWN).kind == "text"
+
+
+def test_a_command_that_names_a_source_file_prints_output_not_that_file() -> None:
+    """`python fail.py` prints a traceback and `gcc -c wild.c` diagnostics: the file name in
+    the tool call's arguments does not make their output code."""
+    from headroom.router import detect
+
+    trace = "\n".join(
+        ["Traceback (most recent call last):"]
+        + [
+            f'  File "/srv/app/fail.py", line {i}, in step_{i}\n    step_{i + 1}()'
+            for i in range(40)
+        ]
+        + ["RecursionError: maximum recursion depth exceeded"]
+    )
+    assert detect(trace, filename="fail.py").kind == "trace"
+    gcc = "\n".join(
+        f"wild.c:{i}:9: warning: unused variable 'v{i}' [-Wunused-variable]\n"
+        f"  {i} |     int v{i} = {i};\n      |         ^~"
+        for i in range(1, 40)
+    )
+    assert detect(gcc, filename="wild.c").kind == "diagnostics"
+    source = "\n".join(f"int f{i}(int a) {{\n    return a + {i};\n}}\n" for i in range(40))
+    assert detect(source, filename="wild.c").kind == "code"

@@ -141,7 +141,7 @@ class DiagnosticsCompressor:
         if messages >= _ALL_MESSAGES * len(lines):
             return Detection("diagnostics", confidence=0.93)  # above grep-like `path:line:`
         if messages + shaped >= _SHAPED_SHARE * len(lines):
-            return Detection("diagnostics", confidence=0.85)
+            return Detection("diagnostics", confidence=0.88)  # above code named by a file
         return None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:

@@ -101,7 +101,7 @@ class TestRunCompressor:
         """A test runner's signature lines, and its pass, fail and summary lines on a fair
         share of the sample."""
         if _BANNER_SIGNATURE.search(sample.head):
-            return Detection("test", confidence=0.85)
+            return Detection("test", confidence=0.88)  # above code named by a file
         found = _SIGNATURE.findall(sample.head)
         if len(found) < _MIN_SIGNATURES:
             return None

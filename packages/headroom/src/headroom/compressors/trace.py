@@ -131,7 +131,8 @@ class TraceCompressor:
         trace = len(lines) - counts[OTHER] + code_frame
         headed = counts[HEADER] + counts[CHAIN] > 0
         if trace >= _TRACE_SHARE * len(lines) and (headed or frames >= _FRAME_SHARE * len(lines)):
-            return Detection("trace", confidence=0.8)
+            # Above code named by a file (0.85): `python fail.py` prints a trace, not fail.py.
+            return Detection("trace", confidence=0.88 if headed else 0.8)
         return None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
