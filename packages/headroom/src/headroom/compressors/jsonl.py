@@ -39,6 +39,9 @@ _SAMPLE_LINES = 200
 _FIXED_TOKENS = 40
 _MIN_ECHO_LENGTH = 4
 _WORD = re.compile(r"[A-Za-z]{3}")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_RUN = re.compile(r"[A-Za-z]+|[^A-Za-z]+")
+_RUN_PAIR = re.compile(r"([A-Za-z]+)([^A-Za-z]+)")
 _DECODER = json.JSONDecoder()
 _PLAIN = {str, int, float, bool, type(None)}
 
@@ -161,11 +164,35 @@ def _echo_rows(table: Table) -> set[int]:
         c: "\n".join(value for value in by_column[c] if isinstance(value, str)) for c in columns
     }
     echoed: dict[tuple[int, str], bool] = {}  # (column, value): found in another column
+    runs: dict[int, tuple[set[str], set[tuple[str, str]]]] = {}
+    missed = dict.fromkeys(columns, 0)  # characters scanned in vain, per column
+
+    def found_in(value: str, words: set[str], pairs: set[tuple[str, str]], o: int) -> bool:
+        # A run of letters of `value` with something on each side is a whole run of letters
+        # wherever `value` is found, and so is the run of other characters after it: one
+        # missing from the column rules the column out without a scan of its text. The
+        # runs are gathered once scans in vain have cost a few passes over the column.
+        if words and (o in runs or missed[o] > 4 * len(joined[o])):
+            if o not in runs:
+                found = _RUN_PAIR.findall(joined[o])
+                letters = {word for word, _ in found} | set(_LETTERS.findall(joined[o]))
+                runs[o] = (letters, set(found))
+            if not (runs[o][0].issuperset(words) and runs[o][1].issuperset(pairs)):
+                return False
+        if value in joined[o]:
+            return True
+        missed[o] += len(joined[o])
+        return False
 
     def echoes(c: int, value: str) -> bool:
         found = echoed.get((c, value))
         if found is None:
-            found = echoed[c, value] = any(value in joined[o] for o in columns if o != c)
+            chunks = _RUN.findall(value)
+            inner = range(1, len(chunks) - 1)
+            words = {chunks[i] for i in inner if _LETTERS.match(chunks[i])}
+            pairs = {(chunks[i], chunks[i + 1]) for i in inner[:-1] if chunks[i] in words}
+            found = any(found_in(value, words, pairs, o) for o in columns if o != c)
+            echoed[c, value] = found
         return found
 
     rows: set[int] = set()
