@@ -162,20 +162,16 @@ def split_cells(record: str, delimiter: str) -> list[str]:
     pattern = _CELL_CACHE.get(delimiter)
     if pattern is None:
         d = re.escape(delimiter)
-        pattern = re.compile(rf' *"(?:[^"]|"")*"[^{d}]*|[^{d}]*')
+        # A cell, then the delimiter after it (none after the last cell). Either kind of
+        # cell runs up to a delimiter or the end, so the scan never skips a character.
+        pattern = re.compile(rf'( *"(?:[^"]|"")*"[^{d}]*|[^{d}]*)(?:({d})|\Z)')
         _CELL_CACHE[delimiter] = pattern
     cells: list[str] = []
-    position = 0
-    while True:
-        found = pattern.match(record, position)
-        end = found.end() if found else position
-        cells.append(record[position:end])
-        if end >= len(record):
-            return cells
-        if record[end] != delimiter:  # an unclosed quote: the rest is one cell
-            cells[-1] = record[position:]
-            return cells
-        position = end + 1
+    for cell, after in pattern.findall(record):
+        cells.append(cell)
+        if not after:  # the last cell (an empty match may follow at the end)
+            break
+    return cells
 
 
 def _records(lines: Sequence[str]) -> list[str]:
@@ -389,8 +385,13 @@ def _order(
     names = [table.cells[0][c].strip() for c in shown]
     typed_columns = []
     for c in shown:
-        known = {cell: typed_cell(cell) for cell in set(by_column[c])}  # once per value
-        typed_columns.append(list(map(known.__getitem__, by_column[c])))
+        cells = by_column[c]
+        distinct = set(cells)
+        if len(distinct) * 2 > len(cells):
+            typed_columns.append(list(map(typed_cell, cells)))
+        else:
+            known = {cell: typed_cell(cell) for cell in distinct}  # once per value
+            typed_columns.append(list(map(known.__getitem__, cells)))
     typed_rows = zip(*typed_columns, strict=True)
     blank = (None,) * len(shown)
     typed = [next(typed_rows) if good[i] else blank for i in items]
