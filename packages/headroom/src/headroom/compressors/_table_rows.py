@@ -53,21 +53,39 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
     if count < 8:
         return sorted(score, key=lambda i: (-score[i], i))
     limit = max(1, count // 100)
-    for column in range(len(columns)):
-        values = [row[column] if column < len(row) else None for row in rows]
-        hashable = [
-            v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for v in values
-        ]
+    width = len(columns)
+    by_column: list[Sequence[Any]]
+    if all(len(row) == width for row in rows):
+        by_column = list(zip(*rows, strict=True)) if width else []
+    else:
+        by_column = [[row[c] if c < len(row) else None for row in rows] for c in range(width)]
+    for values in by_column:
+        hashable = values if set(map(type, values)) <= _PLAIN else [_plain(v) for v in values]
         counts = Counter(hashable)
         if len(counts) < 2 or len(counts) > max(2, count // _CATEGORY_SHARE):
             continue
         common = counts.most_common(1)[0][1]
-        for index, value in enumerate(hashable):
+        # What each distinct value adds to its rows' score (equal values add the same).
+        added: dict[Any, int] = {}
+        for value, seen in counts.items():
             if isinstance(value, str) and SEVERE_RE.fullmatch(value.strip()):
-                score[index] += 3
-            elif counts[value] <= limit and counts[value] * 5 <= common:
-                score[index] += 1
+                added[value] = 3
+            elif seen <= limit and seen * 5 <= common:
+                added[value] = 1
+        if not added:
+            continue
+        for index, value in enumerate(hashable):
+            if value in added:
+                score[index] += added[value]
     return sorted(score, key=lambda i: (-score[i], i))
+
+
+_PLAIN = {str, int, float, bool, type(None)}
+
+
+def _plain(value: Any) -> Any:
+    """`value` if it is a plain hashable value, else its text."""
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 
 def row_order(
@@ -89,14 +107,16 @@ def row_order(
             seen.add(index)
             order.append(index)
     postponed = set(later) - seen
-    scores = relevance(texts, terms) if terms else [0.0] * count
     block = max(1, block)
-    spread = {index: rank for rank, index in enumerate(spread_order(count))}
-    runs = {index: rank for rank, index in enumerate(spread_order(-(-count // block)))}
-    rest = sorted(
-        (i for i in range(count) if i not in seen and i not in postponed),
-        key=lambda i: (-scores[i], runs[i // block], i),
-    )
+    runs = [0] * -(-count // block)
+    for rank, run in enumerate(spread_order(len(runs))):
+        runs[run] = rank
+    left = (i for i in range(count) if i not in seen and i not in postponed)
+    if terms:
+        scores = relevance(texts, terms)
+        rest = sorted(left, key=lambda i: (-scores[i], runs[i // block], i))
+    else:  # every score is 0
+        rest = sorted(left, key=lambda i: (runs[i // block], i))
     shapes = signatures(texts)
     shown = {shapes[i] for i in order}
     repeats: list[int] = []
@@ -107,5 +127,7 @@ def row_order(
             shown.add(shapes[index])
             order.append(index)
     order.extend(repeats)
-    order.extend(sorted(postponed, key=lambda i: spread[i]))
+    if postponed:
+        spread = {index: rank for rank, index in enumerate(spread_order(count))}
+        order.extend(sorted(postponed, key=lambda i: spread[i]))
     return order

@@ -17,8 +17,10 @@ can still be seen and asked about; otherwise the omitted rows are gaps with exac
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._table_rows import rare_rows, row_order, typed_cell
@@ -140,7 +142,10 @@ def sniff(records: Sequence[str]) -> Dialect | None:
 
 def read_table(text: str) -> _Table | None:
     """`text` split into records and raw cells, with its dialect; None when it is no table."""
-    records = _records([line.rstrip("\r") for line in split_lines(text)])
+    lines = split_lines(text)
+    if "\r" in text:
+        lines = [line.rstrip("\r") for line in lines]
+    records = _records(lines) if '"' in text else lines
     records = [record for record in records if record.strip()]
     dialect = sniff(records[:_SAMPLE_RECORDS])
     if dialect is None:
@@ -157,20 +162,16 @@ def split_cells(record: str, delimiter: str) -> list[str]:
     pattern = _CELL_CACHE.get(delimiter)
     if pattern is None:
         d = re.escape(delimiter)
-        pattern = re.compile(rf' *"(?:[^"]|"")*"[^{d}]*|[^{d}]*')
+        # A cell, then the delimiter after it (none after the last cell). Either kind of
+        # cell runs up to a delimiter or the end, so the scan never skips a character.
+        pattern = re.compile(rf'( *"(?:[^"]|"")*"[^{d}]*|[^{d}]*)(?:({d})|\Z)')
         _CELL_CACHE[delimiter] = pattern
     cells: list[str] = []
-    position = 0
-    while True:
-        found = pattern.match(record, position)
-        end = found.end() if found else position
-        cells.append(record[position:end])
-        if end >= len(record):
-            return cells
-        if record[end] != delimiter:  # an unclosed quote: the rest is one cell
-            cells[-1] = record[position:]
-            return cells
-        position = end + 1
+    for cell, after in pattern.findall(record):
+        cells.append(cell)
+        if not after:  # the last cell (an empty match may follow at the end)
+            break
+    return cells
 
 
 def _records(lines: Sequence[str]) -> list[str]:
@@ -200,12 +201,13 @@ def _path_listing(records: Sequence[str], delimiter: str) -> bool:
 def _compress(table: _Table, text: str, ctx: CompressContext) -> Compressed | None:
     columns = table.dialect.columns
     delimiter = table.dialect.delimiter
-    rows = [i for i in range(1, len(table.records)) if table.good(i)]
+    good = [len(cells) == columns for cells in table.cells]
+    rows = [i for i in range(1, len(table.records)) if good[i]]
     if len(rows) < _MIN_RECORDS - 1:
         return None
-    constant = [
-        c for c in range(columns) if all(table.cells[i][c] == table.cells[rows[0]][c] for i in rows)
-    ]
+    # The cells of the well-formed rows, column by column.
+    by_column = list(zip(*(table.cells[i] for i in rows), strict=True))
+    constant = [c for c, cells in enumerate(by_column) if cells.count(cells[0]) == len(cells)]
     numbering = _numbering_column(table, rows, set(constant))
     hidden = set(constant) | ({numbering[0]} if numbering else set())
     if len(hidden) == columns:
@@ -215,12 +217,9 @@ def _compress(table: _Table, text: str, ctx: CompressContext) -> Compressed | No
     preamble = _preamble(table, rows, constant, numbering)
     header = delimiter.join(table.cells[0][c] for c in shown)
     items = list(range(1, len(table.records)))
-    texts = [
-        delimiter.join(table.cells[i][c] for c in shown) if table.good(i) else table.records[i]
-        for i in items
-    ]
+    texts = _texts(table, items, good, shown)
     lossless = "\n".join([*preamble, header, *texts])
-    estimate = token_estimator(text, ctx.counter)
+    estimate = _per_length(token_estimator(text, ctx.counter))
     if estimate(lossless) <= ctx.budget_tokens:
         if not hidden or ctx.counter.count(lossless) >= ctx.counter.count(text):
             return None  # within budget: nothing is worth losing
@@ -233,18 +232,18 @@ def _compress(table: _Table, text: str, ctx: CompressContext) -> Compressed | No
     forced = named | {k for k, i in enumerate(items) if not table.good(i)}
     if len(forced - named) > _MAX_FORCED_MALFORMED:
         forced = named
-    key = _key_column(table, rows, shown)
+    key = _key_column(by_column, shown)
     if key is not None:
-        keys = [table.cells[i][key].strip() if table.good(i) else "" for i in items]
-        key_estimate = pieces_estimator([k for k in keys if k], ctx.counter)
+        keys = [table.cells[i][key].strip() if good[i] else "" for i in items]
+        key_estimate = _per_length(pieces_estimator([k for k in keys if k], ctx.counter))
         key_costs = [key_estimate(k) + 1 for k in keys]
         if fixed + sum(key_costs) <= ctx.budget_tokens * _KEY_SHARE:
-            order = _order(table, items, texts, shown, ctx, 1)
+            order = _order(table, items, good, by_column, texts, shown, ctx, 1)
             return _with_keys(
                 preamble, header, texts, keys, table.cells[0][key].strip(), order, forced,
                 costs, key_costs, fixed, ctx,
             )  # fmt: skip
-    order = _order(table, items, texts, shown, ctx, block)
+    order = _order(table, items, good, by_column, texts, shown, ctx, block)
     kept = set(forced)
     spent = fixed + sum(costs[k] for k in kept)
     fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(texts))
@@ -346,29 +345,67 @@ def _note(detail: str) -> str:
     return f"[headroom: {clean}]"
 
 
+def _texts(table: _Table, items: list[int], good: list[bool], shown: list[int]) -> list[str]:
+    """Each record of `items` as shown: its `shown` cells joined, or as is when malformed."""
+    if len(shown) == table.dialect.columns:
+        return [table.records[i] for i in items]  # the cells of a record join back to it
+    delimiter = table.dialect.delimiter
+    if len(shown) == 1:
+        (only,) = shown
+        return [table.cells[i][only] if good[i] else table.records[i] for i in items]
+    pick = itemgetter(*shown)
+    return [delimiter.join(pick(table.cells[i])) if good[i] else table.records[i] for i in items]
+
+
+def _per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
+    """`estimate` (a rate per character, so a function of a piece's length) asked once per
+    distinct length."""
+    known: dict[int, int] = {}
+
+    def cached(piece: str) -> int:
+        size = len(piece)
+        tokens = known.get(size)
+        if tokens is None:
+            tokens = known[size] = estimate(piece)
+        return tokens
+
+    return cached
+
+
 def _order(
     table: _Table,
     items: list[int],
+    good: list[bool],
+    by_column: list[tuple[str, ...]],
     texts: list[str],
     shown: list[int],
     ctx: CompressContext,
     block: int,
 ) -> list[int]:
     names = [table.cells[0][c].strip() for c in shown]
-    typed = [
-        [typed_cell(table.cells[i][c]) for c in shown] if table.good(i) else [None] * len(shown)
-        for i in items
-    ]
+    typed_columns = []
+    for c in shown:
+        cells = by_column[c]
+        distinct = set(cells)
+        if len(distinct) * 2 > len(cells):
+            typed_columns.append(list(map(typed_cell, cells)))
+        else:
+            known = {cell: typed_cell(cell) for cell in distinct}  # once per value
+            typed_columns.append(list(map(known.__getitem__, cells)))
+    typed_rows = zip(*typed_columns, strict=True)
+    blank = (None,) * len(shown)
+    typed = [next(typed_rows) if good[i] else blank for i in items]
     terms = sorted(query_terms(ctx.query))
     return row_order(texts, rare_rows(names, typed), terms, block=block)
 
 
-def _key_column(table: _Table, rows: list[int], shown: list[int]) -> int | None:
+def _key_column(by_column: list[tuple[str, ...]], shown: list[int]) -> int | None:
     """The column that names a row: the first shown column of distinct cells with letters."""
     for column in shown:
-        cells = [table.cells[i][column].strip() for i in rows]
-        if sum(1 for cell in cells if _LETTER.search(cell)) < len(cells) * 0.8:
+        cells = Counter(cell.strip() for cell in by_column[column])
+        total = len(by_column[column])
+        if sum(n for cell, n in cells.items() if _LETTER.search(cell)) < total * 0.8:
             continue
-        if len(set(cells)) >= len(cells) * 0.9:
+        if len(cells) >= total * 0.9:
             return column
     return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from headroom.ccr.markers import format_marker, split_lines
@@ -39,6 +39,11 @@ _SAMPLE_LINES = 200
 _FIXED_TOKENS = 40
 _MIN_ECHO_LENGTH = 4
 _WORD = re.compile(r"[A-Za-z]{3}")
+_LETTERS = re.compile(r"[A-Za-z]+")
+_RUN = re.compile(r"[A-Za-z]+|[^A-Za-z]+")
+_RUN_PAIR = re.compile(r"([A-Za-z]+)([^A-Za-z]+)")
+_DECODER = json.JSONDecoder()
+_PLAIN = {str, int, float, bool, type(None)}
 
 
 class JsonLinesCompressor:
@@ -73,10 +78,12 @@ def _object(line: str) -> dict[str, Any] | None:
     if not stripped.startswith("{"):
         return None
     try:
-        value = json.loads(stripped)
+        # `json.loads` without its checks for bytes and a byte order mark (a `{` starts it)
+        # and for blank space around the value (stripped).
+        value, end = _DECODER.raw_decode(stripped)
     except (ValueError, RecursionError):
         return None
-    return value if isinstance(value, dict) else None
+    return value if end == len(stripped) and isinstance(value, dict) else None
 
 
 def _one_document(text: str) -> bool:
@@ -112,7 +119,8 @@ def _compress(text: str, ctx: CompressContext) -> Compressed | None:
             return None  # the table form saves nothing
         return Compressed(text=lossless, ref=None, kept=table.total, total=table.total, unit="rows")
     texts = table.row_texts
-    costs = [estimate(t) + 2 for t in texts]  # the row, its `#` cell and its line break
+    by_length: dict[int, int] = {}  # the estimate is a rate per character
+    costs = [_cost(t, estimate, by_length) + 2 for t in texts]  # the row, `#`, line break
     spent = estimate(_render(table, [], "", other_lines)) + _FIXED_TOKENS
     named = lines_with([lines[i] for i in record_lines], ctx.focus)
     severe = rare_rows(table.columns, table.rows)
@@ -131,32 +139,79 @@ def _compress(text: str, ctx: CompressContext) -> Compressed | None:
     return Compressed(text=out, ref=ctx.ref, kept=len(kept), total=table.total, unit="rows")
 
 
+def _cost(text: str, estimate: Callable[[str], int], by_length: dict[int, int]) -> int:
+    tokens = by_length.get(len(text))
+    if tokens is None:
+        tokens = by_length[len(text)] = estimate(text)
+    return tokens
+
+
 def _echo_rows(table: Table) -> set[int]:
     """Rows whose every distinctive text value (a string with a word in a column of many
     values; stamps and numbers are not text) is found inside another column's values: they repeat what other rows say."""
     count = table.total
     columns = range(len(table.columns))
+    by_column = list(zip(*table.rows, strict=True)) if table.rows and table.columns else []
     distinctive = [
         c
         for c in columns
-        if len({_key(row[c]) for row in table.rows}) > max(2, count // 10)
-        and any(isinstance(row[c], str) for row in table.rows)
+        if _distinct(by_column[c]) > max(2, count // 10)
+        and any(isinstance(value, str) for value in by_column[c])
     ]
+    if not distinctive:
+        return set()
     joined = {
-        c: "\n".join(row[c] for row in table.rows if isinstance(row[c], str)) for c in columns
+        c: "\n".join(value for value in by_column[c] if isinstance(value, str)) for c in columns
     }
-    echoes: set[int] = set()
+    echoed: dict[tuple[int, str], bool] = {}  # (column, value): found in another column
+    runs: dict[int, tuple[set[str], set[tuple[str, str]]]] = {}
+    missed = dict.fromkeys(columns, 0)  # characters scanned in vain, per column
+
+    def found_in(value: str, words: set[str], pairs: set[tuple[str, str]], o: int) -> bool:
+        # A run of letters of `value` with something on each side is a whole run of letters
+        # wherever `value` is found, and so is the run of other characters after it: one
+        # missing from the column rules the column out without a scan of its text. The
+        # runs are gathered once scans in vain have cost a few passes over the column.
+        if words and (o in runs or missed[o] > 4 * len(joined[o])):
+            if o not in runs:
+                found = _RUN_PAIR.findall(joined[o])
+                letters = {word for word, _ in found} | set(_LETTERS.findall(joined[o]))
+                runs[o] = (letters, set(found))
+            if not (runs[o][0].issuperset(words) and runs[o][1].issuperset(pairs)):
+                return False
+        if value in joined[o]:
+            return True
+        missed[o] += len(joined[o])
+        return False
+
+    def echoes(c: int, value: str) -> bool:
+        found = echoed.get((c, value))
+        if found is None:
+            chunks = _RUN.findall(value)
+            inner = range(1, len(chunks) - 1)
+            words = {chunks[i] for i in inner if _LETTERS.match(chunks[i])}
+            pairs = {(chunks[i], chunks[i + 1]) for i in inner[:-1] if chunks[i] in words}
+            found = any(found_in(value, words, pairs, o) for o in columns if o != c)
+            echoed[c, value] = found
+        return found
+
+    rows: set[int] = set()
     for index, row in enumerate(table.rows):
         values = [
             (c, row[c])
             for c in distinctive
             if isinstance(row[c], str) and len(row[c]) >= _MIN_ECHO_LENGTH and _WORD.search(row[c])
         ]
-        if values and all(
-            any(value in joined[o] for o in columns if o != c) for c, value in values
-        ):
-            echoes.add(index)
-    return echoes
+        if values and all(echoes(c, value) for c, value in values):
+            rows.add(index)
+    return rows
+
+
+def _distinct(values: Sequence[Any]) -> int:
+    """How many distinct values (lists and objects by their JSON)."""
+    if set(map(type, values)) <= _PLAIN:
+        return len(set(values))
+    return len({_key(value) for value in values})
 
 
 def _key(value: Any) -> Any:
@@ -168,11 +223,19 @@ def _render(
 ) -> str:
     """The table as one JSON object, one row per line (it parses as JSON)."""
     head = table.to_json(None if kept is None else list(kept), marker or None)
-    rows: list[Any] = head.pop("rows")
+    head.pop("rows")
     omitted = head.pop("omitted", None)
     parts = [f"{dumps(key)}:{dumps(value)}" for key, value in head.items()]
     if other_lines:
         parts.append(f'"other_lines":{dumps(other_lines)}')
-    body = ",\n".join(dumps(row) for row in rows)
+    # Each row's JSON is in `row_texts`; a kept row starts with its number.
+    texts = table.row_texts
+    if kept is None:
+        body = ",\n".join(texts)
+    else:
+        body = ",\n".join(
+            f"[{index},{texts[index][1:]}" if texts[index] != "[]" else f"[{index}]"
+            for index in kept
+        )
     tail = f',\n"omitted":{dumps(omitted)}' if omitted is not None else ""
     return "{" + ",".join(parts) + ',"rows":[\n' + body + "\n]" + tail + "}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from headroom.ccr.markers import format_note, split_lines
@@ -31,7 +31,6 @@ from headroom.query import lines_with
 
 __all__ = ["ListingCompressor", "path_columns"]
 
-_FIELD = re.compile(r"\S+")
 _LETTER = re.compile(r"[A-Za-z]")
 # A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
 _PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:")
@@ -62,9 +61,12 @@ def path_columns(lines: Sequence[str]) -> int | None:
 
 
 @dataclass(frozen=True)
-class _Row:
-    line: int
-    cells: tuple[str, ...]
+class _Rows:
+    """The lines that are rows, and their cells column by column (the last cell of a row
+    runs to the end of its line)."""
+
+    lines: list[int]
+    columns: list[tuple[str, ...]]
 
 
 class ListingCompressor:
@@ -87,23 +89,27 @@ class ListingCompressor:
         if columns is None:
             return None
         rows = _rows(lines, columns)
-        if len(rows) < 8:
+        if len(rows.lines) < 8:
             return None
-        key = _key_column(rows, columns)
-        estimate = token_estimator(text, ctx.counter)
+        key = _key_column(rows)
+        keys = rows.columns[key]
+        estimate = _per_length(token_estimator(text, ctx.counter))
         # Key cells are denser than padded rows: their own rate, from one count of the column.
-        key_estimate = pieces_estimator([row.cells[key] for row in rows], ctx.counter)
-        costs = {row.line: estimate(lines[row.line]) + 1 for row in rows}
-        key_costs = {row.line: key_estimate(row.cells[key]) + 1 for row in rows}
-        row_lines = {row.line for row in rows}
+        key_estimate = _per_length(pieces_estimator(keys, ctx.counter))
+        costs = {line: estimate(lines[line]) + 1 for line in rows.lines}
+        key_costs = {
+            line: key_estimate(cell) + 1 for line, cell in zip(rows.lines, keys, strict=True)
+        }
+        row_lines = set(rows.lines)
         fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
-        forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows[0].line}
-        order = _row_order(rows, key)
+        forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows.lines[0]}
+        rarity = _rarity(rows, key)
         if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
             # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
             block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
-            order = _row_order(rows, key, block)
+            order = _row_order(rows, rarity, block)
             return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
+        order = _row_order(rows, rarity)
         spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
         whole: set[int] = set()
         for line in [*sorted(forced), *order]:
@@ -113,82 +119,116 @@ class ListingCompressor:
             if line in forced or spent + extra <= ctx.budget_tokens:
                 whole.add(line)
                 spent += extra
-        if len(whole) == len(rows):
+        if len(whole) == len(rows.lines):
             return None
         body = [line for i, line in enumerate(lines) if i not in row_lines or i in whole]
-        named = [row.cells[key] for row in rows if row.line not in whole]
+        named = [cell for line, cell in zip(rows.lines, keys, strict=True) if line not in whole]
         note = format_note(
             ctx.ref,
-            f"kept {len(whole)} of {len(rows)} rows whole, the other {len(named)} are listed "
-            f"below by column {key + 1} only, one per line",
+            f"kept {len(whole)} of {len(rows.lines)} rows whole, the other {len(named)} are "
+            f"listed below by column {key + 1} only, one per line",
         )
         return Compressed(
             text="\n".join([*body, note, *named]),
             ref=ctx.ref,
             kept=len(whole),
-            total=len(rows),
+            total=len(rows.lines),
             unit="rows",
         )
 
 
-def _rows(lines: Sequence[str], columns: int) -> list[_Row]:
+def _per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
+    """`estimate` (a rate per character, so a function of a piece's length) asked once per
+    distinct length."""
+    known: dict[int, int] = {}
+
+    def cached(piece: str) -> int:
+        size = len(piece)
+        tokens = known.get(size)
+        if tokens is None:
+            tokens = known[size] = estimate(piece)
+        return tokens
+
+    return cached
+
+
+def _rows(lines: Sequence[str], columns: int) -> _Rows:
     """Lines with at least `columns` fields, split into that many cells (the last one runs
     to the end of the line)."""
-    rows: list[_Row] = []
+    indices: list[int] = []
+    cells: list[list[str]] = []
+    splits = columns - 1
     for index, line in enumerate(lines):
-        fields = list(_FIELD.finditer(line))
+        # The white space of `str.split` is that of `\S`; the last field keeps the rest
+        # of the line, its leading blanks dropped.
+        fields = line.split(None, splits)
         if len(fields) < columns:
             continue
-        head = tuple(f.group() for f in fields[: columns - 1])
-        rows.append(_Row(index, (*head, line[fields[columns - 1].start() :].rstrip())))
-    return rows
+        fields[-1] = fields[-1].rstrip()
+        indices.append(index)
+        cells.append(fields)
+    return _Rows(indices, list(zip(*cells, strict=True)) if cells else [() for _ in range(columns)])
 
 
-def _key_column(rows: Sequence[_Row], columns: int) -> int:
+def _key_column(rows: _Rows) -> int:
     """The column that names a row: of the columns with words in them, the most distinct;
     among near-ties, the shortest."""
     best: tuple[float, float, int] | None = None
-    for column in range(columns):
-        cells = [row.cells[column] for row in rows]
-        if sum(1 for c in cells if _LETTER.search(c)) < len(cells) * 0.8:
+    for column, cells in enumerate(rows.columns):
+        counts = Counter(cells)
+        lettered = sum(n for cell, n in counts.items() if _LETTER.search(cell))
+        if lettered < len(cells) * 0.8:
             continue
-        distinct = len(set(cells)) / len(cells)
-        length = sum(len(c) for c in cells) / len(cells)
+        distinct = len(counts) / len(cells)
+        length = sum(map(len, cells)) / len(cells)
         candidate = (round(distinct, 1), -length, -column)
         if best is None or candidate > best:
             best = candidate
-    return -best[2] if best is not None else columns - 1
+    return -best[2] if best is not None else len(rows.columns) - 1
 
 
-def _row_order(rows: Sequence[_Row], key: int, block: int = 1) -> list[int]:
+def _rarity(rows: _Rows, key: int) -> list[int]:
+    """How many rare cells (outside the key) each row has. A cell is rare when at most 2% of
+    the rows (or 2) share it: a symlink among directories, the one big file, the odd owner
+    or date."""
+    rare = max(2, len(rows.lines) // 50)
+    flags: list[list[bool]] = []
+    for column, cells in enumerate(rows.columns):
+        if column == key:
+            continue
+        counts = Counter(cells)
+        rare_cells = {cell for cell, n in counts.items() if n <= rare}
+        if len(rare_cells) == len(counts):
+            flags.append([True] * len(cells))
+        elif rare_cells:
+            flags.append([cell in rare_cells for cell in cells])
+    if not flags:
+        return [0] * len(rows.lines)
+    return [sum(row) for row in zip(*flags, strict=True)]
+
+
+def _row_order(rows: _Rows, rarity: list[int], block: int = 1) -> list[int]:
     """Row lines, the ones with rare cells (outside the key) first, then an even spread by
-    runs of `block` rows. A cell is rare when at most 2% of the rows (or 2) share it: a
-    symlink among directories, the one big file, the odd owner or date."""
-    counts = [Counter(row.cells[c] for row in rows) for c in range(len(rows[0].cells))]
-    rare = max(2, len(rows) // 50)
-    rarity = {
-        row.line: sum(1 for c, cell in enumerate(row.cells) if c != key and counts[c][cell] <= rare)
-        for row in rows
-    }
-    runs = spread_order(-(-len(rows) // block))
-    spread = {
-        rows[i].line: rank * block + i % block
-        for rank, b in enumerate(runs)
-        for i in range(b * block, min(len(rows), (b + 1) * block))
-    }
-    return sorted(rarity, key=lambda line: (-rarity[line], spread[line]))
+    runs of `block` rows."""
+    count = len(rows.lines)
+    spread = [0] * count
+    for rank, run in enumerate(spread_order(-(-count // block))):
+        for i in range(run * block, min(count, (run + 1) * block)):
+            spread[i] = rank * block + i % block
+    ranked = sorted(range(count), key=lambda i: (-rarity[i], spread[i]))
+    return [rows.lines[i] for i in ranked]
 
 
 def _whole_rows_only(
     lines: Sequence[str],
-    rows: Sequence[_Row],
+    rows: _Rows,
     order: Sequence[int],
     forced: set[int],
     costs: dict[int, int],
     fixed: int,
     ctx: CompressContext,
 ) -> Compressed | None:
-    row_lines = {row.line for row in rows}
+    row_lines = set(rows.lines)
     kept = set(range(len(lines))) - row_lines | forced
     spent = fixed + sum(costs[i] for i in forced)
     fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
