@@ -1,6 +1,8 @@
 """Column listings: detected by alignment, rare rows whole, every other row by its key cell."""
 
-from headroom.ccr.markers import find_markers, make_ref
+import re
+
+from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.listing import ListingCompressor
 from headroom.detect import listing_columns
@@ -70,8 +72,11 @@ def test_every_row_stays_visible_by_its_key_cell_and_rare_rows_stay_whole() -> N
     assert names[5] == "libpackage5-tools -> libpackage5"
     for name in names:
         assert name in out or any(line.endswith(" " + name) for line in out)
-    marker = find_markers(result.text)[0]
-    whole = [line for line in out if line in original and line.startswith(("d", "l"))]
+    # Owner and group are root in every row: stated once, left out of the rows.
+    assert "column 3 is root, column 4 is root" in find_markers(result.text)[0].detail
+    reduced = {without_owner(line) for line in original}
+    marker = next(m for m in find_markers(result.text) if "rows whole" in m.detail)
+    whole = [line for line in out if line in reduced and line.startswith(("d", "l"))]
     assert (
         f"kept {len(whole)} of 800 rows whole, the other {800 - len(whole)} are listed"
         in marker.detail
@@ -85,7 +90,9 @@ def test_every_row_stays_visible_by_its_key_cell_and_rare_rows_stay_whole() -> N
 
 def test_a_row_the_question_names_stays_whole_even_on_a_small_budget() -> None:
     text = ls_la(800)
-    wanted = next(line for line in text.split("\n") if line.endswith(" libpackage517-tools"))
+    wanted = without_owner(
+        next(line for line in text.split("\n") if line.endswith(" libpackage517-tools"))
+    )
     result = ListingCompressor().compress(
         text, ctx_for(text, 600, "what is `libpackage517-tools`?")
     )
@@ -93,9 +100,43 @@ def test_a_row_the_question_names_stays_whole_even_on_a_small_budget() -> None:
     assert len(find_markers(result.text)) >= 1
 
 
-def test_within_budget_the_listing_is_left_alone() -> None:
+def without_owner(line: str) -> str:
+    """An `ls -la` row without its owner and group columns (root in every row)."""
+    return re.sub(r"(?<=\d) root root +", " ", line)
+
+
+def test_within_budget_only_the_lossless_form_constant_columns_stated_once() -> None:
     text = ls_la(40)
+    result = ListingCompressor().compress(text, ctx_for(text, 100_000))
+    assert result is not None and result.kept == result.total == 40
+    lines = result.text.split("\n")
+    assert lines[0].startswith("[headroom: in all 40 rows column 3 is root, column 4 is root")
+    originals = split_lines(text)
+    assert len(lines[1:]) == len(originals)
+    for row, original in zip(lines[1:], originals, strict=True):  # cells left out, none changed
+        kept = iter(original.split())
+        assert all(cell in kept for cell in row.split()), row
+        assert row.split()[-1] == original.split()[-1]
+    assert COUNTER.count(result.text) < COUNTER.count(text)
+
+
+def test_a_listing_without_constant_columns_is_left_alone_within_budget() -> None:
+    text = "\n".join(f"package-{i:<20}  {i}.{i % 7}.{i % 3}" for i in range(40))
     assert ListingCompressor().compress(text, ctx_for(text, 100_000)) is None
+
+
+def test_a_path_listing_keeps_every_path_whole_without_its_constant_columns() -> None:
+    find = "\n".join(
+        f"-rw-r--r-- 1 root root {100 + i * 37:>8} 2023-03-29 21:15 net/http/f{i}.go"
+        for i in range(120)
+    )
+    result = ListingCompressor().compress(find, ctx_for(find, 100_000))
+    assert result is not None
+    for i in range(120):
+        assert f"{100 + i * 37} net/http/f{i}.go" in result.text
+    assert "column 6 is 2023-03-29" in result.text.split("\n", 1)[0]
+    assert "root" not in result.text.split("\n", 1)[1]
+    assert COUNTER.count(result.text) < 0.8 * COUNTER.count(find)
 
 
 def test_path_listings_are_detected_as_listings() -> None:

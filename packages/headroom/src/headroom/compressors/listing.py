@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from headroom.ccr.markers import format_note, split_lines
+from headroom.ccr.markers import format_detail, format_note, split_lines
+from headroom.compressors._listing_columns import constant_columns, note_detail, without_columns
 from headroom.compressors._ranking import spread_order
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -83,8 +84,6 @@ class ListingCompressor:
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = split_lines(text)
-        if ctx.counter.count(text) <= ctx.budget_tokens:
-            return None  # within budget: nothing is worth losing
         columns = listing_columns(lines) or path_columns(lines)
         if columns is None:
             return None
@@ -92,49 +91,86 @@ class ListingCompressor:
         if len(rows.lines) < 8:
             return None
         key = _key_column(rows)
-        keys = rows.columns[key]
-        estimate = _per_length(token_estimator(text, ctx.counter))
-        # Key cells are denser than padded rows: their own rate, from one count of the column.
-        key_estimate = _per_length(pieces_estimator(keys, ctx.counter))
-        costs = {line: estimate(lines[line]) + 1 for line in rows.lines}
-        key_costs = {
-            line: key_estimate(cell) + 1 for line, cell in zip(rows.lines, keys, strict=True)
-        }
-        row_lines = set(rows.lines)
-        fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
-        forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows.lines[0]}
-        rarity = _rarity(rows, key)
-        if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
-            # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
-            block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
-            order = _row_order(rows, rarity, block)
-            return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
-        order = _row_order(rows, rarity)
-        spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
-        whole: set[int] = set()
-        for line in [*sorted(forced), *order]:
-            if line in whole:
-                continue
-            extra = costs[line] - key_costs[line]
-            if line in forced or spent + extra <= ctx.budget_tokens:
-                whole.add(line)
-                spent += extra
-        if len(whole) == len(rows.lines):
-            return None
-        body = [line for i, line in enumerate(lines) if i not in row_lines or i in whole]
-        named = [cell for line, cell in zip(rows.lines, keys, strict=True) if line not in whole]
-        note = format_note(
-            ctx.ref,
-            f"kept {len(whole)} of {len(rows.lines)} rows whole, the other {len(named)} are "
-            f"listed below by column {key + 1} only, one per line",
-        )
-        return Compressed(
-            text="\n".join([*body, note, *named]),
-            ref=ctx.ref,
-            kept=len(whole),
-            total=len(rows.lines),
-            unit="rows",
-        )
+        dropped = constant_columns(rows.columns, key)
+        if dropped:
+            return _without_constant_columns(lines, columns, rows, key, dropped, ctx)
+        if ctx.counter.count(text) <= ctx.budget_tokens:
+            return None  # within budget: nothing is worth losing
+        return _lossy(text, lines, rows, key, ctx)
+
+
+def _without_constant_columns(
+    lines: list[str], columns: int, rows: _Rows, key: int, dropped: list[int], ctx: CompressContext
+) -> Compressed | None:
+    """Lossless first: the constant columns stated once, the rows without them; past the
+    budget, the rows so reduced go through the lossy selection."""
+    left_out = set(dropped)
+    row_lines = set(rows.lines)
+    reduced = [
+        without_columns(line, columns, left_out) if i in row_lines else line
+        for i, line in enumerate(lines)
+    ]
+    text = "\n".join(reduced)
+    detail = note_detail(dropped, rows.columns, len(rows.lines))
+    if ctx.counter.count(text) + MARKER_TOKENS * 3 <= ctx.budget_tokens:
+        note = format_note(ctx.ref, detail)
+        total = len(rows.lines)
+        return Compressed(text=f"{note}\n{text}", ref=ctx.ref, kept=total, total=total, unit="rows")
+    narrower = _rows(reduced, columns - len(dropped))
+    if narrower.lines != rows.lines:
+        return None  # cells did not split the same way again: leave the listing alone
+    lossy = _lossy(text, reduced, narrower, key - sum(1 for d in dropped if d < key), ctx)
+    if lossy is None:
+        return None
+    return replace(lossy, text=f"{format_detail(detail)}\n{lossy.text}")
+
+
+def _lossy(
+    text: str, lines: list[str], rows: _Rows, key: int, ctx: CompressContext
+) -> Compressed | None:
+    """Rare and named rows whole, every other row by its key cell; or, when even the key
+    cells do not fit, whole rows in runs with the gaps marked."""
+    keys = rows.columns[key]
+    estimate = _per_length(token_estimator(text, ctx.counter))
+    # Key cells are denser than padded rows: their own rate, from one count of the column.
+    key_estimate = _per_length(pieces_estimator(keys, ctx.counter))
+    costs = {line: estimate(lines[line]) + 1 for line in rows.lines}
+    key_costs = {line: key_estimate(cell) + 1 for line, cell in zip(rows.lines, keys, strict=True)}
+    row_lines = set(rows.lines)
+    fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
+    forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows.lines[0]}
+    rarity = _rarity(rows, key)
+    if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
+        # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
+        block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
+        order = _row_order(rows, rarity, block)
+        return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
+    order = _row_order(rows, rarity)
+    spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
+    whole: set[int] = set()
+    for line in [*sorted(forced), *order]:
+        if line in whole:
+            continue
+        extra = costs[line] - key_costs[line]
+        if line in forced or spent + extra <= ctx.budget_tokens:
+            whole.add(line)
+            spent += extra
+    if len(whole) == len(rows.lines):
+        return None
+    body = [line for i, line in enumerate(lines) if i not in row_lines or i in whole]
+    named = [cell for line, cell in zip(rows.lines, keys, strict=True) if line not in whole]
+    note = format_note(
+        ctx.ref,
+        f"kept {len(whole)} of {len(rows.lines)} rows whole, the other {len(named)} are "
+        f"listed below by column {key + 1} only, one per line",
+    )
+    return Compressed(
+        text="\n".join([*body, note, *named]),
+        ref=ctx.ref,
+        kept=len(whole),
+        total=len(rows.lines),
+        unit="rows",
+    )
 
 
 def _per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
