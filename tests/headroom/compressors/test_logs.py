@@ -301,3 +301,22 @@ def test_line_classes_never_tell_one_digit_from_another(line: str) -> None:
     # Classes are worked out once per digit-blind line: that is only right if so.
     assert _digit_blind(line) == line.translate(str.maketrans("0123456789", "1" * 10))
     assert _classes(line) == _classes(_digit_blind(line))
+
+
+def test_a_long_line_is_cut_only_as_much_as_the_budget_needs() -> None:
+    packages = ", ".join(f"libpkg{n}:amd64 (1.{n}.0-1, automatic)" for n in range(150))
+    lines = []
+    for day in range(1, 9):
+        lines += [
+            f"Start-Date: 2026-05-0{day}  16:00:19",
+            f"Install: {packages}",
+            "End-Date: x",
+            "",
+        ]
+    text = "\n".join(lines)
+    roomy = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) * 2 // 3))
+    tight = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert roomy is not None and tight is not None
+    longest = max(len(line) for line in roomy.text.split("\n"))
+    assert 2000 < longest < len(f"Install: {packages}")  # cut, but by what the budget needs
+    assert max(len(line) for line in tight.text.split("\n")) < longest

@@ -145,8 +145,9 @@ class LogCompressor:
             for line, key in zip(raw, keys, strict=True)
         ]
         if max(map(len, raw)) > _CLIP_OVER:  # long lines are cut, unless the question is on them
+            limit = _clip_limit(raw, text, ctx)
             lines = [
-                line if i in focused else _clip_line(line, ctx.ref) for i, line in enumerate(lines)
+                line if i in focused else _clip_line(line, limit) for i, line in enumerate(lines)
             ]
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(line.text) for line in lines]
@@ -176,12 +177,23 @@ def _classes(line: str) -> tuple[bool, bool, bool, bool]:
     return "error" in names, "warning" in names, "summary" in names, "title" in names
 
 
-def _clip_line(line: _Line, ref: str) -> _Line:
+def _clip_limit(raw: list[str], text: str, ctx: CompressContext) -> int:
+    """How many characters a line of more than `_CLIP_OVER` keeps: what the budget leaves
+    each of them once the other lines are paid for, and at least `_CLIP_TO` (cut only as
+    much as the budget needs)."""
+    long = [len(line) for line in raw if len(line) > _CLIP_OVER]
+    per_char = ctx.counter.count(text) / max(1, len(text))
+    short = sum(len(line) + 1 for line in raw if len(line) <= _CLIP_OVER)
+    room = ctx.budget_tokens / max(per_char, 1e-9) - short
+    return max(_CLIP_TO, int(room / max(1, len(long))))
+
+
+def _clip_line(line: _Line, limit: int) -> _Line:
     """A line of more than `_CLIP_OVER` characters (a whole file's text in an assertion, a
-    package list) keeps its first `_CLIP_TO`, cut at a space, and says what was cut."""
-    if len(line.text) <= _CLIP_OVER:
+    package list) keeps its first `limit`, cut at a space, and says what was cut."""
+    if len(line.text) <= max(_CLIP_OVER, limit):
         return line
-    head = _head_at_space(line.text, _CLIP_TO)
+    head = _head_at_space(line.text, limit)
     note = format_detail(f"{len(line.text) - len(head)} more characters of this line cut")
     return line._replace(text=f"{head} {note}")
 
