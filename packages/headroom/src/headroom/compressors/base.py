@@ -34,6 +34,7 @@ __all__ = [
     "render_kept_lines",
     "runs_added",
     "token_estimator",
+    "widen_runs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -225,10 +226,10 @@ def fill_within_budget(
             kept.add(index)
             spent += cost
             runs += added
-    return _widen(order, kept, cost_of, spent, budget, count)
+    return widen_runs(order, kept, cost_of, spent, budget, count)
 
 
-def _widen(
+def widen_runs(
     order: list[int],
     kept: set[int],
     cost_of: Callable[[int], int],

@@ -30,6 +30,7 @@ from headroom.compressors.base import (
     Compressed,
     kept_lines_result,
     token_estimator,
+    widen_runs,
 )
 from headroom.detect import ContentKind, Detection, Sample, log_evidence, test_run_banner
 from headroom.query import lines_with, query_terms
@@ -302,22 +303,9 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         shown.add(template)
         per_template[template] += 1
         spent += cost
-    _widen_runs(candidates, kept, costs, spent, ctx.budget_tokens)
+    widen_runs(candidates, kept, lambda i: costs[i] + 1, spent, ctx.budget_tokens, len(lines))
     _close_short_gaps(kept, costs, len(lines))
     return sorted(kept)
-
-
-def _widen_runs(
-    candidates: list[int], kept: set[int], costs: list[int], spent: int, budget: int
-) -> None:
-    """Budget the marker share left unspent widens the kept runs (no new gap to pay for)."""
-    for index in candidates:
-        if index in kept or not (index - 1 in kept or index + 1 in kept):
-            continue
-        cost = costs[index] + 1
-        if spent + cost <= budget:
-            kept.add(index)
-            spent += cost
 
 
 def _close_short_gaps(kept: set[int], costs: list[int], count: int) -> None:
