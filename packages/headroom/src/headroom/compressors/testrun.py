@@ -225,14 +225,20 @@ def _indented_end(lines: Sequence[str], start: int) -> int:
     return end
 
 
+_LOCATION = re.compile(r"^\s*\S+?:\d+:(?:\d+:)? ")
+_DIGITS = re.compile(r"\d+")
+
+
 def _distinct_warnings(lines: Sequence[str], classes: list[int]) -> list[list[int]]:
-    """Each warning once (by template), with the indented lines under it."""
+    """Each distinct warning once (its message without the location it was raised at;
+    `Unknown pytest.mark.slow` and `Unknown pytest.mark.joblib` are two), with the
+    indented lines under it."""
     seen: set[str] = set()
     out: list[list[int]] = []
     for index, kind in enumerate(classes):
         if kind != WARNING:
             continue
-        template = message_template(lines[index])
+        template = _DIGITS.sub("#", _LOCATION.sub("", lines[index]))
         if template in seen:
             continue
         seen.add(template)
