@@ -19,7 +19,10 @@ Confidence bands, so detectors of different authors compare:
 * `POSSIBLE` (0.5): evidence on a fair share of lines (markdown structure, code hints).
 * `WEAK` (0.35): the kind fits better than nothing.
 
-Detection is deterministic: the same text (and file name) always gives the same answer.
+A detector may declare `max_confidence`, its most confident possible answer: once an
+answer at least that sure is in, it is not asked (it could not win), so a JSON document
+is not also sniffed for YAML, CSV and test runs. Detection is deterministic: the same text
+(and file name) always gives the same answer.
 """
 
 from __future__ import annotations
@@ -193,6 +196,9 @@ class Sample:
         """The whole payload (a detector should read `head`; JSON needs all of it)."""
         self.head = text[:_SAMPLE_CHARS]
         self.filename = filename
+        self.to_beat = 0.0
+        """The confidence the detectors asked so far reached: a detector whose best answer
+        is below it may skip its costly checks (it cannot win)."""
 
     @cached_property
     def lines(self) -> list[str]:
@@ -244,11 +250,15 @@ def detect_with(
         if id(detector) in seen or not isinstance(detector, Detector):
             continue
         seen.add(id(detector))
+        ceiling = getattr(detector, "max_confidence", CERTAIN)
+        if best is not None and ceiling <= best.confidence:
+            continue  # it cannot win (a tie goes to the one asked first): not asked
         found = detector.detect(sample)
         if found is None or found.confidence < MIN_CONFIDENCE:
             continue
         if best is None or found.confidence > best.confidence:
             best = found
+            sample.to_beat = found.confidence
     return best or Detection(FALLBACK_KIND, confidence=0.0)
 
 

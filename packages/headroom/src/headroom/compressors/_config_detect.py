@@ -65,6 +65,8 @@ def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
             depth = max(0, bracket_depth(assign.group(2)))
         elif not line[0].isspace():
             other += 1
+            if other > (len(lines) - other) * _OTHER_SHARE:
+                return None  # even if every line left were a key, too many are not
     if not headers or assigns < 2 or other > (headers + assigns) * _OTHER_SHARE:
         return None
     return "toml", 0.8
@@ -89,6 +91,8 @@ def _yaml(lines: Sequence[str]) -> tuple[str, float] | None:
         if not tokens:
             if continued is None or column <= continued:
                 other += 1
+                if other > (len(lines) - other) * _OTHER_SHARE:
+                    return None  # even if every line left were a key, too many are not
             continue
         first_column, first_key, _ = tokens[0]
         if opened is not None and (first_column > opened or first_key == "-"):

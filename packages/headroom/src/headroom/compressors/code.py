@@ -52,6 +52,7 @@ some room when a file is mostly declarations."""
 
 Edit = tuple[int, int, bytes]
 
+_GUESSED = 0.45  # the confidence of code guessed from line hints (and a parse)
 _MOSTLY_PARSES = 0.8  # share of a guessed-code sample's lines free of syntax errors
 
 
@@ -86,6 +87,7 @@ class CodeCompressor:
 
     kind: ContentKind = "code"
     name = "code"
+    max_confidence = 0.85  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Code by its file name, or by line hints when it also parses as that language
@@ -95,9 +97,9 @@ class CodeCompressor:
             return None
         if named:
             return Detection("code", language, confidence=0.85)
-        if not parses_mostly(sample.head, language):
+        if sample.to_beat >= _GUESSED or not parses_mostly(sample.head, language):
             return None
-        return Detection("code", language, confidence=0.45)
+        return Detection("code", language, confidence=_GUESSED)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         language = ctx.language

@@ -58,6 +58,7 @@ class ConfigCompressor:
 
     kind: ContentKind = "config"
     name = "config"
+    max_confidence = 0.85  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """YAML by nested `key:` lines, TOML / INI by `[section]` headers and `key = value`

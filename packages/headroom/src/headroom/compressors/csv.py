@@ -84,6 +84,7 @@ class CsvCompressor:
 
     kind: ContentKind = "csv"
     name = "csv"
+    max_confidence = 1.0  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """A consistent number of delimited fields (quotes respected) on every sampled

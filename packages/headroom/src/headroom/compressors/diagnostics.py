@@ -121,6 +121,7 @@ class DiagnosticsCompressor:
 
     kind: ContentKind = "diagnostics"
     name = "diagnostics"
+    max_confidence = 0.93  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Diagnostic message lines on a fair share of the sample, and their echoed source,

@@ -64,6 +64,7 @@ class DiffCompressor:
 
     kind: ContentKind = "diff"
     name = "diff"
+    max_confidence = 0.95  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """A diff header at a line start, and most lines diff lines."""

@@ -99,6 +99,7 @@ class DocsCompressor:
 
     kind: ContentKind = "docs"
     name = "docs"
+    max_confidence = 0.55  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """A long man page (150 lines or more): its title line or a `NAME` section, and

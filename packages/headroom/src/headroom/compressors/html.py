@@ -182,6 +182,7 @@ class HtmlCompressor:
 
     kind: ContentKind = "html"
     name = "html"
+    max_confidence = 0.8  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Tags on more than every line and an HTML start or closing tags of common elements."""

@@ -65,6 +65,7 @@ class JsonCompressor:
 
     kind: ContentKind = "json"
     name = "smartcrusher"
+    max_confidence = 1.0  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """A JSON document for certain; JSON Lines less so (a JSON Lines compressor wins)."""

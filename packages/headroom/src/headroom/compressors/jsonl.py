@@ -51,6 +51,7 @@ class JsonLinesCompressor:
 
     kind: ContentKind = "jsonl"
     name = "jsonl"
+    max_confidence = 1.0  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Most sampled lines parse as JSON objects (and the payload is not one document)."""

@@ -75,6 +75,7 @@ class ListingCompressor:
 
     kind: ContentKind = "listing"
     name = "listing"
+    max_confidence = 0.6  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Rows of padded, aligned columns, or rows that end in a path (see `path_columns`)."""

@@ -125,6 +125,7 @@ class LogCompressor:
 
     kind: ContentKind = "log"
     name = "logs"
+    max_confidence = 0.75  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """A test runner's banners, or timestamps, levels and tracebacks on many lines."""

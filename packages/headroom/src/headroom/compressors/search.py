@@ -43,6 +43,7 @@ class SearchCompressor:
 
     kind: ContentKind = "search"
     name = "search"
+    max_confidence = 0.9  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Most lines `path:line:` matches or `path-line-` context."""

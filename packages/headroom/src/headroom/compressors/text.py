@@ -95,6 +95,7 @@ class TextCompressor:
 
     kind: ContentKind = "text"
     name = "kompress"
+    max_confidence = 0.5  # its most confident answer (the router skips it past that)
     fallback_for: tuple[ContentKind, ...] = ("log", "search", "diff")
 
     def detect(self, sample: Sample) -> Detection | None:

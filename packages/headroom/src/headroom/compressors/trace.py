@@ -116,6 +116,7 @@ class TraceCompressor:
 
     kind: ContentKind = "trace"
     name = "trace"
+    max_confidence = 0.88  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
         """Trace lines (headers, frames, exceptions) on most of the sample."""
