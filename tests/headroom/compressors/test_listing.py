@@ -157,3 +157,19 @@ def test_path_listing_over_budget_keeps_every_path_whole() -> None:
     out = ListingCompressor().compress(du, ctx_for(du, 3000))
     assert out is not None and out.total == 300
     assert all(f"./pkg/sub{i % 5}/mod{i}.py" in out.text for i in range(300))
+
+
+def test_a_header_row_does_not_hide_a_constant_column() -> None:
+    header = "||/ Name                     Version        Architecture Description"
+    rows = [
+        f"ii  libpkg{i}-tools:amd64{'':6} 1.{i}.{i % 4}-1{'':6} amd64        tools number {i}"
+        for i in range(60)
+    ]
+    text = "\n".join([header, *rows])
+    result = ListingCompressor().compress(text, ctx_for(text, 100_000))
+    assert result is not None
+    out = result.text.split("\n")
+    assert "column 1 is ii" in out[0] and "column 4 is amd64" in out[0]
+    assert out[1] == header  # the header row stays as it is
+    assert all(not line.startswith("ii ") and " amd64 " not in line for line in out[2:])
+    assert all(f"libpkg{i}-tools:amd64" in result.text for i in range(60))

@@ -93,26 +93,38 @@ class ListingCompressor:
             return None
         key = _key_column(rows)
         dropped = constant_columns(rows.columns, key)
+        header: int | None = None
+        if not dropped:  # a header row (`Name Version ...`) is no row of values
+            dropped = constant_columns([column[1:] for column in rows.columns], key)
+            header = rows.lines[0] if dropped else None
         if dropped:
-            return _without_constant_columns(lines, columns, rows, key, dropped, ctx)
+            return _without_constant_columns(lines, columns, rows, key, dropped, ctx, header)
         if ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         return _lossy(text, lines, rows, key, ctx)
 
 
 def _without_constant_columns(
-    lines: list[str], columns: int, rows: _Rows, key: int, dropped: list[int], ctx: CompressContext
+    lines: list[str],
+    columns: int,
+    rows: _Rows,
+    key: int,
+    dropped: list[int],
+    ctx: CompressContext,
+    header: int | None = None,
 ) -> Compressed | None:
-    """Lossless first: the constant columns stated once, the rows without them; past the
-    budget, the rows so reduced go through the lossy selection."""
+    """Lossless first: the constant columns stated once, the rows without them (a header
+    row stays as it is); past the budget, the rows so reduced go through the lossy
+    selection."""
     left_out = set(dropped)
-    row_lines = set(rows.lines)
+    row_lines = set(rows.lines) - {header}
     reduced = [
         without_columns(line, columns, left_out) if i in row_lines else line
         for i, line in enumerate(lines)
     ]
     text = "\n".join(reduced)
-    detail = note_detail(dropped, rows.columns, len(rows.lines))
+    values = [column[1:] for column in rows.columns] if header is not None else rows.columns
+    detail = note_detail(dropped, values, len(row_lines))
     if ctx.counter.count(text) + MARKER_TOKENS * 3 <= ctx.budget_tokens:
         note = format_note(ctx.ref, detail)
         total = len(rows.lines)
