@@ -295,7 +295,14 @@ def test_a_comment_line_the_question_quotes_is_kept(language: str) -> None:
 
 
 def test_a_body_line_the_question_quotes_keeps_its_body() -> None:
-    source = next(f for f in CODE_FILES if f.language == "c").text()
+    functions = [
+        f"static int check_{n}(PyObject *self)\n{{\n"
+        + "".join(f"    int v{i} = PyObject_IsTrue(self) + {i};\n" for i in range(12))
+        + ("    if (is_false)\n        return -1;\n" if n == 17 else "")
+        + "    return v0;\n}\n"
+        for n in range(30)
+    ]
+    source = "#include <Python.h>\n\nstatic int is_false = 0;\n\n" + "\n".join(functions)
     line = next(row for row in source.split("\n") if row.strip() == "if (is_false)")
     result = CodeCompressor().compress(
         source, ctx_for(source, "c", query="What about `if (is_false)`?", budget=100)

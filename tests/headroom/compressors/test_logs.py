@@ -237,7 +237,8 @@ def test_a_storm_of_one_error_keeps_markers_within_their_share() -> None:
     result = LogCompressor().compress(text, ctx_for(text, budget=6000))
     assert result is not None
     markers = ANY_MARKER_RE.findall(result.text)
-    assert len(markers) * 8 <= 0.04 * COUNTER.count(result.text) + 8 * 4
+    # Gaps keep to their share of the budget (the first of each error template apart).
+    assert len(markers) * 8 <= 0.03 * 6000 + 8 * 4
     assert lines[5] in result.text and lines[2994] in result.text  # first and last error
 
 

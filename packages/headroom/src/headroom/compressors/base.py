@@ -236,9 +236,10 @@ def widen_runs(
     spent: int,
     budget: int,
     count: int,
+    admit: Callable[[int], bool] | None = None,
 ) -> int:
     """Grow the kept runs into their neighbours, best ranked in `order` first, while they
-    fit in `budget`: no new gap is opened."""
+    fit in `budget` (and `admit` them, when given): no new gap is opened."""
     rank = {index: position for position, index in enumerate(order)}
     frontier: list[tuple[int, int]] = []
 
@@ -254,7 +255,7 @@ def widen_runs(
         if index in kept:
             continue
         cost = cost_of(index) + MARKER_TOKENS * runs_added(kept, index, count)
-        if spent + cost > budget:
+        if spent + cost > budget or (admit is not None and not admit(index)):
             continue
         kept.add(index)
         spent += cost

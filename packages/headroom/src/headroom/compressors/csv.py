@@ -18,11 +18,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from operator import itemgetter
 
-from headroom.ccr.markers import format_marker, format_note, split_lines
+from headroom.ccr.markers import format_marker, format_note
+from headroom.compressors._csv_read import (
+    MIN_RECORDS,
+    SAMPLE_RECORDS,
+    Dialect,
+    Table,
+    read_table,
+    records_of,
+    sniff,
+)
 from headroom.compressors._table_rows import rare_rows, row_order, typed_cell
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -48,35 +56,10 @@ from headroom.query import lines_with, query_terms
 
 __all__ = ["CsvCompressor", "Dialect", "read_table", "sniff"]
 
-_DELIMITERS = (",", "\t", ";")
-_MIN_RECORDS = 5
-_SAMPLE_RECORDS = 200
 _MAX_FORCED_MALFORMED = 16
 _KEY_SHARE = 0.6  # the key cells of every row may take at most this share of the budget
 _CLOSING_TOKENS = 30
 _LETTER = re.compile(r"[A-Za-z]")
-_PATH = re.compile(r"\.{0,2}/\S*|[\w.@+-]+/\S*")
-_CELL_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-@dataclass(frozen=True)
-class Dialect:
-    delimiter: str
-    columns: int
-    share: float
-    """Share of the sampled records that have `columns` fields."""
-
-
-@dataclass
-class _Table:
-    records: list[str]
-    """Every record (a line, or lines joined when a quoted cell holds a line break)."""
-    cells: list[list[str]]
-    """Raw cells of each record, quotes and surrounding blanks as in the original."""
-    dialect: Dialect
-
-    def good(self, index: int) -> bool:
-        return len(self.cells[index]) == self.dialect.columns
 
 
 class CsvCompressor:
@@ -92,7 +75,7 @@ class CsvCompressor:
         lines = sample.head.split("\n")
         if len(sample.text) > len(sample.head):
             lines = lines[:-1]  # the last sampled line may be cut
-        records = _records([line.rstrip("\r") for line in lines if line.strip()])[:_SAMPLE_RECORDS]
+        records = records_of([line.rstrip("\r") for line in lines if line.strip()])[:SAMPLE_RECORDS]
         dialect = sniff(records)
         if dialect is None:
             return None
@@ -115,96 +98,12 @@ class CsvCompressor:
         return _compress(table, text, ctx)
 
 
-def sniff(records: Sequence[str]) -> Dialect | None:
-    """The delimiter under which the records have one field count most consistently (the
-    header's), or None when none gives a table: fewer than five records, fewer than two
-    fields, an empty header cell, JSON lines, or a path listing (`du`: size, tab, path)."""
-    if len(records) < _MIN_RECORDS or records[0].lstrip()[:1] in ("{", "["):
-        return None
-    best: Dialect | None = None
-    for delimiter in _DELIMITERS:
-        if delimiter not in records[0]:
-            continue
-        header = split_cells(records[0], delimiter)
-        if len(header) < 2 or any(not cell.strip() for cell in header):
-            continue
-        share = sum(
-            1 for record in records if len(split_cells(record, delimiter)) == len(header)
-        ) / len(records)
-        candidate = Dialect(delimiter, len(header), share)
-        if best is None or (share, len(header)) > (best.share, best.columns):
-            best = candidate
-    if best is None or best.share < 0.8:
-        return None
-    if best.columns <= 3 and _path_listing(records, best.delimiter):
-        return None
-    return best
-
-
-def read_table(text: str) -> _Table | None:
-    """`text` split into records and raw cells, with its dialect; None when it is no table."""
-    lines = split_lines(text)
-    if "\r" in text:
-        lines = [line.rstrip("\r") for line in lines]
-    records = _records(lines) if '"' in text else lines
-    records = [record for record in records if record.strip()]
-    dialect = sniff(records[:_SAMPLE_RECORDS])
-    if dialect is None:
-        return None
-    cells = [split_cells(record, dialect.delimiter) for record in records]
-    return _Table(records, cells, dialect)
-
-
-def split_cells(record: str, delimiter: str) -> list[str]:
-    """The raw cells of one record: a cell that starts with a quote (after blanks) runs to
-    its closing quote (`""` inside is a quote), so delimiters inside it do not split it."""
-    if '"' not in record:
-        return record.split(delimiter)
-    pattern = _CELL_CACHE.get(delimiter)
-    if pattern is None:
-        d = re.escape(delimiter)
-        # A cell, then the delimiter after it (none after the last cell). Either kind of
-        # cell runs up to a delimiter or the end, so the scan never skips a character.
-        pattern = re.compile(rf'( *"(?:[^"]|"")*"[^{d}]*|[^{d}]*)(?:({d})|\Z)')
-        _CELL_CACHE[delimiter] = pattern
-    cells: list[str] = []
-    for cell, after in pattern.findall(record):
-        cells.append(cell)
-        if not after:  # the last cell (an empty match may follow at the end)
-            break
-    return cells
-
-
-def _records(lines: Sequence[str]) -> list[str]:
-    """Lines joined where a quoted cell holds a line break (an odd count of quotes so far)."""
-    records: list[str] = []
-    pending: list[str] = []
-    quotes = 0
-    for line in lines:
-        pending.append(line)
-        quotes += line.count('"')
-        if quotes % 2 == 0:
-            records.append("\n".join(pending))
-            pending, quotes = [], 0
-    if pending:
-        records.extend(pending)  # an unclosed quote: the lines stay lines
-    return records
-
-
-def _path_listing(records: Sequence[str], delimiter: str) -> bool:
-    """Whether the last field of most records, the first included, is a path: a listing
-    (`du -ah`, `wc -l` per file), not a table with a header."""
-    last = [split_cells(record, delimiter)[-1].strip() for record in records[:50]]
-    paths = sum(1 for cell in last if _PATH.fullmatch(cell))
-    return bool(_PATH.fullmatch(last[0])) and paths >= len(last) * 0.8
-
-
-def _compress(table: _Table, text: str, ctx: CompressContext) -> Compressed | None:
+def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | None:
     columns = table.dialect.columns
     delimiter = table.dialect.delimiter
     good = [len(cells) == columns for cells in table.cells]
     rows = [i for i in range(1, len(table.records)) if good[i]]
-    if len(rows) < _MIN_RECORDS - 1:
+    if len(rows) < MIN_RECORDS - 1:
         return None
     # The cells of the well-formed rows, column by column.
     by_column = list(zip(*(table.cells[i] for i in rows), strict=True))
@@ -300,7 +199,7 @@ def _with_keys(
     )
 
 
-def _numbering_column(table: _Table, rows: list[int], constant: set[int]) -> tuple[int, int] | None:
+def _numbering_column(table: Table, rows: list[int], constant: set[int]) -> tuple[int, int] | None:
     """(column, first number) of a column that only numbers the rows, one up each row."""
     if len(rows) < 8:
         return None
@@ -317,7 +216,7 @@ def _numbering_column(table: _Table, rows: list[int], constant: set[int]) -> tup
 
 
 def _preamble(
-    table: _Table, rows: list[int], constant: list[int], numbering: tuple[int, int] | None
+    table: Table, rows: list[int], constant: list[int], numbering: tuple[int, int] | None
 ) -> list[str]:
     """The lines above the table that say what its hidden columns hold."""
     delimiter = table.dialect.delimiter
@@ -346,7 +245,7 @@ def _note(detail: str) -> str:
     return f"[headroom: {clean}]"
 
 
-def _texts(table: _Table, items: list[int], good: list[bool], shown: list[int]) -> list[str]:
+def _texts(table: Table, items: list[int], good: list[bool], shown: list[int]) -> list[str]:
     """Each record of `items` as shown: its `shown` cells joined, or as is when malformed."""
     if len(shown) == table.dialect.columns:
         return [table.records[i] for i in items]  # the cells of a record join back to it
@@ -374,7 +273,7 @@ def _per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
 
 
 def _order(
-    table: _Table,
+    table: Table,
     items: list[int],
     good: list[bool],
     by_column: list[tuple[str, ...]],

@@ -273,6 +273,7 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
     exemplars = sorted(first_of.values(), key=lambda i: (counts[lines[i].template], i))
     first_pass = set(errors) | set(exemplars)
     per_template = Counter(lines[i].template for i in kept)
+    cap = {template: _template_share(n) for template, n in counts.items()}
     # Lines far longer than usual (a package list on one line) come after all the others:
     # one of them costs the budget of dozens of ordinary lines.
     long_line = _long_line_threshold(lines)
@@ -304,9 +305,27 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         shown.add(template)
         per_template[template] += 1
         spent += cost
-    widen_runs(candidates, kept, lambda i: costs[i] + 1, spent, ctx.budget_tokens, len(lines))
+    # The budget left grows the kept runs into their neighbours (no new gap), a run of one
+    # template still showing a sample of it, not the whole budget.
+    widen_runs(
+        [i for i in candidates if per_template[lines[i].template] < cap[lines[i].template]],
+        kept,
+        lambda i: costs[i] + 1,
+        spent,
+        ctx.budget_tokens,
+        len(lines),
+        admit=lambda i: _take_share(per_template, cap, lines[i].template),
+    )
     _close_short_gaps(kept, costs, len(lines))
     return sorted(kept)
+
+
+def _take_share(per_template: Counter[str], cap: dict[str, int], template: str) -> bool:
+    """Whether one more line of `template` is within its share; counts it if so."""
+    if per_template[template] >= cap[template]:
+        return False
+    per_template[template] += 1
+    return True
 
 
 def _close_short_gaps(kept: set[int], costs: list[int], count: int) -> None:

@@ -1,0 +1,131 @@
+"""Reading CSV / TSV as it is written: records (quoted line breaks joined), raw cells
+(quotes and blanks kept, so a value is never changed), and the dialect that fits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from headroom.ccr.markers import split_lines
+
+__all__ = [
+    "MIN_RECORDS",
+    "SAMPLE_RECORDS",
+    "Dialect",
+    "Table",
+    "read_table",
+    "records_of",
+    "sniff",
+    "split_cells",
+]
+
+_DELIMITERS = (",", "\t", ";")
+MIN_RECORDS = 5
+SAMPLE_RECORDS = 200
+_PATH = re.compile(r"\.{0,2}/\S*|[\w.@+-]+/\S*")
+_CELL_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    columns: int
+    share: float
+    """Share of the sampled records that have `columns` fields."""
+
+
+@dataclass
+class Table:
+    records: list[str]
+    """Every record (a line, or lines joined when a quoted cell holds a line break)."""
+    cells: list[list[str]]
+    """Raw cells of each record, quotes and surrounding blanks as in the original."""
+    dialect: Dialect
+
+    def good(self, index: int) -> bool:
+        return len(self.cells[index]) == self.dialect.columns
+
+
+def sniff(records: Sequence[str]) -> Dialect | None:
+    """The delimiter under which the records have one field count most consistently (the
+    header's), or None when none gives a table: fewer than five records, fewer than two
+    fields, an empty header cell, JSON lines, or a path listing (`du`: size, tab, path)."""
+    if len(records) < MIN_RECORDS or records[0].lstrip()[:1] in ("{", "["):
+        return None
+    best: Dialect | None = None
+    for delimiter in _DELIMITERS:
+        if delimiter not in records[0]:
+            continue
+        header = split_cells(records[0], delimiter)
+        if len(header) < 2 or any(not cell.strip() for cell in header):
+            continue
+        share = sum(
+            1 for record in records if len(split_cells(record, delimiter)) == len(header)
+        ) / len(records)
+        candidate = Dialect(delimiter, len(header), share)
+        if best is None or (share, len(header)) > (best.share, best.columns):
+            best = candidate
+    if best is None or best.share < 0.8:
+        return None
+    if best.columns <= 3 and _path_listing(records, best.delimiter):
+        return None
+    return best
+
+
+def read_table(text: str) -> Table | None:
+    """`text` split into records and raw cells, with its dialect; None when it is no table."""
+    lines = split_lines(text)
+    if "\r" in text:
+        lines = [line.rstrip("\r") for line in lines]
+    records = records_of(lines) if '"' in text else lines
+    records = [record for record in records if record.strip()]
+    dialect = sniff(records[:SAMPLE_RECORDS])
+    if dialect is None:
+        return None
+    cells = [split_cells(record, dialect.delimiter) for record in records]
+    return Table(records, cells, dialect)
+
+
+def split_cells(record: str, delimiter: str) -> list[str]:
+    """The raw cells of one record: a cell that starts with a quote (after blanks) runs to
+    its closing quote (`""` inside is a quote), so delimiters inside it do not split it."""
+    if '"' not in record:
+        return record.split(delimiter)
+    pattern = _CELL_CACHE.get(delimiter)
+    if pattern is None:
+        d = re.escape(delimiter)
+        # A cell, then the delimiter after it (none after the last cell). Either kind of
+        # cell runs up to a delimiter or the end, so the scan never skips a character.
+        pattern = re.compile(rf'( *"(?:[^"]|"")*"[^{d}]*|[^{d}]*)(?:({d})|\Z)')
+        _CELL_CACHE[delimiter] = pattern
+    cells: list[str] = []
+    for cell, after in pattern.findall(record):
+        cells.append(cell)
+        if not after:  # the last cell (an empty match may follow at the end)
+            break
+    return cells
+
+
+def records_of(lines: Sequence[str]) -> list[str]:
+    """Lines joined where a quoted cell holds a line break (an odd count of quotes so far)."""
+    records: list[str] = []
+    pending: list[str] = []
+    quotes = 0
+    for line in lines:
+        pending.append(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            records.append("\n".join(pending))
+            pending, quotes = [], 0
+    if pending:
+        records.extend(pending)  # an unclosed quote: the lines stay lines
+    return records
+
+
+def _path_listing(records: Sequence[str], delimiter: str) -> bool:
+    """Whether the last field of most records, the first included, is a path: a listing
+    (`du -ah`, `wc -l` per file), not a table with a header."""
+    last = [split_cells(record, delimiter)[-1].strip() for record in records[:50]]
+    paths = sum(1 for cell in last if _PATH.fullmatch(cell))
+    return bool(_PATH.fullmatch(last[0])) and paths >= len(last) * 0.8
