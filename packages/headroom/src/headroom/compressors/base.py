@@ -29,6 +29,7 @@ __all__ = [
     "default_registry",
     "fill_within_budget",
     "kept_lines_result",
+    "per_length",
     "pieces_estimator",
     "load_registry",
     "render_kept_lines",
@@ -175,6 +176,21 @@ def token_estimator(whole: str, counter: TokenCounter) -> Callable[[str], int]:
     character) rather than counted piece by piece: selection then costs no second
     tokenizer pass, and the output is counted exactly once at the end."""
     return _at_rate(counter.count(whole) / max(1, len(whole)))
+
+
+def per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
+    """`estimate` (a rate per character, so a function of a piece's length) asked once per
+    distinct length."""
+    known: dict[int, int] = {}
+
+    def cached(piece: str) -> int:
+        size = len(piece)
+        tokens = known.get(size)
+        if tokens is None:
+            tokens = known[size] = estimate(piece)
+        return tokens
+
+    return cached
 
 
 def pieces_estimator(pieces: Sequence[str], counter: TokenCounter) -> Callable[[str], int]:

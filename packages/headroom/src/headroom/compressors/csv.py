@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from operator import itemgetter
 
 from headroom.ccr.markers import format_marker, format_note
@@ -38,6 +37,7 @@ from headroom.compressors.base import (
     Compressed,
     close_cheap_gaps,
     fill_within_budget,
+    per_length,
     pieces_estimator,
     render_kept_lines,
     token_estimator,
@@ -119,7 +119,7 @@ def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | Non
     items = list(range(1, len(table.records)))
     texts = _texts(table, items, good, shown)
     lossless = "\n".join([*preamble, header, *texts])
-    estimate = _per_length(token_estimator(text, ctx.counter))
+    estimate = per_length(token_estimator(text, ctx.counter))
     if estimate(lossless) <= ctx.budget_tokens:
         if not hidden or ctx.counter.count(lossless) >= ctx.counter.count(text):
             return None  # within budget: nothing is worth losing
@@ -135,7 +135,7 @@ def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | Non
     key = _key_column(by_column, shown)
     if key is not None:
         keys = [table.cells[i][key].strip() if good[i] else "" for i in items]
-        key_estimate = _per_length(pieces_estimator([k for k in keys if k], ctx.counter))
+        key_estimate = per_length(pieces_estimator([k for k in keys if k], ctx.counter))
         key_costs = [key_estimate(k) + 1 for k in keys]
         if fixed + sum(key_costs) <= ctx.budget_tokens * _KEY_SHARE:
             order = _order(table, items, good, by_column, texts, shown, ctx, 1)
@@ -255,21 +255,6 @@ def _texts(table: Table, items: list[int], good: list[bool], shown: list[int]) -
         return [table.cells[i][only] if good[i] else table.records[i] for i in items]
     pick = itemgetter(*shown)
     return [delimiter.join(pick(table.cells[i])) if good[i] else table.records[i] for i in items]
-
-
-def _per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
-    """`estimate` (a rate per character, so a function of a piece's length) asked once per
-    distinct length."""
-    known: dict[int, int] = {}
-
-    def cached(piece: str) -> int:
-        size = len(piece)
-        tokens = known.get(size)
-        if tokens is None:
-            tokens = known[size] = estimate(piece)
-        return tokens
-
-    return cached
 
 
 def _order(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_detail, format_note, split_lines
@@ -24,6 +24,7 @@ from headroom.compressors.base import (
     Compressed,
     fill_within_budget,
     kept_lines_result,
+    per_length,
     pieces_estimator,
     token_estimator,
 )
@@ -144,9 +145,9 @@ def _lossy(
     """Rare and named rows whole, every other row by its key cell; or, when even the key
     cells do not fit, whole rows in runs with the gaps marked."""
     keys = rows.columns[key]
-    estimate = _per_length(token_estimator(text, ctx.counter))
+    estimate = per_length(token_estimator(text, ctx.counter))
     # Key cells are denser than padded rows: their own rate, from one count of the column.
-    key_estimate = _per_length(pieces_estimator(keys, ctx.counter))
+    key_estimate = per_length(pieces_estimator(keys, ctx.counter))
     costs = {line: estimate(lines[line]) + 1 for line in rows.lines}
     key_costs = {line: key_estimate(cell) + 1 for line, cell in zip(rows.lines, keys, strict=True)}
     row_lines = set(rows.lines)
@@ -184,21 +185,6 @@ def _lossy(
         total=len(rows.lines),
         unit="rows",
     )
-
-
-def _per_length(estimate: Callable[[str], int]) -> Callable[[str], int]:
-    """`estimate` (a rate per character, so a function of a piece's length) asked once per
-    distinct length."""
-    known: dict[int, int] = {}
-
-    def cached(piece: str) -> int:
-        size = len(piece)
-        tokens = known.get(size)
-        if tokens is None:
-            tokens = known[size] = estimate(piece)
-        return tokens
-
-    return cached
 
 
 def _rows(lines: Sequence[str], columns: int) -> _Rows:
