@@ -321,3 +321,11 @@ def test_a_long_line_is_cut_only_as_much_as_the_budget_needs() -> None:
     longest = max(len(line) for line in roomy.text.split("\n"))
     assert 2000 < longest < len(f"Install: {packages}")  # cut, but by what the budget needs
     assert max(len(line) for line in tight.text.split("\n")) < longest
+
+
+def test_a_line_ending_in_an_exception_class_is_an_error() -> None:
+    assert _classes(
+        "/venv/lib/python3.11/site-packages/scipy/stats/_morestats.py:4299: UnexpectedException"
+    )[0]
+    assert _classes("worker stopped: ConnectionResetError")[0]
+    assert not _classes("2024-01-01 INFO handled the exception list of 3 items")[0]

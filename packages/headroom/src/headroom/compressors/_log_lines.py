@@ -17,7 +17,7 @@ ERROR = LinePattern(
         r"|[Tt]imed out\b|[Aa]borted\b|E: |[Ee]xit (?:code|status) [1-9]|[Rr]eturned non-zero"
     ),
     anywhere=(
-        r"\[(?:error|crit|alert|emerg)\]|(?:Exception|Error)[:(]"
+        r"\[(?:error|crit|alert|emerg)\]|(?:Exception|Error)[:(]|[a-z](?:Exception|Error)\s*$"
         r"|Traceback \(most recent call last\)|npm ERR!|error\[E\d+\]"
     ),
     hints=(
