@@ -328,4 +328,4 @@ def test_a_line_ending_in_an_exception_class_is_an_error() -> None:
         "/venv/lib/python3.11/site-packages/scipy/stats/_morestats.py:4299: UnexpectedException"
     )[0]
     assert _classes("worker stopped: ConnectionResetError")[0]
-    assert not _classes("2024-01-01 INFO handled the exception list of 3 items")[0]
+    assert not _classes("2024-01-01 INFO ErrorBudget service handled 3 items")[0]
