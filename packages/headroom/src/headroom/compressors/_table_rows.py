@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from headroom.compressors._ranking import anomalous_rows, relevance, signatures, spread_order
 
-__all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell"]
+__all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell", "whole_rows"]
 
 # Severity words as a whole value (a log level, a test action, a status): by shape, so any
 # column holding them counts, whatever its name (`level`, `levelname`, `error_severity`).
@@ -131,3 +131,23 @@ def row_order(
         spread = {index: rank for rank, index in enumerate(spread_order(count))}
         order.extend(sorted(postponed, key=lambda i: spread[i]))
     return order
+
+
+def whole_rows(
+    order: Iterable[int],
+    forced: set[int],
+    extra_of: Callable[[int], int],
+    spent: int,
+    budget: int,
+) -> set[int]:
+    """The rows shown whole: the forced ones, then those of `order` while the extra each
+    costs over its key cell (`extra_of`) fits in `budget`, `spent` being paid already."""
+    whole: set[int] = set()
+    for index in [*sorted(forced), *order]:
+        if index in whole:
+            continue
+        extra = extra_of(index)
+        if index in forced or spent + extra <= budget:
+            whole.add(index)
+            spent += extra
+    return whole

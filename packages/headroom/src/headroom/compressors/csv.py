@@ -30,7 +30,7 @@ from headroom.compressors._csv_read import (
     records_of,
     sniff,
 )
-from headroom.compressors._table_rows import rare_rows, row_order, typed_cell
+from headroom.compressors._table_rows import rare_rows, row_order, typed_cell, whole_rows
 from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
@@ -174,15 +174,9 @@ def _with_keys(
 ) -> Compressed:
     """Rows whole by `order` while they fit; every other row by its key cell after the
     closing marker."""
-    whole: set[int] = set()
-    spent = fixed + sum(key_costs)
-    for index in [*sorted(forced), *order]:
-        if index in whole:
-            continue
-        extra = costs[index] - key_costs[index]
-        if index in forced or spent + extra <= ctx.budget_tokens:
-            whole.add(index)
-            spent += extra
+    whole = whole_rows(
+        order, forced, lambda i: costs[i] - key_costs[i], fixed + sum(key_costs), ctx.budget_tokens
+    )
     named = [keys[i] or texts[i] for i in range(len(texts)) if i not in whole]
     note = format_note(
         ctx.ref,

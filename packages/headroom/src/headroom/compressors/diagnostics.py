@@ -146,12 +146,6 @@ class DiagnosticsCompressor:
         return None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        try:
-            return self._compress(text, ctx)
-        except Exception:  # never raise: the original is sent instead
-            return None
-
-    def _compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = [line.rstrip("\r") for line in split_lines(text)]
         selection = Selection(text, lines, ctx)
         if len(lines) < 4 or selection.fits_whole():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from headroom.ccr.markers import format_detail, format_note, split_lines
 from headroom.compressors._listing_columns import constant_columns, note_detail, without_columns
 from headroom.compressors._ranking import spread_order
+from headroom.compressors._table_rows import whole_rows
 from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
@@ -161,14 +162,9 @@ def _lossy(
         return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
     order = _row_order(rows, rarity)
     spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
-    whole: set[int] = set()
-    for line in [*sorted(forced), *order]:
-        if line in whole:
-            continue
-        extra = costs[line] - key_costs[line]
-        if line in forced or spent + extra <= ctx.budget_tokens:
-            whole.add(line)
-            spent += extra
+    whole = whole_rows(
+        order, forced, lambda line: costs[line] - key_costs[line], spent, ctx.budget_tokens
+    )
     if len(whole) == len(rows.lines):
         return None
     body = [line for i, line in enumerate(lines) if i not in row_lines or i in whole]

@@ -67,7 +67,7 @@ class SearchCompressor:
         context |= {lines[i].line for i in lines_with([ln.text for ln in lines], ctx.focus)}
         if len(kept) == len(hits) and len(context) == len(lines) - len(hits):
             return None
-        out = _render(raw, lines, kept_lines | context, ctx.ref)
+        out = _render(raw, lines, kept_lines | context)
         closing = format_marker(ctx.ref, len(kept), len(hits), "matches")
         return Compressed(
             text=f"{out}\n{closing}", ref=ctx.ref, kept=len(kept), total=len(hits), unit="matches"
@@ -146,7 +146,7 @@ def _choose(
     return kept
 
 
-def _render(raw: list[str], lines: list[_Hit], kept: set[int], ref: str) -> str:
+def _render(raw: list[str], lines: list[_Hit], kept: set[int]) -> str:
     """Original line order; after each run of a file's lines, a count of its omitted
     matches (and context lines). Files with no match kept are named, with their counts, in
     one closing marker."""
@@ -184,11 +184,11 @@ def _render(raw: list[str], lines: list[_Hit], kept: set[int], ref: str) -> str:
             run_missing += 1
     close_run()
     if hidden:
-        out.append(_hidden_files_note(hidden, hidden_context, ref))
+        out.append(_hidden_files_note(hidden, hidden_context))
     return "\n".join(out)
 
 
-def _hidden_files_note(hidden: Counter[str], context_lines: int, ref: str) -> str:
+def _hidden_files_note(hidden: Counter[str], context_lines: int) -> str:
     """One marker for the files none of whose matches were kept."""
     listing = ", ".join(f"{path} {count}" for path, count in hidden.items())
     detail = f"{len(hidden)} more files, their matches: {listing}"

@@ -137,12 +137,6 @@ class TraceCompressor:
         return None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        try:
-            return self._compress(text, ctx)
-        except Exception:  # never raise: the original is sent instead
-            return None
-
-    def _compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = [line.rstrip("\r") for line in split_lines(text)]
         if len(lines) < 4:
             return None
