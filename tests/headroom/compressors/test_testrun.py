@@ -204,3 +204,25 @@ def test_gap_markers_keep_to_their_share_short_pass_runs_kept() -> None:
     assert len(gaps) <= max(6, MARKER_SHARE * budget / MARKER_TOKENS)
     assert COUNTER.count(result.text) >= 0.8 * budget
     assert_verbatim(text, result.text)
+
+
+def test_long_failures_keep_their_title_and_end_where_the_values_are() -> None:
+    # Doctest failures echo a long docstring before the expected and actual values: too
+    # long to keep whole, each keeps its title and its end, Expected/Got included.
+    lines = ["============================= test session starts ==============================", ""]
+    lines += ["=================================== FAILURES ==================================="]
+    for n in range(20):
+        lines.append(f"______________________ [doctest] pkg.stats.func{n} ______________________")
+        lines += [f"{100 + k} >>> value = pkg.stats.func{n}(data, option={k})" for k in range(25)]
+        lines += [f"{125} >>> value.sum()", "Expected:", f"    {n * 7}", "Got:"]
+        lines += [f"    np.int64({n * 7 + 1})", "", f"/src/pkg/stats.py:{n * 40}: DocTestFailure"]
+    lines += ["========================= 20 failed in 2.00s ========================="]
+    text = "\n".join(lines)
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=1800))
+    assert result is not None
+    assert_verbatim(text, result.text)
+    out = result.text.split("\n")
+    for n in range(20):
+        assert f"    np.int64({n * 7 + 1})" in out
+        assert f"/src/pkg/stats.py:{n * 40}: DocTestFailure" in out
+    assert sum(1 for line in out if ">>> value = pkg" in line) < 200  # the echoed source goes

@@ -88,6 +88,7 @@ _BANNER_SIGNATURE = re.compile(
 )
 _MIN_SIGNATURES = 2
 _RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled lines
+_CORE_LINES = 6  # a doctest's Expected/Got pair and its location line fit
 _MAX_FAILURE_LINES = 400  # lines one failure may bring with it
 _SHORT_RUN_MARKERS = 3  # a run of passes costing up to this many markers is kept whole
 
@@ -144,17 +145,21 @@ class TestRunCompressor:
         selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
         selection.force({0, len(lines) - 1})
         failures = _failure_blocks(lines, classes)
-        storm = _storm_compressor(selection, failures, ctx)
+        storm = _storm_compressor(selection, [_failure_core(lines, b) for b in failures], ctx)
         if storm is not None:
             # More failures than the budget holds: a storm, where the log compressor's
             # one-of-each-template with rare values says more than the first few whole.
             return storm.compress(text, ctx)
         # Each failure, its title, each distinct warning: may open a gap past the markers'
         # share; the other lines only within it, then the budget left widens kept runs.
-        selection.offer_each(failures, must=True)
+        # Every failure's title and end first (where pytest, doctest and unittest state the
+        # assertion, the expected and actual values and the error line), each distinct
+        # warning, then each failure whole.
+        selection.offer_each((_failure_core(lines, block) for block in failures), must=True)
         selection.offer_each([[block[0]] for block in failures], must=True)  # a title alone
         warnings = _distinct_warnings(lines, classes)
         selection.offer_each(warnings, must=True)
+        selection.offer_each(failures, must=True)
         selection.offer_each(_short_pass_runs(selection, classes))
         others = [i for i, c in enumerate(classes) if c == OTHER and lines[i].strip()]
         selection.offer_each([i] for i in others)
@@ -169,7 +174,8 @@ class TestRunCompressor:
 def _storm_compressor(
     selection: Selection, failures: list[list[int]], ctx: CompressContext
 ) -> Compressor | None:
-    """The registry's log compressor when the failures alone overflow the budget."""
+    """The registry's log compressor when the failures' titles and ends alone overflow
+    the budget."""
     cost = sum(selection.costs[i] for block in failures for i in block)
     if len(failures) < 2 or cost <= ctx.budget_tokens - selection.spent:
         return None
@@ -199,6 +205,12 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
             continue
         index += 1
     return blocks
+
+
+def _failure_core(lines: Sequence[str], block: list[int]) -> list[int]:
+    """A failure's title and its last `_CORE_LINES` non-blank lines."""
+    tail = [i for i in block[1:] if lines[i].strip()][-_CORE_LINES:]
+    return [block[0], *tail]
 
 
 def _opens_testcase(lines: Sequence[str], index: int) -> bool:
