@@ -20,3 +20,11 @@ def test_marker_round_trip() -> None:
     assert marker == f"[headroom: kept 12 of 300 items; headroom_retrieve ref={ref}]"
     found = find_markers(f"before {marker} after {format_note(ref, 'a; b [c]')}")
     assert [(m.ref, m.detail) for m in found] == [(ref, "kept 12 of 300 items"), (ref, "a b c")]
+
+
+def test_a_ref_is_the_start_of_the_one_content_digest() -> None:
+    from headroom.ccr.markers import content_digest, ref_of_digest
+
+    digest = content_digest("hello")
+    assert digest == hashlib.sha256(b"hello").hexdigest()
+    assert ref_of_digest(digest) == make_ref("hello")

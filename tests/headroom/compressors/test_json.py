@@ -212,3 +212,29 @@ def test_identity_list_is_left_out_when_it_would_cost_too_much() -> None:
     text = json.dumps(records)
     result = JsonCompressor().compress(text, ctx_for(text, budget=400))
     assert result is not None and "omitted_names" not in json.loads(result.text)
+
+
+def test_a_json_payload_is_parsed_once_by_its_detector(monkeypatch, engine: Headroom) -> None:
+    # The router hands the detector's parsed value to the compressor: parsing the payload
+    # a second time fails this test.
+    import headroom.compressors.json as json_module
+
+    def parse_again(text: str) -> object:
+        raise AssertionError("the JSON payload was parsed a second time")
+
+    monkeypatch.setattr(json_module, "_parse", parse_again)
+    records = [{"id": i, "status": "ok", "host": f"node-{i % 7}"} for i in range(400)]
+    text = json.dumps(records, indent=2)
+    result = engine.compress(
+        [
+            {"role": "user", "content": "list the hosts"},
+            {"role": "assistant", "content": None, "tool_calls": [_CALL]},
+            {"role": "tool", "tool_call_id": "c1", "content": text},
+        ],
+        model="gpt-4o",
+    )
+    assert result.messages[-1]["content"] != text
+    json.loads(result.messages[-1]["content"])
+
+
+_CALL = {"id": "c1", "type": "function", "function": {"name": "hosts", "arguments": "{}"}}

@@ -31,7 +31,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
@@ -186,6 +186,9 @@ class Detection:
     kind: ContentKind
     language: str | None = None
     confidence: float = CERTAIN
+    parsed: object = field(default=None, compare=False, repr=False)
+    """The value the detector parsed (a JSON document), handed to the compressor so the
+    payload is parsed once; None when it parsed nothing."""
 
 
 class Sample:

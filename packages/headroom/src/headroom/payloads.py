@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from headroom._version import __version__
 from headroom.ccr.guard import GuardedStore
-from headroom.ccr.markers import make_ref
+from headroom.ccr.markers import content_digest, ref_of_digest
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, KompressSettings
 from headroom.config import HeadroomConfig
@@ -101,7 +101,8 @@ class PayloadCompressor:
         if not self.admits(text, tokens):
             return self._unchanged(text, tokens, filename)
         focus = focus_of(query, text)
-        key = self._decision_key(text, counter, focus) if self.config.stable_history else None
+        digest = content_digest(text)  # the one hash of the payload: its ref and its key
+        key = self._decision_key(digest, counter, focus) if self.config.stable_history else None
         if key is not None:
             decision = self._recall(key)
             if decision is not None:
@@ -109,7 +110,9 @@ class PayloadCompressor:
         if frozen:
             outcome = self._unchanged(text, tokens, filename)
         else:
-            outcome = self._route(text, counter, tokens, query, focus, filename, tool_name)
+            outcome = self._route(
+                text, ref_of_digest(digest), counter, tokens, query, focus, filename, tool_name
+            )
         if key is not None:
             outcome = self._remember(key, outcome, text)
         return outcome
@@ -117,6 +120,7 @@ class PayloadCompressor:
     def _route(
         self,
         text: str,
+        ref: str,
         counter: TokenCounter,
         tokens: int,
         query: str,
@@ -125,7 +129,7 @@ class PayloadCompressor:
         tool_name: str | None,
     ) -> Compressed:
         ctx = CompressContext(
-            ref=make_ref(text),
+            ref=ref,
             query=query,
             focus=focus,
             budget_tokens=token_budget(tokens, self.config, focused=focus.specific),
@@ -211,16 +215,16 @@ class PayloadCompressor:
             while len(self._memory) > _MEMORY_DECISIONS:
                 self._memory.popitem(last=False)
 
-    def _decision_key(self, text: str, counter: TokenCounter, focus: Focus) -> str:
+    def _decision_key(self, digest: str, counter: TokenCounter, focus: Focus) -> str:
         """Content + what of the query shapes compression + settings + engine version: a
         conversation's history replays byte-stable, a new question gets its own compression,
         and an upgrade never replays decisions of older code."""
-        digest = hashlib.sha256(self._settings_fingerprint(counter.encoding))
-        digest.update(b"\0")
-        digest.update(focus.fingerprint().encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()[:32]
+        key = hashlib.sha256(self._settings_fingerprint(counter.encoding))
+        key.update(b"\0")
+        key.update(focus.fingerprint().encode("utf-8", "surrogatepass"))
+        key.update(b"\0")
+        key.update(digest.encode())  # the payload's content digest, not the payload again
+        return key.hexdigest()[:32]
 
     def _settings_fingerprint(self, encoding: str) -> bytes:
         """The settings that shape compression, serialised once per encoding."""

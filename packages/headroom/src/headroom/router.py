@@ -33,7 +33,13 @@ class ContentRouter:
         """`text` (of `tokens` tokens) compressed by its kind's compressor, or unchanged when
         there is none, it declines, or it saves fewer than `min_savings_tokens`."""
         detection = self.detect(text, filename=filename)
-        ctx = replace(ctx, language=ctx.language or detection.language, registry=self.registry)
+        clean = neutralise_markers(text)  # marker-like text must not pass for a real marker
+        ctx = replace(
+            ctx,
+            language=ctx.language or detection.language,
+            registry=self.registry,
+            parsed=detection.parsed if clean is text else None,  # parsed once, if unchanged
+        )
         if detection.kind == FALLBACK_KIND:
             mixed = self._route_parts(text, ctx, tokens)
             if mixed is not None:
@@ -48,8 +54,7 @@ class ContentRouter:
         )
         if compressor is None:
             return unchanged
-        # Marker-like text in the input must not pass for a real marker in the output.
-        result = compressor.compress(neutralise_markers(text), ctx)
+        result = compressor.compress(clean, ctx)
         return self._judged(result, unchanged, text, tokens, ctx)
 
     def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:

@@ -31,6 +31,7 @@ __all__ = [
     "GAP_TOKENS",
     "MARKER_RE",
     "Marker",
+    "content_digest",
     "find_markers",
     "format_detail",
     "format_gap",
@@ -38,6 +39,7 @@ __all__ = [
     "format_note",
     "make_ref",
     "neutralise_markers",
+    "ref_of_digest",
     "split_lines",
 ]
 
@@ -64,10 +66,20 @@ class Marker:
     end: int
 
 
+def content_digest(original: str) -> str:
+    """The SHA-256 of `original` (hex): its ref is the start of it, and the decision key of
+    a payload is made from it, so a payload is hashed once."""
+    return hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def make_ref(original: str) -> str:
     """The CCR ref of `original` (see the module contract)."""
-    data = original.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(data).hexdigest()[:REF_LENGTH]
+    return ref_of_digest(content_digest(original))
+
+
+def ref_of_digest(digest: str) -> str:
+    """The CCR ref of a payload whose `content_digest` is `digest`."""
+    return digest[:REF_LENGTH]
 
 
 def format_note(ref: str, detail: str) -> str:

@@ -71,12 +71,14 @@ class JsonCompressor:
         """A JSON document for certain; JSON Lines less so (a JSON Lines compressor wins)."""
         if not json_document(sample):
             return None
-        whole = parse_json_payload(sample.text) is not None
-        return Detection("json", confidence=CERTAIN if whole else 0.8)
+        value = parse_json_payload(sample.text)
+        if value is None:
+            return Detection("json", confidence=0.8)
+        return Detection("json", confidence=CERTAIN, parsed=value)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         try:
-            value, lines = _parse(text)
+            value, lines = (ctx.parsed, 1) if ctx.parsed is not None else _parse(text)
             if value is None:
                 return None
             return self._compress(value, lines, text, ctx)
