@@ -39,9 +39,11 @@ _SEVERITY = re.compile(
     re.I,
 )
 _OPAQUE = re.compile(
-    r"\b[0-9a-fA-F]{16,}\b|\b(sha\d+|md5|blake\d*)[-:=]|https?://|git\+|registry\+|"
-    r"[A-Za-z0-9+/]{40,}={0,2}"
+    r"(?=[0-9A-Za-z+/])"  # a cheap first look before the alternatives (one pass over MBs)
+    r"(?:\b[0-9a-fA-F]{16,}\b|\b(sha\d+|md5|blake\d*)[-:=]|https?://|git\+|registry\+|"
+    r"[A-Za-z0-9+/]{40,}={0,2})"
 )
+_FORMATS = ("yaml", "toml", "ini", "xml")
 _MIN_GROUP = 3  # sibling blocks of one shape that make a repeated group
 _ID_DEPTH = 2  # levels below a block searched for its identifying line
 _ID_CANDIDATES = 40  # nodes of a block searched for it
@@ -75,8 +77,10 @@ class ConfigCompressor:
         lines = split_lines(text)
         if len(lines) < _MIN_LINES:
             return None
-        found = config_format([line for line in lines[:400] if line.strip()], text[:32768])
-        fmt = (found[0] if found else None) or ctx.language or "yaml"
+        fmt = ctx.language if ctx.language in _FORMATS else None  # as detected
+        if fmt is None:
+            found = config_format([line for line in lines[:400] if line.strip()], text[:32768])
+            fmt = found[0] if found else "yaml"
         tree = _parse(fmt, text, lines)
         per_char = tokens / max(1, len(text))
         lengths = list(map(len, lines))
