@@ -12,3 +12,23 @@ def test_a_word_ending_a_sentence_is_the_word() -> None:
 
 def test_stop_words_stay_out_whatever_follows_them() -> None:
     assert query_terms("is it... or is this?") == set()
+
+
+def test_a_phrase_on_most_lines_names_no_part_of_the_payload() -> None:
+    from headroom.query import focus_of
+
+    text = "\n".join(f"src/mod{i}.py:{i}: x is deprecated" for i in range(100))
+    focus = focus_of("What does grep -rn 'deprecated' say about `src/mod7.py:7:`?", text)
+    assert focus.phrases == ("src/mod7.py:7:",)
+    assert not focus_of("grep -rn 'deprecated' output", text).specific
+
+
+def test_the_rarest_phrase_names_its_lines_first() -> None:
+    from headroom.query import Focus, lines_with
+
+    lines = [f"line {i} common" for i in range(200)]
+    lines[140] = "the rare one, common too"
+    focus = Focus(frozenset(), ("common", "rare one"))
+    kept = lines_with(lines, focus, limit=10)
+    assert 140 in kept
+    assert len(kept) <= 10

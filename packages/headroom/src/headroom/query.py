@@ -23,6 +23,8 @@ _STOPWORDS = frozenset(
     "matters matter there here its".split()
 )
 _MAX_PHRASES = 8
+_COMMON_PHRASE_FLOOR = 24  # occurrences a phrase may always have and still name a part
+_COMMON_PHRASE_SHARE = 0.5  # of the lines: a phrase on more of them names no part
 
 
 def query_terms(query: str) -> set[str]:
@@ -64,18 +66,37 @@ class Focus:
 
 
 def focus_of(query: str, text: str) -> Focus:
-    """The query's terms, and those of its phrases found verbatim in `text`."""
-    phrases = tuple(p for p in query_phrases(query) if p in text)
+    """The query's terms, and those of its phrases that name a part of `text`: found in it
+    verbatim, but not on most of its lines (`grep -rn 'deprecated'` quotes a word every
+    line of its output holds: that names no line and makes no question specific)."""
+    phrases = tuple(p for p in query_phrases(query) if _names_a_part(p, text))
     return Focus(frozenset(query_terms(query)), phrases)
 
 
+def _names_a_part(phrase: str, text: str) -> bool:
+    found = text.count(phrase)
+    if not found:
+        return False
+    return found <= _COMMON_PHRASE_FLOOR or found < _COMMON_PHRASE_SHARE * (text.count("\n") + 1)
+
+
 def lines_with(lines: Sequence[str], focus: Focus, limit: int = 24) -> list[int]:
-    """Indices of the lines holding a quoted phrase: all of them up to `limit`, else the
-    first and last and an even spread between (a phrase on every line names no line)."""
+    """Indices of the lines holding a quoted phrase, the rarest phrase first: every line of
+    a phrase on at most what is left of `limit`, else its first and last and an even spread
+    between (a phrase on every line names no line; a rarer one beside it still does)."""
     if not focus.phrases:
         return []
-    found = [i for i, line in enumerate(lines) if focus.hits(line)]
-    if len(found) <= limit:
-        return found
-    step = (len(found) - 1) / (limit - 1)
-    return sorted({found[round(k * step)] for k in range(limit)})
+    per_phrase = [[i for i, line in enumerate(lines) if phrase in line] for phrase in focus.phrases]
+    chosen: set[int] = set()
+    for found in sorted(per_phrase, key=len):
+        room = max(1, limit - len(chosen))
+        if len(found) <= room:
+            chosen.update(found)
+        elif room == 1:
+            chosen.add(found[0])
+        else:
+            step = (len(found) - 1) / (room - 1)
+            chosen.update(found[round(k * step)] for k in range(room))
+        if len(chosen) >= limit:
+            break
+    return sorted(chosen)
