@@ -238,3 +238,15 @@ def test_a_json_payload_is_parsed_once_by_its_detector(monkeypatch, engine: Head
 
 
 _CALL = {"id": "c1", "type": "function", "function": {"name": "hosts", "arguments": "{}"}}
+
+
+def test_table_values_stay_whole_so_they_can_be_found_verbatim() -> None:
+    records = [
+        {"id": i, "url": f"https://docs.example.org/rules/v2/rule-number-{i}", "ok": True}
+        for i in range(40)
+    ]
+    text = json.dumps(records, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=10_000))
+    assert result is not None
+    for i in range(40):
+        assert f"https://docs.example.org/rules/v2/rule-number-{i}" in result.text

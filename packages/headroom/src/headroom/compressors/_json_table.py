@@ -6,21 +6,20 @@ A table is a JSON object, so the output still parses::
      "rows": [[1, "octocat", ...], ...]}
 
 Nested objects are flattened into dotted columns, columns whose value is the same in every
-record are hoisted into `same_in_all`, a URL or path prefix shared by every string of a column is said
-once in `column_prefixes` (each cell holds the rest), and a key a record lacks reads as null.
+record are hoisted into `same_in_all`, and a key a record lacks reads as null. Every value
+that is written stays whole (no shared prefix is cut off a column's URLs or paths), so a
+value can be found verbatim.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
 __all__ = ["MISSING", "Table", "compact", "dumps", "flatten_record"]
 
 MIN_RECORDS = 3
-_MIN_PREFIX = 12
 _IDENTITY_COLUMNS = (
     "name",
     "id",
@@ -80,25 +79,7 @@ class Table:
         self.rows: list[list[Any]] = [
             [materialise(_plain(record.get(c, MISSING))) for c in self.columns] for record in flat
         ]
-        self.prefixes = self._hoist_prefixes()
         self.row_texts = [dumps(row) for row in self.rows]
-
-    def _hoist_prefixes(self) -> dict[str, str]:
-        """Columns whose strings all start alike keep only the rest; the prefix is said once."""
-        prefixes: dict[str, str] = {}
-        for col_index, column in enumerate(self.columns):
-            values = [row[col_index] for row in self.rows]
-            if not all(isinstance(v, str) for v in values):
-                continue
-            # Only URL / path prefixes, cut after a "/": ids must stay whole to stay findable.
-            prefix = os.path.commonprefix(values)
-            prefix = prefix[: prefix.rfind("/") + 1]
-            if len(prefix) < _MIN_PREFIX:
-                continue
-            prefixes[column] = prefix
-            for row in self.rows:
-                row[col_index] = row[col_index][len(prefix) :]
-        return prefixes
 
     def identity_column(self) -> int | None:
         """The column that names a record: the first of name, id, key, ... whose values are
@@ -131,8 +112,6 @@ class Table:
         out["columns"] = self.columns if kept is None else ["#", *self.columns]
         if self.constant:
             out["same_in_all"] = self.constant
-        if self.prefixes:
-            out["column_prefixes"] = self.prefixes
         if kept is None:
             out["rows"] = self.rows
             return out

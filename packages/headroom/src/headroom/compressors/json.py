@@ -260,11 +260,10 @@ def _omitted_ids(
     if column is None:
         return None
     kept_set = set(kept)
-    prefix = table.prefixes.get(table.columns[column], "")
     ids = [table.rows[i][column] for i in range(table.total) if i not in kept_set]
     if not ids or ctx.counter.count(dumps(ids)) > max(_MIN_ID_LIST_TOKENS, share // 3):
         return None
-    return (f"{table.columns[column]}s" if not prefix else table.columns[column], ids)
+    return (f"{table.columns[column]}s", ids)
 
 
 def _rebuild(
