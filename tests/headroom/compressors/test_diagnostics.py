@@ -101,3 +101,22 @@ def test_blocks_hold_their_lead_in_and_continuation() -> None:
 def test_never_raises() -> None:
     for junk in ["", "a:1:1: error: x\n" * 3, ":1:1: warning:\n\n\n", "\t|\n" * 50]:
         DiagnosticsCompressor().compress(junk, ctx_for(junk, budget=5))
+
+
+def test_ruff_full_format_with_code_frames_is_diagnostics() -> None:
+    blocks = []
+    for n in range(30):
+        blocks += [
+            f"ANN00{n % 3} Missing type annotation for function argument `arg{n}`",
+            f" --> pkg/module{n % 4}.py:{10 + n}:5",
+            "  |",
+            f"{9 + n} | def handler(request):",
+            f"{10 + n} |     return compute(arg{n}, request)",
+            "  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+            f"{11 + n} |     # trailing context",
+            "  |",
+            "help: Add a type annotation",
+            "",
+        ]
+    text = "\n".join(blocks + ["Found 30 errors."])
+    assert detect(text).kind == "diagnostics"

@@ -3,7 +3,8 @@
 gcc / clang (`file:line:col: warning: msg [-Wflag]`, echoed source `  237 | code`, carets),
 mypy / pyright (`file:line: error: msg`), ruff / flake8 (`file:line:col: CODE msg`),
 shellcheck (`In file line N:` blocks with `^-- SC2034 (warning): ...`), rustc
-(`error[E0308]: msg` then ` --> file:line:col`), eslint's stylish format, tsc
+(`error[E0308]: msg` then ` --> file:line:col`), ruff's full format (`F401 [*] msg` then
+` --> file:line:col`), eslint's stylish format, tsc
 (`file(line,col): error TS2322: ...`).
 
 A payload splits into diagnostics: a message line, the lines leading to it (`In function`,
@@ -36,6 +37,7 @@ _MESSAGE = re.compile(
     rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
     r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
     rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
+    r"|[A-Z]{1,4}\d{2,5}(?: \[\*\])? (?=\S)"  # ruff's full format: `F401 [*] msg`, then ` --> path`
     r"|\s*\^-*\^? SC\d+ \("  # shellcheck
     rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
 )
@@ -52,7 +54,7 @@ _SUMMARY = re.compile(
 )
 _ECHO = re.compile(r"\s*(?:\d+\s*)?\|")
 _MIN_MESSAGES = 3
-_MESSAGE_SHARE = 0.15  # message lines among the sampled lines
+_MESSAGE_SHARE = 0.1  # message lines among the sampled lines (code frames can fill the rest)
 _SHAPED_SHARE = 0.5  # message, echo, caret, location and header lines among them
 _ALL_MESSAGES = 0.6  # message lines on this share of the sample: one diagnostic per line
 _BRIDGE_MARKERS = 3  # lines up to this many markers' cost join a location to the run before
