@@ -97,7 +97,7 @@ class Deduplicator:
                 if deduped is not None:
                     found[output.segment.path] = deduped
                     text = deduped.text
-            positions = shown_positions(original, text.split("\n"))
+            positions = shown_positions(original, text.split("\n"), contents)
             index.add(contents, [p for p in positions if p is not None])
             context.update(f"{label}\0".encode())
             context.update(text.encode("utf-8", "surrogatepass") + b"\0")
@@ -127,37 +127,24 @@ class Deduplicator:
         labels: list[tuple[int, int | None]],
         counter: TokenCounter,
     ) -> Compressed | None:
+        """Pointers in the output as compressed, or in the payload itself when that costs
+        less (a lossless re-rendering shows repeats a pointer could stand for)."""
         original = output.segment.text
-        lines = output.text.split("\n")
-        positions = shown_positions(original.split("\n"), lines)
-        keys = [None if p is None else contents[p] for p in positions]
-        minimum = self.config.dedup_min_tokens
-
-        def worth(run: Run) -> bool:
-            text = "\n".join(lines[run.start : run.start + run.length])
-            return len(text) >= minimum and counter.count(text) >= minimum
-
-        runs = index.runs(keys, worth)
-        if not runs or not _fits_json(output.text, runs, keys):
+        tried = [self._pointed(output, output.text, contents, index, labels, counter)]
+        if output.text != original:
+            tried.append(self._pointed(output, original, contents, index, labels, counter))
+        found = [(counter.count(t[0]), t) for t in tried if t is not None]
+        before = counter.count(output.text)
+        if not found or min(found)[0] >= before:
             return None
-        # Compressed output states its ref (its marker-like input text is neutralised);
-        # a payload sent whole gets its own ref, and its marker-like text neutralised.
-        stated = MARKER_RE.search(output.text) if output.text != original else None
-        ref = stated["ref"] if stated else make_ref(original)
-        if not stated:
-            lines = [neutralise_markers(line) for line in lines]
-        text = self._rewritten(output, lines, keys, runs, labels, None if stated else ref)
-        before, after = counter.count(output.text), counter.count(text)
-        if after >= before:
-            return None
+        after, (text, ref, kept, stated) = min(found)
         kind = output.outcome.kind if output.outcome else "text"
         if not stated:  # the original is stored before the pointers are released
             self._store.put(self.config.namespace, ref, original, kind=kind)
-        shown = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
         return Compressed(
             text=text,
             ref=ref,
-            kept=max(shown, 0),
+            kept=kept,
             total=len(original.split("\n")),
             unit="lines",
             kind=kind,
@@ -166,6 +153,40 @@ class Deduplicator:
             tokens_before=before,
             tokens_after=after,
         )
+
+    def _pointed(
+        self,
+        output: ToolOutput,
+        shown: str,
+        contents: list[str | None],
+        index: ShownIndex,
+        labels: list[tuple[int, int | None]],
+        counter: TokenCounter,
+    ) -> tuple[str, str, int, bool] | None:
+        """`shown` (the output, or the payload whole) with its repeats as pointers, its
+        ref, the lines it still shows and whether `shown` stated the ref; None if none."""
+        original = output.segment.text
+        lines = shown.split("\n")
+        positions = shown_positions(original.split("\n"), lines, contents)
+        keys = [None if p is None else contents[p] for p in positions]
+        minimum = self.config.dedup_min_tokens
+
+        def worth(run: Run) -> bool:
+            text = "\n".join(lines[run.start : run.start + run.length])
+            return len(text) >= minimum and counter.count(text) >= minimum
+
+        runs = index.runs(keys, worth)
+        if not runs or not _fits_json(shown, runs, keys):
+            return None
+        # Compressed output states its ref (its marker-like input text is neutralised);
+        # the payload sent whole gets its own ref, and its marker-like text neutralised.
+        stated = MARKER_RE.search(shown) if shown != original else None
+        ref = stated["ref"] if stated else make_ref(original)
+        if shown == original:
+            lines = [neutralise_markers(line) for line in lines]
+        text = self._rewritten(output, lines, keys, runs, labels, None if stated else ref)
+        kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
+        return text, ref, max(kept, 0), stated is not None
 
     def _rewritten(
         self,
@@ -188,7 +209,11 @@ class Deduplicator:
             pointer = Pointer(run.line + 1, run.line + run.length, message, part)
             marker = format_pointer(pointer, ref if number == len(runs) - 1 else None)
             first = lines[run.start]  # indented as the line it starts with, unless framed
-            indent = first[: len(first) - len(first.lstrip())] if first.rstrip() == keys[run.start] else ""
+            indent = (
+                first[: len(first) - len(first.lstrip())]
+                if first.rstrip() == keys[run.start]
+                else ""
+            )
             out.append(indent + _commented(marker, language))
             cursor = run.start + run.length
         out.extend(lines[cursor:])

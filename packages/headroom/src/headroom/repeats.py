@@ -10,6 +10,7 @@ lines must carry it), so a plain file's `12: foo` line keeps its text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -49,15 +50,23 @@ def _unframed(framing: re.Pattern[str], line: str) -> str:
     return (line[match.end() :] if match else line).rstrip()
 
 
-def shown_positions(original: Sequence[str], output: Sequence[str]) -> list[int | None]:
-    """For each output line, the index of the original line it shows verbatim, or None
-    (a marker, a re-rendered or neutralised line). Kept lines are in order; a gap marker
-    or a pointer moves past the lines it stands for."""
+def shown_positions(
+    original: Sequence[str], output: Sequence[str], contents: Sequence[str | None] = ()
+) -> list[int | None]:
+    """For each output line, the index of the original line it shows verbatim (whole, or
+    its content without framing when `contents` are given: a table form that states a
+    line-number column once), or None (a marker, a re-rendered or neutralised line). Kept
+    lines are in order; a gap marker or a pointer moves past the lines it stands for."""
     if list(original) == list(output):
         return list(range(len(output)))
     where: dict[str, list[int]] = {}
     for index, line in enumerate(original):
         where.setdefault(line, []).append(index)
+    for index, content in enumerate(contents):
+        if content and content != original[index]:
+            where.setdefault(content, []).append(index)
+    for found in where.values():
+        found.sort()
     positions: list[int | None] = []
     cursor = 0
     for line in output:
@@ -66,10 +75,12 @@ def shown_positions(original: Sequence[str], output: Sequence[str]) -> list[int 
             cursor += _lines_behind(marker["detail"])
             positions.append(None)
             continue
-        found = next((i for i in where.get(line, ()) if i >= cursor), None)
-        positions.append(found)
-        if found is not None:
-            cursor = found + 1
+        starts = where.get(line, [])
+        at = bisect_left(starts, cursor)
+        position = starts[at] if at < len(starts) else None
+        positions.append(position)
+        if position is not None:
+            cursor = position + 1
     return positions
 
 
