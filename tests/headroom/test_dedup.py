@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from headroom import Headroom, HeadroomConfig, count_tokens
@@ -332,7 +332,6 @@ PROPERTY_STORE = SqlStore(f"sqlite:///{tempfile.mkdtemp(prefix='headroom-dedup-'
 turn_output = st.one_of(reread(), reread(), st.text(max_size=400))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(outputs=st.lists(turn_output, min_size=2, max_size=6))
 def test_dedup_is_prefix_monotonic_and_points_only_at_shown_lines(outputs: list[str]) -> None:
     pure = Headroom(HeadroomConfig(stable_history=False), store=PROPERTY_STORE)
