@@ -152,6 +152,15 @@ class HeadroomConfig(EnvSettings):
     """Send each payload the same way on every turn (decisions recorded in the store), so a
     compressed conversation stays a byte prefix of its next turn and prompt caches hit."""
 
+    dedup_repeats: bool = True
+    """Cross-turn de-duplication: a run of lines of a tool output that an earlier tool output
+    of the request still shows verbatim (a file read again, a line range of it, grep hits or
+    diff context of it) goes out as a pointer, `[headroom: lines 75-100 as in message 3]`.
+    Earlier outputs never change, so cached prefixes stay byte-stable."""
+
+    dedup_min_tokens: int = Field(default=40, ge=1)
+    """A repeated run becomes a pointer only if it costs at least this many tokens."""
+
     respect_cache_breakpoints: bool = True
     """Content before the last `cache_control` breakpoint is never compressed anew: it goes
     out exactly as on earlier turns (compressed only if Headroom compressed it before), and

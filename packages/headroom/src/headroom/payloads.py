@@ -143,7 +143,7 @@ class PayloadCompressor:
             self._store.put(self.config.namespace, outcome.ref, text, kind=outcome.kind)
             self._note_stored(outcome.ref)
         if outcome.changed:
-            self._record(outcome)
+            self.record(outcome)
         return outcome
 
     def _unchanged(self, text: str, tokens: int, filename: str | None) -> Compressed:
@@ -244,7 +244,8 @@ class PayloadCompressor:
             self._fingerprints[encoding] = json.dumps(settings, sort_keys=True).encode()
         return self._fingerprints[encoding]
 
-    def _record(self, outcome: Compressed) -> None:
+    def record(self, outcome: Compressed) -> None:
+        """Log one accepted compression in the activity log (best effort)."""
         try:
             self._store.record(self.config.namespace, outcome)
         except StoreError:

@@ -22,6 +22,7 @@ from headroom.ccr.store import CCRStore, StoreStats, missing_activity, missing_c
 from headroom.compressed import Compressed
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
+from headroom.dedup import Deduplicator, ToolOutput
 from headroom.errors import ActivityUnsupported, ConfigError, InputError, StoreError
 from headroom.messages import Conversation, Path, Segment
 from headroom.payloads import PayloadCompressor
@@ -119,6 +120,7 @@ class Headroom:
             _check_store(store)
         self._store = guarded_store(self.config, store)
         self.payloads = PayloadCompressor(self.config, self.router, self._store)
+        self.dedup = Deduplicator(self.config, self._store)
         self.aligner = CacheAligner(self.config.align_patterns, self.config.align_early_messages)
 
     @property
@@ -224,6 +226,7 @@ class Headroom:
         failed = False  # a payload went out unchanged because something failed
         respect = self.config.respect_cache_breakpoints
         changed: list[Compressed] = []
+        outcomes: dict[Path, Compressed] = {}
         for segment in self._candidates(conversation, counter):
             outcome = self.payloads.compress(
                 segment.text,
@@ -234,11 +237,17 @@ class Headroom:
                 frozen=respect and segment.frozen,
             )
             failed = failed or not outcome.final
+            outcomes[segment.path] = outcome
             if not outcome.changed:
                 continue
             replacements[segment.path] = outcome.text
             refs.extend(ref for ref in outcome.refs if ref not in refs)
             changed.append(outcome)
+        if self.config.dedup_repeats:
+            for path, outcome in self._deduplicated(conversation, counter, replacements, outcomes):
+                replacements[path] = outcome.text
+                refs.extend(ref for ref in outcome.refs if ref not in refs)
+                changed.append(outcome)
         if not replacements:
             return CompressResult(conversation.to_messages(), before, before, failed_open=failed)
         messages = conversation.replaced(replacements)
@@ -264,6 +273,45 @@ class Headroom:
                 continue
             chosen.append(segment)
         return chosen
+
+    def _deduplicated(
+        self,
+        conversation: Conversation,
+        counter: TokenCounter,
+        replacements: Mapping[Path, str],
+        outcomes: Mapping[Path, Compressed],
+    ) -> list[tuple[Path, Compressed]]:
+        """Tool outputs whose repeats of earlier outputs go out as pointers (see
+        `headroom.dedup`); none if de-duplication fails, which never fails the request."""
+        respect = self.config.respect_cache_breakpoints
+        excluded = {RETRIEVE_TOOL_NAME, *self.config.excluded_tools}
+        try:
+            listed = conversation.segments(
+                include_user=False, include_assistant=False, include_cached=not respect
+            )
+            open_paths = {s.path for s in listed}
+            outputs = [
+                ToolOutput(
+                    segment,
+                    replacements.get(segment.path, segment.text),
+                    outcomes.get(segment.path),
+                    eligible=segment.path in open_paths
+                    and segment.tool_name not in excluded
+                    and not self._compressed_before(segment.text),
+                    frozen=respect and segment.frozen,
+                )
+                for segment in conversation.segments(
+                    include_user=False, include_assistant=False, include_cached=True
+                )
+                if segment.source == "tool_result"
+            ]
+            found = self.dedup.apply(outputs, counter)
+        except Exception:
+            logger.exception("headroom: de-duplication failed; outputs go out without pointers")
+            return []
+        for outcome in found.values():
+            self.payloads.record(outcome)
+        return list(found.items())
 
     def _compressed_before(self, text: str) -> bool:
         """Whether `text` is Headroom output: it holds a marker whose ref this namespace

@@ -14,6 +14,12 @@ Contract (changing it changes every ref and breaks every stored history):
   payload states its ref once (usually on its closing line, ``kept 40 of 2000 lines``);
   each gap inside it is a short marker with its exact count, redeemed with that ref.
   Inside JSON a marker is a JSON string value; inside code it sits in a comment.
+* A pointer is a gap whose lines the context still shows in an earlier tool output
+  (cross-turn de-duplication): ``[headroom: lines 75-100 as in message 3]``, or
+  ``[headroom: line 80 as in message 3 part 2]`` when that message holds several tool
+  outputs. Messages and parts count from 1 in the request's message list; the lines are
+  those of that output as the tool returned it (its original). The pointer's own lines are
+  redeemed with its payload's ref like any gap.
 * Marker-like text in an input is neutralised in compressed output (`[headroom: ...` reads
   `[quoted headroom: ...`), so only real markers look real.
 * Counts of lines in markers and retrieval answers use `split_lines`: a final newline
@@ -30,15 +36,19 @@ __all__ = [
     "ANY_MARKER_RE",
     "GAP_TOKENS",
     "MARKER_RE",
+    "POINTER_RE",
     "Marker",
+    "Pointer",
     "content_digest",
     "find_markers",
     "format_detail",
     "format_gap",
     "format_marker",
     "format_note",
+    "format_pointer",
     "make_ref",
     "neutralise_markers",
+    "parse_pointer",
     "ref_of_digest",
     "split_lines",
 ]
@@ -54,6 +64,26 @@ ANY_MARKER_RE = re.compile(
 """Any marker: one that states its ref, or a gap that uses its payload's ref."""
 GAP_TOKENS = 8
 """About what one gap marker costs (`[headroom: 24 lines]`)."""
+POINTER_RE = re.compile(
+    r"lines? (?P<first>\d+)(?:-(?P<last>\d+))? as in message (?P<message>\d+)"
+    r"(?: part (?P<part>\d+))?"
+)
+"""The detail of a pointer (see the contract)."""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """Where a pointer's lines are shown: lines `first`-`last` (from 1) of the tool output
+    in message `message` (from 1), its `part` (from 1) when that message holds several."""
+
+    first: int
+    last: int
+    message: int
+    part: int | None = None
+
+    @property
+    def lines(self) -> int:
+        return self.last - self.first + 1
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,11 @@ class Marker:
     detail: str
     start: int
     end: int
+
+    @property
+    def pointer(self) -> Pointer | None:
+        """Where the context shows this marker's lines, when it is a pointer."""
+        return parse_pointer(self.detail)
 
 
 def content_digest(original: str) -> str:
@@ -106,6 +141,30 @@ def format_detail(detail: str) -> str:
 def format_marker(ref: str, kept: int, total: int, unit: str) -> str:
     """The usual marker: how many of how many units were kept."""
     return format_note(ref, f"kept {kept} of {total} {unit}")
+
+
+def format_pointer(pointer: Pointer, ref: str | None = None) -> str:
+    """A pointer marker; with `ref` it also states its payload's ref."""
+    span = (
+        f"line {pointer.first}" if pointer.lines == 1 else f"lines {pointer.first}-{pointer.last}"
+    )
+    detail = f"{span} as in message {pointer.message}"
+    if pointer.part is not None:
+        detail += f" part {pointer.part}"
+    return format_note(ref, detail) if ref else format_detail(detail)
+
+
+def parse_pointer(detail: str) -> Pointer | None:
+    """The pointer a marker's detail states, or None when it is not a pointer."""
+    match = POINTER_RE.fullmatch(detail.strip())
+    if match is None:
+        return None
+    first = int(match["first"])
+    last = int(match["last"]) if match["last"] else first
+    part = int(match["part"]) if match["part"] else None
+    if last < first:
+        return None
+    return Pointer(first, last, int(match["message"]), part)
 
 
 def split_lines(text: str) -> list[str]:

@@ -1,0 +1,284 @@
+"""Cross-turn de-duplication: a run of lines of a tool output that an earlier tool output
+of the same request still shows verbatim goes out as a pointer to it,
+`[headroom: lines 75-100 as in message 3]` (the grammar is in `headroom.ccr.markers`).
+
+* Prefix-monotonic: an output's pointers depend only on the outputs before it as they are
+  sent, so appending a turn never changes an earlier one and cached prefixes stay
+  byte-stable. An output inside the cached prefix only repeats a recorded decision.
+* Truthful: only lines an earlier output shows verbatim are pointed at, never lines it
+  left out behind a marker; the pointed-at lines stay retrievable with the payload's ref
+  like any gap (a payload sent whole so far has its original stored and its ref stated on
+  its last pointer).
+* Cheap: a run becomes a pointer only when it costs at least `dedup_min_tokens` tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from headroom._version import __version__
+from headroom.ccr.guard import GuardedStore
+from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, make_ref, neutralise_markers
+from headroom.compressed import Compressed
+from headroom.config import HeadroomConfig
+from headroom.detect import parses_as_json
+from headroom.errors import StoreError
+from headroom.repeats import Run, ShownIndex, line_contents, shown_positions
+from headroom.segments import Path, Segment
+from headroom.tokens import TokenCounter
+
+__all__ = ["Deduplicator", "ToolOutput", "labels_of"]
+
+logger = logging.getLogger("headroom")
+
+_MEMORY_DECISIONS = 4096
+_HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml"})
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """One tool output of the request as it goes out before de-duplication."""
+
+    segment: Segment
+    text: str
+    """What goes out (compressed, or the payload itself)."""
+    outcome: Compressed | None = None
+    """The payload's compression, when it was tried."""
+    eligible: bool = True
+    """May get pointers: not a retrieval result, an excluded tool's, Headroom output or a
+    part the caller marked with `cache_control`."""
+    frozen: bool = False
+    """Inside the cached prefix: only a recorded decision applies."""
+
+
+def labels_of(paths: Sequence[Path]) -> list[tuple[int, int | None]]:
+    """(message, part) of each tool output as pointers name them: counted from 1, the
+    part only when its message holds several tool outputs."""
+    per_message: dict[int, int] = {}
+    for path in paths:
+        per_message[int(path[0])] = per_message.get(int(path[0]), 0) + 1
+    seen: dict[int, int] = {}
+    labels: list[tuple[int, int | None]] = []
+    for path in paths:
+        message = int(path[0])
+        seen[message] = seen.get(message, 0) + 1
+        labels.append((message + 1, seen[message] if per_message[message] > 1 else None))
+    return labels
+
+
+class Deduplicator:
+    """Replaces repeated runs of tool outputs with pointers, consistently turn to turn."""
+
+    def __init__(self, config: HeadroomConfig, store: GuardedStore) -> None:
+        self.config = config
+        self._store = store
+        self._memory: OrderedDict[str, Compressed] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def apply(self, outputs: Sequence[ToolOutput], counter: TokenCounter) -> dict[Path, Compressed]:
+        """The de-duplicated outputs (only those that changed), by path."""
+        index = ShownIndex()
+        labels = labels_of([output.segment.path for output in outputs])
+        context = hashlib.sha256(self._fingerprint(counter))
+        found: dict[Path, Compressed] = {}
+        for output, label in zip(outputs, labels, strict=True):
+            original = output.segment.text.split("\n")
+            contents = _contents(original)
+            text = output.text
+            if output.eligible:
+                key = _key(context, output.text)
+                deduped = self._decide(key, output, contents, index, labels, counter)
+                if deduped is not None:
+                    found[output.segment.path] = deduped
+                    text = deduped.text
+            positions = shown_positions(original, text.split("\n"), contents)
+            index.add(contents, [p for p in positions if p is not None])
+            context.update(f"{label}\0".encode())
+            context.update(text.encode("utf-8", "surrogatepass") + b"\0")
+        return found
+
+    def _decide(
+        self,
+        key: str,
+        output: ToolOutput,
+        contents: list[str | None],
+        index: ShownIndex,
+        labels: list[tuple[int, int | None]],
+        counter: TokenCounter,
+    ) -> Compressed | None:
+        if output.frozen:
+            return self._recall(key) if self.config.stable_history else None
+        deduped = self._deduplicate(output, contents, index, labels, counter)
+        if deduped is not None and self.config.stable_history:
+            self._remember(key, deduped)
+        return deduped
+
+    def _deduplicate(
+        self,
+        output: ToolOutput,
+        contents: list[str | None],
+        index: ShownIndex,
+        labels: list[tuple[int, int | None]],
+        counter: TokenCounter,
+    ) -> Compressed | None:
+        """Pointers in the output as compressed, or in the payload itself when that costs
+        less (a lossless re-rendering shows repeats a pointer could stand for)."""
+        original = output.segment.text
+        tried = [self._pointed(output, output.text, contents, index, labels, counter)]
+        if output.text != original:
+            tried.append(self._pointed(output, original, contents, index, labels, counter))
+        found = [(counter.count(t[0]), t) for t in tried if t is not None]
+        before = counter.count(output.text)
+        if not found or min(found)[0] >= before:
+            return None
+        after, (text, ref, kept, stated) = min(found)
+        kind = output.outcome.kind if output.outcome else "text"
+        if not stated:  # the original is stored before the pointers are released
+            self._store.put(self.config.namespace, ref, original, kind=kind)
+        return Compressed(
+            text=text,
+            ref=ref,
+            kept=kept,
+            total=len(original.split("\n")),
+            unit="lines",
+            kind=kind,
+            language=output.outcome.language if output.outcome else None,
+            compressor="dedup",
+            tokens_before=before,
+            tokens_after=after,
+        )
+
+    def _pointed(
+        self,
+        output: ToolOutput,
+        shown: str,
+        contents: list[str | None],
+        index: ShownIndex,
+        labels: list[tuple[int, int | None]],
+        counter: TokenCounter,
+    ) -> tuple[str, str, int, bool] | None:
+        """`shown` (the output, or the payload whole) with its repeats as pointers, its
+        ref, the lines it still shows and whether `shown` stated the ref; None if none."""
+        original = output.segment.text
+        lines = shown.split("\n")
+        positions = shown_positions(original.split("\n"), lines, contents)
+        keys = [None if p is None else contents[p] for p in positions]
+        minimum = self.config.dedup_min_tokens
+
+        def worth(run: Run) -> bool:
+            text = "\n".join(lines[run.start : run.start + run.length])
+            return len(text) >= minimum and counter.count(text) >= minimum
+
+        runs = index.runs(keys, worth)
+        if not runs or not _fits_json(shown, runs, keys):
+            return None
+        # Compressed output states its ref (its marker-like input text is neutralised);
+        # the payload sent whole gets its own ref, and its marker-like text neutralised.
+        stated = MARKER_RE.search(shown) if shown != original else None
+        ref = stated["ref"] if stated else make_ref(original)
+        if shown == original:
+            lines = [neutralise_markers(line) for line in lines]
+        text = self._rewritten(output, lines, keys, runs, labels, None if stated else ref)
+        kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
+        return text, ref, max(kept, 0), stated is not None
+
+    def _rewritten(
+        self,
+        output: ToolOutput,
+        lines: list[str],
+        keys: list[str | None],
+        runs: list[Run],
+        labels: list[tuple[int, int | None]],
+        ref: str | None,
+    ) -> str:
+        """`lines` with each run replaced by its pointer; `ref` stated on the last one."""
+        language = (
+            output.outcome.language if output.outcome and output.outcome.kind == "code" else None
+        )
+        out: list[str] = []
+        cursor = 0
+        for number, run in enumerate(runs):
+            out.extend(lines[cursor : run.start])
+            message, part = labels[run.source]
+            pointer = Pointer(run.line + 1, run.line + run.length, message, part)
+            marker = format_pointer(pointer, ref if number == len(runs) - 1 else None)
+            first = lines[run.start]  # indented as the line it starts with, unless framed
+            indent = (
+                first[: len(first) - len(first.lstrip())]
+                if first.rstrip() == keys[run.start]
+                else ""
+            )
+            out.append(indent + _commented(marker, language))
+            cursor = run.start + run.length
+        out.extend(lines[cursor:])
+        return "\n".join(out)
+
+    def _fingerprint(self, counter: TokenCounter) -> bytes:
+        settings = ["dedup", __version__, self.config.dedup_min_tokens, counter.encoding]
+        return json.dumps(settings).encode()
+
+    def _recall(self, key: str) -> Compressed | None:
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+        try:
+            decision = self._store.get_decision(self.config.namespace, key)
+        except StoreError:
+            return None
+        if decision is not None and decision.changed:
+            self._memorise(key, decision)
+            return decision
+        return None
+
+    def _remember(self, key: str, decision: Compressed) -> None:
+        with self._lock:
+            if self._memory.get(key) == decision:
+                return  # recorded on an earlier turn
+        self._memorise(key, decision)
+        try:
+            self._store.put_decision_later(self.config.namespace, key, decision)
+        except StoreError:
+            logger.warning("headroom: could not record a de-duplication", exc_info=True)
+
+    def _memorise(self, key: str, decision: Compressed) -> None:
+        with self._lock:
+            self._memory[key] = decision
+            self._memory.move_to_end(key)
+            while len(self._memory) > _MEMORY_DECISIONS:
+                self._memory.popitem(last=False)
+
+
+def _contents(original: list[str]) -> list[str | None]:
+    """What each original line shows; the empty line after a final newline shows nothing."""
+    contents = line_contents(original)
+    if len(original) > 1 and original[-1] == "":
+        contents[-1] = None
+    return contents
+
+
+def _key(context: hashlib._Hash, text: str) -> str:
+    """The decision key of an output after everything before it (in `context`)."""
+    digest = context.copy()
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
+
+
+def _fits_json(text: str, runs: list[Run], keys: list[str | None]) -> bool:
+    """A JSON document is pointed at whole or not at all (a pointer inside it would leave
+    invalid JSON)."""
+    if not parses_as_json(text):
+        return True
+    return len(runs) == 1 and runs[0].length >= sum(1 for k in keys if k is not None)
+
+
+def _commented(marker: str, language: str | None) -> str:
+    """Inside code, a pointer sits in a comment of its language (code still parses)."""
+    if language is None:
+        return marker
+    return f"# {marker}" if language in _HASH_COMMENT else f"// {marker}"
