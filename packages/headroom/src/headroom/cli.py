@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from headroom.cli_eval import add_eval_command
 from headroom.cli_inspect import add_inspect_command
 from headroom.cli_server import add_mcp_commands, add_server_commands
 from headroom.cli_tools import compress_many, doctor, expand_paths, names_many
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_stats)
     add_inspect_command(commands)
+    add_eval_command(commands)
     add_server_commands(commands)
     add_mcp_commands(commands)
     return parser
