@@ -68,6 +68,7 @@ def replay_session(
         retrieve = (lambda ref: engine.retrieve(ref)) if name == "Headroom" else None
         answers = [ask(replay.requests[q.turn], q, retrieve) for q in asked]
         spans = repeated_span_tokens(outputs, sent_outputs(replay.requests[-1]), counter.count)
+        engine_spans = _engine_repeat_cost(raw[-1], replay.requests[-1])
         result[name] = {
             "error": replay.error,
             "tokens": [f.tokens for f in figures],
@@ -77,8 +78,20 @@ def replay_session(
             "recoverable": sum(a.visible or a.recoverable for a in answers),
             "repeated_raw": spans[0],
             "repeated_sent": spans[1],
+            "engine_repeat_cost": engine_spans,
         }
     return result
+
+
+def _engine_repeat_cost(raw: list[Any], sent: list[Any]) -> list[int] | None:
+    """The engine's own measure of repeated spans (headroom.repeat_cost, which comes with
+    cross-turn de-duplication) as [raw tokens, sent tokens]; None where it is absent."""
+    try:
+        from headroom.repeat_cost import repeat_cost  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    cost = repeat_cost(raw, sent)
+    return [int(cost.raw_tokens), int(cost.sent_tokens)]
 
 
 def _total(results: list[dict[str, Any]], name: str, price: str) -> float:
@@ -119,12 +132,20 @@ def summary(results: list[dict[str, Any]], version: str) -> list[str]:
         sent_rep = sum(r[name]["repeated_sent"] for r in results)
         unrecovered = asked - sum(r[name]["recoverable"] for r in results)
         errors = sorted({r[name]["error"] for r in results if r[name]["error"]})
+        engine = [r[name]["engine_repeat_cost"] for r in results]
+        by_engine = ""
+        if all(e is not None for e in engine):
+            raw_e, sent_e = (sum(e[i] for e in engine if e) for i in (0, 1))
+            by_engine = (
+                f" (headroom.repeat_cost: {sent_e:,} of {raw_e:,} = "
+                f"{100 * sent_e / max(raw_e, 1):.1f}%)"
+            )
         lines.append(
             f"{name}: cached-prefix ratio turn to turn mean {100 * sum(ratios) / len(ratios):.2f}%, "
             f"min {100 * min(ratios):.2f}% (goal >= 99%); retrieval round trips {trips} for "
             f"{asked} questions = {10 * trips / turns:.2f} per 10 turns (goal <= 1), "
             f"{unrecovered} not recoverable; repeated spans cost {sent_rep:,} of {raw_rep:,} "
-            f"raw tokens = {100 * sent_rep / max(raw_rep, 1):.1f}% (goal <= 5%)"
+            f"raw tokens = {100 * sent_rep / max(raw_rep, 1):.1f}%{by_engine} (goal <= 5%)"
             + (f"; errors: {errors}" if errors else "")
         )
     return lines
