@@ -12,7 +12,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps install test lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare scaling profile
+.PHONY: help system-deps install test lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare bench-session scaling profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -61,6 +61,10 @@ bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (it
 	$(BIN)/python -m benchmarks.run --corpus $(CORPUS)
 	$(BIN)/python -m benchmarks.compare --corpus $(CORPUS)
 	$(BIN)/python -m benchmarks.report
+
+bench-session: $(STAMP) ## Whole agent sessions built here, replayed raw / headroom-ai / Headroom: bill with caching, round trips
+	test -x .venv-compare/bin/python || ($(PYTHON) -m venv .venv-compare && .venv-compare/bin/pip install --quiet "headroom-ai[code]==0.42.0")
+	$(BIN)/python -m benchmarks.session
 
 profile: $(STAMP) ## Where compression time goes, per content kind (cProfile over the corpus)
 	$(BIN)/python -m benchmarks.profile --corpus $(CORPUS)

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from headroom.ccr import SqlStore
+from headroom.ccr.markers import ANY_MARKER_RE
 from headroom.server.app import ServerSettings
 from tests.conversations import SYNC_LOG as LOG
 from tests.conversations import openai_body
@@ -143,3 +144,32 @@ def _chromium_present() -> None:
     assert Path(CHROMIUM).exists(), (
         "Debian's chromium is needed (apt-get install chromium; .ci/run does it)"
     )
+
+
+def test_recent_payloads_side_by_side_with_markers_highlighted(
+    headroom_server: RunningServer, client: httpx.Client
+) -> None:
+    refs = send_traffic(headroom_server.url, client)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        page.goto(f"{headroom_server.url}/dashboard")
+        page.wait_for_selector("body[data-loaded=true]", timeout=15_000)
+        rows = page.locator("#recent tr.pick")
+        listed = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+        rows.nth(len(listed) - 1).click()  # the oldest: the first payload sent
+        page.wait_for_function(
+            f"document.getElementById('payload-ref').textContent.startsWith('{refs[0]}')"
+        )
+        marks = page.locator("#compressed mark.marker")
+        shown = [marks.nth(i).inner_text() for i in range(marks.count())]
+        counted = page.inner_text("#marker-count")
+        original = page.inner_text("#original")
+        compressed = page.inner_text("#compressed")
+        browser.close()
+    assert listed == refs[::-1]  # newest first, every surface's payloads through one store
+    preview = client.get(f"{headroom_server.url}/v1/dashboard/payload/{refs[0]}").json()
+    expected = [m.group(0) for m in ANY_MARKER_RE.finditer(preview["compressed"])]
+    assert shown == expected and len(shown) >= 2 and counted == str(len(shown))
+    assert f"headroom_retrieve ref={refs[0]}" in " ".join(shown)
+    assert compressed == preview["compressed"] and original.startswith("2026-11-25")

@@ -1,4 +1,4 @@
-"""The `headroom` command: compress, retrieve, stats."""
+"""The `headroom` command: compress, retrieve, stats, inspect, eval, servers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from headroom.cli_eval import add_eval_command
+from headroom.cli_inspect import add_inspect_command
 from headroom.cli_server import add_mcp_commands, add_server_commands
 from headroom.cli_tools import compress_many, doctor, expand_paths, names_many
 from headroom.config import DEFAULT_PORT, HeadroomConfig
@@ -66,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="what the store holds and what compression saved")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_stats)
+    add_inspect_command(commands)
+    add_eval_command(commands)
     add_server_commands(commands)
     add_mcp_commands(commands)
     return parser

@@ -175,8 +175,13 @@ class GuardedStore:
         self.flush()
         return self.call(lambda s: _activity(s).dashboard(namespace))
 
-    def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
+    def payload_preview(
+        self, namespace: str, ref: str, *, full: bool = False
+    ) -> dict[str, Any] | None:
+        """Previews of one payload, or (`full`, where the store offers it) both forms whole."""
         self.flush()
+        if full:  # a third-party store may only offer previews
+            return self.call(lambda s: _whole_or_preview(_activity(s), namespace, ref))
         return self.call(lambda s: _activity(s).payload_preview(namespace, ref))
 
     def evict(self) -> int:
@@ -279,3 +284,11 @@ def _activity(store: CCRStore) -> CCRStore:
     if gap is not None:
         raise ActivityUnsupported(f"{gap}.")
     return store
+
+
+def _whole_or_preview(store: Any, namespace: str, ref: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] | None = store.payload_preview(namespace, ref, full=True)
+    except TypeError:
+        found = store.payload_preview(namespace, ref)
+    return found

@@ -41,18 +41,23 @@ def dashboard(
         by_compressor = _grouped(conn, events.c.compressor, namespace)
         by_kind = _grouped(conn, events.c.kind, namespace)
         saved = (events.c.tokens_before - events.c.tokens_after).label("saved")
+        payload_columns = (
+            events.c.ref,
+            events.c.kind,
+            events.c.compressor,
+            events.c.tokens_before,
+            events.c.tokens_after,
+            saved,
+            events.c.created_at,
+        )
+        with_ref = (events.c.namespace == namespace, events.c.ref.is_not(None))
         largest = conn.execute(
-            select(
-                events.c.ref,
-                events.c.kind,
-                events.c.compressor,
-                events.c.tokens_before,
-                events.c.tokens_after,
-                saved,
-            )
-            .where(events.c.namespace == namespace, events.c.ref.is_not(None))
-            .order_by(desc("saved"), events.c.id)
-            .limit(10)
+            select(*payload_columns).where(*with_ref).order_by(desc("saved"), events.c.id).limit(10)
+        ).all()
+        # The latest payloads of any surface (library, SDK wrapper, proxy, adapters all
+        # record through the engine), for the side-by-side view and `headroom inspect`.
+        recent = conn.execute(
+            select(*payload_columns).where(*with_ref).order_by(desc(events.c.id)).limit(20)
         ).all()
     return {
         "namespace": namespace,
@@ -66,17 +71,8 @@ def dashboard(
         "timeline": timeline,
         "by_compressor": by_compressor,
         "by_kind": by_kind,
-        "largest": [
-            {
-                "ref": r.ref,
-                "kind": r.kind,
-                "compressor": r.compressor,
-                "tokens_before": r.tokens_before,
-                "tokens_after": r.tokens_after,
-                "tokens_saved": r.saved,
-            }
-            for r in largest
-        ],
+        "largest": [_payload_row(r) for r in largest],
+        "recent": [_payload_row(r) for r in recent],
         "retrievals": stats.retrievals,
         "prefix_stability": {
             "average": None if stability is None else float(stability),
@@ -86,10 +82,23 @@ def dashboard(
     }
 
 
+def _payload_row(row: Any) -> dict[str, Any]:
+    return {
+        "ref": row.ref,
+        "kind": row.kind,
+        "compressor": row.compressor,
+        "tokens_before": row.tokens_before,
+        "tokens_after": row.tokens_after,
+        "tokens_saved": row.saved,
+        "created_at": row.created_at,
+    }
+
+
 def payload_preview(
-    engine: Engine, namespace: str, ref: str, original: str | None
+    engine: Engine, namespace: str, ref: str, original: str | None, *, full: bool = False
 ) -> dict[str, Any] | None:
-    """Original and compressed form of one payload of this namespace (previews)."""
+    """Original and compressed form of one payload of this namespace: previews of
+    `_PREVIEW_CHARS` each, or whole with `full` (`headroom inspect`)."""
     if original is None:
         return None
     with engine.connect() as conn:
@@ -99,11 +108,13 @@ def payload_preview(
             .limit(1)
         ).scalar()
     text = None if compressed is None else bytes(compressed).decode("utf-8", "surrogatepass")
+    limit = None if full else _PREVIEW_CHARS
     return {
         "ref": ref,
-        "original": original[:_PREVIEW_CHARS],
+        "original": original[:limit],
         "original_chars": len(original),
-        "compressed": text[:_PREVIEW_CHARS] if text is not None else None,
+        "compressed": text[:limit] if text is not None else None,
+        "compressed_chars": len(text) if text is not None else None,
     }
 
 

@@ -293,10 +293,12 @@ class SqlStore:
         except SQLAlchemyError as exc:
             raise failure("Could not read the activity log", exc, self.url) from None
 
-    def payload_preview(self, namespace: str, ref: str) -> dict[str, Any] | None:
+    def payload_preview(
+        self, namespace: str, ref: str, *, full: bool = False
+    ) -> dict[str, Any] | None:
         original = self.get(namespace, ref)
         try:
-            return sql_activity.payload_preview(self._engine, namespace, ref, original)
+            return sql_activity.payload_preview(self._engine, namespace, ref, original, full=full)
         except SQLAlchemyError as exc:
             raise failure("Could not read the activity log", exc, self.url) from None
 
