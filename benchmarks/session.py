@@ -92,7 +92,8 @@ def _engine_repeat_cost(raw: list[Any], sent: list[Any]) -> list[int] | None:
     except ImportError:
         return None
     cost = repeat_cost(raw, sent)
-    return [int(cost.raw_tokens), int(cost.sent_tokens)]
+    held = repeat_cost(raw, sent, in_context=True)  # repeats of what the context still shows
+    return [int(cost.raw_tokens), int(cost.sent_tokens), held.raw_tokens, held.sent_tokens]
 
 
 def _total(results: list[dict[str, Any]], name: str, price: str) -> float:
@@ -136,10 +137,11 @@ def summary(results: list[dict[str, Any]], version: str) -> list[str]:
         engine = [r[name]["engine_repeat_cost"] for r in results]
         by_engine = ""
         if all(e is not None for e in engine):
-            raw_e, sent_e = (sum(e[i] for e in engine if e) for i in (0, 1))
+            raw_e, sent_e, raw_c, sent_c = (sum(e[i] for e in engine if e) for i in range(4))
             by_engine = (
                 f" (headroom.repeat_cost: {sent_e:,} of {raw_e:,} = "
-                f"{100 * sent_e / max(raw_e, 1):.1f}%)"
+                f"{100 * sent_e / max(raw_e, 1):.1f}%; repeats of lines the context still "
+                f"showed: {sent_c:,} of {raw_c:,} = {100 * sent_c / max(raw_c, 1):.1f}%)"
             )
         lines.append(
             f"{name}: cached-prefix ratio turn to turn mean {100 * sum(ratios) / len(ratios):.2f}%, "

@@ -5,7 +5,9 @@ A repeated span is a run of lines of a tool output (its content, framing off: se
 `headroom.repeats`) that an earlier tool output of the conversation already held as
 consecutive lines, costing at least `min_tokens` tokens. Raw, it costs its lines' tokens.
 As sent, it costs the tokens of those of its lines the output still shows verbatim plus
-the pointers that stand for them.
+the pointers that stand for them. With `in_context`, only lines the earlier outputs still
+show as sent count as held (what de-duplication may point at: a line an earlier output
+left behind a marker is not in the context, and a re-read that shows it is not a repeat).
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ class RepeatCost:
 
 
 def repeat_cost(
-    original: Sequence[Any], sent: Sequence[Any], *, model: str = "gpt-4o", min_tokens: int = 40
+    original: Sequence[Any],
+    sent: Sequence[Any],
+    *,
+    model: str = "gpt-4o",
+    min_tokens: int = 40,
+    in_context: bool = False,
 ) -> RepeatCost:
     """The repeated spans of `original`'s tool outputs and what they cost in `sent`, the
     same messages as compressed (`Headroom.compress(original).messages`)."""
@@ -63,7 +70,8 @@ def repeat_cost(
                 after += counter.count(line)
             elif position is not None and position in repeated:
                 after += counter.count(line)
-        index.add(contents, range(len(lines)))
+        shown_lines = [p for p in positions if p is not None] if in_context else range(len(lines))
+        index.add(contents, shown_lines)
     return RepeatCost(spans, raw, after, pointers)
 
 
