@@ -10,6 +10,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from headroom.cli import main
+from headroom.compressed import CompressedDict, CompressResultDict
 from headroom.tokens import count_tokens
 from tests.conversations import SYNC_LOG as LOG
 
@@ -46,6 +47,7 @@ def test_tools_over_stdio(tmp_path: Path) -> None:
             return tools, compressed, whole, lines, stats
 
     tools, compressed, whole, lines, stats = asyncio.run(session_run())
+    assert set(compressed) == set(CompressedDict.__annotations__)  # the one record's fields
     assert tools == ["headroom_compress", "headroom_retrieve", "headroom_stats"]
     assert (
         compressed["kind"] == "log" and compressed["tokens_after"] < compressed["tokens_before"] / 4
@@ -54,6 +56,37 @@ def test_tools_over_stdio(tmp_path: Path) -> None:
     assert whole == LOG
     assert "checksum 0xDEADBEEF7 recorded" in lines and len(lines) < 500
     assert stats["compressions"] == 1 and stats["entries"] == 1
+
+
+def test_wrong_calls_tell_the_model_which_argument_to_fix(tmp_path: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "headroom.cli", "mcp", "serve"],
+        env={**os.environ, "HEADROOM_HOME": str(tmp_path / "home")},
+    )
+    calls = [
+        ("headroom_compress", {}),  # neither text nor messages
+        ("headroom_compress", {"text": "a", "messages": []}),  # both
+        ("headroom_compress", {"txt": LOG}),  # a misspelt argument
+        ("headroom_compress", {"text": 5}),  # the wrong type
+        ("headroom_retrieve", {"query": "x"}),  # the ref missing
+        ("headroom_compress", {"messages": [{"role": "tool", "content": LOG}]}),  # fine
+    ]
+
+    async def session_run() -> list:
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            return [await session.call_tool(name, args) for name, args in calls]
+
+    results = asyncio.run(session_run())
+    texts = [" ".join(c.text for c in r.content) for r in results]
+    assert [r.is_error for r in results] == [True] * 5 + [False]
+    assert "'text'" in texts[0] and "'messages'" in texts[0] and "neither" in texts[0]
+    assert "both" in texts[1]
+    assert "'txt'" in texts[2] and "'text'" in texts[2]
+    assert "text" in texts[3] and "valid string" in texts[3]
+    assert "ref" in texts[4] and "required" in texts[4]
+    assert set(_payload(results[5])) == set(CompressResultDict.__annotations__)
 
 
 def test_install_is_idempotent_and_keeps_other_servers(tmp_path: Path, capsys) -> None:

@@ -17,6 +17,7 @@ from litellm.proxy._types import UserAPIKeyAuth
 import headroom
 import headroom_litellm
 from headroom.ccr import SqlStore
+from headroom.compressed import CompressStatsDict
 from headroom.tokens import count_tokens
 from headroom_litellm.handler import SAVINGS_KEPT
 from tests.conftest import small_fixture_config
@@ -61,9 +62,11 @@ def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
     sent = out["messages"][2]["content"]
     assert count_tokens(sent) < count_tokens(LOG) / 4
     info = out["metadata"]["headroom"]
+    assert set(info) == {"refs", "stats", "provider"}  # the request's record, less its messages
+    assert set(info["stats"]) == set(CompressStatsDict.__annotations__)
     assert (
         out["metadata"]["user_api_key_alias"] == "team-a"
-        and info["tokens_after"] < info["tokens_before"]
+        and info["stats"]["tokens_after"] < info["stats"]["tokens_before"]
     )
     tenant = hook.engine_for(UserAPIKeyAuth(api_key="sk-team-a"))
     assert tenant.retrieve(info["refs"][0]) == LOG

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from headroom.ccr.sql_connect import redact_url
 from headroom.compressed import Compressed
 from headroom.pipeline import Headroom
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["Style", "compress_many", "doctor", "expand_paths"]
 
@@ -90,13 +91,7 @@ def compress_many(
 
 
 def _row(path: Path, result: Compressed) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "kind": result.kind,
-        "tokens_before": result.tokens_before,
-        "tokens_after": result.tokens_after,
-        "refs": result.refs,
-    }
+    return {"file": str(path), **result.to_dict()}
 
 
 def _table(rows: list[dict[str, Any]], before: int, after: int) -> None:
@@ -156,7 +151,7 @@ def _check_store(engine: Headroom) -> Check:
 def _check_tokenizer() -> Check:
     from headroom.tokens import counter_for
 
-    counter = counter_for("gpt-4o")
+    counter = counter_for(DEFAULT_MODEL)
     if counter.exact:
         return Check("tokenizer", "ok", f"tiktoken {counter.encoding}, offline")
     return Check(
