@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml packages/headroom/pyproject.toml integrations/langchain
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
+	$(PIP) uninstall --quiet --yes headroom headroom-langchain headroom-llamaindex headroom-litellm 2>/dev/null || true  # the former distribution names
 	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk,speed]" \
 		-e "integrations/langchain[agents]" -e integrations/llamaindex -e integrations/litellm --group dev
 	touch $(STAMP)

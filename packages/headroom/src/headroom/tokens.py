@@ -3,7 +3,7 @@
 Exact counts come from tiktoken encodings (o200k_base for current OpenAI models and as the
 stand-in for Claude, cl100k_base for GPT-4 / GPT-3.5). The encoding files are looked up
 without a download: `TIKTOKEN_CACHE_DIR` if it holds them, else the copy that ships inside
-the litellm wheel (`pip install "headroom[tokenizers]"`). When neither is available the
+the litellm wheel (`pip install "headroom-compress[tokenizers]"`). When neither is available the
 counter falls back to a documented estimate (`estimate_tokens`): one token per run of up to
 four word characters, plus one per other non-space character.
 """
