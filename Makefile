@@ -12,7 +12,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps install test lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare scaling profile
+.PHONY: help system-deps install test test-fast lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare scaling profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,6 +38,9 @@ system-deps: ## Install the system pieces the tests use (PostgreSQL, Chromium, n
 test: system-deps $(STAMP) $(JS_STAMP) ## Run the whole test suite: Python, then the JS package against the real server
 	$(BIN)/python -m pytest -q
 	cd $(JS) && npm test
+
+test-fast: $(STAMP) ## The inner loop: unit tests only, no servers, PostgreSQL, docs or corpus (-m "not slow")
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check packages integrations/langchain integrations/llamaindex integrations/litellm tests examples benchmarks

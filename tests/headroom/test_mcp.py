@@ -1,18 +1,37 @@
 """The MCP server driven by a real MCP client over stdio; `headroom mcp install`."""
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
 
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-
 from headroom.cli import main
 from headroom.compressed import CompressedDict, CompressResultDict
 from headroom.tokens import count_tokens
 from tests.conversations import SYNC_LOG as LOG
+
+
+def _session(home: Path):
+    """A real MCP client session with `headroom mcp serve` over stdio (mcp is imported here,
+    not at the top, so collection stays quick)."""
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "headroom.cli", "mcp", "serve"],
+        env={**os.environ, "HEADROOM_HOME": str(home)},
+    )
+
+    @contextlib.asynccontextmanager
+    async def session():
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as opened:
+            await opened.initialize()
+            yield opened
+
+    return session()
 
 
 def _payload(result) -> dict:
@@ -23,15 +42,8 @@ def _payload(result) -> dict:
 
 
 def test_tools_over_stdio(tmp_path: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "headroom.cli", "mcp", "serve"],
-        env={**os.environ, "HEADROOM_HOME": str(tmp_path / "home")},
-    )
-
     async def session_run() -> tuple[list[str], dict, str, str, dict]:
-        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
+        async with _session(tmp_path / "home") as session:
             tools = sorted(t.name for t in (await session.list_tools()).tools)
             compressed = _payload(
                 await session.call_tool("headroom_compress", {"text": LOG, "query": "checksum"})
@@ -59,11 +71,6 @@ def test_tools_over_stdio(tmp_path: Path) -> None:
 
 
 def test_wrong_calls_tell_the_model_which_argument_to_fix(tmp_path: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "headroom.cli", "mcp", "serve"],
-        env={**os.environ, "HEADROOM_HOME": str(tmp_path / "home")},
-    )
     calls = [
         ("headroom_compress", {}),  # neither text nor messages
         ("headroom_compress", {"text": "a", "messages": []}),  # both
@@ -74,8 +81,7 @@ def test_wrong_calls_tell_the_model_which_argument_to_fix(tmp_path: Path) -> Non
     ]
 
     async def session_run() -> list:
-        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
+        async with _session(tmp_path / "home") as session:
             return [await session.call_tool(name, args) for name, args in calls]
 
     results = asyncio.run(session_run())
