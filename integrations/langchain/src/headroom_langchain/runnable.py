@@ -40,11 +40,7 @@ class HeadroomCompressor(RunnableSerializable[Any, list[BaseMessage]]):
         out, result = compress_messages(engine, as_messages(input), self.model)
         dispatch_custom_event(
             SAVINGS_EVENT,
-            {
-                "tokens_before": result.tokens_before,
-                "tokens_after": result.tokens_after,
-                "refs": list(result.refs),
-            },
+            {"refs": list(result.refs), "stats": result.stats()},  # the record, less messages
             config=config,
         )
         return out
