@@ -12,7 +12,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps install test lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare bench-session scaling profile
+.PHONY: help system-deps install test test-fast lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare bench-session scaling profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml packages/headroom/pyproject.toml integrations/langchain
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0  # the CPU build on local disk, before anything pulls torch
+	$(PIP) uninstall --quiet --yes headroom headroom-langchain headroom-llamaindex headroom-litellm 2>/dev/null || true  # the former distribution names
 	$(PIP) install --quiet -e "packages/headroom[tokenizers,ml,postgres,server,mcp,sdk,speed]" \
 		-e "integrations/langchain[agents]" -e integrations/llamaindex -e integrations/litellm --group dev
 	touch $(STAMP)
@@ -37,6 +38,9 @@ system-deps: ## Install the system pieces the tests use (PostgreSQL, Chromium, n
 test: system-deps $(STAMP) $(JS_STAMP) ## Run the whole test suite: Python, then the JS package against the real server
 	$(BIN)/python -m pytest -q
 	cd $(JS) && npm test
+
+test-fast: $(STAMP) ## The inner loop: unit tests only, no servers, PostgreSQL, docs or corpus (-m "not slow")
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check packages integrations/langchain integrations/llamaindex integrations/litellm tests examples benchmarks

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+
+# LiteLLM fetches its model cost map over the network when imported unless told not to: set
+# once, here, before any test module imports it (subprocesses the tests start inherit it).
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +49,43 @@ for _name, _examples in (("default", 40), ("fuzz", 3000)):
         ],
     )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# `make test-fast` runs `-m "not slow"`. Slow: a test that starts a Headroom server (uvicorn)
+# or PostgreSQL, runs a subprocess (the MCP server, the CLI, examples, docs blocks) or
+# walks the corpus. Marked here by what a test uses, so a new test is marked as it is written;
+# a module marks anything else itself with `pytestmark = pytest.mark.slow`.
+SLOW_FIXTURES = {"headroom_server", "postgres_server_url"}
+SLOW_MODULES = {
+    "test_docs.py",  # every runnable block of the docs, each a subprocess
+    "test_examples.py",  # the example scripts, each a subprocess
+    "test_mcp.py",  # the MCP server over stdio
+    "test_corpus.py",  # every corpus file through every compressor
+    "test_audit.py",  # the integrity audit over the corpus
+    "test_http_fuzz.py",  # raw HTTP bodies against a real server
+    "test_replicas.py",  # several processes sharing one store
+    "test_store_concurrency.py",  # threads and processes racing on one store
+    "test_integrity.py",  # every corpus file checked line by line
+}
+
+
+SLOW_FOLDERS = {"server"}  # tests/headroom/server: the app on a real uvicorn server
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    if set(getattr(item, "fixturenames", ())) & SLOW_FIXTURES:
+        return True
+    if item.path.name in SLOW_MODULES or item.path.parent.name in SLOW_FOLDERS:
+        return True
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return "postgresql" in params or any(isinstance(p, CorpusFile) for p in params)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
 
 
 SMALL_FIXTURE_BUDGET = {

@@ -335,7 +335,8 @@ def upstream() -> Iterator[Upstream]:
     record = Upstream(url="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(record))
     record.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits one poll, after every test that used the server.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield record
     server.shutdown()

@@ -50,7 +50,6 @@ def test_runnable_block(name: str, language: str, code: str, tmp_path: Path) -> 
         **{k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")},
         "HEADROOM_HOME": str(tmp_path / "home"),
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     }
     command = (
         [sys.executable, "-c", code]

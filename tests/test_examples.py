@@ -19,7 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     ],
 )
 def test_example_runs(script: str, expected: str, tmp_path: Path) -> None:
-    env = {**os.environ, "HEADROOM_HOME": str(tmp_path), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    env = {**os.environ, "HEADROOM_HOME": str(tmp_path)}
     run = subprocess.run(
         [sys.executable, str(EXAMPLES / script)],
         capture_output=True,
@@ -37,7 +37,6 @@ def test_litellm_proxy_config_passes_the_proxys_boot_checks(
     """What `litellm --config` does with the example before serving: resolve the master key
     (refusing to boot without a strong one) and import the callback. (The proxy server
     itself needs `litellm[proxy]`, which this machine's registry cannot install.)"""
-    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import yaml  # a dependency of litellm
     from litellm.proxy.auth import master_key_boot_check as boot
     from litellm.proxy.types_utils.utils import get_instance_fn

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from headroom.ccr.sql_retention import prune_every
@@ -34,6 +35,7 @@ store.close()
 """
 
 
+@pytest.mark.slow  # many short-lived processes
 def test_short_lived_processes_keep_the_store_within_ttl_and_cap(store_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     last = 0.0

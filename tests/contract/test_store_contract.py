@@ -26,8 +26,12 @@ def decision(
     return Compressed(
         text=text,
         ref=ref,
+        kept=12,
+        total=300,
+        unit="lines",
         compressor=compressor,
         kind=kind,
+        language="python",
         tokens_before=before,
         tokens_after=after,
     )
@@ -122,7 +126,7 @@ def test_decisions_first_writer_wins(store_url: str, make_store: MakeStore) -> N
     second = decision("compressed B", "0123456789abcdef", "logs", "log", 100, 12)
     assert store.put_decision("ns", "k" * 32, first) == first
     assert store.put_decision("ns", "k" * 32, second) == first
-    assert store.get_decision("ns", "k" * 32) == first
+    assert store.get_decision("ns", "k" * 32) == first  # every field of the record kept
     assert store.get_decision("other", "k" * 32) is None
     passthrough = Compressed.unchanged("", 50)
     assert store.put_decision("ns", "p" * 32, passthrough) == passthrough

@@ -122,6 +122,7 @@ def test_bad_input_never_raises_never_grows_never_loses(engine: Headroom, payloa
         resolve_markers(engine, out, payload)
 
 
+@pytest.mark.slow  # 50 MB through the engine
 def test_fifty_megabyte_payload(engine: Headroom) -> None:
     big = (LOG + "\n") * 560  # ~ 50 MB
     assert len(big) > 50_000_000
@@ -179,6 +180,7 @@ sys.stdout.write(json.dumps(engine.compress(messages).messages, sort_keys=True))
 """
 
 
+@pytest.mark.slow  # several processes
 def test_deterministic_across_processes(tmp_path: Path) -> None:
     files = corpus_files()
     messages = []

@@ -54,6 +54,7 @@ def test_compressing_longer_than_the_store_timeout_still_compresses(
     assert result.messages == quiet.messages
 
 
+@pytest.mark.slow  # loads the machine
 def test_the_same_input_gives_the_same_bytes_on_a_busy_machine(tmp_path: Path) -> None:
     inputs = conversations()
     quiet = engine_at(tmp_path / "quiet.db")

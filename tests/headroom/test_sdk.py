@@ -4,8 +4,6 @@ import asyncio
 import json
 from typing import Any
 
-import anthropic
-import openai
 import pytest
 
 from headroom import Headroom, HeadroomConfig, withHeadroom
@@ -14,6 +12,9 @@ from tests.conftest import small_fixture_config
 from tests.conversations import SYNC_LOG as LOG
 from tests.conversations import anthropic_body, openai_body, openai_conversation, unredeemable
 from tests.fakes import Upstream
+from tests.lazy import lazy
+
+anthropic, openai = lazy("anthropic"), lazy("openai")  # imported by the tests that use them
 
 
 def openai_client(upstream: Upstream, engine: Headroom) -> Any:

@@ -116,6 +116,7 @@ def run_cli(argv: list[str]) -> int:
     return main(argv)
 
 
+@pytest.mark.slow  # PostgreSQL client timeouts
 @pytest.mark.parametrize("where", ["down", "black_hole"])
 def test_an_unreachable_postgres_never_shows_its_password(
     where: str, seen: Seen, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch

@@ -66,6 +66,7 @@ def timed_compress(engine: Headroom, conversation: list[dict]) -> tuple[object, 
     return done[0], time.monotonic() - started
 
 
+@pytest.mark.slow  # waits out the default deadline
 def test_a_silent_database_fails_open_within_the_default_deadline(silent_server) -> None:
     port, accepted = silent_server
     # No connect_timeout in the URL: the client-side deadline (5 s by default) bounds it.
@@ -81,6 +82,7 @@ def test_a_silent_database_fails_open_within_the_default_deadline(silent_server)
     assert elapsed < 1 and again.failed_open  # left alone for a while: no second wait
 
 
+@pytest.mark.slow  # a real server
 def test_the_proxy_starts_and_passes_through_on_a_silent_database(
     silent_server, upstream: Upstream
 ) -> None:

@@ -1,3 +1,4 @@
+import { DEFAULT_MODEL } from "./types.js";
 import type { ClientOptions, CompressOptions, CompressResponse, Message, RetrieveResponse } from "./types.js";
 
 export class HeadroomError extends Error {
@@ -44,7 +45,7 @@ async function call<T>(path: string, init: RequestInit, options: ClientOptions):
 
 /** Compress OpenAI- or Anthropic-shaped messages through the Headroom server. */
 export async function compress(messages: Message[], options: CompressOptions = {}): Promise<CompressResponse> {
-  const body = JSON.stringify({ messages, model: options.model ?? "gpt-4o", query: options.query ?? null });
+  const body = JSON.stringify({ messages, model: options.model ?? DEFAULT_MODEL, query: options.query ?? null });
   return call<CompressResponse>("/v1/compress", { method: "POST", body }, options);
 }
 

@@ -4,6 +4,7 @@
 // tools and the final answer. A retrieve call mixed with the app's own tool calls is dropped.
 //   wrapLanguageModel({ model, middleware: headroomMiddleware() })
 import { compress, retrieve } from "./client.js";
+import { DEFAULT_MODEL, RETRIEVE_TOOL_NAME } from "./types.js";
 import type { ClientOptions, CompressStats } from "./types.js";
 
 export interface MiddlewareOptions extends ClientOptions {
@@ -16,7 +17,7 @@ export interface MiddlewareOptions extends ClientOptions {
   maxRetrievalRounds?: number;
 }
 
-const RETRIEVE = "headroom_retrieve";
+const RETRIEVE = RETRIEVE_TOOL_NAME;
 const MARKER = /headroom_retrieve ref=[0-9a-f]{16}/;
 const RETRIEVE_TOOL = {
   type: "function" as const,
@@ -166,7 +167,7 @@ export function headroomMiddleware(options: MiddlewareOptions = {}) {
       if (slots.length === 0) return withTool(params);
       let result;
       try {
-        result = await compress(messages, { ...options, model: options.model ?? "gpt-4o" });
+        result = await compress(messages, { ...options, model: options.model ?? DEFAULT_MODEL });
       } catch (error) {
         onFallback(error as Error);
         return withTool(params);

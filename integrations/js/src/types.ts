@@ -1,4 +1,10 @@
-// Mirrors the bridge API in packages/headroom/src/headroom/server/openapi.json.
+// Mirrors the bridge API in packages/headroom/src/headroom/server/openapi.json: the records
+// of packages/headroom/src/headroom/compressed.py, field for field (a Python test checks it).
+
+/** The model whose tokenizer counts tokens when none is named (headroom.tokens.DEFAULT_MODEL). */
+export const DEFAULT_MODEL = "gpt-4o";
+/** The retrieval tool's name (headroom.ccr.retrieval.RETRIEVE_TOOL_NAME). */
+export const RETRIEVE_TOOL_NAME = "headroom_retrieve";
 
 export type Message = Record<string, unknown>;
 
@@ -15,6 +21,7 @@ export interface CompressStats {
   ratio: number;
   compressors: Record<string, CompressorStats>;
   prefix_stability: number | null;
+  aligned_fragments: number;
   failed_open: boolean;
 }
 

@@ -36,6 +36,7 @@ def test_more_callers_than_workers_all_get_answers() -> None:
     assert answers == [f"original of {i:016x}" for i in range(40)]
 
 
+@pytest.mark.slow  # waits out deadlines
 def test_a_call_past_its_deadline_fails_fast_and_never_runs_late() -> None:
     store = SlowStore(1.0)
     guarded = GuardedStore(lambda: store, timeout_s=0.2, retry_after_s=30)  # type: ignore[arg-type, return-value]

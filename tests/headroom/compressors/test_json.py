@@ -146,6 +146,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow  # 150 random documents
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     value=json_values,

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from headroom.ccr import SqlStore
+from headroom.compressed import CompressResult
 from headroom.errors import ConfigError
 from headroom.server.app import ServerSettings, create_app
 from tests.conversations import SYNC_LOG as LOG
@@ -37,6 +38,7 @@ def test_compress_retrieve_and_stats(headroom_server: RunningServer, client: htt
     )
     assert response.status_code == 200
     payload = response.json()
+    assert CompressResult.from_dict(payload).to_dict() == payload  # the one record, as it is
     stats = payload["stats"]
     assert stats["tokens_after"] < stats["tokens_before"] and 0 < stats["ratio"] < 0.5
     assert stats["compressors"]["logs"]["payloads"] == 1

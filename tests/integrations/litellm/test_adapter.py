@@ -1,45 +1,52 @@
 """The LiteLLM proxy hook called as the proxy calls it, and the SDK path with mock_response."""
 
 import asyncio
-import os
+import functools
 import threading
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of the cost map
-
-import litellm
-from litellm.caching.dual_cache import DualCache
-from litellm.integrations.custom_logger import CustomLogger
-from litellm.proxy._types import UserAPIKeyAuth
-
 import headroom
-import headroom_litellm
 from headroom.ccr import SqlStore
+from headroom.compressed import CompressStatsDict
 from headroom.tokens import count_tokens
-from headroom_litellm.handler import SAVINGS_KEPT
 from tests.conftest import small_fixture_config
 from tests.conversations import SYNC_LOG as LOG
 from tests.conversations import openai_body
+from tests.lazy import lazy
+
+# litellm (and headroom_litellm, which imports it) load when a test first uses them.
+litellm, headroom_litellm = lazy("litellm"), lazy("headroom_litellm")
+DualCache = lazy("litellm.caching.dual_cache", "DualCache")
+UserAPIKeyAuth = lazy("litellm.proxy._types", "UserAPIKeyAuth")
 
 
-class Capture(CustomLogger):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Any] = []
-        self.seen = threading.Event()
+@functools.cache
+def capture_logger() -> Any:
+    """One logger that records what litellm sent (litellm keeps its own copies of registered
+    loggers: register one, once)."""
 
-    def log_success_event(
-        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
-    ) -> None:
-        self.messages.append(kwargs.get("messages"))
-        self.seen.set()
+    from litellm.integrations.custom_logger import CustomLogger
 
-    async def async_log_success_event(
-        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
-    ) -> None:
-        self.log_success_event(kwargs, response_obj, start_time, end_time)
+    class Capture(CustomLogger):
+        def __init__(self) -> None:
+            super().__init__()
+            self.messages: list[Any] = []
+            self.seen = threading.Event()
+
+        def log_success_event(
+            self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            self.messages.append(kwargs.get("messages"))
+            self.seen.set()
+
+        async def async_log_success_event(
+            self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            self.log_success_event(kwargs, response_obj, start_time, end_time)
+
+    return Capture()
 
 
 def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
@@ -61,9 +68,11 @@ def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
     sent = out["messages"][2]["content"]
     assert count_tokens(sent) < count_tokens(LOG) / 4
     info = out["metadata"]["headroom"]
+    assert set(info) == {"refs", "stats", "provider"}  # the request's record, less its messages
+    assert set(info["stats"]) == set(CompressStatsDict.__annotations__)
     assert (
         out["metadata"]["user_api_key_alias"] == "team-a"
-        and info["tokens_after"] < info["tokens_before"]
+        and info["stats"]["tokens_after"] < info["stats"]["tokens_before"]
     )
     tenant = hook.engine_for(UserAPIKeyAuth(api_key="sk-team-a"))
     assert tenant.retrieve(info["refs"][0]) == LOG
@@ -74,7 +83,9 @@ def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
         )
     )
     assert list(hook.savings) == [info]
-    assert hook.savings.maxlen == SAVINGS_KEPT  # bounded
+    assert (
+        hook.savings.maxlen == lazy("headroom_litellm.handler", "SAVINGS_KEPT").resolve()
+    )  # bounded
     untouched = {"model": "text-embedding-3-small", "input": ["x"]}
     assert (
         asyncio.run(
@@ -84,19 +95,17 @@ def test_proxy_hook_compresses_per_tenant(store: SqlStore) -> None:
     )
 
 
-CAPTURE = Capture()  # litellm keeps its own copies of registered loggers: register one, once
-
-
 @pytest.fixture
 def capture() -> Any:
-    if CAPTURE not in litellm.callbacks:
-        litellm.callbacks.append(CAPTURE)
-    CAPTURE.messages.clear()
-    CAPTURE.seen.clear()
-    return CAPTURE
+    logger = capture_logger()
+    if logger not in litellm.callbacks:
+        litellm.callbacks.append(logger)
+    logger.messages.clear()
+    logger.seen.clear()
+    return logger
 
 
-def test_sdk_completion_sends_compressed_messages(capture: Capture) -> None:
+def test_sdk_completion_sends_compressed_messages(capture: Any) -> None:
     response = headroom_litellm.completion(
         model="gpt-4o", messages=openai_body()["messages"], mock_response="a checksum"
     )
@@ -109,7 +118,7 @@ def test_sdk_completion_sends_compressed_messages(capture: Capture) -> None:
 
 
 def test_sdk_completion_takes_positional_arguments_and_an_engine(
-    capture: Capture, store: SqlStore
+    capture: Any, store: SqlStore
 ) -> None:
     engine = headroom.Headroom(small_fixture_config(), store=store)
     response = headroom_litellm.completion(
@@ -124,7 +133,7 @@ def test_sdk_completion_takes_positional_arguments_and_an_engine(
         headroom_litellm.completion("gpt-4o", model="gpt-4o", messages=[])
 
 
-def test_sdk_acompletion(capture: Capture) -> None:
+def test_sdk_acompletion(capture: Any) -> None:
     async def run() -> Any:
         response = await headroom_litellm.acompletion(
             model="gpt-4o", messages=openai_body()["messages"], mock_response="ok"

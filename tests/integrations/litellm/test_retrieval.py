@@ -4,25 +4,23 @@ provider on loopback that calls the tool on its first reply and answers on its s
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch of the cost map
-
-import litellm
-from litellm.caching.dual_cache import DualCache
-from litellm.proxy._types import UserAPIKeyAuth
-
 import headroom
-import headroom_litellm
 from headroom.ccr import SqlStore
 from tests.conftest import small_fixture_config
 from tests.conversations import SYNC_LOG, anthropic_body, openai_body, unredeemable
 from tests.fakes import Upstream
+from tests.lazy import lazy
 
-KEY = UserAPIKeyAuth(api_key="sk-team-a")
+# litellm (and headroom_litellm, which imports it) load when a test first uses them.
+litellm, headroom_litellm = lazy("litellm"), lazy("headroom_litellm")
+DualCache = lazy("litellm.caching.dual_cache", "DualCache")
+UserAPIKeyAuth = lazy("litellm.proxy._types", "UserAPIKeyAuth")
+
+TENANT = "sk-team-a"  # the caller's LiteLLM key
 
 
 @pytest.fixture
@@ -54,15 +52,14 @@ def test_sdk_acompletion_answers_retrieval(upstream: Upstream, engine: headroom.
     assert len(upstream.requests) == 2 and unredeemable(upstream.requests) == []
 
 
-def run_proxy_call(
-    hook: headroom_litellm.HeadroomHandler, data: dict[str, Any], call_type: str, send: Any
-) -> Any:
+def run_proxy_call(hook: Any, data: dict[str, Any], call_type: str, send: Any) -> Any:
     """What the LiteLLM proxy does around one call: pre-call hook, the call, post-call hook."""
+    key = UserAPIKeyAuth(api_key=TENANT)
 
     async def flow() -> Any:
-        prepared = await hook.async_pre_call_hook(KEY, DualCache(), data, call_type)
+        prepared = await hook.async_pre_call_hook(key, DualCache(), data, call_type)
         response = await send(**prepared)
-        replaced = await hook.async_post_call_success_hook(prepared, KEY, response)
+        replaced = await hook.async_post_call_success_hook(prepared, key, response)
         return response if replaced is None else replaced
 
     return asyncio.run(flow())

@@ -1,14 +1,12 @@
-"""HeadroomNodePostprocessor in a real LlamaIndex query engine (MockLLM, MockEmbedding)."""
+"""HeadroomNodePostprocessor in a real LlamaIndex query engine (MockLLM, MockEmbedding).
+
+LlamaIndex (a second to import) is imported inside the tests, so collection stays quick."""
 
 import pytest
-from llama_index.core import Document, MockEmbedding, VectorStoreIndex
-from llama_index.core.llms import MockLLM
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from headroom import Headroom
 from headroom.ccr import SqlStore
 from headroom.tokens import count_tokens
-from headroom_llamaindex import HeadroomNodePostprocessor
 from tests.conftest import small_fixture_config
 from tests.conversations import SYNC_LOG as LOG
 
@@ -19,6 +17,11 @@ def engine(store: SqlStore) -> Headroom:
 
 
 def test_query_engine_reads_compressed_nodes(engine: Headroom) -> None:
+    from llama_index.core import Document, MockEmbedding, VectorStoreIndex
+    from llama_index.core.llms import MockLLM
+
+    from headroom_llamaindex import HeadroomNodePostprocessor
+
     index = VectorStoreIndex.from_documents(
         [Document(text=LOG, id_="log")], embed_model=MockEmbedding(embed_dim=8)
     )
@@ -47,6 +50,10 @@ def test_query_engine_reads_compressed_nodes(engine: Headroom) -> None:
 
 
 def test_query_terms_survive_and_small_nodes_pass(engine: Headroom) -> None:
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    from headroom_llamaindex import HeadroomNodePostprocessor
+
     processor = HeadroomNodePostprocessor(engine=engine)
     nodes = [
         NodeWithScore(node=TextNode(text=LOG, id_="n1", metadata={"file": "a.log"}), score=0.9),

@@ -32,9 +32,10 @@ class HeadroomSavingsHandler(BaseCallbackHandler):
         self.runs: list[Savings] = []
 
     def on_custom_event(self, name: str, data: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        if name == SAVINGS_EVENT:
+        if name == SAVINGS_EVENT:  # {"refs", "stats"}: CompressResult.to_dict() less messages
+            stats = data["stats"]
             self.runs.append(
-                Savings(run_id, data["tokens_before"], data["tokens_after"], tuple(data["refs"]))
+                Savings(run_id, stats["tokens_before"], stats["tokens_after"], tuple(data["refs"]))
             )
 
     @property

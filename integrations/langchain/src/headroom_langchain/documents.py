@@ -10,6 +10,7 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 from pydantic import ConfigDict
 
 from headroom import Headroom, default_engine
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["HeadroomDocumentCompressor"]
 
@@ -17,7 +18,7 @@ __all__ = ["HeadroomDocumentCompressor"]
 class HeadroomDocumentCompressor(BaseDocumentCompressor):
     """Keeps every document, with its content compressed; refs go in `metadata["headroom_refs"]`."""
 
-    model: str = "gpt-4o"
+    model: str = DEFAULT_MODEL
     engine: Headroom | None = None
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

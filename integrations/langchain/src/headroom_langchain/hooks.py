@@ -7,13 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from headroom import Headroom, default_engine
+from headroom.tokens import DEFAULT_MODEL
 from headroom_langchain.messages import as_messages, compress_messages
 
 __all__ = ["pre_model_hook"]
 
 
 def pre_model_hook(
-    engine: Headroom | None = None, *, model: str = "gpt-4o"
+    engine: Headroom | None = None, *, model: str = DEFAULT_MODEL
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A hook for `create_react_agent(..., pre_model_hook=pre_model_hook())`. Give the
     agent `retrieve_tool()` too, so the model can redeem markers (the retrieval then runs

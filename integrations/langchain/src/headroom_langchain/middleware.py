@@ -25,9 +25,11 @@ from langchain_core.messages import (
 )
 
 from headroom import Headroom, default_engine
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
 from headroom.providers import OPENAI_CHAT
 from headroom.providers.base import tool_name
 from headroom.retrieval_loop import DEFAULT_MAX_ROUNDS, RetrievalLoop, has_markers
+from headroom.tokens import DEFAULT_MODEL
 from headroom_langchain.messages import compress_messages
 from headroom_langchain.tool import retrieve_tool
 
@@ -43,7 +45,7 @@ class HeadroomMiddleware(AgentMiddleware):
         self,
         engine: Headroom | None = None,
         *,
-        model: str = "gpt-4o",
+        model: str = DEFAULT_MODEL,
         max_rounds: int = DEFAULT_MAX_ROUNDS,
     ) -> None:
         super().__init__()
@@ -62,8 +64,8 @@ class HeadroomMiddleware(AgentMiddleware):
         messages, _ = compress_messages(loop.engine, list(request.messages), self.model)
         tools = list(request.tools)
         if not has_markers(convert_to_openai_messages(messages)):
-            tools = [t for t in tools if _name(t) != "headroom_retrieve"]
-        elif not any(_name(t) == "headroom_retrieve" for t in tools):
+            tools = [t for t in tools if _name(t) != RETRIEVE_TOOL_NAME]
+        elif not any(_name(t) == RETRIEVE_TOOL_NAME for t in tools):
             tools.append(self.tools[0])
         return request.override(messages=cast("list[AnyMessage]", messages), tools=tools)
 
@@ -122,9 +124,9 @@ def _without_retrieve(response: ModelResponse) -> ModelResponse:
     result = []
     for message in response.result:
         if isinstance(message, AIMessage) and any(
-            call["name"] == "headroom_retrieve" for call in message.tool_calls
+            call["name"] == RETRIEVE_TOOL_NAME for call in message.tool_calls
         ):
-            kept = [call for call in message.tool_calls if call["name"] != "headroom_retrieve"]
+            kept = [call for call in message.tool_calls if call["name"] != RETRIEVE_TOOL_NAME]
             message = message.model_copy(update={"tool_calls": kept})
         result.append(message)
     return ModelResponse(result=result, structured_response=response.structured_response)

@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from pydantic import ConfigDict
 
 from headroom import Headroom, default_engine
+from headroom.tokens import DEFAULT_MODEL
 from headroom_langchain.callbacks import SAVINGS_EVENT
 from headroom_langchain.messages import as_messages, compress_messages
 
@@ -20,7 +21,7 @@ __all__ = ["HeadroomCompressor"]
 class HeadroomCompressor(RunnableSerializable[Any, list[BaseMessage]]):
     """Compresses tool outputs (and, by the engine's settings, long chat text) in a prompt."""
 
-    model: str = "gpt-4o"
+    model: str = DEFAULT_MODEL
     """Model whose tokenizer counts the tokens."""
     engine: Headroom | None = None
     """Engine to use; default: the shared engine configured from HEADROOM_* variables."""
@@ -39,11 +40,7 @@ class HeadroomCompressor(RunnableSerializable[Any, list[BaseMessage]]):
         out, result = compress_messages(engine, as_messages(input), self.model)
         dispatch_custom_event(
             SAVINGS_EVENT,
-            {
-                "tokens_before": result.tokens_before,
-                "tokens_after": result.tokens_after,
-                "refs": list(result.refs),
-            },
+            {"refs": list(result.refs), "stats": result.stats()},  # the record, less messages
             config=config,
         )
         return out

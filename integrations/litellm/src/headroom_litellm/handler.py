@@ -97,11 +97,12 @@ class HeadroomHandler(CustomLogger):
         info = metadata.get(METADATA_KEY)
         if info:
             self.savings.append(info)
+            stats = info["stats"]
             logger.info(
                 "headroom: %s tokens saved (%s -> %s)",
-                info["tokens_before"] - info["tokens_after"],
-                info["tokens_before"],
-                info["tokens_after"],
+                stats["tokens_saved"],
+                stats["tokens_before"],
+                stats["tokens_after"],
             )
 
 
@@ -153,10 +154,11 @@ def _record(data: dict[str, Any], result: CompressResult, provider: Provider) ->
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         metadata = data["metadata"] = {}
+    # The request's record as every surface serialises it, without the messages (the
+    # request carries them), and the wire format the follow-up rounds speak.
     metadata[METADATA_KEY] = {
-        "tokens_before": result.tokens_before,
-        "tokens_after": result.tokens_after,
         "refs": list(result.refs),
+        "stats": result.stats(),
         "provider": provider.name,
     }
 
@@ -174,7 +176,7 @@ def _default_pool() -> EnginePool:
 
 def _as_keywords(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Positional arguments of `function` turned into keywords by its signature, so
-    `completion("gpt-4o", messages)` works as `litellm.completion` does."""
+    `completion(model, messages)` works as `litellm.completion` does."""
     if not args:
         return dict(kwargs)
     names = [

@@ -9,6 +9,7 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from headroom import Headroom, default_engine
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["HeadroomNodePostprocessor"]
 
@@ -20,7 +21,7 @@ class HeadroomNodePostprocessor(BaseNodePostprocessor):
 
     Nodes are copied, never changed in place, so the index keeps the originals."""
 
-    model: str = "gpt-4o"
+    model: str = DEFAULT_MODEL
     _engine: Headroom | None = PrivateAttr(default=None)
 
     def __init__(self, engine: Headroom | None = None, **kwargs: Any) -> None:

@@ -12,12 +12,13 @@ from headroom.engines import default_engine
 from headroom.errors import ConfigError, HeadroomError, InputError, StoreError
 from headroom.pipeline import CompressResult, Headroom
 from headroom.sdk import withHeadroom
-from headroom.tokens import count_tokens
+from headroom.tokens import DEFAULT_MODEL, count_tokens
 
 __all__ = [
     "CompressResult",
     "Compressed",
     "ConfigError",
+    "DEFAULT_MODEL",
     "Headroom",
     "HeadroomConfig",
     "HeadroomError",
@@ -33,7 +34,7 @@ __all__ = [
 
 
 def compress(
-    messages: Sequence[Any], *, model: str = "gpt-4o", config: HeadroomConfig | None = None
+    messages: Sequence[Any], *, model: str = DEFAULT_MODEL, config: HeadroomConfig | None = None
 ) -> CompressResult:
     """Compress OpenAI- or Anthropic-shaped `messages` for `model`; fails open."""
     return default_engine(config).compress(messages, model=model)

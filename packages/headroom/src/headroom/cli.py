@@ -15,6 +15,7 @@ from headroom.cli_tools import compress_many, doctor, expand_paths, names_many
 from headroom.config import DEFAULT_PORT, HeadroomConfig
 from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["main"]
 
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument(
         "--query", default="", help="what the reader will ask; matching parts are kept"
     )
-    comp.add_argument("--model", default="gpt-4o", help="model whose tokenizer counts tokens")
+    comp.add_argument("--model", default=DEFAULT_MODEL, help="model whose tokenizer counts tokens")
     comp.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     comp.set_defaults(handler=_compress)
 
@@ -100,16 +101,7 @@ def _compress(engine: Headroom, args: argparse.Namespace) -> int:
     filename = None if args.path == "-" else args.path
     result = engine.compress_text(text, model=args.model, query=args.query, filename=filename)
     if args.json:
-        payload = {
-            "text": result.text,
-            "kind": result.kind,
-            "language": result.language,
-            "compressor": result.compressor,
-            "tokens_before": result.tokens_before,
-            "tokens_after": result.tokens_after,
-            "refs": result.refs,
-        }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
     else:
         sys.stdout.buffer.write(result.text.encode("utf-8", "surrogateescape"))
         if not result.text.endswith("\n"):

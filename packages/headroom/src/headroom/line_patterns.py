@@ -4,7 +4,7 @@ A `LinePattern` is up to three patterns: branches anchored at the line start, br
 that must start a word, and branches that may match anywhere. A `LineSet` tells, line by
 line, which of several named patterns a line matches.
 
-Two engines give the same answers. With google-re2 installed (`headroom[speed]`), a
+Two engines give the same answers. With google-re2 installed (`headroom-compress[speed]`), a
 `LineSet` asks one RE2::Set per line for every pattern at once, a few microseconds a line
 whatever the number of patterns. Without it, Python's `re` tries each pattern in turn:
 branches anchored with `match`, word starts checked by hand (a leading `\\b` makes `re`
@@ -24,7 +24,7 @@ from typing import Any
 
 __all__ = ["LineMatches", "LinePattern", "LineSet", "native_engine"]
 
-try:  # the optional native engine (pip install "headroom[speed]")
+try:  # the optional native engine (the speed extra: pip install "headroom-compress[speed]")
     import re2 as _re2  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised where google-re2 is not installed
     _re2 = None

@@ -6,6 +6,7 @@ Tools: `headroom_compress` (a text, or a list of chat messages), `headroom_retri
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import platform
@@ -13,8 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from headroom.errors import ConfigError
+from headroom._version import install_hint
+from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+from headroom.errors import ConfigError, InputError
 from headroom.pipeline import Headroom
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["CLIENT_CONFIGS", "build_server", "install", "server_entry"]
 
@@ -25,14 +29,31 @@ def build_server(engine: Headroom) -> Any:
     """An MCPServer exposing the engine's compress, retrieve and stats."""
     try:
         from mcp.server.mcpserver import MCPServer
+        from mcp.server.mcpserver.exceptions import ToolError
     except ImportError as exc:
-        raise ImportError('The MCP server needs its extra: pip install "headroom[mcp]"') from exc
+        raise ImportError(f"The MCP server needs its extra: {install_hint('mcp')}") from exc
 
-    server = MCPServer(
+    class Server(MCPServer):
+        """Refuses arguments a tool does not take, naming them: the SDK would drop them
+        silently, and the model would never learn that its call was misspelt."""
+
+        arguments: dict[str, set[str]] = {}  # each tool's argument names, from its signature
+
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            known = self.arguments.get(name)
+            unknown = sorted(set(arguments) - known) if known is not None else []
+            if unknown:
+                raise ToolError(
+                    f"{name} takes no argument {', '.join(map(repr, unknown))}; "
+                    f"its arguments are {', '.join(map(repr, sorted(known or ())))}."
+                )
+            return await super().call_tool(name, arguments, context)
+
+    server = Server(
         name="headroom",
         instructions=(
             "Compress large tool outputs, logs, JSON, diffs and code before reading them, and fetch "
-            "omitted content back with headroom_retrieve(ref, query)."
+            f"omitted content back with {RETRIEVE_TOOL_NAME}(ref, query)."
         ),
     )
 
@@ -47,29 +68,27 @@ def build_server(engine: Headroom) -> Any:
         text: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         query: str = "",
-        model: str = "gpt-4o",
+        model: str = DEFAULT_MODEL,
     ) -> dict[str, Any]:
-        if messages is not None:
-            result = engine.compress(messages, model=model, query=query or None)
-            return {
-                "messages": result.messages,
-                "tokens_before": result.tokens_before,
-                "tokens_after": result.tokens_after,
-                "refs": result.refs,
-            }
-        if text is None:
-            raise ValueError("headroom_compress needs either 'text' or 'messages'.")
-        single = engine.compress_text(text, model=model, query=query)
-        return {
-            "text": single.text,
-            "kind": single.kind,
-            "tokens_before": single.tokens_before,
-            "tokens_after": single.tokens_after,
-            "refs": single.refs,
-        }
+        # A ToolError's message reaches the model as the tool result (is_error), so a wrong
+        # call says which argument to fix; any other exception would reach it as a bare
+        # "Error executing tool".
+        if (text is None) == (messages is None):
+            given = "both" if text is not None else "neither"
+            raise ToolError(
+                f"headroom_compress takes exactly one of 'text' (a string) or 'messages' "
+                f"(a list of chat messages); it got {given}."
+            )
+        try:
+            if messages is not None:
+                return dict(engine.compress(messages, model=model, query=query or None).to_dict())
+            assert text is not None
+            return dict(engine.compress_text(text, model=model, query=query).to_dict())
+        except InputError as exc:
+            raise ToolError(f"headroom_compress: argument 'messages': {exc}") from exc
 
     @server.tool(
-        name="headroom_retrieve",
+        name=RETRIEVE_TOOL_NAME,
         description=(
             "Fetch content Headroom left out, by the ref in a [headroom: ...] marker; with a query, only "
             "the matching lines."
@@ -84,6 +103,10 @@ def build_server(engine: Headroom) -> Any:
     def headroom_stats() -> dict[str, int]:
         return engine.stats().as_dict()
 
+    server.arguments = {
+        tool.__name__: set(inspect.signature(tool).parameters)
+        for tool in (headroom_compress, headroom_retrieve, headroom_stats)
+    }
     return server
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from headroom.aligner import CacheAligner, conversation_key
@@ -19,7 +19,7 @@ from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
 from headroom.ccr.sql_connect import check_store_url
 from headroom.ccr.sql_store import open_store
 from headroom.ccr.store import CCRStore, StoreStats, missing_activity, missing_core
-from headroom.compressed import Compressed
+from headroom.compressed import Compressed, CompressorStats, CompressResult
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
 from headroom.dedup import Deduplicator, ToolOutput
@@ -27,62 +27,13 @@ from headroom.errors import ActivityUnsupported, ConfigError, InputError, StoreE
 from headroom.messages import Conversation, Path, Segment
 from headroom.payloads import PayloadCompressor
 from headroom.router import ContentRouter
-from headroom.tokens import TokenCounter, counter_for
+from headroom.tokens import DEFAULT_MODEL, TokenCounter, counter_for
 
 __all__ = ["CompressResult", "CompressorStats", "Headroom"]
 
 logger = logging.getLogger("headroom")
 
 _FILENAME_RE = re.compile(r"[\w./\\-]+\.[A-Za-z]{1,5}\b")
-
-
-@dataclass(frozen=True)
-class CompressorStats:
-    """What one compressor did in one call, summed over its payloads."""
-
-    payloads: int
-    tokens_before: int
-    tokens_after: int
-
-    @classmethod
-    def of(cls, outcomes: Sequence[Compressed]) -> dict[str, CompressorStats]:
-        """The changed payloads' figures, by compressor."""
-        by_name: dict[str, list[Compressed]] = {}
-        for outcome in outcomes:
-            by_name.setdefault(outcome.compressor or "", []).append(outcome)
-        return {
-            name: cls(
-                payloads=len(group),
-                tokens_before=sum(o.tokens_before for o in group),
-                tokens_after=sum(o.tokens_after for o in group),
-            )
-            for name, group in by_name.items()
-        }
-
-
-@dataclass(frozen=True)
-class CompressResult:
-    """The compressed messages and what compression saved."""
-
-    messages: list[Any]
-    tokens_before: int
-    tokens_after: int
-    refs: list[str] = field(default_factory=list)
-    compressors: dict[str, CompressorStats] = field(default_factory=dict)
-    failed_open: bool = False
-    prefix_stability: float | None = None
-    """Share of this conversation's previous request that this request starts with."""
-    aligned_fragments: int = 0
-    """Dynamic fragments the CacheAligner moved to the end of the request."""
-
-    @property
-    def ratio(self) -> float:
-        """tokens_after / tokens_before (1.0 for an empty request)."""
-        return self.tokens_after / self.tokens_before if self.tokens_before else 1.0
-
-    @property
-    def tokens_saved(self) -> int:
-        return self.tokens_before - self.tokens_after
 
 
 def guarded_store(config: HeadroomConfig, store: CCRStore | None = None) -> GuardedStore:
@@ -131,10 +82,10 @@ class Headroom:
         return self._store
 
     def compress(
-        self, messages: Sequence[Any], *, model: str = "gpt-4o", query: str | None = None
+        self, messages: Sequence[Any], *, model: str = DEFAULT_MODEL, query: str | None = None
     ) -> CompressResult:
         """Compress the tool outputs (and, by setting, long chat text) in `messages`."""
-        counter = counter_for(model if isinstance(model, str) and model else "gpt-4o")
+        counter = counter_for(model if isinstance(model, str) and model else DEFAULT_MODEL)
         # One budget covers the time every store call of this request waits, its activity
         # record included; compressing is not counted, so the output never depends on a clock.
         with store_budget(self.config.store_timeout_s):
@@ -194,7 +145,7 @@ class Headroom:
         )
 
     def compress_text(
-        self, text: str, *, model: str = "gpt-4o", query: str = "", filename: str | None = None
+        self, text: str, *, model: str = DEFAULT_MODEL, query: str = "", filename: str | None = None
     ) -> Compressed:
         """Compress one payload on its own, as if it were a tool result."""
         return self.payloads.compress(text, counter_for(model), query=query, filename=filename)

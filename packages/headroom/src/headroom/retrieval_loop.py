@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from headroom.ccr.markers import MARKER_RE
 from headroom.pipeline import CompressResult, Headroom
 from headroom.providers import Provider
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["DEFAULT_MAX_ROUNDS", "RetrievalLoop", "has_markers", "response_dict"]
 
@@ -69,7 +70,7 @@ class RetrievalLoop:
         conversation = out.get(key)
         result = None
         if isinstance(conversation, list):
-            model = str(out.get("model") or "gpt-4o")
+            model = str(out.get("model") or DEFAULT_MODEL)
             result = self.engine.compress(conversation, model=model)
             out[key] = result.messages
         if has_markers(out.get(key)):
@@ -89,7 +90,7 @@ class RetrievalLoop:
         conversation = body.get(key)
         if not isinstance(conversation, list) or has_markers(conversation):
             return body, None
-        result = self.engine.compress(conversation, model=str(body.get("model") or "gpt-4o"))
+        result = self.engine.compress(conversation, model=str(body.get("model") or DEFAULT_MODEL))
         if has_markers(result.messages):
             return body, None
         return dict(body, **{key: result.messages}), result

@@ -3,7 +3,7 @@
 Exact counts come from tiktoken encodings (o200k_base for current OpenAI models and as the
 stand-in for Claude, cl100k_base for GPT-4 / GPT-3.5). The encoding files are looked up
 without a download: `TIKTOKEN_CACHE_DIR` if it holds them, else the copy that ships inside
-the litellm wheel (`pip install "headroom[tokenizers]"`). When neither is available the
+the litellm wheel (`pip install "headroom-compress[tokenizers]"`). When neither is available the
 counter falls back to a documented estimate (`estimate_tokens`): one token per run of up to
 four word characters, plus one per other non-space character.
 """
@@ -20,7 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["TokenCounter", "count_tokens", "encoding_for_model", "estimate_tokens"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "TokenCounter",
+    "count_tokens",
+    "encoding_for_model",
+    "estimate_tokens",
+]
+
+DEFAULT_MODEL = "gpt-4o"
+"""The model whose tokenizer counts tokens when the caller names none (every surface)."""
 
 _CHUNK_CHARS = 8192
 _TWO_CORE_CHARS = 32_768  # a longer text is counted on two cores (tiktoken frees the GIL)
@@ -126,7 +135,7 @@ def _second_core() -> ThreadPoolExecutor | None:
 class TokenCounter:
     """Counts tokens for one model, exactly when an encoding is available offline."""
 
-    def __init__(self, model: str = "gpt-4o") -> None:
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
         self.model = model
         self.encoding = encoding_for_model(model)
         self._encode = _load_encoder(self.encoding)
@@ -192,6 +201,6 @@ def counter_for(model: str) -> TokenCounter:
     return TokenCounter(model)
 
 
-def count_tokens(text: str, model: str = "gpt-4o") -> int:
+def count_tokens(text: str, model: str = DEFAULT_MODEL) -> int:
     """Number of tokens `text` costs when sent to `model`."""
     return counter_for(model).count(text)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.pool import StaticPool
 
+from headroom._version import install_hint
 from headroom.ccr.sql_schema import originals
 from headroom.errors import StoreConfigError, StoreError, StoreUnavailable
 from headroom.redact import redact_url, scrub
@@ -73,7 +74,7 @@ def _store_url(url: str) -> URL:
         raise StoreConfigError(
             f"Store URL {redact_url(url)!r}: the store runs on SQLite "
             "(sqlite:///PATH) or PostgreSQL (postgresql+psycopg://..., "
-            f'pip install "headroom[postgres]"), not {backend!r}.'
+            f"{install_hint('postgres')}), not {backend!r}."
         )
     if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2; ours is psycopg 3
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -83,7 +84,7 @@ def _store_url(url: str) -> URL:
         raise StoreConfigError(
             f"Store URL {redact_url(url)!r} needs the {parsed.get_driver_name()!r} "
             f"driver, which is not installed: pip install {exc.name or parsed.get_driver_name()}"
-            ' (or use postgresql+psycopg://, which pip install "headroom[postgres]" brings).'
+            f" (or use postgresql+psycopg://, which {install_hint('postgres')} brings)."
         ) from None
     return parsed
 

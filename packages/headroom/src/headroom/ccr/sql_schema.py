@@ -107,6 +107,11 @@ decisions = _keyed_table(
     Column("kind", String(16), nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("language", String(32), nullable=True),
+    # What was shown of the payload (`Compressed.kept` of `total` `unit`), so a replayed
+    # decision is the whole record; NULL in rows written before these columns existed.
+    Column("kept", Integer, nullable=True),
+    Column("total", Integer, nullable=True),
+    Column("unit", String(32), nullable=True),
 )
 
 

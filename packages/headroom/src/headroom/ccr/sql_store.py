@@ -172,22 +172,19 @@ class SqlStore:
             raise failure("Could not read a decision", exc, self.url) from None
         if row is None:
             return None
-        if row.text is None:
-            return Compressed.unchanged(
-                "",
-                row.tokens_before,
-                kind=row.kind,
-                language=row.language,
-                compressor=row.compressor or None,
-            )
+        changed = row.text is not None  # unchanged: the caller has the payload itself
         return Compressed(
-            text=bytes(row.text).decode("utf-8", "surrogatepass"),
-            ref=row.ref,
+            text=bytes(row.text).decode("utf-8", "surrogatepass") if changed else "",
+            ref=row.ref if changed else None,
+            kept=row.kept or 0,
+            total=row.total or 0,
+            unit=row.unit or "items",
             kind=row.kind,
             language=row.language,
             compressor=row.compressor or None,
             tokens_before=row.tokens_before,
-            tokens_after=row.tokens_after,
+            tokens_after=row.tokens_after if changed else row.tokens_before,
+            changed=changed,
         )
 
     def put_decision(self, namespace: str, key: str, decision: Compressed) -> Compressed:
@@ -204,6 +201,9 @@ class SqlStore:
             "tokens_after": decision.tokens_after,
             "expires_at": self._clock() + self.ttl_seconds,
             "language": decision.language,
+            "kept": decision.kept,
+            "total": decision.total,
+            "unit": decision.unit,
         }
         try:
             with self._writable.begin() as conn:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
+from headroom._version import install_hint
 from headroom.ccr.markers import format_gap, format_marker, split_lines
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import (
@@ -117,9 +118,7 @@ def _compress_with_model(text: str, ctx: CompressContext, model_path: str) -> Co
     try:
         from headroom.compressors._token_scorer import compress_words
     except ImportError:
-        logger.warning(
-            'headroom: kompress_model_path needs the ml extra: pip install "headroom[ml]"'
-        )
+        logger.warning("headroom: kompress_model_path needs the ml extra: %s", install_hint("ml"))
         return None
     return compress_words(text, ctx, model_path, ctx.kompress.time_budget_ms / 1000)
 

@@ -9,40 +9,20 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from headroom.compressed import CompressResultDict
 from headroom.pipeline import Headroom
 from headroom.server.http import ApiError, engine_for, read_json
+from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["bridge_routes"]
 
 
 class CompressRequest(BaseModel):
     messages: list[Any] = Field(description="OpenAI- or Anthropic-shaped messages.")
-    model: str = "gpt-4o"
+    model: str = DEFAULT_MODEL
     query: str | None = Field(
         default=None, description="Overrides the latest user message as the query."
     )
-
-
-class CompressorStatsModel(BaseModel):
-    payloads: int
-    tokens_before: int
-    tokens_after: int
-
-
-class CompressStats(BaseModel):
-    tokens_before: int
-    tokens_after: int
-    tokens_saved: int
-    ratio: float
-    compressors: dict[str, CompressorStatsModel]
-    prefix_stability: float | None
-    failed_open: bool
-
-
-class CompressResponse(BaseModel):
-    messages: list[Any]
-    refs: list[str]
-    stats: CompressStats
 
 
 class RetrieveRequest(BaseModel):
@@ -74,7 +54,7 @@ def bridge_routes() -> APIRouter:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.post("/v1/compress", response_model=CompressResponse)
+    @router.post("/v1/compress", response_model=CompressResultDict)
     async def compress(request: Request) -> Response:
         body = CompressRequest.model_validate(
             await read_json(request, request.app.state.settings.max_request_bytes)
@@ -83,16 +63,7 @@ def bridge_routes() -> APIRouter:
         result = await run_in_threadpool(
             engine.compress, body.messages, model=body.model, query=body.query
         )
-        stats = CompressStats(
-            tokens_before=result.tokens_before,
-            tokens_after=result.tokens_after,
-            tokens_saved=result.tokens_saved,
-            ratio=result.ratio,
-            compressors={k: CompressorStatsModel(**vars(v)) for k, v in result.compressors.items()},
-            prefix_stability=result.prefix_stability,
-            failed_open=result.failed_open,
-        )
-        answer = {"messages": result.messages, "refs": result.refs, "stats": stats.model_dump()}
+        answer = result.to_dict()  # the one serialised form of a request's result
         try:  # messages as they came, however deep (the model serialiser stops at a depth)
             encoded = json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass")
         except (RecursionError, ValueError):
