@@ -17,7 +17,7 @@ from typing import Any
 
 from headroom.errors import InputError
 from headroom.providers import Provider, provider_of
-from headroom.segments import Path, Scope, Segment, text_parts
+from headroom.segments import Path, Scope, Segment
 
 __all__ = ["Conversation", "Path", "Segment"]
 
@@ -61,7 +61,7 @@ class Conversation:
         paste, and a whole document as the query would make every line look relevant.
         """
         for message in reversed(self.messages):
-            text = _user_text(message)
+            text = self._user_text(message)
             if text is not None:
                 return text
         return ""
@@ -72,10 +72,15 @@ class Conversation:
         latest = ""
         for message in self.messages:
             queries.append(latest)
-            text = _user_text(message)
+            text = self._user_text(message)
             if text is not None:
                 latest = text
         return queries
+
+    def _user_text(self, message: Any) -> str | None:
+        """The plain text of a user message (its last `QUERY_CHARS` characters), or None."""
+        text = self.provider.user_text(message)
+        return None if text is None else text[-QUERY_CHARS:]
 
     def segments(
         self, *, include_user: bool, include_assistant: bool, include_cached: bool = False
@@ -101,14 +106,6 @@ class Conversation:
             )
             for s in found
         ]
-
-
-def _user_text(message: Any) -> str | None:
-    """The plain text of a user message (its last `QUERY_CHARS` characters), or None."""
-    if not isinstance(message, Mapping) or message.get("role") != "user":
-        return None
-    texts = [text for _, text in text_parts(message.get("content"), ())]
-    return "\n".join(texts)[-QUERY_CHARS:] if texts else None
 
 
 def _segment_query(question: str, tool_arguments: str | None) -> str:

@@ -1,26 +1,31 @@
 """Every other provider path (`/v1/models`, `/v1/messages/count_tokens`, `/v1/embeddings`,
-...) forwarded untouched, streamed both ways, under the same size limit and auth rules.
+`/v1beta/models/...:countTokens`, ...) forwarded untouched, streamed both ways, under the
+same size limit and auth rules.
 
-Anthropic paths (`/v1/messages/...`) and requests carrying Anthropic headers go to the
-Anthropic upstream; everything else to the OpenAI one.
+The routes and the upstream are generated from the registered endpoints: one catch-all
+per path root they use (`/v1`, `/v1beta`). A path under an endpoint's own prefix
+(`/v1/messages/...`) goes to its upstream, then a root only one upstream uses, then a
+request carrying an upstream's client headers (`anthropic-version`, `x-goog-api-key`);
+everything else to the OpenAI one.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import aiohttp
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from headroom.providers import OPENAI_CHAT, registered
 from headroom.server.http import read_body
 from headroom.server.proxy import forwarded_headers, upstream_session_of, upstream_url
 from headroom.server.upstream import upstream_errors
 
-__all__ = ["passthrough_routes"]
+__all__ = ["forward_as_is", "passthrough_routes", "upstream_for"]
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_ANTHROPIC_HEADERS = ("anthropic-version", "x-api-key")
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 )
@@ -28,21 +33,44 @@ _HOP_BY_HOP = frozenset(
 
 def passthrough_routes() -> APIRouter:
     router = APIRouter()
-
-    @router.api_route("/v1/{rest:path}", methods=_METHODS, include_in_schema=False)
-    async def forward(request: Request, rest: str) -> Response:
-        return await _forward(request, f"/v1/{rest}")
-
+    for root in dict.fromkeys(p.endpoint.root for p in registered()):
+        router.add_api_route(
+            root + "/{rest:path}",
+            _catch_all(root),
+            methods=_METHODS,
+            include_in_schema=False,
+            name=f"passthrough{root.replace('/', '_')}",
+        )
     return router
 
 
-async def _forward(request: Request, path: str) -> Response:
+def _catch_all(root: str) -> Any:
+    async def forward(request: Request, rest: str) -> Response:
+        return await forward_as_is(request, f"{root}/{rest}")
+
+    return forward
+
+
+def upstream_for(path: str, headers: Mapping[str, str]) -> str:
+    """The upstream a pass-through request goes to (see the module's docstring)."""
+    endpoints = [p.endpoint for p in registered()]
+    for endpoint in endpoints:
+        if any(path == p or path.startswith(p + "/") for p in endpoint.owned_prefixes()):
+            return endpoint.upstream
+    by_root = {e.upstream for e in endpoints if path.startswith(e.root + "/")}
+    if len(by_root) == 1:
+        return by_root.pop()
+    for endpoint in endpoints:
+        if any(name in headers for name in endpoint.client_headers):
+            return endpoint.upstream
+    return OPENAI_CHAT.endpoint.upstream
+
+
+async def forward_as_is(request: Request, path: str) -> Response:
+    """`request` sent to its upstream at `path` untouched, the reply relayed as it comes."""
     settings = request.app.state.settings
     body = await read_body(request, settings.max_request_bytes)
-    anthropic = path.startswith("/v1/messages") or any(
-        name in request.headers for name in _ANTHROPIC_HEADERS
-    )
-    base = settings.anthropic_base_url if anthropic else settings.openai_base_url
+    base = settings.base_url(upstream_for(path, request.headers))
     url = upstream_url(base, path)
     with upstream_errors(base):
         upstream = await upstream_session_of(request).request(

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import canonical_tools, conversation_key
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
+from headroom.providers import ANTHROPIC, OPENAI_RESPONSES, Provider, registered
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.streaming import Forward, relay_stream
@@ -55,22 +55,37 @@ FORWARDED_HEADERS = frozenset(
 FORWARDED_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
 
 
+def _forwarded() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The allow-list with every registered endpoint's credential header and prefixes."""
+    endpoints = [p.endpoint for p in registered()]
+    names = FORWARDED_HEADERS.union(e.credential_header for e in endpoints)
+    prefixes = tuple(
+        dict.fromkeys([*FORWARDED_PREFIXES, *(x for e in endpoints for x in e.header_prefixes)])
+    )
+    return names, prefixes
+
+
 def proxy_routes() -> APIRouter:
+    """One route per path of each registered endpoint (its stream path too)."""
     router = APIRouter()
-
-    @router.post(OPENAI_CHAT.path, response_model=None)
-    async def openai_chat(request: Request) -> Response:
-        return await _proxy(request, OPENAI_CHAT)
-
-    @router.post(ANTHROPIC.path, response_model=None)
-    async def anthropic_messages(request: Request) -> Response:
-        return await _proxy(request, ANTHROPIC)
-
-    @router.post(OPENAI_RESPONSES.path, response_model=None)
-    async def openai_responses(request: Request) -> Response:
-        return await _proxy(request, OPENAI_RESPONSES)
-
+    for provider in registered():
+        for path in provider.endpoint.paths():
+            streamed = path == provider.endpoint.stream_path
+            router.add_api_route(
+                path,
+                _handler(provider, path, streamed),
+                methods=["POST"],
+                response_model=None,
+                name=f"{provider.name}{'_stream' if streamed else ''}",
+            )
     return router
+
+
+def _handler(provider: Provider, path: str, streamed: bool) -> Any:
+    async def handle(request: Request) -> Response:
+        return await _proxy(request, provider, path, streamed)
+
+    return handle
 
 
 def upstream_url(base: str, path: str) -> str:
@@ -81,8 +96,14 @@ def upstream_url(base: str, path: str) -> str:
     return base + path
 
 
-async def _proxy(request: Request, provider: Provider) -> Response:
+async def _proxy(request: Request, provider: Provider, path: str, streamed: bool) -> Response:
+    """`streamed`: the route itself streams (Gemini's `:streamGenerateContent`), which
+    Headroom relays when it is asked as SSE (`alt=sse`); any other form goes as it came."""
     settings = request.app.state.settings
+    if streamed and request.query_params.get("alt") != "sse":
+        from headroom.server.passthrough import forward_as_is  # it builds on this module
+
+        return await forward_as_is(request, request.url.path)
     bypass = request.headers.get("x-headroom-bypass", "").strip() in ("1", "true")
     body = await read_any_json(request, settings.max_request_bytes)
     if bypass:
@@ -97,14 +118,14 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
         # CPU work runs off the event loop, so one big payload does not stall other requests.
         body = await run_in_threadpool(_compress_body, loop, body)
-    base = (
-        settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
-    )
-    url = upstream_url(base, provider.path)
+    base = settings.base_url(provider.endpoint.upstream)
+    url = upstream_url(base, provider.endpoint.upstream_path(path, request.path_params))
+    if request.url.query:
+        url += "?" + request.url.query
     forward = Forward(upstream_session_of(request), url, forwarded_headers(request), loop)
 
     with upstream_errors(base):
-        if isinstance(body, dict) and body.get("stream"):
+        if streamed or (isinstance(body, dict) and body.get("stream")):
             return await _stream(forward, body)
         return await _round_trips(forward, body)
 
@@ -180,8 +201,9 @@ def forwarded_headers(request: Request) -> dict[str, str]:
     provider version and beta headers, SDK metadata) and the `forward_headers` setting.
     Cookies and everything else stay here."""
     extra: tuple[str, ...] = request.app.state.settings.forward_headers
-    names = FORWARDED_HEADERS.union(n for n in extra if not n.endswith("*"))
-    prefixes = FORWARDED_PREFIXES + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
+    known, known_prefixes = _forwarded()
+    names = known.union(n for n in extra if not n.endswith("*"))
+    prefixes = known_prefixes + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
     return {
         k: v
         for k, v in request.headers.items()
