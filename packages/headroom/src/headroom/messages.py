@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from headroom.errors import InputError
-from headroom.providers import Provider, provider_of
+from headroom.providers import Provider, provider_named, provider_of
 from headroom.segments import Path, Scope, Segment
 
 __all__ = ["Conversation", "Path", "Segment"]
@@ -27,9 +27,10 @@ QUERY_CHARS = 1000
 
 class Conversation:
     """Messages of one request, in any provider's shape (OpenAI chat, Anthropic, the
-    `input` items of OpenAI Responses): `provider` is the one that claims them."""
+    `input` items of OpenAI Responses, Gemini `contents`): `provider` is the one named, else
+    the one that claims them."""
 
-    def __init__(self, messages: Sequence[Any]) -> None:
+    def __init__(self, messages: Sequence[Any], provider: str | None = None) -> None:
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise InputError(
                 f"compress() takes a list of message dicts, got {type(messages).__name__}. "
@@ -37,6 +38,11 @@ class Conversation:
             )
         self.messages: list[Any] = list(messages)
         self.provider: Provider = provider_of(self.messages)
+        if provider is not None:
+            try:
+                self.provider = provider_named(provider)
+            except KeyError as exc:
+                raise InputError(str(exc.args[0])) from None
         self._tool_calls = self.provider.tool_calls_in(self.messages)
         self.breakpoint = _last_breakpoint(self.messages)
 

@@ -47,7 +47,9 @@ def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
             inner = _attribute(client, attribute)
             if inner is not None:
                 replaced[attribute] = (
-                    sdk.wrap(inner, engine) if sdk.wrap else _Create(inner, engine, provider)
+                    sdk.wrap(inner, RetrievalLoop(engine, provider))
+                    if sdk.wrap
+                    else _Create(inner, engine, provider)
                 )
     if not replaced:
         served = sorted({p.endpoint.sdk.module for p in registered() if p.endpoint.sdk})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Endpoint", "LiteLLMCalls", "SdkSurface"]
@@ -30,7 +30,8 @@ class SdkSurface:
     """Dotted paths on the client of the object whose methods send requests
     ("chat.completions"; "models" and "aio.models")."""
     wrap: Callable[[Any, Any], Any] | None = None
-    """(inner object, engine) -> its replacement; None: the SDK wrapper's own `create`."""
+    """(inner object, its `RetrievalLoop`) -> its replacement; None: the SDK wrapper's
+    own `create`."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Endpoint:
     default_base_url: str
     path: str
     """The route, as the proxy serves it and the upstream expects it; `{name}` parts are
-    path parameters (`/v1beta/models/{model}:generateContent`)."""
+    path parameters, sent upstream as they came (`/{version}/models/{model}:generateContent`)."""
     credential_header: str
     stream_path: str | None = None
     """Where a streamed request goes when streaming is chosen by path rather than by a
@@ -66,9 +67,12 @@ class Endpoint:
     """Prefixes of this upstream's own headers, forwarded with the request."""
     sdk: SdkSurface | None = None
     litellm: LiteLLMCalls | None = None
-    prefixes: tuple[str, ...] = field(default=())
+    prefixes: tuple[str, ...] = ()
     """Pass-through paths under which everything belongs to this upstream (e.g.
     `/v1/messages` for Anthropic's `count_tokens`); the path's static start by default."""
+    roots: tuple[str, ...] = ()
+    """The path roots this upstream serves ("/v1", "/v1beta"): pass-through has a
+    catch-all for each; the path's first segment by default."""
 
     @property
     def base_url_setting(self) -> str:
@@ -78,13 +82,12 @@ class Endpoint:
     def base_url_variable(self) -> str:
         return f"HEADROOM_{self.upstream.upper()}_BASE_URL"
 
-    @property
-    def root(self) -> str:
-        """The path's first segment ("/v1", "/v1beta"): pass-through serves it."""
-        return "/" + self.path.strip("/").split("/")[0]
+    def path_roots(self) -> tuple[str, ...]:
+        return self.roots or ("/" + self.path.strip("/").split("/")[0],)
 
     def owned_prefixes(self) -> tuple[str, ...]:
-        return self.prefixes or (self.path.split("{")[0].rstrip("/"),)
+        static = self.path.split("{")[0].rstrip("/")
+        return self.prefixes or ((static,) if static else ())
 
     def paths(self) -> tuple[str, ...]:
         """Every route of this endpoint (the stream path too, when it has one)."""

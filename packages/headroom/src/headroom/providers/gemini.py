@@ -1,5 +1,5 @@
-"""Google Gemini `generateContent` (`/v1beta/models/{model}:generateContent`, streamed at
-`:streamGenerateContent?alt=sse`): the conversation is `contents`, turns of `parts`;
+"""Google Gemini `generateContent` (`/v1beta/models/{model}:generateContent`, or `/v1/...`;
+streamed at `:streamGenerateContent?alt=sse`): the conversation is `contents`, turns of `parts`;
 `functionCall` parts are the model's tool calls and `functionResponse` parts their results;
 tools are `functionDeclarations`; a stream is `data:` chunks, each a partial response.
 
@@ -49,13 +49,15 @@ class Gemini(base.BaseProvider):
     endpoint = Endpoint(
         upstream="gemini",
         default_base_url="https://generativelanguage.googleapis.com",
-        path="/v1beta/models/{model}:generateContent",
-        stream_path="/v1beta/models/{model}:streamGenerateContent",
+        path="/{version}/models/{model}:generateContent",  # v1beta, v1 (google-genai 3)
+        stream_path="/{version}/models/{model}:streamGenerateContent",
         credential_header="x-goog-api-key",
         client_headers=("x-goog-api-key",),
         header_prefixes=("x-goog-",),
+        prefixes=("/v1beta", "/v1alpha"),
+        roots=("/v1", "/v1beta", "/v1alpha"),
         sdk=SdkSurface(
-            "google.genai", ("models", "aio.models"), lambda inner, engine: _Models(inner, engine)
+            "google.genai", ("models", "aio.models"), lambda inner, loop: _Models(inner, loop)
         ),
         litellm=LiteLLMCalls(
             ("generate_content", "agenerate_content"),
@@ -280,11 +282,9 @@ class _Models:
     compressed contents when no marker is left in them (a stream the SDK relays as it
     comes cannot be answered), else the contents as they are."""
 
-    def __init__(self, inner: Any, engine: Any) -> None:
-        from headroom.retrieval_loop import RetrievalLoop  # the loop imports the providers
-
+    def __init__(self, inner: Any, loop: Any) -> None:
         self._inner = inner
-        self._loop = RetrievalLoop(engine, GEMINI)
+        self._loop = loop  # a RetrievalLoop for GEMINI (that module imports this one)
         self._async = inspect.iscoroutinefunction(inner.generate_content)
 
     def __getattr__(self, name: str) -> Any:

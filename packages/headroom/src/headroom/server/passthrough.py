@@ -19,13 +19,50 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from headroom.providers import OPENAI_CHAT, registered
-from headroom.server.http import read_body
-from headroom.server.proxy import forwarded_headers, upstream_session_of, upstream_url
+from headroom.server.http import ApiError, read_body
 from headroom.server.upstream import upstream_errors
 
-__all__ = ["forward_as_is", "passthrough_routes", "upstream_for"]
+__all__ = [
+    "FORWARDED_HEADERS",
+    "FORWARDED_PREFIXES",
+    "forward_as_is",
+    "forwarded_headers",
+    "passthrough_routes",
+    "upstream_for",
+    "upstream_session_of",
+    "upstream_url",
+]
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# The caller's headers that go upstream; every other one (cookies, forwarding and proxy
+# headers, Headroom's own, the connection's) stays here. Documented in docs/server.md.
+FORWARDED_HEADERS = frozenset(
+    {
+        "accept",
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "content-type",
+        "user-agent",
+        "idempotency-key",
+        "x-request-id",
+        "x-client-request-id",
+    }
+)
+FORWARDED_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
+
+
+def _forwarded() -> tuple[frozenset[str], tuple[str, ...]]:
+    """The allow-list with every registered endpoint's credential header and prefixes."""
+    endpoints = [p.endpoint for p in registered()]
+    names = FORWARDED_HEADERS.union(e.credential_header for e in endpoints)
+    prefixes = tuple(
+        dict.fromkeys([*FORWARDED_PREFIXES, *(x for e in endpoints for x in e.header_prefixes)])
+    )
+    return names, prefixes
+
+
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 )
@@ -33,7 +70,8 @@ _HOP_BY_HOP = frozenset(
 
 def passthrough_routes() -> APIRouter:
     router = APIRouter()
-    for root in dict.fromkeys(p.endpoint.root for p in registered()):
+    roots = (root for p in registered() for root in p.endpoint.path_roots())
+    for root in dict.fromkeys(roots):
         router.add_api_route(
             root + "/{rest:path}",
             _catch_all(root),
@@ -57,7 +95,7 @@ def upstream_for(path: str, headers: Mapping[str, str]) -> str:
     for endpoint in endpoints:
         if any(path == p or path.startswith(p + "/") for p in endpoint.owned_prefixes()):
             return endpoint.upstream
-    by_root = {e.upstream for e in endpoints if path.startswith(e.root + "/")}
+    by_root = {e.upstream for e in endpoints for r in e.path_roots() if path.startswith(r + "/")}
     if len(by_root) == 1:
         return by_root.pop()
     for endpoint in endpoints:
@@ -83,6 +121,36 @@ async def forward_as_is(request: Request, path: str) -> Response:
     # The body is relayed decoded, so its content-encoding goes with the other framing.
     headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
     return StreamingResponse(_relayed(upstream), status_code=upstream.status, headers=headers)
+
+
+def upstream_url(base: str, path: str) -> str:
+    """`base` + `path`, whether the base URL ends in `/v1` or not (both are common)."""
+    base = base.rstrip("/")
+    if base.endswith("/v1") and path.startswith("/v1/"):
+        base = base[: -len("/v1")]
+    return base + path
+
+
+def forwarded_headers(request: Request) -> dict[str, str]:
+    """The caller's headers that go upstream: an allow-list (credentials, content type,
+    provider version and beta headers, SDK metadata) and the `forward_headers` setting.
+    Cookies and everything else stay here."""
+    extra: tuple[str, ...] = request.app.state.settings.forward_headers
+    known, known_prefixes = _forwarded()
+    names = known.union(n for n in extra if not n.endswith("*"))
+    prefixes = known_prefixes + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
+    return {
+        k: v
+        for k, v in request.headers.items()
+        if (k.lower() in names or k.lower().startswith(prefixes)) and k.lower() != "cookie"
+    }
+
+
+def upstream_session_of(request: Request) -> aiohttp.ClientSession:
+    session: aiohttp.ClientSession | None = getattr(request.app.state, "upstream", None)
+    if session is None:
+        raise ApiError(503, "starting", "The server is not started (its lifespan did not run).")
+    return session
 
 
 async def _relayed(upstream: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +21,14 @@ from headroom.aligner import canonical_tools, conversation_key
 from headroom.providers import ANTHROPIC, OPENAI_RESPONSES, Provider, registered
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
+from headroom.server.passthrough import (
+    FORWARDED_HEADERS,
+    FORWARDED_PREFIXES,
+    forward_as_is,
+    forwarded_headers,
+    upstream_session_of,
+    upstream_url,
+)
 from headroom.server.streaming import Forward, relay_stream
 from headroom.server.upstream import UpstreamReply, post_json, upstream_errors
 
@@ -35,34 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("headroom.proxy")
-
-# The caller's headers that go upstream; every other one (cookies, forwarding and proxy
-# headers, Headroom's own, the connection's) stays here. Documented in docs/server.md.
-FORWARDED_HEADERS = frozenset(
-    {
-        "accept",
-        "authorization",
-        "x-api-key",
-        "api-key",
-        "x-goog-api-key",
-        "content-type",
-        "user-agent",
-        "idempotency-key",
-        "x-request-id",
-        "x-client-request-id",
-    }
-)
-FORWARDED_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
-
-
-def _forwarded() -> tuple[frozenset[str], tuple[str, ...]]:
-    """The allow-list with every registered endpoint's credential header and prefixes."""
-    endpoints = [p.endpoint for p in registered()]
-    names = FORWARDED_HEADERS.union(e.credential_header for e in endpoints)
-    prefixes = tuple(
-        dict.fromkeys([*FORWARDED_PREFIXES, *(x for e in endpoints for x in e.header_prefixes)])
-    )
-    return names, prefixes
 
 
 def proxy_routes() -> APIRouter:
@@ -88,21 +67,11 @@ def _handler(provider: Provider, path: str, streamed: bool) -> Any:
     return handle
 
 
-def upstream_url(base: str, path: str) -> str:
-    """`base` + `path`, whether the base URL ends in `/v1` or not (both are common)."""
-    base = base.rstrip("/")
-    if base.endswith("/v1") and path.startswith("/v1/"):
-        base = base[: -len("/v1")]
-    return base + path
-
-
 async def _proxy(request: Request, provider: Provider, path: str, streamed: bool) -> Response:
     """`streamed`: the route itself streams (Gemini's `:streamGenerateContent`), which
     Headroom relays when it is asked as SSE (`alt=sse`); any other form goes as it came."""
     settings = request.app.state.settings
     if streamed and request.query_params.get("alt") != "sse":
-        from headroom.server.passthrough import forward_as_is  # it builds on this module
-
         return await forward_as_is(request, request.url.path)
     bypass = request.headers.get("x-headroom-bypass", "").strip() in ("1", "true")
     body = await read_any_json(request, settings.max_request_bytes)
@@ -194,28 +163,6 @@ async def _round_trips(forward: Forward, body: Any) -> Response:
     if stripped is not None:  # retrieve calls left over: the caller gets the rest
         return JSONResponse(stripped, status_code=upstream.status)
     return Response(upstream.body, status_code=upstream.status, media_type=upstream.content_type)
-
-
-def forwarded_headers(request: Request) -> dict[str, str]:
-    """The caller's headers that go upstream: an allow-list (credentials, content type,
-    provider version and beta headers, SDK metadata) and the `forward_headers` setting.
-    Cookies and everything else stay here."""
-    extra: tuple[str, ...] = request.app.state.settings.forward_headers
-    known, known_prefixes = _forwarded()
-    names = known.union(n for n in extra if not n.endswith("*"))
-    prefixes = known_prefixes + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
-    return {
-        k: v
-        for k, v in request.headers.items()
-        if (k.lower() in names or k.lower().startswith(prefixes)) and k.lower() != "cookie"
-    }
-
-
-def upstream_session_of(request: Request) -> aiohttp.ClientSession:
-    session: aiohttp.ClientSession | None = getattr(request.app.state, "upstream", None)
-    if session is None:
-        raise ApiError(503, "starting", "The server is not started (its lifespan did not run).")
-    return session
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[Any]) -> AsyncIterator[bytes]:
