@@ -25,8 +25,7 @@ from headroom.providers import (
 )
 from headroom.providers.openai_chat import OpenAIChat
 from headroom.server.app import create_app
-from headroom.server.passthrough import passthrough_routes, upstream_for
-from headroom.server.passthrough import _forwarded
+from headroom.server.passthrough import _forwarded, passthrough_routes, upstream_for
 from headroom.server.settings import ServerSettings, base_url_variables
 
 
