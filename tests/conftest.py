@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
+from tests.fake_gemini import gemini_upstream  # noqa: F401 - a shared fixture
 from tests.fakes import upstream  # noqa: F401 - a shared fixture
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from headroom.detect import (
     detect_with,
 )
 from headroom.errors import ActivityUnsupported, ConfigError
-from headroom.providers import base, provider_named, provider_of, register, unregister
+from headroom.providers import Endpoint, base, provider_named, register, unregister
 from headroom.providers.openai_chat import OpenAIChatRelay
 from headroom.segments import Scope, Segment, ToolCall, text_parts
 from tests.conftest import small_fixture_config
@@ -179,7 +179,13 @@ def test_a_broken_plugin_is_reported_and_the_built_ins_still_run(
 class GeminiContents(base.BaseProvider):
     """Google's `contents` format: `parts` of text, `functionCall` and `functionResponse`."""
 
-    name, path, upstream, conversation_key = "gemini", "/v1beta/generate", "gemini", "contents"
+    name, conversation_key = "gemini_toy", "contents"
+    endpoint = Endpoint(
+        upstream="gemini_toy",
+        default_base_url="https://toy.example",
+        path="/toy/v1/generate",
+        credential_header="x-toy-key",
+    )
 
     def claims(self, messages: Sequence[Any]) -> bool:
         return any(isinstance(m, Mapping) and "parts" in m for m in messages)
@@ -241,11 +247,11 @@ def test_a_provider_is_one_class_and_a_registration(store: Any) -> None:
         },
     ]
     gemini = GeminiContents()
-    register(gemini)
+    register(gemini)  # the built-in Gemini claims `contents` first: this one is named
     try:
-        assert provider_named("gemini") is gemini and provider_of(contents) is gemini
+        assert provider_named("gemini_toy") is gemini
         engine = Headroom(small_fixture_config(), store=store)
-        result = engine.compress(contents)
+        result = engine.compress(contents, provider="gemini_toy")
         response = result.messages[2]["parts"][0]["functionResponse"]["response"]["output"]
         assert len(response) < len(WORKER_LOG) / 3 and "disk quota exceeded" in response
         assert result.messages[:2] == contents[:2]
@@ -263,7 +269,7 @@ def test_a_provider_is_one_class_and_a_registration(store: Any) -> None:
         (answer,) = following["contents"][-1]["parts"]
         assert answer["functionResponse"]["response"]["output"] == WORKER_LOG
     finally:
-        unregister("gemini")
+        unregister("gemini_toy")
 
 
 class DictStore:

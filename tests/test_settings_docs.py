@@ -9,6 +9,7 @@ from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
 from headroom.errors import ConfigError, StoreError
 from headroom.server import ServerSettings
+from headroom.server.settings import base_url_variables
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = [
@@ -27,7 +28,10 @@ def test_every_variable_the_code_reads_is_documented() -> None:
     read = {name for path in SOURCES for name in re.findall(r"HEADROOM_[A-Z_]+", path.read_text())}
     read.discard("HEADROOM_")  # the prefix itself (config fields are checked below)
     settings = [*HeadroomConfig.model_fields, *ServerSettings.model_fields]
-    fields = {f"HEADROOM_{name.upper()}" for name in settings if name != "engine"}
+    fields = {
+        f"HEADROOM_{name.upper()}" for name in settings if name not in ("engine", "base_urls")
+    }
+    fields |= set(base_url_variables().values())  # one per registered upstream
     assert (read | fields) - documented_variables() == set()
 
 

@@ -113,7 +113,7 @@ def test_a_retrieve_call_mixed_with_the_callers_tools_is_dropped(
 
 
 def test_other_objects_are_refused() -> None:
-    with pytest.raises(TypeError, match="OpenAI or Anthropic"):
+    with pytest.raises(TypeError, match="SDK clients of anthropic, google.genai, openai"):
         withHeadroom(object())
 
 

@@ -9,6 +9,7 @@ and Responses API requests on the proxy; `completion` / `acompletion` in the SDK
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import logging
 from collections import deque
@@ -20,7 +21,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from headroom import CompressResult, default_engine
 from headroom.engines import EnginePool, credential_namespace
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider, provider_named
+from headroom.providers import OPENAI_CHAT, Provider, provider_named, registered
 from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
@@ -106,13 +107,17 @@ class HeadroomHandler(CustomLogger):
             )
 
 
-_CALL_PROVIDERS: dict[str, Provider] = {
-    "completion": OPENAI_CHAT,
-    "acompletion": OPENAI_CHAT,
-    "anthropic_messages": ANTHROPIC,
-    "responses": OPENAI_RESPONSES,
-    "aresponses": OPENAI_RESPONSES,
-}
+def _call_providers() -> dict[str, Provider]:
+    """Each LiteLLM call type a registered endpoint carries, and its provider."""
+    return {
+        call_type: provider
+        for provider in registered()
+        if provider.endpoint.litellm is not None
+        for call_type in provider.endpoint.litellm.call_types
+    }
+
+
+_CALL_PROVIDERS = _call_providers()
 
 
 def _sender(provider: Provider) -> Any:
@@ -125,14 +130,15 @@ def _sender(provider: Provider) -> Any:
         router = proxy_server.llm_router
     except ImportError:
         pass
-    names = {OPENAI_CHAT.name: "acompletion", ANTHROPIC.name: "aanthropic_messages"}
-    name = names.get(provider.name, "aresponses")
+    calls = provider.endpoint.litellm
+    name = calls.router_method if calls is not None else "acompletion"
     if router is not None and hasattr(router, name):
         call = getattr(router, name)
+    elif calls is not None and calls.function:
+        module, _, attribute = calls.function.rpartition(".")
+        call = getattr(importlib.import_module(module), attribute)
     else:
-        from litellm.anthropic_interface import messages
-
-        call = messages.acreate if name == "aanthropic_messages" else getattr(litellm, name)
+        call = getattr(litellm, name)
 
     async def send(body: dict[str, Any]) -> Any:
         return await call(**body)

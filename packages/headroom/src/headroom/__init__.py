@@ -34,10 +34,16 @@ __all__ = [
 
 
 def compress(
-    messages: Sequence[Any], *, model: str = DEFAULT_MODEL, config: HeadroomConfig | None = None
+    messages: Sequence[Any],
+    *,
+    model: str = DEFAULT_MODEL,
+    config: HeadroomConfig | None = None,
+    provider: str | None = None,
 ) -> CompressResult:
-    """Compress OpenAI- or Anthropic-shaped `messages` for `model`; fails open."""
-    return default_engine(config).compress(messages, model=model)
+    """Compress `messages` (OpenAI, Anthropic, Responses `input` or Gemini `contents`) for
+    `model`; fails open. `provider` names their format ("anthropic", "gemini", ...) when
+    the caller knows it; else it is recognised from their shape."""
+    return default_engine(config).compress(messages, model=model, provider=provider)
 
 
 def retrieve(ref: str, query: str | None = None) -> str | None:

@@ -27,7 +27,7 @@ from headroom.errors import HeadroomError
 from headroom.pipeline import Headroom, count_message_tokens
 from headroom.providers import Provider, provider_named
 from headroom.retrieval_loop import RetrievalLoop
-from headroom.tokens import counter_for
+from headroom.tokens import DEFAULT_MODEL, counter_for
 
 __all__ = [
     "Endpoint",
@@ -208,7 +208,7 @@ def _run_case(
 ) -> EvalCase:
     case = EvalCase(index)
     provider: Provider = provider_named(endpoint.provider)
-    counter = counter_for(str(body.get("model") or "gpt-4o"))
+    counter = counter_for(str(body.get("model") or DEFAULT_MODEL))
     body = _prepared(body, endpoint.provider)
     try:
         case.original_answer = answer_text(endpoint.post(body))

@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 from headroom.errors import InputError
-from headroom.providers import Provider, provider_of
-from headroom.segments import Path, Scope, Segment, text_parts
+from headroom.providers import Provider, provider_named, provider_of
+from headroom.segments import Path, Scope, Segment
 
 __all__ = ["Conversation", "Path", "Segment"]
 
@@ -27,9 +27,10 @@ QUERY_CHARS = 1000
 
 class Conversation:
     """Messages of one request, in any provider's shape (OpenAI chat, Anthropic, the
-    `input` items of OpenAI Responses): `provider` is the one that claims them."""
+    `input` items of OpenAI Responses, Gemini `contents`): `provider` is the one named, else
+    the one that claims them."""
 
-    def __init__(self, messages: Sequence[Any]) -> None:
+    def __init__(self, messages: Sequence[Any], provider: str | None = None) -> None:
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise InputError(
                 f"compress() takes a list of message dicts, got {type(messages).__name__}. "
@@ -37,6 +38,11 @@ class Conversation:
             )
         self.messages: list[Any] = list(messages)
         self.provider: Provider = provider_of(self.messages)
+        if provider is not None:
+            try:
+                self.provider = provider_named(provider)
+            except KeyError as exc:
+                raise InputError(str(exc.args[0])) from None
         self._tool_calls = self.provider.tool_calls_in(self.messages)
         self.breakpoint = _last_breakpoint(self.messages)
 
@@ -61,7 +67,7 @@ class Conversation:
         paste, and a whole document as the query would make every line look relevant.
         """
         for message in reversed(self.messages):
-            text = _user_text(message)
+            text = self._user_text(message)
             if text is not None:
                 return text
         return ""
@@ -72,10 +78,15 @@ class Conversation:
         latest = ""
         for message in self.messages:
             queries.append(latest)
-            text = _user_text(message)
+            text = self._user_text(message)
             if text is not None:
                 latest = text
         return queries
+
+    def _user_text(self, message: Any) -> str | None:
+        """The plain text of a user message (its last `QUERY_CHARS` characters), or None."""
+        text = self.provider.user_text(message)
+        return None if text is None else text[-QUERY_CHARS:]
 
     def segments(
         self, *, include_user: bool, include_assistant: bool, include_cached: bool = False
@@ -101,14 +112,6 @@ class Conversation:
             )
             for s in found
         ]
-
-
-def _user_text(message: Any) -> str | None:
-    """The plain text of a user message (its last `QUERY_CHARS` characters), or None."""
-    if not isinstance(message, Mapping) or message.get("role") != "user":
-        return None
-    texts = [text for _, text in text_parts(message.get("content"), ())]
-    return "\n".join(texts)[-QUERY_CHARS:] if texts else None
 
 
 def _segment_query(question: str, tool_arguments: str | None) -> str:

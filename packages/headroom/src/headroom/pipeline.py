@@ -82,15 +82,21 @@ class Headroom:
         return self._store
 
     def compress(
-        self, messages: Sequence[Any], *, model: str = DEFAULT_MODEL, query: str | None = None
+        self,
+        messages: Sequence[Any],
+        *,
+        model: str = DEFAULT_MODEL,
+        query: str | None = None,
+        provider: str | None = None,
     ) -> CompressResult:
-        """Compress the tool outputs (and, by setting, long chat text) in `messages`."""
+        """Compress the tool outputs (and, by setting, long chat text) in `messages`, in
+        the format `provider` names (recognised from their shape when None)."""
         counter = counter_for(model if isinstance(model, str) and model else DEFAULT_MODEL)
         # One budget covers the time every store call of this request waits, its activity
         # record included; compressing is not counted, so the output never depends on a clock.
         with store_budget(self.config.store_timeout_s):
             try:
-                conversation = Conversation(messages)
+                conversation = Conversation(messages, provider)
                 result = self._aligned(conversation, counter, query)
             except InputError:
                 raise  # not a list of messages: misuse, not data
@@ -126,7 +132,8 @@ class Headroom:
             stability = self.aligner.prefix_stability(key, result.messages)
             return replace(result, prefix_stability=stability)
         aligned = self.aligner.align_messages(conversation.messages)
-        result = self._compress(Conversation(aligned.messages), counter, query)
+        aligned_conversation = Conversation(aligned.messages, conversation.provider.name)
+        result = self._compress(aligned_conversation, counter, query)
         stability = self.aligner.prefix_stability(key, result.messages)
         if not aligned.fragments:
             return replace(result, prefix_stability=stability)

@@ -20,7 +20,7 @@ from typing import Any
 from headroom.ccr.markers import ANY_MARKER_RE, parse_pointer
 from headroom.messages import Conversation
 from headroom.repeats import Run, ShownIndex, line_contents, shown_positions
-from headroom.tokens import TokenCounter, counter_for
+from headroom.tokens import DEFAULT_MODEL, TokenCounter, counter_for
 
 __all__ = ["RepeatCost", "repeat_cost"]
 
@@ -44,7 +44,7 @@ def repeat_cost(
     original: Sequence[Any],
     sent: Sequence[Any],
     *,
-    model: str = "gpt-4o",
+    model: str = DEFAULT_MODEL,
     min_tokens: int = 40,
     in_context: bool = False,
 ) -> RepeatCost:

@@ -1,4 +1,5 @@
-"""withHeadroom(client): official OpenAI / Anthropic SDK clients that send compressed messages.
+"""withHeadroom(client): official OpenAI / Anthropic / Google GenAI SDK clients that send
+compressed messages.
 
     from headroom import withHeadroom
     client = withHeadroom(anthropic.Anthropic())
@@ -11,7 +12,9 @@ rounds), so the caller only sees the final response; a retrieve call mixed with 
 caller's own tool calls is dropped and the caller gets its own. Streaming calls are
 compressed when that leaves no marker in them, else sent as they are (no marker may reach
 a model that cannot redeem it; `headroom proxy` answers retrieval inside streams).
-Everything else on the client passes through untouched.
+Everything else on the client passes through untouched. Which client objects are wrapped
+comes from the registered endpoints (`Endpoint.sdk`); `google-genai`'s `client.models` and
+`client.aio.models` are wrapped by the Gemini provider module.
 """
 
 from __future__ import annotations
@@ -22,30 +25,62 @@ from typing import Any
 
 from headroom.engines import default_engine
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
+from headroom.providers import Provider, registered
 from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["withHeadroom"]
 
 
 def withHeadroom(client: Any, *, engine: Headroom | None = None) -> Any:
-    """Wrap an `openai.OpenAI` / `AsyncOpenAI` or `anthropic.Anthropic` / `AsyncAnthropic` client."""
+    """Wrap an SDK client a registered endpoint serves: `openai.OpenAI` / `AsyncOpenAI`,
+    `anthropic.Anthropic` / `AsyncAnthropic`, `google.genai.Client`."""
     engine = engine or default_engine()
-    if hasattr(client, "chat") and hasattr(client.chat, "completions"):
-        replaced: dict[str, Any] = {
-            "chat": _Wrapped(
-                client.chat,
-                {"completions": _Create(client.chat.completions, engine, OPENAI_CHAT)},
-            )
-        }
-        if hasattr(client, "responses") and hasattr(client.responses, "create"):
-            replaced["responses"] = _Create(client.responses, engine, OPENAI_RESPONSES)
-        return _Wrapped(client, replaced)
-    if hasattr(client, "messages") and hasattr(client.messages, "create"):
-        return _Wrapped(client, {"messages": _Create(client.messages, engine, ANTHROPIC)})
-    raise TypeError(
-        f"withHeadroom wraps OpenAI or Anthropic SDK clients, not {type(client).__name__}."
-    )
+    modules = {getattr(cls, "__module__", "") or "" for cls in type(client).__mro__}
+    replaced: dict[str, Any] = {}
+    for provider in registered():
+        sdk = provider.endpoint.sdk
+        if sdk is None or not any(
+            m == sdk.module or m.startswith(sdk.module + ".") for m in modules
+        ):
+            continue
+        for attribute in sdk.attributes:
+            inner = _attribute(client, attribute)
+            if inner is not None:
+                replaced[attribute] = (
+                    sdk.wrap(inner, RetrievalLoop(engine, provider))
+                    if sdk.wrap
+                    else _Create(inner, engine, provider)
+                )
+    if not replaced:
+        served = sorted({p.endpoint.sdk.module for p in registered() if p.endpoint.sdk})
+        raise TypeError(
+            f"withHeadroom wraps SDK clients of {', '.join(served)}, not {type(client).__name__}."
+        )
+    return _nested(client, replaced)
+
+
+def _attribute(obj: Any, dotted: str) -> Any:
+    """`obj.a.b` for "a.b"; None when a step is missing."""
+    for name in dotted.split("."):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _nested(obj: Any, replaced: dict[str, Any]) -> Any:
+    """`obj` with each dotted attribute of `replaced` swapped in ("chat.completions")."""
+    here: dict[str, Any] = {}
+    deeper: dict[str, dict[str, Any]] = {}
+    for dotted, value in replaced.items():
+        head, _, rest = dotted.partition(".")
+        if rest:
+            deeper.setdefault(head, {})[rest] = value
+        else:
+            here[head] = value
+    for head, inner in deeper.items():
+        here[head] = _nested(getattr(obj, head), inner)
+    return _Wrapped(obj, here)
 
 
 class _Wrapped:

@@ -10,6 +10,7 @@ from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
 from headroom.providers import base
+from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
 from headroom.segments import (
     UNKNOWN_CALL,
     Path,
@@ -29,7 +30,21 @@ _MAX_BREAKPOINTS = 4  # Anthropic accepts at most four cache_control marks per r
 
 
 class Anthropic(base.BaseProvider):
-    name, path, upstream, conversation_key = "anthropic", "/v1/messages", "anthropic", "messages"
+    name, conversation_key = "anthropic", "messages"
+    endpoint = Endpoint(
+        upstream="anthropic",
+        default_base_url="https://api.anthropic.com",
+        path="/v1/messages",
+        credential_header="x-api-key",
+        client_headers=("anthropic-version", "x-api-key"),
+        header_prefixes=("anthropic-", "x-stainless-"),
+        sdk=SdkSurface("anthropic", ("messages",)),
+        litellm=LiteLLMCalls(
+            ("anthropic_messages",),
+            "aanthropic_messages",
+            "litellm.anthropic_interface.messages.acreate",
+        ),
+    )
 
     def claims(self, messages: Sequence[Any]) -> bool:
         for message in messages:

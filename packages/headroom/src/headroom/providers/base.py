@@ -1,9 +1,11 @@
 """The provider interface and what every provider module shares.
 
-A provider module knows one wire format: where a request keeps its conversation, how the
-`headroom_retrieve` tool is offered and its calls found and answered, how a context block
-and cache breakpoints are written, and how its stream events are relayed. The pipeline,
-the aligner, the proxy and the SDK wrapper go through this interface only.
+A provider module knows one wire format and registers four seams for it: the wire format
+(where a request keeps its conversation, how a context block and cache breakpoints are
+written), retrieval (how the `headroom_retrieve` tool is offered and its calls found and
+answered), a stream relay, and an endpoint (`endpoint.Endpoint`: base-URL setting, path,
+credential header, SDK client). The pipeline, the aligner, the proxy and the SDK wrapper
+go through these interfaces only.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
-from headroom.segments import Scope, Segment, ToolCall
+from headroom.providers.endpoint import Endpoint
+from headroom.segments import Scope, Segment, ToolCall, text_parts
 
 __all__ = [
     "BaseProvider",
     "HeldRound",
     "Provider",
+    "Retrieval",
     "RetrieveCall",
     "SseEvent",
     "StreamRelay",
+    "WireFormat",
     "add_tool",
     "parse_arguments",
     "split_retrieve_calls",
@@ -90,16 +95,13 @@ class HeldRound:
         self.held = []
 
 
-class Provider(Protocol):
-    """One wire format (OpenAI chat, OpenAI Responses, Anthropic messages)."""
+class WireFormat(Protocol):
+    """How a request keeps its conversation: parse it, write it back, add a context
+    block and cache breakpoints."""
 
     name: str
-    path: str
-    """The endpoint path, as the proxy serves it and the upstream expects it."""
-    upstream: str
-    """Which upstream base URL serves it: "openai" or "anthropic"."""
     conversation_key: str
-    """The request field that holds the conversation ("messages" or "input")."""
+    """The request field that holds the conversation ("messages", "input", "contents")."""
 
     def claims(self, messages: Sequence[Any]) -> bool:
         """Whether `messages` are certainly in this format (a shape no other one uses)."""
@@ -112,6 +114,18 @@ class Provider(Protocol):
     ) -> Iterator[Segment]:
         """The strings of message `index` a compressor may rewrite: tool results, and user
         or assistant text when asked (parts carrying `cache_control` only if asked)."""
+
+    def user_text(self, message: Any) -> str | None:
+        """The plain text of a user turn (None for any other message)."""
+
+    def append_context(self, messages: list[Any], block: str) -> list[Any]:
+        """The conversation with `block` appended at the very end of the request."""
+
+    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]: ...
+
+
+class Retrieval(Protocol):
+    """How `headroom_retrieve` is offered, its calls found and answered, and removed."""
 
     def tool_schema(self) -> dict[str, Any]: ...
     def inject_tool(self, body: dict[str, Any]) -> None: ...
@@ -127,10 +141,13 @@ class Provider(Protocol):
     def strip_retrieve(self, response: dict[str, Any]) -> dict[str, Any]:
         """The response without retrieve calls (when mixed with the caller's tools)."""
 
-    def append_context(self, messages: list[Any], block: str) -> list[Any]:
-        """The conversation with `block` appended at the very end of the request."""
 
-    def add_cache_breakpoints(self, body: dict[str, Any], key: str) -> dict[str, Any]: ...
+class Provider(WireFormat, Retrieval, Protocol):
+    """One wire format with its four seams: the format itself, retrieval, a stream relay
+    and the endpoint it is served at (OpenAI chat, OpenAI Responses, Anthropic, Gemini)."""
+
+    endpoint: Endpoint
+
     def stream_relay(self) -> StreamRelay: ...
 
 
@@ -166,6 +183,12 @@ class BaseProvider:
             return split_retrieve_calls(self.tool_calls(response))
         except (AttributeError, TypeError, KeyError, IndexError):
             return [], False  # not a response of this format: nothing to answer
+
+    def user_text(self, message: Any) -> str | None:
+        if not isinstance(message, Mapping) or message.get("role") != "user":
+            return None
+        texts = [text for _, text in text_parts(message.get("content"), ())]
+        return "\n".join(texts) if texts else None
 
     def append_context(self, messages: list[Any], block: str) -> list[Any]:
         return [*messages, {"role": "user", "content": block}]

@@ -9,6 +9,7 @@ from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
 from headroom.providers import base
+from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
 from headroom.segments import Scope, Segment, ToolCall, as_text, result_segments, text_segments
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
@@ -17,7 +18,16 @@ _OPENAI_ROLES = frozenset({"tool", "function", "developer"})
 
 
 class OpenAIChat(base.BaseProvider):
-    name, path, upstream, conversation_key = "openai", "/v1/chat/completions", "openai", "messages"
+    name, conversation_key = "openai", "messages"
+    endpoint = Endpoint(
+        upstream="openai",
+        default_base_url="https://api.openai.com",
+        path="/v1/chat/completions",
+        credential_header="authorization",
+        header_prefixes=("openai-", "x-stainless-"),
+        sdk=SdkSurface("openai", ("chat.completions",)),
+        litellm=LiteLLMCalls(("completion", "acompletion"), "acompletion"),
+    )
 
     def claims(self, messages: Sequence[Any]) -> bool:
         return any(

@@ -10,6 +10,7 @@ from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
 from headroom.providers import base
+from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
 from headroom.providers.openai_chat import OPENAI_CHAT
 from headroom.segments import (
     UNKNOWN_CALL,
@@ -29,7 +30,16 @@ _OPENING_EVENTS = frozenset({"response.created", "response.in_progress"})
 
 
 class OpenAIResponses(base.BaseProvider):
-    name, path, upstream, conversation_key = "openai_responses", "/v1/responses", "openai", "input"
+    name, conversation_key = "openai_responses", "input"
+    endpoint = Endpoint(
+        upstream="openai",
+        default_base_url="https://api.openai.com",
+        path="/v1/responses",
+        credential_header="authorization",
+        header_prefixes=("openai-", "x-stainless-"),
+        sdk=SdkSurface("openai", ("responses",)),
+        litellm=LiteLLMCalls(("responses", "aresponses"), "aresponses"),
+    )
 
     def claims(self, messages: Sequence[Any]) -> bool:
         return any(_is_responses_item(item) for item in messages)

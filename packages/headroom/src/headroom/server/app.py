@@ -1,5 +1,7 @@
 """FastAPI app: bridge API (`/v1/compress`, `/v1/retrieve`, `/v1/stats`, `/health`) and the
-provider proxy (`/v1/chat/completions`, `/v1/messages`)."""
+provider proxy, whose routes come from the registered endpoints (`/v1/chat/completions`,
+`/v1/responses`, `/v1/messages`, `/v1beta/models/{model}:generateContent` and
+`:streamGenerateContent`), then pass-through of every other path under their roots."""
 
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def create_app(
     app.include_router(bridge_routes())
     app.include_router(proxy_routes())
     app.include_router(dashboard_routes())
-    app.include_router(passthrough_routes())  # last: every other /v1 path
+    app.include_router(passthrough_routes())  # last: every other /v1, /v1beta path
     return app
 
 

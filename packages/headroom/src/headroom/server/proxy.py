@@ -13,15 +13,22 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from headroom.aligner import canonical_tools, conversation_key
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider
+from headroom.providers import ANTHROPIC, OPENAI_RESPONSES, Provider, registered
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
+from headroom.server.passthrough import (
+    FORWARDED_HEADERS,
+    FORWARDED_PREFIXES,
+    forward_as_is,
+    forwarded_headers,
+    upstream_session_of,
+    upstream_url,
+)
 from headroom.server.streaming import Forward, relay_stream
 from headroom.server.upstream import UpstreamReply, post_json, upstream_errors
 
@@ -36,53 +43,36 @@ __all__ = [
 
 logger = logging.getLogger("headroom.proxy")
 
-# The caller's headers that go upstream; every other one (cookies, forwarding and proxy
-# headers, Headroom's own, the connection's) stays here. Documented in docs/server.md.
-FORWARDED_HEADERS = frozenset(
-    {
-        "accept",
-        "authorization",
-        "x-api-key",
-        "api-key",
-        "x-goog-api-key",
-        "content-type",
-        "user-agent",
-        "idempotency-key",
-        "x-request-id",
-        "x-client-request-id",
-    }
-)
-FORWARDED_PREFIXES = ("anthropic-", "openai-", "x-stainless-")
-
 
 def proxy_routes() -> APIRouter:
+    """One route per path of each registered endpoint (its stream path too)."""
     router = APIRouter()
-
-    @router.post(OPENAI_CHAT.path, response_model=None)
-    async def openai_chat(request: Request) -> Response:
-        return await _proxy(request, OPENAI_CHAT)
-
-    @router.post(ANTHROPIC.path, response_model=None)
-    async def anthropic_messages(request: Request) -> Response:
-        return await _proxy(request, ANTHROPIC)
-
-    @router.post(OPENAI_RESPONSES.path, response_model=None)
-    async def openai_responses(request: Request) -> Response:
-        return await _proxy(request, OPENAI_RESPONSES)
-
+    for provider in registered():
+        for path in provider.endpoint.paths():
+            streamed = path == provider.endpoint.stream_path
+            router.add_api_route(
+                path,
+                _handler(provider, path, streamed),
+                methods=["POST"],
+                response_model=None,
+                name=f"{provider.name}{'_stream' if streamed else ''}",
+            )
     return router
 
 
-def upstream_url(base: str, path: str) -> str:
-    """`base` + `path`, whether the base URL ends in `/v1` or not (both are common)."""
-    base = base.rstrip("/")
-    if base.endswith("/v1") and path.startswith("/v1/"):
-        base = base[: -len("/v1")]
-    return base + path
+def _handler(provider: Provider, path: str, streamed: bool) -> Any:
+    async def handle(request: Request) -> Response:
+        return await _proxy(request, provider, path, streamed)
+
+    return handle
 
 
-async def _proxy(request: Request, provider: Provider) -> Response:
+async def _proxy(request: Request, provider: Provider, path: str, streamed: bool) -> Response:
+    """`streamed`: the route itself streams (Gemini's `:streamGenerateContent`), which
+    Headroom relays when it is asked as SSE (`alt=sse`); any other form goes as it came."""
     settings = request.app.state.settings
+    if streamed and request.query_params.get("alt") != "sse":
+        return await forward_as_is(request, request.url.path)
     bypass = request.headers.get("x-headroom-bypass", "").strip() in ("1", "true")
     body = await read_any_json(request, settings.max_request_bytes)
     if bypass:
@@ -97,14 +87,14 @@ async def _proxy(request: Request, provider: Provider) -> Response:
         loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
         # CPU work runs off the event loop, so one big payload does not stall other requests.
         body = await run_in_threadpool(_compress_body, loop, body)
-    base = (
-        settings.openai_base_url if provider.upstream == "openai" else settings.anthropic_base_url
-    )
-    url = upstream_url(base, provider.path)
+    base = settings.base_url(provider.endpoint.upstream)
+    url = upstream_url(base, provider.endpoint.upstream_path(path, request.path_params))
+    if request.url.query:
+        url += "?" + request.url.query
     forward = Forward(upstream_session_of(request), url, forwarded_headers(request), loop)
 
     with upstream_errors(base):
-        if isinstance(body, dict) and body.get("stream"):
+        if streamed or (isinstance(body, dict) and body.get("stream")):
             return await _stream(forward, body)
         return await _round_trips(forward, body)
 
@@ -173,27 +163,6 @@ async def _round_trips(forward: Forward, body: Any) -> Response:
     if stripped is not None:  # retrieve calls left over: the caller gets the rest
         return JSONResponse(stripped, status_code=upstream.status)
     return Response(upstream.body, status_code=upstream.status, media_type=upstream.content_type)
-
-
-def forwarded_headers(request: Request) -> dict[str, str]:
-    """The caller's headers that go upstream: an allow-list (credentials, content type,
-    provider version and beta headers, SDK metadata) and the `forward_headers` setting.
-    Cookies and everything else stay here."""
-    extra: tuple[str, ...] = request.app.state.settings.forward_headers
-    names = FORWARDED_HEADERS.union(n for n in extra if not n.endswith("*"))
-    prefixes = FORWARDED_PREFIXES + tuple(n.rstrip("*") for n in extra if n.endswith("*"))
-    return {
-        k: v
-        for k, v in request.headers.items()
-        if (k.lower() in names or k.lower().startswith(prefixes)) and k.lower() != "cookie"
-    }
-
-
-def upstream_session_of(request: Request) -> aiohttp.ClientSession:
-    session: aiohttp.ClientSession | None = getattr(request.app.state, "upstream", None)
-    if session is None:
-        raise ApiError(503, "starting", "The server is not started (its lifespan did not run).")
-    return session
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[Any]) -> AsyncIterator[bytes]:

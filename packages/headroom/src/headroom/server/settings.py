@@ -5,15 +5,23 @@ same way and refuse bad values with a ConfigError."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+from typing_extensions import Self
 
 from headroom.config import DEFAULT_PORT, EnvSettings, HeadroomConfig, mask_all
 from headroom.errors import ConfigError
+from headroom.providers import registered, upstreams
 
-__all__ = ["ServerSettings", "is_loopback"]
+__all__ = ["ServerSettings", "base_url_variables", "is_loopback"]
+
+
+def base_url_variables() -> dict[str, str]:
+    """Each registered upstream and the variable that sets its base URL."""
+    return {p.endpoint.upstream: p.endpoint.base_url_variable for p in registered()}
 
 
 class ServerSettings(EnvSettings):
@@ -26,8 +34,10 @@ class ServerSettings(EnvSettings):
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
     api_token: str | None = None
     """Required of every request when set (and to listen beyond loopback); blank is none."""
-    openai_base_url: str = "https://api.openai.com"
-    anthropic_base_url: str = "https://api.anthropic.com"
+    base_urls: dict[str, str] = Field(default_factory=dict)
+    """Each upstream's base URL, by upstream name: one per registered endpoint's upstream,
+    given as `<upstream>_base_url` (`HEADROOM_OPENAI_BASE_URL`, `HEADROOM_ANTHROPIC_BASE_URL`,
+    `HEADROOM_GEMINI_BASE_URL`), each defaulting to the provider's own."""
     max_request_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0.0)
     max_retrieval_rounds: int = Field(default=3, ge=0)
@@ -46,6 +56,37 @@ class ServerSettings(EnvSettings):
     a gateway's own headers. Cookies are never forwarded."""
     engine: HeadroomConfig = Field(default_factory=HeadroomConfig.from_env)
     """The compression settings of the server's engines (`HEADROOM_*` variables)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upstream_urls(cls, values: Any) -> Any:
+        """`<upstream>_base_url` keywords into `base_urls`, defaults for the rest."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        urls = dict(upstreams()) | dict(values.pop("base_urls", None) or {})
+        for upstream in upstreams():
+            given = values.pop(f"{upstream}_base_url", None)
+            if given is not None:
+                urls[upstream] = given
+        values["base_urls"] = urls
+        return values
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """`EnvSettings.from_env`, with each upstream's `HEADROOM_<UPSTREAM>_BASE_URL`."""
+        env = os.environ if environ is None else environ
+        urls = {
+            f"{name}_base_url": env[variable]
+            for name, variable in base_url_variables().items()
+            if variable in env
+        }
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return super().from_env(environ, **(urls | given))
+
+    def base_url(self, upstream: str) -> str:
+        """The base URL requests for `upstream` go to."""
+        return self.base_urls.get(upstream) or upstreams()[upstream]
 
     @field_validator("api_token")
     @classmethod
