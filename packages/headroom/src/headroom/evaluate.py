@@ -59,14 +59,17 @@ class Endpoint:
 
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """One non-streamed request; a provider error is a HeadroomError naming it."""
-        path = provider_named(self.provider).path
+        endpoint = provider_named(self.provider).endpoint
+        path = endpoint.path
         base = self.base_url.rstrip("/")
         url = base + (path[3:] if base.endswith("/v1") else path)
         headers = {"content-type": "application/json"}
-        if self.provider == "anthropic":
-            headers |= {"x-api-key": self.api_key, "anthropic-version": "2023-06-01"}
-        else:
+        if endpoint.credential_header.lower() == "authorization":
             headers["authorization"] = f"Bearer {self.api_key}"
+        else:
+            headers[endpoint.credential_header] = self.api_key
+        if self.provider == "anthropic":
+            headers["anthropic-version"] = "2023-06-01"
         data = json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
