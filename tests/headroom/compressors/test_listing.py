@@ -173,3 +173,28 @@ def test_a_header_row_does_not_hide_a_constant_column() -> None:
     assert out[1] == header  # the header row stays as it is
     assert all(not line.startswith("ii ") and " amd64 " not in line for line in out[2:])
     assert all(f"libpkg{i}-tools:amd64" in result.text for i in range(60))
+
+
+def test_dpkg_l_over_budget_is_compressed_whatever_its_constant_column() -> None:
+    from tests.headroom.compressors._runs_helpers import ctx_for
+
+    head = [
+        "Desired=Unknown/Install/Remove/Purge/Hold",
+        "| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend",
+        "|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)",
+        "||/ Name                      Version            Architecture Description",
+        "+++-=========================-==================-============-" + "=" * 40,
+    ]
+    rows = [
+        f"ii  {f'libpackage{i}-dev:amd64':<26}{f'1.{i}.{i % 7}-{i % 3}+deb12u1':<19}"
+        f"{'amd64' if i % 4 else 'all':<13}development files for package number {i}"
+        for i in range(300)
+    ]
+    text = "\n".join(head + rows)
+    result = ListingCompressor().compress(text, ctx_for(text, budget=4000))
+    assert result is not None  # (the constant `ii` column could not go: the listing as is)
+    assert result.kept is not None and result.total is not None
+    assert result.kept < result.total
+    assert all(
+        line in text.splitlines() or "[headroom:" in line for line in result.text.splitlines()
+    )

@@ -100,7 +100,10 @@ class ListingCompressor:
             dropped = constant_columns([column[1:] for column in rows.columns], key)
             header = rows.lines[0] if dropped else None
         if dropped:
-            return _without_constant_columns(lines, columns, rows, key, dropped, ctx, header)
+            reduced = _without_constant_columns(lines, columns, rows, key, dropped, ctx, header)
+            if reduced is not None:
+                return reduced
+            # The rows did not split the same way without those columns: the listing as is.
         if ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         return _lossy(text, lines, rows, key, ctx)
