@@ -378,3 +378,24 @@ def test_spans_do_not_depend_on_the_order_tree_sitter_lists_captures_in() -> Non
     spans, bodies = found[0]
     assert bodies == 120
     assert sum(1 for span in spans if span.kind == "comment") == 120  # each block's rest
+
+
+def test_a_generated_headers_define_tables_go_its_prototypes_stay() -> None:
+    lines = ["#ifndef GEN_H", "#define GEN_H", ""]
+    for kind in ("CERT", "CRL", "REQ", "NAME", "EXT", "ATTR", "OBJ", "KEY"):
+        lines += [
+            f"#define sk_{kind}_{op}(sk) generic_sk_{op}(check_{kind}_sk_type(sk))"
+            for op in ("num", "value", "new", "free", "zero", "push", "pop", "shift", "sort", "dup")
+        ]
+        lines += [f"int {kind.lower()}_print(FILE *fp, const {kind} *item);", ""]
+    lines += ["#endif"]
+    source = "\n".join(lines)
+    result = CodeCompressor().compress(
+        source, ctx_for(source, "c", budget=COUNTER.count(source) // 2)
+    )
+    assert result is not None
+    out = result.text.split("\n")
+    for kind in ("CERT", "CRL", "REQ", "NAME", "EXT", "ATTR", "OBJ", "KEY"):
+        assert f"int {kind.lower()}_print(FILE *fp, const {kind} *item);" in out
+    assert sum(1 for line in out if line.startswith("#define sk_")) < 40
+    assert all(line in lines or ANY_MARKER_RE.search(line) for line in out)

@@ -1,5 +1,6 @@
 """The spans of a source file that code compression may show as one gap marker each:
-function bodies, the rest of comment blocks and docstrings, runs of imports."""
+function bodies, the rest of comment blocks and docstrings, runs of imports, and the
+interior of long runs of one-line `#define`s (a generated header's macro tables)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ __all__ = ["Span", "indent", "row_starts", "spans_of"]
 _CONTENT = re.compile(rb"[A-Za-z0-9]")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _TRIPLE_QUOTED = re.compile(rb"[rRbBuU]{0,2}(\"\"\"|\'\'\')")
+_RUN_LANGUAGES = frozenset({"c", "cpp"})
+_MIN_RUN = 6
+"""One-line `#define`s in a row that make a run whose interior may go (first and last stay)."""
 WRAPPER_SHARE = 0.5
 """A function whose body holds more than this share of the file's lines wraps the module
 (an IIFE, a UMD factory): its inner functions are elided one by one instead."""
@@ -29,7 +33,8 @@ class Span:
     prefix: bytes
     """What comes before the marker on its line: indentation and a comment sign."""
     kind: str
-    """body, doc (a docstring's rest), comment (a comment block's rest) or imports."""
+    """body, doc (a docstring's rest), comment (a comment block's rest), imports or
+    defines (a run of one-line `#define`s, its interior)."""
     name: str = ""
     """The function a body or docstring belongs to."""
 
@@ -67,6 +72,7 @@ def spans_of(root: Any, lines: list[bytes], language: str) -> tuple[list[Span], 
     spans += _comment_spans(outline.get("c", ()), lines, sign)
     for first, last, kept in import_spans(root, language):
         spans.append(Span(first, last, indent(lines[kept]) + sign, "imports"))
+    spans += _declaration_runs(lines, spans, language, sign)
     ordered: list[Span] = []
     end = -1
     for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):
@@ -203,3 +209,39 @@ def _comment_spans(comments: Any, lines: list[bytes], sign: bytes) -> list[Span]
         run.append(row)
     flush()
     return spans
+
+
+def _declaration_runs(
+    lines: list[bytes], spans: list[Span], language: str, sign: bytes
+) -> list[Span]:
+    """The interior rows of each run of `_MIN_RUN` or more consecutive one-line `#define`s
+    at one indentation, outside every other span: the macro tables a generated header
+    repeats for each type. Their first and last rows stay; prototypes and signatures are
+    outline and always stay."""
+    if language not in _RUN_LANGUAGES:
+        return []
+    covered = bytearray(len(lines))
+    for span in spans:
+        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    found: list[Span] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        if len(run) >= _MIN_RUN:
+            found.append(Span(run[1], run[-2], indent(lines[run[1]]) + sign, "defines"))
+        run.clear()
+
+    for row, line in enumerate(lines):
+        if covered[row] or not _one_line_define(line):
+            flush()
+            continue
+        if run and (row != run[-1] + 1 or indent(line) != indent(lines[run[0]])):
+            flush()
+        run.append(row)
+    flush()
+    return found
+
+
+def _one_line_define(line: bytes) -> bool:
+    stripped = line.strip()
+    return stripped.startswith(b"#define") and not stripped.endswith(b"\\")

@@ -4,7 +4,8 @@ Every declaration and signature stays. What may go, least valuable first as the 
 requires, are spans of whole lines, each shown as one gap marker with its exact count (a
 comment of the language, or a line inside the comment or docstring it shortens): function
 and method bodies; the rest of a comment block or a docstring after its first line; the
-imports of a run after its first. Every kept line is an original line, whole. A span that
+imports of a run after its first; last, the interior of a long run of one-line `#define`s
+(a generated header's macro tables). Every kept line is an original line, whole. A span that
 holds a phrase the question quotes, or the body of a function it names, is kept; so is a
 span cheaper than its marker. The payload's ref is stated once, on a closing comment. The
 output is parsed again and must have no new syntax errors, else the payload passes through.
@@ -40,9 +41,10 @@ _MIN_GAP_TOKENS = 2 * _MARKER_COST
 _SMALL_GAP_TOKENS = 5 * _MARKER_COST
 """A span cheaper than this is kept first while the budget allows: its gap would spend
 too much of what it saves on its marker (marker text stays a small share of the output)."""
-_VALUE = {"doc": 2}
+_VALUE = {"doc": 2, "defines": 1_000_000}
 """The value of a span that is no body (a body's is how often its function is named):
-a docstring's rest documents an API, as a function named twice is worth keeping."""
+a docstring's rest documents an API, as a function named twice is worth keeping; a run of
+`#define`s is outline, the last to go."""
 _OUTLINE_CHARGE = 0.75
 """The outline (declarations, signatures, first lines) is kept whatever the budget, so it
 is not wholly a choice the budget makes: it is charged at this share, and spans keep
