@@ -214,3 +214,32 @@ def test_never_raises_never_larger(lines: list[str], budget: int, query: str) ->
         assert COUNTER.count(result.text) < COUNTER.count(text)
         if "[headroom: " not in text and "\r" not in text:
             assert_faithful(text, result.text)
+
+
+def test_minified_code_a_specialised_compressor_declines_goes_to_the_line_compressor(
+    tmp_path,
+) -> None:
+    # Two lines of 60k characters: no whole line the code compressor could drop. Over its
+    # budget, the generic line compressor cuts each line as the budget needs.
+    from headroom import Headroom
+    from headroom.config import HeadroomConfig
+
+    body = ";".join(f"function f{i}(a,b){{return a*{i}+b-{i % 7}}}" for i in range(3000))
+    source = f"/*! bundle v1.0 */\n{body};export{{f1 as one,f2 as two}};"
+    engine = Headroom(HeadroomConfig(store_url=f"sqlite:///{tmp_path / 'store.db'}"))
+    call = {"id": "c", "type": "function", "function": {"name": "read", "arguments": "{}"}}
+    result = engine.compress(
+        [
+            {"role": "user", "content": "read dist/bundle.min.js"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c", "content": source},
+        ]
+    )
+    out = result.messages[-1]["content"]
+    assert COUNTER.count(out) < COUNTER.count(source) // 2
+    first, second, closing = out.split("\n")
+    assert first == "/*! bundle v1.0 */"
+    head, _, _ = second.partition(" [headroom: ")
+    assert body.startswith(head) and len(head) > 1000
+    assert [m.ref for m in find_markers(out)][-1] == make_ref(source)
+    assert engine.retrieve(make_ref(source)) == source

@@ -55,7 +55,16 @@ class ContentRouter:
         if compressor is None:
             return unchanged
         result = compressor.compress(clean, ctx)
-        return self._judged(result, unchanged, text, tokens, ctx)
+        judged = self._judged(result, unchanged, text, tokens, ctx)
+        if judged.changed or tokens <= ctx.budget_tokens:
+            return judged
+        # Over its budget and declined (minified code: no whole line to drop): the generic
+        # line compressor holds on anything.
+        fallback = self.registry.get(FALLBACK_KIND)
+        if fallback is None or fallback is compressor:
+            return judged
+        generic = replace(unchanged, compressor=fallback.name)
+        return self._judged(fallback.compress(clean, ctx), generic, text, tokens, ctx)
 
     def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
         """A payload no detector claims, compressed part by part when it holds parts of

@@ -37,6 +37,7 @@ from headroom.compressors._line_shapes import (
     strong_errors,
     templates,
 )
+from headroom.compressors._long_lines import CLIP_OVER, clip_limit, head_at_space
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -50,8 +51,6 @@ from headroom.query import lines_with
 
 __all__ = ["LineCompressor"]
 
-_CLIP_OVER = 2000  # characters: a longer line may be cut (when over budget) ...
-_CLIP_TO = 1000  # ... to about this many
 _HEAD = 5  # lines always kept at the start ...
 _TAIL = 5  # ... and at the end
 _ERROR_REPEATS = 3  # first occurrences of one error template kept, with the last
@@ -93,7 +92,7 @@ class LineCompressor:
             return None  # lossless first: within budget nothing is worth losing
         lines = split_lines(text)
         focused = set(lines_with(lines, ctx.focus))
-        clipped = _clip_long_lines(lines, focused)
+        clipped = _clip_long_lines(lines, focused, clip_limit(lines, text, ctx))
         payload = _read(clipped, _rate(tokens, text))
         must = _must_keep(payload, focused, _asked(payload.lines, ctx), ctx.budget_tokens)
         kept = _fill(payload, must, ctx.budget_tokens - _CLOSING_TOKENS)
@@ -113,16 +112,16 @@ def _rate(tokens: int, text: str) -> Callable[[str], int]:
     return lambda line: max(1, round(len(line) * per_char)) + 1  # + its line break
 
 
-def _clip_long_lines(lines: list[str], focused: set[int]) -> list[str]:
-    """Lines over `_CLIP_OVER` characters cut at a space near `_CLIP_TO`, each saying how
-    much was cut; a line the question quotes stays whole."""
-    if max(map(len, lines)) <= _CLIP_OVER:
+def _clip_long_lines(lines: list[str], focused: set[int], limit: int) -> list[str]:
+    """Lines over `CLIP_OVER` characters cut at a space near `limit` (what the budget
+    leaves each, see `clip_limit`), each saying how much was cut; a line the question
+    quotes stays whole."""
+    if max(map(len, lines)) <= max(CLIP_OVER, limit):
         return lines
     out = list(lines)
     for i, line in enumerate(lines):
-        if len(line) > _CLIP_OVER and i not in focused:
-            cut = line.rfind(" ", _CLIP_TO // 2, _CLIP_TO)
-            head = line[: cut if cut > 0 else _CLIP_TO]
+        if len(line) > max(CLIP_OVER, limit) and i not in focused:
+            head = head_at_space(line, limit)
             out[i] = (
                 f"{head} {format_gap(len(line) - len(head), 'more characters of this line cut')}"
             )

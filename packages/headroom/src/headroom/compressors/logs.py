@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from headroom.ccr.markers import format_detail, format_marker, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
+from headroom.compressors._long_lines import CLIP_OVER, clip_limit, head_at_space
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_SHARE,
@@ -38,8 +39,6 @@ from headroom.query import lines_with, query_terms
 __all__ = ["LogCompressor", "template_of"]
 
 _MARKER_TOKENS = MARKER_TOKENS
-_CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
-_CLIP_TO = 1000  # ... to about this many
 _RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
 _RARE_VALUES_COUNTED = 3  # a line ranks by up to this many rare values
 _RARE_TERM_LINES = 50  # a query term is rare in a log when at most 1 line in this many has it
@@ -146,8 +145,8 @@ class LogCompressor:
             _Line(line.rstrip("\r"), template_of_key[key], *classes_of_key[key])
             for line, key in zip(raw, keys, strict=True)
         ]
-        if max(map(len, raw)) > _CLIP_OVER:  # long lines are cut, unless the question is on them
-            limit = _clip_limit(raw, text, ctx)
+        if max(map(len, raw)) > CLIP_OVER:  # long lines are cut, unless the question is on them
+            limit = clip_limit(raw, text, ctx)
             lines = [
                 line if i in focused else _clip_line(line, limit) for i, line in enumerate(lines)
             ]
@@ -179,32 +178,14 @@ def _classes(line: str) -> tuple[bool, bool, bool, bool]:
     return "error" in names, "warning" in names, "summary" in names, "title" in names
 
 
-def _clip_limit(raw: list[str], text: str, ctx: CompressContext) -> int:
-    """How many characters a line of more than `_CLIP_OVER` keeps: what the budget leaves
-    each of them once the other lines are paid for, and at least `_CLIP_TO` (cut only as
-    much as the budget needs)."""
-    long = [len(line) for line in raw if len(line) > _CLIP_OVER]
-    per_char = ctx.counter.count(text) / max(1, len(text))
-    short = sum(len(line) + 1 for line in raw if len(line) <= _CLIP_OVER)
-    room = ctx.budget_tokens / max(per_char, 1e-9) - short
-    return max(_CLIP_TO, int(room / max(1, len(long))))
-
-
 def _clip_line(line: _Line, limit: int) -> _Line:
-    """A line of more than `_CLIP_OVER` characters (a whole file's text in an assertion, a
+    """A line of more than `CLIP_OVER` characters (a whole file's text in an assertion, a
     package list) keeps its first `limit`, cut at a space, and says what was cut."""
-    if len(line.text) <= max(_CLIP_OVER, limit):
+    if len(line.text) <= max(CLIP_OVER, limit):
         return line
-    head = _head_at_space(line.text, limit)
+    head = head_at_space(line.text, limit)
     note = format_detail(f"{len(line.text) - len(head)} more characters of this line cut")
     return line._replace(text=f"{head} {note}")
-
-
-def _head_at_space(text: str, limit: int) -> str:
-    """At most `limit` characters of `text`, cut at a space in the second half of that
-    (never inside a token), or at `limit` when there is none."""
-    cut = text.rfind(" ", limit // 2, limit)
-    return text[: cut if cut > 0 else limit]
 
 
 def _cost(costs: list[int], kept: set[int]) -> int:
@@ -373,7 +354,7 @@ def _clip(template: str, limit: int = _TEMPLATE_CHARS) -> str:
     """A long template cut at a space (never inside a token), saying how much is left out."""
     if len(template) <= limit:
         return template
-    head = _head_at_space(template, limit).rstrip()
+    head = head_at_space(template, limit).rstrip()
     return f"{head} ... ({len(template) - len(head)} more characters)"
 
 

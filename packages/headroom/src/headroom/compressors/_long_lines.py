@@ -1,0 +1,33 @@
+"""Long lines cut only as the budget needs: shared by the log and the generic line
+compressors. A line of more than `CLIP_OVER` characters keeps a head (cut at a space), and
+a marker says how much of it was cut; the integrity rule allows the start of an original
+line before a marker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from headroom.compressors.base import CompressContext
+
+__all__ = ["CLIP_OVER", "CLIP_TO", "clip_limit", "head_at_space"]
+
+CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
+CLIP_TO = 1000  # ... to about this many at least
+
+
+def clip_limit(lines: Sequence[str], text: str, ctx: CompressContext) -> int:
+    """How many characters a line of more than `CLIP_OVER` keeps: what the budget leaves
+    each of them once the other lines are paid for, and at least `CLIP_TO` (cut only as
+    much as the budget needs)."""
+    long = [len(line) for line in lines if len(line) > CLIP_OVER]
+    per_char = ctx.counter.count(text) / max(1, len(text))
+    short = sum(len(line) + 1 for line in lines if len(line) <= CLIP_OVER)
+    room = ctx.budget_tokens / max(per_char, 1e-9) - short
+    return max(CLIP_TO, int(room / max(1, len(long))))
+
+
+def head_at_space(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, cut at a space in the second half of that
+    (never inside a token), or at `limit` when there is none."""
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit]
