@@ -65,3 +65,45 @@ def test_each_part_goes_to_its_compressor_and_markers_resolve(tmp_path) -> None:
     assert {m.ref for m in find_markers(result.text)} == {result.ref}
     assert engine.retrieve(result.ref) == text
     assert engine.compress_text(text).text == result.text  # deterministic
+
+
+def test_parts_of_lines_close_on_one_marker_counting_every_line() -> None:
+    # Two parts that each close on `kept K of T lines`, the first ending on blank lines:
+    # one closing marker counts the whole payload, and kept lines plus gaps add up.
+    from headroom.ccr.markers import make_ref
+    from headroom.compressors.base import CompressContext, default_registry
+    from headroom.mixed import Part, compress_parts
+    from headroom.query import focus_of
+    from headroom.tokens import counter_for
+    from tests.audit import count_errors
+
+    log = [
+        f"2026-01-0{1 + i % 9} 10:{i % 60:02d}:00 INFO worker {i % 5} job {i}" for i in range(120)
+    ]
+    diag = []
+    for i in range(60):
+        diag += [
+            f"src/mod{i % 7}.c:{10 + i}:5: warning: unused variable 'tmp{i}' [-Wunused-variable]",
+            f"   {10 + i} |     int tmp{i} = {i};",
+            "      |         ^~~~",
+        ]
+    lines = [*log, "", "", *diag]
+    text = "\n".join(lines)
+    parts = [
+        Part(0, len(log) + 2, Detection("log", confidence=0.75)),
+        Part(len(log) + 2, len(lines), Detection("diagnostics", confidence=0.93)),
+    ]
+    counter = counter_for("gpt-4o")
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query="",
+        budget_tokens=counter.count(text) // 5,
+        counter=counter,
+        focus=focus_of("", text),
+        registry=default_registry(),
+    )
+    result = compress_parts(text, parts, dict(default_registry()), ctx)
+    assert result is not None
+    closings = [m for m in ANY_MARKER_RE.finditer(result.text) if "kept " in m.group(0)]
+    assert len(closings) == 1 and result.text.endswith(closings[0].group(0))
+    assert count_errors(text, result.text) == []

@@ -11,10 +11,11 @@ part. One ref covers the whole payload.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from headroom.ccr.markers import split_lines
+from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
 from headroom.detect import LIKELY, POSSIBLE, Detection
@@ -30,6 +31,10 @@ _MAX_BLOCKS = 400  # detection of a payload is bounded: past this many blocks, n
 # Kinds whose compressors re-encode their payload (tables, visible text): inside a mixed
 # payload their blocks stay lines of the part around them.
 _WHOLE_PAYLOAD_KINDS = frozenset({"json", "jsonl", "csv", "html", "binary"})
+_LINES_CLOSING = re.compile(
+    r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
+    r"headroom_retrieve ref=(?P<ref>[0-9a-f]{16})\]"
+)
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,17 @@ def compress_parts(
     ctx: CompressContext,
 ) -> Compressed | None:
     """Each part by its kind's compressor within its share of the budget; None when no
-    part changed."""
+    part changed. When every changed part closes on a `kept K of T lines` marker, those
+    give way to one closing marker counting the whole payload's lines."""
     lines = split_lines(text)
     total = ctx.counter.count(text)
-    out: list[str] = []
-    changed = 0
+    outputs: list[_PartOutput] = []
     for part in parts:
-        piece = "\n".join(lines[part.start : part.end])
+        end = part.end
+        while end > part.start + 1 and not lines[end - 1].strip():
+            end -= 1  # trailing blank lines stay as they are (a compressor drops them)
+        piece = "\n".join(lines[part.start : end])
+        blanks = lines[end : part.end]
         compressor = registry.get(part.detection.kind)
         result = None
         if compressor is not None:
@@ -86,15 +95,51 @@ def compress_parts(
             part_ctx = replace(ctx, budget_tokens=max(1, share), language=part.detection.language)
             result = compressor.compress(piece, part_ctx)
         if result is None or result.text == piece:
-            out.append(piece)
+            whole = "\n".join([piece, *blanks])
+            outputs.append(_PartOutput(whole, whole, part.end - part.start, False))
             continue
-        changed += 1
-        out.append(result.text)
+        body, kept = _without_closing(result.text, ctx.ref)
+        outputs.append(
+            _PartOutput(
+                "\n".join([result.text, *blanks]),
+                None if kept is None else "\n".join([body, *blanks]),
+                None if kept is None else kept + len(blanks),
+                True,
+            )
+        )
+    changed = sum(o.changed for o in outputs)
     if not changed:
         return None
+    if all(o.kept is not None for o in outputs):
+        kept = sum(o.kept or 0 for o in outputs)
+        closing = format_marker(ctx.ref, kept, len(lines), "lines")
+        out = "\n".join([*(o.body or "" for o in outputs), closing])
+    else:  # a part closes in its own way (code, a table): each keeps its own closing
+        out = "\n".join(o.text for o in outputs)
     return Compressed(
-        text="\n".join(out), ref=ctx.ref, kept=len(parts) - changed, total=len(parts), unit="parts"
+        text=out, ref=ctx.ref, kept=len(parts) - changed, total=len(parts), unit="parts"
     )
+
+
+@dataclass(frozen=True)
+class _PartOutput:
+    """A part's output: as its compressor closed it, and without a closing that counts
+    its lines (None when it has none) with the lines it kept."""
+
+    text: str
+    body: str | None
+    kept: int | None
+    changed: bool
+
+
+def _without_closing(text: str, ref: str) -> tuple[str, int | None]:
+    """`text` without its closing `kept K of T lines` marker line, and K; (text, None)
+    when it does not close on one."""
+    head, _, last = text.rpartition("\n")
+    found = _LINES_CLOSING.fullmatch(last.strip())
+    if found is None or found["ref"] != ref:
+        return text, None
+    return head, int(found["kept"])
 
 
 def _blocks(lines: Sequence[str]) -> list[tuple[int, int]]:

@@ -54,7 +54,7 @@ _SUMMARY = re.compile(
 )
 _ECHO = re.compile(r"\s*(?:\d+\s*)?\|")
 _MIN_MESSAGES = 3
-_MESSAGE_SHARE = 0.1  # message lines among the sampled lines (code frames can fill the rest)
+_MESSAGE_SHARE = 0.05  # message lines among the sampled lines (code frames can fill the rest)
 _SHAPED_SHARE = 0.5  # message, echo, caret, location and header lines among them
 _ALL_MESSAGES = 0.6  # message lines on this share of the sample: one diagnostic per line
 _BRIDGE_MARKERS = 3  # lines up to this many markers' cost join a location to the run before
