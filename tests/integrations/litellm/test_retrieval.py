@@ -119,3 +119,34 @@ def test_proxy_hooks_answer_retrieval_for_responses(
     first, second = upstream.requests
     assert second["body"]["input"][-1]["output"] == SYNC_LOG
     assert unredeemable(upstream.requests) == []
+
+
+def test_sdk_streamed_completion_is_compressed_and_answers_retrieval_in_the_stream(
+    upstream: Upstream, engine: headroom.Headroom
+) -> None:
+    from litellm.types.utils import ModelResponseStream
+
+    chunks = list(headroom_litellm.completion(**openai_call(upstream), stream=True, engine=engine))
+    assert chunks and all(isinstance(c, ModelResponseStream) for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.startswith("final answer") and "headroom_retrieve" not in repr(chunks)
+    first, second = upstream.requests
+    assert "headroom_retrieve ref=" in str(first["body"]["messages"])  # compressed
+    assert second["body"]["messages"][-1]["content"] == SYNC_LOG
+    assert unredeemable(upstream.requests) == []
+
+
+# An event loop left open by LiteLLM's stream logging after a follow-up stream (not
+# traced to its source yet); the stream itself is complete.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_sdk_streamed_acompletion_answers_retrieval_in_the_stream(
+    upstream: Upstream, engine: headroom.Headroom
+) -> None:
+    async def run() -> str:
+        stream = await headroom_litellm.acompletion(
+            **openai_call(upstream), stream=True, engine=engine
+        )
+        return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert asyncio.run(run()).startswith("final answer")
+    assert len(upstream.requests) == 2 and unredeemable(upstream.requests) == []

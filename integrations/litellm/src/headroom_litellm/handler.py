@@ -3,7 +3,9 @@
 Both compress the conversation, offer `headroom_retrieve` whenever it holds a marker, and
 answer the model's retrieve calls with a follow-up call through LiteLLM itself (the
 engine's retrieval loop, `headroom.retrieval_loop`): chat completions, Anthropic messages
-and Responses API requests on the proxy; `completion` / `acompletion` in the SDK.
+and Responses API requests on the proxy; `completion` / `acompletion` in the SDK, streamed
+or not (a stream's retrieval rounds are answered inside it, the caller reads LiteLLM's own
+chunks).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import inspect
 import logging
 from collections import deque
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import litellm
@@ -20,7 +23,14 @@ from litellm.integrations.custom_logger import CustomLogger
 from headroom import CompressResult, default_engine
 from headroom.engines import EnginePool, credential_namespace
 from headroom.pipeline import Headroom
-from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider, provider_named
+from headroom.providers import (
+    ANTHROPIC,
+    OPENAI_CHAT,
+    OPENAI_RESPONSES,
+    Provider,
+    StreamEvent,
+    provider_named,
+)
 from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
@@ -74,13 +84,11 @@ class HeadroomHandler(CustomLogger):
         if "provider" not in info:
             return None
         loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider_named(info["provider"]))
-        first = response_dict(response)
-        following = await asyncio.to_thread(loop.follow_up, data, first, 0)
-        if following is None:
-            caller_part = loop.final(first)
-            return None if caller_part is first else _rebuilt(response, caller_part)
-        loop.max_rounds -= 1  # one round is answered already
-        final, stripped = await loop.arun(following, _sender(loop.provider), response_dict)
+        final, stripped = await loop.arun(
+            _request_params(data), _sender(loop.provider), response_dict, sent=(response,)
+        )
+        if final is response and stripped is None:
+            return None
         return final if stripped is None else _rebuilt(final, stripped)
 
     async def async_log_success_event(
@@ -139,6 +147,29 @@ def _sender(provider: Provider) -> Any:
     return send
 
 
+# What the proxy adds to a request's data besides the caller's parameters: objects that
+# are not JSON (the router's Deployment), its own bookkeeping. A follow-up call leaves them out.
+_PROXY_KEYS = frozenset(
+    {
+        "metadata",
+        "litellm_metadata",
+        "proxy_server_request",
+        "litellm_call_id",
+        "litellm_logging_obj",
+        "secret_fields",
+        "user_api_key_dict",
+        "model_info",
+        "deployment",
+        "standard_logging_object",
+    }
+)
+
+
+def _request_params(data: dict[str, Any]) -> dict[str, Any]:
+    """The caller's request parameters in the proxy's `data`, for a follow-up call."""
+    return {k: v for k, v in data.items() if k not in _PROXY_KEYS}
+
+
 def _rebuilt(response: Any, data: dict[str, Any]) -> Any:
     """`data` in the type of `response` (a LiteLLM model), or as a dict."""
     if isinstance(response, dict):
@@ -194,14 +225,17 @@ def _as_keywords(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
     """`litellm.completion` (same arguments, positional too) with the messages compressed
-    first, by `engine` or the shared default engine, and `headroom_retrieve` answered."""
+    first, by `engine` or the shared default engine, and `headroom_retrieve` answered (in
+    a stream too: it yields LiteLLM's chunks with the rounds answered inside)."""
     call = _as_keywords(litellm.completion, args, kwargs)
     loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
-    if call.get("stream") or not isinstance(call.get("messages"), list):
-        return litellm.completion(**_compressed_only(loop, call))
+    if not isinstance(call.get("messages"), list):
+        return litellm.completion(**call)
     body, result = loop.prepare(call)
     if result is not None:
         _record(body, result, OPENAI_CHAT)
+    if body.get("stream"):
+        return _chunks(loop.stream(body, _open))
     final, stripped = loop.run(body, lambda request: litellm.completion(**request), response_dict)
     return final if stripped is None else _rebuilt(final, stripped)
 
@@ -210,24 +244,48 @@ async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any)
     """`litellm.acompletion` with the messages compressed first (see `completion`)."""
     call = _as_keywords(litellm.acompletion, args, kwargs)
     loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
-    if call.get("stream") or not isinstance(call.get("messages"), list):
-        return await litellm.acompletion(**await asyncio.to_thread(_compressed_only, loop, call))
+    if not isinstance(call.get("messages"), list):
+        return await litellm.acompletion(**call)
     body, result = await asyncio.to_thread(loop.prepare, call)
     if result is not None:
         _record(body, result, OPENAI_CHAT)
+    if body.get("stream"):
+        return _achunks(loop.astream(body, _aopen))
     final, stripped = await loop.arun(
         body, lambda request: litellm.acompletion(**request), response_dict
     )
     return final if stripped is None else _rebuilt(final, stripped)
 
 
-def _compressed_only(loop: RetrievalLoop, call: dict[str, Any]) -> dict[str, Any]:
-    """A streamed call, relayed as it comes: compressed when that leaves no marker in it
-    (no retrieval could be answered), else as it is."""
-    body, result = loop.prepare_unanswerable(call)
-    if result is not None:
-        _record(body, result, OPENAI_CHAT)
-    return body
+def _open(body: dict[str, Any]) -> Iterator[StreamEvent]:
+    for chunk in litellm.completion(**body):
+        yield StreamEvent(None, response_dict(chunk))
+
+
+async def _aopen(body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async for chunk in await litellm.acompletion(**body):
+        yield StreamEvent(None, response_dict(chunk))
+
+
+def _chunk(event: StreamEvent) -> Any:
+    from litellm.types.utils import ModelResponseStream
+
+    return ModelResponseStream(**event.data) if isinstance(event.data, dict) else None
+
+
+def _chunks(events: Iterator[StreamEvent]) -> Iterator[Any]:
+    """LiteLLM's stream chunks of the relayed events (`[DONE]` ends the iteration)."""
+    for event in events:
+        chunk = _chunk(event)
+        if chunk is not None:
+            yield chunk
+
+
+async def _achunks(events: AsyncIterator[StreamEvent]) -> AsyncIterator[Any]:
+    async for event in events:
+        chunk = _chunk(event)
+        if chunk is not None:
+            yield chunk
 
 
 handler = HeadroomHandler()

@@ -27,16 +27,18 @@ QUERY_CHARS = 1000
 
 class Conversation:
     """Messages of one request, in any provider's shape (OpenAI chat, Anthropic, the
-    `input` items of OpenAI Responses): `provider` is the one that claims them."""
+    `input` items of OpenAI Responses): `provider` is the caller's, else the one that
+    claims them."""
 
-    def __init__(self, messages: Sequence[Any]) -> None:
+    def __init__(self, messages: Sequence[Any], provider: Provider | None = None) -> None:
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise InputError(
                 f"compress() takes a list of message dicts, got {type(messages).__name__}. "
                 "Pass e.g. [{'role': 'user', 'content': '...'}]."
             )
         self.messages: list[Any] = list(messages)
-        self.provider: Provider = provider_of(self.messages)
+        # The caller knows the wire format; sniffing is the fallback for bare messages.
+        self.provider: Provider = provider or provider_of(self.messages)
         self._tool_calls = self.provider.tool_calls_in(self.messages)
         self.breakpoint = _last_breakpoint(self.messages)
 

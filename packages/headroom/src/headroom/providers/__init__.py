@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from headroom.providers.anthropic import ANTHROPIC
-from headroom.providers.base import Provider, RetrieveCall, SseEvent, StreamRelay, parse_arguments
+from headroom.providers.base import (
+    Provider,
+    RetrieveCall,
+    StreamEvent,
+    StreamRelay,
+    parse_arguments,
+)
 from headroom.providers.openai_chat import OPENAI_CHAT
 from headroom.providers.openai_responses import OPENAI_RESPONSES
 
@@ -23,7 +29,7 @@ __all__ = [
     "OPENAI_RESPONSES",
     "Provider",
     "RetrieveCall",
-    "SseEvent",
+    "StreamEvent",
     "StreamRelay",
     "parse_arguments",
     "provider_named",
