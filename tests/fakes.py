@@ -219,15 +219,19 @@ def _anthropic_response(
             "id": "m",
             "type": "message",
             "role": "assistant",
+            "model": str(body.get("model") or "claude"),
             "content": content,
             "stop_reason": "tool_use",
+            "usage": {"input_tokens": 10, "output_tokens": 5},
         }
     return {
         "id": "m",
         "type": "message",
         "role": "assistant",
+        "model": str(body.get("model") or "claude"),
         "stop_reason": "end_turn",
         "content": [{"type": "text", "text": _answer_text(body)}],
+        "usage": {"input_tokens": 10, "output_tokens": 5},
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -91,6 +92,33 @@ class HeadroomHandler(CustomLogger):
             return None
         return final if stripped is None else _rebuilt(final, stripped)
 
+    async def async_post_call_streaming_iterator_hook(
+        self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        """A streamed reply with its retrieval rounds answered inside the stream: the
+        retrieve calls are held back, follow-up streams go through LiteLLM, and the client
+        reads one stream of the kind LiteLLM relays (chunk objects or SSE bytes)."""
+        info = (request_data.get("metadata") or {}).get(METADATA_KEY) or {}
+        if "provider" not in info:
+            async for item in response:
+                yield item
+            return
+        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider_named(info["provider"]))
+        shape = _Shape()
+        send = _sender(loop.provider)
+        first = [response]
+
+        async def open_stream(body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+            upstream = first.pop() if first else await send(dict(body, stream=True))
+            async for item in upstream:
+                for event in shape.events(item):
+                    yield event
+
+        async for event in loop.astream(_request_params(request_data), open_stream):
+            item = shape.item(event)
+            if item is not None:
+                yield item
+
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
@@ -125,13 +153,9 @@ _CALL_PROVIDERS: dict[str, Provider] = {
 def _sender(provider: Provider) -> Any:
     """The LiteLLM call that sends a follow-up request in `provider`'s format: through the
     proxy's router when it runs (model aliases resolve), else through litellm itself."""
-    router: Any = None
-    try:
-        from litellm.proxy import proxy_server
-
-        router = proxy_server.llm_router
-    except ImportError:
-        pass
+    # Running proxies have imported their server module; importing it otherwise is heavy.
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    router: Any = getattr(proxy_server, "llm_router", None)
     names = {OPENAI_CHAT.name: "acompletion", ANTHROPIC.name: "aanthropic_messages"}
     name = names.get(provider.name, "aresponses")
     if router is not None and hasattr(router, name):
@@ -163,6 +187,47 @@ _PROXY_KEYS = frozenset(
         "standard_logging_object",
     }
 )
+
+
+class _Shape:
+    """What LiteLLM's proxy streams (SSE bytes, chunk objects) as the relays' events, and
+    back: bytes stay bytes, an object is rebuilt in the class its kind came in."""
+
+    def __init__(self) -> None:
+        self.as_bytes = False
+        self.classes: dict[str | None, type] = {}
+
+    def events(self, item: Any) -> list[StreamEvent]:
+        if isinstance(item, (bytes, str)):
+            self.as_bytes = True
+            text = item.decode() if isinstance(item, bytes) else item
+            return [_sse_event(block) for block in text.split("\n\n") if block.strip()]
+        data = response_dict(item)
+        name = data.get("type") if isinstance(data.get("type"), str) else None
+        self.classes.setdefault(name, type(item))
+        return [StreamEvent(name, data)]
+
+    def item(self, event: StreamEvent) -> Any:
+        if self.as_bytes:
+            return event.sse()
+        if isinstance(event.data, str):
+            return None  # `[DONE]`: LiteLLM's proxy writes its own
+        kind = self.classes.get(event.name) or next(iter(self.classes.values()), None)
+        try:
+            return kind(**event.data) if kind is not None else event.data
+        except (TypeError, ValueError):
+            return event.data
+
+
+def _sse_event(block: str) -> StreamEvent:
+    name = None
+    data = []
+    for line in block.splitlines():
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+    return StreamEvent.parse(name, "\n".join(data))
 
 
 def _request_params(data: dict[str, Any]) -> dict[str, Any]:
