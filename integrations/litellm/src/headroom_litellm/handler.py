@@ -15,7 +15,7 @@ import inspect
 import logging
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import litellm
@@ -94,7 +94,7 @@ class HeadroomHandler(CustomLogger):
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """A streamed reply with its retrieval rounds answered inside the stream: the
         retrieve calls are held back, follow-up streams go through LiteLLM, and the client
         reads one stream of the kind LiteLLM relays (chunk objects or SSE bytes)."""
