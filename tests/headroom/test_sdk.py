@@ -216,3 +216,38 @@ def test_openai_responses_create_is_compressed_and_retrieval_answered(
     assert len(first["body"]["input"][2]["output"]) < len(LOG) / 4
     assert second["body"]["input"][-1]["output"] == LOG
     assert unredeemable(upstream.requests) == []
+
+
+def test_an_anthropic_request_of_plain_strings_keeps_alternating_turns(
+    upstream: Upstream, store: SqlStore
+) -> None:
+    # Early-message alignment moves the date to a context block at the end; the wrapper
+    # knows the request is Anthropic's, so the block joins the last user turn.
+    config = HeadroomConfig(align_early_messages=1, compress_user_messages=True)
+    client = anthropic_client(upstream, Headroom(config, store=store))
+    messages = [
+        {"role": "user", "content": "Session 2026-11-25T09:00:00Z. Which checksum was recorded?"},
+        {"role": "assistant", "content": "Send me the sync log."},
+        {"role": "user", "content": LOG},
+    ]
+    reply = client.messages.create(model="claude-headroom-test", max_tokens=100, messages=messages)
+    assert reply.content[-1].text.startswith("final answer")
+    first = upstream.requests[0]["body"]["messages"]
+    assert [m["role"] for m in first] == ["user", "assistant", "user"]
+    assert "[headroom-dynamic-1]" in json.dumps(first[0])  # moved to the context block,
+    assert "[headroom-dynamic-1] = " in first[-1]["content"][-1]["text"]  # in the last turn
+
+
+def test_cache_breakpoints_are_added_outside_the_proxy(upstream: Upstream, store: SqlStore) -> None:
+    engine = Headroom(HeadroomConfig(add_cache_breakpoints=True), store=store)
+    body = anthropic_body()
+    anthropic_client(upstream, engine).messages.create(
+        model=body["model"], max_tokens=100, messages=body["messages"], system=body["system"]
+    )
+    sent = upstream.requests[0]["body"]
+    assert sent["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert sent["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    openai_client(upstream, engine).chat.completions.create(
+        model="gpt-4o", messages=openai_body()["messages"]
+    )
+    assert upstream.requests[-1]["body"]["prompt_cache_key"]
