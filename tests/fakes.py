@@ -97,7 +97,9 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 self._json(400, {"error": {"message": "messages must not be empty"}})
                 return
             roles = [m.get("role") for m in body["messages"] if isinstance(m, dict)]
-            if provider == "anthropic" and any(a == b for a, b in zip(roles, roles[1:])):
+            if provider == "anthropic" and any(
+                a == b for a, b in zip(roles, roles[1:], strict=False)
+            ):
                 # As Anthropic refuses it: two turns of one role in a row.
                 self._json(400, {"error": {"message": "roles must alternate"}})
                 return
