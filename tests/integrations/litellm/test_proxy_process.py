@@ -17,7 +17,13 @@ import httpx
 import openai
 import pytest
 
-from tests.conversations import SYNC_LOG, anthropic_body, openai_body, unredeemable
+from tests.conversations import (
+    SYNC_LOG,
+    anthropic_body,
+    openai_body,
+    responses_body,
+    unredeemable,
+)
 from tests.fakes import Upstream
 from tests.servers import free_port
 
@@ -98,3 +104,30 @@ def test_anthropic_messages_stream_through_the_litellm_proxy(
     assert [b.type for b in message.content] == ["text", "text"]
     assert message.content[-1].text.startswith("final answer")
     assert message.stop_reason == "end_turn" and len(upstream.requests) == 2
+
+
+def test_anthropic_messages_through_the_litellm_proxy(
+    litellm_proxy: str, upstream: Upstream
+) -> None:
+    client = anthropic.Anthropic(base_url=litellm_proxy, api_key=MASTER, max_retries=0)
+    body = anthropic_body()
+    message = client.messages.create(
+        model="claude-sonnet", max_tokens=100, messages=body["messages"]
+    )
+    assert message.content[-1].text.startswith("final answer")
+    assert all(block.type == "text" for block in message.content)
+    assert len(upstream.requests) == 2 and unredeemable(upstream.requests) == []
+
+
+def test_responses_through_the_litellm_proxy_streamed_or_not(
+    litellm_proxy: str, upstream: Upstream
+) -> None:
+    client = openai.OpenAI(base_url=f"{litellm_proxy}/v1", api_key=MASTER, max_retries=0)
+    items = responses_body()["input"][:1] + responses_body()["input"][2:]  # no reasoning item
+    reply = client.responses.create(model="gpt-4o", input=items)
+    assert reply.output_text.startswith("final answer")
+    events = list(client.responses.create(model="gpt-4o", input=items, stream=True))
+    completed = [e for e in events if e.type == "response.completed"]
+    assert len(completed) == 1 and completed[0].response.output_text.startswith("final answer")
+    assert "headroom_retrieve" not in repr(events)
+    assert len(upstream.requests) == 4 and unredeemable(upstream.requests) == []

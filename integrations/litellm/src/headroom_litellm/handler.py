@@ -202,7 +202,7 @@ class _Shape:
             self.as_bytes = True
             text = item.decode() if isinstance(item, bytes) else item
             return [_sse_event(block) for block in text.split("\n\n") if block.strip()]
-        data = response_dict(item)
+        data = _json_dict(item)
         name = data.get("type") if isinstance(data.get("type"), str) else None
         self.classes.setdefault(name, type(item))
         return [StreamEvent(name, data)]
@@ -217,6 +217,14 @@ class _Shape:
             return kind(**event.data) if kind is not None else event.data
         except (TypeError, ValueError):
             return event.data
+
+
+def _json_dict(item: Any) -> dict[str, Any]:
+    """A LiteLLM object as plain JSON data (its enums as their values)."""
+    if hasattr(item, "model_dump"):
+        data = item.model_dump(mode="json")
+        return data if isinstance(data, dict) else {}
+    return response_dict(item)
 
 
 def _sse_event(block: str) -> StreamEvent:
@@ -324,12 +332,12 @@ async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any)
 
 def _open(body: dict[str, Any]) -> Iterator[StreamEvent]:
     for chunk in litellm.completion(**body):
-        yield StreamEvent(None, response_dict(chunk))
+        yield StreamEvent(None, _json_dict(chunk))
 
 
 async def _aopen(body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
     async for chunk in await litellm.acompletion(**body):
-        yield StreamEvent(None, response_dict(chunk))
+        yield StreamEvent(None, _json_dict(chunk))
 
 
 def _chunk(event: StreamEvent) -> Any:
