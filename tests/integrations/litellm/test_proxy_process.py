@@ -44,6 +44,7 @@ def litellm_proxy(upstream: Upstream, tmp_path: Path) -> Iterator[str]:
         "OPENAI_API_BASE": f"{upstream.url}/v1",
         "ANTHROPIC_API_BASE": upstream.url,
         "HEADROOM_HOME": str(tmp_path / "headroom"),
+        "HEADROOM_ADD_CACHE_BREAKPOINTS": "true",
     }
     litellm_cli = Path(sys.executable).parent / "litellm"
     log = (tmp_path / "proxy.log").open("w")
@@ -87,6 +88,11 @@ def test_chat_through_the_litellm_proxy_answers_retrieval_streamed_or_not(
         assert "final answer" in text, (model, text)  # was a headroom_retrieve call and no text
         assert not any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
     assert len(upstream.requests) == 8  # each call: the compressed request, then the answer
+    # Cache breakpoints as each model's provider takes them (the alias resolved).
+    openai_first, anthropic_first = upstream.requests[0], upstream.requests[2]
+    assert openai_first["body"]["prompt_cache_key"]
+    assert anthropic_first["path"].endswith("/v1/messages")
+    assert '"cache_control"' in json.dumps(anthropic_first["body"]["messages"][-1])
     assert unredeemable(upstream.requests) == []
     answers = [r for r in upstream.requests if json.dumps(SYNC_LOG)[1:-1] in json.dumps(r["body"])]
     assert len(answers) == 4  # the original reached the model only as the retrieval answer

@@ -4,6 +4,7 @@ provider on loopback that calls the tool on its first reply and answers on its s
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import Any
 
@@ -150,3 +151,21 @@ def test_sdk_streamed_acompletion_answers_retrieval_in_the_stream(
 
     assert asyncio.run(run()).startswith("final answer")
     assert len(upstream.requests) == 2 and unredeemable(upstream.requests) == []
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"])
+def test_sdk_completion_adds_cache_breakpoints_by_setting(
+    upstream: Upstream, store: SqlStore, model: str
+) -> None:
+    engine = headroom.Headroom(headroom.HeadroomConfig(add_cache_breakpoints=True), store=store)
+    call = dict(openai_call(upstream), model=model)
+    if model.startswith("anthropic/"):
+        call["api_base"] = upstream.url
+    response = headroom_litellm.completion(**call, engine=engine)
+    assert response.choices[0].message.content.startswith("final answer")
+    first = upstream.requests[0]
+    if model.startswith("openai/"):
+        assert first["body"]["prompt_cache_key"]
+    else:  # Anthropic's own breakpoints, as the model's provider takes them
+        assert first["path"].endswith("/v1/messages")
+        assert '"cache_control"' in json.dumps(first["body"]["messages"][-1])

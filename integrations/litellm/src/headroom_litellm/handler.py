@@ -69,7 +69,8 @@ class HeadroomHandler(CustomLogger):
         provider = _CALL_PROVIDERS.get(str(getattr(call_type, "value", call_type)))
         if provider is None or not isinstance(data.get(provider.conversation_key), list):
             return data
-        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider)
+        layout = _model_provider(data) if provider is OPENAI_CHAT else None
+        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider, cache_layout=layout)
         prepared, result = await asyncio.to_thread(loop.prepare, data)
         data.update(prepared)
         if result is not None:
@@ -301,7 +302,7 @@ def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any
     first, by `engine` or the shared default engine, and `headroom_retrieve` answered (in
     a stream too: it yields LiteLLM's chunks with the rounds answered inside)."""
     call = _as_keywords(litellm.completion, args, kwargs)
-    loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
+    loop = _chat_loop(engine or default_engine(), call)
     if not isinstance(call.get("messages"), list):
         return litellm.completion(**call)
     body, result = loop.prepare(call)
@@ -316,7 +317,7 @@ def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any
 async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
     """`litellm.acompletion` with the messages compressed first (see `completion`)."""
     call = _as_keywords(litellm.acompletion, args, kwargs)
-    loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
+    loop = _chat_loop(engine or default_engine(), call)
     if not isinstance(call.get("messages"), list):
         return await litellm.acompletion(**call)
     body, result = await asyncio.to_thread(loop.prepare, call)
@@ -328,6 +329,28 @@ async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any)
         body, lambda request: litellm.acompletion(**request), response_dict
     )
     return final if stripped is None else _rebuilt(final, stripped)
+
+
+def _chat_loop(engine: Headroom, call: dict[str, Any]) -> RetrievalLoop:
+    """The loop of a chat completions call: OpenAI chat bodies, cache breakpoints as the
+    model's provider takes them."""
+    return RetrievalLoop(engine, OPENAI_CHAT, cache_layout=_model_provider(call))
+
+
+def _model_provider(call: dict[str, Any]) -> Provider:
+    """Anthropic for a model Anthropic serves (by LiteLLM's provider of the model, or of
+    the proxy's deployment an alias names), else OpenAI chat."""
+    model = str(call.get("model") or "")
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    router: Any = getattr(proxy_server, "llm_router", None)
+    try:
+        for deployment in (router.get_model_list(model_name=model) if router else None) or []:
+            model = str((deployment.get("litellm_params") or {}).get("model") or model)
+            break
+        _, served_by, _, _ = litellm.get_llm_provider(model)
+    except Exception:  # an unknown model: LiteLLM refuses it itself later
+        return OPENAI_CHAT
+    return ANTHROPIC if served_by == "anthropic" else OPENAI_CHAT
 
 
 def _open(body: dict[str, Any]) -> Iterator[StreamEvent]:

@@ -74,9 +74,15 @@ def response_dict(response: Any) -> dict[str, Any]:
 class RetrievalLoop:
     """Compress a request for one provider and answer its retrieval rounds."""
 
-    def __init__(self, engine: Headroom, provider: Provider) -> None:
+    def __init__(
+        self, engine: Headroom, provider: Provider, *, cache_layout: Provider | None = None
+    ) -> None:
+        """`provider`: the request's wire format; `cache_layout`: whose cache breakpoints
+        the body gets, when another provider serves the model (LiteLLM sends OpenAI chat
+        bodies to Anthropic models); by default the wire format's own."""
         self.engine = engine
         self.provider = provider
+        self.cache_layout = cache_layout or provider
         self.max_rounds = engine.config.max_retrieval_rounds
 
     def prepare(self, body: dict[str, Any]) -> tuple[dict[str, Any], CompressResult | None]:
@@ -101,7 +107,7 @@ class RetrievalLoop:
             self.provider.inject_tool(out)
         if config.add_cache_breakpoints and conversation is not None:
             listed = conversation if isinstance(conversation, list) else [conversation]
-            out = self.provider.add_cache_breakpoints(out, conversation_key(listed))
+            out = self.cache_layout.add_cache_breakpoints(out, conversation_key(listed))
         return out, result
 
     def follow_up(
