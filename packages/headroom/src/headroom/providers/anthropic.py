@@ -264,7 +264,10 @@ class AnthropicRelay(base.HeldRound):
             delta_event = delta_event.replaced(
                 dict(data, delta=dict(delta, stop_reason="end_turn"))
             )
-        stop = base.StreamEvent("message_stop", {"type": "message_stop"})
+        stop = next(
+            (e for e in self.closing if e.payload.get("type") == "message_stop"),
+            base.StreamEvent("message_stop", {"type": "message_stop"}),
+        )
         return [*out, delta_event, stop]
 
 
