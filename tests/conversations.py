@@ -146,3 +146,24 @@ def unredeemable(requests: list[dict[str, Any]]) -> list[str]:
         if "headroom_retrieve ref=" in body and "headroom_retrieve" not in tools:
             bad.append(str(request.get("path")))
     return bad
+
+
+REASONING = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "opaque"}
+
+
+def responses_body(**extra: Any) -> dict[str, Any]:
+    return {
+        "model": "gpt-4.1",
+        **extra,
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "Which checksum?"}]},
+            REASONING,
+            {
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "fetch_output",
+                "arguments": "{}",
+            },
+            {"type": "function_call_output", "call_id": "call_1", "output": SYNC_LOG},
+        ],
+    }

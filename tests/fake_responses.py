@@ -19,9 +19,10 @@ def responses_retrieval_ref(body: dict[str, Any]) -> str | None:
         return None
     items = body.get("input")
     called = [i for i in items or [] if isinstance(i, dict) and i.get("type") == "function_call"]
-    if body.get("previous_response_id") == "resp_1" or any(
-        i.get("name") == "headroom_retrieve" for i in called
-    ):
+    answered = [
+        i for i in items or [] if isinstance(i, dict) and i.get("call_id") == "call_r1"
+    ]  # the output of its own retrieve call: sent chained or with the whole input
+    if answered or any(i.get("name") == "headroom_retrieve" for i in called):
         return None  # answered already: now reply
     found = MARKER.search(json.dumps(items))
     return found.group(1) if found else None
@@ -53,9 +54,11 @@ def _output(ref: str | None, arguments: dict[str, Any], body: dict[str, Any]) ->
     ]
 
 
-def responses_reply(ref: str | None, arguments: dict[str, Any], body: dict[str, Any]) -> dict:
+def responses_reply(
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any], number: int = 1
+) -> dict:
     return {
-        "id": "resp_1",
+        "id": f"resp_{number}",
         "object": "response",
         "created_at": 1764150000,
         "model": str(body.get("model") or "gpt-4.1"),
@@ -80,8 +83,10 @@ def responses_reply(ref: str | None, arguments: dict[str, Any], body: dict[str, 
     }
 
 
-def responses_events(ref: str | None, arguments: dict[str, Any], body: dict[str, Any]) -> list[str]:
-    reply = responses_reply(ref, arguments, body)
+def responses_events(
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any], number: int = 1
+) -> list[str]:
+    reply = responses_reply(ref, arguments, body, number)
     (item,) = reply["output"]
     started = dict(item, **({"arguments": ""} if ref else {"content": []}))
     payloads: list[dict[str, Any]] = [
@@ -108,16 +113,14 @@ def responses_events(ref: str | None, arguments: dict[str, Any], body: dict[str,
             }
         )
     else:
-        text = item["content"][0]["text"]
-        payloads.append(
-            {
-                "type": "response.output_text.delta",
-                "output_index": 0,
-                "content_index": 0,
-                "item_id": "msg_1",
-                "delta": text,
-            }
-        )
+        part = item["content"][0]
+        where = {"output_index": 0, "content_index": 0, "item_id": "msg_1"}
+        payloads += [
+            {"type": "response.content_part.added", **where, "part": dict(part, text="")},
+            {"type": "response.output_text.delta", **where, "delta": part["text"]},
+            {"type": "response.output_text.done", **where, "text": part["text"]},
+            {"type": "response.content_part.done", **where, "part": part},
+        ]
     payloads += [
         {"type": "response.output_item.done", "output_index": 0, "item": item},
         {"type": "response.completed", "response": reply},

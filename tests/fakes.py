@@ -1,8 +1,9 @@
 """A provider stand-in on loopback: records requests and answers like OpenAI / Anthropic.
 
 It calls `headroom_retrieve` once (on the first marker's ref) when the tool is offered, then
-answers with a final text; it streams when asked; `x-test-status` / `x-test-sleep` headers
-make it fail or stall, `x-test-set-cookie: V` sets a cookie, `x-test-wire: crlf` / `x-test-pad: N` stream with \r\n line ends in
+answers with a final text; it streams when asked; each reply has its own id (numbered by
+request); `fail_request = N` makes the Nth request (a follow-up round) fail with 500;
+`x-test-status` / `x-test-sleep` headers make it fail or stall, `x-test-set-cookie: V` sets a cookie, `x-test-wire: crlf` / `x-test-pad: N` stream with \r\n line ends in
 5-byte writes / a first line N characters longer.
 """
 
@@ -33,6 +34,8 @@ class Upstream:
     retrieve_query: str | None = None
     mix_in: str | None = None
     """Also call this tool of the caller's along with headroom_retrieve (OpenAI chat)."""
+    fail_request: int | None = None
+    """This request (1: the first) is answered 500, e.g. 2: only the follow-up round fails."""
 
 
 def _all_text(messages: list[Any]) -> str:
@@ -69,6 +72,10 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             upstream.requests.append(
                 {"path": self.path, "headers": dict(self.headers), "body": body}
             )
+            number = len(upstream.requests)
+            if number == upstream.fail_request:
+                self._json(500, {"error": {"message": "the follow-up round failed"}})
+                return
             if self.headers.get("x-test-sleep"):
                 time.sleep(float(self.headers["x-test-sleep"]))
             if self.headers.get("x-test-status"):
@@ -77,7 +84,7 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             if self.path.endswith("/responses"):
-                self._responses(body)
+                self._responses(body, number)
                 return
             if self.path.endswith("/count_tokens") or self.path.endswith("/embeddings"):
                 self._json(200, {"path": self.path, "input_tokens": len(json.dumps(body)) // 4})
@@ -89,17 +96,26 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             if not body["messages"]:
                 self._json(400, {"error": {"message": "messages must not be empty"}})
                 return
+            roles = [m.get("role") for m in body["messages"] if isinstance(m, dict)]
+            if provider == "anthropic" and any(
+                a == b for a, b in zip(roles, roles[1:], strict=False)
+            ):
+                # As Anthropic refuses it: two turns of one role in a row.
+                self._json(400, {"error": {"message": "roles must alternate"}})
+                return
             ref = _wants_retrieval(body)
             arguments = {
                 "ref": ref,
                 **({"query": upstream.retrieve_query} if upstream.retrieve_query else {}),
             }
+            reply_id = f"{'chatcmpl' if provider == 'openai' else 'msg'}_{number}"
             if body.get("stream"):
-                self._stream(provider, ref, arguments, body)
+                self._stream(provider, ref, arguments, body, reply_id)
             elif provider == "openai":
-                self._json(200, _openai_response(ref, arguments, body, upstream.mix_in))
+                reply = _openai_response(ref, arguments, body, upstream.mix_in)
+                self._json(200, {**reply, "id": reply_id})
             else:
-                self._json(200, _anthropic_response(ref, arguments, body))
+                self._json(200, {**_anthropic_response(ref, arguments, body), "id": reply_id})
 
         def do_GET(self) -> None:
             upstream.requests.append(
@@ -107,7 +123,7 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             )
             self._json(200, {"object": "list", "data": [{"id": "fake-model"}], "path": self.path})
 
-        def _responses(self, body: Any) -> None:
+        def _responses(self, body: Any, number: int) -> None:
             if not isinstance(body, dict) or "input" not in body:
                 self._json(400, {"error": {"message": "a Responses request wants an input"}})
                 return
@@ -117,11 +133,11 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.end_headers()
-                for event in responses_events(ref, arguments, body):
+                for event in responses_events(ref, arguments, body, number):
                     self.wfile.write(event.encode())
                     self.wfile.flush()
                 return
-            self._json(200, responses_reply(ref, arguments, body))
+            self._json(200, responses_reply(ref, arguments, body, number))
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -134,15 +150,20 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _stream(
-            self, provider: str, ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+            self,
+            provider: str,
+            ref: str | None,
+            arguments: dict[str, Any],
+            body: dict[str, Any],
+            reply_id: str,
         ) -> None:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
             events = (
-                _openai_events(ref, arguments, body)
+                _openai_events(ref, arguments, body, reply_id)
                 if provider == "openai"
-                else _anthropic_events(ref, arguments, body)
+                else _anthropic_events(ref, arguments, body, reply_id)
             )
             pad = int(self.headers.get("x-test-pad", 0))
             if pad:  # one very long line: the first event carries `pad` characters more
@@ -205,23 +226,34 @@ def _anthropic_response(
             "id": "m",
             "type": "message",
             "role": "assistant",
+            "model": str(body.get("model") or "claude"),
             "content": content,
             "stop_reason": "tool_use",
+            "usage": {"input_tokens": 10, "output_tokens": 5},
         }
     return {
         "id": "m",
         "type": "message",
         "role": "assistant",
+        "model": str(body.get("model") or "claude"),
         "stop_reason": "end_turn",
         "content": [{"type": "text", "text": _answer_text(body)}],
+        "usage": {"input_tokens": 10, "output_tokens": 5},
     }
 
 
-def _openai_events(ref: str | None, arguments: dict[str, Any], body: dict[str, Any]) -> list[str]:
+def _openai_events(
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any], reply_id: str
+) -> list[str]:
     def data(payload: Any) -> str:
         return f"data: {json.dumps(payload)}\n\n"
 
-    chunk = {"id": "x", "object": "chat.completion.chunk"}
+    chunk = {
+        "id": reply_id,
+        "object": "chat.completion.chunk",
+        "created": 1764150000,
+        "model": str(body.get("model") or "gpt-4o"),
+    }
     events = [
         data({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
     ]
@@ -280,7 +312,7 @@ def _openai_events(ref: str | None, arguments: dict[str, Any], body: dict[str, A
 
 
 def _anthropic_events(
-    ref: str | None, arguments: dict[str, Any], body: dict[str, Any]
+    ref: str | None, arguments: dict[str, Any], body: dict[str, Any], reply_id: str
 ) -> list[str]:
     def event(name: str, payload: dict[str, Any]) -> str:
         return f"event: {name}\ndata: {json.dumps({'type': name, **payload})}\n\n"
@@ -288,7 +320,17 @@ def _anthropic_events(
     events = [
         event(
             "message_start",
-            {"message": {"id": "m", "type": "message", "role": "assistant", "content": []}},
+            {
+                "message": {
+                    "id": reply_id,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": str(body.get("model") or "claude"),
+                    "content": [],
+                    "stop_reason": None,
+                    "usage": {"input_tokens": 10, "output_tokens": 1},
+                }
+            },
         )
     ]
     text = "Let me look." if ref else _answer_text(body)
@@ -325,7 +367,7 @@ def _anthropic_events(
     stop = "tool_use" if ref else "end_turn"
     return [
         *events,
-        event("message_delta", {"delta": {"stop_reason": stop}}),
+        event("message_delta", {"delta": {"stop_reason": stop}, "usage": {"output_tokens": 5}}),
         event("message_stop", {}),
     ]
 

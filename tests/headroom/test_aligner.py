@@ -1,11 +1,12 @@
+import json
 from pathlib import Path
 
 from headroom import Headroom, HeadroomConfig
-from headroom.aligner import CacheAligner, canonical_tools
+from headroom.aligner import CacheAligner, canonical_tools, common_prefix_length
 from headroom.ccr import SqlStore
 from headroom.providers import ANTHROPIC, OPENAI_CHAT
 from tests.conftest import small_fixture_config
-from tests.conversations import tool_call, tool_output
+from tests.conversations import SYNC_LOG, openai_conversation, tool_call, tool_output
 from tests.replay import replay
 
 
@@ -253,3 +254,21 @@ def test_claude_code_style_breakpoints_with_respect_turned_off(store: SqlStore) 
         newest["cache_control"] == {"type": "ephemeral"}
         and len(newest["content"]) < len(second) / 4
     )
+
+
+def test_prefix_stability_is_measured_on_what_was_sent(store: SqlStore) -> None:
+    def sent_text(messages: list[dict]) -> str:
+        return "".join(json.dumps(m, sort_keys=True, ensure_ascii=False) for m in messages)
+
+    engine = Headroom(HeadroomConfig(align_early_messages=1), store=store)
+    question = "Session 2026-11-25T09:00:00Z. Which checksum was recorded?"
+    # Turn 1: moving the date would grow the request, so it goes unaligned.
+    first = engine.compress([{"role": "user", "content": question}])
+    assert first.aligned_fragments == 0 and "2026-11-25T09:00:00Z" in json.dumps(first.messages)
+    # Turn 2: a big tool result pays for the context block, so this one is aligned.
+    turn = openai_conversation(SYNC_LOG, question, system=None, call_id="c1")
+    second = engine.compress(turn)
+    assert second.aligned_fragments > 0
+    before, now = sent_text(first.messages), sent_text(second.messages)
+    assert second.prefix_stability == common_prefix_length(before, now) / len(before)
+    assert second.prefix_stability < 0.5  # the first message changed: a cache would miss

@@ -130,18 +130,16 @@ export function headroomMiddleware(options: MiddlewareOptions = {}) {
     specificationVersion: "v3" as const,
     middlewareVersion: "v2" as const,
     wrapGenerate: async ({ doGenerate, params, model }: { doGenerate: () => Promise<any>; params: any; model: any }) => {
-      let result = await doGenerate();
-      let prompt: PromptMessage[] = params.prompt;
-      for (let round = 0; round < rounds; round++) {
-        const calls = result.content.filter(isRetrieve);
-        const others = result.content.some((part: Part) => part.type === "tool-call" && !isRetrieve(part));
-        if (calls.length === 0 || others) break;
-        prompt = await nextPrompt(prompt, calls, options);
-        result = await model.doGenerate({ ...params, prompt });
-      }
+      const result = await retrievalRounds(
+        await doGenerate(),
+        params,
+        options,
+        rounds,
+        async (reply) => reply.content.filter((part: Part) => part.type === "tool-call"),
+        (prompt) => model.doGenerate({ ...params, prompt }),
+      );
       if (!result.content.some(isRetrieve)) return result;
-      const content = result.content.filter((part: Part) => !isRetrieve(part));
-      return { ...result, content };
+      return { ...result, content: result.content.filter((part: Part) => !isRetrieve(part)) };
     },
     wrapStream: async ({ doStream, params, model }: { doStream: () => Promise<any>; params: any; model: any }) => {
       const first = await doStream();
@@ -194,18 +192,40 @@ export function headroomMiddleware(options: MiddlewareOptions = {}) {
   };
 }
 
-/** A stream relayed part by part, the parts of retrieve calls held back: when the model
- * called only `headroom_retrieve`, the calls are answered and the next round's stream
- * continues the same one (one `stream-start`, the last round's `finish`). */
+/** The one retrieval loop, the contract of Python's `headroom.retrieval_loop`: after each
+ * round, when the model called only `headroom_retrieve` and rounds are left, the calls are
+ * answered and the next round runs; else the last round is the app's. `toolCalls` reads a
+ * round (a stream: relays it) and gives its tool calls; `next` runs a round for a prompt. */
+async function retrievalRounds<R>(
+  first: R,
+  params: any,
+  options: ClientOptions,
+  maxRounds: number,
+  toolCalls: (round: R) => Promise<Part[]>,
+  next: (prompt: PromptMessage[]) => Promise<R>,
+): Promise<R> {
+  let current = first;
+  let prompt: PromptMessage[] = params.prompt;
+  for (let round = 0; ; round++) {
+    const called = await toolCalls(current);
+    const calls = called.filter(isRetrieve);
+    if (calls.length === 0 || calls.length < called.length || round >= maxRounds) return current;
+    prompt = await nextPrompt(prompt, calls, options);
+    current = await next(prompt);
+  }
+}
+
+/** A stream relayed part by part through `retrievalRounds`, the parts of retrieve calls held
+ * back: one `stream-start`, and the last round's `finish` (a stop, when it announced only
+ * held-back calls), sent also when a follow-up round fails. */
 function relayed(stream: ReadableStream<Part>, params: any, model: any, options: ClientOptions, rounds: number): ReadableStream<Part> {
   return new ReadableStream<Part>({
     async start(controller) {
-      let current = stream;
-      let prompt: PromptMessage[] = params.prompt;
-      for (let round = 0; ; round++) {
-        const held: Part[] = [];
-        const calls: Part[] = [];
-        let others = false;
+      let finish: Part | null = null;
+      let round = 0;
+      let others = false;
+      const relayRound = async (current: ReadableStream<Part>): Promise<Part[]> => {
+        const called: Part[] = [];
         const hidden = new Set<string>();
         const reader = current.getReader();
         for (;;) {
@@ -213,26 +233,35 @@ function relayed(stream: ReadableStream<Part>, params: any, model: any, options:
           if (done) break;
           const id = value.id ?? value.toolCallId;
           if (value.type === "tool-input-start" && value.toolName === RETRIEVE) hidden.add(value.id);
-          if (value.type === "tool-call") {
-            if (isRetrieve(value)) calls.push(value);
-            else others = true;
-          }
+          if (value.type === "tool-call") called.push(value);
+          if (value.type === "tool-call" && !isRetrieve(value)) others = true;
           if (hidden.has(id) || isRetrieve(value)) continue;
-          if (value.type === "finish") {
-            held.push(value);
-            continue;
-          }
-          if (value.type === "stream-start" && round > 0) continue;
-          controller.enqueue(value);
+          if (value.type === "finish") finish = value;
+          else if (value.type !== "stream-start" || round === 0) controller.enqueue(value);
         }
-        if (calls.length === 0 || others || round >= rounds) {
-          held.forEach((part) => controller.enqueue(part));
-          controller.close();
+        round++;
+        return called;
+      };
+      try {
+        await retrievalRounds(stream, params, options, rounds, relayRound, async (prompt) => (await model.doStream({ ...params, prompt })).stream);
+      } catch (error) {
+        if (round === 0) {
+          controller.error(error);
           return;
         }
-        prompt = await nextPrompt(prompt, calls, options);
-        current = (await model.doStream({ ...params, prompt })).stream;
+        console.warn(`[headroom] a retrieval round failed; closing the answer: ${(error as Error).message}`);
       }
+      const last = finish as Part | null;
+      if (last) controller.enqueue(others ? last : { ...last, finishReason: asStop(last.finishReason) });
+      controller.close();
     },
   });
+}
+
+/** A finish reason that announced only held-back retrieve calls, as a plain stop (ai 5: a
+ * string; ai 6: `{ unified, raw }`). */
+function asStop(reason: any): any {
+  if (reason === "tool-calls") return "stop";
+  if (reason && typeof reason === "object" && reason.unified === "tool-calls") return { ...reason, unified: "stop" };
+  return reason;
 }

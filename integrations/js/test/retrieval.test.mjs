@@ -66,6 +66,7 @@ function mockModel(version, settings = {}) {
     },
     doStream: async (options) => {
       seen.push(options);
+      if (settings.failRound && seen.length === settings.failRound) throw new Error("the follow-up round failed");
       const { calls, text } = decide(options, settings);
       const parts = [{ type: "stream-start", warnings: [] }];
       if (calls) {
@@ -128,5 +129,23 @@ for (const version of Object.keys(VERSIONS)) {
     const wrapped = ai.wrapLanguageModel({ model, middleware: headroomMiddleware({ baseUrl: server.url }) });
     const result = await ai.generateText({ model: wrapped, messages: prompt() });
     assert.deepEqual(result.toolCalls.map((call) => call.toolName), ["lookup"]);
+  });
+
+  test(`${version}: a stream whose follow-up round fails still finishes`, async () => {
+    const { model, seen } = mockModel(version, { failRound: 2 });
+    const wrapped = ai.wrapLanguageModel({ model, middleware: headroomMiddleware({ baseUrl: server.url }) });
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      const result = ai.streamText({ model: wrapped, messages: prompt() });
+      let text = "";
+      for await (const delta of result.textStream) text += delta;
+      assert.equal(text, "");
+      assert.equal(await result.finishReason, "stop"); // not "tool-calls": no call reached the app
+      assert.deepEqual(await result.toolCalls, []);
+      assert.equal(seen.length, 2);
+    } finally {
+      console.warn = warn;
+    }
   });
 }

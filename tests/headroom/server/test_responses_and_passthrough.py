@@ -6,37 +6,19 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conversations import OPENAI_KEY, SYNC_LOG
+from tests.conversations import OPENAI_KEY, REASONING, SYNC_LOG, responses_body
 from tests.fakes import Upstream
 from tests.servers import RunningServer
-
-REASONING = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "opaque"}
-
-
-def responses_body(**extra: Any) -> dict[str, Any]:
-    return {
-        "model": "gpt-4.1",
-        **extra,
-        "input": [
-            {"role": "user", "content": [{"type": "input_text", "text": "Which checksum?"}]},
-            REASONING,
-            {
-                "type": "function_call",
-                "call_id": "call_1",
-                "name": "fetch_output",
-                "arguments": "{}",
-            },
-            {"type": "function_call_output", "call_id": "call_1", "output": SYNC_LOG},
-        ],
-    }
 
 
 def test_responses_input_is_compressed_and_retrieval_answered_locally(
     headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
 ) -> None:
+    # `store: false`: the upstream keeps no response to chain to, so the round re-sends all.
     response = client.post(
-        f"{headroom_server.url}/v1/responses", json=responses_body(), headers=OPENAI_KEY
+        f"{headroom_server.url}/v1/responses", json=responses_body(store=False), headers=OPENAI_KEY
     )
     assert response.status_code == 200
     output = response.json()["output"]
@@ -52,13 +34,18 @@ def test_responses_input_is_compressed_and_retrieval_answered_locally(
     answer = second["body"]["input"][-1]
     assert answer["type"] == "function_call_output" and answer["output"] == SYNC_LOG
     assert second["body"]["input"][-2]["name"] == "headroom_retrieve"
+    assert "previous_response_id" not in second["body"]
     assert first["headers"]["authorization"] == "Bearer sk-tenant-a"
 
 
-def test_with_previous_response_id_the_next_round_chains_to_the_response(
-    headroom_server: RunningServer, upstream: Upstream, client: httpx.Client
+@pytest.mark.parametrize("extra", [{}, {"previous_response_id": "resp_0"}, {"store": True}])
+def test_the_next_round_chains_to_the_response(
+    headroom_server: RunningServer,
+    upstream: Upstream,
+    client: httpx.Client,
+    extra: dict[str, Any],
 ) -> None:
-    body = responses_body(previous_response_id="resp_0")
+    body = responses_body(**extra)
     response = client.post(f"{headroom_server.url}/v1/responses", json=body, headers=OPENAI_KEY)
     assert response.status_code == 200
     _, second = upstream.requests

@@ -11,6 +11,7 @@ from langchain_core.messages import BaseMessage, convert_to_messages, convert_to
 from langchain_core.prompt_values import PromptValue
 
 from headroom import CompressResult, Headroom
+from headroom.providers import OPENAI_CHAT
 
 __all__ = ["as_messages", "compress_messages"]
 
@@ -43,7 +44,7 @@ def compress_messages(
 ) -> tuple[list[BaseMessage], CompressResult]:
     """`messages` with their content compressed; the same objects where nothing changed."""
     as_dicts = convert_to_openai_messages(messages)
-    result = engine.compress(as_dicts, model=model)
+    result = engine.compress(as_dicts, model=model, provider=OPENAI_CHAT)  # as converted
     if len(result.messages) != len(messages):  # never expected; fail open rather than misalign
         logger.warning("headroom: message count changed; sending the prompt uncompressed")
         return messages, result

@@ -28,7 +28,7 @@ from headroom import Headroom, default_engine
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
 from headroom.providers import OPENAI_CHAT
 from headroom.providers.base import tool_name
-from headroom.retrieval_loop import DEFAULT_MAX_ROUNDS, RetrievalLoop, has_markers
+from headroom.retrieval_loop import RetrievalLoop, has_markers
 from headroom.tokens import DEFAULT_MODEL
 from headroom_langchain.messages import compress_messages
 from headroom_langchain.tool import retrieve_tool
@@ -41,23 +41,16 @@ Handler = Callable[[ModelRequest], ModelResponse]
 class HeadroomMiddleware(AgentMiddleware):
     """Compresses what each model call sends and answers `headroom_retrieve` in place."""
 
-    def __init__(
-        self,
-        engine: Headroom | None = None,
-        *,
-        model: str = DEFAULT_MODEL,
-        max_rounds: int = DEFAULT_MAX_ROUNDS,
-    ) -> None:
+    def __init__(self, engine: Headroom | None = None, *, model: str = DEFAULT_MODEL) -> None:
+        """At most `engine.config.max_retrieval_rounds` retrieval rounds per model call."""
         super().__init__()
         self.engine = engine
         self.model = model
-        self.max_rounds = max_rounds
         # Registered so the agent knows the tool; its calls never reach the tool node.
         self.tools = [retrieve_tool(engine)]
 
     def _loop(self) -> RetrievalLoop:
-        engine = self.engine or default_engine()
-        return RetrievalLoop(engine, OPENAI_CHAT, max_rounds=self.max_rounds)
+        return RetrievalLoop(self.engine or default_engine(), OPENAI_CHAT)
 
     def _prepared(self, request: ModelRequest) -> ModelRequest:
         loop = self._loop()
@@ -69,39 +62,60 @@ class HeadroomMiddleware(AgentMiddleware):
             tools.append(self.tools[0])
         return request.override(messages=cast("list[AnyMessage]", messages), tools=tools)
 
-    def _next(
-        self, request: ModelRequest, response: ModelResponse, round_number: int
-    ) -> ModelRequest | None:
-        reply = _last_ai(response.result)
-        if reply is None or round_number >= self.max_rounds:
-            return None
-        answers = self._loop().answers(_openai_response(reply))
-        if answers is None:
-            return None
-        results = [ToolMessage(content=text, tool_call_id=cid) for cid, text in answers]
-        return request.override(messages=[*request.messages, reply, *results])
-
     def wrap_model_call(self, request: ModelRequest, handler: Handler) -> ModelResponse:
-        request = self._prepared(request)
-        response = handler(request)
-        for round_number in range(self.max_rounds + 1):
-            following = self._next(request, response, round_number)
-            if following is None:
-                break
-            request, response = following, handler(following)
+        rounds = _Rounds(self._loop(), self._prepared(request))
+        response, _ = rounds.loop.run(rounds.first, rounds.send(handler), rounds.as_dict)
         return _without_retrieve(response)
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse:
-        request = self._prepared(request)
-        response = await handler(request)
-        for round_number in range(self.max_rounds + 1):
-            following = self._next(request, response, round_number)
-            if following is None:
-                break
-            request, response = following, await handler(following)
+        rounds = _Rounds(self._loop(), self._prepared(request))
+        response, _ = await rounds.loop.arun(rounds.first, rounds.asend(handler), rounds.as_dict)
         return _without_retrieve(response)
+
+
+class _Rounds:
+    """The engine's retrieval loop driven over LangChain requests: the loop sees each
+    request as an OpenAI chat body and each reply as an OpenAI chat response; its next
+    request (the reply and the tool results appended) becomes a LangChain request again."""
+
+    def __init__(self, loop: RetrievalLoop, request: ModelRequest) -> None:
+        self.loop = loop
+        self.request = request
+        self.first: dict[str, Any] = {"messages": []}
+        self.replies: list[AIMessage] = []
+
+    def _request_for(self, body: dict[str, Any]) -> ModelRequest:
+        """The LangChain request for the loop's `body`: the tool results it appended after
+        the replies so far."""
+        appended = body["messages"]
+        results = [
+            ToolMessage(content=m["content"], tool_call_id=m["tool_call_id"])
+            for m in appended
+            if m.get("role") == "tool"
+        ]
+        messages: list[Any] = list(self.request.messages)
+        for reply in self.replies:
+            count = len(reply.tool_calls)
+            messages += [reply, *results[:count]]
+            results = results[count:]
+        return self.request.override(messages=messages)
+
+    def as_dict(self, response: ModelResponse) -> dict[str, Any]:
+        reply = _last_ai(response.result)
+        if reply is None:
+            return {}
+        self.replies.append(reply)
+        return _openai_response(reply)
+
+    def send(self, handler: Handler) -> Callable[[dict[str, Any]], ModelResponse]:
+        return lambda body: handler(self._request_for(body))
+
+    def asend(
+        self, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
+    ) -> Callable[[dict[str, Any]], Awaitable[ModelResponse]]:
+        return lambda body: handler(self._request_for(body))
 
 
 def _name(tool: Any) -> str:

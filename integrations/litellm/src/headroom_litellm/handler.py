@@ -3,7 +3,9 @@
 Both compress the conversation, offer `headroom_retrieve` whenever it holds a marker, and
 answer the model's retrieve calls with a follow-up call through LiteLLM itself (the
 engine's retrieval loop, `headroom.retrieval_loop`): chat completions, Anthropic messages
-and Responses API requests on the proxy; `completion` / `acompletion` in the SDK.
+and Responses API requests on the proxy; `completion` / `acompletion` in the SDK, streamed
+or not (a stream's retrieval rounds are answered inside it, the caller reads LiteLLM's own
+chunks).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import asyncio
 import importlib
 import inspect
 import logging
+import sys
 from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import litellm
@@ -21,7 +25,14 @@ from litellm.integrations.custom_logger import CustomLogger
 from headroom import CompressResult, default_engine
 from headroom.engines import EnginePool, credential_namespace
 from headroom.pipeline import Headroom
-from headroom.providers import OPENAI_CHAT, Provider, provider_named, registered
+from headroom.providers import (
+    ANTHROPIC,
+    OPENAI_CHAT,
+    Provider,
+    StreamEvent,
+    provider_named,
+    registered,
+)
 from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
@@ -59,7 +70,8 @@ class HeadroomHandler(CustomLogger):
         provider = _CALL_PROVIDERS.get(str(getattr(call_type, "value", call_type)))
         if provider is None or not isinstance(data.get(provider.conversation_key), list):
             return data
-        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider)
+        layout = _model_provider(data) if provider is OPENAI_CHAT else None
+        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider, cache_layout=layout)
         prepared, result = await asyncio.to_thread(loop.prepare, data)
         data.update(prepared)
         if result is not None:
@@ -75,14 +87,39 @@ class HeadroomHandler(CustomLogger):
         if "provider" not in info:
             return None
         loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider_named(info["provider"]))
-        first = response_dict(response)
-        following = await asyncio.to_thread(loop.follow_up, data, first, 0)
-        if following is None:
-            caller_part = loop.final(first)
-            return None if caller_part is first else _rebuilt(response, caller_part)
-        loop.max_rounds -= 1  # one round is answered already
-        final, stripped = await loop.arun(following, _sender(loop.provider), response_dict)
+        final, stripped = await loop.arun(
+            _request_params(data), _sender(loop.provider), response_dict, sent=(response,)
+        )
+        if final is response and stripped is None:
+            return None
         return final if stripped is None else _rebuilt(final, stripped)
+
+    async def async_post_call_streaming_iterator_hook(
+        self, user_api_key_dict: Any, response: Any, request_data: dict[str, Any]
+    ) -> AsyncGenerator[Any, None]:
+        """A streamed reply with its retrieval rounds answered inside the stream: the
+        retrieve calls are held back, follow-up streams go through LiteLLM, and the client
+        reads one stream of the kind LiteLLM relays (chunk objects or SSE bytes)."""
+        info = (request_data.get("metadata") or {}).get(METADATA_KEY) or {}
+        if "provider" not in info:
+            async for item in response:
+                yield item
+            return
+        loop = RetrievalLoop(self.engine_for(user_api_key_dict), provider_named(info["provider"]))
+        shape = _Shape()
+        send = _sender(loop.provider)
+        first = [response]
+
+        async def open_stream(body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+            upstream = first.pop() if first else await send(dict(body, stream=True))
+            async for item in upstream:
+                for event in shape.events(item):
+                    yield event
+
+        async for event in loop.astream(_request_params(request_data), open_stream):
+            item = shape.item(event)
+            if item is not None:
+                yield item
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
@@ -123,13 +160,9 @@ _CALL_PROVIDERS = _call_providers()
 def _sender(provider: Provider) -> Any:
     """The LiteLLM call that sends a follow-up request in `provider`'s format: through the
     proxy's router when it runs (model aliases resolve), else through litellm itself."""
-    router: Any = None
-    try:
-        from litellm.proxy import proxy_server
-
-        router = proxy_server.llm_router
-    except ImportError:
-        pass
+    # Running proxies have imported their server module; importing it otherwise is heavy.
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    router: Any = getattr(proxy_server, "llm_router", None)
     calls = provider.endpoint.litellm
     name = calls.router_method if calls is not None else "acompletion"
     if router is not None and hasattr(router, name):
@@ -144,6 +177,78 @@ def _sender(provider: Provider) -> Any:
         return await call(**body)
 
     return send
+
+
+# What the proxy adds to a request's data besides the caller's parameters: objects that
+# are not JSON (the router's Deployment), its own bookkeeping. A follow-up call leaves them out.
+_PROXY_KEYS = frozenset(
+    {
+        "metadata",
+        "litellm_metadata",
+        "proxy_server_request",
+        "litellm_call_id",
+        "litellm_logging_obj",
+        "secret_fields",
+        "user_api_key_dict",
+        "model_info",
+        "deployment",
+        "standard_logging_object",
+    }
+)
+
+
+class _Shape:
+    """What LiteLLM's proxy streams (SSE bytes, chunk objects) as the relays' events, and
+    back: bytes stay bytes, an object is rebuilt in the class its kind came in."""
+
+    def __init__(self) -> None:
+        self.as_bytes = False
+        self.classes: dict[str | None, type] = {}
+
+    def events(self, item: Any) -> list[StreamEvent]:
+        if isinstance(item, (bytes, str)):
+            self.as_bytes = True
+            text = item.decode() if isinstance(item, bytes) else item
+            return [_sse_event(block) for block in text.split("\n\n") if block.strip()]
+        data = _json_dict(item)
+        name = data.get("type") if isinstance(data.get("type"), str) else None
+        self.classes.setdefault(name, type(item))
+        return [StreamEvent(name, data)]
+
+    def item(self, event: StreamEvent) -> Any:
+        if self.as_bytes:
+            return event.sse()
+        if isinstance(event.data, str):
+            return None  # `[DONE]`: LiteLLM's proxy writes its own
+        kind = self.classes.get(event.name) or next(iter(self.classes.values()), None)
+        try:
+            return kind(**event.data) if kind is not None else event.data
+        except (TypeError, ValueError):
+            return event.data
+
+
+def _json_dict(item: Any) -> dict[str, Any]:
+    """A LiteLLM object as plain JSON data (its enums as their values)."""
+    if hasattr(item, "model_dump"):
+        data = item.model_dump(mode="json")
+        return data if isinstance(data, dict) else {}
+    return response_dict(item)
+
+
+def _sse_event(block: str) -> StreamEvent:
+    name = None
+    data = []
+    for line in block.splitlines():
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+    return StreamEvent.parse(name, "\n".join(data))
+
+
+def _request_params(data: dict[str, Any]) -> dict[str, Any]:
+    """The caller's request parameters in the proxy's `data`, for a follow-up call."""
+    return {k: v for k, v in data.items() if k not in _PROXY_KEYS}
 
 
 def _rebuilt(response: Any, data: dict[str, Any]) -> Any:
@@ -202,14 +307,17 @@ def _as_keywords(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
     """`litellm.completion` (same arguments, positional too) with the messages compressed
-    first, by `engine` or the shared default engine, and `headroom_retrieve` answered."""
+    first, by `engine` or the shared default engine, and `headroom_retrieve` answered (in
+    a stream too: it yields LiteLLM's chunks with the rounds answered inside)."""
     call = _as_keywords(litellm.completion, args, kwargs)
-    loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
-    if call.get("stream") or not isinstance(call.get("messages"), list):
-        return litellm.completion(**_compressed_only(loop, call))
+    loop = _chat_loop(engine or default_engine(), call)
+    if not isinstance(call.get("messages"), list):
+        return litellm.completion(**call)
     body, result = loop.prepare(call)
     if result is not None:
         _record(body, result, OPENAI_CHAT)
+    if body.get("stream"):
+        return _chunks(loop.stream(body, _open))
     final, stripped = loop.run(body, lambda request: litellm.completion(**request), response_dict)
     return final if stripped is None else _rebuilt(final, stripped)
 
@@ -217,25 +325,71 @@ def completion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any
 async def acompletion(*args: Any, engine: Headroom | None = None, **kwargs: Any) -> Any:
     """`litellm.acompletion` with the messages compressed first (see `completion`)."""
     call = _as_keywords(litellm.acompletion, args, kwargs)
-    loop = RetrievalLoop(engine or default_engine(), OPENAI_CHAT)
-    if call.get("stream") or not isinstance(call.get("messages"), list):
-        return await litellm.acompletion(**await asyncio.to_thread(_compressed_only, loop, call))
+    loop = _chat_loop(engine or default_engine(), call)
+    if not isinstance(call.get("messages"), list):
+        return await litellm.acompletion(**call)
     body, result = await asyncio.to_thread(loop.prepare, call)
     if result is not None:
         _record(body, result, OPENAI_CHAT)
+    if body.get("stream"):
+        return _achunks(loop.astream(body, _aopen))
     final, stripped = await loop.arun(
         body, lambda request: litellm.acompletion(**request), response_dict
     )
     return final if stripped is None else _rebuilt(final, stripped)
 
 
-def _compressed_only(loop: RetrievalLoop, call: dict[str, Any]) -> dict[str, Any]:
-    """A streamed call, relayed as it comes: compressed when that leaves no marker in it
-    (no retrieval could be answered), else as it is."""
-    body, result = loop.prepare_unanswerable(call)
-    if result is not None:
-        _record(body, result, OPENAI_CHAT)
-    return body
+def _chat_loop(engine: Headroom, call: dict[str, Any]) -> RetrievalLoop:
+    """The loop of a chat completions call: OpenAI chat bodies, cache breakpoints as the
+    model's provider takes them."""
+    return RetrievalLoop(engine, OPENAI_CHAT, cache_layout=_model_provider(call))
+
+
+def _model_provider(call: dict[str, Any]) -> Provider:
+    """Anthropic for a model Anthropic serves (by LiteLLM's provider of the model, or of
+    the proxy's deployment an alias names), else OpenAI chat."""
+    model = str(call.get("model") or "")
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    router: Any = getattr(proxy_server, "llm_router", None)
+    try:
+        for deployment in (router.get_model_list(model_name=model) if router else None) or []:
+            model = str((deployment.get("litellm_params") or {}).get("model") or model)
+            break
+        _, served_by, _, _ = litellm.get_llm_provider(model)
+    except Exception:  # an unknown model: LiteLLM refuses it itself later
+        return OPENAI_CHAT
+    return ANTHROPIC if served_by == "anthropic" else OPENAI_CHAT
+
+
+def _open(body: dict[str, Any]) -> Iterator[StreamEvent]:
+    for chunk in litellm.completion(**body):
+        yield StreamEvent(None, _json_dict(chunk))
+
+
+async def _aopen(body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async for chunk in await litellm.acompletion(**body):
+        yield StreamEvent(None, _json_dict(chunk))
+
+
+def _chunk(event: StreamEvent) -> Any:
+    from litellm.types.utils import ModelResponseStream
+
+    return ModelResponseStream(**event.data) if isinstance(event.data, dict) else None
+
+
+def _chunks(events: Iterator[StreamEvent]) -> Iterator[Any]:
+    """LiteLLM's stream chunks of the relayed events (`[DONE]` ends the iteration)."""
+    for event in events:
+        chunk = _chunk(event)
+        if chunk is not None:
+            yield chunk
+
+
+async def _achunks(events: AsyncIterator[StreamEvent]) -> AsyncIterator[Any]:
+    async for event in events:
+        chunk = _chunk(event)
+        if chunk is not None:
+            yield chunk
 
 
 handler = HeadroomHandler()

@@ -195,6 +195,9 @@ class HeadroomConfig(EnvSettings):
     add_cache_breakpoints: bool = False
     """In request bodies: add Anthropic `cache_control` breakpoints / an OpenAI `prompt_cache_key`."""
 
+    max_retrieval_rounds: int = Field(default=3, ge=0)
+    """`headroom_retrieve` rounds answered per call (proxy, SDK wrapper, adapters) before the reply goes to the caller as it is."""
+
     excluded_tools: tuple[str, ...] = ()
     """Results of these tools are never compressed."""
 

@@ -27,22 +27,27 @@ QUERY_CHARS = 1000
 
 class Conversation:
     """Messages of one request, in any provider's shape (OpenAI chat, Anthropic, the
-    `input` items of OpenAI Responses, Gemini `contents`): `provider` is the one named, else
-    the one that claims them."""
+    `input` items of OpenAI Responses, Gemini `contents`): `provider` is the caller's (a
+    provider or its name), else the one that claims them."""
 
-    def __init__(self, messages: Sequence[Any], provider: str | None = None) -> None:
+    def __init__(self, messages: Sequence[Any], provider: Provider | str | None = None) -> None:
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise InputError(
                 f"compress() takes a list of message dicts, got {type(messages).__name__}. "
                 "Pass e.g. [{'role': 'user', 'content': '...'}]."
             )
         self.messages: list[Any] = list(messages)
-        self.provider: Provider = provider_of(self.messages)
-        if provider is not None:
+        # The caller knows the wire format; sniffing is the fallback for bare messages.
+        self.provider: Provider
+        if provider is None:
+            self.provider = provider_of(self.messages)
+        elif isinstance(provider, str):
             try:
                 self.provider = provider_named(provider)
             except KeyError as exc:
                 raise InputError(str(exc.args[0])) from None
+        else:
+            self.provider = provider
         self._tool_calls = self.provider.tool_calls_in(self.messages)
         self.breakpoint = _last_breakpoint(self.messages)
 

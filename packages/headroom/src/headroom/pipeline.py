@@ -26,6 +26,7 @@ from headroom.dedup import Deduplicator, ToolOutput
 from headroom.errors import ActivityUnsupported, ConfigError, InputError, StoreError
 from headroom.messages import Conversation, Path, Segment
 from headroom.payloads import PayloadCompressor
+from headroom.providers import Provider
 from headroom.router import ContentRouter
 from headroom.tokens import DEFAULT_MODEL, TokenCounter, counter_for
 
@@ -87,10 +88,11 @@ class Headroom:
         *,
         model: str = DEFAULT_MODEL,
         query: str | None = None,
-        provider: str | None = None,
+        provider: Provider | str | None = None,
     ) -> CompressResult:
         """Compress the tool outputs (and, by setting, long chat text) in `messages`, in
-        the format `provider` names (recognised from their shape when None)."""
+        `provider`'s wire format (a provider or its name; when not given, the format they
+        look like)."""
         counter = counter_for(model if isinstance(model, str) and model else DEFAULT_MODEL)
         # One budget covers the time every store call of this request waits, its activity
         # record included; compressing is not counted, so the output never depends on a clock.
@@ -126,30 +128,32 @@ class Headroom:
     def _aligned(
         self, conversation: Conversation, counter: TokenCounter, query: str | None
     ) -> CompressResult:
-        key = conversation_key(conversation.messages)
-        if not self.config.align_dynamic:
-            result = self._compress(conversation, counter, query)
-            stability = self.aligner.prefix_stability(key, result.messages)
-            return replace(result, prefix_stability=stability)
-        aligned = self.aligner.align_messages(conversation.messages)
-        aligned_conversation = Conversation(aligned.messages, conversation.provider.name)
-        result = self._compress(aligned_conversation, counter, query)
-        stability = self.aligner.prefix_stability(key, result.messages)
-        if not aligned.fragments:
-            return replace(result, prefix_stability=stability)
-        messages = conversation.provider.append_context(result.messages, aligned.context_block())
-        before = count_message_tokens(conversation.messages, counter)
-        after = count_message_tokens(messages, counter)
-        if after > before:  # never larger than what we got: send it unaligned
-            return self._compress(conversation, counter, query)
-        return replace(
-            result,
-            messages=messages,
-            tokens_before=before,
-            tokens_after=after,
-            prefix_stability=stability,
-            aligned_fragments=len(aligned.fragments),
+        """Compressed, with dynamic fragments moved to a closing context block when that
+        does not grow the request; prefix stability is measured on what is sent."""
+        result = None
+        aligned = (
+            self.aligner.align_messages(conversation.messages)
+            if self.config.align_dynamic
+            else None
         )
+        if aligned is not None and aligned.fragments:
+            provider = conversation.provider
+            moved = self._compress(Conversation(aligned.messages, provider), counter, query)
+            messages = provider.append_context(moved.messages, aligned.context_block())
+            before = count_message_tokens(conversation.messages, counter)
+            after = count_message_tokens(messages, counter)
+            if after <= before:  # never larger than what we got: else it goes unaligned
+                result = replace(
+                    moved,
+                    messages=messages,
+                    tokens_before=before,
+                    tokens_after=after,
+                    aligned_fragments=len(aligned.fragments),
+                )
+        if result is None:
+            result = self._compress(conversation, counter, query)
+        key = conversation_key(conversation.messages)
+        return replace(result, prefix_stability=self.aligner.prefix_stability(key, result.messages))
 
     def compress_text(
         self, text: str, *, model: str = DEFAULT_MODEL, query: str = "", filename: str | None = None

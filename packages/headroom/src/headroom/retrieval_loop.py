@@ -11,22 +11,42 @@ SDK wrapper, the LiteLLM hook and helpers, the LangChain middleware) runs it.
    when the model calls `headroom_retrieve` together with the caller's own tools, the
    retrieve calls are dropped and the caller gets its own calls (the model asks again
    next turn if it still needs the original). After `max_rounds` rounds the reply goes
-   to the caller as it is, retrieve calls dropped.
+   to the caller as it is, retrieve calls dropped (`HeadroomConfig.max_retrieval_rounds`,
+   the one setting for every surface).
+
+`run` / `arun` drive the rounds for a whole reply; `stream` / `astream` for a streamed
+one, whatever the transport: they take a function that opens the upstream stream for a
+body and yield the parsed events to send the caller (the proxy writes them as SSE, the
+SDK wrapper as the SDK's typed events). The provider's relay holds back the retrieve calls
+and joins the rounds into one answer that is always closed, also when a round fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Mapping
+import asyncio
+import logging
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from typing import Any, TypeVar
 
+from headroom.aligner import canonical_tools, conversation_key
 from headroom.ccr.markers import MARKER_RE
 from headroom.pipeline import CompressResult, Headroom
 from headroom.providers import Provider
+from headroom.providers.base import StreamEvent, StreamRelay
 from headroom.tokens import DEFAULT_MODEL
 
-__all__ = ["DEFAULT_MAX_ROUNDS", "RetrievalLoop", "has_markers", "response_dict"]
+__all__ = ["RetrievalLoop", "has_markers", "response_dict"]
 
-DEFAULT_MAX_ROUNDS = 3
+logger = logging.getLogger("headroom.retrieval")
 R = TypeVar("R")
 
 
@@ -56,27 +76,39 @@ class RetrievalLoop:
     """Compress a request for one provider and answer its retrieval rounds."""
 
     def __init__(
-        self, engine: Headroom, provider: Provider, *, max_rounds: int = DEFAULT_MAX_ROUNDS
+        self, engine: Headroom, provider: Provider, *, cache_layout: Provider | None = None
     ) -> None:
+        """`provider`: the request's wire format; `cache_layout`: whose cache breakpoints
+        the body gets, when another provider serves the model (LiteLLM sends OpenAI chat
+        bodies to Anthropic models); by default the wire format's own."""
         self.engine = engine
         self.provider = provider
-        self.max_rounds = max_rounds
+        self.cache_layout = cache_layout or provider
+        self.max_rounds = engine.config.max_retrieval_rounds
 
     def prepare(self, body: dict[str, Any]) -> tuple[dict[str, Any], CompressResult | None]:
-        """`body` with its conversation compressed (the result is returned too) and the
-        retrieve tool offered if any marker is in it; `body` is not changed."""
+        """`body` as it goes upstream, with the body policy every surface shares: the
+        conversation compressed (the result is returned too), the retrieve tool offered if
+        any marker is in it, and by setting tools in canonical order and cache breakpoints
+        added. `body` is not changed."""
+        config = self.engine.config
         out = dict(body)
         key = self.provider.conversation_key
         conversation = out.get(key)
         result = None
+        if config.align_dynamic and isinstance(out.get("tools"), list):
+            out["tools"] = canonical_tools(out["tools"])
         if isinstance(conversation, list):
             model = str(out.get("model") or DEFAULT_MODEL)
-            result = self.engine.compress(conversation, model=model)
+            result = self.engine.compress(conversation, model=model, provider=self.provider)
             out[key] = result.messages
         if has_markers(out.get(key)):
             tools = out.get("tools")
             out["tools"] = list(tools) if isinstance(tools, list) else []
             self.provider.inject_tool(out)
+        if config.add_cache_breakpoints and conversation is not None:
+            listed = conversation if isinstance(conversation, list) else [conversation]
+            out = self.cache_layout.add_cache_breakpoints(out, conversation_key(listed))
         return out, result
 
     def prepare_unanswerable(
@@ -90,7 +122,8 @@ class RetrievalLoop:
         conversation = body.get(key)
         if not isinstance(conversation, list) or has_markers(conversation):
             return body, None
-        result = self.engine.compress(conversation, model=str(body.get("model") or DEFAULT_MODEL))
+        model = str(body.get("model") or DEFAULT_MODEL)
+        result = self.engine.compress(conversation, model=model, provider=self.provider)
         if has_markers(result.messages):
             return body, None
         return dict(body, **{key: result.messages}), result
@@ -121,33 +154,40 @@ class RetrievalLoop:
         body: dict[str, Any],
         send: Callable[[dict[str, Any]], R],
         as_dict: Callable[[R], dict[str, Any]],
+        *,
+        sent: tuple[R] | None = None,
     ) -> tuple[R, dict[str, Any] | None]:
         """Send `body` and answer the retrieval rounds: the last reply, and its dict with
-        the retrieve calls dropped when it had any (None: the reply is the caller's as is)."""
+        the retrieve calls dropped when it had any (None: the reply is the caller's as is).
+        `sent`: the reply to `body` when it went out already (a proxy hook's)."""
         rounds = self._rounds(body)
         request = next(rounds)
         while True:
-            response = send(request)
-            try:
-                request = rounds.send(as_dict(response))
-            except StopIteration as done:
-                return response, done.value
+            response = sent[0] if sent is not None else send(request)
+            sent = None
+            done, step = _step(rounds, as_dict(response))
+            if done:
+                return response, step
+            request = step
 
     async def arun(
         self,
         body: dict[str, Any],
         send: Callable[[dict[str, Any]], Awaitable[R]],
         as_dict: Callable[[R], dict[str, Any]],
+        *,
+        sent: tuple[R] | None = None,
     ) -> tuple[R, dict[str, Any] | None]:
-        """`run` with an async `send`."""
+        """`run` with an async `send` (store reads stay off the event loop)."""
         rounds = self._rounds(body)
         request = next(rounds)
         while True:
-            response = await send(request)
-            try:
-                request = rounds.send(as_dict(response))
-            except StopIteration as done:
-                return response, done.value
+            response = sent[0] if sent is not None else await send(request)
+            sent = None
+            done, step = await asyncio.to_thread(_step, rounds, as_dict(response))
+            if done:
+                return response, step
+            request = step
 
     def _rounds(
         self, body: dict[str, Any]
@@ -162,3 +202,80 @@ class RetrievalLoop:
             data = yield body
         stripped = self.final(data)
         return None if stripped is data else stripped
+
+    def stream(
+        self, body: dict[str, Any], open_stream: Callable[[dict[str, Any]], Iterable[StreamEvent]]
+    ) -> Iterator[StreamEvent]:
+        """Send `body` streamed, answer the retrieval rounds inside the stream, and yield
+        the caller's events. An error opening the first round is raised; a later round's
+        is logged and the answer closed with what was sent."""
+        rounds = _StreamRounds(self, body)
+        while (request := rounds.next_request()) is not None:
+            try:
+                for event in open_stream(request):
+                    yield from rounds.relay.feed(event)
+            except Exception:
+                if rounds.number == 0:
+                    raise
+                logger.warning(
+                    "headroom: a retrieval round failed; closing the answer", exc_info=True
+                )
+                break
+        yield from rounds.relay.finish()
+
+    async def astream(
+        self,
+        body: dict[str, Any],
+        open_stream: Callable[[dict[str, Any]], AsyncIterable[StreamEvent]],
+    ) -> AsyncIterator[StreamEvent]:
+        """`stream` with an async upstream (store reads stay off the event loop)."""
+        rounds = _StreamRounds(self, body)
+        while (request := await asyncio.to_thread(rounds.next_request)) is not None:
+            try:
+                async for event in open_stream(request):
+                    for out in rounds.relay.feed(event):
+                        yield out
+            except Exception:
+                if rounds.number == 0:
+                    raise
+                logger.warning(
+                    "headroom: a retrieval round failed; closing the answer", exc_info=True
+                )
+                break
+        for out in rounds.relay.finish():
+            yield out
+
+
+Rounds = Generator[dict[str, Any], dict[str, Any], "dict[str, Any] | None"]
+
+
+def _step(rounds: Rounds, reply: dict[str, Any]) -> tuple[bool, Any]:
+    """(False, the next request) or (True, the caller's stripped reply or None)."""
+    try:
+        return False, rounds.send(reply)
+    except StopIteration as done:  # returned, not raised, so it may cross a thread
+        return True, done.value
+
+
+class _StreamRounds:
+    """The round logic of a streamed answer, free of transport: which request goes next."""
+
+    def __init__(self, loop: RetrievalLoop, body: dict[str, Any]) -> None:
+        self.loop = loop
+        self.relay: StreamRelay = loop.provider.stream_relay()
+        self.body: dict[str, Any] | None = body
+        self.number = -1
+
+    def next_request(self) -> dict[str, Any] | None:
+        """The next round's request (the first: the body), or None when the answer is done:
+        the model called a tool of the caller's too, or did not call only the retrieve
+        tool, or no rounds are left."""
+        if self.number >= 0 and self.body is not None and not self.relay.other:
+            reply = self.relay.assistant_response()
+            self.body = self.loop.follow_up(self.body, reply, self.number)
+        elif self.number >= 0:
+            self.body = None
+        if self.body is not None:
+            self.number += 1
+            self.relay.start_round()
+        return self.body

@@ -6,26 +6,29 @@ compressed messages.
     client.messages.create(model=..., max_tokens=..., messages=history)
 
 `messages.create` (Anthropic), `chat.completions.create` and `responses.create` (OpenAI),
-sync and async, send compressed messages (Responses: `input` items); whenever the messages hold a marker, `headroom_retrieve` is offered to
-the model and answered locally (`headroom.retrieval_loop`: non-streaming calls, at most 3
-rounds), so the caller only sees the final response; a retrieve call mixed with the
-caller's own tool calls is dropped and the caller gets its own. Streaming calls are
-compressed when that leaves no marker in them, else sent as they are (no marker may reach
-a model that cannot redeem it; `headroom proxy` answers retrieval inside streams).
-Everything else on the client passes through untouched. Which client objects are wrapped
-comes from the registered endpoints (`Endpoint.sdk`); `google-genai`'s `client.models` and
-`client.aio.models` are wrapped by the Gemini provider module.
+sync and async, streamed or not, send compressed messages (Responses: `input` items);
+whenever the messages hold a marker, `headroom_retrieve` is offered to the model and
+answered locally (`headroom.retrieval_loop`, at most `max_retrieval_rounds` rounds), so
+the caller only sees the final response, or one stream of the SDK's own event types with
+the retrieval rounds answered inside it; a retrieve call mixed with the caller's own tool
+calls is dropped and the caller gets its own. Everything else on the client passes
+through untouched.
+Which client objects are wrapped comes from the registered endpoints (`Endpoint.sdk`);
+`google-genai`'s `client.models` and `client.aio.models` are wrapped by the Gemini
+provider module.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from headroom.engines import default_engine
 from headroom.pipeline import Headroom
-from headroom.providers import Provider, registered
+from headroom.providers import Provider, StreamEvent, registered
 from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["withHeadroom"]
@@ -118,14 +121,14 @@ class _Create(_Wrapped):
     def _prepare(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         if not isinstance(kwargs.get(self._loop.provider.conversation_key), list):
             return kwargs, False
-        if kwargs.get("stream"):  # relayed as it comes: no retrieval can be answered
-            return self._loop.prepare_unanswerable(kwargs)[0], False
         return self._loop.prepare(kwargs)[0], True
 
     def _create(self, **kwargs: Any) -> Any:
         kwargs, loop = self._prepare(kwargs)
         if not loop:
             return self._inner.create(**kwargs)
+        if kwargs.get("stream"):
+            return _Stream(self._loop.stream(kwargs, self._open), _Typed(self._loop.provider))
         response, stripped = self._loop.run(
             kwargs, lambda body: self._inner.create(**body), response_dict
         )
@@ -135,10 +138,98 @@ class _Create(_Wrapped):
         kwargs, loop = await asyncio.to_thread(self._prepare, kwargs)
         if not loop:
             return await self._inner.create(**kwargs)
+        if kwargs.get("stream"):
+            events = self._loop.astream(kwargs, self._aopen)
+            return _AsyncStream(events, _Typed(self._loop.provider))
         response, stripped = await self._loop.arun(
             kwargs, lambda body: self._inner.create(**body), response_dict
         )
         return response if stripped is None else _rebuilt(response, stripped)
+
+    def _open(self, body: dict[str, Any]) -> Iterator[StreamEvent]:
+        with self._inner.create(**body) as stream:
+            for item in stream:
+                yield _event(item)
+
+    async def _aopen(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        async with await self._inner.create(**body) as stream:
+            async for item in stream:
+                yield _event(item)
+
+
+def _event(item: Any) -> StreamEvent:
+    """An SDK stream event as the relays read it (its type name and its data)."""
+    data = response_dict(item.to_dict() if hasattr(item, "to_dict") else item)
+    return StreamEvent(data.get("type") if isinstance(data.get("type"), str) else None, data)
+
+
+class _Typed:
+    """Relayed events back in the SDK's own types, built as leniently as the SDK builds
+    the events it reads (its `construct_type`, which neither validates nor drops fields)."""
+
+    def __init__(self, provider: Provider) -> None:
+        surface = provider.endpoint.sdk
+        if surface is None or surface.stream_events is None:
+            raise TypeError(f"{provider.name} names no SDK stream event type")
+        module, name = surface.stream_events
+        self.union = getattr(importlib.import_module(module), name)
+        sdk = importlib.import_module(module.split(".")[0] + "._models")
+        self.construct: Any = sdk.construct_type
+
+    def __call__(self, event: StreamEvent) -> Any:
+        if isinstance(event.data, str):
+            return None  # `[DONE]`: the SDKs end the iteration themselves
+        return self.construct(type_=self.union, value=event.data)
+
+
+class _Stream:
+    """What a streamed `create` returns: iterate it for the SDK's events; closable."""
+
+    def __init__(self, events: Iterator[StreamEvent], typed: _Typed) -> None:
+        self._events = events
+        self._typed = typed
+
+    def __iter__(self) -> Iterator[Any]:
+        for event in self._events:
+            item = self._typed(event)
+            if item is not None:
+                yield item
+
+    def __enter__(self) -> _Stream:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+
+
+class _AsyncStream:
+    """The async `_Stream`."""
+
+    def __init__(self, events: AsyncIterator[StreamEvent], typed: _Typed) -> None:
+        self._events = events
+        self._typed = typed
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for event in self._events:
+            item = self._typed(event)
+            if item is not None:
+                yield item
+
+    async def __aenter__(self) -> _AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        close = getattr(self._events, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _rebuilt(response: Any, data: dict[str, Any]) -> Any:

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from headroom.providers.anthropic import ANTHROPIC
-from headroom.providers.base import Provider, RetrieveCall, SseEvent, StreamRelay, parse_arguments
+from headroom.providers.base import (
+    Provider,
+    RetrieveCall,
+    StreamEvent,
+    StreamRelay,
+    parse_arguments,
+)
 from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
 from headroom.providers.gemini import GEMINI
 from headroom.providers.openai_chat import OPENAI_CHAT
@@ -32,7 +38,7 @@ __all__ = [
     "Provider",
     "RetrieveCall",
     "SdkSurface",
-    "SseEvent",
+    "StreamEvent",
     "StreamRelay",
     "parse_arguments",
     "provider_named",

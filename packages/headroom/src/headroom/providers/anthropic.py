@@ -38,7 +38,11 @@ class Anthropic(base.BaseProvider):
         credential_header="x-api-key",
         client_headers=("anthropic-version", "x-api-key"),
         header_prefixes=("anthropic-", "x-stainless-"),
-        sdk=SdkSurface("anthropic", ("messages",)),
+        sdk=SdkSurface(
+            "anthropic",
+            ("messages",),
+            stream_events=("anthropic.types", "RawMessageStreamEvent"),
+        ),
         litellm=LiteLLMCalls(
             ("anthropic_messages",),
             "aanthropic_messages",
@@ -168,12 +172,15 @@ class Anthropic(base.BaseProvider):
 
 
 class AnthropicRelay(base.HeldRound):
-    """An Anthropic stream relayed with its retrieve blocks held back (block indexes
-    continue across rounds)."""
+    """An Anthropic stream relayed with its retrieve blocks held back: one `message_start`,
+    block indexes that continue across rounds, and the last round's `message_delta` /
+    `message_stop` at the end (made up when a round failed before sending them)."""
 
     def __init__(self) -> None:
         self.next_index = 0
         self.started = False
+        self.open_blocks: set[int] = set()
+        self.closing: list[base.StreamEvent] = []
         self.start_round()
 
     def start_round(self) -> None:
@@ -182,24 +189,27 @@ class AnthropicRelay(base.HeldRound):
         self.retrieve: set[int] = set()
         super().start_round()
 
-    def feed(self, event: base.SseEvent) -> list[bytes]:
-        data = event.payload()
-        if data is None:
-            return [event.raw]
+    def feed(self, event: base.StreamEvent) -> list[base.StreamEvent]:
+        data = event.payload
         kind = data.get("type")
         if kind == "message_start":
             if self.started:
                 return []
             self.started = True
-            return [event.raw]
+            return [event]
         if kind in ("content_block_start", "content_block_delta", "content_block_stop"):
-            return self._blocksse_event(kind, data)
-        if kind in ("message_delta", "message_stop") and self.retrieve:
-            self.held.append(event.raw)
+            return self._block_event(event, str(kind), data)
+        if kind == "message_delta":
+            self.closing = [event]  # the stop reason is known only once no round follows
             return []
-        return [event.raw]
+        if kind == "message_stop":
+            self.closing.append(event)
+            return []
+        return [event]
 
-    def _blocksse_event(self, kind: str, data: dict[str, Any]) -> list[bytes]:
+    def _block_event(
+        self, event: base.StreamEvent, kind: str, data: dict[str, Any]
+    ) -> list[base.StreamEvent]:
         local = int(data.get("index", 0))
         if kind == "content_block_start":
             block = copy.deepcopy(data.get("content_block") or {})
@@ -216,8 +226,12 @@ class AnthropicRelay(base.HeldRound):
             self._accumulate(local, data.get("delta") or {})
         if local in self.retrieve:
             return []
-        out = dict(data, index=self.index_map.get(local, local))
-        return [base.sse_event(kind, out)]
+        index = self.index_map.get(local, local)
+        if kind == "content_block_start":
+            self.open_blocks.add(index)
+        elif kind == "content_block_stop":
+            self.open_blocks.discard(index)
+        return [event if index == local else event.replaced(dict(data, index=index))]
 
     def _accumulate(self, local: int, delta: dict[str, Any]) -> None:
         block = self.blocks.setdefault(local, {})
@@ -244,8 +258,36 @@ class AnthropicRelay(base.HeldRound):
             content.append(block)
         return {"content": content}
 
-    def finish(self) -> list[bytes]:
-        return list(self.held)
+    def finish(self) -> list[base.StreamEvent]:
+        out = [
+            base.StreamEvent("content_block_stop", {"type": "content_block_stop", "index": i})
+            for i in sorted(self.open_blocks)
+        ]
+        if not self.started:
+            return out
+        delta_event = next(
+            (e for e in self.closing if e.payload.get("type") == "message_delta"), None
+        )
+        if delta_event is None:
+            delta_event = base.StreamEvent(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn"},
+                    "usage": {"output_tokens": 0},
+                },
+            )
+        data = delta_event.payload
+        delta = data.get("delta") or {}
+        if delta.get("stop_reason") == "tool_use" and not self.other:
+            delta_event = delta_event.replaced(
+                dict(data, delta=dict(delta, stop_reason="end_turn"))
+            )
+        stop = next(
+            (e for e in self.closing if e.payload.get("type") == "message_stop"),
+            base.StreamEvent("message_stop", {"type": "message_stop"}),
+        )
+        return [*out, delta_event, stop]
 
 
 ANTHROPIC = Anthropic()

@@ -26,14 +26,12 @@ __all__ = [
     "Provider",
     "Retrieval",
     "RetrieveCall",
-    "SseEvent",
+    "StreamEvent",
     "StreamRelay",
     "WireFormat",
     "add_tool",
     "parse_arguments",
     "split_retrieve_calls",
-    "sse_data",
-    "sse_event",
     "tool_name",
     "with_prompt_cache_key",
     "without_retrieve",
@@ -50,49 +48,74 @@ class RetrieveCall:
 
 
 @dataclass(frozen=True)
-class SseEvent:
-    """One server-sent event as it arrived: its name, its data and its raw bytes."""
+class StreamEvent:
+    """One streamed event, parsed: its name (None for data-only events such as OpenAI
+    chat's) and its data, a JSON object or, for anything else (`[DONE]`), the text. `raw`
+    is the event's bytes as they arrived, kept so an unchanged event goes out unchanged."""
 
     name: str | None
-    data: str
-    raw: bytes
+    data: dict[str, Any] | str
+    raw: bytes | None = None
 
-    def payload(self) -> dict[str, Any] | None:
-        """The event's data as a JSON object; None when it is anything else."""
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The data as a JSON object ({} for text)."""
+        return self.data if isinstance(self.data, dict) else {}
+
+    def replaced(self, data: dict[str, Any]) -> StreamEvent:
+        """This event with other data (and so without its raw bytes)."""
+        return StreamEvent(self.name, data)
+
+    def sse(self) -> bytes:
+        """The event as server-sent-event bytes."""
+        if self.raw is not None:
+            return self.raw
+        text = (
+            self.data if isinstance(self.data, str) else json.dumps(self.data, ensure_ascii=False)
+        )
+        head = f"event: {self.name}\n" if self.name else ""
+        return f"{head}data: {text}\n\n".encode()
+
+    @classmethod
+    def parse(cls, name: str | None, data: str, raw: bytes | None = None) -> StreamEvent:
+        """An SSE event from its name and data lines."""
         try:
-            value = json.loads(self.data)
+            value = json.loads(data)
         except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
+            value = None
+        return cls(name, value if isinstance(value, dict) else data, raw)
 
 
 class StreamRelay(Protocol):
-    """Relays one streamed response, holding back the events of retrieve calls."""
+    """Relays one streamed answer across retrieval rounds: the events of retrieve calls
+    are held back, the rounds are joined into one answer with one identity (one id, one
+    opening and one closing), and `finish` always closes it, also after a failed round."""
 
     other: bool
     """The model also called a tool of the caller's: retrieval is not answered."""
 
-    def start_round(self) -> None: ...
-    def feed(self, event: SseEvent) -> list[bytes]:
-        """The bytes to send the client for `event` (none while it is held back)."""
+    def start_round(self) -> None:
+        """A new upstream round begins (its events follow)."""
+
+    def feed(self, event: StreamEvent) -> list[StreamEvent]:
+        """The events to send the client for `event` (none while it is held back)."""
 
     def assistant_response(self) -> dict[str, Any]:
         """The round's reply as a non-streamed response, for `Provider.add_round`."""
 
-    def finish(self) -> list[bytes]:
-        """What closes the client's stream once no more rounds follow."""
+    def finish(self) -> list[StreamEvent]:
+        """What closes the client's stream once no more rounds follow: the last closing
+        events held back (or, when none arrived, ones made up), so a client always sees its
+        stream end; a stop reason that announced only held-back calls becomes a plain stop."""
 
 
 class HeldRound:
-    """What every relay keeps per round: whether the model called a caller's tool, and the
-    closing events held back while retrieval may continue the stream."""
+    """What every relay keeps per round: whether the model called a caller's tool."""
 
     other: bool
-    held: list[bytes]
 
     def start_round(self) -> None:
         self.other = False
-        self.held = []
 
 
 class WireFormat(Protocol):
@@ -251,11 +274,3 @@ def tool_name(tool: Any) -> str:
     return (
         str(function.get("name", "")) if isinstance(function, dict) else str(tool.get("name", ""))
     )
-
-
-def sse_data(chunk: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
-
-
-def sse_event(name: str, data: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()

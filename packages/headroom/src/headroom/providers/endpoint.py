@@ -32,6 +32,9 @@ class SdkSurface:
     wrap: Callable[[Any, Any], Any] | None = None
     """(inner object, its `RetrievalLoop`) -> its replacement; None: the SDK wrapper's
     own `create`."""
+    stream_events: tuple[str, str] | None = None
+    """(module, type) of the union of the SDK's stream events: a stream relayed through
+    the retrieval loop goes back to the caller in them."""
 
 
 @dataclass(frozen=True)

@@ -207,11 +207,13 @@ def _gemini_schema(function: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class GeminiRelay(base.HeldRound):
-    """A Gemini stream relayed with its retrieve calls held back: the chunk that finishes
-    a round with retrieve calls is held, and every chunk carries the first `responseId`."""
+    """A Gemini stream relayed with its retrieve calls held back: every chunk carries the
+    first `responseId`, and the chunk that finishes a round is held until no round
+    follows, so the answer has one ending (made up when no round sent one)."""
 
     def __init__(self) -> None:
         self.response_id: Any = None
+        self.closing: base.StreamEvent | None = None
         self.start_round()
 
     def start_round(self) -> None:
@@ -219,31 +221,32 @@ class GeminiRelay(base.HeldRound):
         self.calls: list[dict[str, Any]] = []
         super().start_round()
 
-    def feed(self, event: base.SseEvent) -> list[bytes]:
-        chunk = event.payload()
-        candidates = chunk.get("candidates") if chunk is not None else None
-        if chunk is None or not isinstance(candidates, list) or not candidates:
-            return [event.raw] if chunk is None else [base.sse_data(self._same_id(chunk))]
-        chunk = copy.deepcopy(chunk)
-        candidate = chunk["candidates"][0]
+    def feed(self, event: base.StreamEvent) -> list[base.StreamEvent]:
+        if isinstance(event.data, str):
+            return [event]
+        chunk = copy.deepcopy(event.data)
+        candidates = chunk.get("candidates")
+        if not isinstance(candidates, list) or not candidates:
+            return [event.replaced(self._same_id(chunk))]
+        candidate = candidates[0]
         content = candidate.get("content") if isinstance(candidate, dict) else None
         parts = _parts(content)
         kept = [p for p in parts if not self._absorb(p)]
         if isinstance(content, dict) and len(kept) != len(parts):
             content["parts"] = kept
-        finish = _field(candidate, "finishReason", "finish_reason")
-        if finish and self.calls:  # the round ends on retrieve calls: hold the close
+        if isinstance(candidate, dict) and _field(candidate, "finishReason", "finish_reason"):
+            # Held: the answer may go on in a next round.
             closing = copy.deepcopy(chunk)
             if isinstance(closing["candidates"][0].get("content"), dict):
                 closing["candidates"][0]["content"]["parts"] = []
-            self.held.append(base.sse_data(self._same_id(closing)))
+            self.closing = event.replaced(self._same_id(closing))
             if not kept:
                 return []
             candidate.pop("finishReason", None)
             candidate.pop("finish_reason", None)
-        elif not kept and len(parts) and len(candidates) == 1:
+        elif not kept and parts and len(candidates) == 1:
             return []  # only retrieve calls in it
-        return [base.sse_data(self._same_id(chunk))]
+        return [event.replaced(self._same_id(chunk))]
 
     def _absorb(self, part: Any) -> bool:
         """Keep the part for the round's reply; True when it is a retrieve call."""
@@ -272,8 +275,17 @@ class GeminiRelay(base.HeldRound):
         parts = [*self.parts, *self.calls]
         return {"candidates": [{"content": {"role": "model", "parts": parts}}]}
 
-    def finish(self) -> list[bytes]:
-        return list(self.held)
+    def finish(self) -> list[base.StreamEvent]:
+        if self.closing is not None:
+            return [self.closing]
+        chunk: dict[str, Any] = {
+            "candidates": [
+                {"content": {"role": "model", "parts": []}, "finishReason": "STOP", "index": 0}
+            ]
+        }
+        if self.response_id is not None:
+            chunk["responseId"] = self.response_id
+        return [base.StreamEvent(None, chunk)]
 
 
 class _Models:

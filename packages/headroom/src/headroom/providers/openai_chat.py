@@ -25,7 +25,11 @@ class OpenAIChat(base.BaseProvider):
         path="/v1/chat/completions",
         credential_header="authorization",
         header_prefixes=("openai-", "x-stainless-"),
-        sdk=SdkSurface("openai", ("chat.completions",)),
+        sdk=SdkSurface(
+            "openai",
+            ("chat.completions",),
+            stream_events=("openai.types.chat", "ChatCompletionChunk"),
+        ),
         litellm=LiteLLMCalls(("completion", "acompletion"), "acompletion"),
     )
 
@@ -95,9 +99,13 @@ class OpenAIChat(base.BaseProvider):
 
 
 class OpenAIChatRelay(base.HeldRound):
-    """An OpenAI chat stream relayed with its retrieve calls held back."""
+    """An OpenAI chat stream relayed with its retrieve calls held back: every chunk carries
+    the first chunk's id, one role chunk opens it, and the last round's finish chunk (and
+    usage chunk) then `[DONE]` close it."""
 
     def __init__(self) -> None:
+        self.identity: dict[str, Any] = {}
+        self.closing: list[base.StreamEvent] = []
         self.start_round()
 
     def start_round(self) -> None:
@@ -105,31 +113,37 @@ class OpenAIChatRelay(base.HeldRound):
         self.text = ""
         super().start_round()
 
-    def feed(self, event: base.SseEvent) -> list[bytes]:
-        if event.data.strip() == "[DONE]":
-            return []
-        chunk = event.payload()
-        if chunk is None:
-            return [event.raw]
-        modified = False
-        for choice in chunk.get("choices") or []:
+    def feed(self, event: base.StreamEvent) -> list[base.StreamEvent]:
+        if isinstance(event.data, str):
+            return [] if event.data.strip() == "[DONE]" else [event]
+        chunk = copy.deepcopy(event.data)
+        later_round = bool(self.identity)
+        if not later_round:
+            self.identity = {k: chunk[k] for k in ("id", "created") if k in chunk}
+        chunk.update(self.identity)
+        choices = chunk.get("choices") or []
+        closing = not choices and "usage" in chunk
+        for choice in choices:
             delta = choice.get("delta") or {}
+            if later_round:
+                delta.pop("role", None)  # one role chunk opens the answer
             if isinstance(delta.get("content"), str):
                 self.text += delta["content"]
             if delta.get("tool_calls"):
-                kept = [tc for tc in delta["tool_calls"] if not self._absorb(tc)]
-                if len(kept) != len(delta["tool_calls"]):
-                    modified = True
-                    if kept:
-                        delta["tool_calls"] = kept
-                    else:
-                        del delta["tool_calls"]
-            if choice.get("finish_reason") and self.calls:
-                self.held.append(base.sse_data(chunk))
-                return []
-        if modified and not any(c.get("delta") for c in chunk.get("choices") or []):
+                delta["tool_calls"] = [tc for tc in delta["tool_calls"] if not self._absorb(tc)]
+                if not delta["tool_calls"]:
+                    del delta["tool_calls"]
+            closing = closing or bool(choice.get("finish_reason"))
+        if closing:  # held: the answer may go on in a next round
+            if choices:
+                self.closing = []
+            self.closing.append(event.replaced(chunk))
             return []
-        return [base.sse_data(chunk) if modified else event.raw]
+        if chunk == event.data:
+            return [event]
+        if choices and not any(_said(c.get("delta") or {}) for c in choices):
+            return []  # nothing left but what was held back
+        return [event.replaced(chunk)]
 
     def _absorb(self, tool_call: dict[str, Any]) -> bool:
         index = int(tool_call.get("index", 0))
@@ -163,8 +177,28 @@ class OpenAIChatRelay(base.HeldRound):
             ]
         }
 
-    def finish(self) -> list[bytes]:
-        return [*self.held, b"data: [DONE]\n\n"]
+    def finish(self) -> list[base.StreamEvent]:
+        out = []
+        for event in self.closing:
+            chunk = event.payload
+            choices = []
+            for choice in chunk.get("choices") or []:
+                if choice.get("finish_reason") == "tool_calls" and not self.other:
+                    choice = dict(choice, finish_reason="stop")
+                choices.append(choice)
+            out.append(event.replaced(dict(chunk, choices=choices)) if choices else event)
+        if not any(e.payload.get("choices") for e in out) and self.identity:
+            chunk = {
+                **self.identity,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            }
+            out.insert(0, base.StreamEvent(None, chunk))
+        return [*out, base.StreamEvent(None, "[DONE]")]
+
+
+def _said(delta: dict[str, Any]) -> bool:
+    return any(value not in (None, "") for value in delta.values())
 
 
 OPENAI_CHAT = OpenAIChat()

@@ -26,7 +26,7 @@ __all__ = ["OPENAI_RESPONSES", "OpenAIResponses"]
 
 _RESPONSES_ITEMS = frozenset({"function_call", "function_call_output", "reasoning"})
 _CLOSING_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
-_OPENING_EVENTS = frozenset({"response.created", "response.in_progress"})
+_OPENING_EVENTS = frozenset({"response.created", "response.queued", "response.in_progress"})
 
 
 class OpenAIResponses(base.BaseProvider):
@@ -37,7 +37,11 @@ class OpenAIResponses(base.BaseProvider):
         path="/v1/responses",
         credential_header="authorization",
         header_prefixes=("openai-", "x-stainless-"),
-        sdk=SdkSurface("openai", ("responses",)),
+        sdk=SdkSurface(
+            "openai",
+            ("responses",),
+            stream_events=("openai.types.responses", "ResponseStreamEvent"),
+        ),
         litellm=LiteLLMCalls(("responses", "aresponses"), "aresponses"),
     )
 
@@ -72,14 +76,15 @@ class OpenAIResponses(base.BaseProvider):
     def add_round(
         self, body: dict[str, Any], response: dict[str, Any], results: list[tuple[str, str]]
     ) -> dict[str, Any]:
-        """With `previous_response_id` the upstream keeps the history: the next request
-        chains to this response and sends only the results; else everything is re-sent."""
+        """Chained to this response with `previous_response_id` (the upstream keeps the
+        history, only the results are sent) unless the request is `store: false`; then the
+        whole input and this response's output are re-sent."""
         outputs = [
             {"type": "function_call_output", "call_id": cid, "output": text}
             for cid, text in results
         ]
         nxt = copy.copy(body)
-        if body.get("previous_response_id") and response.get("id"):
+        if body.get("store") is not False and response.get("id"):
             nxt["previous_response_id"] = response["id"]
             nxt["input"] = outputs
             return nxt
@@ -99,45 +104,54 @@ class OpenAIResponses(base.BaseProvider):
 
 
 class ResponsesRelay(base.HeldRound):
-    """A Responses stream relayed with its retrieve calls held back: output indexes and
-    sequence numbers continue across rounds, one `response.created` opens the stream and
-    the last round's closing event ends it."""
+    """A Responses stream relayed with its retrieve calls held back, as one response: the
+    first round's `response.created` / `in_progress` open it, every lifecycle event carries
+    that response's id, output indexes and sequence numbers continue across rounds, and the
+    last round's closing event ends it with the whole output the client was sent."""
 
     def __init__(self) -> None:
         self.next_index = 0
         self.sequence = 0
-        self.started = False
-        self.rounds = 0
+        self.identity: dict[str, Any] = {}
+        self.opened: set[str] = set()
+        self.output: list[dict[str, Any]] = []
+        self.closing: dict[str, Any] | None = None
+        self.round_id = ""
         self.start_round()
 
     def start_round(self) -> None:
-        self.rounds += 1
         self.index_map: dict[int, int] = {}
         self.items: dict[int, dict[str, Any]] = {}
         self.retrieve: dict[int, dict[str, str]] = {}
-        self.closing: list[tuple[base.SseEvent, dict[str, Any]]] = []
         super().start_round()
 
-    def feed(self, event: base.SseEvent) -> list[bytes]:
-        data = event.payload()
-        if data is None:
-            return [event.raw]
+    def feed(self, event: base.StreamEvent) -> list[base.StreamEvent]:
+        data = event.payload
         kind = str(data.get("type", ""))
-        if kind in _OPENING_EVENTS:
-            if self.started and self.rounds > 1:
-                return []
-            self.started = True
-            return [self._encode(event, data)]
-        if kind in _CLOSING_EVENTS:
-            if self.retrieve:
-                self.closing.append((event, data))  # numbered when it is sent
-                return []
-            return [self._encode(event, data)]
+        response = data.get("response") if isinstance(data.get("response"), dict) else None
+        if kind in _OPENING_EVENTS and response is not None:
+            self.round_id = str(response.get("id") or "")
+            if kind in self.opened:
+                return []  # a later round opens: the client's response is open already
+            if not self.identity:
+                self.identity = {k: response[k] for k in ("id", "created_at") if k in response}
+            self.opened.add(kind)
+            return [self._encode(event, dict(data, response=self._as_one(response)))]
+        if kind in _CLOSING_EVENTS and response is not None:
+            self.closing = data  # held: the answer may go on in a next round
+            return []
         if "output_index" not in data:
             return [self._encode(event, data)]
         return self._item_event(event, kind, data)
 
-    def _item_event(self, event: base.SseEvent, kind: str, data: dict[str, Any]) -> list[bytes]:
+    def _as_one(self, response: dict[str, Any], output: list[Any] | None = None) -> dict[str, Any]:
+        """`response` with the client's response id (and, when given, the whole output)."""
+        out = dict(response, **self.identity)
+        return out if output is None else dict(out, output=output)
+
+    def _item_event(
+        self, event: base.StreamEvent, kind: str, data: dict[str, Any]
+    ) -> list[base.StreamEvent]:
         local = int(data.get("output_index", 0))
         item = data.get("item") if isinstance(data.get("item"), dict) else None
         if kind == "response.output_item.added" and item is not None:
@@ -150,6 +164,8 @@ class ResponsesRelay(base.HeldRound):
                 self.next_index += 1
         if kind == "response.output_item.done" and item is not None:
             self.items[local] = copy.deepcopy(item)
+            if local not in self.retrieve:
+                self.output.append(copy.deepcopy(item))
         if local in self.retrieve:
             if kind == "response.function_call_arguments.delta":
                 self.retrieve[local]["args"] += str(data.get("delta", ""))
@@ -158,17 +174,12 @@ class ResponsesRelay(base.HeldRound):
             return []
         return [self._encode(event, dict(data, output_index=self.index_map.get(local, local)))]
 
-    def _encode(self, event: base.SseEvent, data: dict[str, Any]) -> bytes:
-        """The event with this stream's next sequence number (its own bytes when unchanged)."""
-        changed = (
-            data.get("sequence_number", self.sequence) != self.sequence or event.payload() != data
-        )
+    def _encode(self, event: base.StreamEvent, data: dict[str, Any]) -> base.StreamEvent:
+        """The event with this stream's next sequence number (itself when unchanged)."""
         if "sequence_number" in data:
             data = dict(data, sequence_number=self.sequence)
         self.sequence += 1
-        if not changed:
-            return event.raw
-        return base.sse_event(event.name or str(data.get("type", "")), data)
+        return event if data == event.data else base.StreamEvent(event.name, data)
 
     def assistant_response(self) -> dict[str, Any]:
         output = []
@@ -176,10 +187,18 @@ class ResponsesRelay(base.HeldRound):
             if local in self.retrieve:
                 item = dict(item, arguments=self.retrieve[local]["args"])
             output.append(item)
-        return {"output": output}
+        return {"id": self.round_id, "output": output}
 
-    def finish(self) -> list[bytes]:
-        return [self._encode(event, data) for event, data in self.closing]
+    def finish(self) -> list[base.StreamEvent]:
+        if not self.opened:
+            return []
+        closing = self.closing or {
+            "type": "response.completed",
+            "response": {"object": "response", "status": "completed"},
+        }
+        data = dict(closing, response=self._as_one(closing["response"], self.output))
+        kind = str(data["type"])
+        return [self._encode(base.StreamEvent(kind, {}), dict(data, sequence_number=0))]
 
 
 def _is_responses_item(item: Any) -> bool:

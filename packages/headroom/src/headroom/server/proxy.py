@@ -2,7 +2,7 @@
 
 When compression created refs, the `headroom_retrieve` tool is added to the request. If
 the model calls it (and only it), the proxy answers from the store and continues the
-conversation upstream, at most `max_retrieval_rounds` times, so the client never sees the
+conversation upstream, at most `HeadroomConfig.max_retrieval_rounds` times, so the client never sees the
 tool. Streaming responses pass through event by event (see `streaming`). Upstream errors
 come back with their status and body. `x-headroom-bypass: 1` skips compression.
 """
@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from headroom.aligner import canonical_tools, conversation_key
 from headroom.providers import ANTHROPIC, OPENAI_RESPONSES, Provider, registered
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
@@ -29,7 +28,7 @@ from headroom.server.passthrough import (
     upstream_session_of,
     upstream_url,
 )
-from headroom.server.streaming import Forward, relay_stream
+from headroom.server.streaming import Forward, UpstreamRefused, relay_stream
 from headroom.server.upstream import UpstreamReply, post_json, upstream_errors
 
 __all__ = [
@@ -77,16 +76,16 @@ async def _proxy(request: Request, provider: Provider, path: str, streamed: bool
     body = await read_any_json(request, settings.max_request_bytes)
     if bypass:
         engine = engine_for(request)  # anything that is JSON goes upstream as it came
-        loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
+        loop = RetrievalLoop(engine, provider)
     else:
         _check_shape(body, provider)
         exclude = request.headers.get("x-headroom-exclude-tools", "")
         engine = engine_for(
             request, excluded_tools=tuple(t.strip() for t in exclude.split(",") if t.strip())
         )
-        loop = RetrievalLoop(engine, provider, max_rounds=settings.max_retrieval_rounds)
+        loop = RetrievalLoop(engine, provider)
         # CPU work runs off the event loop, so one big payload does not stall other requests.
-        body = await run_in_threadpool(_compress_body, loop, body)
+        body, _ = await run_in_threadpool(loop.prepare, body)
     base = settings.base_url(provider.endpoint.upstream)
     url = upstream_url(base, provider.endpoint.upstream_path(path, request.path_params))
     if request.url.query:
@@ -105,8 +104,9 @@ async def _stream(forward: Forward, body: dict[str, Any]) -> Response:
         first = await anext(stream)
     except StopAsyncIteration:
         return Response(b"", media_type="text/event-stream")
-    if isinstance(first, UpstreamReply):  # the upstream refused: its status and body
-        return Response(first.body, status_code=first.status, media_type=first.content_type)
+    except UpstreamRefused as refused:  # the upstream refused: its status and body
+        reply = refused.reply
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
     return StreamingResponse(_prepend(first, stream), media_type="text/event-stream")
 
 
@@ -135,24 +135,6 @@ def _has_conversation(body: dict[str, Any], provider: Provider) -> bool:
     return isinstance(conversation, list) or (
         provider is OPENAI_RESPONSES and isinstance(conversation, str)
     )
-
-
-def _compress_body(loop: RetrievalLoop, body: dict[str, Any]) -> dict[str, Any]:
-    """The conversation compressed, the retrieve tool offered when it holds markers, and
-    (by setting) tools in canonical order and cache breakpoints added."""
-    engine, provider = loop.engine, loop.provider
-    out = dict(body)
-    if engine.config.align_dynamic and isinstance(out.get("tools"), list):
-        out["tools"] = canonical_tools(out["tools"])
-    out, _ = loop.prepare(out)
-    if engine.config.add_cache_breakpoints:
-        key = conversation_key(_as_list(body[provider.conversation_key]))
-        out = provider.add_cache_breakpoints(out, key)
-    return out
-
-
-def _as_list(conversation: Any) -> list[Any]:
-    return conversation if isinstance(conversation, list) else [conversation]
 
 
 async def _round_trips(forward: Forward, body: Any) -> Response:

@@ -40,7 +40,6 @@ class ServerSettings(EnvSettings):
     `HEADROOM_GEMINI_BASE_URL`), each defaulting to the provider's own."""
     max_request_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     upstream_timeout_s: float = Field(default=600.0, gt=0.0)
-    max_retrieval_rounds: int = Field(default=3, ge=0)
     header_timeout_s: float = Field(default=10.0, gt=0.0)
     """A request must send its headers within this many seconds (408 and closed after)."""
     body_timeout_s: float = Field(default=60.0, gt=0.0)

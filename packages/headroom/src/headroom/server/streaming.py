@@ -1,10 +1,9 @@
-"""Streaming (SSE) pass-through with transparent retrieval.
+"""Streaming (SSE) transport of the proxy: upstream bytes parsed into events, the events
+the retrieval loop yields written back as SSE.
 
-Events go to the client as they arrive. Only the events of a `headroom_retrieve` tool call
-and the closing events that would announce it are held back; if the model called only
-that tool, the proxy answers it from the store, opens the next upstream stream, and keeps
-relaying into the same client stream (Anthropic content-block indexes continue where they
-left off). The client never sees the retrieval tool.
+The rounds themselves (held-back retrieve calls, follow-up streams, one answer closed
+also when a round fails) are `RetrievalLoop.astream`'s; this module only opens upstream
+streams and speaks SSE.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from starlette.concurrency import run_in_threadpool
 
-from headroom.providers import SseEvent
+from headroom.providers.base import StreamEvent
 from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.upstream import UpstreamReply, lines_of, post, whole_reply
 
-__all__ = ["Forward", "relay_stream"]
+__all__ = ["Forward", "UpstreamRefused", "relay_stream"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +31,23 @@ class Forward:
     loop: RetrievalLoop
 
 
-async def _events(response: aiohttp.ClientResponse) -> AsyncIterator[SseEvent]:
+class UpstreamRefused(Exception):
+    """The upstream answered a stream request with an error status."""
+
+    def __init__(self, reply: UpstreamReply) -> None:
+        super().__init__(f"upstream status {reply.status}")
+        self.reply = reply
+
+
+async def sse_events(response: aiohttp.ClientResponse) -> AsyncIterator[StreamEvent]:
+    """The server-sent events of a streamed body, parsed, each with its raw bytes."""
     name: str | None = None
     data: list[str] = []
     raw: list[str] = []
     async for line in lines_of(response):
         if line == "":
             if data or name:
-                yield SseEvent(name, "\n".join(data), ("\n".join(raw) + "\n\n").encode())
+                yield StreamEvent.parse(name, "\n".join(data), ("\n".join(raw) + "\n\n").encode())
             name, data, raw = None, [], []
             continue
         raw.append(line)
@@ -49,35 +56,18 @@ async def _events(response: aiohttp.ClientResponse) -> AsyncIterator[SseEvent]:
         elif line.startswith("data:"):
             data.append(line[5:].lstrip())
     if data:
-        yield SseEvent(name, "\n".join(data), ("\n".join(raw) + "\n\n").encode())
+        yield StreamEvent.parse(name, "\n".join(data), ("\n".join(raw) + "\n\n").encode())
 
 
-async def relay_stream(
-    upstream_call: Forward, body: dict[str, Any]
-) -> AsyncIterator[bytes | UpstreamReply]:
-    """First item: the upstream's error reply, or the first bytes of the relayed stream."""
-    session, url, headers = upstream_call.session, upstream_call.url, upstream_call.headers
-    loop = upstream_call.loop
-    relay = loop.provider.stream_relay()
-    for round_number in range(loop.max_rounds + 1):
-        relay.start_round()
-        async with post(session, url, body, headers) as upstream:
+async def relay_stream(forward: Forward, body: dict[str, Any]) -> AsyncIterator[bytes]:
+    """The client's stream as SSE bytes; `UpstreamRefused` when the first round is refused."""
+
+    async def open_stream(request: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        async with post(forward.session, forward.url, request, forward.headers) as upstream:
             if upstream.status >= 400:
-                if round_number == 0:
-                    yield await whole_reply(upstream)
-                    return
-                break
-            async for event in _events(upstream):
-                for piece in relay.feed(event):
-                    yield piece
-        if relay.other:  # the caller's own tools too: the retrieve calls stay held back
-            break
-        # Store reads stay off the event loop.
-        following = await run_in_threadpool(
-            loop.follow_up, body, relay.assistant_response(), round_number
-        )
-        if following is None:
-            break
-        body = following
-    for piece in relay.finish():
-        yield piece
+                raise UpstreamRefused(await whole_reply(upstream))
+            async for event in sse_events(upstream):
+                yield event
+
+    async for event in forward.loop.astream(body, open_stream):
+        yield event.sse()
