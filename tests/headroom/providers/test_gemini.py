@@ -11,7 +11,7 @@ import pytest
 from headroom import Headroom
 from headroom.errors import InputError
 from headroom.messages import Conversation
-from headroom.providers import GEMINI, SseEvent, provider_of
+from headroom.providers import GEMINI, StreamEvent, provider_of
 from headroom.retrieval_loop import RetrievalLoop
 from tests.conversations import SYNC_LOG
 from tests.gemini_conversations import QUESTION, gemini_contents
@@ -73,9 +73,9 @@ def test_the_loop_offers_the_tool_answers_a_call_and_strips_a_mixed_one(
     assert loop.final(mixed)["candidates"][0]["content"]["parts"] == [own]
 
 
-def event(chunk: dict[str, Any]) -> SseEvent:
+def event(chunk: dict[str, Any]) -> StreamEvent:
     data = json.dumps(chunk)
-    return SseEvent(None, data, f"data: {data}\r\n".encode())
+    return StreamEvent.parse(None, data, f"data: {data}\r\n\r\n".encode())
 
 
 def chunk(parts: list[Any], finish: bool, response_id: str) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def test_relay_holds_the_retrieve_call_and_its_close_then_continues() -> None:
     sent = relay.feed(event(chunk([{"text": "Let "}], False, "r1")))
     sent += relay.feed(event(chunk([{"text": "me look."}, call], True, "r1")))
     assert not relay.other
-    texts = [json.loads(b.decode()[6:]) for b in sent]
+    texts = [e.payload for e in sent]
     assert [t["candidates"][0]["content"]["parts"] for t in texts] == [
         [{"text": "Let "}],
         [{"text": "me look."}],
@@ -104,9 +104,10 @@ def test_relay_holds_the_retrieve_call_and_its_close_then_continues() -> None:
     ]
     relay.start_round()  # the next round: its own id is replaced by the first one
     after = relay.feed(event(chunk([{"text": "done"}], True, "r2")))
-    closing = json.loads(after[0].decode()[6:])
+    assert [e.payload["candidates"][0]["content"]["parts"] for e in after] == [[{"text": "done"}]]
+    assert after[0].payload["responseId"] == "r1"
+    (closing,) = [e.payload for e in relay.finish()]  # the answer's one ending, held till now
     assert closing["responseId"] == "r1" and closing["candidates"][0]["finishReason"] == "STOP"
-    assert relay.finish() == []
 
 
 def test_relay_of_a_round_that_also_calls_the_callers_tool() -> None:
@@ -116,6 +117,6 @@ def test_relay_of_a_round_that_also_calls_the_callers_tool() -> None:
     own = {"functionCall": {"name": "fetch_log", "args": {}}}
     sent = relay.feed(event(chunk([call, own], True, "r1")))
     assert relay.other
-    assert json.loads(sent[0].decode()[6:])["candidates"][0]["content"]["parts"] == [own]
-    closing = json.loads(relay.finish()[0].decode()[6:])
+    assert sent[0].payload["candidates"][0]["content"]["parts"] == [own]
+    closing = relay.finish()[0].payload
     assert closing["candidates"][0]["finishReason"] == "STOP"
