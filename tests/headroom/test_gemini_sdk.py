@@ -1,6 +1,6 @@
 """withHeadroom around the real google-genai client, against the fake Gemini on loopback:
 `generate_content` sends compressed contents and the retrieve call is answered locally;
-`generate_content_stream` sends compressed contents only when no marker is left in them."""
+`generate_content_stream` too, with the retrieve call answered inside the stream."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_async_generate_content(gemini_upstream: GeminiUpstream, store: SqlStore
     check_redeemed(gemini_upstream, asyncio.run(run()))
 
 
-def test_streams_carry_no_marker_they_cannot_redeem(
+def test_streams_are_compressed_and_retrieval_answered_inside_them(
     gemini_upstream: GeminiUpstream, store: SqlStore
 ) -> None:
     engine = Headroom(small_fixture_config(), store=store)
@@ -80,7 +80,23 @@ def test_streams_carry_no_marker_they_cannot_redeem(
     chunks = list(
         client.models.generate_content_stream(model="gemini-fake", contents=gemini_contents())
     )
-    assert "".join(c.text or "" for c in chunks) == "plain answer to 3 turns"
-    sent = gemini_upstream.requests[0]["body"]["contents"]
-    assert sent == gemini_contents()  # compressed, it would hold a marker nobody answers
-    assert "tools" not in gemini_upstream.requests[0]["body"]
+    assert all(isinstance(c, types.GenerateContentResponse) for c in chunks)
+    assert not any(c.function_calls for c in chunks)  # the retrieve call never reaches us
+    assert len({c.response_id for c in chunks}) == 1  # one answer, one id
+    assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
+    check_redeemed(gemini_upstream, "".join(c.text or "" for c in chunks))
+    assert all(":streamGenerateContent" in r["path"] for r in gemini_upstream.requests)
+
+
+@GENAI_AIOHTTP
+def test_async_streams_are_answered_inside_them(
+    gemini_upstream: GeminiUpstream, store: SqlStore
+) -> None:
+    async def run() -> str:
+        client = wrapped(gemini_upstream, Headroom(small_fixture_config(), store=store))
+        stream = await client.aio.models.generate_content_stream(
+            model="gemini-fake", contents=gemini_contents()
+        )
+        return "".join([c.text or "" async for c in stream])
+
+    check_redeemed(gemini_upstream, asyncio.run(run()))

@@ -111,23 +111,6 @@ class RetrievalLoop:
             out = self.cache_layout.add_cache_breakpoints(out, conversation_key(listed))
         return out, result
 
-    def prepare_unanswerable(
-        self, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], CompressResult | None]:
-        """For a call whose retrieve calls nobody would answer (a stream an SDK relays as
-        it comes): the compressed conversation when it holds no marker, else the original,
-        so no marker reaches a model that cannot redeem it. (`headroom proxy` answers
-        retrieval inside streams; use it to compress streamed calls with markers.)"""
-        key = self.provider.conversation_key
-        conversation = body.get(key)
-        if not isinstance(conversation, list) or has_markers(conversation):
-            return body, None
-        model = str(body.get("model") or DEFAULT_MODEL)
-        result = self.engine.compress(conversation, model=model, provider=self.provider)
-        if has_markers(result.messages):
-            return body, None
-        return dict(body, **{key: result.messages}), result
-
     def follow_up(
         self, body: dict[str, Any], response: dict[str, Any], round_number: int
     ) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
@@ -290,9 +290,8 @@ class GeminiRelay(base.HeldRound):
 
 class _Models:
     """`client.models` / `client.aio.models` of a `google-genai` client: `generate_content`
-    compresses `contents` and answers `headroom_retrieve`; `generate_content_stream` sends
-    compressed contents when no marker is left in them (a stream the SDK relays as it
-    comes cannot be answered), else the contents as they are."""
+    and `generate_content_stream` compress `contents` and answer `headroom_retrieve`
+    (inside the stream, through the retrieval loop's relay)."""
 
     def __init__(self, inner: Any, loop: Any) -> None:
         self._inner = inner
@@ -307,11 +306,7 @@ class _Models:
         return getattr(self._inner, name)
 
     def _send(self, body: dict[str, Any]) -> Any:
-        body = dict(body)
-        tools = body.pop("tools", None)
-        if tools:
-            body["config"] = _with_tools(body.get("config"), tools)
-        return self._inner.generate_content(**body)
+        return self._inner.generate_content(**_with_config_tools(body))
 
     def _generate(self, **kwargs: Any) -> Any:
         body, loop = _prepared(self._loop, kwargs)
@@ -328,11 +323,50 @@ class _Models:
         return response if stripped is None else type(response).model_validate(stripped)
 
     def _stream(self, **kwargs: Any) -> Any:
-        return self._inner.generate_content_stream(**_unanswerable(self._loop, kwargs))
+        body, loop = _prepared(self._loop, kwargs)
+        if not loop:
+            return self._inner.generate_content_stream(**kwargs)
+        return _typed(self._loop.stream(body, self._open_stream))
 
     async def _stream_async(self, **kwargs: Any) -> Any:
-        body = await asyncio.to_thread(_unanswerable, self._loop, kwargs)
-        return await self._inner.generate_content_stream(**body)
+        body, loop = await asyncio.to_thread(_prepared, self._loop, kwargs)
+        if not loop:
+            return await self._inner.generate_content_stream(**kwargs)
+        return _atyped(self._loop.astream(body, self._aopen_stream))
+
+    def _open_stream(self, body: dict[str, Any]) -> Iterator[base.StreamEvent]:
+        for chunk in self._inner.generate_content_stream(**_with_config_tools(body)):
+            yield base.StreamEvent(None, _response_dict(chunk))
+
+    async def _aopen_stream(self, body: dict[str, Any]) -> AsyncIterator[base.StreamEvent]:
+        async for chunk in await self._inner.generate_content_stream(**_with_config_tools(body)):
+            yield base.StreamEvent(None, _response_dict(chunk))
+
+
+def _with_config_tools(body: dict[str, Any]) -> dict[str, Any]:
+    """The call as the SDK takes it: the request's `tools` moved into its `config`."""
+    body = dict(body)
+    tools = body.pop("tools", None)
+    if tools:
+        body["config"] = _with_tools(body.get("config"), tools)
+    return body
+
+
+def _typed(events: Iterator[base.StreamEvent]) -> Iterator[Any]:
+    """Relayed chunks back as the SDK's `GenerateContentResponse`s."""
+    from google.genai import types
+
+    for event in events:
+        if isinstance(event.data, dict):
+            yield types.GenerateContentResponse.model_validate(event.data)
+
+
+async def _atyped(events: AsyncIterator[base.StreamEvent]) -> AsyncIterator[Any]:
+    from google.genai import types
+
+    async for event in events:
+        if isinstance(event.data, dict):
+            yield types.GenerateContentResponse.model_validate(event.data)
 
 
 def _prepared(loop: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -343,14 +377,6 @@ def _prepared(loop: Any, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         return kwargs, False
     body, _ = loop.prepare({**kwargs, "contents": contents})
     return body, True
-
-
-def _unanswerable(loop: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    contents = _wire_contents(kwargs.get("contents"))
-    if contents is None:
-        return kwargs
-    body, result = loop.prepare_unanswerable({**kwargs, "contents": contents})
-    return kwargs if result is None else dict(body)
 
 
 def _wire_contents(contents: Any) -> list[Any] | None:
