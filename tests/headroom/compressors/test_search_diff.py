@@ -167,3 +167,25 @@ def test_grep_context_lines_are_not_counted_as_matches_and_go_first() -> None:
     roomy = SearchCompressor().compress(text, ctx_for(text, budget=1500))
     assert roomy is not None and roomy.kept == 60
     assert re.search(r"\[headroom: \d+ context lines\]", roomy.text)
+
+
+def test_diff_keeps_a_context_line_the_question_quotes() -> None:
+    lines = ["diff --git a/app.py b/app.py", "--- a/app.py", "+++ b/app.py", "@@ -1,40 +1,40 @@"]
+    body = [f" context line number {i}" for i in range(40)]
+    body[5] = " from app.errors import InputError"
+    body[30] = "-    old = 1"
+    body.insert(31, "+    new = 2")
+    text = "\n".join(lines + body)
+    text = "\n".join([text, *(text.replace("app.py", f"mod{i}.py") for i in range(8))])
+    quoted = "What does the diff say about `from app.errors import InputError`?"
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query=quoted,
+        focus=focus_of(quoted, text),
+        budget_tokens=200,
+        counter=COUNTER,
+    )
+    result = DiffCompressor().compress(text, ctx)
+    assert result is not None
+    assert " from app.errors import InputError" in result.text.split("\n")
+    assert " context line number 12" not in result.text  # other context still trimmed

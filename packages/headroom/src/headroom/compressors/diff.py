@@ -2,7 +2,8 @@
 
 Unified diffs (`git diff`, `git show`, `diff -u`). A diff within its budget is left alone.
 Otherwise the commit header and every file's header lines stay, so no file is silently
-dropped; unchanged context is trimmed to one line around each change (a hunk cut in its
+dropped; unchanged context is trimmed to one line around each change and the lines the
+question quotes (a hunk cut in its
 middle becomes several hunks with recomputed `@@` headers, so the result still applies);
 then whole hunks are dropped: those holding a phrase the question quotes stay, then the
 most relevant to the query and smallest first. Hunks of generated and lock files come
@@ -77,7 +78,7 @@ class DiffCompressor:
             return None
         if ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
-        trimmed = {id(h): _trim(h) for f in files for h in f.hunks}
+        trimmed = {id(h): _trim(h, ctx.focus.hits) for f in files for h in f.hunks}
         kept = _choose(files, trimmed, ctx, preamble, token_estimator(text, ctx.counter))
         out = list(preamble)
         for file in files:
@@ -132,17 +133,17 @@ def _starts_file(lines: list[str], index: int, current: _File | None) -> bool:
     return is_pair and (current is None or bool(current.hunks))
 
 
-def _trim(hunk: _Hunk) -> tuple[list[str], int]:
-    """The hunk with unchanged context cut to `_CONTEXT` lines around changes; where context
-    is cut from its middle it becomes several hunks, each with a recomputed `@@` header, so
-    the result still applies as a patch."""
+def _trim(hunk: _Hunk, quoted: Callable[[str], bool]) -> tuple[list[str], int]:
+    """The hunk with unchanged context cut to `_CONTEXT` lines around changes and the lines
+    the question quotes (`quoted`); where context is cut from its middle it becomes several
+    hunks, each with a recomputed `@@` header, so the result still applies as a patch."""
     header = _HUNK.match(hunk.lines[0])
     body = hunk.lines[1:]
     near: set[int] = set()
     for i, line in enumerate(body):
         if line[:1] in "+-\\":
             near.update(range(i - _CONTEXT, i + _CONTEXT + 1))
-    keep = [i for i, line in enumerate(body) if i in near or line[:1] in "+-\\"]
+    keep = [i for i, line in enumerate(body) if i in near or line[:1] in "+-\\" or quoted(line)]
     if header is None or len(keep) == len(body):
         return hunk.lines if header is None else [hunk.lines[0], *body], len(body) - len(keep)
     old_line, new_line = int(header["old"]), int(header["new"])
