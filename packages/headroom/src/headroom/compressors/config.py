@@ -2,13 +2,15 @@
 
 The file is read as a tree of keyed line spans (`_config_tree`). Sibling blocks of one
 shape (list items with the same keys, `[[package]]` tables, `<dependency>` elements, the
-services of a compose file) are a repeated group: its first block stays whole, every other
-block keeps its opening line and its identifying line (the key whose values differ most
-between the blocks, not a hash or a URL), then the second block whole. Always kept: the
+services of a compose file) are a repeated group: its first block stays whole, then, as
+the budget and the markers' share allow, every other block's opening line and its
+identifying line (the key whose values differ most between the blocks, not a hash or a
+URL), then the second block whole. Always kept: the
 first line of every key path, section headers and top-level keys, comments holding a
 severity word (`warning`, `deprecated`, `TODO`), lines holding a quoted phrase or a rare
 word of the question. The budget is then filled, structure first; lines of repeated blocks
-whose values are hashes, checksums or URLs go first. Within budget nothing is dropped.
+whose values are hashes, checksums or URLs go first. Gap markers keep to their share of the
+budget (past it the budget left widens the kept runs). Within budget nothing is dropped.
 
 Every output line is an original line or a gap marker written as a comment of the format
 (`# [headroom: 12 lines]`, `<!-- [headroom: 12 lines] -->`); an XML element or TOML array
@@ -18,16 +20,14 @@ whose opening line is kept keeps its closing line, so the file still parses.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from itertools import accumulate
+from collections.abc import Callable, Sequence
 
 from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_lines
 from headroom.compressors._config_detect import config_format
 from headroom.compressors._config_tree import ROOT, Tree, parse_toml, parse_xml, parse_yaml
 from headroom.compressors._ranking import holding, rare_terms, spread_order
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import CompressContext, Compressed, fill_within_budget
 from headroom.detect import ContentKind, Detection, Sample
 from headroom.query import lines_with, query_terms
 
@@ -49,7 +49,7 @@ _ID_DEPTH = 2  # levels below a block searched for its identifying line
 _ID_CANDIDATES = 40  # nodes of a block searched for it
 _MIN_LINES = 8
 _SMALL_GAP = 3  # lines: a longer gap is never cheaper than its marker
-_GAP_CHARS = len("# [headroom: 12 lines]")
+_XML_COMMENT_TOKENS = 3  # `<!--`, ` -->` and the space: what an XML gap marker adds
 
 # Tiers of the budget fill, most wanted first.
 _STRUCTURE, _IDS, _SECOND, _REST, _OPAQUE_TIER = range(5)
@@ -87,7 +87,10 @@ class ConfigCompressor:
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
-        kept = _balanced(tree, _close_small_gaps(lines, _balanced(tree, chosen, lines)), lines)
+        marker_tokens = GAP_TOKENS + (_XML_COMMENT_TOKENS if fmt == "xml" else 1)
+        balanced = _balanced(tree, chosen, lines)
+        closed = _close_small_gaps(lines, balanced, marker_tokens, ctx.counter.count)
+        kept = _balanced(tree, closed, lines)
         if len(kept) == len(lines):
             return None
         return _render(lines, kept, tree, fmt, ctx.ref)
@@ -196,7 +199,12 @@ def _select(
     tiers.sort()
     kept = set(must)
     spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
-    return _fill([t[3] for t in tiers], kept, costs, ctx.budget_tokens - spent, len(lines))
+    # Gaps keep to the markers' share of the budget, taken in tier order (structure, then
+    # repeated blocks' identifying lines, ...); past it, the budget left widens the kept
+    # runs in that order (see `fill_within_budget`).
+    order = [t[3] for t in tiers]
+    fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
+    return kept
 
 
 def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
@@ -216,23 +224,6 @@ def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
             break
         line += 1
     return found
-
-
-def _fill(order: list[int], kept: set[int], costs: list[int], room: int, count: int) -> set[int]:
-    """`kept` plus the longest prefix of `order` that fits in `room` tokens, a gap marker
-    counted for each run the prefix adds (estimated once, corrected once)."""
-    if room <= 0 or not order:
-        return kept
-    totals = list(accumulate(costs[i] for i in order))
-    base = _runs(kept, count)
-    take = bisect_right(totals, room)
-    for _ in range(2):
-        trial = kept.union(order[:take])
-        extra = max(0, _runs(trial, count) - base) * GAP_TOKENS
-        if take == 0 or totals[take - 1] + extra <= room:
-            return trial
-        take = bisect_right(totals, room - extra)
-    return kept.union(order[:take])
 
 
 def _runs(kept: set[int], count: int) -> int:
@@ -322,14 +313,17 @@ def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) 
     return sorted(chosen)
 
 
-def _close_small_gaps(lines: Sequence[str], kept: list[int]) -> list[int]:
-    """`kept` plus every gap of a few lines shorter than the marker that would stand for it."""
+def _close_small_gaps(
+    lines: Sequence[str], kept: list[int], marker_tokens: int, count: Callable[[str], int]
+) -> list[int]:
+    """`kept` plus every gap of a few lines that costs no more tokens than the marker that
+    would stand for it (counted: indentation makes estimates from characters too high)."""
     out: list[int] = []
     previous = -1
     for index in [*kept, len(lines)]:
         if 0 < index - previous - 1 <= _SMALL_GAP:
             gap = range(previous + 1, index)
-            if sum(len(lines[i].strip()) + 1 for i in gap) <= _GAP_CHARS:
+            if count("\n".join(lines[i] for i in gap)) + len(gap) <= marker_tokens + 1:
                 out.extend(gap)
         if index < len(lines):
             out.append(index)
