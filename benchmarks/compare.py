@@ -20,7 +20,7 @@ from typing import Any
 from benchmarks.common import median_seconds, tool_conversation
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
-from headroom.pipeline import count_message_tokens
+from headroom.engine.pipeline import count_message_tokens
 from headroom.tokens import counter_for
 
 REPO = Path(__file__).resolve().parent.parent

@@ -177,7 +177,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "headroom.cli",
+            "headroom",
             "proxy",
             "--port",
             str(port),

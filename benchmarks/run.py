@@ -25,8 +25,8 @@ from headroom.ccr import SqlStore
 from headroom.ccr.markers import make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.lines import LineCompressor
-from headroom.payloads import token_budget
-from headroom.query import focus_of
+from headroom.engine.payloads import token_budget
+from headroom.engine.query import focus_of
 from headroom.tokens import counter_for
 
 _MARKER = re.compile(r"\[headroom:[^\]]*\]")

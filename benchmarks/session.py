@@ -85,10 +85,10 @@ def replay_session(
 
 
 def _engine_repeat_cost(raw: list[Any], sent: list[Any]) -> list[int] | None:
-    """The engine's own measure of repeated spans (headroom.repeat_cost, which comes with
+    """The engine's own measure of repeated spans (headroom.engine.repeat_cost, which comes with
     cross-turn de-duplication) as [raw tokens, sent tokens]; None where it is absent."""
     try:
-        from headroom.repeat_cost import repeat_cost  # type: ignore[import-not-found,unused-ignore]
+        from headroom.engine.repeat_cost import repeat_cost  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     cost = repeat_cost(raw, sent)
@@ -139,7 +139,7 @@ def summary(results: list[dict[str, Any]], version: str) -> list[str]:
         if all(e is not None for e in engine):
             raw_e, sent_e, raw_c, sent_c = (sum(e[i] for e in engine if e) for i in range(4))
             by_engine = (
-                f" (headroom.repeat_cost: {sent_e:,} of {raw_e:,} = "
+                f" (headroom.engine.repeat_cost: {sent_e:,} of {raw_e:,} = "
                 f"{100 * sent_e / max(raw_e, 1):.1f}%; repeats of lines the context still "
                 f"showed: {sent_c:,} of {raw_c:,} = {100 * sent_c / max(raw_c, 1):.1f}%)"
             )

@@ -8,8 +8,8 @@ import tempfile
 from typing import Any
 
 from headroom import Headroom, HeadroomConfig
-from headroom.aligner import common_prefix_length
 from headroom.ccr import SqlStore
+from headroom.engine.aligner import common_prefix_length
 from tests.conversations import turn_messages
 
 __all__ = ["replay"]

@@ -1,15 +1,53 @@
-"""The codebase stays one a newcomer can hold in their head: no import cycles, small
-modules, tests that stand on their own."""
+"""The codebase stays one a newcomer can hold in their head: no import cycles, layers that
+import only downwards, small modules, tests that stand on their own."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
+from fnmatch import fnmatch
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "packages" / "headroom" / "src" / "headroom"
 SOURCE_ROOTS = sorted([*REPO.glob("packages/*/src"), *REPO.glob("integrations/*/src")])
 MAX_MODULE_LINES = 400
+
+# The spine of the engine package, lowest first (docs/architecture.md): a module imports
+# modules of its own layer or of a lower one. Each layer is a list of module prefixes; a
+# module belongs to the layer of its longest matching prefix.
+LAYERS: list[tuple[str, list[str]]] = [
+    (
+        "shared",
+        [
+            "headroom._version",
+            "headroom.errors",
+            "headroom.redact",
+            "headroom.config",
+            "headroom.compressed",
+            "headroom.tokens",
+        ],
+    ),
+    ("store", ["headroom.ccr"]),
+    (
+        "detection",
+        [
+            "headroom.engine.detect",
+            "headroom.engine.query",
+            "headroom.engine.languages",
+            "headroom.engine.line_patterns",
+        ],
+    ),
+    ("compressors", ["headroom.compressors"]),
+    # segments < providers < messages within this layer; the cycle test keeps it so.
+    ("conversation", ["headroom.conversation", "headroom.providers"]),
+    ("engine", ["headroom.engine"]),
+    ("server", ["headroom.server"]),
+    ("surfaces", ["headroom.surfaces", "headroom.__main__"]),
+    ("api", ["headroom"]),
+    ("adapters", ["headroom_langchain", "headroom_llamaindex", "headroom_litellm"]),
+]
 
 
 def source_modules() -> dict[str, Path]:
@@ -113,6 +151,68 @@ def test_no_import_cycles() -> None:
     known = source_modules()
     graph = {name: imported_modules(name, path, known) for name, path in known.items()}
     assert list(cycles(graph)) == []
+
+
+def layer_of(module: str) -> int | None:
+    """The index in LAYERS of the layer `module` belongs to; None if no prefix names it."""
+    best: tuple[int, int] | None = None  # (prefix length, layer index)
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (
+                best is None or len(prefix) > best[0]
+            ):
+                best = (len(prefix), index)
+    return None if best is None else best[1]
+
+
+def test_every_module_has_a_layer() -> None:
+    assert [name for name in source_modules() if layer_of(name) is None] == []
+    assert LAYERS[layer_of("headroom.engine.detect") or 0][0] == "detection"
+    assert LAYERS[layer_of("headroom.engine.router") or 0][0] == "engine"
+
+
+def test_layers_import_only_downwards() -> None:
+    """A compressor never imports the pipeline, a provider or a surface; the engine never
+    imports the server or a surface; the store knows only the shared records."""
+    known = source_modules()
+    upward = sorted(
+        f"{module} ({LAYERS[low][0]}) imports {target} ({LAYERS[high][0]})"
+        for module, path in known.items()
+        for target in imported_modules(module, path, known)
+        if (low := layer_of(module)) is not None
+        and (high := layer_of(target)) is not None
+        and high > low
+    )
+    assert upward == []
+
+
+def module_map() -> list[str]:
+    """The paths the module table of docs/architecture.md names (first column), relative
+    to the engine package: files, globs (`ccr/sql_*.py`) and directories (`server/`); a
+    bold row only heads a group and names nothing."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## Modules", 1)[1].split("\n## ", 1)[0]
+    named: list[str] = []
+    for line in section.splitlines():
+        cells = line.split("|")
+        if len(cells) < 3 or cells[1].strip() in ("module", "---") or "**" in cells[1]:
+            continue
+        named += [p for p in re.findall(r"`([^`]+)`", cells[1]) if "." in p or p.endswith("/")]
+    return named
+
+
+def test_the_module_map_names_every_module_where_it_lives() -> None:
+    named = module_map()
+    assert "engine/pipeline.py" in named
+    assert [p for p in named if not list(PACKAGE.glob(p.rstrip("/")))] == []  # all exist
+    unnamed = [
+        module
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (module := path.relative_to(PACKAGE).as_posix()).count("/") == 0
+        or path.name != "__init__.py"  # a subpackage's __init__ is named by its modules
+        if not any(module.startswith(p) if p.endswith("/") else fnmatch(module, p) for p in named)
+    ]
+    assert unnamed == []
 
 
 def test_no_source_module_is_over_400_lines() -> None:

@@ -15,7 +15,8 @@ from headroom import Compressed, Headroom, HeadroomConfig
 from headroom.ccr.markers import find_markers
 from headroom.ccr.store import CCRStore, StoreStats
 from headroom.compressors.base import DEFAULT_COMPRESSORS, load_registry
-from headroom.detect import (
+from headroom.conversation.segments import Scope, Segment, ToolCall, text_parts
+from headroom.engine.detect import (
     CERTAIN,
     FALLBACK_KIND,
     MIN_CONFIDENCE,
@@ -26,7 +27,6 @@ from headroom.detect import (
 from headroom.errors import ActivityUnsupported, ConfigError
 from headroom.providers import Endpoint, base, provider_named, register, unregister
 from headroom.providers.openai_chat import OpenAIChatRelay
-from headroom.segments import Scope, Segment, ToolCall, text_parts
 from tests.conftest import small_fixture_config
 from tests.conversations import WORKER_LOG, openai_conversation
 
@@ -53,7 +53,7 @@ INI_PLUGIN = r'''
 import re
 
 from headroom.compressors.base import kept_lines_result
-from headroom.detect import Detection
+from headroom.engine.detect import Detection
 
 SECTION = re.compile(r"^\[[^\]]+\]$")
 SETTING = re.compile(r"^[\w.-]+ *= *")

@@ -27,7 +27,7 @@ TENANT = {"authorization": "Bearer sk-one-tenant"}
 
 def start_proxy(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "headroom.cli", "proxy", "--port", str(port)],
+        [sys.executable, "-m", "headroom", "proxy", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

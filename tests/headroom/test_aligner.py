@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 from headroom import Headroom, HeadroomConfig
-from headroom.aligner import CacheAligner, canonical_tools, common_prefix_length
 from headroom.ccr import SqlStore
+from headroom.engine.aligner import CacheAligner, canonical_tools, common_prefix_length
 from headroom.providers import ANTHROPIC, OPENAI_CHAT
 from tests.conftest import small_fixture_config
 from tests.conversations import SYNC_LOG, openai_conversation, tool_call, tool_output

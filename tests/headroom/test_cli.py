@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from headroom.cli import main
+from headroom.surfaces.cli import main
 from tests.conftest import corpus_files
 
 

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from headroom.ccr.markers import ANY_MARKER_RE
-from headroom.cli import main
-from headroom.cli_inspect import side_by_side
-from headroom.cli_tools import Style
+from headroom.surfaces.cli import main
+from headroom.surfaces.cli_inspect import side_by_side
+from headroom.surfaces.cli_tools import Style
 from tests.conftest import corpus_files
 
 

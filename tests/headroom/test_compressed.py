@@ -12,7 +12,6 @@ import pytest
 
 from headroom import DEFAULT_MODEL, Headroom
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
-from headroom.cli import main
 from headroom.compressed import (
     Compressed,
     CompressedDict,
@@ -21,6 +20,7 @@ from headroom.compressed import (
     CompressResultDict,
     CompressStatsDict,
 )
+from headroom.surfaces.cli import main
 from tests.conftest import REPO_ROOT
 from tests.conversations import SYNC_LOG as LOG
 from tests.conversations import openai_body

@@ -1,4 +1,4 @@
-"""Cross-turn de-duplication (headroom.dedup): each re-read shape, truthful pointers,
+"""Cross-turn de-duplication (headroom.engine.dedup): each re-read shape, truthful pointers,
 retrieval, the cached prefix, determinism across processes, and the repeat-cost figure."""
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from headroom.ccr.markers import (
     format_pointer,
     parse_pointer,
 )
-from headroom.messages import Conversation
-from headroom.repeat_cost import repeat_cost
-from headroom.repeats import line_contents, shown_positions
+from headroom.conversation.messages import Conversation
+from headroom.engine.repeat_cost import repeat_cost
+from headroom.engine.repeats import line_contents, shown_positions
 from tests.audit import violations
 from tests.conversations import WORKER_LOG, tool_call
 

@@ -1,6 +1,6 @@
 """Content kinds come from structure: comment blocks are not markdown, C reads as C."""
 
-from headroom.router import detect
+from headroom.engine.router import detect
 
 C_SOURCE = "\n".join(
     [
@@ -44,7 +44,7 @@ def test_block_comments_do_not_make_code_look_like_markdown() -> None:
 def test_a_command_that_names_a_source_file_prints_output_not_that_file() -> None:
     """`python fail.py` prints a traceback and `gcc -c wild.c` diagnostics: the file name in
     the tool call's arguments does not make their output code."""
-    from headroom.router import detect
+    from headroom.engine.router import detect
 
     trace = "\n".join(
         ["Traceback (most recent call last):"]

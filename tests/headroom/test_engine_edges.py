@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from headroom import Headroom, HeadroomConfig, payloads
+from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
-from headroom.engines import EnginePool
+from headroom.engine import payloads
+from headroom.engine.engines import EnginePool
 from headroom.errors import ConfigError
 from headroom.server.settings import ServerSettings
 from tests.conftest import small_fixture_config
@@ -147,8 +148,8 @@ def test_a_payload_over_max_payload_bytes_goes_out_unchanged(store: SqlStore) ->
 
 
 def test_request_walks_are_iterative_at_any_depth() -> None:
-    from headroom.pipeline import count_message_tokens
-    from headroom.retrieval_loop import has_markers
+    from headroom.engine.pipeline import count_message_tokens
+    from headroom.engine.retrieval_loop import has_markers
     from headroom.tokens import counter_for
 
     marker = "[headroom: kept 1 of 9 lines; headroom_retrieve ref=3f9a0c1d2e4b5a69]"

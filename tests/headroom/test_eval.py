@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from headroom.cli import main
-from headroom.evaluate import agree_normalised, wilson
-from headroom.pipeline import count_message_tokens
+from headroom.engine.pipeline import count_message_tokens
+from headroom.surfaces.cli import main
+from headroom.surfaces.evaluate import agree_normalised, wilson
 from headroom.tokens import counter_for
 from tests.conversations import SYNC_LOG, openai_conversation
 from tests.fakes import Upstream

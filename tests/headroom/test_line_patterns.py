@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headroom import detect
 from headroom.compressors import _log_lines
-from headroom.line_patterns import LinePattern, LineSet, native_engine
+from headroom.engine import detect
+from headroom.engine.line_patterns import LinePattern, LineSet, native_engine
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 
@@ -144,7 +144,7 @@ def test_a_pattern_re2_refuses_leaves_the_set_to_python(caplog: pytest.LogCaptur
 
 
 def test_python_white_space_is_spelled_out_for_re2() -> None:
-    from headroom.line_patterns import _for_re2
+    from headroom.engine.line_patterns import _for_re2
 
     space = r"\t\n\x0b\f\r "
     assert _for_re2(r"\s+x\S") == f"[{space}]+x[^{space}]"

@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from headroom.cli import main
 from headroom.compressed import CompressedDict, CompressResultDict
+from headroom.surfaces.cli import main
 from headroom.tokens import count_tokens
 from tests.conversations import SYNC_LOG as LOG
 
@@ -21,7 +21,7 @@ def _session(home: Path):
 
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "headroom.cli", "mcp", "serve"],
+        args=["-m", "headroom", "mcp", "serve"],
         env={**os.environ, "HEADROOM_HOME": str(home)},
     )
 
@@ -104,7 +104,7 @@ def test_install_is_idempotent_and_keeps_other_servers(tmp_path: Path, capsys) -
     assert data["theme"] == "dark" and data["mcpServers"]["other"] == {"command": "x"}
     assert data["mcpServers"]["headroom"] == {
         "command": sys.executable,
-        "args": ["-m", "headroom.cli", "mcp", "serve"],
+        "args": ["-m", "headroom", "mcp", "serve"],
     }
     before = config.read_text()
     assert main(["mcp", "install", "--config", str(config)]) == 0

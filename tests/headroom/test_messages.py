@@ -1,7 +1,7 @@
 import copy
 import json
 
-from headroom.messages import Conversation
+from headroom.conversation.messages import Conversation
 
 OPENAI = [
     {"role": "system", "content": "You are terse.", "name": "sys"},

@@ -3,8 +3,8 @@
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
 from headroom.ccr.markers import ANY_MARKER_RE, find_markers
-from headroom.detect import Detection
-from headroom.mixed import split_parts
+from headroom.engine.detect import Detection
+from headroom.engine.mixed import split_parts
 
 NARRATIVE = [
     f"step {i}: the build agent copied artefact bundle number {i} to staging" for i in range(40)
@@ -35,7 +35,7 @@ def payload() -> str:
 
 
 def test_a_payload_of_three_kinds_is_split_into_parts_of_whole_lines() -> None:
-    from headroom.router import detect
+    from headroom.engine.router import detect
 
     parts = split_parts(payload(), lambda piece: detect(piece))
     kinds = [part.detection.kind for part in parts]
@@ -72,8 +72,8 @@ def test_parts_of_lines_close_on_one_marker_counting_every_line() -> None:
     # one closing marker counts the whole payload, and kept lines plus gaps add up.
     from headroom.ccr.markers import make_ref
     from headroom.compressors.base import CompressContext, default_registry
-    from headroom.mixed import Part, compress_parts
-    from headroom.query import focus_of
+    from headroom.engine.mixed import Part, compress_parts
+    from headroom.engine.query import focus_of
     from headroom.tokens import counter_for
     from tests.audit import count_errors
 

@@ -10,8 +10,8 @@ import headroom
 from headroom import Headroom, InputError
 from headroom.ccr import SqlStore
 from headroom.ccr.markers import find_markers
+from headroom.engine.pipeline import count_message_tokens
 from headroom.errors import StoreError
-from headroom.pipeline import count_message_tokens
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files, small_fixture_config
 from tests.conversations import WORKER_LOG as LOG

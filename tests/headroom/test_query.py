@@ -1,6 +1,6 @@
 """The question's words: sentence punctuation is not part of a word."""
 
-from headroom.query import query_terms
+from headroom.engine.query import query_terms
 
 
 def test_a_word_ending_a_sentence_is_the_word() -> None:
@@ -15,7 +15,7 @@ def test_stop_words_stay_out_whatever_follows_them() -> None:
 
 
 def test_a_phrase_on_most_lines_names_no_part_of_the_payload() -> None:
-    from headroom.query import focus_of
+    from headroom.engine.query import focus_of
 
     text = "\n".join(f"src/mod{i}.py:{i}: x is deprecated" for i in range(100))
     focus = focus_of("What does grep -rn 'deprecated' say about `src/mod7.py:7:`?", text)
@@ -24,7 +24,7 @@ def test_a_phrase_on_most_lines_names_no_part_of_the_payload() -> None:
 
 
 def test_the_rarest_phrase_names_its_lines_first() -> None:
-    from headroom.query import Focus, lines_with
+    from headroom.engine.query import Focus, lines_with
 
     lines = [f"line {i} common" for i in range(200)]
     lines[140] = "the rare one, common too"

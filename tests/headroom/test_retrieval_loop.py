@@ -11,8 +11,8 @@ import pytest
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
+from headroom.engine.retrieval_loop import RetrievalLoop
 from headroom.providers import ANTHROPIC, OPENAI_CHAT, OPENAI_RESPONSES, Provider, StreamEvent
-from headroom.retrieval_loop import RetrievalLoop
 from tests.conversations import SYNC_LOG, anthropic_body, openai_body, responses_body
 from tests.fake_responses import responses_events, responses_retrieval_ref
 from tests.fakes import MARKER, _anthropic_events, _openai_events, _wants_retrieval

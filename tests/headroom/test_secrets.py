@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, text
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
-from headroom.cli import main
 from headroom.errors import StoreError
 from headroom.redact import redact_url, scrub
 from headroom.server.app import ServerSettings
+from headroom.surfaces.cli import main
 from tests.conversations import WORKER_LOG, openai_conversation
 from tests.fakes import Upstream
 from tests.servers import free_port, start_server

@@ -192,7 +192,7 @@ export function headroomMiddleware(options: MiddlewareOptions = {}) {
   };
 }
 
-/** The one retrieval loop, the contract of Python's `headroom.retrieval_loop`: after each
+/** The one retrieval loop, the contract of Python's `headroom.engine.retrieval_loop`: after each
  * round, when the model called only `headroom_retrieve` and rounds are left, the calls are
  * answered and the next round runs; else the last round is the app's. `toolCalls` reads a
  * round (a stream: relays it) and gives its tool calls; `next` runs a round for a prompt. */

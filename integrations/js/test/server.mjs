@@ -20,7 +20,7 @@ export async function startHeadroom() {
   const python = process.env.HEADROOM_PYTHON ?? resolve(import.meta.dirname, "../../../.venv/bin/python");
   const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), "headroom-js-"));
-  const child = spawn(python, ["-m", "headroom.cli", "proxy", "--port", String(port)], {
+  const child = spawn(python, ["-m", "headroom", "proxy", "--port", String(port)], {
     env: { ...process.env, HEADROOM_HOME: home },
     stdio: ["ignore", "ignore", "pipe"],
   });

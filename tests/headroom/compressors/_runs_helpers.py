@@ -2,7 +2,7 @@
 
 from headroom.ccr.markers import ANY_MARKER_RE, make_ref, split_lines
 from headroom.compressors.base import CompressContext, default_registry
-from headroom.query import focus_of
+from headroom.engine.query import focus_of
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

@@ -9,7 +9,7 @@ from headroom.ccr.markers import ANY_MARKER_RE, MARKER_RE, find_markers, make_re
 from headroom.compressors._grammars import FUNCTION_NODES, parser_for
 from headroom.compressors.base import CompressContext
 from headroom.compressors.code import CodeCompressor
-from headroom.query import focus_of
+from headroom.engine.query import focus_of
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files, small_fixture_config
 from tests.conversations import openai_conversation

@@ -5,8 +5,8 @@ import re
 from headroom.ccr.markers import ANY_MARKER_RE, make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.config import ConfigCompressor
-from headroom.query import focus_of
-from headroom.router import detect
+from headroom.engine.query import focus_of
+from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

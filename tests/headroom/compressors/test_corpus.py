@@ -4,7 +4,7 @@ import pytest
 
 from headroom import Headroom
 from headroom.ccr.markers import MARKER_RE, find_markers
-from headroom.payloads import token_budget
+from headroom.engine.payloads import token_budget
 from tests.conftest import corpus_files
 
 EXPECTED_COMPRESSOR = {

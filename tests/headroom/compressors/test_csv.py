@@ -6,8 +6,8 @@ import re
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.csv import CsvCompressor
-from headroom.query import focus_of
-from headroom.router import detect
+from headroom.engine.query import focus_of
+from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

@@ -1,7 +1,7 @@
 from headroom.ccr.markers import ANY_MARKER_RE
 from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS
 from headroom.compressors.diagnostics import DiagnosticsCompressor, diagnostics_of
-from headroom.router import detect
+from headroom.engine.router import detect
 from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
 
 

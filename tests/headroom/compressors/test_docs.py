@@ -3,8 +3,8 @@
 from headroom.ccr.markers import make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.docs import DocsCompressor, headings_of
-from headroom.query import focus_of
-from headroom.router import detect
+from headroom.engine.query import focus_of
+from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

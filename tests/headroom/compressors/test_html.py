@@ -3,7 +3,7 @@
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.html import HtmlCompressor, visible_text
-from headroom.router import detect
+from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

@@ -8,7 +8,7 @@ from headroom import Headroom
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.json import JsonCompressor
-from headroom.payloads import token_budget
+from headroom.engine.payloads import token_budget
 from headroom.tokens import counter_for
 from tests.conftest import corpus_files
 

@@ -5,8 +5,8 @@ import json
 from headroom.ccr.markers import make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.jsonl import JsonLinesCompressor
-from headroom.query import focus_of
-from headroom.router import detect
+from headroom.engine.query import focus_of
+from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

@@ -12,7 +12,7 @@ from headroom.ccr.markers import ANY_MARKER_RE, find_markers, make_ref, split_li
 from headroom.compressors.base import CompressContext, load_registry
 from headroom.compressors.lines import LineCompressor
 from headroom.compressors.text import TextCompressor
-from headroom.query import focus_of
+from headroom.engine.query import focus_of
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

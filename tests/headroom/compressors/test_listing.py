@@ -5,9 +5,9 @@ import re
 from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.listing import ListingCompressor
-from headroom.detect import listing_columns
-from headroom.query import focus_of
-from headroom.router import detect
+from headroom.engine.detect import listing_columns
+from headroom.engine.query import focus_of
+from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

@@ -4,7 +4,7 @@ from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.diff import DiffCompressor
 from headroom.compressors.search import SearchCompressor
-from headroom.query import focus_of
+from headroom.engine.query import focus_of
 from headroom.tokens import counter_for
 
 COUNTER = counter_for("gpt-4o")

@@ -1,6 +1,6 @@
 from headroom.compressors.base import default_registry
 from headroom.compressors.trace import TraceCompressor
-from headroom.router import detect
+from headroom.engine.router import detect
 from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
 
 LIB = "/usr/lib/python3.11/site-packages/lib{0}/mod.py"

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from headroom import Headroom
+from headroom.conversation.messages import Conversation
+from headroom.engine.retrieval_loop import RetrievalLoop
 from headroom.errors import InputError
-from headroom.messages import Conversation
 from headroom.providers import GEMINI, StreamEvent, provider_of
-from headroom.retrieval_loop import RetrievalLoop
 from tests.conversations import SYNC_LOG
 from tests.gemini_conversations import QUESTION, gemini_contents
 

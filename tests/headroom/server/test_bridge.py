@@ -115,7 +115,7 @@ def test_wrap_runs_a_command_against_a_started_proxy(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "headroom.cli",
+            "headroom",
             "wrap",
             "--port",
             str(port),

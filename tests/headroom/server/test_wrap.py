@@ -51,7 +51,7 @@ def run_wrapped(agent: str, home: Path, **settings: str) -> subprocess.Completed
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")}
     env.update(HEADROOM_HOME=str(home / "home"), **settings)
     return subprocess.run(
-        [sys.executable, "-m", "headroom.cli", "wrap", "--port", str(free_port()), "--"]
+        [sys.executable, "-m", "headroom", "wrap", "--port", str(free_port()), "--"]
         + [sys.executable, "-c", agent],
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@
 
 Each model call gets the agent's messages compressed (the agent's state keeps the
 originals) and, when they hold a marker, the `headroom_retrieve` tool. The model's
-retrieve calls are answered inside the same model call (`headroom.retrieval_loop`), so
+retrieve calls are answered inside the same model call (`headroom.engine.retrieval_loop`), so
 they never enter the agent's state; a retrieve call mixed with the agent's own tool calls
 is dropped and the agent runs its own.
 """
@@ -26,9 +26,9 @@ from langchain_core.messages import (
 
 from headroom import Headroom, default_engine
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+from headroom.engine.retrieval_loop import RetrievalLoop, has_markers
 from headroom.providers import OPENAI_CHAT
 from headroom.providers.base import tool_name
-from headroom.retrieval_loop import RetrievalLoop, has_markers
 from headroom.tokens import DEFAULT_MODEL
 from headroom_langchain.messages import compress_messages
 from headroom_langchain.tool import retrieve_tool

@@ -2,7 +2,7 @@
 
 Both compress the conversation, offer `headroom_retrieve` whenever it holds a marker, and
 answer the model's retrieve calls with a follow-up call through LiteLLM itself (the
-engine's retrieval loop, `headroom.retrieval_loop`): chat completions, Anthropic messages
+engine's retrieval loop, `headroom.engine.retrieval_loop`): chat completions, Anthropic messages
 and Responses API requests on the proxy; `completion` / `acompletion` in the SDK, streamed
 or not (a stream's retrieval rounds are answered inside it, the caller reads LiteLLM's own
 chunks).
@@ -23,8 +23,9 @@ import litellm
 from litellm.integrations.custom_logger import CustomLogger
 
 from headroom import CompressResult, default_engine
-from headroom.engines import EnginePool, credential_namespace
-from headroom.pipeline import Headroom
+from headroom.engine.engines import EnginePool, credential_namespace
+from headroom.engine.pipeline import Headroom
+from headroom.engine.retrieval_loop import RetrievalLoop, response_dict
 from headroom.providers import (
     ANTHROPIC,
     OPENAI_CHAT,
@@ -33,7 +34,6 @@ from headroom.providers import (
     provider_named,
     registered,
 )
-from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["HeadroomHandler", "acompletion", "completion", "handler"]
 

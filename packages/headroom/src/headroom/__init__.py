@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from headroom._version import __version__
-from headroom.compressed import Compressed
+from headroom.compressed import Compressed, CompressResult
 from headroom.config import HeadroomConfig
-from headroom.engines import default_engine
+from headroom.engine.engines import default_engine
+from headroom.engine.pipeline import Headroom
 from headroom.errors import ConfigError, HeadroomError, InputError, StoreError
-from headroom.pipeline import CompressResult, Headroom
-from headroom.sdk import withHeadroom
+from headroom.surfaces.sdk import withHeadroom
 from headroom.tokens import DEFAULT_MODEL, count_tokens
 
 __all__ = [

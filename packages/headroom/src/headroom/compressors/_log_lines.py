@@ -1,8 +1,8 @@
-"""Line classes of logs: error, warning, summary, failure title (see headroom.line_patterns)."""
+"""Line classes of logs: error, warning, summary, failure title (see headroom.engine.line_patterns)."""
 
 from __future__ import annotations
 
-from headroom.line_patterns import LinePattern, LineSet
+from headroom.engine.line_patterns import LinePattern, LineSet
 
 __all__ = ["ERROR", "FAILURE_TITLE", "LINE_CLASSES", "SUMMARY", "WARNING"]
 

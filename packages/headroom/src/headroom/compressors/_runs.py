@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS, CompressContext
-from headroom.query import lines_with
+from headroom.engine.query import lines_with
 
 __all__ = ["Selection", "message_template"]
 

@@ -24,7 +24,7 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from headroom.ccr.markers import format_marker
 from headroom.compressors.base import CompressContext, Compressed
-from headroom.query import query_terms
+from headroom.engine.query import query_terms
 
 __all__ = ["TokenScorer", "compress_words", "load_scorer"]
 

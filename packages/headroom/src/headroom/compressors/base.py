@@ -12,8 +12,8 @@ from typing import Protocol, runtime_checkable
 from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker
 from headroom.compressed import Compressed
 from headroom.config import DEFAULT_KOMPRESS_TIME_BUDGET_MS
-from headroom.detect import ContentKind
-from headroom.query import Focus
+from headroom.engine.detect import ContentKind
+from headroom.engine.query import Focus
 from headroom.tokens import TokenCounter
 
 __all__ = [
@@ -100,7 +100,7 @@ class Compressor(Protocol):
     """Turns one payload of its kind into fewer tokens; deterministic, never raises.
 
     A compressor may also bring a detector, `detect(sample) -> Detection | None` (see
-    `headroom.detect`): the router asks it about every payload."""
+    `headroom.engine.detect`): the router asks it about every payload."""
 
     kind: ContentKind
     name: str

@@ -21,9 +21,9 @@ from headroom.ccr.markers import format_gap, format_note
 from headroom.compressors._code_spans import Span, row_starts, spans_of
 from headroom.compressors._grammars import parser_for
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
-from headroom.detect import ContentKind, Detection, Sample
-from headroom.languages import language_of
-from headroom.query import query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.languages import language_of
+from headroom.engine.query import query_terms
 
 __all__ = ["CodeCompressor"]
 

@@ -28,8 +28,8 @@ from headroom.compressors._config_detect import config_format
 from headroom.compressors._config_tree import ROOT, Tree, parse_toml, parse_xml, parse_yaml
 from headroom.compressors._ranking import holding, rare_terms, spread_order
 from headroom.compressors.base import CompressContext, Compressed, fill_within_budget
-from headroom.detect import ContentKind, Detection, Sample
-from headroom.query import lines_with, query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["ConfigCompressor"]
 

@@ -42,7 +42,7 @@ from headroom.compressors.base import (
     render_kept_lines,
     token_estimator,
 )
-from headroom.detect import (
+from headroom.engine.detect import (
     CERTAIN,
     LIKELY,
     POSSIBLE,
@@ -52,7 +52,7 @@ from headroom.detect import (
     Sample,
     log_evidence,
 )
-from headroom.query import lines_with, query_terms
+from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["CsvCompressor", "Dialect", "read_table", "sniff"]
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from headroom.ccr.markers import split_lines
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
-from headroom.detect import ContentKind, Detection, Sample
+from headroom.engine.detect import ContentKind, Detection, Sample
 
 __all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]
 

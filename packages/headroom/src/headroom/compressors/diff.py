@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from headroom.ccr.markers import format_detail, format_marker
 from headroom.compressors._ranking import relevance
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind, Detection, Sample, diff_evidence
-from headroom.query import query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample, diff_evidence
+from headroom.engine.query import query_terms
 
 __all__ = ["DiffCompressor"]
 

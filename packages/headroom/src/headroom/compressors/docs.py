@@ -27,8 +27,8 @@ from headroom.compressors.base import (
     fill_within_budget,
     kept_lines_result,
 )
-from headroom.detect import ContentKind, Detection, Sample
-from headroom.query import lines_with, query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["DocsCompressor", "headings_of"]
 

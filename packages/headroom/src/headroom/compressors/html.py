@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from headroom.ccr.markers import format_note
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.compressors.text import compress_prose
-from headroom.detect import ContentKind, Detection, Sample, html_evidence
+from headroom.engine.detect import ContentKind, Detection, Sample, html_evidence
 
 __all__ = ["HtmlCompressor", "visible_text"]
 

@@ -26,7 +26,7 @@ from headroom.compressors._ranking import (
     mentions,
 )
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import (
+from headroom.engine.detect import (
     CERTAIN,
     ContentKind,
     Detection,
@@ -34,7 +34,7 @@ from headroom.detect import (
     json_document,
     parse_json_payload,
 )
-from headroom.query import query_terms
+from headroom.engine.query import query_terms
 
 __all__ = ["JsonCompressor"]
 

@@ -28,8 +28,8 @@ from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressors._json_table import Table, compact, dumps
 from headroom.compressors._table_rows import rare_rows, row_order
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
-from headroom.detect import CERTAIN, ContentKind, Detection, Sample
-from headroom.query import lines_with, query_terms
+from headroom.engine.detect import CERTAIN, ContentKind, Detection, Sample
+from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["JsonLinesCompressor"]
 

@@ -46,8 +46,8 @@ from headroom.compressors.base import (
     close_cheap_gaps,
     runs_added,
 )
-from headroom.detect import ContentKind
-from headroom.query import lines_with
+from headroom.engine.detect import ContentKind
+from headroom.engine.query import lines_with
 
 __all__ = ["LineCompressor"]
 

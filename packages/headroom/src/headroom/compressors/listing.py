@@ -29,8 +29,8 @@ from headroom.compressors.base import (
     pieces_estimator,
     token_estimator,
 )
-from headroom.detect import ContentKind, Detection, Sample, listing_columns
-from headroom.query import lines_with
+from headroom.engine.detect import ContentKind, Detection, Sample, listing_columns
+from headroom.engine.query import lines_with
 
 __all__ = ["ListingCompressor", "path_columns"]
 

@@ -33,8 +33,8 @@ from headroom.compressors.base import (
     token_estimator,
     widen_runs,
 )
-from headroom.detect import ContentKind, Detection, Sample, log_evidence, test_run_banner
-from headroom.query import lines_with, query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample, log_evidence, test_run_banner
+from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["LogCompressor", "template_of"]
 

@@ -18,8 +18,8 @@ from typing import NamedTuple
 from headroom.ccr.markers import format_detail, format_marker, split_lines
 from headroom.compressors._ranking import ERROR_RE, relevance
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, token_estimator
-from headroom.detect import ContentKind, Detection, Sample, search_evidence
-from headroom.query import lines_with, query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample, search_evidence
+from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["SearchCompressor"]
 

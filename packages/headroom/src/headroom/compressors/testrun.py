@@ -25,7 +25,7 @@ from headroom.compressors.base import (
     Compressor,
     kept_lines_result,
 )
-from headroom.detect import ContentKind, Detection, Sample
+from headroom.engine.detect import ContentKind, Detection, Sample
 
 __all__ = ["TestRunCompressor", "classify"]
 

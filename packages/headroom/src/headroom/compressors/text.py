@@ -31,8 +31,8 @@ from headroom.compressors.base import (
     fill_within_budget,
     token_estimator,
 )
-from headroom.detect import ContentKind, Detection, Sample, markdown_evidence
-from headroom.query import query_terms
+from headroom.engine.detect import ContentKind, Detection, Sample, markdown_evidence
+from headroom.engine.query import query_terms
 
 __all__ = ["TextCompressor", "compress_prose"]
 

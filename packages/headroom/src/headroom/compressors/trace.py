@@ -23,7 +23,7 @@ from headroom.ccr.markers import split_lines
 from headroom.compressors._ranking import ERROR_RE, spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
-from headroom.detect import ContentKind, Detection, Sample
+from headroom.engine.detect import ContentKind, Detection, Sample
 
 __all__ = ["TraceCompressor", "classify"]
 

@@ -9,9 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
-from headroom.providers import base
-from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
-from headroom.segments import (
+from headroom.conversation.segments import (
     UNKNOWN_CALL,
     Path,
     Scope,
@@ -22,6 +20,8 @@ from headroom.segments import (
     result_segments,
     text_segments,
 )
+from headroom.providers import base
+from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
 
 __all__ = ["ANTHROPIC", "Anthropic"]
 

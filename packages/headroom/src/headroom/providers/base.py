@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+from headroom.conversation.segments import Scope, Segment, ToolCall, text_parts
 from headroom.providers.endpoint import Endpoint
-from headroom.segments import Scope, Segment, ToolCall, text_parts
 
 __all__ = [
     "BaseProvider",

@@ -17,9 +17,16 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
+from headroom.conversation.segments import (
+    UNKNOWN_CALL,
+    Scope,
+    Segment,
+    SegmentSource,
+    ToolCall,
+    as_text,
+)
 from headroom.providers import base
 from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
-from headroom.segments import UNKNOWN_CALL, Scope, Segment, SegmentSource, ToolCall, as_text
 
 __all__ = ["GEMINI", "Gemini", "GeminiRelay"]
 

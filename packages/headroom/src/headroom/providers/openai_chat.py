@@ -8,9 +8,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, tool_schema
+from headroom.conversation.segments import (
+    Scope,
+    Segment,
+    ToolCall,
+    as_text,
+    result_segments,
+    text_segments,
+)
 from headroom.providers import base
 from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
-from headroom.segments import Scope, Segment, ToolCall, as_text, result_segments, text_segments
 
 __all__ = ["OPENAI_CHAT", "OpenAIChat"]
 

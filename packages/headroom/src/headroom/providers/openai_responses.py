@@ -9,10 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
-from headroom.providers import base
-from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
-from headroom.providers.openai_chat import OPENAI_CHAT
-from headroom.segments import (
+from headroom.conversation.segments import (
     UNKNOWN_CALL,
     Scope,
     Segment,
@@ -21,6 +18,9 @@ from headroom.segments import (
     result_segments,
     text_segments,
 )
+from headroom.providers import base
+from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
+from headroom.providers.openai_chat import OPENAI_CHAT
 
 __all__ = ["OPENAI_RESPONSES", "OpenAIResponses"]
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from headroom._version import __version__
 from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
-from headroom.engines import EnginePool
+from headroom.engine.engines import EnginePool
 from headroom.errors import StoreError
 from headroom.server.bridge import bridge_routes
 from headroom.server.dashboard import dashboard_routes

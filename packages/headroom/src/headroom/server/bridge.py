@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from headroom.compressed import CompressResultDict
-from headroom.pipeline import Headroom
+from headroom.engine.pipeline import Headroom
 from headroom.server.http import ApiError, engine_for, read_json
 from headroom.tokens import DEFAULT_MODEL
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from headroom.pipeline import Headroom
+from headroom.engine.pipeline import Headroom
 from headroom.server.tenancy import namespace_for
 
 __all__ = [

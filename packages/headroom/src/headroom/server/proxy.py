@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from headroom.engine.retrieval_loop import RetrievalLoop
 from headroom.providers import ANTHROPIC, OPENAI_RESPONSES, Provider, registered
-from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.http import ApiError, engine_for, read_any_json
 from headroom.server.passthrough import (
     FORWARDED_HEADERS,

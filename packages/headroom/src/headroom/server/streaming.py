@@ -14,8 +14,8 @@ from typing import Any
 
 import aiohttp
 
+from headroom.engine.retrieval_loop import RetrievalLoop
 from headroom.providers.base import StreamEvent
-from headroom.retrieval_loop import RetrievalLoop
 from headroom.server.upstream import UpstreamReply, lines_of, post, whole_reply
 
 __all__ = ["Forward", "UpstreamRefused", "relay_stream"]

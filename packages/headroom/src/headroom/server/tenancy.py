@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 
-from headroom.engines import credential_namespace
+from headroom.engine.engines import credential_namespace
 
 __all__ = ["TOKEN_HEADER", "namespace_for", "token_ok"]
 

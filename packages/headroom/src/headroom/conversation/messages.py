@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from headroom.conversation.segments import Path, Scope, Segment
 from headroom.errors import InputError
 from headroom.providers import Provider, provider_named, provider_of
-from headroom.segments import Path, Scope, Segment
 
 __all__ = ["Conversation", "Path", "Segment"]
 

@@ -37,9 +37,9 @@ from collections.abc import (
 )
 from typing import Any, TypeVar
 
-from headroom.aligner import canonical_tools, conversation_key
 from headroom.ccr.markers import MARKER_RE
-from headroom.pipeline import CompressResult, Headroom
+from headroom.engine.aligner import canonical_tools, conversation_key
+from headroom.engine.pipeline import CompressResult, Headroom
 from headroom.providers import Provider
 from headroom.providers.base import StreamEvent, StreamRelay
 from headroom.tokens import DEFAULT_MODEL

@@ -16,8 +16,8 @@ from typing import Any
 
 from headroom._version import install_hint
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME
+from headroom.engine.pipeline import Headroom
 from headroom.errors import ConfigError, InputError
-from headroom.pipeline import Headroom
 from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["CLIENT_CONFIGS", "build_server", "install", "server_entry"]
@@ -112,7 +112,7 @@ def build_server(engine: Headroom) -> Any:
 
 def server_entry() -> dict[str, Any]:
     """The MCP client config entry that starts this server with this Python."""
-    return {"command": sys.executable, "args": ["-m", "headroom.cli", "mcp", "serve"]}
+    return {"command": sys.executable, "args": ["-m", "headroom", "mcp", "serve"]}
 
 
 def default_config_path(client: str) -> Path:

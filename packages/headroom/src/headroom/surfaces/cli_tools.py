@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from headroom._version import install_hint
 from headroom.ccr.sql_connect import redact_url
 from headroom.compressed import Compressed
-from headroom.pipeline import Headroom
+from headroom.engine.pipeline import Headroom
 from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["Style", "compress_many", "doctor", "expand_paths"]

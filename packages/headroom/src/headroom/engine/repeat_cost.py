@@ -1,8 +1,8 @@
 """What repeated content costs in a conversation, raw and as sent: the figure behind
-cross-turn de-duplication (`headroom.dedup`), for benchmarks and tests.
+cross-turn de-duplication (`headroom.engine.dedup`), for benchmarks and tests.
 
 A repeated span is a run of lines of a tool output (its content, framing off: see
-`headroom.repeats`) that an earlier tool output of the conversation already held as
+`headroom.engine.repeats`) that an earlier tool output of the conversation already held as
 consecutive lines, costing at least `min_tokens` tokens. Raw, it costs its lines' tokens.
 As sent, it costs the tokens of those of its lines the output still shows verbatim plus
 the pointers that stand for them. With `in_context`, only lines the earlier outputs still
@@ -18,8 +18,8 @@ from functools import partial
 from typing import Any
 
 from headroom.ccr.markers import ANY_MARKER_RE, parse_pointer
-from headroom.messages import Conversation
-from headroom.repeats import Run, ShownIndex, line_contents, shown_positions
+from headroom.conversation.messages import Conversation
+from headroom.engine.repeats import Run, ShownIndex, line_contents, shown_positions
 from headroom.tokens import DEFAULT_MODEL, TokenCounter, counter_for
 
 __all__ = ["RepeatCost", "repeat_cost"]

@@ -27,10 +27,10 @@ from headroom.ccr.guard import GuardedStore
 from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, make_ref, neutralise_markers
 from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
-from headroom.detect import parses_as_json
+from headroom.conversation.segments import Path, Segment
+from headroom.engine.detect import parses_as_json
+from headroom.engine.repeats import Run, ShownIndex, line_contents, shown_positions
 from headroom.errors import StoreError
-from headroom.repeats import Run, ShownIndex, line_contents, shown_positions
-from headroom.segments import Path, Segment
 from headroom.tokens import TokenCounter
 
 __all__ = ["Deduplicator", "ToolOutput", "labels_of"]

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from headroom.engine.pipeline import Headroom, count_message_tokens
+from headroom.engine.retrieval_loop import RetrievalLoop
 from headroom.errors import HeadroomError
-from headroom.pipeline import Headroom, count_message_tokens
 from headroom.providers import Provider, provider_named
-from headroom.retrieval_loop import RetrievalLoop
 from headroom.tokens import DEFAULT_MODEL, counter_for
 
 __all__ = [

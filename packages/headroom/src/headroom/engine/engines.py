@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 from headroom.ccr.store import CCRStore
 from headroom.config import HeadroomConfig
-from headroom.pipeline import Headroom, guarded_store
+from headroom.engine.pipeline import Headroom, guarded_store
 
 __all__ = ["EnginePool", "credential_namespace", "default_engine"]
 

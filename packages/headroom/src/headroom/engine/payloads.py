@@ -23,9 +23,9 @@ from headroom.ccr.markers import content_digest, ref_of_digest
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, KompressSettings
 from headroom.config import HeadroomConfig
+from headroom.engine.query import Focus, focus_of
+from headroom.engine.router import ContentRouter
 from headroom.errors import StoreError
-from headroom.query import Focus, focus_of
-from headroom.router import ContentRouter
 from headroom.tokens import TokenCounter
 
 __all__ = ["PayloadCompressor", "token_budget"]

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from headroom.ccr.markers import ANY_MARKER_RE
-from headroom.cli_tools import Style
+from headroom.engine.pipeline import Headroom
 from headroom.errors import ActivityUnsupported, HeadroomError
-from headroom.pipeline import Headroom
+from headroom.surfaces.cli_tools import Style
 
 __all__ = ["add_inspect_command", "side_by_side"]
 

@@ -90,7 +90,7 @@ def _wrap(_: object, args: argparse.Namespace) -> int:
     started = None
     if not healthy(args.port):
         started = subprocess.Popen(
-            [sys.executable, "-m", "headroom.cli", "proxy", "--port", str(args.port)],
+            [sys.executable, "-m", "headroom", "proxy", "--port", str(args.port)],
             env=wrapped_proxy_env(os.environ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -135,7 +135,7 @@ def add_mcp_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 
 def _mcp_serve(engine: object, _: argparse.Namespace) -> int:
-    from headroom.mcp import build_server
+    from headroom.surfaces.mcp import build_server
 
     build_server(engine).run("stdio")  # type: ignore[arg-type]
     return 0
@@ -144,7 +144,7 @@ def _mcp_serve(engine: object, _: argparse.Namespace) -> int:
 def _mcp_install(_: object, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from headroom.mcp import default_config_path, install
+    from headroom.surfaces.mcp import default_config_path, install
 
     path = Path(args.config) if args.config else default_config_path(args.client)
     changed = install(path)

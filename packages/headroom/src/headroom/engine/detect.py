@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
-from headroom.line_patterns import LineMatches, LinePattern, LineSet
+from headroom.engine.line_patterns import LineMatches, LinePattern, LineSet
 
 __all__ = [
     "CERTAIN",

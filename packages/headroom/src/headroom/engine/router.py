@@ -8,8 +8,8 @@ from dataclasses import replace
 from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor, default_registry
-from headroom.detect import FALLBACK_KIND, Detection, detect_with
-from headroom.mixed import MIXED_KIND, compress_parts, split_parts
+from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
+from headroom.engine.mixed import MIXED_KIND, compress_parts, split_parts
 
 __all__ = ["ContentRouter", "detect"]
 
@@ -68,7 +68,7 @@ class ContentRouter:
 
     def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
         """A payload no detector claims, compressed part by part when it holds parts of
-        two or more kinds (see `headroom.mixed`)."""
+        two or more kinds (see `headroom.engine.mixed`)."""
         clean = neutralise_markers(text)
         parts = split_parts(clean, lambda piece: detect_with(self.detectors, piece))
         if not parts:

@@ -1,4 +1,4 @@
-"""`headroom eval`: the command line and the reports of headroom.evaluate."""
+"""`headroom eval`: the command line and the reports of headroom.surfaces.evaluate."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from headroom.engine.pipeline import Headroom
 from headroom.errors import HeadroomError
-from headroom.evaluate import (
+from headroom.surfaces.evaluate import (
     Endpoint,
     EvalCase,
     evaluate,
@@ -19,7 +20,6 @@ from headroom.evaluate import (
     requests_from_store,
     wilson,
 )
-from headroom.pipeline import Headroom
 
 __all__ = ["add_eval_command", "summarise"]
 

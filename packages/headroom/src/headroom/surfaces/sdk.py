@@ -8,7 +8,7 @@ compressed messages.
 `messages.create` (Anthropic), `chat.completions.create` and `responses.create` (OpenAI),
 sync and async, streamed or not, send compressed messages (Responses: `input` items);
 whenever the messages hold a marker, `headroom_retrieve` is offered to the model and
-answered locally (`headroom.retrieval_loop`, at most `max_retrieval_rounds` rounds), so
+answered locally (`headroom.engine.retrieval_loop`, at most `max_retrieval_rounds` rounds), so
 the caller only sees the final response, or one stream of the SDK's own event types with
 the retrieval rounds answered inside it; a retrieve call mixed with the caller's own tool
 calls is dropped and the caller gets its own. Everything else on the client passes
@@ -26,10 +26,10 @@ import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from headroom.engines import default_engine
-from headroom.pipeline import Headroom
+from headroom.engine.engines import default_engine
+from headroom.engine.pipeline import Headroom
+from headroom.engine.retrieval_loop import RetrievalLoop, response_dict
 from headroom.providers import Provider, StreamEvent, registered
-from headroom.retrieval_loop import RetrievalLoop, response_dict
 
 __all__ = ["withHeadroom"]
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from headroom.aligner import CacheAligner, conversation_key
 from headroom.ccr.guard import GuardedStore, store_budget
 from headroom.ccr.markers import find_markers
 from headroom.ccr.retrieval import RETRIEVE_TOOL_NAME, lookup, retrieval_notice
@@ -22,12 +21,13 @@ from headroom.ccr.store import CCRStore, StoreStats, missing_activity, missing_c
 from headroom.compressed import Compressed, CompressorStats, CompressResult
 from headroom.compressors.base import load_registry
 from headroom.config import HeadroomConfig
-from headroom.dedup import Deduplicator, ToolOutput
+from headroom.conversation.messages import Conversation, Path, Segment
+from headroom.engine.aligner import CacheAligner, conversation_key
+from headroom.engine.dedup import Deduplicator, ToolOutput
+from headroom.engine.payloads import PayloadCompressor
+from headroom.engine.router import ContentRouter
 from headroom.errors import ActivityUnsupported, ConfigError, InputError, StoreError
-from headroom.messages import Conversation, Path, Segment
-from headroom.payloads import PayloadCompressor
 from headroom.providers import Provider
-from headroom.router import ContentRouter
 from headroom.tokens import DEFAULT_MODEL, TokenCounter, counter_for
 
 __all__ = ["CompressResult", "CompressorStats", "Headroom"]
@@ -244,7 +244,7 @@ class Headroom:
         outcomes: Mapping[Path, Compressed],
     ) -> list[tuple[Path, Compressed]]:
         """Tool outputs whose repeats of earlier outputs go out as pointers (see
-        `headroom.dedup`); none if de-duplication fails, which never fails the request."""
+        `headroom.engine.dedup`); none if de-duplication fails, which never fails the request."""
         respect = self.config.respect_cache_breakpoints
         excluded = {RETRIEVE_TOOL_NAME, *self.config.excluded_tools}
         try:

@@ -8,13 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from headroom.cli_eval import add_eval_command
-from headroom.cli_inspect import add_inspect_command
-from headroom.cli_server import add_mcp_commands, add_server_commands
-from headroom.cli_tools import compress_many, doctor, expand_paths, names_many
 from headroom.config import DEFAULT_PORT, HeadroomConfig
+from headroom.engine.pipeline import Headroom
 from headroom.errors import HeadroomError
-from headroom.pipeline import Headroom
+from headroom.surfaces.cli_eval import add_eval_command
+from headroom.surfaces.cli_inspect import add_inspect_command
+from headroom.surfaces.cli_server import add_mcp_commands, add_server_commands
+from headroom.surfaces.cli_tools import compress_many, doctor, expand_paths, names_many
 from headroom.tokens import DEFAULT_MODEL
 
 __all__ = ["main"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from headroom.detect import CODE_HINTS, CODE_SHAPE_SHARE, Sample
-from headroom.line_patterns import LineMatches
+from headroom.engine.detect import CODE_HINTS, CODE_SHAPE_SHARE, Sample
+from headroom.engine.line_patterns import LineMatches
 
 __all__ = ["language_of"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
-from headroom.detect import LIKELY, POSSIBLE, Detection
+from headroom.engine.detect import LIKELY, POSSIBLE, Detection
 
 __all__ = ["MIXED_KIND", "Part", "compress_parts", "split_parts"]
 
