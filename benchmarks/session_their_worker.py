@@ -9,26 +9,11 @@ One JSON object per stdin line ({"model", "messages"}); one JSON line back
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # its text model cannot be downloaded here
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from their_env import prepare
 
-
-def _tiktoken_files() -> None:
-    """Point tiktoken at the encodings inside its own litellm dependency (no download)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("litellm")
-    if spec and spec.origin:
-        folder = Path(spec.origin).parent / "litellm_core_utils" / "tokenizers"
-        if folder.is_dir():
-            os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(folder))
-
-
-_tiktoken_files()
+prepare()
 
 import headroom  # noqa: E402  (headroom-ai)
 
