@@ -83,20 +83,24 @@ class Deduplicator:
 
     def apply(self, outputs: Sequence[ToolOutput], counter: TokenCounter) -> dict[Path, Compressed]:
         """The de-duplicated outputs (only those that changed), by path."""
+        found: dict[Path, Compressed] = {}
+        if len(outputs) < 2:
+            return found  # nothing earlier to point at
         index = ShownIndex()
         labels = labels_of([output.segment.path for output in outputs])
         context = hashlib.sha256(self._fingerprint(counter))
-        found: dict[Path, Compressed] = {}
-        for output, label in zip(outputs, labels, strict=True):
+        for number, (output, label) in enumerate(zip(outputs, labels, strict=True)):
             original = output.segment.text.split("\n")
             contents = _contents(original)
             text = output.text
-            if output.eligible:
+            if output.eligible and number > 0:  # the first has nothing earlier to point at
                 key = _key(context, output.text)
                 deduped = self._decide(key, output, contents, index, labels, counter)
                 if deduped is not None:
                     found[output.segment.path] = deduped
                     text = deduped.text
+            if number == len(outputs) - 1:
+                break  # no later output reads the index
             positions = shown_positions(original, text.split("\n"), contents)
             index.add(contents, [p for p in positions if p is not None])
             context.update(f"{label}\0".encode())
