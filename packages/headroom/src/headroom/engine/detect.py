@@ -240,29 +240,44 @@ def parse_json_payload(text: str) -> object | None:
 def detect_with(
     detectors: Iterable[object], text: str, *, filename: str | None = None
 ) -> Detection:
-    """The most confident answer of `detectors` (asked in order; a tie goes to the first),
-    `binary` for binary data, `FALLBACK_KIND` when none is sure enough."""
+    """The most confident answer of `detectors` (a tie goes to the one first in their
+    order), `binary` for binary data, `FALLBACK_KIND` when none is sure enough. They are
+    asked highest `max_confidence` first, so that once one is sure, those that could not
+    beat it (or only tie it from later in the order) are not asked at all."""
     sample = Sample(text, filename)
     if sample.binary:
         return Detection("binary")
     if not sample.lines:
         return Detection(FALLBACK_KIND, confidence=0.0)
-    best: Detection | None = None
-    seen: set[int] = set()
+    unique: dict[int, Detector] = {}
     for detector in detectors:
-        if id(detector) in seen or not isinstance(detector, Detector):
-            continue
-        seen.add(id(detector))
-        ceiling = getattr(detector, "max_confidence", CERTAIN)
-        if best is not None and ceiling <= best.confidence:
-            continue  # it cannot win (a tie goes to the one asked first): not asked
+        if isinstance(detector, Detector):
+            unique.setdefault(id(detector), detector)
+    ranked = sorted(enumerate(unique.values()), key=lambda pair: -_ceiling(pair[1]))
+    best: Detection | None = None
+    best_position = 0
+    for position, detector in ranked:
+        if best is not None and (
+            _ceiling(detector) < best.confidence
+            or (_ceiling(detector) == best.confidence and position > best_position)
+        ):
+            continue  # it cannot win: not asked
         found = detector.detect(sample)
         if found is None or found.confidence < MIN_CONFIDENCE:
             continue
-        if best is None or found.confidence > best.confidence:
-            best = found
+        if (
+            best is None
+            or found.confidence > best.confidence
+            or (found.confidence == best.confidence and position < best_position)
+        ):
+            best, best_position = found, position
             sample.to_beat = found.confidence
     return best or Detection(FALLBACK_KIND, confidence=0.0)
+
+
+def _ceiling(detector: object) -> float:
+    """A detector's most confident answer (`max_confidence`; certain when it says none)."""
+    return float(getattr(detector, "max_confidence", CERTAIN))
 
 
 # Built-in evidence, one function per kind; each compressor's detector calls its own.
