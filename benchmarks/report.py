@@ -67,6 +67,9 @@ WILD = (
 )
 
 
+SESSION = "## Whole agent sessions (`make bench-session`, `benchmarks/session.py`)\nWhat a user pays is the bill of a session, not of a payload. `benchmarks/session_agent.py`\nbuilds 5 coding-agent sessions at run time from installed pure-Python packages (chosen by a\nseed): each copies a package into a temporary git repository, commits a real change that\nbreaks a function's signature, generates a pytest file pinning the signatures, and then a\nscripted agent investigates and fixes it with real commands: `find`, the failing test run,\n`cat` of the test, `grep -rn`, `cat -n` of the module, `sed -n` ranges, `git show HEAD`,\nother modules, re-reads, an import-time log, the fix (`sed -i`), `git diff`, the passing\ntest run (20-60 turns each; nothing hand-written as payload). Sessions alternate OpenAI\nchat and Anthropic Messages wire formats. Each turn's request is the whole conversation so\nfar, as a client sends it, replayed three ways: raw; headroom-ai 0.42.0 (`headroom.compress`\nwith its defaults, in `.venv-compare`; its cross-turn de-duplication is off by default);\nHeadroom (`Headroom.compress` on each request, default settings).\n\nMeasured per replay:\n- input tokens per turn and session (o200k);\n- the bill with prompt caching, at the prices in `benchmarks/session_prices.py` (dated,\n  with source URLs): Anthropic reads the longest earlier request this one starts with at\n  0.1x and writes the rest at 1.25x (a breakpoint on the last message, as agent SDKs set);\n  OpenAI bills the longest common prefix with the previous request (128-token steps, from\n  1,024 tokens) at its cached-input price. Output tokens are left out (alike in all three);\n- the cached-prefix ratio: the share of the previous request each request starts with;\n- round trips: from the third turn on, a deterministic extractive model needs a rare line\n  (seen in one output only) of an earlier output, chosen by the seed; if the line is not\n  in what it reads, it calls `headroom_retrieve` (counted), resolved through the store to\n  check that the line is recoverable;\n- repeated spans: tokens of lines of a tool output that repeat a run of 3+ lines of an\n  earlier output (line numbers of `cat -n` / `grep -n` set aside), raw and as still sent;\n  with the engine's own measure (`headroom.engine.repeat_cost`) beside it where the engine has it.\n\nA chart of the cumulative cost per turn is written to `bench-results/session-cost.png`,\nall figures to `bench-results/session.json` and the transcripts to\n`bench-results/session-transcripts.json`.\n\nThe latest run (`bench-results/session.md`):\n\n"
+
+
 def main() -> None:
     results = Path("bench-results")
     load = (
@@ -86,6 +89,11 @@ def main() -> None:
             if line.startswith(("saved ", "per kind", "visible ", "integrity"))
         ]
         parts += [WILD, f"On this machine ({head}):\n\n", "\n".join(figures), "\n\n"]
+    if (results / "session.md").exists():
+        session = (results / "session.md").read_text().splitlines()
+        table = [line for line in session if line.startswith("|")]
+        prose = ["    " + line for line in session if line and not line.startswith(("|", "seed "))]
+        parts += [SESSION, "\n".join(table), "\n\n", "\n".join(prose), "\n\n"]
     if (results / "compare.md").exists():
         parts += [COMPARE, (results / "compare.md").read_text(), "\n"]
     if (results / "scaling.md").exists():

@@ -216,6 +216,7 @@ def main() -> None:
         json.dumps({"seed": args.seed, "results": results, "summary": lines}, indent=1)
     )
     (args.out / "session-transcripts.json").write_text(json.dumps(sessions_json))
+    (args.out / "session.md").write_text(f"seed {args.seed}\n\n" + "\n".join(lines) + "\n")
     print(f"Chart: {args.out / 'session-cost.png'}")
 
 
