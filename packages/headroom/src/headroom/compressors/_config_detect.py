@@ -48,6 +48,8 @@ def _xml(lines: Sequence[str], head: str) -> tuple[str, float] | None:
 
 
 def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
+    if not any(line.lstrip().startswith("[") for line in lines):
+        return None  # no `[section]` header: not TOML / INI, whatever the keys
     headers = assigns = other = depth = 0
     for line in lines:
         stripped = line.strip()
