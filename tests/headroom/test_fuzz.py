@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
-from headroom.ccr.markers import find_markers
+from headroom.ccr.markers import ANY_MARKER_RE, find_markers, parse_pointer
 from headroom.engine.detect import parses_as_json
 
 _STORE_DIR = tempfile.mkdtemp(prefix="headroom-fuzz-")
@@ -170,6 +170,8 @@ def test_compress_properties(messages: list[dict]) -> None:
         if before == after:
             continue
         markers = find_markers(after)
+        if not markers and any(parse_pointer(m["detail"]) for m in ANY_MARKER_RE.finditer(after)):
+            continue  # repeats of an earlier output, which shows them (test_dedup checks it)
         if not markers:  # nothing dropped: only a lossless JSON re-encoding may change the text
             json.loads(after)
             rows = (

@@ -6,9 +6,9 @@ of the same request still shows verbatim goes out as a pointer to it,
   sent, so appending a turn never changes an earlier one and cached prefixes stay
   byte-stable. An output inside the cached prefix only repeats a recorded decision.
 * Truthful: only lines an earlier output shows verbatim are pointed at, never lines it
-  left out behind a marker; the pointed-at lines stay retrievable with the payload's ref
-  like any gap (a payload sent whole so far has its original stored and its ref stated on
-  its last pointer).
+  left out behind a marker. A compressed output keeps its ref (its pointed-at lines are
+  retrievable with it); a payload sent whole so far states none: nothing of it is left
+  out but what its pointers name, which the context shows.
 * Cheap: a run becomes a pointer only when it costs at least `dedup_min_tokens` tokens.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from headroom._version import __version__
 from headroom.ccr.guard import GuardedStore
-from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, make_ref, neutralise_markers
+from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, neutralise_markers
 from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
 from headroom.conversation.segments import Path, Segment
@@ -141,10 +141,8 @@ class Deduplicator:
         before = counter.count(output.text)
         if not found or min(found)[0] >= before:
             return None
-        after, (text, ref, kept, stated) = min(found)
+        after, (text, ref, kept) = min(found)
         kind = output.outcome.kind if output.outcome else "text"
-        if not stated:  # the original is stored before the pointers are released
-            self._store.put(self.config.namespace, ref, original, kind=kind)
         return Compressed(
             text=text,
             ref=ref,
@@ -166,9 +164,11 @@ class Deduplicator:
         index: ShownIndex,
         labels: list[tuple[int, int | None]],
         counter: TokenCounter,
-    ) -> tuple[str, str, int, bool] | None:
-        """`shown` (the output, or the payload whole) with its repeats as pointers, its
-        ref, the lines it still shows and whether `shown` stated the ref; None if none."""
+    ) -> tuple[str, str | None, int] | None:
+        """`shown` (the output, or the payload whole) with its repeats as pointers, the ref
+        it states (None: nothing of it is left out but what the pointers show in the
+        context, so there is nothing to retrieve) and the lines it still shows; None if
+        no repeat is worth a pointer."""
         original = output.segment.text
         lines = shown.split("\n")
         positions = shown_positions(original.split("\n"), lines, contents)
@@ -182,15 +182,16 @@ class Deduplicator:
         runs = index.runs(keys, worth)
         if not runs or not _fits_json(shown, runs, keys):
             return None
-        # Compressed output states its ref (its marker-like input text is neutralised);
-        # the payload sent whole gets its own ref, and its marker-like text neutralised.
+        # Compressed output states its ref already (its marker-like input text is
+        # neutralised). The payload whole states none: what a pointer stands for is in the
+        # context, verbatim, and nothing else is left out; its marker-like text is
+        # neutralised.
         stated = MARKER_RE.search(shown) if shown != original else None
-        ref = stated["ref"] if stated else make_ref(original)
         if shown == original:
             lines = [neutralise_markers(line) for line in lines]
-        text = self._rewritten(output, lines, keys, runs, labels, None if stated else ref)
+        text = self._rewritten(output, lines, keys, runs, labels)
         kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
-        return text, ref, max(kept, 0), stated is not None
+        return text, stated["ref"] if stated else None, max(kept, 0)
 
     def _rewritten(
         self,
@@ -199,19 +200,18 @@ class Deduplicator:
         keys: list[str | None],
         runs: list[Run],
         labels: list[tuple[int, int | None]],
-        ref: str | None,
     ) -> str:
-        """`lines` with each run replaced by its pointer; `ref` stated on the last one."""
+        """`lines` with each run replaced by its pointer."""
         language = (
             output.outcome.language if output.outcome and output.outcome.kind == "code" else None
         )
         out: list[str] = []
         cursor = 0
-        for number, run in enumerate(runs):
+        for run in runs:
             out.extend(lines[cursor : run.start])
             message, part = labels[run.source]
             pointer = Pointer(run.line + 1, run.line + run.length, message, part)
-            marker = format_pointer(pointer, ref if number == len(runs) - 1 else None)
+            marker = format_pointer(pointer)
             first = lines[run.start]  # indented as the line it starts with, unless framed
             indent = (
                 first[: len(first) - len(first.lstrip())]
