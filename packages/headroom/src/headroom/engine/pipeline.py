@@ -205,7 +205,7 @@ class Headroom:
             replacements[segment.path] = outcome.text
             refs.extend(ref for ref in outcome.refs if ref not in refs)
             changed.append(outcome)
-        if self.config.dedup_repeats:
+        if self.config.dedup_repeats and not failed:  # a payload failed open: all go as sent
             for path, outcome in self._deduplicated(conversation, counter, replacements, outcomes):
                 replacements[path] = outcome.text
                 refs.extend(ref for ref in outcome.refs if ref not in refs)
