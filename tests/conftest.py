@@ -67,6 +67,7 @@ SLOW_MODULES = {
     "test_replicas.py",  # several processes sharing one store
     "test_store_concurrency.py",  # threads and processes racing on one store
     "test_integrity.py",  # every corpus file checked line by line
+    "test_proxy_process.py",  # a real LiteLLM proxy process per test
 }
 
 

@@ -127,7 +127,7 @@ def gemini_upstream() -> Iterator[GeminiUpstream]:
     record = GeminiUpstream(url="")
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(record))
     record.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield record
     server.shutdown()

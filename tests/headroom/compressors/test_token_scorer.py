@@ -68,6 +68,7 @@ def ctx_for(text: str, budget: int) -> CompressContext:
     return CompressContext(ref=make_ref(text), query="", budget_tokens=budget, counter=COUNTER)
 
 
+@pytest.mark.slow  # builds and runs a small transformers model
 def test_model_path_runs_end_to_end(tiny_model: str, tmp_path: Path) -> None:
     config = small_fixture_config(kompress_model_path=tiny_model, kompress_time_budget_ms=60_000)
     engine = Headroom(config, store=SqlStore(f"sqlite:///{tmp_path / 's.db'}"))
@@ -81,12 +82,14 @@ def test_model_path_runs_end_to_end(tiny_model: str, tmp_path: Path) -> None:
     assert result.text.count("\n") >= 59  # lines are never glued together
 
 
+@pytest.mark.slow  # builds and runs a small transformers model
 def test_model_output_is_deterministic(tiny_model: str, kompress: ModuleType) -> None:
     first = kompress.compress_words(TEXT, ctx_for(TEXT, 300), tiny_model, 60.0)
     second = kompress.compress_words(TEXT, ctx_for(TEXT, 300), tiny_model, 60.0)
     assert first is not None and first == second
 
 
+@pytest.mark.slow  # builds and runs a small transformers model
 def test_time_budget_is_honoured(tiny_model: str, kompress: ModuleType) -> None:
     scorer = kompress.load_scorer(tiny_model)
     assert (
@@ -99,6 +102,7 @@ def test_time_budget_is_honoured(tiny_model: str, kompress: ModuleType) -> None:
     assert scorer.keep_probabilities(TEXT.split(), deadline=0.0) is None  # past its deadline: stops
 
 
+@pytest.mark.slow  # builds and runs a small transformers model
 def test_engine_falls_back_to_sentences_when_the_model_cannot_run_in_time(
     tiny_model: str, tmp_path: Path, kompress: ModuleType
 ) -> None:
