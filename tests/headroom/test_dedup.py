@@ -3,9 +3,6 @@ retrieval, the cached prefix, determinism across processes, and the repeat-cost 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from headroom.engine.repeat_cost import repeat_cost
 from headroom.engine.repeats import line_contents, shown_positions
 from tests.audit import violations
 from tests.conversations import WORKER_LOG, tool_call
+from tests.processes import compressed_in_processes
 
 
 def source_file(functions: int = 30) -> str:
@@ -251,35 +249,10 @@ def test_a_dedup_inside_the_cached_prefix_replays_and_one_never_made_is_not_made
     assert never_seen.messages[4]["content"][0]["content"] == SOURCE
 
 
-DETERMINISM_SCRIPT = """
-import json, sys
-from headroom import Headroom, HeadroomConfig
-from headroom.ccr import SqlStore
-messages = json.load(open(sys.argv[1]))
-engine = Headroom(HeadroomConfig(), store=SqlStore(sys.argv[2]))
-sys.stdout.write(json.dumps(engine.compress(messages).messages, sort_keys=True))
-"""
-
-
 def test_pointers_are_byte_identical_across_processes(tmp_path: Path) -> None:
     grep = "\n".join(f"h.py:{i + 1}:{LINES[i]}" for i in range(30, 60))
     messages = session(SOURCE, "\n".join(LINES[74:100]), grep, SOURCE)
-    source = tmp_path / "messages.json"
-    source.write_text(json.dumps(messages))
-    outputs = [
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                DETERMINISM_SCRIPT,
-                str(source),
-                f"sqlite:///{tmp_path / f'{n}.db'}",
-            ],
-            capture_output=True,
-            check=True,
-        ).stdout
-        for n in range(2)
-    ]
+    outputs = compressed_in_processes(messages, tmp_path)
     assert outputs[0] == outputs[1]
     assert len(pointers(outputs[0].decode())) == 3
 

@@ -1,7 +1,5 @@
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from headroom.tokens import counter_for
 from tests.conftest import corpus_files, small_fixture_config
 from tests.conversations import WORKER_LOG as LOG
 from tests.conversations import openai_conversation
+from tests.processes import compressed_in_processes
 
 
 def anthropic_conversation(tool_output: str) -> list[dict]:
@@ -170,16 +169,6 @@ def test_ratio_and_counting_are_consistent(engine: Headroom) -> None:
     assert result.ratio == pytest.approx(result.tokens_after / result.tokens_before)
 
 
-DETERMINISM_SCRIPT = """
-import json, sys
-from headroom import Headroom, HeadroomConfig
-from headroom.ccr import SqlStore
-messages = json.load(open(sys.argv[1]))
-engine = Headroom(HeadroomConfig(), store=SqlStore(sys.argv[2]))
-sys.stdout.write(json.dumps(engine.compress(messages).messages, sort_keys=True))
-"""
-
-
 @pytest.mark.slow  # several processes
 def test_deterministic_across_processes(tmp_path: Path) -> None:
     files = corpus_files()
@@ -187,22 +176,7 @@ def test_deterministic_across_processes(tmp_path: Path) -> None:
     for index, corpus_file in enumerate(files[::4]):
         messages.extend(openai_conversation(corpus_file.text()))
         messages[-2]["tool_calls"][0]["id"] = messages[-1]["tool_call_id"] = f"call_{index}"
-    source = tmp_path / "messages.json"
-    source.write_text(json.dumps(messages))
-    outputs = [
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                DETERMINISM_SCRIPT,
-                str(source),
-                f"sqlite:///{tmp_path / f'{n}.db'}",
-            ],
-            capture_output=True,
-            check=True,
-        ).stdout
-        for n in range(2)
-    ]
+    outputs = compressed_in_processes(messages, tmp_path)
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0]) != messages
 
