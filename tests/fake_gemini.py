@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.fakes import serving
 
 MARKER = re.compile(r"headroom_retrieve ref=([0-9a-f]{16})")
 ROUTE = re.compile(r"^/v1(?:beta)?/models/([^/:]+):(generateContent|streamGenerateContent)")
@@ -125,10 +126,6 @@ def make_handler(upstream: GeminiUpstream) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def gemini_upstream() -> Iterator[GeminiUpstream]:
     record = GeminiUpstream(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(record))
-    record.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield record
-    server.shutdown()
-    server.server_close()
+    with serving(make_handler(record)) as url:
+        record.url = url
+        yield record

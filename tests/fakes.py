@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -372,14 +373,23 @@ def _anthropic_events(
     ]
 
 
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    record = Upstream(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(record))
-    record.url = f"http://127.0.0.1:{server.server_address[1]}"
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on loopback in a thread, for the block: its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     # A short poll: shutdown() waits one poll, after every test that used the server.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield record
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    record = Upstream(url="")
+    with serving(make_handler(record)) as url:
+        record.url = url
+        yield record
