@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Endpoint", "LiteLLMCalls", "SdkSurface"]
+__all__ = ["Endpoint", "LiteLLMCalls", "SdkSurface", "upstream_url"]
 
 _PARAM_RE = re.compile(r"\{(\w+)\}")
 
@@ -99,3 +99,11 @@ class Endpoint:
     def upstream_path(self, template: str, params: dict[str, str]) -> str:
         """`template` with its parameters filled in."""
         return _PARAM_RE.sub(lambda m: params.get(m.group(1), m.group(0)), template)
+
+
+def upstream_url(base: str, path: str) -> str:
+    """`base` + `path`, whether the base URL ends in `/v1` or not (both are common)."""
+    base = base.rstrip("/")
+    if base.endswith("/v1") and path.startswith("/v1/"):
+        base = base[: -len("/v1")]
+    return base + path

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from headroom.providers import OPENAI_CHAT, registered
+from headroom.providers.endpoint import upstream_url
 from headroom.server.http import ApiError, read_body
 from headroom.server.upstream import upstream_errors
 
@@ -121,14 +122,6 @@ async def forward_as_is(request: Request, path: str) -> Response:
     # The body is relayed decoded, so its content-encoding goes with the other framing.
     headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
     return StreamingResponse(_relayed(upstream), status_code=upstream.status, headers=headers)
-
-
-def upstream_url(base: str, path: str) -> str:
-    """`base` + `path`, whether the base URL ends in `/v1` or not (both are common)."""
-    base = base.rstrip("/")
-    if base.endswith("/v1") and path.startswith("/v1/"):
-        base = base[: -len("/v1")]
-    return base + path
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:

@@ -27,6 +27,7 @@ from headroom.engine.pipeline import Headroom, count_message_tokens
 from headroom.engine.retrieval_loop import RetrievalLoop
 from headroom.errors import HeadroomError
 from headroom.providers import Provider, provider_named
+from headroom.providers.endpoint import upstream_url
 from headroom.tokens import DEFAULT_MODEL, counter_for
 
 __all__ = [
@@ -60,9 +61,7 @@ class Endpoint:
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """One non-streamed request; a provider error is a HeadroomError naming it."""
         endpoint = provider_named(self.provider).endpoint
-        path = endpoint.path
-        base = self.base_url.rstrip("/")
-        url = base + (path[3:] if base.endswith("/v1") else path)
+        url = upstream_url(self.base_url, endpoint.path)
         headers = {"content-type": "application/json"}
         if endpoint.credential_header.lower() == "authorization":
             headers["authorization"] = f"Bearer {self.api_key}"
