@@ -139,9 +139,12 @@ class Deduplicator:
             tried.append(self._pointed(output, original, contents, index, labels, counter))
         found = [(counter.count(t[0]), t) for t in tried if t is not None]
         before = counter.count(output.text)
-        if not found or min(found)[0] >= before:
+        if not found:
             return None
-        after, (text, ref, kept) = min(found)
+        # Fewest tokens, then the text: never the ref, which may be None beside a str.
+        after, (text, ref, kept) = min(found, key=lambda f: (f[0], f[1][0]))
+        if after >= before:
+            return None
         kind = output.outcome.kind if output.outcome else "text"
         return Compressed(
             text=text,
