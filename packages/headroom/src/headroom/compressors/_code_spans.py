@@ -72,7 +72,7 @@ def spans_of(root: Any, lines: list[bytes], language: str) -> tuple[list[Span], 
     spans += _comment_spans(outline.get("c", ()), lines, sign)
     for first, last, kept in import_spans(root, language):
         spans.append(Span(first, last, indent(lines[kept]) + sign, "imports"))
-    spans += _declaration_runs(lines, spans, language, sign)
+    spans += _define_runs(lines, spans, language, sign)
     ordered: list[Span] = []
     end = -1
     for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):
@@ -211,9 +211,7 @@ def _comment_spans(comments: Any, lines: list[bytes], sign: bytes) -> list[Span]
     return spans
 
 
-def _declaration_runs(
-    lines: list[bytes], spans: list[Span], language: str, sign: bytes
-) -> list[Span]:
+def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: bytes) -> list[Span]:
     """The interior rows of each run of `_MIN_RUN` or more consecutive one-line `#define`s
     at one indentation, outside every other span: the macro tables a generated header
     repeats for each type. Their first and last rows stay; prototypes and signatures are

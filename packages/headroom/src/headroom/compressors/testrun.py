@@ -145,7 +145,8 @@ class TestRunCompressor:
         selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
         selection.force({0, len(lines) - 1})
         failures = _failure_blocks(lines, classes)
-        storm = _storm_compressor(selection, [_failure_core(lines, b) for b in failures], ctx)
+        cores = [_failure_core(lines, block) for block in failures]
+        storm = _storm_compressor(selection, cores, ctx)
         if storm is not None:
             # More failures than the budget holds: a storm, where the log compressor's
             # one-of-each-template with rare values says more than the first few whole.
@@ -155,7 +156,7 @@ class TestRunCompressor:
         # Every failure's title and end first (where pytest, doctest and unittest state the
         # assertion, the expected and actual values and the error line), each distinct
         # warning, then each failure whole.
-        selection.offer_each((_failure_core(lines, block) for block in failures), must=True)
+        selection.offer_each(cores, must=True)
         selection.offer_each([[block[0]] for block in failures], must=True)  # a title alone
         warnings = _distinct_warnings(lines, classes)
         selection.offer_each(warnings, must=True)
