@@ -19,25 +19,35 @@ from headroom.conversation.segments import (
 from headroom.providers import base
 from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
 
-__all__ = ["OPENAI_CHAT", "OpenAIChat"]
+__all__ = ["OPENAI_CHAT", "OpenAIChat", "openai_endpoint"]
 
 _OPENAI_ROLES = frozenset({"tool", "function", "developer"})
 
 
-class OpenAIChat(base.BaseProvider):
-    name, conversation_key = "openai", "messages"
-    endpoint = Endpoint(
+def openai_endpoint(path: str, sdk: SdkSurface, litellm: LiteLLMCalls) -> Endpoint:
+    """An endpoint of the OpenAI upstream (its base URL, key header and own headers are
+    the same for every OpenAI wire format)."""
+    return Endpoint(
         upstream="openai",
         default_base_url="https://api.openai.com",
-        path="/v1/chat/completions",
+        path=path,
         credential_header="authorization",
         header_prefixes=("openai-", "x-stainless-"),
-        sdk=SdkSurface(
+        sdk=sdk,
+        litellm=litellm,
+    )
+
+
+class OpenAIChat(base.BaseProvider):
+    name, conversation_key = "openai", "messages"
+    endpoint = openai_endpoint(
+        "/v1/chat/completions",
+        SdkSurface(
             "openai",
             ("chat.completions",),
             stream_events=("openai.types.chat", "ChatCompletionChunk"),
         ),
-        litellm=LiteLLMCalls(("completion", "acompletion"), "acompletion"),
+        LiteLLMCalls(("completion", "acompletion"), "acompletion"),
     )
 
     def claims(self, messages: Sequence[Any]) -> bool:

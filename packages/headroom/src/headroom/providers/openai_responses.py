@@ -19,8 +19,8 @@ from headroom.conversation.segments import (
     text_segments,
 )
 from headroom.providers import base
-from headroom.providers.endpoint import Endpoint, LiteLLMCalls, SdkSurface
-from headroom.providers.openai_chat import OPENAI_CHAT
+from headroom.providers.endpoint import LiteLLMCalls, SdkSurface
+from headroom.providers.openai_chat import OPENAI_CHAT, openai_endpoint
 
 __all__ = ["OPENAI_RESPONSES", "OpenAIResponses"]
 
@@ -31,18 +31,14 @@ _OPENING_EVENTS = frozenset({"response.created", "response.queued", "response.in
 
 class OpenAIResponses(base.BaseProvider):
     name, conversation_key = "openai_responses", "input"
-    endpoint = Endpoint(
-        upstream="openai",
-        default_base_url="https://api.openai.com",
-        path="/v1/responses",
-        credential_header="authorization",
-        header_prefixes=("openai-", "x-stainless-"),
-        sdk=SdkSurface(
+    endpoint = openai_endpoint(
+        "/v1/responses",
+        SdkSurface(
             "openai",
             ("responses",),
             stream_events=("openai.types.responses", "ResponseStreamEvent"),
         ),
-        litellm=LiteLLMCalls(("responses", "aresponses"), "aresponses"),
+        LiteLLMCalls(("responses", "aresponses"), "aresponses"),
     )
 
     def claims(self, messages: Sequence[Any]) -> bool:
