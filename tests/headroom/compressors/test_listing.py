@@ -1,7 +1,5 @@
 """Column listings: detected by alignment, rare rows whole, every other row by its key cell."""
 
-import re
-
 from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.listing import ListingCompressor
@@ -101,8 +99,10 @@ def test_a_row_the_question_names_stays_whole_even_on_a_small_budget() -> None:
 
 
 def without_owner(line: str) -> str:
-    """An `ls -la` row without its owner and group columns (root in every row)."""
-    return re.sub(r"(?<=\d) root root +", " ", line)
+    """An `ls -la` row in the listing's lossless form: without its owner and group columns
+    (root in every row), its cells one space apart, the name (to the end) as it is."""
+    cells = line.split(None, 8)
+    return " ".join([*cells[:2], *cells[4:]])
 
 
 def test_within_budget_only_the_lossless_form_constant_columns_stated_once() -> None:
@@ -120,8 +120,21 @@ def test_within_budget_only_the_lossless_form_constant_columns_stated_once() -> 
     assert COUNTER.count(result.text) < COUNTER.count(text)
 
 
-def test_a_listing_without_constant_columns_is_left_alone_within_budget() -> None:
-    text = "\n".join(f"package-{i:<20}  {i}.{i % 7}.{i % 3}" for i in range(40))
+def test_within_budget_padding_is_narrowed_and_every_cell_kept() -> None:
+    text = "\n".join(
+        f"package-{i:<20}  {i}.{i % 7}.{i % 3}  host{'-' * (i % 4)}  up {i}" for i in range(40)
+    )
+    result = ListingCompressor().compress(text, ctx_for(text, 100_000))
+    assert result is not None and result.kept == result.total == 40
+    note, *rows = result.text.split("\n")
+    assert note.startswith("[headroom: in all 40 rows cells one space apart")
+    for i, row in enumerate(rows):  # the last cell runs to the end of the line, as it was
+        assert row == f"package-{i} {i}.{i % 7}.{i % 3} host{'-' * (i % 4)}  up {i}"
+    assert COUNTER.count(result.text) < COUNTER.count(text)
+
+
+def test_a_listing_of_single_spaced_cells_without_constant_columns_is_left_alone() -> None:
+    text = "\n".join(f"package-{i} {i}.{i % 7}.{i % 3}" for i in range(40))
     assert ListingCompressor().compress(text, ctx_for(text, 100_000)) is None
 
 

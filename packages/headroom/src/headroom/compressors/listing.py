@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_detail, format_note, split_lines
-from headroom.compressors._listing_columns import constant_columns, note_detail, without_columns
+from headroom.compressors._listing_columns import (
+    constant_columns,
+    is_padded,
+    note_detail,
+    without_columns,
+)
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._table_rows import whole_rows
 from headroom.compressors.base import (
@@ -99,45 +104,60 @@ class ListingCompressor:
         if not dropped:  # a header row (`Name Version ...`) is no row of values
             dropped = constant_columns([column[1:] for column in rows.columns], key)
             header = rows.lines[0] if dropped else None
-        if dropped:
-            reduced = _without_constant_columns(lines, columns, rows, key, dropped, ctx, header)
-            if reduced is not None:
-                return reduced
-            # The rows did not split the same way without those columns: the listing as is.
-        if ctx.counter.count(text) <= ctx.budget_tokens:
+        narrow = is_padded(lines, rows.lines, columns)
+        tokens = ctx.counter.count(text)
+        if dropped or narrow:
+            shape = _Compaction(columns, key, dropped, header, narrow)
+            compacted = _compacted(lines, rows, shape, tokens, ctx)
+            if compacted is not None:
+                return compacted
+            # Nothing to gain, or the rows did not split the same way again: as they are.
+        if tokens <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         return _lossy(text, lines, rows, key, ctx)
 
 
-def _without_constant_columns(
-    lines: list[str],
-    columns: int,
-    rows: _Rows,
-    key: int,
-    dropped: list[int],
-    ctx: CompressContext,
-    header: int | None = None,
+@dataclass(frozen=True)
+class _Compaction:
+    """The lossless form of a listing: which columns are constant (left out, stated once),
+    whether the first row is a header, whether the padding is narrowed."""
+
+    columns: int
+    key: int
+    dropped: list[int]
+    header: int | None
+    narrow: bool
+
+
+def _compacted(
+    lines: list[str], rows: _Rows, shape: _Compaction, tokens: int, ctx: CompressContext
 ) -> Compressed | None:
     """Lossless first: the constant columns stated once, the rows without them (a header
-    row stays as it is); past the budget, the rows so reduced go through the lossy
-    selection."""
-    left_out = set(dropped)
-    row_lines = set(rows.lines) - {header}
+    row keeps its cells) and the padding narrowed; past the budget, the rows so reduced go
+    through the lossy selection. None when that form saves nothing."""
+    left_out = set(shape.dropped)
+    row_lines = set(rows.lines)
     reduced = [
-        without_columns(line, columns, left_out) if i in row_lines else line
+        without_columns(line, shape.columns, set() if i == shape.header else left_out, shape.narrow)
+        if i in row_lines
+        else line
         for i, line in enumerate(lines)
     ]
     text = "\n".join(reduced)
-    values = [column[1:] for column in rows.columns] if header is not None else rows.columns
-    detail = note_detail(dropped, values, len(row_lines))
-    if ctx.counter.count(text) + MARKER_TOKENS * 3 <= ctx.budget_tokens:
+    values = rows.columns if shape.header is None else [column[1:] for column in rows.columns]
+    detail = note_detail(shape.dropped, values, len(row_lines - {shape.header}), shape.narrow)
+    reduced_tokens = ctx.counter.count(text)
+    if reduced_tokens + MARKER_TOKENS * 3 <= ctx.budget_tokens:
         note = format_note(ctx.ref, detail)
+        if reduced_tokens + ctx.counter.count(note) >= tokens:
+            return None
         total = len(rows.lines)
         return Compressed(text=f"{note}\n{text}", ref=ctx.ref, kept=total, total=total, unit="rows")
-    narrower = _rows(reduced, columns - len(dropped))
+    narrower = _rows(reduced, shape.columns - len(shape.dropped))
     if narrower.lines != rows.lines:
         return None  # cells did not split the same way again: leave the listing alone
-    lossy = _lossy(text, reduced, narrower, key - sum(1 for d in dropped if d < key), ctx)
+    key = shape.key - sum(1 for d in shape.dropped if d < shape.key)
+    lossy = _lossy(text, reduced, narrower, key, ctx)
     if lossy is None:
         return None
     return replace(lossy, text=f"{format_detail(detail)}\n{lossy.text}")
