@@ -4,6 +4,7 @@ import re
 
 from headroom.ccr.markers import ANY_MARKER_RE, make_ref, split_lines
 from headroom.compressors.base import CompressContext
+from headroom.compressors._config_detect import config_format
 from headroom.compressors.config import ConfigCompressor
 from headroom.engine.query import focus_of
 from headroom.engine.router import detect
@@ -118,6 +119,19 @@ def test_html_markdown_and_logs_are_not_config() -> None:
     assert detect(HTML).kind == "html"
     assert detect(MARKDOWN).kind == "text"
     assert detect(LOG).kind == "log"
+
+
+def test_lines_running_on_under_a_key_are_not_a_yaml_value() -> None:
+    frames = "\n".join(f"    at Parser.step{i} (/srv/app/lib/parser.js:{i}:7)" for i in range(40))
+    trace = f"SyntaxError: /srv/app/src/index.ts: Unexpected token (3:4)\n{frames}\n"
+    assert config_format(trace.splitlines(), trace) is None
+    assert detect(trace).kind == "trace"
+    logged = f"---\nname: app\nversion: 2\nowner: ops\nerror: step 3 failed\n{frames}\n"
+    assert config_format(logged.splitlines(), logged) is None  # keys, then a trace
+    # the same run-on under a key of a real YAML file is still a block of it
+    folded = "\n".join(f"  word{i} word{i} word{i}" for i in range(10))
+    document = f"---\nname: app\ndescription: >\n{folded}\nservices:\n  web:\n    image: nginx\n"
+    assert config_format(document.splitlines(), document) == ("yaml", 0.8)
 
 
 def test_repeated_tables_keep_the_first_whole_and_gaps_within_the_markers_share() -> None:

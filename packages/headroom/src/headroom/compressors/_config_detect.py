@@ -23,6 +23,10 @@ _ELEMENT_SHARE = 0.6  # lines starting with a tag, in XML without a declaration
 _OTHER_SHARE = 0.15  # lines that are not config, per config line, at most
 _KEY_SHARE = 0.25  # YAML lines with a key, of the YAML lines, at least
 _MIN_KEYS = 3
+# Plain scalars running on over lines are rare in config (block scalars are skipped): a
+# trace's indented frames under `SyntaxError: ...` are not a value.
+_RUN_ON_LINES = 20
+_RUN_ON_PER_KEY = 2
 
 
 def config_format(lines: Sequence[str], head: str) -> tuple[str, float] | None:
@@ -75,7 +79,7 @@ def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
 
 
 def _yaml(lines: Sequence[str]) -> tuple[str, float] | None:
-    keys = items = other = 0
+    keys = items = other = run_on = 0
     nested = document = False
     block: int | None = None  # a block scalar's key column
     opened: int | None = None  # column of a `key:` with its value on the lines below
@@ -95,6 +99,10 @@ def _yaml(lines: Sequence[str]) -> tuple[str, float] | None:
                 other += 1
                 if other > (len(lines) - other) * _OTHER_SHARE:
                     return None  # even if every line left were a key, too many are not
+            else:
+                run_on += 1
+                if run_on > _RUN_ON_LINES and run_on > _RUN_ON_PER_KEY * (keys + items):
+                    return None  # values running on below keys, line after line: not YAML
             continue
         first_column, first_key, _ = tokens[0]
         if opened is not None and (first_column > opened or first_key == "-"):

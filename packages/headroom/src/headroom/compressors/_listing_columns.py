@@ -11,6 +11,7 @@ be found whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 __all__ = ["constant_columns", "is_padded", "note_detail", "without_columns"]
@@ -34,58 +35,51 @@ def constant_columns(columns: Sequence[Sequence[str]], key: int) -> list[int]:
     ]
 
 
-def _cell_starts(line: str, columns: int) -> list[int] | None:
-    """Where each of the `columns` cells of `line` starts, or None when it has fewer."""
-    starts: list[int] = []
-    position = 0
-    for _ in range(columns):
-        while position < len(line) and line[position].isspace():
-            position += 1
-        if position >= len(line):
-            return None
-        starts.append(position)
-        while position < len(line) and not line[position].isspace():
-            position += 1
-    return starts
+_CELL = re.compile(r"\S+")
+
+
+def _cell_spans(line: str, columns: int) -> list[tuple[int, int]] | None:
+    """Where each of the first `columns` cells of `line` starts and ends (the last one's end
+    is that of its first word), or None when it has fewer."""
+    spans: list[tuple[int, int]] = []
+    for found in _CELL.finditer(line):
+        spans.append(found.span())
+        if len(spans) == columns:
+            return spans
+    return None
 
 
 def is_padded(lines: Sequence[str], row_lines: Sequence[int], columns: int) -> bool:
     """Whether cells of the rows are lined up by runs of blanks rather than one blank."""
+    if not any("  " in lines[index] for index in row_lines):
+        return False  # single blanks or tabs only: a quick no
     for index in row_lines:
-        line = lines[index]
-        starts = _cell_starts(line, columns)
-        if starts is None:
+        spans = _cell_spans(lines[index], columns)
+        if spans is None:
             continue
-        for start, following in zip(starts, starts[1:], strict=False):
-            if following - _cell_end(line, start) > 1:
-                return True
+        if any(spans[i + 1][0] - spans[i][1] > 1 for i in range(columns - 1)):
+            return True
     return False
-
-
-def _cell_end(line: str, start: int) -> int:
-    end = start
-    while end < len(line) and not line[end].isspace():
-        end += 1
-    return end
 
 
 def without_columns(line: str, columns: int, dropped: set[int], narrow: bool = False) -> str:
     """`line` (a row of `columns` cells) without the cells of `dropped`. Each kept cell
     keeps the blanks that follow it, so the rest stays aligned as it was, or with `narrow`
     is followed by one space; the last cell is kept as it is either way."""
-    starts = _cell_starts(line, columns)
-    if starts is None:
+    spans = _cell_spans(line, columns)
+    if spans is None:
         return line  # fewer cells than a row has: not a row
-    pieces = [line[: starts[0]]]
-    for index, start in enumerate(starts):
+    pieces = [line[: spans[0][0]]]
+    last = columns - 1
+    for index, (start, end) in enumerate(spans):
         if index in dropped:
             continue
-        if index + 1 == len(starts):
+        if index == last:
             pieces.append(line[start:])
         elif narrow:
-            pieces.append(line[start : _cell_end(line, start)] + " ")
+            pieces.append(line[start:end] + " ")
         else:
-            pieces.append(line[start : starts[index + 1]])
+            pieces.append(line[start : spans[index + 1][0]])
     return "".join(pieces)
 
 

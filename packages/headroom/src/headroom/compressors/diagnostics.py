@@ -129,20 +129,21 @@ class DiagnosticsCompressor:
         """Diagnostic message lines on a fair share of the sample, and their echoed source,
         carets and location lines on most of it."""
         lines = sample.lines
-        messages = shaped = 0
+        is_message = [_is_message(line) for line in lines]
+        messages = sum(is_message)
+        if messages < _MIN_MESSAGES or messages < _MESSAGE_SHARE * len(lines):
+            return None  # the quick no, before the shapes around messages are looked at
+        if messages >= _ALL_MESSAGES * len(lines):
+            return Detection("diagnostics", confidence=0.93)  # above grep-like `path:line:`
+        shaped = 0
         depth = -1  # indentation of the last message line; deeper lines continue it
-        for line in lines:
-            if _is_message(line):
-                messages += 1
+        for line, message in zip(lines, is_message, strict=True):
+            if message:
                 depth = _indent(line)
             elif depth >= 0 and _indent(line) > depth or _shaped(line):
                 shaped += 1
             else:
                 depth = -1
-        if messages < _MIN_MESSAGES or messages < _MESSAGE_SHARE * len(lines):
-            return None
-        if messages >= _ALL_MESSAGES * len(lines):
-            return Detection("diagnostics", confidence=0.93)  # above grep-like `path:line:`
         if messages + shaped >= _SHAPED_SHARE * len(lines):
             return Detection("diagnostics", confidence=0.88)  # above code named by a file
         return None

@@ -81,22 +81,41 @@ def classify(lines: list[str]) -> list[int]:
     return classes
 
 
+# One pass per line: the classes' patterns as one alternation, tried in this order (an
+# indented frame before the exception pattern, which takes indented lines too).
+_CLASS_OF = re.compile(
+    "|".join(
+        f"(?P<c{kind}_{n}>{pattern.pattern})"
+        for n, (kind, pattern) in enumerate(
+            (
+                (FRAME, _PY_FRAME),
+                (FRAME, _AT_FRAME),
+                (FRAME, _RUST_FRAME),
+                (MORE, _MORE),
+                (CHAIN, _CHAIN),
+                (HEADER, _HEADER),
+                (EXCEPTION, _EXCEPTION),
+            )
+        )
+    )
+)
+_CLASS_OF_GROUP = {name: int(name[1 : name.index("_")]) for name in _CLASS_OF.groupindex}
+
+
 def _line_class(line: str) -> int:
     if not line or line.isspace():
         return OTHER
-    head = line[0]
-    if head in " \t":
-        if _PY_FRAME.match(line) or _AT_FRAME.match(line) or _RUST_FRAME.match(line):
-            return FRAME
-        if _MORE.match(line):
-            return MORE
-    if _CHAIN.match(line):
-        return CHAIN
-    if _HEADER.match(line):
-        return HEADER
-    if _EXCEPTION.match(line):
-        return EXCEPTION
-    return OTHER
+    found = _CLASS_OF.match(line)
+    if found is None:
+        return OTHER
+    kind = _CLASS_OF_GROUP[found.lastgroup or ""]
+    if kind in (FRAME, MORE) and line[0] not in " \t":
+        # frames and `... N more` are indented: an unindented line is read as the rest are
+        for later, pattern in ((CHAIN, _CHAIN), (HEADER, _HEADER), (EXCEPTION, _EXCEPTION)):
+            if pattern.match(line):
+                return later
+        return OTHER
+    return kind
 
 
 def _python_body(lines: list[str], classes: list[int], index: int) -> None:
