@@ -3,8 +3,8 @@
 import re
 
 from headroom.ccr.markers import ANY_MARKER_RE, make_ref, split_lines
-from headroom.compressors.base import CompressContext
 from headroom.compressors._config_detect import config_format
+from headroom.compressors.base import CompressContext
 from headroom.compressors.config import ConfigCompressor
 from headroom.engine.query import focus_of
 from headroom.engine.router import detect
