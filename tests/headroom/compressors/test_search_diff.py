@@ -189,3 +189,29 @@ def test_diff_keeps_a_context_line_the_question_quotes() -> None:
     assert result is not None
     assert " from app.errors import InputError" in result.text.split("\n")
     assert " context line number 12" not in result.text  # other context still trimmed
+
+
+def test_diff_keeps_a_hunk_header_the_question_quotes_as_it_is() -> None:
+    header = "@@ -1,40 +1,40 @@ class RetryPolicy:"
+    lines = ["diff --git a/app.py b/app.py", "--- a/app.py", "+++ b/app.py", header]
+    body = [f" context line number {i}" for i in range(40)]
+    body[30] = "-    old = 1"
+    body.insert(31, "+    new = 2")
+    text = "\n".join(lines + body)
+    others = (
+        text.replace("app.py", f"mod{i}.py").replace("RetryPolicy", f"Other{i}") for i in range(8)
+    )
+    text = "\n".join([text, *others])
+    quoted = "What does the diff say about `class RetryPolicy:`?"
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query=quoted,
+        focus=focus_of(quoted, text),
+        budget_tokens=200,
+        counter=COUNTER,
+    )
+    result = DiffCompressor().compress(text, ctx)
+    assert result is not None
+    out = result.text.split("\n")
+    assert header in out  # not a recomputed header over trimmed context
+    assert out.count(" context line number 12") == 1  # the other hunks' context trimmed

@@ -144,6 +144,8 @@ def _trim(hunk: _Hunk, quoted: Callable[[str], bool]) -> tuple[list[str], int]:
         if line[:1] in "+-\\":
             near.update(range(i - _CONTEXT, i + _CONTEXT + 1))
     keep = [i for i, line in enumerate(body) if i in near or line[:1] in "+-\\" or quoted(line)]
+    if header is not None and quoted(hunk.lines[0]):
+        keep = list(range(len(body)))  # the question quotes the header: shown as it is
     if header is None or len(keep) == len(body):
         return hunk.lines if header is None else [hunk.lines[0], *body], len(body) - len(keep)
     old_line, new_line = int(header["old"]), int(header["new"])
