@@ -93,3 +93,26 @@ def test_keeps_whole_lines_verbatim_and_in_order() -> None:
     assert kept == [line for line in lines if line in kept]  # verbatim, in order
     assert "Line 49: the node pool reported 343 tasks in queue 4." in kept  # the quoted phrase
     assert len(kept) < len(lines)
+
+
+def test_a_long_line_shows_a_verbatim_start_one_marker_and_a_verbatim_end() -> None:
+    line = ("The scheduler assigns work to idle nodes.  " + PARAGRAPH * 3).strip() + (
+        " Details are in the design notes (see https://example.org/notes#queues)."
+    )
+    text = "\n\n".join(line.replace("idle", f"idle-{i}") for i in range(30))
+    result = TextCompressor().compress(text, ctx_for(text))
+    assert result is not None
+    originals = text.split("\n")
+    inline = [
+        out
+        for out in result.text.split("\n")
+        if out.strip() and out not in originals and not ANY_MARKER_RE.fullmatch(out.strip())
+    ]
+    assert inline  # some lines lost sentences
+    for out in inline:
+        markers = list(ANY_MARKER_RE.finditer(out))
+        assert len(markers) == 1, out  # never a kept sentence between two gaps
+        start, end = out[: markers[0].start()].strip(), out[markers[0].end() :].strip()
+        assert any(o.startswith(start) for o in originals), out  # double blanks kept too
+        assert not end or any(o.endswith(end) for o in originals), out
+        assert "//" not in end  # an end holding a URL: the line is kept whole instead

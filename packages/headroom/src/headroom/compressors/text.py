@@ -43,6 +43,7 @@ _HEADING = re.compile(r"^\s*(#{1,6} |[=\-~^]{3,}\s*$|[A-Z][A-Z0-9 ,:'-]{3,}$)")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _LONG_FENCE_LINES = 30
 _LONG_LINE = 400
+_READS_AS_COMMENT = re.compile(r"//|#")  # what ends a line's code before a comment
 _FENCE_LANGUAGES = {
     "python": "python",
     "py": "python",
@@ -204,7 +205,7 @@ def _split(text: str) -> list[_Unit]:
             block.append(line)
             continue
         if len(line) > _LONG_LINE:
-            pieces = [p for p in _SENTENCE_END.split(line) if p.strip()]
+            pieces = _sentences(line)
             for index, piece in enumerate(pieces):
                 units.append(_Unit(line_number, piece, previous_blank and index == 0))
         else:
@@ -272,18 +273,34 @@ def _render(units: list[_Unit], kept: set[int]) -> tuple[str, int, int]:
     return "\n".join(out), shown, total
 
 
-def _kept_pieces(units: list[_Unit], group: list[int], kept: set[int]) -> str:
-    """The kept pieces of one line, each run of dropped pieces an inline gap marker."""
+def _sentences(line: str) -> list[str]:
+    """The sentences of `line`, each with the blanks that follow it: joined, they are the
+    line as it was."""
+    parts = _SENTENCE_END.split(line)  # sentence, blanks, sentence, ..., sentence
     pieces: list[str] = []
-    dropped = 0
-    for index in group:
-        if index not in kept:
-            dropped += 1
-            continue
-        if dropped:
-            pieces.append(format_gap(dropped, "sentences"))
-            dropped = 0
-        pieces.append(units[index].text)
-    if dropped:
-        pieces.append(format_gap(dropped, "sentences"))
-    return " ".join(pieces)
+    for start in range(0, len(parts), 2):
+        piece = "".join(parts[start : start + 2])
+        if piece.strip() or not pieces:
+            pieces.append(piece)
+        else:
+            pieces[-1] += piece
+    return pieces
+
+
+def _kept_pieces(units: list[_Unit], group: list[int], kept: set[int]) -> str:
+    """The kept pieces of one line: its first pieces, one inline gap marker for the
+    dropped ones, its last pieces, each verbatim. Where that shape cannot hold what was
+    kept (a piece kept between dropped ones), or the end would read as a comment (`//`,
+    `#`: a URL), the line is kept whole."""
+    texts = [units[index].text for index in group]
+    flags = [index in kept for index in group]
+    if all(flags):
+        return "".join(texts)
+    first = flags.index(False)
+    last = len(flags) - 1 - flags[::-1].index(False)
+    end = "".join(texts[last + 1 :]).strip()
+    if any(flags[first:last]) or _READS_AS_COMMENT.search(end):
+        return "".join(texts)
+    start = "".join(texts[:first]).rstrip()
+    gap = format_gap(last - first + 1, "sentences")
+    return " ".join(part for part in (start, gap, end) if part)
