@@ -201,7 +201,7 @@ def main() -> None:
     worker = TheirWorker()
     results = []
     with tempfile.TemporaryDirectory() as home:
-        engine = Headroom(HeadroomConfig(), store=SqlStore(f"sqlite:///{home}/session.db"))
+        engine = Headroom(HeadroomConfig.from_env(), store=SqlStore(f"sqlite:///{home}/session.db"))
         for index, session in enumerate(sessions):
             results.append(replay_session(session, index, engine, worker, args.seed))
         engine.store.close()
