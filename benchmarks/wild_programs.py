@@ -216,5 +216,11 @@ def runs(rng: random.Random) -> Iterator[sources.Source]:
         (work / "test_wild.py").write_text(pytest_file(rng))
         pytest = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "test_wild.py"]
         yield sources.Source("pytest -v test_wild.py", "test", sources.run(pytest, cwd=work))
+        # pytest's junit report is compact XML: the passing cases on few, very long lines
+        (work / "test_many.py").write_text(pytest_file(rng, cases=600))
+        junit = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_many.py"]
+        sources.run([*junit, "--junitxml=report.xml"], cwd=work)
+        report = (work / "report.xml").read_text(errors="replace")
+        yield sources.Source("pytest --junitxml report.xml", "test", report)
         (work / "wild.test.mjs").write_text(_NODE_TESTS)
         yield sources.Source("node --test", "test", sources.run(["node", "--test", "wild.test.mjs"], cwd=work))  # fmt: skip

@@ -32,10 +32,10 @@ _RUN_ON_PER_KEY = 2
 def config_format(lines: Sequence[str], head: str) -> tuple[str, float] | None:
     """("xml" | "toml" | "yaml", confidence) when the non-blank `lines` read as a config
     file, else None. XML with HTML in it is left to the HTML detector (0.8): 0.6 then."""
+    if lines and lines[0].lstrip().startswith("<"):
+        return _xml(lines, head)  # compact XML may be one line
     if len(lines) < _MIN_KEYS:
         return None
-    if lines[0].lstrip().startswith("<"):
-        return _xml(lines, head)
     return _toml(lines) or _yaml(lines)
 
 

@@ -27,6 +27,7 @@ from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_li
 from headroom.compressors._config_detect import config_format
 from headroom.compressors._config_tree import ROOT, Tree, parse_toml, parse_xml, parse_yaml
 from headroom.compressors._ranking import holding, rare_terms, spread_order
+from headroom.compressors._xml_runs import collapse_runs
 from headroom.compressors.base import CompressContext, Compressed, fill_within_budget
 from headroom.engine.detect import ContentKind, Detection, Sample
 from headroom.engine.query import lines_with, query_terms
@@ -75,25 +76,28 @@ class ConfigCompressor:
         if tokens <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         lines = split_lines(text)
-        if len(lines) < _MIN_LINES:
-            return None
         fmt = ctx.language if ctx.language in _FORMATS else None  # as detected
         if fmt is None:
             found = config_format([line for line in lines[:400] if line.strip()], text[:32768])
             fmt = found[0] if found else "yaml"
-        tree = _parse(fmt, text, lines)
         per_char = tokens / max(1, len(text))
-        lengths = list(map(len, lines))
+        marker_tokens = GAP_TOKENS + (_XML_COMMENT_TOKENS if fmt == "xml" else 1)
+        # Runs of sibling elements on one line (compact XML) collapse first: the tree's
+        # repeated blocks, where the line is the only unit a selection could drop.
+        shown = collapse_runs(lines, ctx, per_char, marker_tokens) if fmt == "xml" else lines
+        if len(lines) < _MIN_LINES and shown is lines:
+            return None
+        tree = _parse(fmt, text, lines)
+        lengths = list(map(len, shown))
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
-        marker_tokens = GAP_TOKENS + (_XML_COMMENT_TOKENS if fmt == "xml" else 1)
         balanced = _balanced(tree, chosen, lines)
-        closed = _close_small_gaps(lines, balanced, marker_tokens, ctx.counter.count)
+        closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
         kept = _balanced(tree, closed, lines)
-        if len(kept) == len(lines):
+        if len(kept) == len(lines) and shown is lines:
             return None
-        return _render(lines, kept, tree, fmt, ctx.ref)
+        return _render(shown, kept, tree, fmt, ctx.ref)
 
 
 def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:

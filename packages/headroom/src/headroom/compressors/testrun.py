@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from headroom.ccr.markers import split_lines
+from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
+from headroom.compressors._xml_runs import collapse_runs
 from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
@@ -91,6 +92,7 @@ _RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled
 _CORE_LINES = 6  # a doctest's Expected/Got pair and its location line fit
 _MAX_FAILURE_LINES = 400  # lines one failure may bring with it
 _SHORT_RUN_MARKERS = 3  # a run of passes costing up to this many markers is kept whole
+_JUNIT_HEAD = 4096  # characters in which a junit report names its suite and first case
 
 
 def classify(lines: Sequence[str]) -> list[int]:
@@ -125,7 +127,7 @@ class TestRunCompressor:
     def detect(self, sample: Sample) -> Detection | None:
         """A test runner's signature lines, and its pass, fail and summary lines on a fair
         share of the sample."""
-        if _BANNER_SIGNATURE.search(sample.head):
+        if _BANNER_SIGNATURE.search(sample.head) or _is_junit(sample.head):
             return Detection("test", confidence=0.88)  # above code named by a file
         found = sum(1 for line in sample.lines if _is_signature(line))
         if found < _MIN_SIGNATURES:
@@ -139,7 +141,19 @@ class TestRunCompressor:
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = [line.rstrip("\r") for line in split_lines(text)]
         selection = Selection(text, lines, ctx)
-        if len(lines) < 4 or selection.fits_whole():
+        if selection.fits_whole():
+            return None
+        collapsed = False
+        if _is_junit(text[:_JUNIT_HEAD]):
+            # Compact junit XML (pytest's) holds runs of passing cases on long lines: they
+            # go first, to what the budget leaves room for, the failures' lines as they are.
+            shown = collapse_runs(lines, ctx, selection.whole / max(1, len(text)), MARKER_TOKENS)
+            if shown is not lines:
+                lines, collapsed = shown, True
+                selection = Selection("\n".join(lines), lines, ctx)
+                if selection.fits_whole() or len(lines) < 4:
+                    return _collapsed_whole(lines, ctx.ref)
+        if len(lines) < 4:
             return None
         classes = classify(lines)
         selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
@@ -169,7 +183,22 @@ class TestRunCompressor:
         ranked = [i for group in (*failures, *warnings) for i in group]
         blanks = [i for i, line in enumerate(lines) if not line.strip()]
         selection.widen([*ranked, *others, *passes, *blanks])  # a repeated warning stays out
-        return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+        result = kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+        return result if result is not None or not collapsed else _collapsed_whole(lines, ctx.ref)
+
+
+def _collapsed_whole(lines: list[str], ref: str) -> Compressed:
+    """Every line kept, runs of passing cases collapsed in some: the closing line states the
+    ref their markers retrieve from."""
+    closing = format_marker(ref, len(lines), len(lines), "lines")
+    text = "\n".join([*lines, closing])
+    return Compressed(text=text, ref=ref, kept=len(lines), total=len(lines), unit="lines")
+
+
+def _is_junit(head: str) -> bool:
+    """A junit XML report: its `<testsuite>` and `<testcase>` elements, on lines of their
+    own or all on one (compact, as pytest writes it)."""
+    return "<testcase" in head and "<testsuite" in head and head.lstrip().startswith("<")
 
 
 def _storm_compressor(
