@@ -44,3 +44,16 @@ def test_page_is_routed_to_html_and_marked_retrievable() -> None:
 def test_unbalanced_markup_never_hides_the_rest_of_the_page() -> None:
     page = '<div role="navigation"><div>menu</div></div><p>kept text</p><form><p>gone'
     assert visible_text(page) == "kept text"
+
+
+def test_a_minified_script_holding_markup_in_strings_is_not_html() -> None:
+    code = "for(var n=0;n<9;n++){t+=e[n]*2;if(t>99)break}o.push(t);" * 12
+    chunk = f'function r(e,t,o){{{code}return o.length<3?"<div>"+t+"</div>":null}}'
+    script = "!function(){" + chunk * 200 + "}();\n"
+    assert detect(script).kind != "html"
+    page = (
+        "<html><body>"
+        + "<div><p>a <a href='x'>link</a> and text</p></div>" * 200
+        + "</body></html>"
+    )
+    assert detect(page).kind == "html"  # one line of markup is still a page

@@ -106,6 +106,8 @@ _TEST_RUN_WORDS = (
 )
 _HTML_START = re.compile(r"<(!doctype html|html\b)", re.I)  # after blank space only
 _HTML_CLOSE = re.compile(r"</(div|p|span|table|body|head|li|a)>", re.I)
+_TAG_OPEN = re.compile(r"<[A-Za-z/!]")
+_MIN_TAGS_PER_KB = 4  # pages have 5-60 tags per 1,000 characters, minified scripts 1-2
 
 CODE_HINTS: dict[str, LinePattern] = {
     "python": LinePattern(
@@ -298,7 +300,12 @@ def search_evidence(sample: Sample) -> bool:
 
 
 def html_evidence(sample: Sample) -> bool:
-    return sample.head.count("<") > len(sample.lines) and _looks_like_html(sample.head)
+    """Tags on more than every line and densely (a minified script's `a<b` and quoted
+    `"</div>"` are not markup), and an HTML start or closing tags of common elements."""
+    head = sample.head
+    tags = len(_TAG_OPEN.findall(head))
+    dense = tags * 1000 >= _MIN_TAGS_PER_KB * len(head)
+    return tags > len(sample.lines) and dense and _looks_like_html(head)
 
 
 def test_run_banner(sample: Sample) -> bool:
