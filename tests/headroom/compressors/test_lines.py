@@ -243,3 +243,14 @@ def test_minified_code_a_specialised_compressor_declines_goes_to_the_line_compre
     assert body.startswith(head) and len(head) > 1000
     assert [m.ref for m in find_markers(out)][-1] == make_ref(source)
     assert engine.retrieve(make_ref(source)) == source
+
+
+def test_a_huge_line_the_question_quotes_is_cut_to_the_part_that_shows_it() -> None:
+    code = "".join(f"fn{i}(a,b){{return a+b*{i}}};" for i in range(3000))
+    text = "\n".join(["/* bundle */", code, "export default fn1;"])
+    result = LineCompressor().compress(text, ctx_for(text, query="what does `fn2500(a,b)` do?"))
+    assert result is not None
+    out = result.text.split("\n")
+    cut = next(line for line in out if "fn2500(a,b)" in line)
+    assert len(cut) < 0.3 * len(code)  # from the phrase to the end of the line
+    assert code.endswith(ANY_MARKER_RE.sub("", cut).strip())

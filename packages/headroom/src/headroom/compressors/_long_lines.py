@@ -1,18 +1,23 @@
 """Long lines cut only as the budget needs: shared by the log and the generic line
 compressors. A line of more than `CLIP_OVER` characters keeps a head (cut at a space), and
 a marker says how much of it was cut; the integrity rule allows the start of an original
-line before a marker."""
+line before a marker, and the end of one after it. A line the question quotes is cut only
+to the part that shows the quoted phrase."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from headroom.ccr.markers import format_gap
 from headroom.compressors.base import CompressContext
 
-__all__ = ["CLIP_OVER", "CLIP_TO", "clip_limit", "head_at_space"]
+__all__ = ["CLIP_OVER", "CLIP_TO", "clip_limit", "clip_to_phrase", "head_at_space"]
 
 CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 CLIP_TO = 1000  # ... to about this many at least
+_WORTH = 0.8  # a cut around a quoted phrase must leave out more than a fifth of the line
+_READS_AS_COMMENT = re.compile(r"//|#")  # an end after a marker holding these reads as one
 
 
 def clip_limit(lines: Sequence[str], text: str, ctx: CompressContext) -> int:
@@ -31,3 +36,23 @@ def head_at_space(text: str, limit: int) -> str:
     (never inside a token), or at `limit` when there is none."""
     cut = text.rfind(" ", limit // 2, limit)
     return text[: cut if cut > 0 else limit]
+
+
+def clip_to_phrase(line: str, phrases: Sequence[str]) -> str | None:
+    """A long line the question quotes, cut to the part that shows the quoted phrase: its
+    start through the phrase, or the phrase through its end (when that end reads as no
+    comment), whichever is shorter, with a marker saying what was cut. None when neither
+    leaves out enough to be worth it (the line then stays whole)."""
+    spots = [(line.find(phrase), phrase) for phrase in phrases if phrase and phrase in line]
+    if not spots:
+        return None
+    start, phrase = min(spots)
+    end = start + len(phrase)
+    options = [
+        (end, f"{line[:end]} {format_gap(len(line) - end, 'more characters of this line cut')}")
+    ]
+    if start and not _READS_AS_COMMENT.search(line, start):
+        cut = format_gap(start, "characters of this line cut")
+        options.append((len(line) - start, f"{cut} {line[start:]}"))
+    shown, clipped = min(options)
+    return clipped if shown < _WORTH * len(line) else None

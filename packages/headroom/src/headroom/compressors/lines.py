@@ -37,7 +37,7 @@ from headroom.compressors._line_shapes import (
     strong_errors,
     templates,
 )
-from headroom.compressors._long_lines import CLIP_OVER, clip_limit, head_at_space
+from headroom.compressors._long_lines import CLIP_OVER, clip_limit, clip_to_phrase, head_at_space
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -92,7 +92,7 @@ class LineCompressor:
             return None  # lossless first: within budget nothing is worth losing
         lines = split_lines(text)
         focused = set(lines_with(lines, ctx.focus))
-        clipped = _clip_long_lines(lines, focused, clip_limit(lines, text, ctx))
+        clipped = _clip_long_lines(lines, focused, clip_limit(lines, text, ctx), ctx.focus.phrases)
         payload = _read(clipped, _rate(tokens, text))
         must = _must_keep(payload, focused, _asked(payload.lines, ctx), ctx.budget_tokens)
         kept = _fill(payload, must, ctx.budget_tokens - _CLOSING_TOKENS)
@@ -112,19 +112,23 @@ def _rate(tokens: int, text: str) -> Callable[[str], int]:
     return lambda line: max(1, round(len(line) * per_char)) + 1  # + its line break
 
 
-def _clip_long_lines(lines: list[str], focused: set[int], limit: int) -> list[str]:
+def _clip_long_lines(
+    lines: list[str], focused: set[int], limit: int, phrases: Sequence[str]
+) -> list[str]:
     """Lines over `CLIP_OVER` characters cut at a space near `limit` (what the budget
     leaves each, see `clip_limit`), each saying how much was cut; a line the question
-    quotes stays whole."""
+    quotes is cut only to the part that shows the quoted phrase (see `clip_to_phrase`)."""
     if max(map(len, lines)) <= max(CLIP_OVER, limit):
         return lines
     out = list(lines)
     for i, line in enumerate(lines):
-        if len(line) > max(CLIP_OVER, limit) and i not in focused:
-            head = head_at_space(line, limit)
-            out[i] = (
-                f"{head} {format_gap(len(line) - len(head), 'more characters of this line cut')}"
-            )
+        if len(line) <= max(CLIP_OVER, limit):
+            continue
+        if i in focused:
+            out[i] = clip_to_phrase(line, phrases) or line
+            continue
+        head = head_at_space(line, limit)
+        out[i] = f"{head} {format_gap(len(line) - len(head), 'more characters of this line cut')}"
     return out
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from itertools import chain
 from typing import NamedTuple
 
 from headroom.ccr.markers import format_detail, format_marker, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
-from headroom.compressors._long_lines import CLIP_OVER, clip_limit, head_at_space
+from headroom.compressors._long_lines import CLIP_OVER, clip_limit, clip_to_phrase, head_at_space
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_SHARE,
@@ -147,8 +148,10 @@ class LogCompressor:
         ]
         if max(map(len, raw)) > CLIP_OVER:  # long lines are cut, unless the question is on them
             limit = clip_limit(raw, text, ctx)
+            phrases = ctx.focus.phrases
             lines = [
-                line if i in focused else _clip_line(line, limit) for i, line in enumerate(lines)
+                _clip_to_phrase(line, phrases) if i in focused else _clip_line(line, limit)
+                for i, line in enumerate(lines)
             ]
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(line.text) for line in lines]
@@ -186,6 +189,15 @@ def _clip_line(line: _Line, limit: int) -> _Line:
     head = head_at_space(line.text, limit)
     note = format_detail(f"{len(line.text) - len(head)} more characters of this line cut")
     return line._replace(text=f"{head} {note}")
+
+
+def _clip_to_phrase(line: _Line, phrases: Sequence[str]) -> _Line:
+    """A long line the question quotes, cut to the part that shows the phrase, when that
+    is worth it (see `clip_to_phrase`)."""
+    if len(line.text) <= CLIP_OVER:
+        return line
+    clipped = clip_to_phrase(line.text, phrases)
+    return line if clipped is None else line._replace(text=clipped)
 
 
 def _cost(costs: list[int], kept: set[int]) -> int:
