@@ -169,23 +169,36 @@ def test_grep_context_lines_are_not_counted_as_matches_and_go_first() -> None:
     assert re.search(r"\[headroom: \d+ context lines\]", roomy.text)
 
 
-def test_diff_keeps_a_context_line_the_question_quotes() -> None:
-    lines = ["diff --git a/app.py b/app.py", "--- a/app.py", "+++ b/app.py", "@@ -1,40 +1,40 @@"]
+def one_file_diff(header: str = "@@ -1,40 +1,40 @@", quoted_line: int | None = None) -> str:
+    """A file's one hunk of 40 context lines around a change at line 30, then the same in
+    eight more files (their names, and `RetryPolicy` in a header, changed)."""
+    lines = ["diff --git a/app.py b/app.py", "--- a/app.py", "+++ b/app.py", header]
     body = [f" context line number {i}" for i in range(40)]
-    body[5] = " from app.errors import InputError"
+    if quoted_line is not None:
+        body[quoted_line] = " from app.errors import InputError"
     body[30] = "-    old = 1"
     body.insert(31, "+    new = 2")
     text = "\n".join(lines + body)
-    text = "\n".join([text, *(text.replace("app.py", f"mod{i}.py") for i in range(8))])
-    quoted = "What does the diff say about `from app.errors import InputError`?"
-    ctx = CompressContext(
+    others = (
+        text.replace("app.py", f"mod{i}.py").replace("RetryPolicy", f"Other{i}") for i in range(8)
+    )
+    return "\n".join([text, *others])
+
+
+def quoting(text: str, quoted: str) -> CompressContext:
+    return CompressContext(
         ref=make_ref(text),
         query=quoted,
         focus=focus_of(quoted, text),
         budget_tokens=200,
         counter=COUNTER,
     )
-    result = DiffCompressor().compress(text, ctx)
+
+
+def test_diff_keeps_a_context_line_the_question_quotes() -> None:
+    text = one_file_diff(quoted_line=5)
+    quoted = "What does the diff say about `from app.errors import InputError`?"
+    result = DiffCompressor().compress(text, quoting(text, quoted))
     assert result is not None
     assert " from app.errors import InputError" in result.text.split("\n")
     assert " context line number 12" not in result.text  # other context still trimmed
@@ -193,24 +206,9 @@ def test_diff_keeps_a_context_line_the_question_quotes() -> None:
 
 def test_diff_keeps_a_hunk_header_the_question_quotes_as_it_is() -> None:
     header = "@@ -1,40 +1,40 @@ class RetryPolicy:"
-    lines = ["diff --git a/app.py b/app.py", "--- a/app.py", "+++ b/app.py", header]
-    body = [f" context line number {i}" for i in range(40)]
-    body[30] = "-    old = 1"
-    body.insert(31, "+    new = 2")
-    text = "\n".join(lines + body)
-    others = (
-        text.replace("app.py", f"mod{i}.py").replace("RetryPolicy", f"Other{i}") for i in range(8)
-    )
-    text = "\n".join([text, *others])
+    text = one_file_diff(header)
     quoted = "What does the diff say about `class RetryPolicy:`?"
-    ctx = CompressContext(
-        ref=make_ref(text),
-        query=quoted,
-        focus=focus_of(quoted, text),
-        budget_tokens=200,
-        counter=COUNTER,
-    )
-    result = DiffCompressor().compress(text, ctx)
+    result = DiffCompressor().compress(text, quoting(text, quoted))
     assert result is not None
     out = result.text.split("\n")
     assert header in out  # not a recomputed header over trimmed context
