@@ -7,7 +7,9 @@ block, a failing junit `<testcase>` element whole), the bodies of pytest's FAILU
 ERRORS sections, section banners, summary lines and the lines the question quotes. Then,
 while the budget lasts: each distinct warning once, the other lines (headers, progress),
 and last the passes, rare ones first: the passes left out become gap markers whose counts
-add up to them. A JSON report is JSON and goes to the JSON compressor.
+add up to them. In a compact junit report (pytest's: the passing cases side by side on a
+few long lines) those runs collapse first, to what the budget leaves room for
+(`_xml_runs`). A JSON report is JSON and goes to the JSON compressor.
 """
 
 from __future__ import annotations
