@@ -40,6 +40,7 @@ __all__ = [
     "Marker",
     "Pointer",
     "content_digest",
+    "end_reads_as_comment",
     "find_markers",
     "format_detail",
     "format_gap",
@@ -129,6 +130,17 @@ def format_gap(count: int, unit: str = "lines") -> str:
     if count == 1 and clean.endswith("s"):
         clean = clean[:-1]  # "1 line", "1 row"
     return f"[headroom: {count} {clean}]"
+
+
+_COMMENT_START = re.compile(r"//|#")
+
+
+def end_reads_as_comment(line: str, start: int = 0) -> bool:
+    """Whether `line` from `start` holds `//` or `#`. Kept after an in-line gap marker, such
+    an end reads as a comment following code, so no one (an integrity audit included) can
+    tell that it is the end of the original line: a line whose end holds one gets no
+    in-line marker before that end."""
+    return _COMMENT_START.search(line, start) is not None
 
 
 def format_detail(detail: str) -> str:

@@ -6,10 +6,9 @@ to the part that shows the quoted phrase."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from headroom.ccr.markers import format_gap
+from headroom.ccr.markers import end_reads_as_comment, format_gap
 from headroom.compressors.base import CompressContext
 
 __all__ = ["CLIP_OVER", "CLIP_TO", "clip_limit", "clip_to_phrase", "head_at_space"]
@@ -17,7 +16,6 @@ __all__ = ["CLIP_OVER", "CLIP_TO", "clip_limit", "clip_to_phrase", "head_at_spac
 CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 CLIP_TO = 1000  # ... to about this many at least
 _WORTH = 0.8  # a cut around a quoted phrase must leave out more than a fifth of the line
-_READS_AS_COMMENT = re.compile(r"//|#")  # an end after a marker holding these reads as one
 
 
 def clip_limit(lines: Sequence[str], text: str, ctx: CompressContext) -> int:
@@ -51,7 +49,7 @@ def clip_to_phrase(line: str, phrases: Sequence[str]) -> str | None:
     options = [
         (end, f"{line[:end]} {format_gap(len(line) - end, 'more characters of this line cut')}")
     ]
-    if start and not _READS_AS_COMMENT.search(line, start):
+    if start and not end_reads_as_comment(line, start):
         cut = format_gap(start, "characters of this line cut")
         options.append((len(line) - start, f"{cut} {line[start:]}"))
     shown, clipped = min(options)

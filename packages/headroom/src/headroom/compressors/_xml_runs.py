@@ -5,11 +5,11 @@ line-based selection can only keep or drop all of them.
 A run is three or more consecutive elements of one tag, each self-closing or holding only
 text, with nothing but blanks between them. Collapsed, the line keeps its start through the
 run's first elements (as many as the budget leaves room for) and its end from the run's
-last element on, and one XML comment in between counts the elements left out: the line still parses and, like every cut, the
-original is retrievable. Only one run per line is collapsed (the longest), so the line is
-a verbatim start, one marker and a verbatim end; and only a run whose end holds no `//`
-or `#` (`&#10;` in a junit failure message), which would read as a trailing comment after
-the marker, as in code.
+last element on, and one XML comment in between counts the elements left out: the line
+still parses and, like every cut, the original is retrievable. Only one run per line is
+collapsed (the longest), so the line is a verbatim start, one marker and a verbatim end;
+and only a run whose end does not read as a comment (`end_reads_as_comment`: a junit
+failure message's `&#10;`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from headroom.ccr.markers import format_gap
+from headroom.ccr.markers import end_reads_as_comment, format_gap
 from headroom.compressors.base import CompressContext
 
 __all__ = ["ElementRun", "collapse_runs", "longest_run"]
@@ -26,7 +26,6 @@ __all__ = ["ElementRun", "collapse_runs", "longest_run"]
 _ELEMENT = re.compile(r"<(?P<tag>[\w:.-]+)\b[^<>]*?(?:/>|>[^<>]*</(?P=tag)\s*>)")
 _MIN_RUN = 3
 _LONG_XML_LINE = 300  # characters: a line this long may hold a run of elements worth collapsing
-_READS_AS_COMMENT = re.compile(r"//|#")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def longest_run(line: str) -> ElementRun | None:
         ):
             run.append(found)
             continue
-        if len(run) >= _MIN_RUN and not _READS_AS_COMMENT.search(line, run[-1].start()):
+        if len(run) >= _MIN_RUN and not end_reads_as_comment(line, run[-1].start()):
             candidate = ElementRun(tuple(m.end() for m in run[:-1]), run[-1].start())
             if best is None or candidate.inner > best.inner:
                 best = candidate

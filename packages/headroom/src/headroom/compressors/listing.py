@@ -108,7 +108,7 @@ class ListingCompressor:
         tokens = ctx.counter.count(text)
         if dropped or narrow:
             shape = _Compaction(columns, key, dropped, header, narrow)
-            compacted = _compacted(lines, rows, shape, tokens, ctx)
+            compacted = _compacted(text, lines, rows, shape, tokens, ctx)
             if compacted is not None:
                 return compacted
             # Nothing to gain, or the rows did not split the same way again: as they are.
@@ -130,7 +130,12 @@ class _Compaction:
 
 
 def _compacted(
-    lines: list[str], rows: _Rows, shape: _Compaction, tokens: int, ctx: CompressContext
+    original: str,
+    lines: list[str],
+    rows: _Rows,
+    shape: _Compaction,
+    tokens: int,
+    ctx: CompressContext,
 ) -> Compressed | None:
     """Lossless first: the constant columns stated once, the rows without them (a header
     row keeps its cells) and the padding narrowed; past the budget, the rows so reduced go
@@ -146,7 +151,7 @@ def _compacted(
     text = "\n".join(reduced)
     values = rows.columns if shape.header is None else [column[1:] for column in rows.columns]
     detail = note_detail(shape.dropped, values, len(row_lines - {shape.header}), shape.narrow)
-    reduced_tokens = _reduced_tokens("\n".join(lines), text, tokens)
+    reduced_tokens = _reduced_tokens(original, text, tokens)
     if reduced_tokens + MARKER_TOKENS * 3 <= ctx.budget_tokens:
         note = format_note(ctx.ref, detail)
         if reduced_tokens + MARKER_TOKENS * 3 >= tokens:

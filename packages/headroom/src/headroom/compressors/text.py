@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from headroom._version import install_hint
-from headroom.ccr.markers import format_gap, format_marker, split_lines
+from headroom.ccr.markers import end_reads_as_comment, format_gap, format_marker, split_lines
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -43,7 +43,6 @@ _HEADING = re.compile(r"^\s*(#{1,6} |[=\-~^]{3,}\s*$|[A-Z][A-Z0-9 ,:'-]{3,}$)")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _LONG_FENCE_LINES = 30
 _LONG_LINE = 400
-_READS_AS_COMMENT = re.compile(r"//|#")  # what ends a line's code before a comment
 _FENCE_LANGUAGES = {
     "python": "python",
     "py": "python",
@@ -299,7 +298,7 @@ def _kept_pieces(units: list[_Unit], group: list[int], kept: set[int]) -> str:
     first = flags.index(False)
     last = len(flags) - 1 - flags[::-1].index(False)
     end = "".join(texts[last + 1 :]).strip()
-    if any(flags[first:last]) or _READS_AS_COMMENT.search(end):
+    if any(flags[first:last]) or end_reads_as_comment(end):
         return "".join(texts)
     start = "".join(texts[:first]).rstrip()
     gap = format_gap(last - first + 1, "sentences")

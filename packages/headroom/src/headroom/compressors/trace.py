@@ -83,23 +83,17 @@ def classify(lines: list[str]) -> list[int]:
 
 # One pass per line: the classes' patterns as one alternation, tried in this order (an
 # indented frame before the exception pattern, which takes indented lines too).
-_CLASS_OF = re.compile(
-    "|".join(
-        f"(?P<c{kind}_{n}>{pattern.pattern})"
-        for n, (kind, pattern) in enumerate(
-            (
-                (FRAME, _PY_FRAME),
-                (FRAME, _AT_FRAME),
-                (FRAME, _RUST_FRAME),
-                (MORE, _MORE),
-                (CHAIN, _CHAIN),
-                (HEADER, _HEADER),
-                (EXCEPTION, _EXCEPTION),
-            )
-        )
-    )
+_CLASSED = (
+    (FRAME, _PY_FRAME),
+    (FRAME, _AT_FRAME),
+    (FRAME, _RUST_FRAME),
+    (MORE, _MORE),
+    (CHAIN, _CHAIN),
+    (HEADER, _HEADER),
+    (EXCEPTION, _EXCEPTION),
 )
-_CLASS_OF_GROUP = {name: int(name[1 : name.index("_")]) for name in _CLASS_OF.groupindex}
+_CLASS_OF = re.compile("|".join(f"(?P<c{n}>{p.pattern})" for n, (_, p) in enumerate(_CLASSED)))
+_CLASS_OF_GROUP = {f"c{n}": kind for n, (kind, _) in enumerate(_CLASSED)}
 
 
 def _line_class(line: str) -> int:
@@ -111,8 +105,8 @@ def _line_class(line: str) -> int:
     kind = _CLASS_OF_GROUP[found.lastgroup or ""]
     if kind in (FRAME, MORE) and line[0] not in " \t":
         # frames and `... N more` are indented: an unindented line is read as the rest are
-        for later, pattern in ((CHAIN, _CHAIN), (HEADER, _HEADER), (EXCEPTION, _EXCEPTION)):
-            if pattern.match(line):
+        for later, pattern in _CLASSED:
+            if later not in (FRAME, MORE) and pattern.match(line):
                 return later
         return OTHER
     return kind
