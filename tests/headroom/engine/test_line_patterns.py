@@ -12,7 +12,7 @@ from headroom.compressors import _log_lines
 from headroom.engine import detect
 from headroom.engine.line_patterns import LinePattern, LineSet, native_engine
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "data"
 
 # Every pattern set the engine asks of lines.
 PATTERN_SETS = {
