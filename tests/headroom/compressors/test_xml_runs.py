@@ -29,20 +29,22 @@ def case(i: int) -> str:
     return f'<testcase classname="test_mod" name="test_case[{i}]" time="0.00{i % 7}" />'
 
 
-def junit(cases: int, failing: int | None = None) -> str:
-    """pytest's compact report: one line, unless a failure's text breaks it."""
+def junit(cases: int, failing: int | None = None, every: int = 0) -> str:
+    """pytest's compact report: one line, unless a failure's text breaks it. Case `failing`
+    fails, and every `every`-th case when `every` is given."""
     body = []
+    failures = 0
     for i in range(cases):
-        if i == failing:
+        if i == failing or (every and i % every == every - 1):
+            failures += 1
             body.append(
                 f'<testcase classname="test_mod" name="test_case[{i}]" time="0.002">'
-                '<failure message="assert 3 == 4">def test_case():\n'
-                ">       assert add(1, 2) == 4\nE       assert 3 == 4\n\n"
+                f'<failure message="assert {i} == 4">def test_case():\n'
+                f">       assert add({i}, 0) == 4\nE       assert {i} == 4\n\n"
                 "test_mod.py:9: AssertionError</failure></testcase>"
             )
         else:
             body.append(case(i))
-    failures = 0 if failing is None else 1
     return (
         '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
         f'<testsuite name="pytest" errors="0" failures="{failures}" tests="{cases}">'
@@ -74,7 +76,7 @@ def test_compact_junit_is_a_test_run_and_its_passes_go_first() -> None:
     assert detect(text).kind == "test"
     result = TestRunCompressor().compress(text, ctx_for(text, budget=900))
     assert result is not None
-    assert 'name="test_case[233]"' in result.text and "E       assert 3 == 4" in result.text
+    assert 'name="test_case[233]"' in result.text and "E       assert 233 == 4" in result.text
     assert 'failures="1" tests="400"' in result.text  # the summary attributes
     dropped = sum(
         int(m.group(1)) for m in re.finditer(r"\[headroom: (\d+) elements\]", result.text)
@@ -108,3 +110,18 @@ def test_a_line_holding_what_the_question_quotes_is_not_collapsed() -> None:
     first, *rest = result.text.split("\n")
     assert quoted in first and "elements]" not in first  # its line, whole
     assert any("elements]" in line for line in rest)  # the other long line still collapsed
+
+
+def test_a_storm_of_failures_keeps_the_passes_collapsed() -> None:
+    from dataclasses import replace
+
+    from headroom.compressors.base import load_registry
+
+    text = junit(900, every=15)  # 60 failures, each after a run of 14 passing cases
+    ctx = replace(ctx_for(text, budget=1200), registry=load_registry(include_entry_points=False))
+    result = TestRunCompressor().compress(text, ctx)
+    assert result is not None
+    assert "elements] -->" in result.text  # the runs of passes stay collapsed in a storm
+    shown = ANY_MARKER_RE.sub("", result.text)
+    assert shown.count("<testcase") < 300
+    assert "E       assert 899 == 4" in result.text  # the last failure's assertion

@@ -9,7 +9,7 @@ while the budget lasts: each distinct warning once, the other lines (headers, pr
 and last the passes, rare ones first: the passes left out become gap markers whose counts
 add up to them. In a compact junit report (pytest's: the passing cases side by side on a
 few long lines) those runs collapse first, to what the budget leaves room for
-(`_xml_runs`). A JSON report is JSON and goes to the JSON compressor.
+(`_xml_runs`), also when a storm of failures goes to the log compressor. A JSON report is JSON and goes to the JSON compressor.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class TestRunCompressor:
         if storm is not None:
             # More failures than the budget holds: a storm, where the log compressor's
             # one-of-each-template with rare values says more than the first few whole.
-            return storm.compress(text, ctx)
+            return storm.compress("\n".join(lines) if collapsed else text, ctx)
         # Each failure, its title, each distinct warning: may open a gap past the markers'
         # share; the other lines only within it, then the budget left widens kept runs.
         # Every failure's title and end first (where pytest, doctest and unittest state the
