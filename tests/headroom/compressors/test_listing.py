@@ -211,3 +211,41 @@ def test_dpkg_l_over_budget_is_compressed_whatever_its_constant_column() -> None
     assert all(
         line in text.splitlines() or "[headroom:" in line for line in result.text.splitlines()
     )
+
+
+def xxd(data: bytes) -> str:
+    """`xxd`'s layout: an offset, eight groups of two bytes, the bytes as text."""
+    rows = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset : offset + 16]
+        groups = " ".join(chunk[i : i + 2].hex() for i in range(0, 16, 2))
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        rows.append(f"{offset:08x}: {groups}  {text}")
+    return "\n".join(rows) + "\n"
+
+
+def hexdump_c(data: bytes) -> str:
+    """`hexdump -C`'s layout: an offset, two runs of eight bytes, the bytes as text."""
+    rows = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset : offset + 16]
+        first = " ".join(f"{b:02x}" for b in chunk[:8])
+        second = " ".join(f"{b:02x}" for b in chunk[8:])
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        rows.append(f"{offset:08x}  {first}  {second}  |{text}|")
+    return "\n".join(rows) + "\n"
+
+
+def ruled_table(count: int) -> str:
+    """psql's aligned output: cells between bars, padded, a rule under the header."""
+    rows = [" id  | region  | status  | note", "-----+---------+---------+------"]
+    rows += [f" {i:<3} | eu-west | shipped | {'late' if i % 9 else ''}" for i in range(count)]
+    return "\n".join([*rows, f"({count} rows)"]) + "\n"
+
+
+def test_dumps_and_ruled_tables_are_no_listings_their_lines_stay_as_they_are() -> None:
+    data = bytes((i * 37 + i // 7) % 256 for i in range(16 * 200)) + b"GLIBC_2.3.4 libc.so.6 "
+    for text in (xxd(data), hexdump_c(data), ruled_table(200)):
+        assert detect(text).kind != "listing"
+        ctx = ctx_for(text, budget=10**6)
+        assert ListingCompressor().compress(text, ctx) is None

@@ -37,7 +37,7 @@ from headroom.compressors.base import (
 from headroom.engine.detect import ContentKind, Detection, Sample, listing_columns
 from headroom.engine.query import lines_with
 
-__all__ = ["ListingCompressor", "path_columns"]
+__all__ = ["ListingCompressor", "not_a_listing", "path_columns"]
 
 _LETTER = re.compile(r"[A-Za-z]")
 # A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
@@ -45,6 +45,24 @@ _PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:
 _PATH_SHARE = 0.8  # share of the lines that must end in a path
 _MIN_PATH_ROWS = 8
 _MAX_PATH_FIELDS = 10  # fields before the path (`find -printf`, `tar tvf`, `du`)
+_HEX_GROUP = re.compile(r"[0-9A-Fa-f]{2,8}:?")  # an offset or a group of bytes of a dump
+_DUMP_SHARE = 0.6  # cells of a row that are hex groups, in a dump (`xxd`, `hexdump -C`, `od`)
+_RULED = " | "  # a table ruled by bars (psql, `-X importtime`, Markdown): not split on blanks
+
+
+def not_a_listing(lines: Sequence[str]) -> bool:
+    """Rows that line up without being records of named cells: a hex dump, whose cells are
+    offsets and byte groups, or a table ruled by bars, whose cells hold blanks (both lose
+    what they say when their cells are rewritten, so their lines are kept as they are)."""
+    rows = [line for line in lines[:400] if line.strip()]
+    if not rows:
+        return False
+    ruled = dumped = 0
+    for row in rows:
+        ruled += _RULED in row
+        cells = row.split()
+        dumped += sum(1 for cell in cells if _HEX_GROUP.fullmatch(cell)) >= _DUMP_SHARE * len(cells)
+    return max(ruled, dumped) >= len(rows) / 2
 
 
 def path_columns(lines: Sequence[str]) -> int | None:
@@ -88,12 +106,14 @@ class ListingCompressor:
         """Rows of padded, aligned columns, or rows that end in a path (see `path_columns`)."""
         if listing_columns(sample.lines) is None and path_columns(sample.lines) is None:
             return None
+        if not_a_listing(sample.lines):
+            return None
         return Detection("listing", confidence=0.6)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = split_lines(text)
         columns = listing_columns(lines) or path_columns(lines)
-        if columns is None:
+        if columns is None or not_a_listing(lines):
             return None
         rows = _rows(lines, columns)
         if len(rows.lines) < 8:
