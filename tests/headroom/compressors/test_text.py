@@ -116,3 +116,22 @@ def test_a_long_line_shows_a_verbatim_start_one_marker_and_a_verbatim_end() -> N
         assert any(o.startswith(start) for o in originals), out  # double blanks kept too
         assert not end or any(o.endswith(end) for o in originals), out
         assert "//" not in end  # an end holding a URL: the line is kept whole instead
+
+
+def test_the_budget_left_is_shared_over_the_document_not_spent_on_its_start() -> None:
+    # A changelog: dated entries, each with a few lines of changes, newest first.
+    lines = []
+    for n in range(150):
+        lines += [
+            f"2020-{1 + n % 12:02d}-{1 + n % 28:02d}  Maintainer {n % 7}  <dev{n % 7}@example.org>",
+            "",
+            f"\tfix the parser for input {n}: it read one byte too many",
+            f"\t* src/parse.c (read_block): check the length of chunk {n}.",
+            "",
+        ]
+    text = "\n".join(lines)
+    result = TextCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 3))
+    assert result is not None
+    shown = ANY_MARKER_RE.sub("", result.text)
+    last_third = [n for n in range(100, 150) if f"check the length of chunk {n}." in shown]
+    assert len(last_third) >= 8  # not only the first entries

@@ -225,12 +225,15 @@ def fill_within_budget(
     spent: int,
     budget: int,
     count: int,
+    *,
+    evenly: bool = False,
 ) -> int:
     """Add the indices of `order` (of `count` lines) to `kept` while they fit in `budget`,
     each paying its cost and the gap marker it adds (or saves); returns the tokens spent.
 
     Gaps may take about `MARKER_SHARE` of the budget: past it, an index that would open a
-    new gap waits, and the budget left then widens the kept runs in `order`'s order."""
+    new gap waits, and the budget left then widens the kept runs in `order`'s order (each
+    run a line at a time in turn with `evenly`, see `widen_runs`)."""
     order = list(order)
     runs = _gap_runs(kept, count)
     max_runs = max(1, int(MARKER_SHARE * budget / MARKER_TOKENS))
@@ -245,7 +248,7 @@ def fill_within_budget(
             kept.add(index)
             spent += cost
             runs += added
-    return widen_runs(order, kept, cost_of, spent, budget, count)
+    return widen_runs(order, kept, cost_of, spent, budget, count, evenly=evenly)
 
 
 def widen_runs(
@@ -256,21 +259,25 @@ def widen_runs(
     budget: int,
     count: int,
     admit: Callable[[int], bool] | None = None,
+    *,
+    evenly: bool = False,
 ) -> int:
     """Grow the kept runs into their neighbours, best ranked in `order` first, while they
-    fit in `budget` (and `admit` them, when given): no new gap is opened."""
+    fit in `budget` (and `admit` them, when given): no new gap is opened. With `evenly`,
+    every run grows a line at a time in turn (nearest first), so the budget left is shared
+    out over the payload rather than spent on the runs of its best ranked lines."""
     rank = {index: position for position, index in enumerate(order)}
-    frontier: list[tuple[int, int]] = []
+    frontier: list[tuple[int, int, int]] = []
 
-    def push_neighbours(index: int) -> None:
+    def push_neighbours(index: int, distance: int) -> None:
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < count and neighbour not in kept and neighbour in rank:
-                heapq.heappush(frontier, (rank[neighbour], neighbour))
+                heapq.heappush(frontier, (distance if evenly else 0, rank[neighbour], neighbour))
 
     for index in kept:
-        push_neighbours(index)
+        push_neighbours(index, 1)
     while frontier:
-        _, index = heapq.heappop(frontier)
+        distance, _, index = heapq.heappop(frontier)
         if index in kept:
             continue
         cost = cost_of(index) + MARKER_TOKENS * runs_added(kept, index, count)
@@ -278,7 +285,7 @@ def widen_runs(
             continue
         kept.add(index)
         spent += cost
-        push_neighbours(index)
+        push_neighbours(index, distance + 1)
     return spent
 
 

@@ -5,8 +5,9 @@ The model-free default keeps whole lines, verbatim and in order, never words ins
 characters (a paragraph on one line) is split into sentences. Headings, the first and last
 line, and lines holding a quoted phrase or a rare word of the question are always kept; the
 token budget is then filled by relevance to the query, information density (numbers,
-identifiers, code spans, names), paragraph starts and position. Each run of dropped lines
-becomes one CCR marker line.
+identifiers, code spans, names), paragraph starts and position, and what is left widens the
+kept runs a line at a time in turn, so it is shared out over the whole document rather than
+spent on its start. Each run of dropped lines becomes one CCR marker line.
 
 With `kompress_model_path` set (the `[ml]` extra), a local token-classification model
 (LLMLingua-2 style keep / drop labels, see `_token_scorer`) decides word by word instead,
@@ -147,7 +148,9 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     kept = set(must)
     spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (len(content) - len(kept) > 0)
     order = sorted(range(len(content)), key=lambda i: (-scores[i], i))
-    fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(content))
+    fill_within_budget(
+        order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(content), evenly=True
+    )
     if len(kept) == len(content) and not sections_changed:
         return None
     body, shown, total = _render(units, {content[i] for i in kept})
