@@ -225,15 +225,12 @@ def fill_within_budget(
     spent: int,
     budget: int,
     count: int,
-    *,
-    evenly: bool = False,
 ) -> int:
     """Add the indices of `order` (of `count` lines) to `kept` while they fit in `budget`,
     each paying its cost and the gap marker it adds (or saves); returns the tokens spent.
 
     Gaps may take about `MARKER_SHARE` of the budget: past it, an index that would open a
-    new gap waits, and the budget left then widens the kept runs in `order`'s order (each
-    run a line at a time in turn with `evenly`, see `widen_runs`)."""
+    new gap waits, and the budget left then widens the kept runs (see `widen_runs`)."""
     order = list(order)
     runs = _gap_runs(kept, count)
     max_runs = max(1, int(MARKER_SHARE * budget / MARKER_TOKENS))
@@ -248,7 +245,7 @@ def fill_within_budget(
             kept.add(index)
             spent += cost
             runs += added
-    return widen_runs(order, kept, cost_of, spent, budget, count, evenly=evenly)
+    return widen_runs(order, kept, cost_of, spent, budget, count)
 
 
 def widen_runs(
@@ -259,20 +256,18 @@ def widen_runs(
     budget: int,
     count: int,
     admit: Callable[[int], bool] | None = None,
-    *,
-    evenly: bool = False,
 ) -> int:
-    """Grow the kept runs into their neighbours, best ranked in `order` first, while they
-    fit in `budget` (and `admit` them, when given): no new gap is opened. With `evenly`,
-    every run grows a line at a time in turn (nearest first), so the budget left is shared
-    out over the payload rather than spent on the runs of its best ranked lines."""
+    """Grow the kept runs into their neighbours while they fit in `budget` (and `admit`
+    them, when given): no new gap is opened. Every run grows a line at a time in turn
+    (nearest first, then best ranked in `order`), so the budget left is shared out over the
+    payload rather than spent on the runs of its best ranked lines."""
     rank = {index: position for position, index in enumerate(order)}
     frontier: list[tuple[int, int, int]] = []
 
     def push_neighbours(index: int, distance: int) -> None:
         for neighbour in (index - 1, index + 1):
             if 0 <= neighbour < count and neighbour not in kept and neighbour in rank:
-                heapq.heappush(frontier, (distance if evenly else 0, rank[neighbour], neighbour))
+                heapq.heappush(frontier, (distance, rank[neighbour], neighbour))
 
     for index in kept:
         push_neighbours(index, 1)

@@ -148,9 +148,7 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     kept = set(must)
     spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (len(content) - len(kept) > 0)
     order = sorted(range(len(content)), key=lambda i: (-scores[i], i))
-    fill_within_budget(
-        order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(content), evenly=True
-    )
+    fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(content))
     if len(kept) == len(content) and not sections_changed:
         return None
     body, shown, total = _render(units, {content[i] for i in kept})
