@@ -3,6 +3,7 @@
 from headroom.ccr.markers import find_markers, make_ref
 from headroom.compressors.base import CompressContext
 from headroom.compressors.html import HtmlCompressor, visible_text
+from headroom.engine.query import focus_of
 from headroom.engine.router import detect
 from headroom.tokens import counter_for
 
@@ -57,3 +58,25 @@ def test_a_minified_script_holding_markup_in_strings_is_not_html() -> None:
         + "</body></html>"
     )
     assert detect(page).kind == "html"  # one line of markup is still a page
+
+
+def test_a_paragraph_the_question_quotes_with_its_markup_is_kept() -> None:
+    # Every word of the quote is on many paragraphs; only the whole phrase names one.
+    paragraphs = [
+        f"<p>Section {n % 20} explains how the <b>scheduler</b> handles queue {n // 20},"
+        " with the limits that apply to its node pool and the retries it allows.</p>"
+        for n in range(300)
+    ]
+    page = "<!doctype html><html><body><h1>Guide</h1>\n" + "\n".join(paragraphs) + "</body></html>"
+    quoted = "<p>Section 11 explains how the <b>scheduler</b> handles queue 10,"
+    query = f"What does the page say about `{quoted}`?"
+    ctx = CompressContext(
+        ref=make_ref(page),
+        query=query,
+        focus=focus_of(query, page),
+        budget_tokens=600,
+        counter=COUNTER,
+    )
+    result = HtmlCompressor().compress(page, ctx)
+    assert result is not None
+    assert "Section 11 explains how the scheduler handles queue 10," in result.text

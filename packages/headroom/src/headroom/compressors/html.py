@@ -4,19 +4,22 @@ Scripts, styles, `<head>` (but its title), navigation, forms and comments go; he
 become `#` lines, list items `- ` lines, table rows `cell | cell` lines, preformatted
 blocks keep their lines, and a link keeps its text with its URL in parentheses
 (`text (https://...)`; in-page anchors and relative links keep only their text). The
-visible text is then compressed by Kompress's line selection if it is still over budget.
-A marker says the page was reduced to its text, so the markup is one retrieve away.
+visible text is then compressed by Kompress's line selection if it is still over budget;
+a phrase the question quotes with its markup (`<p>Excluded are <b>modules</b> ...`) is
+looked for as the text it shows, so its line is kept. A marker says the page was reduced to its text, so the markup is one retrieve away.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 from headroom.ccr.markers import format_note
 from headroom.compressors.base import CompressContext, Compressed
 from headroom.compressors.text import compress_prose
 from headroom.engine.detect import ContentKind, Detection, Sample, html_evidence
+from headroom.engine.query import focus_of
 
 __all__ = ["HtmlCompressor", "visible_text"]
 
@@ -161,6 +164,16 @@ class _Visible(HTMLParser):
             self.lines.append("")
 
 
+def _shown_text(phrase: str) -> str:
+    """What a quoted piece of markup shows: its visible text, on one line."""
+    if "<" not in phrase and "&" not in phrase:
+        return phrase
+    try:
+        return " ".join(visible_text(phrase).split())
+    except (AssertionError, ValueError, RecursionError):
+        return phrase
+
+
 def visible_text(html: str) -> str:
     """The text a reader of the page sees, one block per line."""
     parser = _Visible()
@@ -197,6 +210,8 @@ class HtmlCompressor:
             return None
         lines = visible.count("\n") + 1
         note = format_note(ctx.ref, "HTML reduced to its visible text")
+        # A phrase the question quotes with its markup is looked for as the text it shows.
+        ctx = replace(ctx, focus=focus_of(ctx.query, visible, phrase_form=_shown_text))
         result = compress_prose(visible, ctx)
         if result is None:
             return Compressed(

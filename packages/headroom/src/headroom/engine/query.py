@@ -9,7 +9,7 @@ rare ones (found in few items) force an item in, common ones just raise its scor
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Focus", "focus_of", "lines_with", "query_phrases", "query_terms"]
@@ -65,11 +65,16 @@ class Focus:
         return "\x1f".join([*sorted(self.terms), "\x1e", *self.phrases])
 
 
-def focus_of(query: str, text: str) -> Focus:
+def focus_of(query: str, text: str, phrase_form: Callable[[str], str] | None = None) -> Focus:
     """The query's terms, and those of its phrases that name a part of `text`: found in it
     verbatim, but not on most of its lines (`grep -rn 'deprecated'` quotes a word every
-    line of its output holds: that names no line and makes no question specific)."""
-    phrases = tuple(p for p in query_phrases(query) if _names_a_part(p, text))
+    line of its output holds: that names no line and makes no question specific). With
+    `phrase_form`, a phrase is looked for in that form (the text of quoted markup, when
+    `text` is a page's visible text)."""
+    quoted = query_phrases(query)
+    if phrase_form is not None:
+        quoted = [form for form in map(phrase_form, quoted) if len(form) >= 3]
+    phrases = tuple(p for p in quoted if _names_a_part(p, text))
     return Focus(frozenset(query_terms(query)), phrases)
 
 
