@@ -97,3 +97,15 @@ def test_malformed_rows_pass_through_and_output_is_deterministic() -> None:
 def test_never_raises_on_odd_input() -> None:
     for text in ('a,b\n"unclosed,1\n' * 20, ",,,\n" * 30, "x", "", 'a;b;c\n1;"2;3\n' * 9):
         CSV.compress(text, ctx_for(text, 5))
+
+
+def test_a_status_word_among_versions_is_a_rare_row_kept_whole() -> None:
+    rows = ["module\tnewest\tnote"]
+    for n in range(900):
+        status = {111: "all-failed", 480: "not-served", 777: "all-failed"}.get(n, f"v1.{n}.0")
+        rows.append(f"example.org/mod{n}\t{status}\tv1.{n}.0 v1.{n}.1 (tested on go1.26)")
+    text = "\n".join(rows)
+    result = CsvCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 6))
+    assert result is not None
+    for n, status in ((111, "all-failed"), (480, "not-served"), (777, "all-failed")):
+        assert f"example.org/mod{n}\t{status}\t" in result.text

@@ -1,8 +1,8 @@
 """Which rows of a table to keep whole, shared by the CSV and JSON Lines compressors.
 
 Rows named by the question and rows the caller must keep come first, then the first and
-last rows, then rows holding rare values (a category seen once, a numeric outlier, an error
-field), then the rest by relevance to the question, one of each shape before repeats,
+last rows, then rows holding rare values (a category seen once, a status word in a column of
+versions, a numeric outlier, an error field), then the rest by relevance to the question, one of each shape before repeats,
 spread evenly over the table.
 """
 
@@ -25,6 +25,8 @@ SEVERE_RE = re.compile(
 )
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _CATEGORY_SHARE = 4  # a column is a category when it has at most rows / 4 distinct values
+_DIGIT_SHARE = 0.8  # cells of a column of numbers, versions or ids that hold a digit
+_DIGIT = re.compile(r"\d")
 
 
 def typed_cell(cell: str) -> Any:
@@ -44,7 +46,8 @@ def typed_cell(cell: str) -> Any:
 
 def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
     """Rows holding rare values, most rare first: a value seen at most once in a hundred
-    rows of a category column (and five times less than its most common value), a severity word in a category column, and the rows
+    rows of a category column (and five times less than its most common value), a severity
+    word in a category column, a word among numbers (`_words_among_numbers`), and the rows
     `anomalous_rows` finds (numeric outliers, error fields)."""
     count = len(rows)
     score: Counter[int] = Counter()
@@ -62,16 +65,9 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
     for values in by_column:
         hashable = values if set(map(type, values)) <= _PLAIN else [_plain(v) for v in values]
         counts = Counter(hashable)
-        if len(counts) < 2 or len(counts) > max(2, count // _CATEGORY_SHARE):
-            continue
-        common = counts.most_common(1)[0][1]
-        # What each distinct value adds to its rows' score (equal values add the same).
-        added: dict[Any, int] = {}
-        for value, seen in counts.items():
-            if isinstance(value, str) and SEVERE_RE.fullmatch(value.strip()):
-                added[value] = 3
-            elif seen <= limit and seen * 5 <= common:
-                added[value] = 1
+        if len(counts) > max(2, count // _CATEGORY_SHARE):
+            counts = _words_among_numbers(counts)  # no category: its odd words may be one
+        added = _rarity(counts, limit)
         if not added:
             continue
         for index, value in enumerate(hashable):
@@ -81,6 +77,41 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
 
 
 _PLAIN = {str, int, float, bool, type(None)}
+
+
+def _rarity(counts: Counter[Any], limit: int) -> dict[Any, int]:
+    """What each distinct value of a column adds to its rows' score (equal values add the
+    same): a severity word 3, a value seen at most `limit` times and five times less than
+    the most common one 1."""
+    if len(counts) < 2:
+        return {}
+    common = counts.most_common(1)[0][1]
+    added: dict[Any, int] = {}
+    for value, seen in counts.items():
+        if isinstance(value, str) and SEVERE_RE.fullmatch(value.strip()):
+            added[value] = 3
+        elif seen <= limit and seen * 5 <= common:
+            added[value] = 1
+    return added
+
+
+def _words_among_numbers(counts: Counter[Any]) -> Counter[Any]:
+    """In a column of numbers, versions or ids (a digit in most cells), the cells without
+    one (`all-failed`, `not-served` among `v1.4.0`s), counted, with the digit cells as one
+    value standing for them all: a status word where a value was expected is rare by shape.
+    An empty Counter for any other column."""
+    total = sum(counts.values())
+    words = Counter(
+        {v: n for v, n in counts.items() if isinstance(v, str) and not _DIGIT.search(v)}
+    )
+    digits = total - sum(words.values()) - counts.get(None, 0)
+    if not words or digits < _DIGIT_SHARE * total:
+        return Counter()
+    words[_NUMBERS] = digits
+    return words
+
+
+_NUMBERS = object()  # the digit cells of a column, counted as one value
 
 
 def _plain(value: Any) -> Any:
