@@ -107,3 +107,26 @@ def test_parts_of_lines_close_on_one_marker_counting_every_line() -> None:
     closings = [m for m in ANY_MARKER_RE.finditer(result.text) if "kept " in m.group(0)]
     assert len(closings) == 1 and result.text.endswith(closings[0].group(0))
     assert count_errors(text, result.text) == []
+
+
+def test_a_multi_file_head_output_keeps_every_header_naming_a_file(tmp_path) -> None:
+    files = []
+    for f in range(6):
+        body = [f"==> app{f}.desktop <==", "[Desktop Entry]", f"Name=Application {f}"]
+        body += [f"Exec=/usr/bin/app{f} --start", "Type=Application"]
+        languages = ("de", "fr", "es", "it", "nl", "pl", "pt", "ru", "sv", "tr", "uk", "ja") * 5
+        body += [f"Name[{lang}]=Anwendung {f} {lang}" for lang in languages]
+        files.append("\n".join([*body, ""]))
+    text = "\n".join(files)
+    engine = Headroom(
+        HeadroomConfig(budget_scale=0.2, budget_exponent=1.0, min_budget_tokens=50),
+        store=SqlStore(f"sqlite:///{tmp_path / 's.db'}"),
+    )
+    result = engine.compress_text(text)
+    assert result.changed and result.kind == "mixed"
+    for f in range(6):
+        assert f"==> app{f}.desktop <==" in result.text.split("\n")
+    originals = set(text.split("\n"))
+    for line in result.text.split("\n"):
+        assert line in originals or ANY_MARKER_RE.search(line), line
+    assert engine.retrieve(result.ref) == text

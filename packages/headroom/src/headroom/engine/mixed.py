@@ -4,7 +4,10 @@ When no detector is sure of a whole payload, it is cut at blank lines into block
 block asked of the detectors on its own, and runs of blocks of one confident kind become a
 part. A payload of two or more kinds is compressed part by part, each by its kind's
 compressor within a share of the budget proportional to its size; a block no detector is
-sure of joins the part before it (or after it, at the start). Parts are whole lines, so
+sure of joins the part before it (or after it, at the start). A multi-file `head` / `tail`
+output (`==> name <==` before each file) is cut at those headers instead: each file is a
+part of the kind its own lines are, and each header stays, naming the file its lines come
+from. Parts are whole lines, so
 the output is the parts' outputs joined line by line, and every marker counts within its
 part. One ref covers the whole payload.
 """
@@ -20,7 +23,7 @@ from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
 from headroom.engine.detect import LIKELY, POSSIBLE, Detection
 
-__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_parts"]
+__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_parts"]
 
 MIXED_KIND = "mixed"
 
@@ -31,6 +34,11 @@ _MAX_BLOCKS = 400  # detection of a payload is bounded: past this many blocks, n
 # Kinds whose compressors re-encode their payload (tables, visible text): inside a mixed
 # payload their blocks stay lines of the part around them.
 _WHOLE_PAYLOAD_KINDS = frozenset({"json", "jsonl", "csv", "html", "binary"})
+# The line `head` and `tail` write before each file when given several: it names the file
+# the lines after it come from.
+_FILE_HEADER = re.compile(r"==> (?:[^\n<>]|<(?!==))+ <==")
+_MIN_FILES = 2
+_HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it is
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
     r"headroom_retrieve ref=(?P<ref>[0-9a-f]{16})\]"
@@ -67,6 +75,27 @@ def split_parts(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     sure = any(part.detection.confidence >= LIKELY for part in parts)
     if len(parts) < 2 or len(distinct) < 2 or not sure:
         return []
+    return parts
+
+
+def split_files(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """The files of a multi-file `head` / `tail` output, each a part of the kind its lines
+    are, with the header line naming it a part of its own that stays as it is; [] when
+    `text` holds fewer than two such headers."""
+    if text.count(" <==") < _MIN_FILES:
+        return []  # the quick no
+    lines = split_lines(text)
+    headers = [i for i, line in enumerate(lines) if _FILE_HEADER.fullmatch(line.strip())]
+    if len(headers) < _MIN_FILES or len(lines) < _MIN_LINES:
+        return []
+    parts: list[Part] = []
+    for position, header in enumerate(headers):
+        if position == 0 and header > 0:
+            parts.append(Part(0, header, detect("\n".join(lines[:header]))))
+        end = headers[position + 1] if position + 1 < len(headers) else len(lines)
+        parts.append(Part(header, header + 1, _HEADER))
+        if end > header + 1:
+            parts.append(Part(header + 1, end, detect("\n".join(lines[header + 1 : end]))))
     return parts
 
 

@@ -9,7 +9,7 @@ from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
-from headroom.engine.mixed import MIXED_KIND, compress_parts, split_parts
+from headroom.engine.mixed import MIXED_KIND, compress_parts, split_files, split_parts
 
 __all__ = ["ContentRouter", "detect"]
 
@@ -67,10 +67,15 @@ class ContentRouter:
         return self._judged(fallback.compress(clean, ctx), generic, text, tokens, ctx)
 
     def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
-        """A payload no detector claims, compressed part by part when it holds parts of
-        two or more kinds (see `headroom.engine.mixed`)."""
+        """A payload no detector claims, compressed file by file when it is a multi-file
+        `head` / `tail` output, else part by part when it holds parts of two or more kinds
+        (see `headroom.engine.mixed`)."""
         clean = neutralise_markers(text)
-        parts = split_parts(clean, lambda piece: detect_with(self.detectors, piece))
+
+        def detect_part(piece: str) -> Detection:
+            return detect_with(self.detectors, piece)
+
+        parts = split_files(clean, detect_part) or split_parts(clean, detect_part)
         if not parts:
             return None
         result = compress_parts(clean, parts, self.registry, ctx)
