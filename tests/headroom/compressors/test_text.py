@@ -135,3 +135,17 @@ def test_the_budget_left_is_shared_over_the_document_not_spent_on_its_start() ->
     shown = ANY_MARKER_RE.sub("", result.text)
     last_third = [n for n in range(100, 150) if f"check the length of chunk {n}." in shown]
     assert len(last_third) >= 8  # not only the first entries
+
+
+def test_a_hash_on_every_other_line_is_a_comment_not_a_heading_to_keep() -> None:
+    # `make -p`: each variable under a `# default` / `# environment` line. Kept as headings,
+    # they overflow the budget and cut it into one-line gaps.
+    lines = []
+    for n in range(300):
+        lines += [f"# {('default', 'environment', 'automatic')[n % 3]}", f"VAR_{n} = value {n}"]
+    text = "\n".join(lines)
+    budget = COUNTER.count(text) // 3
+    result = TextCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    assert COUNTER.count(result.text) <= budget * 1.1
+    assert len(find_markers(result.text)) <= 0.03 * budget  # markers within their share

@@ -2,8 +2,9 @@
 
 The model-free default keeps whole lines, verbatim and in order, never words inside them
 (a model quotes what it sees; an exact line cannot mislead). Only a line longer than 400
-characters (a paragraph on one line) is split into sentences. Headings, the first and last
-line, and lines holding a quoted phrase or a rare word of the question are always kept; the
+characters (a paragraph on one line) is split into sentences. Headings (when they are an
+outline: at most a fifth of the lines; `#` on every other line is comments), the first and
+last line, and lines holding a quoted phrase or a rare word of the question are always kept; the
 token budget is then filled by relevance to the query, information density (numbers,
 identifiers, code spans, names), paragraph starts and position, and what is left widens the
 kept runs a line at a time in turn, so it is shared out over the whole document rather than
@@ -40,6 +41,7 @@ __all__ = ["TextCompressor", "compress_prose"]
 logger = logging.getLogger(__name__)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])(\s+)(?=[\"'(\[`*A-Z0-9])")
+_OUTLINE_SHARE = 0.2  # headings are a document's outline: at most this share of its lines
 _HEADING = re.compile(r"^\s*(#{1,6} |[=\-~^]{3,}\s*$|[A-Z][A-Z0-9 ,:'-]{3,}$)")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _LONG_FENCE_LINES = 30
@@ -138,10 +140,13 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     texts = [units[i].text for i in content]
     terms = query_terms(ctx.query)
     rare = rare_terms(terms, texts, max(2, len(texts) // 100))
+    headings = {i for i, t in enumerate(texts) if _HEADING.match(t)}
+    if len(headings) > _OUTLINE_SHARE * len(texts):
+        headings = set()  # `#` on every other line: comments or data, not an outline
     must = {
         i
-        for i, unit_index in enumerate(content)
-        if _must_keep(units[unit_index], i, len(content), rare) or ctx.focus.hits(texts[i])
+        for i in range(len(texts))
+        if i in headings or _must_keep(texts[i], i, len(texts), rare) or ctx.focus.hits(texts[i])
     }
     scores = [_score(units[u], i, len(content), terms) for i, u in enumerate(content)]
     costs = [estimate(t) + 1 for t in texts]
@@ -216,12 +221,13 @@ def _split(text: str) -> list[_Unit]:
     return units
 
 
-def _must_keep(sentence: _Unit, index: int, total: int, terms: Sequence[str]) -> bool:
-    if _HEADING.match(sentence.text) or index in (0, total - 1):
+def _must_keep(text: str, index: int, total: int, terms: Sequence[str]) -> bool:
+    """The first and last lines, and lines holding a rare word of the question."""
+    if index in (0, total - 1):
         return True
     if not terms:
         return False
-    lowered = sentence.text.lower()
+    lowered = text.lower()
     return any(term in lowered for term in terms)
 
 
