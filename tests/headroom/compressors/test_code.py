@@ -399,3 +399,20 @@ def test_a_generated_headers_define_tables_go_its_prototypes_stay() -> None:
         assert f"int {kind.lower()}_print(FILE *fp, const {kind} *item);" in out
     assert sum(1 for line in out if line.startswith("#define sk_")) < 40
     assert all(line in lines or ANY_MARKER_RE.search(line) for line in out)
+
+
+def test_a_file_name_makes_code_only_of_lines_that_parse_as_its_language() -> None:
+    from headroom.engine.router import detect
+
+    source = "\n".join(
+        f"class Handler{n}:\n    def run(self, job):\n        return job.result({n})\n"
+        for n in range(700)
+    )
+    assert detect(source, filename="handlers.py").kind == "code"  # its sample is cut mid-class
+    blame = "\n".join(
+        f"57facaa9 (Dev One 2026-11-25 20:45:23 +0000 {i + 1:>4}) {line}"
+        for i, line in enumerate(source.split("\n"))
+    )
+    numbered = "\n".join(f"{i + 1:>6}\t{line}" for i, line in enumerate(source.split("\n")))
+    for text in (blame, numbered):
+        assert detect(text, filename="handlers.py").kind != "code"

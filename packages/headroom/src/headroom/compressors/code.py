@@ -56,6 +56,7 @@ Edit = tuple[int, int, bytes]
 
 _GUESSED = 0.45  # the confidence of code guessed from line hints (and a parse)
 _MOSTLY_PARSES = 0.8  # share of a guessed-code sample's lines free of syntax errors
+_NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
 
 
 def parses_mostly(head: str, language: str) -> bool:
@@ -84,6 +85,40 @@ def parses_mostly(head: str, language: str) -> bool:
     return True
 
 
+def tokens_mostly_parse(head: str, language: str) -> bool:
+    """Whether at most half the lines of `head` hold a token `language` cannot parse. Only
+    the tokens an error skips count, not the valid code it wraps: a sample cut inside a
+    class leaves one error around the whole file, and `git blame` or a numbered listing of
+    the file has bad tokens on every line."""
+    parser = parser_for(language)
+    if parser is None:
+        return False
+    source = head.encode("utf-8", "surrogatepass")
+    root = parser.parse(source).root_node
+    if not root.has_error:
+        return True
+    limit = (source.count(b"\n") + 1) * (1 - _NAMED_PARSES)
+    bad: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            bad.add(node.start_point[0])
+        elif node.is_error:
+            if not node.children:
+                bad.add(node.start_point[0])
+            for child in node.children:
+                if child.child_count == 0:
+                    bad.add(child.start_point[0])
+                elif child.has_error:
+                    stack.append(child)
+        elif node.has_error:
+            stack.extend(node.children)
+        if len(bad) > limit:
+            return False
+    return True
+
+
 class CodeCompressor:
     """Source code in Python, JavaScript, TypeScript, Go, Rust, Java, C and C++."""
 
@@ -92,12 +127,17 @@ class CodeCompressor:
     max_confidence = 0.85  # its most confident answer (the router skips it past that)
 
     def detect(self, sample: Sample) -> Detection | None:
-        """Code by its file name, or by line hints when it also parses as that language
-        for most of its length (diagnostics that quote source lines are not code)."""
+        """Code by its file name when at least half of it parses as that language, or by
+        line hints when it also parses as that language for most of its length
+        (diagnostics that quote source lines are not code)."""
         language, named = language_of(sample)
         if language is None:
             return None
         if named:
+            # A file's name, unless its lines are no code of that language: `git blame`,
+            # a numbered listing, a tool's report about the file.
+            if not tokens_mostly_parse(sample.head, language):
+                return None
             return Detection("code", language, confidence=0.85)
         if sample.to_beat >= _GUESSED or not parses_mostly(sample.head, language):
             return None
