@@ -56,6 +56,7 @@ Edit = tuple[int, int, bytes]
 
 _GUESSED = 0.45  # the confidence of code guessed from line hints (and a parse)
 _MOSTLY_PARSES = 0.8  # share of a guessed-code sample's lines free of syntax errors
+_NAMED_CHECK_CHARS = 4096  # of the sample, parsed to check a file name (a blame shows at once)
 _NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
 
 
@@ -136,7 +137,7 @@ class CodeCompressor:
         if named:
             # A file's name, unless its lines are no code of that language: `git blame`,
             # a numbered listing, a tool's report about the file.
-            if not tokens_mostly_parse(sample.head, language):
+            if not tokens_mostly_parse(sample.head[:_NAMED_CHECK_CHARS], language):
                 return None
             return Detection("code", language, confidence=0.85)
         if sample.to_beat >= _GUESSED or not parses_mostly(sample.head, language):
