@@ -2,7 +2,7 @@ from headroom.ccr.markers import ANY_MARKER_RE
 from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS
 from headroom.compressors.diagnostics import DiagnosticsCompressor, diagnostics_of
 from headroom.engine.router import detect
-from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
+from tests.headroom.compressors._runs_helpers import COUNTER, assert_verbatim, ctx_for
 
 
 def gcc_output() -> str:
@@ -120,3 +120,18 @@ def test_ruff_full_format_with_code_frames_is_diagnostics() -> None:
         ]
     text = "\n".join(blocks + ["Found 30 errors."])
     assert detect(text).kind == "diagnostics"
+
+
+def test_the_occurrences_shown_cover_every_file_not_the_first_files_whole() -> None:
+    files = ["tokens", "scanner", "parser", "emitter", "composer", "loader"]
+    lines = [
+        f"yaml/{name}.py:{3 + 7 * n}: error: Function is missing a type annotation  [no-untyped-def]"
+        for name in files
+        for n in range(80)
+    ]
+    lines.append(f"Found {len(lines)} errors in {len(files)} files (checked 17 source files)")
+    text = "\n".join(lines)
+    result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert result is not None
+    for name in files:
+        assert result.text.count(f"yaml/{name}.py:") >= 5, name

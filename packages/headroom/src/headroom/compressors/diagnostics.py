@@ -13,7 +13,8 @@ and the lines continuing it (echoed source, carets, notes, `Did you mean`). Mess
 template (digits, quoted identifiers and paths masked) are one distinct message. Nothing is
 dropped within the budget; past it, in this order while the budget lasts: the first whole
 occurrence of each distinct message (errors, then warnings, then notes and style), the
-location lines of its other occurrences, then the rest of them. Gap markers keep to their
+location lines of its other occurrences (taken file by file in turn, so every file shows
+some), then the rest of them. Gap markers keep to their
 share of the output: past it, only a first occurrence opens a new gap, and the budget left
 widens the kept runs. Summary lines and the lines the question quotes always stay. Output
 lines are original lines and gap markers.
@@ -45,6 +46,8 @@ _MESSAGE_HINT = re.compile(
     r"(?=[efwnihsrFAZBCDEHJNPQRSTUVWXY])(?:error|fatal|warning|note|info|hint|help|style|remark|[A-Z]{1,4}\d\d)"
 )
 _LOCATION = re.compile(r"\s*--> \S+:\d+|In \S+ line \d+:|\S+:\d+(?::\d+)?:|\S+\(\d+,\d+\)")
+# The file a location names: `path:12:`, ` --> path:12:3`, `In path line 12:`, `path(12,3)`.
+_FILE = re.compile(r"\s*(?:--> |In )?([^\s:(]+)(?:[:(]| line )")
 _RANK = {"error": 0, "fatal error": 0, "warning": 1}
 _SEVERITY_WORD = re.compile(rf"\b{_SEVERITY}\b|\((?:error|warning|info|style)\)", re.I)
 _SUMMARY = re.compile(
@@ -165,7 +168,7 @@ class DiagnosticsCompressor:
         for diagnostic in by_rank:
             firsts.setdefault(diagnostic.template, diagnostic)
         first_ids = {id(d) for d in firsts.values()}
-        repeats = [d for d in by_rank if id(d) not in first_ids]
+        repeats = _across_files([d for d in by_rank if id(d) not in first_ids], lines)
         # The first of each distinct message may open a gap past the markers' share; the
         # other occurrences' locations only within it (or joined to the run before them
         # when the lines between cost little), then the budget left widens every kept run
@@ -178,6 +181,22 @@ class DiagnosticsCompressor:
         ranked = [i for d in (*firsts.values(), *repeats) for i in d.lines]
         selection.widen([*ranked, *rest], evenly=True)
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
+
+
+def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnostic]:
+    """`found` (ranked) taken file by file in turn within each rank: the first of each
+    file's diagnostics, then the second of each, so what the budget shows covers every file
+    rather than the first files whole."""
+    seen: dict[tuple[int, str], int] = {}
+    keyed: list[tuple[int, int, int, Diagnostic]] = []
+    for position, diagnostic in enumerate(found):
+        named = _FILE.match(lines[diagnostic.locations[0]] if diagnostic.locations else "")
+        key = (diagnostic.rank, named.group(1) if named else "")
+        turn = seen.get(key, 0)
+        seen[key] = turn + 1
+        keyed.append((diagnostic.rank, turn, position, diagnostic))
+    keyed.sort(key=lambda item: item[:3])
+    return [item[3] for item in keyed]
 
 
 def _is_message(line: str) -> bool:
