@@ -416,3 +416,48 @@ def test_a_file_name_makes_code_only_of_lines_that_parse_as_its_language() -> No
     numbered = "\n".join(f"{i + 1:>6}\t{line}" for i, line in enumerate(source.split("\n")))
     for text in (blame, numbered):
         assert detect(text, filename="handlers.py").kind != "code"
+
+
+def generated_table_module() -> str:
+    rows = "\n".join(f"    ({n * 7 % 256}, FLAG_{n % 3}, {n * 13 % 97})," for n in range(2000))
+    return (
+        '"""A generated decoding table and the one function that reads it."""\n\n'
+        "FLAG_0, FLAG_1, FLAG_2 = 1, 2, 4\n\n"
+        f"TABLE = [\n{rows}\n]\n\n\n"
+        "def decode(data):\n"
+        "    state = 0\n"
+        "    for byte in data:\n"
+        "        state, flags, out = TABLE[state * 16 + (byte >> 4)]\n"
+        "        if flags & FLAG_2:\n"
+        "            raise ValueError('invalid encoding')\n"
+        "    return state\n"
+    )
+
+
+def test_a_generated_table_goes_before_the_logic_and_shows_the_rows_that_fit() -> None:
+    text = generated_table_module()
+    result = CodeCompressor().compress(text, ctx_for(text, "python"))
+    assert result is not None
+    ast.parse(result.text)  # a marker comment stands inside the literal
+    assert "            raise ValueError('invalid encoding')" in result.text  # the logic stays
+    shown = [line for line in result.text.split("\n") if line.startswith("    (")]
+    assert 200 < len(shown) < 2000  # the table's first rows, as many as the budget leaves
+    last = f"    ({1999 * 7 % 256}, FLAG_{1999 % 3}, {1999 * 13 % 97}),"
+    assert shown[0] == "    (0, FLAG_0, 0)," and shown[-1] == last  # and its last row
+    assert COUNTER.count(result.text) <= COUNTER.count(text) // 4 * 1.05
+
+
+def test_an_object_of_methods_is_code_not_data() -> None:
+    methods = "\n".join(
+        f"  handle{n}: async (request) => {{\n    const body = parse(request, {n});\n"
+        f"    const user = await lookup(body.user, {{ retries: {n % 4} }});\n"
+        f"    if (!user) throw new Error('no user for request {n}');\n"
+        f"    audit(user, body, 'handle{n}');\n"
+        f"    return respond(body, user, {n});\n  }},"
+        for n in range(60)
+    )
+    text = f"module.exports = {{\n{methods}\n}};\n"
+    result = CodeCompressor().compress(text, ctx_for(text, "javascript"))
+    assert result is not None
+    for n in range(60):
+        assert f"  handle{n}: async (request) => {{" in result.text  # every signature stays

@@ -1,6 +1,7 @@
 """The spans of a source file that code compression may show as one gap marker each:
-function bodies, the rest of comment blocks and docstrings, runs of imports, and the
-interior of long runs of one-line `#define`s (a generated header's macro tables)."""
+function bodies, the rest of comment blocks and docstrings, runs of imports, the interior
+of long runs of one-line `#define`s (a generated header's macro tables) and the interior
+of long collection literals of data (a generated lookup table, a descriptor list)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headroom.compressors._code_imports import import_spans, last_row
-from headroom.compressors._grammars import outline_query_for
+from headroom.compressors._grammars import FUNCTION_NODES, outline_query_for
 
 __all__ = ["Span", "indent", "row_starts", "spans_of"]
 
@@ -19,6 +20,8 @@ _TRIPLE_QUOTED = re.compile(rb"[rRbBuU]{0,2}(\"\"\"|\'\'\')")
 _RUN_LANGUAGES = frozenset({"c", "cpp"})
 _MIN_RUN = 6
 """One-line `#define`s in a row that make a run whose interior may go (first and last stay)."""
+_MIN_DATA_ROWS = 8
+"""Rows of whole elements inside a collection literal that make its interior elidable."""
 WRAPPER_SHARE = 0.5
 """A function whose body holds more than this share of the file's lines wraps the module
 (an IIFE, a UMD factory): its inner functions are elided one by one instead."""
@@ -33,10 +36,13 @@ class Span:
     prefix: bytes
     """What comes before the marker on its line: indentation and a comment sign."""
     kind: str
-    """body, doc (a docstring's rest), comment (a comment block's rest), imports or
-    defines (a run of one-line `#define`s, its interior)."""
+    """body, doc (a docstring's rest), comment (a comment block's rest), imports,
+    defines (a run of one-line `#define`s, its interior) or data (a literal's interior)."""
     name: str = ""
     """The function a body or docstring belongs to."""
+    starts: tuple[int, ...] = ()
+    """A data span's rows where one of its elements starts with no element running across
+    it: where the span may start instead, its rows before it then shown."""
 
 
 def row_starts(lines: list[bytes]) -> list[int]:
@@ -72,6 +78,7 @@ def spans_of(root: Any, lines: list[bytes], language: str) -> tuple[list[Span], 
     spans += _comment_spans(outline.get("c", ()), lines, sign)
     for first, last, kept in import_spans(root, language):
         spans.append(Span(first, last, indent(lines[kept]) + sign, "imports"))
+    spans += _data_spans(outline.get("data", ()), lines, sign)
     spans += _define_runs(lines, spans, language, sign)
     ordered: list[Span] = []
     end = -1
@@ -209,6 +216,59 @@ def _comment_spans(comments: Any, lines: list[bytes], sign: bytes) -> list[Span]
         run.append(row)
     flush()
     return spans
+
+
+def _data_spans(literals: Any, lines: list[bytes], sign: bytes) -> list[Span]:
+    """The interior rows of each outermost collection literal of data: the rows after its
+    first element and before its last, when they hold only whole elements (so the literal
+    still parses with a marker comment in their place) and no function."""
+    spans: list[Span] = []
+    end = -1  # the last row of the literal last taken: literals inside it go with it
+    for literal in literals:
+        if literal.start_point[0] <= end or literal.end_point[0] - literal.start_point[0] < (
+            _MIN_DATA_ROWS + 2
+        ):
+            continue
+        elements = literal.named_children
+        if len(elements) < _MIN_DATA_ROWS or any(e.type in FUNCTION_NODES for e in elements):
+            continue
+        first, last = last_row(elements[0]) + 1, elements[-1].start_point[0] - 1
+        if last - first + 1 < _MIN_DATA_ROWS:
+            continue
+        if any(
+            e.start_point[0] < first <= last_row(e) or e.start_point[0] <= last < last_row(e)
+            for e in elements
+        ):
+            continue  # an element runs across the interior's edge
+        if any(_holds_function(e) for e in elements[1:-1]):
+            continue  # an object of methods is code, not data
+        starts = _clean_starts(elements[1:-1])
+        spans.append(Span(first, last, indent(lines[first]) + sign, "data", starts=starts))
+        end = last_row(literal)
+    return spans
+
+
+def _clean_starts(elements: Any) -> tuple[int, ...]:
+    """The rows where one of `elements` starts and none of them runs across into."""
+    starts: list[int] = []
+    covered_to = -1  # the last row an earlier element reaches
+    for element in elements:
+        row = element.start_point[0]
+        if row > covered_to and (not starts or row > starts[-1]):
+            starts.append(row)
+        covered_to = max(covered_to, last_row(element))
+    return tuple(starts)
+
+
+def _holds_function(node: Any) -> bool:
+    """Whether `node` has a function among its children or their children (a method of an
+    object literal, a lambda in a dict)."""
+    for child in node.named_children:
+        if child.type in FUNCTION_NODES or child.type == "lambda":
+            return True
+        if any(g.type in FUNCTION_NODES or g.type == "lambda" for g in child.named_children):
+            return True
+    return False
 
 
 def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: bytes) -> list[Span]:

@@ -54,14 +54,27 @@ def parser_for(language: str) -> Any | None:
 
 
 _COMMENT_KINDS = ("comment", "line_comment", "block_comment")
+# Collection literals whose elements may be data (a generated table, a descriptor list).
+_LITERAL_KINDS = (
+    "list",  # Python
+    "tuple",
+    "dictionary",
+    "set",
+    "array",  # JavaScript, TypeScript
+    "object",
+    "initializer_list",  # C, C++
+    "array_initializer",  # Java
+    "literal_value",  # Go
+    "array_expression",  # Rust
+)
 
 
 @lru_cache(maxsize=16)
 def outline_query_for(language: str) -> Any | None:
     """One query over a file's syntax tree (run in C, so no walk over every node in
     Python): each comment as `c`, the body of each function node as `body` (its parent
-    is the function), and in Python each string standing alone as a statement (a
-    docstring) as `doc`."""
+    is the function), each collection literal as `data`, and in Python each string
+    standing alone as a statement (a docstring) as `doc`."""
     parser = parser_for(language)
     if parser is None:
         return None
@@ -81,6 +94,9 @@ def outline_query_for(language: str) -> Any | None:
         except QueryError:
             continue  # this grammar's node has no body field
         patterns.append(pattern)
+    literals = [kind for kind in _LITERAL_KINDS if grammar.id_for_node_kind(kind, True)]
+    if literals:
+        patterns.append("[" + " ".join(f"({kind})" for kind in literals) + "] @data")
     if language == "python":
         patterns.append("(expression_statement (string) @doc)")
     return Query(grammar, "\n".join(patterns)) if patterns else None

@@ -2,8 +2,9 @@
 
 Every declaration and signature stays. What may go, least valuable first as the budget
 requires, are spans of whole lines, each shown as one gap marker with its exact count (a
-comment of the language, or a line inside the comment or docstring it shortens): function
-and method bodies; the rest of a comment block or a docstring after its first line; the
+comment of the language, or a line inside the comment or docstring it shortens): the
+interior of long collection literals of data (a generated table: its first rows stay as
+the budget allows, and its last); function and method bodies; the rest of a comment block or a docstring after its first line; the
 imports of a run after its first; last, the interior of a long run of one-line `#define`s
 (a generated header's macro tables). Every kept line is an original line, whole. A span that
 holds a phrase the question quotes, or the body of a function it names, is kept; so is a
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
-from headroom.compressors._code_spans import Span, row_starts, spans_of
+from headroom.compressors._code_spans import Span, indent, row_starts, spans_of
 from headroom.compressors._grammars import parser_for
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
 from headroom.engine.detect import ContentKind, Detection, Sample
@@ -41,10 +43,10 @@ _MIN_GAP_TOKENS = 2 * _MARKER_COST
 _SMALL_GAP_TOKENS = 5 * _MARKER_COST
 """A span cheaper than this is kept first while the budget allows: its gap would spend
 too much of what it saves on its marker (marker text stays a small share of the output)."""
-_VALUE = {"doc": 2, "defines": 1_000_000}
+_VALUE = {"doc": 2, "defines": 1_000_000, "data": 0}
 """The value of a span that is no body (a body's is how often its function is named):
 a docstring's rest documents an API, as a function named twice is worth keeping; a run of
-`#define`s is outline, the last to go."""
+`#define`s is outline, the last to go; a literal's data (a generated table) the first."""
 _OUTLINE_CHARGE = 0.75
 """The outline (declarations, signatures, first lines) is kept whatever the budget, so it
 is not wholly a choice the budget makes: it is charged at this share, and spans keep
@@ -163,9 +165,10 @@ class CodeCompressor:
             return None
         starts = row_starts(lines)
         rate = tokens / max(1, len(source))
-        elided = _choose_elided(spans, lines, starts, rate, text, tokens, ctx)
+        elided, left = _choose_elided(spans, lines, starts, rate, text, tokens, ctx)
         if not elided:
             return None
+        spans = _shown_data_heads(spans, elided, lines, starts, rate, left)
         edits = [_gap_edit(spans[i], lines, starts, language) for i in sorted(elided)]
         omitted_bodies = sum(1 for i in elided if spans[i].kind == "body")
         omitted = sum(spans[i].last - spans[i].first + 1 for i in elided)
@@ -210,12 +213,12 @@ def _choose_elided(
     text: str,
     tokens: int,
     ctx: CompressContext,
-) -> set[int]:
-    """Indices of the spans to elide. Kept whatever the budget: spans holding a phrase the
-    question quotes, bodies of functions it names, spans too small to pay for a marker.
-    Then the budget keeps small spans first, then the most valuable (a body's value is
-    how often its function is named in the file), the cheapest first among equals; each
-    kept span gives back its marker."""
+) -> tuple[set[int], int]:
+    """Indices of the spans to elide, and the tokens of the budget left. Kept whatever the
+    budget: spans holding a phrase the question quotes, bodies of functions it names,
+    spans too small to pay for a marker. Then the budget keeps small spans first, then the
+    most valuable (a body's value is how often its function is named in the file), the
+    cheapest first among equals; each kept span gives back its marker."""
     terms = query_terms(ctx.query)
     costs = [round((starts[s.last + 1] - starts[s.first]) * rate) for s in spans]
     forced = {
@@ -241,7 +244,37 @@ def _choose_elided(
         if spent + costs[i] - _MARKER_COST <= ctx.budget_tokens:
             keep.add(i)
             spent += costs[i] - _MARKER_COST
-    return set(range(len(spans))) - keep
+    return set(range(len(spans))) - keep, max(0, ctx.budget_tokens - spent)
+
+
+def _shown_data_heads(
+    spans: list[Span],
+    elided: set[int],
+    lines: list[bytes],
+    starts: list[int],
+    rate: float,
+    left: int,
+) -> list[Span]:
+    """`spans` with each elided data span starting later, at an element, its first rows
+    shown, while the budget left pays for them (in file order): a table too long for the
+    budget shows as many of its rows as fit, not only its first and last."""
+    out = list(spans)
+    for i in sorted(elided):
+        span = spans[i]
+        if span.kind != "data" or left <= 0:
+            continue
+        fitting = [
+            row
+            for row in span.starts
+            if span.first < row < span.last and (starts[row] - starts[span.first]) * rate <= left
+        ]
+        if not fitting:
+            continue
+        first = fitting[-1]
+        left -= round((starts[first] - starts[span.first]) * rate)
+        sign = span.prefix[len(indent(lines[span.first])) :]
+        out[i] = replace(span, first=first, prefix=indent(lines[first]) + sign)
+    return out
 
 
 def _holds_phrase(span: Span, lines: list[bytes], ctx: CompressContext) -> bool:
