@@ -101,7 +101,7 @@ def _words_among_numbers(counts: Counter[Any]) -> Counter[Any]:
     value standing for them all: a status word where a value was expected is rare by shape.
     An empty Counter for any other column."""
     total = sum(counts.values())
-    words = Counter(
+    words: Counter[Any] = Counter(
         {v: n for v, n in counts.items() if isinstance(v, str) and not _DIGIT.search(v)}
     )
     digits = total - sum(words.values()) - counts.get(None, 0)
