@@ -226,3 +226,27 @@ def test_long_failures_keep_their_title_and_end_where_the_values_are() -> None:
         assert f"    np.int64({n * 7 + 1})" in out
         assert f"/src/pkg/stats.py:{n * 40}: DocTestFailure" in out
     assert sum(1 for line in out if ">>> value = pkg" in line) < 200  # the echoed source goes
+
+
+def test_pytest_q_output_with_no_session_banner_is_a_test_run() -> None:
+    lines = [
+        "......................................................F................. [ 36%]",
+        "..............................................................F.FEF..F. [ 73%]",
+        "......................................FF...F.F                          [100%]",
+        "==================================== ERRORS ====================================",
+        "_____________________ ERROR at setup of test_orders_query ______________________",
+    ]
+    for n in range(12):
+        lines += [
+            "",
+            "    @pytest.fixture",
+            "    def db_conn():",
+            f">       raise ConnectionRefusedError('refused (127.0.0.1:{5432 + n})')",
+            f"E       ConnectionRefusedError: refused (127.0.0.1:{5432 + n})",
+            "",
+            f"test_shop.py:{14 + n}: ConnectionRefusedError",
+            f"2026-12-02 10:15:{n:02d},120 INFO shop.db retrying connection attempt {n}",
+            f"2026-12-02 10:15:{n:02d},480 WARNING shop.db connection attempt {n} failed",
+        ]
+    lines += ["FAILED test_shop.py::test_total - assert 3 == 4", "12 failed, 180 passed in 2.01s"]
+    assert detect("\n".join(lines)).kind == "test"

@@ -86,7 +86,9 @@ def _is_signature(line: str) -> bool:
 
 _BANNER_SIGNATURE = re.compile(
     r"^(?:=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
-    r"Test Suites: |running \d+ tests?$|<testsuites?\b)",
+    r"Test Suites: |running \d+ tests?$|<testsuites?\b|"
+    r"=+ (?:FAILURES|ERRORS|short test summary info) =+$|"  # pytest -q: no session banner
+    r"[.FEsxX]{8,} +\[ *\d+%\]$)",  # pytest's progress line
     re.M,
 )
 _MIN_SIGNATURES = 2
