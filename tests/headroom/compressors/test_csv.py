@@ -109,3 +109,25 @@ def test_a_status_word_among_versions_is_a_rare_row_kept_whole() -> None:
     assert result is not None
     for n, status in ((111, "all-failed"), (480, "not-served"), (777, "all-failed")):
         assert f"example.org/mod{n}\t{status}\t" in result.text
+
+
+def test_comment_lines_before_the_header_stay_and_the_table_is_still_a_table() -> None:
+    rows = [f"2020-{1 + n % 12:02d}-01,{100 + n * 0.37:.2f},{50 + n % 17}" for n in range(600)]
+    text = "\n".join(["# Data source: https://example.org/quotes", "Date,Close,Volume", *rows])
+    assert detect(text).kind == "csv"
+    result = CsvCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert result is not None
+    lines = result.text.split("\n")
+    assert lines[0] == "# Data source: https://example.org/quotes"
+    assert "Date,Close,Volume" in lines
+
+
+def test_a_commented_header_that_splits_like_the_rows_is_the_header() -> None:
+    rows = [f"chr{1 + n % 22}\t{1000 + n * 37}\trs{n}\tA\tG" for n in range(300)]
+    text = "\n".join(["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT", *rows])
+    assert detect(text).kind == "csv"
+    result = CsvCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert result is not None
+    assert result.text.split("\n")[0] == "##fileformat=VCFv4.2"
+    assert any(line.startswith("#CHROM\tPOS\tID") for line in result.text.split("\n"))
+    assert "rs299" in result.text  # rows under it, the header not taken for a comment

@@ -12,15 +12,19 @@ rows holding rare values are kept whole first, then the rest by relevance and sp
 When the key cells of every row fit (the column that names a row: a name, an id), the rows
 not kept whole are listed by that cell, one per line after the closing marker, so every row
 can still be seen and asked about; otherwise the omitted rows are gaps with exact counts.
+Comment lines before the header (`# Data source: ...`, VCF's `##` lines) stay as they are,
+above the table; a last one that splits like the rows is the header (`#CHROM<TAB>POS`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
 from operator import itemgetter
 
-from headroom.ccr.markers import format_marker, format_note
+from headroom.ccr.markers import format_marker, format_note, split_lines
 from headroom.compressors._csv_read import (
     MIN_RECORDS,
     SAMPLE_RECORDS,
@@ -59,6 +63,7 @@ __all__ = ["CsvCompressor", "Dialect", "read_table", "sniff"]
 _MAX_FORCED_MALFORMED = 16
 _KEY_SHARE = 0.6  # the key cells of every row may take at most this share of the budget
 _CLOSING_TOKENS = 30
+_MAX_COMMENT_LINES = 20  # `#` lines before the header: a comment preamble, not rows
 _LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -75,6 +80,7 @@ class CsvCompressor:
         lines = sample.head.split("\n")
         if len(sample.text) > len(sample.head):
             lines = lines[:-1]  # the last sampled line may be cut
+        lines = lines[_comment_lines(lines) :]
         records = records_of([line.rstrip("\r") for line in lines if line.strip()])[:SAMPLE_RECORDS]
         dialect = sniff(records)
         if dialect is None:
@@ -92,10 +98,31 @@ class CsvCompressor:
         return Detection("csv", confidence=confidence)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        table = read_table(text)
+        lines = split_lines(text)
+        comments = _comment_lines(lines)
+        body = "\n".join(lines[comments:]) if comments else text
+        table = read_table(body)
         if table is None:
             return None
-        return _compress(table, text, ctx)
+        result = _compress(table, body, ctx)
+        if result is None or not comments:
+            return result
+        # The comment lines before the table (`# Data source: ...`) stay as they are.
+        return replace(result, text="\n".join([*lines[:comments], result.text]))
+
+
+def _comment_lines(lines: Sequence[str]) -> int:
+    """How many lines before a table are comments (`# Data source: ...`), at most a few;
+    a last one that splits like the row after it is the header (VCF's `#CHROM<TAB>POS`)."""
+    count = 0
+    while count < min(len(lines), _MAX_COMMENT_LINES) and lines[count].startswith("#"):
+        count += 1
+    if not count or count >= _MAX_COMMENT_LINES or count == len(lines):
+        return 0
+    header, row = lines[count - 1], lines[count]
+    if any(d in row and header.count(d) == row.count(d) for d in ("\t", ",", ";")):
+        count -= 1
+    return count
 
 
 def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | None:
