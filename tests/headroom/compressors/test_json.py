@@ -251,3 +251,31 @@ def test_table_values_stay_whole_so_they_can_be_found_verbatim() -> None:
     assert result is not None
     for i in range(40):
         assert f"https://docs.example.org/rules/v2/rule-number-{i}" in result.text
+
+
+def test_an_object_of_records_becomes_a_table_keyed_by_its_keys() -> None:
+    packages = {
+        f"node_modules/pkg-{i}": {
+            "version": f"1.{i}.0",
+            "resolved": f"https://registry.npmjs.org/pkg-{i}/-/pkg-{i}-1.{i}.0.tgz",
+            "license": "MIT",
+            "dev": True,
+        }
+        for i in range(30)
+    }
+    text = json.dumps({"name": "app", "packages": packages}, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=10_000))
+    assert result is not None and result.ref is None  # lossless
+    table = json.loads(result.text)["packages"]
+    assert table["columns"][0] == "@key"
+    records = rebuild_table(table)
+    assert {r.pop("@key"): r for r in records} == packages
+
+
+def test_an_object_of_sparse_records_stays_an_object_when_a_table_is_longer() -> None:
+    # Half the records have two fields, half two others: as a table, each row pads two nulls.
+    shapes = {f"S{i}": ({"a": i, "b": 1} if i % 2 else {"c": i, "d": 2}) for i in range(12)}
+    text = json.dumps({"shapes": shapes}, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=10_000))
+    assert result is not None
+    assert json.loads(result.text) == {"shapes": shapes}  # only the white space went

@@ -6,7 +6,9 @@ A table is a JSON object, so the output still parses::
      "rows": [[1, "octocat", ...], ...]}
 
 Nested objects are flattened into dotted columns, columns whose value is the same in every
-record are hoisted into `same_in_all`, and a key a record lacks reads as null. Every value
+record are hoisted into `same_in_all`, and a key a record lacks reads as null. An object
+whose values are records of one shape is a table too, its keys in the `@key` column, when
+that is the shorter form. Every value
 that is written stays whole (no shared prefix is cut off a column's URLs or paths), so a
 value can be found verbatim.
 """
@@ -17,9 +19,12 @@ import json
 import re
 from typing import Any
 
-__all__ = ["MISSING", "Table", "compact", "dumps", "flatten_record"]
+__all__ = ["KEY_COLUMN", "MISSING", "Table", "compact", "dumps", "flatten_record"]
 
 MIN_RECORDS = 3
+KEY_COLUMN = "@key"
+"""The column of a table made of an object's records that holds the object's keys."""
+_MIN_KEYED_RECORDS = 8
 _IDENTITY_COLUMNS = (
     "name",
     "id",
@@ -143,6 +148,17 @@ def flatten_record(record: dict[str, Any], prefix: str = "", depth: int = 0) -> 
     return flat
 
 
+def _is_keyed_records(value: dict[str, Any]) -> bool:
+    """An object of `_MIN_KEYED_RECORDS` or more records of one shape (none holding a
+    `KEY_COLUMN` field of its own)."""
+    if len(value) < _MIN_KEYED_RECORDS:
+        return False
+    records = list(value.values())
+    if not _is_record_array(records):
+        return False
+    return not any(KEY_COLUMN in item for item in records)
+
+
 def _is_record_array(value: list[Any]) -> bool:
     if len(value) < MIN_RECORDS or not all(isinstance(item, dict) and item for item in value):
         return False
@@ -155,14 +171,21 @@ def _is_record_array(value: list[Any]) -> bool:
 
 
 def compact(value: Any) -> Any:
-    """Lossless compaction: record arrays become tables, embedded JSON strings are minified."""
+    """Lossless compaction: record arrays become tables, and so do objects whose values are
+    records of one shape (a lockfile's packages, an API's schemas: their keys become the
+    `KEY_COLUMN` column); embedded JSON strings are minified."""
     if isinstance(value, list):
         if _is_record_array(value):
             records = [{k: compact(v) for k, v in item.items()} for item in value]
             return Table(records)
         return [compact(item) for item in value]
     if isinstance(value, dict):
-        return {key: compact(item) for key, item in value.items()}
+        plain = {key: compact(item) for key, item in value.items()}
+        if _is_keyed_records(value):
+            table = Table([{KEY_COLUMN: key, **item} for key, item in plain.items()])
+            if len(dumps(table.to_json())) < len(dumps(materialise(plain))):
+                return table  # only when shorter: sparse records would pad rows with nulls
+        return plain
     if isinstance(value, str) and len(value) > 64 and value[:1] in "[{" and value[-1:] in "]}":
         try:
             return dumps(json.loads(value))
