@@ -1,6 +1,7 @@
 """Config files: detected by structure, key structure kept, repeated blocks collapsed by shape."""
 
 import re
+from dataclasses import replace
 
 from headroom.ccr.markers import ANY_MARKER_RE, make_ref, split_lines
 from headroom.compressors._config_detect import config_format
@@ -202,3 +203,25 @@ def test_malformed_input_does_not_crash() -> None:
             ctx = ctx_for(text, 10)
             ctx = CompressContext(**{**ctx.__dict__, "language": fmt})
             ConfigCompressor().compress(text, ctx)
+
+
+def test_the_lines_naming_each_file_of_a_several_file_head_stay() -> None:
+    units = []
+    for n in range(40):
+        units += [
+            f"==> service-{n}.service <==",
+            "[Unit]",
+            f"Description=Worker {n} of the queue",
+            "After=network.target",
+            "",
+            "[Service]",
+            f"ExecStart=/usr/bin/worker --queue q{n} --threads {n % 8}",
+            "Restart=always",
+            "",
+        ]
+    text = "\n".join(units)
+    ctx = replace(ctx_for(text, budget=COUNTER.count(text) // 4), language="ini")
+    result = ConfigCompressor().compress(text, ctx)
+    assert result is not None
+    for n in range(40):
+        assert f"==> service-{n}.service <==" in result.text.split("\n")

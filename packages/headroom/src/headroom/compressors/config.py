@@ -29,7 +29,7 @@ from headroom.compressors._config_tree import ROOT, Tree, parse_toml, parse_xml,
 from headroom.compressors._ranking import holding, rare_terms, spread_order
 from headroom.compressors._xml_runs import collapse_runs
 from headroom.compressors.base import CompressContext, Compressed, fill_within_budget
-from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.detect import FILE_HEADER, ContentKind, Detection, Sample
 from headroom.engine.query import lines_with, query_terms
 
 __all__ = ["ConfigCompressor"]
@@ -239,8 +239,10 @@ def _runs(kept: set[int], count: int) -> int:
 
 def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -> set[int]:
     """Lines kept whatever the budget: the first, the question's, severity comments,
-    section headers and top-level keys, the first line of every key path."""
+    section headers and top-level keys, the first line of every key path, and the lines
+    naming the file the lines after them come from (several files' `head`)."""
     must = {next((i for i, line in enumerate(lines) if line.strip()), 0)}
+    must.update(i for i, line in enumerate(lines) if " <==" in line and _names_a_file(line))
     must.update(lines_with(lines, ctx.focus))
     rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
     if rare:
@@ -254,6 +256,10 @@ def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -
         elif plan.level[index] <= 1 and plan.block[index] < 0 and index not in plan.common:
             must.add(node.start)
     return must
+
+
+def _names_a_file(line: str) -> bool:
+    return FILE_HEADER.fullmatch(line.strip()) is not None
 
 
 def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]) -> set[int]:

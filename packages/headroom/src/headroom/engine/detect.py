@@ -42,6 +42,7 @@ __all__ = [
     "CODE_HINTS",
     "CODE_SHAPE_SHARE",
     "FALLBACK_KIND",
+    "FILE_HEADER",
     "LIKELY",
     "MIN_CONFIDENCE",
     "POSSIBLE",
@@ -68,6 +69,7 @@ POSSIBLE = 0.5
 WEAK = 0.35
 MIN_CONFIDENCE = 0.3
 FALLBACK_KIND = "lines"
+FILE_HEADER = re.compile(r"==> (?:[^\n<>]|<(?!==))+ <==")  # head/tail's line before a file
 
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x07\x0b\x0e-\x1a\x1c-\x1f]")  # backspace: man overstrike

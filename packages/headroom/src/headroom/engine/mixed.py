@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
-from headroom.engine.detect import LIKELY, POSSIBLE, Detection
+from headroom.engine.detect import FILE_HEADER, LIKELY, POSSIBLE, Detection
 
 __all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_parts"]
 
@@ -34,9 +34,6 @@ _MAX_BLOCKS = 400  # detection of a payload is bounded: past this many blocks, n
 # Kinds whose compressors re-encode their payload (tables, visible text): inside a mixed
 # payload their blocks stay lines of the part around them.
 _WHOLE_PAYLOAD_KINDS = frozenset({"json", "jsonl", "csv", "html", "binary"})
-# The line `head` and `tail` write before each file when given several: it names the file
-# the lines after it come from.
-_FILE_HEADER = re.compile(r"==> (?:[^\n<>]|<(?!==))+ <==")
 _MIN_FILES = 2
 _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it is
 _LINES_CLOSING = re.compile(
@@ -85,7 +82,7 @@ def split_files(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     if text.count(" <==") < _MIN_FILES:
         return []  # the quick no
     lines = split_lines(text)
-    headers = [i for i, line in enumerate(lines) if _FILE_HEADER.fullmatch(line.strip())]
+    headers = [i for i, line in enumerate(lines) if FILE_HEADER.fullmatch(line.strip())]
     if len(headers) < _MIN_FILES or len(lines) < _MIN_LINES:
         return []
     parts: list[Part] = []
