@@ -57,12 +57,15 @@ def not_a_listing(lines: Sequence[str]) -> bool:
     rows = [line for line in lines[:400] if line.strip()]
     if not rows:
         return False
-    ruled = dumped = 0
+    if sum(1 for row in rows if _RULED in row) >= len(rows) / 2:
+        return True
+    if not _HEX_GROUP.fullmatch(rows[-1].split(maxsplit=1)[0]):
+        return False  # the quick no: every row of a dump starts with its offset
+    dumped = 0
     for row in rows:
-        ruled += _RULED in row
         cells = row.split()
         dumped += sum(1 for cell in cells if _HEX_GROUP.fullmatch(cell)) >= _DUMP_SHARE * len(cells)
-    return max(ruled, dumped) >= len(rows) / 2
+    return dumped >= len(rows) / 2
 
 
 def path_columns(lines: Sequence[str]) -> int | None:
