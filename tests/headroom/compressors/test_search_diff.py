@@ -213,3 +213,17 @@ def test_diff_keeps_a_hunk_header_the_question_quotes_as_it_is() -> None:
     out = result.text.split("\n")
     assert header in out  # not a recomputed header over trimmed context
     assert out.count(" context line number 12") == 1  # the other hunks' context trimmed
+
+
+def test_the_budget_is_shared_over_the_files_not_spent_on_the_first() -> None:
+    files = ["src/ser.rs", "src/de.rs", "src/read.rs", "src/map.rs", "src/value/mod.rs"]
+    lines = [
+        f"{path}:{10 + 7 * n}:    fn {path.split('/')[-1][:-3]}_step_{n}(&mut self) -> Result<()> {{"
+        for path in files
+        for n in range(60)
+    ]
+    text = "\n".join(lines)
+    result = SearchCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 3))
+    assert result is not None
+    for path in files:
+        assert result.text.count(f"\n{path}:") + result.text.startswith(f"{path}:") >= 12, path

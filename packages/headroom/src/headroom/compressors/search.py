@@ -1,8 +1,9 @@
 """Search-result compression: `path:line:text` output of grep / ripgrep, grouped by file.
 
 Every file keeps its name and its count of matches; within the budget the matches kept
-are the ones most relevant to the query (BM25-style), at most `_PER_FILE` per file before
-the rest of the budget is shared out, always in their original order and format, so
+are the ones most relevant to the query (BM25-style), taken file by file in turn (each
+file's best, then each file's second best, ...) so the budget is shared over the files,
+always in their original order and format, so
 `path:line:` stays greppable. A file's omitted matches are counted in one marker line.
 `grep -C` context lines (`path-12-`) are not matches: they stay only around kept matches,
 after every match the budget allows, and the marker counts them apart.
@@ -24,7 +25,6 @@ from headroom.engine.query import lines_with, query_terms
 __all__ = ["SearchCompressor"]
 
 _MATCH = re.compile(r"^(?P<path>[^\s:][^:\n]*?)(?P<sep>[:-])(?P<line>\d+)(?P=sep)")
-_PER_FILE = 3
 
 
 class _Hit(NamedTuple):
@@ -116,8 +116,8 @@ def _context_of(
 def _choose(
     hits: list[_Hit], scores: list[float], costs: list[int], ctx: CompressContext
 ) -> set[int]:
-    """Indices into `hits`: each file's best match first, then each file's second best, up to
-    `_PER_FILE` per file; then the best of the rest, all within the budget."""
+    """Indices into `hits`: each file's best match first, then each file's second best, and
+    so on, within the budget."""
     by_score = sorted(
         range(len(hits)), key=lambda i: (-scores[i], -bool(ERROR_RE.search(hits[i].text)), i)
     )
@@ -126,7 +126,7 @@ def _choose(
     for i in by_score:
         rank[i] = seen.get(hits[i].path, 0)
         seen[hits[i].path] = rank[i] + 1
-    order = sorted(by_score, key=lambda i: (min(rank[i], _PER_FILE), -scores[i], i))
+    order = sorted(by_score, key=lambda i: (rank[i], -scores[i], i))
     # Matches holding a phrase the question quotes are kept whatever they cost.
     kept = set(lines_with([hit.text for hit in hits], ctx.focus))
     spent = sum(costs[i] for i in kept)
