@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
+from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
 from headroom.engine.detect import ContentKind, Detection, Sample
@@ -184,19 +185,19 @@ class DiagnosticsCompressor:
 
 
 def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnostic]:
-    """`found` (ranked) taken file by file in turn within each rank: the first of each
-    file's diagnostics, then the second of each, so what the budget shows covers every file
-    rather than the first files whole."""
-    seen: dict[tuple[int, str], int] = {}
-    keyed: list[tuple[int, int, int, Diagnostic]] = []
+    """`found` (ranked) taken file by file in turn within each rank, and within a file
+    spread over it (its first, its last, its middle, ...): what the budget shows covers
+    every file, and every part of a file, rather than the first ones whole."""
+    groups: dict[tuple[int, str], list[int]] = {}
     for position, diagnostic in enumerate(found):
         named = _FILE.match(lines[diagnostic.locations[0]] if diagnostic.locations else "")
-        key = (diagnostic.rank, named.group(1) if named else "")
-        turn = seen.get(key, 0)
-        seen[key] = turn + 1
-        keyed.append((diagnostic.rank, turn, position, diagnostic))
-    keyed.sort(key=lambda item: item[:3])
-    return [item[3] for item in keyed]
+        groups.setdefault((diagnostic.rank, named.group(1) if named else ""), []).append(position)
+    keyed: list[tuple[int, int, int]] = []
+    for (rank, _), positions in groups.items():
+        for turn, index in enumerate(spread_order(len(positions))):
+            keyed.append((rank, turn, positions[index]))
+    keyed.sort()
+    return [found[position] for _, _, position in keyed]
 
 
 def _is_message(line: str) -> bool:
