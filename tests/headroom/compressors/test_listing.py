@@ -249,3 +249,22 @@ def test_dumps_and_ruled_tables_are_no_listings_their_lines_stay_as_they_are() -
         assert detect(text).kind != "listing"
         ctx = ctx_for(text, budget=10**6)
         assert ListingCompressor().compress(text, ctx) is None
+
+
+def test_a_rule_under_the_header_does_not_hide_constant_columns() -> None:
+    rows = [f"{100 + n * 37:>9}  2023-03-28 13:45   pkg/module_{n}.py" for n in range(120)]
+    text = "\n".join(
+        [
+            "Archive:  dist/pkg-1.0-py3-none-any.whl",
+            "  Length      Date    Time    Name",
+            "---------  ---------- -----   ----",
+            *rows,
+            "---------                     -------",
+            "    26460                     120 files",
+        ]
+    )
+    result = ListingCompressor().compress(text, ctx_for(text, budget=10**6))
+    assert result is not None
+    assert "column 2 is 2023-03-28" in result.text and "column 3 is 13:45" in result.text
+    for n in range(120):
+        assert f"pkg/module_{n}.py" in result.text

@@ -47,6 +47,7 @@ _MIN_PATH_ROWS = 8
 _MAX_PATH_FIELDS = 10  # fields before the path (`find -printf`, `tar tvf`, `du`)
 _HEX_GROUP = re.compile(r"[0-9A-Fa-f]{2,8}:?")  # an offset or a group of bytes of a dump
 _DUMP_SHARE = 0.6  # cells of a row that are hex groups, in a dump (`xxd`, `hexdump -C`, `od`)
+_RULE_CHARACTERS = " \t-=+|:"  # all a rule line holds
 _RULED = " | "  # a table ruled by bars (psql, `-X importtime`, Markdown): not split on blanks
 
 
@@ -252,11 +253,13 @@ def _lossy(
 
 def _rows(lines: Sequence[str], columns: int) -> _Rows:
     """Lines with at least `columns` fields, split into that many cells (the last one runs
-    to the end of the line)."""
+    to the end of the line); a rule under a header (`---------  ----------`) is no row."""
     indices: list[int] = []
     cells: list[list[str]] = []
     splits = columns - 1
     for index, line in enumerate(lines):
+        if not line.strip(_RULE_CHARACTERS):
+            continue
         # The white space of `str.split` is that of `\S`; the last field keeps the rest
         # of the line, its leading blanks dropped.
         fields = line.split(None, splits)
