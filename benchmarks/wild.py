@@ -1,7 +1,8 @@
 """`make bench-wild`: the engine measured on real payloads of this machine, built at run time.
 
-Payloads come from `benchmarks.wild_sources` and `benchmarks.wild_programs` (installed
-packages' files, real commands, real test runs with failures), needles from
+Payloads come from `benchmarks.wild_sources`, `benchmarks.wild_programs` and
+`benchmarks.wild_shapes` (installed packages' files, real commands, real test runs with
+failures, shapes such as a blame, a hex dump or several files' head), needles from
 `benchmarks.wild_needles` (picked in code by a seeded RNG). Each payload is measured as
 `benchmarks.fidelity` measures the corpus (visible, named, recoverable, saved, JSON parses)
 and audited as `make test` audits it (`tests.audit`: integrity violations, wrong counts,
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from tests.audit import audit
 
-from benchmarks import wild_programs, wild_sources
+from benchmarks import wild_programs, wild_shapes, wild_sources
 from benchmarks.fidelity import Payload, Row, Tally, fresh_store, measure_payload
 from benchmarks.wild_needles import pick_needles
 
@@ -47,7 +48,9 @@ def measure(seed: int) -> list[WildRow]:
     def count(text: str) -> int:
         return headroom.count_tokens(text, model="gpt-4o")
 
-    built = wild_sources.build_sources(seed, (*wild_sources.BUILDERS, wild_programs.runs))
+    built = wild_sources.build_sources(
+        seed, (*wild_sources.BUILDERS, wild_programs.runs, wild_shapes.shapes)
+    )
     rows = []
     for source in built:
         needles = pick_needles(source.name, source.kind, source.text, seed)
