@@ -125,3 +125,40 @@ def test_a_storm_of_failures_keeps_the_passes_collapsed() -> None:
     shown = ANY_MARKER_RE.sub("", result.text)
     assert shown.count("<testcase") < 300
     assert "E       assert 899 == 4" in result.text  # the last failure's assertion
+
+
+def junit_with_messages(cases: int, every: int) -> str:
+    """pytest's compact report where each failure's message runs over lines (`&#10;`), so
+    the line a failure opens on cannot lose its run of passes."""
+    body = []
+    for i in range(cases):
+        if i % every == every - 1:
+            body.append(
+                f'<testcase classname="test_mod" name="test_case[{i}]" time="0.002">'
+                f'<failure message="assert {i} == 4&#10;  where {i} = add({i}, 0)">'
+                f"def test_case():\n>       assert add({i}, 0) == 4\n"
+                f"E       assert {i} == 4\nE        +  where {i} = add({i}, 0)\n\n"
+                "test_mod.py:9: AssertionError</failure></testcase>"
+            )
+        else:
+            body.append(case(i))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
+        f'<testsuite name="pytest" errors="0" failures="{cases // every}" tests="{cases}">'
+        + "".join(body)
+        + "</testsuite></testsuites>"
+    )
+
+
+def test_a_junit_storm_whose_titles_overflow_keeps_every_assertion() -> None:
+    from dataclasses import replace
+
+    from headroom.compressors.base import load_registry
+
+    text = junit_with_messages(1200, every=12)  # 100 failures behind long lines of passes
+    ctx = replace(ctx_for(text, budget=COUNTER.count(text) // 4), registry=load_registry())
+    result = TestRunCompressor().compress(text, ctx)
+    assert result is not None
+    for i in range(11, 1200, 12):
+        assert f"E       assert {i} == 4" in result.text.split("\n")
+    assert COUNTER.count(result.text) <= COUNTER.count(text) // 4 * 1.05

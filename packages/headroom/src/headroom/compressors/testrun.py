@@ -1,15 +1,19 @@
-"""Test-runner output: every failure whole, the summaries, the passes counted in gaps.
+"""Test-runner output: every failure's assertion, the summaries, the passes counted in gaps.
 
 pytest (with -v `PASSED` lines, doctest), unittest, go test, node --test / TAP (`ok 40`,
-`not ok`), jest, cargo test, and junit XML. Nothing is dropped within the budget; past it,
-always kept: every failure line with what follows it (assertion, traceback, a TAP YAML
-block, a failing junit `<testcase>` element whole), the bodies of pytest's FAILURES and
-ERRORS sections, section banners, summary lines and the lines the question quotes. Then,
-while the budget lasts: each distinct warning once, the other lines (headers, progress),
-and last the passes, rare ones first: the passes left out become gap markers whose counts
-add up to them. In a compact junit report (pytest's: the passing cases side by side on a
-few long lines) those runs collapse first, to what the budget leaves room for
-(`_xml_runs`), also when a storm of failures goes to the log compressor. A JSON report is JSON and goes to the JSON compressor.
+`not ok`), jest, cargo test, and junit XML. Nothing is dropped within the budget. Past it,
+each failure first: its title and its last lines (where pytest, doctest and unittest state
+the assertion, the expected and actual values and the error line); when those overflow
+the budget, its title and its failure lines (`E ...`, `file:12: Error`); when even the
+titles overflow (a compact junit report's titles are long lines of cases), its failure
+lines alone, the titles as they fit; past that, a storm: the log compressor's one line of
+each template with rare values. Then each failure whole, each distinct warning once,
+section banners, summary lines and the lines the question quotes; the other lines
+(headers, progress); last the passes, rare ones first, the ones left out counted in gap
+markers. In a compact junit report (pytest's: the passing cases side by side on a few
+long lines) those runs collapse first, to what the budget leaves room for (`_xml_runs`),
+a storm included; its failures are its `<failure>` / `<error>` elements. A JSON report is
+JSON and goes to the JSON compressor.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ _RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled
 _CORE_LINES = 6  # a doctest's Expected/Got pair and its location line fit
 _MAX_FAILURE_LINES = 400  # lines one failure may bring with it
 _SHORT_RUN_MARKERS = 3  # a run of passes costing up to this many markers is kept whole
+_ASSERTION_TOKENS = 80  # a failure line longer than this is no assertion of its own
 _JUNIT_HEAD = 4096  # characters in which a junit report names its suite and first case
 
 
@@ -148,7 +153,8 @@ class TestRunCompressor:
         if selection.fits_whole():
             return None
         collapsed = False
-        if _is_junit(text[:_JUNIT_HEAD]):
+        junit = _is_junit(text[:_JUNIT_HEAD])
+        if junit:
             # Compact junit XML (pytest's) holds runs of passing cases on long lines: they
             # go first, to what the budget leaves room for, the failures' lines as they are.
             shown = collapse_runs(lines, ctx, selection.whole / max(1, len(text)), MARKER_TOKENS)
@@ -162,9 +168,20 @@ class TestRunCompressor:
         classes = classify(lines)
         selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
         selection.force({0, len(lines) - 1})
-        failures = _failure_blocks(lines, classes)
+        failures = _junit_failures(lines) if junit else _failure_blocks(lines, classes)
         cores = [_failure_core(lines, block) for block in failures]
         storm = _storm_compressor(selection, cores, ctx)
+        if storm is not None:
+            # Titles and failure lines alone (the assertions, `E ...`, `file:12: Error`)
+            # may still fit every failure: then that is the core, and no storm.
+            gists = [_failure_gist(block, classes) for block in failures]
+            asserted = [_asserted(block, classes, selection.costs) for block in failures]
+            if _storm_compressor(selection, gists, ctx) is None:
+                cores, storm = gists, None
+            elif _storm_compressor(selection, asserted, ctx) is None:
+                # Even the titles overflow (a compact junit report's titles are long lines
+                # of cases): each failure's own assertion lines first, titles as they fit.
+                cores, storm = asserted, None
         if storm is not None:
             # More failures than the budget holds: a storm, where the log compressor's
             # one-of-each-template with rare values says more than the first few whole.
@@ -241,10 +258,48 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
     return blocks
 
 
+_JUNIT_OPEN = re.compile(r"<(?:failure|error)\b")
+_JUNIT_CLOSE = re.compile(r"</(?:failure|error)>|<(?:failure|error)\b[^>]*/>")
+
+
+def _junit_failures(lines: Sequence[str]) -> list[list[int]]:
+    """Each `<failure>` / `<error>` element of a junit report, from the line it opens on
+    to the line it closes on (in pytest's compact report, a failure's text runs over
+    lines between two long lines of cases)."""
+    blocks: list[list[int]] = []
+    index = 0
+    while index < len(lines):
+        opens = list(_JUNIT_OPEN.finditer(lines[index]))
+        if not opens:
+            index += 1
+            continue
+        end = index
+        closed = _JUNIT_CLOSE.search(lines[index], opens[-1].start())  # the last one opened
+        while closed is None and end + 1 < len(lines) and end - index < _MAX_FAILURE_LINES:
+            end += 1
+            closed = _JUNIT_CLOSE.search(lines[end])
+        start = index - _opens_testcase(lines, index)
+        blocks.append(list(range(start, end + 1)))
+        index = max(end, index + 1)  # the closing line may open the next failure
+    return blocks
+
+
 def _failure_core(lines: Sequence[str], block: list[int]) -> list[int]:
     """A failure's title and its last `_CORE_LINES` non-blank lines."""
     tail = [i for i in block[1:] if lines[i].strip()][-_CORE_LINES:]
     return [block[0], *tail]
+
+
+def _failure_gist(block: list[int], classes: list[int]) -> list[int]:
+    """A failure's title and its failure lines (pytest's `E ...`, `file:12: AssertionError`,
+    an exception line): what it asserts, without the source around it."""
+    return [block[0], *(i for i in block[1:] if classes[i] == FAIL)]
+
+
+def _asserted(block: list[int], classes: list[int], costs: list[int]) -> list[int]:
+    """A failure's own failure lines after its title (`E ...`, `file:12: Error`), not the
+    long lines a compact junit report shares with the cases around it."""
+    return [i for i in block[1:] if classes[i] == FAIL and costs[i] <= _ASSERTION_TOKENS]
 
 
 def _opens_testcase(lines: Sequence[str], index: int) -> bool:
