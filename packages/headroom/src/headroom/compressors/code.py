@@ -62,9 +62,13 @@ _NAMED_CHECK_CHARS = 4096  # of the sample, parsed to check a file name (a blame
 _NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
 
 
-def parses_mostly(head: str, language: str) -> bool:
+def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
     """Whether `head` parses as `language` with syntax errors on at most a fifth of its
-    lines (a cut at the sample's end may leave one error)."""
+    lines (a cut at the sample's end may leave one error). With `named` (the file's name
+    says the language), whether at most half its lines hold a token the language cannot
+    parse: only the tokens an error skips count, not the valid code it wraps (a sample cut
+    inside a class leaves one error around the whole file; `git blame` or a numbered
+    listing of the file has bad tokens on every line)."""
     parser = parser_for(language)
     if parser is None:
         return False
@@ -72,50 +76,20 @@ def parses_mostly(head: str, language: str) -> bool:
     root = parser.parse(source).root_node
     if not root.has_error:
         return True
-    lines = source.count(b"\n") + 1
+    limit = (source.count(b"\n") + 1) * (1 - (_NAMED_PARSES if named else _MOSTLY_PARSES))
     bad: set[int] = set()
     stack = [root]
     while stack:
         node = stack.pop()
-        if not node.has_error:
+        if not node.has_error and not node.is_missing:
             continue
-        if node.is_error or node.is_missing:
+        if node.is_missing or (node.is_error and not named):
             bad.update(range(node.start_point[0], node.end_point[0] + 1))
-            if len(bad) > lines * (1 - _MOSTLY_PARSES):
-                return False
-            continue
-        stack.extend(node.children)
-    return True
-
-
-def tokens_mostly_parse(head: str, language: str) -> bool:
-    """Whether at most half the lines of `head` hold a token `language` cannot parse. Only
-    the tokens an error skips count, not the valid code it wraps: a sample cut inside a
-    class leaves one error around the whole file, and `git blame` or a numbered listing of
-    the file has bad tokens on every line."""
-    parser = parser_for(language)
-    if parser is None:
-        return False
-    source = head.encode("utf-8", "surrogatepass")
-    root = parser.parse(source).root_node
-    if not root.has_error:
-        return True
-    limit = (source.count(b"\n") + 1) * (1 - _NAMED_PARSES)
-    bad: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_missing:
-            bad.add(node.start_point[0])
-        elif node.is_error:
-            if not node.children:
-                bad.add(node.start_point[0])
-            for child in node.children:
-                if child.child_count == 0:
-                    bad.add(child.start_point[0])
-                elif child.has_error:
-                    stack.append(child)
-        elif node.has_error:
+        elif node.is_error:  # named: the tokens it skipped, its valid children looked into
+            bad.update(c.start_point[0] for c in node.children if c.child_count == 0)
+            bad.update([node.start_point[0]] if not node.children else [])
+            stack.extend(c for c in node.children if c.child_count and c.has_error)
+        else:
             stack.extend(node.children)
         if len(bad) > limit:
             return False
@@ -139,7 +113,7 @@ class CodeCompressor:
         if named:
             # A file's name, unless its lines are no code of that language: `git blame`,
             # a numbered listing, a tool's report about the file.
-            if not tokens_mostly_parse(sample.head[:_NAMED_CHECK_CHARS], language):
+            if not parses_mostly(sample.head[:_NAMED_CHECK_CHARS], language, named=True):
                 return None
             return Detection("code", language, confidence=0.85)
         if sample.to_beat >= _GUESSED or not parses_mostly(sample.head, language):
