@@ -78,13 +78,11 @@ def without_columns(line: str, columns: int, dropped: set[int], narrow: bool = F
         return line  # fewer cells than a row has: not a row
     pieces = [line[: spans[0][0]]]
     last = columns - 1
-    for index, (start, end) in enumerate(spans):
+    for index, (start, _) in enumerate(spans):
         if index in dropped:
             continue
         if index == last:
             pieces.append(line[start:])
-        elif narrow:
-            pieces.append(line[start:end] + " ")
         else:
             pieces.append(line[start : spans[index + 1][0]])
     return "".join(pieces)
