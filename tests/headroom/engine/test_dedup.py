@@ -323,3 +323,76 @@ def test_dedup_is_prefix_monotonic_and_points_only_at_shown_lines(outputs: list[
             for marker in find_markers(after):
                 assert engine.retrieve(marker.ref) == before
         earlier = result.messages
+
+
+def manifests(services: int) -> str:
+    """Kubernetes Deployments that share their probe and resources stanza word for word."""
+    docs = []
+    for n in range(services):
+        docs.append(
+            "\n".join(
+                [
+                    "---",
+                    "apiVersion: apps/v1",
+                    "kind: Deployment",
+                    "metadata:",
+                    f"  name: service-{n}",
+                    "spec:",
+                    f"  replicas: {1 + n % 3}",
+                    "  template:",
+                    "    spec:",
+                    "      containers:",
+                    f"        - name: service-{n}",
+                    f"          image: registry.example.org/shop/service-{n}:1.{n}.0",
+                    "          readinessProbe:",
+                    "            httpGet:",
+                    "              path: /healthz/ready",
+                    "              port: 8080",
+                    "            initialDelaySeconds: 5",
+                    "            periodSeconds: 10",
+                    "          livenessProbe:",
+                    "            httpGet:",
+                    "              path: /healthz/live",
+                    "              port: 8080",
+                    "            failureThreshold: 3",
+                    "          resources:",
+                    "            requests:",
+                    "              cpu: 250m",
+                    "              memory: 256Mi",
+                    "            limits:",
+                    "              cpu: 1000m",
+                    "              memory: 1Gi",
+                ]
+            )
+        )
+    return "\n".join(docs) + "\n"
+
+
+def test_a_block_one_output_repeats_points_at_its_first_showing(engine: Headroom) -> None:
+    text = manifests(6)
+    messages = session(text)
+    result = engine.compress(messages)
+    [sent] = tool_texts(result.messages)
+    found = pointers(sent)
+    assert found and all(p.message == 3 for p in found)  # its own message
+    assert count_tokens(sent) < count_tokens(text)
+    for n in range(6):  # every service keeps its own lines
+        assert f"          image: registry.example.org/shop/service-{n}:1.{n}.0" in sent
+    assert sent.count("              path: /healthz/ready") == 1  # shown once, pointed at after
+    assert hidden_pointers(messages, result.messages) == []
+    assert violations(text, sent, "config") == []
+
+
+def test_the_same_text_in_two_files_of_a_grep_is_no_repeat(engine: Headroom) -> None:
+    body = [f"    check_limit(request, quota_{i}, window=60, burst={i % 5})" for i in range(12)]
+    text = "\n".join(
+        [
+            f"src/api/{name}.py:{40 + i}:{line}"
+            for name in ("orders", "billing")
+            for i, line in enumerate(body)
+        ]  # fmt: skip
+    )
+    result = engine.compress(session(text))
+    [sent] = tool_texts(result.messages)
+    assert pointers(sent) == []
+    assert "src/api/billing.py:45:" in sent

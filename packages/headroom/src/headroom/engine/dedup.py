@@ -1,6 +1,7 @@
 """Cross-turn de-duplication: a run of lines of a tool output that an earlier tool output
 of the same request still shows verbatim goes out as a pointer to it,
-`[headroom: lines 75-100 as in message 3]` (the grammar is in `headroom.ccr.markers`).
+`[headroom: lines 75-100 as in message 3]` (the grammar is in `headroom.ccr.markers`); so
+does a run that repeats, as it reads, lines the same output showed above it.
 
 * Prefix-monotonic: an output's pointers depend only on the outputs before it as they are
   sent, so appending a turn never changes an earlier one and cached prefixes stay
@@ -29,7 +30,7 @@ from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
 from headroom.conversation.segments import Path, Segment
 from headroom.engine.detect import parses_as_json
-from headroom.engine.repeats import Run, ShownIndex, line_contents, shown_positions
+from headroom.engine.repeats import Run, ShownIndex, line_contents, own_runs, shown_positions
 from headroom.errors import StoreError
 from headroom.tokens import TokenCounter
 
@@ -38,6 +39,9 @@ __all__ = ["Deduplicator", "ToolOutput", "labels_of"]
 logger = logging.getLogger("headroom")
 
 _MEMORY_DECISIONS = 4096
+# A repeat within one output points back inside that output: it must cost twice what a
+# repeat of an earlier output must (marker text stays a small share of what is read).
+_OWN_RUN_FACTOR = 2
 _HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml"})
 
 
@@ -55,6 +59,17 @@ class ToolOutput:
     part the caller marked with `cache_control`."""
     frozen: bool = False
     """Inside the cached prefix: only a recorded decision applies."""
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What de-duplicating one output of a request reads: the contents the outputs before
+    it show, how pointers name each output, the counter, and this output's number."""
+
+    index: ShownIndex
+    labels: list[tuple[int, int | None]]
+    counter: TokenCounter
+    number: int
 
 
 def labels_of(paths: Sequence[Path]) -> list[tuple[int, int | None]]:
@@ -84,8 +99,6 @@ class Deduplicator:
     def apply(self, outputs: Sequence[ToolOutput], counter: TokenCounter) -> dict[Path, Compressed]:
         """The de-duplicated outputs (only those that changed), by path."""
         found: dict[Path, Compressed] = {}
-        if len(outputs) < 2:
-            return found  # nothing earlier to point at
         index = ShownIndex()
         labels = labels_of([output.segment.path for output in outputs])
         context = hashlib.sha256(self._fingerprint(counter))
@@ -93,9 +106,11 @@ class Deduplicator:
             original = output.segment.text.split("\n")
             contents = _contents(original)
             text = output.text
-            if output.eligible and number > 0:  # the first has nothing earlier to point at
+            binary = output.outcome is not None and output.outcome.kind == "binary"
+            if output.eligible and not binary:  # the first may still repeat itself
                 key = _key(context, output.text)
-                deduped = self._decide(key, output, contents, index, labels, counter)
+                request = _Request(index, labels, counter, number)
+                deduped = self._decide(key, output, contents, request)
                 if deduped is not None:
                     found[output.segment.path] = deduped
                     text = deduped.text
@@ -108,35 +123,25 @@ class Deduplicator:
         return found
 
     def _decide(
-        self,
-        key: str,
-        output: ToolOutput,
-        contents: list[str | None],
-        index: ShownIndex,
-        labels: list[tuple[int, int | None]],
-        counter: TokenCounter,
+        self, key: str, output: ToolOutput, contents: list[str | None], request: _Request
     ) -> Compressed | None:
         if output.frozen:
             return self._recall(key) if self.config.stable_history else None
-        deduped = self._deduplicate(output, contents, index, labels, counter)
+        deduped = self._deduplicate(output, contents, request)
         if deduped is not None and self.config.stable_history:
             self._remember(key, deduped)
         return deduped
 
     def _deduplicate(
-        self,
-        output: ToolOutput,
-        contents: list[str | None],
-        index: ShownIndex,
-        labels: list[tuple[int, int | None]],
-        counter: TokenCounter,
+        self, output: ToolOutput, contents: list[str | None], request: _Request
     ) -> Compressed | None:
         """Pointers in the output as compressed, or in the payload itself when that costs
         less (a lossless re-rendering shows repeats a pointer could stand for)."""
         original = output.segment.text
-        tried = [self._pointed(output, output.text, contents, index, labels, counter)]
+        counter = request.counter
+        tried = [self._pointed(output, output.text, contents, request)]
         if output.text != original:
-            tried.append(self._pointed(output, original, contents, index, labels, counter))
+            tried.append(self._pointed(output, original, contents, request))
         found = [(counter.count(t[0]), t) for t in tried if t is not None]
         before = counter.count(output.text)
         if not found:
@@ -160,13 +165,7 @@ class Deduplicator:
         )
 
     def _pointed(
-        self,
-        output: ToolOutput,
-        shown: str,
-        contents: list[str | None],
-        index: ShownIndex,
-        labels: list[tuple[int, int | None]],
-        counter: TokenCounter,
+        self, output: ToolOutput, shown: str, contents: list[str | None], request: _Request
     ) -> tuple[str, str | None, int] | None:
         """`shown` (the output, or the payload whole) with its repeats as pointers, the ref
         it states (None: nothing of it is left out but what the pointers show in the
@@ -178,11 +177,21 @@ class Deduplicator:
         keys = [None if p is None else contents[p] for p in positions]
         minimum = self.config.dedup_min_tokens
 
-        def worth(run: Run) -> bool:
+        def worth(run: Run, floor: int = minimum) -> bool:
             text = "\n".join(lines[run.start : run.start + run.length])
-            return len(text) >= minimum and counter.count(text) >= minimum
+            return len(text) >= floor and request.counter.count(text) >= floor
 
-        runs = index.runs(keys, worth)
+        def worth_own(run: Run) -> bool:
+            return worth(run, minimum * _OWN_RUN_FACTOR)
+
+        runs = request.index.runs(keys, worth)
+        # Within one output a repeat is its lines as they read, framing and all (two grep
+        # hits of one text in two files are no repeat).
+        verbatim = [
+            None if k is None else line.rstrip() for k, line in zip(keys, lines, strict=True)
+        ]
+        own = own_runs(verbatim, positions, worth_own, runs, request.number)
+        runs = sorted([*runs, *own], key=lambda run: run.start)
         if not runs or not _fits_json(shown, runs, keys):
             return None
         # Compressed output states its ref already (its marker-like input text is
@@ -192,7 +201,7 @@ class Deduplicator:
         stated = MARKER_RE.search(shown) if shown != original else None
         if shown == original:
             lines = [neutralise_markers(line) for line in lines]
-        text = self._rewritten(output, lines, keys, runs, labels)
+        text = self._rewritten(output, lines, keys, runs, request.labels)
         kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
         return text, stated["ref"] if stated else None, max(kept, 0)
 

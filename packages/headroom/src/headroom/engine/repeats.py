@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from headroom.ccr.markers import ANY_MARKER_RE, parse_pointer
 
-__all__ = ["Run", "ShownIndex", "line_contents", "shown_positions"]
+__all__ = ["Run", "ShownIndex", "line_contents", "own_runs", "shown_positions"]
 
 _FRAMINGS = (
     re.compile(r" *\d+\t"),  # cat -n
@@ -157,3 +157,71 @@ class ShownIndex:
             if best is None or length > best.length:
                 best = Run(start, length, source, line)
         return best
+
+
+def own_runs(
+    keys: Sequence[str | None],
+    positions: Sequence[int | None],
+    worth: Callable[[Run], bool],
+    taken: Sequence[Run],
+    source: int,
+) -> list[Run]:
+    """Runs of `keys` (an output's lines) that repeat consecutive lines shown earlier in the
+    same output (its output `source`), left to right, the longest at each start: what a
+    repeated block of one payload (the same YAML stanza, the same traceback) may point at.
+    Lines of `taken` runs are neither repeats nor what a repeat points at, and a repeat
+    points only at lines it leaves shown."""
+    gone = {i for run in taken for i in range(run.start, run.start + run.length)}
+    earlier: dict[str, list[int]] = {}  # shown output lines by content, before the cursor
+    found: list[Run] = []
+    start = 0
+    while start < len(keys):
+        key = keys[start]
+        best: tuple[int, int] | None = None  # (earlier line, length)
+        if key is not None and start not in gone:
+            for line in reversed(earlier.get(key, [])[-_CANDIDATES:]):
+                length = _own_length(keys, positions, gone, line, start)
+                if best is None or length > best[1]:
+                    best = (line, length)
+        if best is not None:
+            line, length = best
+            at = positions[line]
+            run = Run(start, length, source, at if at is not None else 0)
+            if worth(run):
+                found.append(run)
+                gone.update(range(start, start + length))
+                start += length
+                continue
+        if key is not None and start not in gone:
+            earlier.setdefault(key, []).append(start)
+        start += 1
+    return found
+
+
+def _own_length(
+    keys: Sequence[str | None],
+    positions: Sequence[int | None],
+    gone: set[int],
+    line: int,
+    start: int,
+) -> int:
+    """How many lines from `start` repeat the lines from `line` (before it, still shown,
+    consecutive in the original on both sides)."""
+    length = 0
+    while (
+        start + length < len(keys)
+        and line + length < start  # what is pointed at ends before the repeat starts
+        and keys[start + length] is not None
+        and keys[line + length] == keys[start + length]
+        and start + length not in gone
+        and line + length not in gone
+        and _consecutive(positions, line, length)
+        and _consecutive(positions, start, length)
+    ):
+        length += 1
+    return length
+
+
+def _consecutive(positions: Sequence[int | None], first: int, offset: int) -> bool:
+    at, base = positions[first + offset], positions[first]
+    return at is not None and base is not None and at == base + offset
