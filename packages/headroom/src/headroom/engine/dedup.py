@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from headroom._version import __version__
 from headroom.ccr.guard import GuardedStore
@@ -30,7 +31,14 @@ from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
 from headroom.conversation.segments import Path, Segment
 from headroom.engine.detect import parses_as_json
-from headroom.engine.repeats import Run, ShownIndex, line_contents, own_runs, shown_positions
+from headroom.engine.repeats import (
+    Run,
+    ShownIndex,
+    line_contents,
+    own_runs,
+    repeated_chars,
+    shown_positions,
+)
 from headroom.errors import StoreError
 from headroom.tokens import TokenCounter
 
@@ -42,6 +50,8 @@ _MEMORY_DECISIONS = 4096
 # A repeat within one output points back inside that output: it must cost twice what a
 # repeat of an earlier output must (marker text stays a small share of what is read).
 _OWN_RUN_FACTOR = 2
+_CHARS_PER_TOKEN = 3  # about what a token holds: repeated blocks shorter hold no pointer's worth
+_NO_OWN_REPEATS = frozenset({"json", "jsonl", "csv", "diff", "binary"})
 _HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml"})
 
 
@@ -104,10 +114,11 @@ class Deduplicator:
         context = hashlib.sha256(self._fingerprint(counter))
         for number, (output, label) in enumerate(zip(outputs, labels, strict=True)):
             original = output.segment.text.split("\n")
-            contents = _contents(original)
+            # Framing matters only between outputs (a grep of lines a cat showed): a lone
+            # output's lines are taken as they read.
+            contents = _contents(original) if len(outputs) > 1 else _as_read(original)
             text = output.text
-            binary = output.outcome is not None and output.outcome.kind == "binary"
-            if output.eligible and not binary:  # the first may still repeat itself
+            if output.eligible:  # the first may still repeat itself
                 key = _key(context, output.text)
                 request = _Request(index, labels, counter, number)
                 deduped = self._decide(key, output, contents, request)
@@ -173,25 +184,40 @@ class Deduplicator:
         no repeat is worth a pointer."""
         original = output.segment.text
         lines = shown.split("\n")
+        minimum = self.config.dedup_min_tokens
+        # Runs repeating the output's own lines: only in what goes out as it is (the
+        # payload re-rendered beside its compression is for repeats of earlier outputs),
+        # and only when its repeated blocks hold what a pointer is worth (the quick no).
+        own_repeats = (
+            shown == output.text
+            and _may_repeat_itself(output)
+            and repeated_chars(lines) >= minimum * _OWN_RUN_FACTOR * _CHARS_PER_TOKEN
+        )
+        if not own_repeats and request.index.empty:
+            return None  # nothing earlier to point at, nothing of its own to look for
         positions = shown_positions(original.split("\n"), lines, contents)
         keys = [None if p is None else contents[p] for p in positions]
-        minimum = self.config.dedup_min_tokens
+
+        ends = list(accumulate((len(line) + 1 for line in lines), initial=0))
 
         def worth(run: Run, floor: int = minimum) -> bool:
+            if ends[run.start + run.length] - ends[run.start] <= floor:
+                return False  # fewer characters than the tokens it must cost
             text = "\n".join(lines[run.start : run.start + run.length])
-            return len(text) >= floor and request.counter.count(text) >= floor
+            return request.counter.count(text) >= floor
 
         def worth_own(run: Run) -> bool:
             return worth(run, minimum * _OWN_RUN_FACTOR)
 
         runs = request.index.runs(keys, worth)
-        # Within one output a repeat is its lines as they read, framing and all (two grep
-        # hits of one text in two files are no repeat).
-        verbatim = [
-            None if k is None else line.rstrip() for k, line in zip(keys, lines, strict=True)
-        ]
-        own = own_runs(verbatim, positions, worth_own, runs, request.number)
-        runs = sorted([*runs, *own], key=lambda run: run.start)
+        if own_repeats:
+            # Within one output a repeat is its lines as they read, framing and all (two
+            # grep hits of one text in two files are no repeat).
+            verbatim = [
+                None if k is None else line.rstrip() for k, line in zip(keys, lines, strict=True)
+            ]
+            own = own_runs(verbatim, positions, worth_own, runs, request.number)
+            runs = sorted([*runs, *own], key=lambda run: run.start)
         if not runs or not _fits_json(shown, runs, keys):
             return None
         # Compressed output states its ref already (its marker-like input text is
@@ -273,6 +299,23 @@ class Deduplicator:
 def _contents(original: list[str]) -> list[str | None]:
     """What each original line shows; the empty line after a final newline shows nothing."""
     contents = line_contents(original)
+    if len(original) > 1 and original[-1] == "":
+        contents[-1] = None
+    return contents
+
+
+def _may_repeat_itself(output: ToolOutput) -> bool:
+    """Whether the output is worth a look for runs repeating its own lines: not a table
+    form (JSON, JSON Lines, CSV: rows a pointer would split) nor a diff (its lines are
+    changes, each at its own place), nor binary data."""
+    kind = output.outcome.kind if output.outcome is not None else None
+    return kind not in _NO_OWN_REPEATS
+
+
+def _as_read(original: list[str]) -> list[str | None]:
+    """Each line as it reads (no framing taken off); the empty line after a final newline
+    shows nothing."""
+    contents: list[str | None] = [line.rstrip() for line in original]
     if len(original) > 1 and original[-1] == "":
         contents[-1] = None
     return contents

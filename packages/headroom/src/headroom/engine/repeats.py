@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from headroom.ccr.markers import ANY_MARKER_RE, parse_pointer
 
-__all__ = ["Run", "ShownIndex", "line_contents", "own_runs", "shown_positions"]
+__all__ = ["Run", "ShownIndex", "line_contents", "own_runs", "repeated_chars", "shown_positions"]
 
 _FRAMINGS = (
     re.compile(r" *\d+\t"),  # cat -n
@@ -30,6 +30,7 @@ _FRAMED_SHARE = 0.8
 _DIFF_HEAD = re.compile(r"^(?:diff --git |@@ -\d)", re.M)
 _GAP = re.compile(r"\[headroom: (\d+) lines?\]")
 _CANDIDATES = 64  # starts tried per line: the most recent ones (blank lines recur everywhere)
+_OWN_CANDIDATES = 4  # the same within one output, where a repeat most often copies the last
 
 
 def line_contents(lines: Sequence[str]) -> list[str | None]:
@@ -112,6 +113,11 @@ class ShownIndex:
     """Per earlier output, per original line: its content if shown verbatim, else None."""
     where: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
+    @property
+    def empty(self) -> bool:
+        """No earlier output shows anything."""
+        return not self.where
+
     def add(self, contents: Sequence[str | None], visible: Sequence[int]) -> int:
         """Record an output whose original lines at `visible` are shown; its number."""
         number = len(self.shown)
@@ -129,6 +135,8 @@ class ShownIndex:
         none) that an earlier output shows as consecutive lines and that are `worth` a
         pointer, left to right: the longest at each start, the most recent output on a tie."""
         found: list[Run] = []
+        if self.empty:
+            return found
         start = 0
         while start < len(keys):
             best = self._longest(keys, start)
@@ -167,61 +175,65 @@ def own_runs(
     source: int,
 ) -> list[Run]:
     """Runs of `keys` (an output's lines) that repeat consecutive lines shown earlier in the
-    same output (its output `source`), left to right, the longest at each start: what a
-    repeated block of one payload (the same YAML stanza, the same traceback) may point at.
-    Lines of `taken` runs are neither repeats nor what a repeat points at, and a repeat
-    points only at lines it leaves shown."""
-    gone = {i for run in taken for i in range(run.start, run.start + run.length)}
+    same output (its output `source`), left to right, the longest at each start among the
+    most recent showings: what a repeated block of one payload (the same YAML stanza, the
+    same traceback) may point at. Lines of `taken` runs are neither repeats nor what a
+    repeat points at, and a repeat points only at lines it leaves shown."""
+    gone = [False] * len(keys)
+    for run in taken:
+        gone[run.start : run.start + run.length] = [True] * run.length
+    # joined[i]: line i continues line i - 1 in the original (both shown, in a row)
+    joined = [False] + [
+        a is not None and b is not None and b == a + 1
+        for a, b in zip(positions, positions[1:], strict=False)
+    ]
     earlier: dict[str, list[int]] = {}  # shown output lines by content, before the cursor
     found: list[Run] = []
     start = 0
     while start < len(keys):
         key = keys[start]
-        best: tuple[int, int] | None = None  # (earlier line, length)
-        if key is not None and start not in gone:
-            for line in reversed(earlier.get(key, [])[-_CANDIDATES:]):
-                length = _own_length(keys, positions, gone, line, start)
-                if best is None or length > best[1]:
-                    best = (line, length)
-        if best is not None:
-            line, length = best
-            at = positions[line]
-            run = Run(start, length, source, at if at is not None else 0)
+        best_line = best_length = 0
+        if key is not None and not gone[start]:
+            for line in reversed(earlier.get(key, [])[-_OWN_CANDIDATES:]):
+                length = 1
+                while (
+                    start + length < len(keys)
+                    and line + length < start  # the showing ends before the repeat starts
+                    and keys[start + length] is not None
+                    and keys[line + length] == keys[start + length]
+                    and joined[start + length]
+                    and joined[line + length]
+                    and not gone[start + length]
+                    and not gone[line + length]
+                ):
+                    length += 1
+                if length > best_length:
+                    best_line, best_length = line, length
+        if best_length:
+            at = positions[best_line]
+            run = Run(start, best_length, source, at if at is not None else 0)
             if worth(run):
                 found.append(run)
-                gone.update(range(start, start + length))
-                start += length
+                gone[start : start + best_length] = [True] * best_length
+                start += best_length
                 continue
-        if key is not None and start not in gone:
+        if key is not None and not gone[start]:
             earlier.setdefault(key, []).append(start)
         start += 1
     return found
 
 
-def _own_length(
-    keys: Sequence[str | None],
-    positions: Sequence[int | None],
-    gone: set[int],
-    line: int,
-    start: int,
-) -> int:
-    """How many lines from `start` repeat the lines from `line` (before it, still shown,
-    consecutive in the original on both sides)."""
-    length = 0
-    while (
-        start + length < len(keys)
-        and line + length < start  # what is pointed at ends before the repeat starts
-        and keys[start + length] is not None
-        and keys[line + length] == keys[start + length]
-        and start + length not in gone
-        and line + length not in gone
-        and _consecutive(positions, line, length)
-        and _consecutive(positions, start, length)
-    ):
-        length += 1
-    return length
-
-
-def _consecutive(positions: Sequence[int | None], first: int, offset: int) -> bool:
-    at, base = positions[first + offset], positions[first]
-    return at is not None and base is not None and at == base + offset
+def repeated_chars(lines: Sequence[str | None]) -> int:
+    """Characters of the lines that, with the two lines before them, repeat three lines
+    found earlier: what repeated blocks of three lines or more hold (a stray `}` or blank
+    line recurring says nothing)."""
+    seen: set[tuple[str | None, str | None, str | None]] = set()
+    total = 0
+    for window in zip(lines, lines[1:], lines[2:], strict=False):
+        if window[2] is None:
+            continue
+        if window in seen:
+            total += len(window[2]) + 1
+        else:
+            seen.add(window)
+    return total
