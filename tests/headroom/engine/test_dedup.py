@@ -381,6 +381,9 @@ def test_a_block_one_output_repeats_points_at_its_first_showing(engine: Headroom
     assert sent.count("              path: /healthz/ready") == 1  # shown once, pointed at after
     assert hidden_pointers(messages, result.messages) == []
     assert violations(text, sent, "config") == []
+    import yaml
+
+    assert list(yaml.safe_load_all(sent))  # the pointers are YAML comments: it still parses
 
 
 def test_the_same_text_in_two_files_of_a_grep_is_no_repeat(engine: Headroom) -> None:

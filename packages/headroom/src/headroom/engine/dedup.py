@@ -52,7 +52,7 @@ _MEMORY_DECISIONS = 4096
 _OWN_RUN_FACTOR = 2
 _CHARS_PER_TOKEN = 3  # about what a token holds: repeated blocks shorter hold no pointer's worth
 _NO_OWN_REPEATS = frozenset({"json", "jsonl", "csv", "diff", "binary"})
-_HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml"})
+_HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml", "ini"})
 
 
 @dataclass(frozen=True)
@@ -240,9 +240,8 @@ class Deduplicator:
         labels: list[tuple[int, int | None]],
     ) -> str:
         """`lines` with each run replaced by its pointer."""
-        language = (
-            output.outcome.language if output.outcome and output.outcome.kind == "code" else None
-        )
+        commented = output.outcome is not None and output.outcome.kind in ("code", "config")
+        language = output.outcome.language if output.outcome and commented else None
         out: list[str] = []
         cursor = 0
         for run in runs:
@@ -337,7 +336,10 @@ def _fits_json(text: str, runs: list[Run], keys: list[str | None]) -> bool:
 
 
 def _commented(marker: str, language: str | None) -> str:
-    """Inside code, a pointer sits in a comment of its language (code still parses)."""
+    """Inside code or a config file, a pointer sits in a comment of its language or format
+    (the file still parses)."""
     if language is None:
         return marker
+    if language == "xml":
+        return f"<!-- {marker} -->"
     return f"# {marker}" if language in _HASH_COMMENT else f"// {marker}"
