@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from headroom.ccr.markers import end_reads_as_comment, format_gap
 from headroom.compressors.base import CompressContext
 
-__all__ = ["CLIP_OVER", "CLIP_TO", "clip_limit", "clip_to_phrase", "head_at_space"]
+__all__ = ["CLIP_OVER", "CLIP_TO", "clip_head", "clip_limit", "clip_to_phrase", "head_at_space"]
 
 CLIP_OVER = 2000  # characters: longer kept lines are cut (and marked) ...
 CLIP_TO = 1000  # ... to about this many at least
@@ -36,6 +36,16 @@ def head_at_space(text: str, limit: int) -> str:
     return text[: cut if cut > 0 else limit]
 
 
+def clip_head(line: str, limit: int) -> str:
+    """`line` cut at a space near `limit` (see `head_at_space`), saying what was cut."""
+    return _cut_after(line, len(head_at_space(line, limit)))
+
+
+def _cut_after(line: str, end: int) -> str:
+    """The first `end` characters of `line`, and a marker counting the rest."""
+    return f"{line[:end]} {format_gap(len(line) - end, 'more characters of this line cut')}"
+
+
 def clip_to_phrase(line: str, phrases: Sequence[str]) -> str | None:
     """A long line the question quotes, cut to the part that shows the quoted phrase: its
     start through the phrase, or the phrase through its end (when that end reads as no
@@ -46,9 +56,7 @@ def clip_to_phrase(line: str, phrases: Sequence[str]) -> str | None:
         return None
     start, phrase = min(spots)
     end = start + len(phrase)
-    options = [
-        (end, f"{line[:end]} {format_gap(len(line) - end, 'more characters of this line cut')}")
-    ]
+    options = [(end, _cut_after(line, end))]
     if start and not end_reads_as_comment(line, start):
         cut = format_gap(start, "characters of this line cut")
         options.append((len(line) - start, f"{cut} {line[start:]}"))

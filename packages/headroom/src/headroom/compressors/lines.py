@@ -37,7 +37,7 @@ from headroom.compressors._line_shapes import (
     strong_errors,
     templates,
 )
-from headroom.compressors._long_lines import CLIP_OVER, clip_limit, clip_to_phrase, head_at_space
+from headroom.compressors._long_lines import CLIP_OVER, clip_head, clip_limit, clip_to_phrase
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -127,8 +127,7 @@ def _clip_long_lines(
         if i in focused:
             out[i] = clip_to_phrase(line, phrases) or line
             continue
-        head = head_at_space(line, limit)
-        out[i] = f"{head} {format_gap(len(line) - len(head), 'more characters of this line cut')}"
+        out[i] = clip_head(line, limit)
     return out
 
 

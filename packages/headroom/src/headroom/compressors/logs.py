@@ -21,9 +21,15 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import NamedTuple
 
-from headroom.ccr.markers import format_detail, format_marker, split_lines
+from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
-from headroom.compressors._long_lines import CLIP_OVER, clip_limit, clip_to_phrase, head_at_space
+from headroom.compressors._long_lines import (
+    CLIP_OVER,
+    clip_head,
+    clip_limit,
+    clip_to_phrase,
+    head_at_space,
+)
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_SHARE,
@@ -186,9 +192,7 @@ def _clip_line(line: _Line, limit: int) -> _Line:
     package list) keeps its first `limit`, cut at a space, and says what was cut."""
     if len(line.text) <= max(CLIP_OVER, limit):
         return line
-    head = head_at_space(line.text, limit)
-    note = format_detail(f"{len(line.text) - len(head)} more characters of this line cut")
-    return line._replace(text=f"{head} {note}")
+    return line._replace(text=clip_head(line.text, limit))
 
 
 def _clip_to_phrase(line: _Line, phrases: Sequence[str]) -> _Line:
