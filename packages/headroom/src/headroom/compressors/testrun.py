@@ -29,7 +29,6 @@ from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
     Compressed,
-    Compressor,
     kept_lines_result,
 )
 from headroom.engine.detect import ContentKind, Detection, Sample
@@ -170,22 +169,14 @@ class TestRunCompressor:
         selection.force({0, len(lines) - 1})
         failures = _junit_failures(lines) if junit else _failure_blocks(lines, classes)
         cores = [_failure_core(lines, block) for block in failures]
-        storm = _storm_compressor(selection, cores, ctx)
-        if storm is not None:
-            # Titles and failure lines alone (the assertions, `E ...`, `file:12: Error`)
-            # may still fit every failure: then that is the core, and no storm.
-            gists = [_failure_gist(block, classes) for block in failures]
-            asserted = [_asserted(block, classes, selection.costs) for block in failures]
-            if _storm_compressor(selection, gists, ctx) is None:
-                cores, storm = gists, None
-            elif _storm_compressor(selection, asserted, ctx) is None:
-                # Even the titles overflow (a compact junit report's titles are long lines
-                # of cases): each failure's own assertion lines first, titles as they fit.
-                cores, storm = asserted, None
-        if storm is not None:
-            # More failures than the budget holds: a storm, where the log compressor's
-            # one-of-each-template with rare values says more than the first few whole.
-            return storm.compress("\n".join(lines) if collapsed else text, ctx)
+        storm = ctx.registry.get("log")
+        if storm is not None and _overflows(selection, cores, ctx):
+            slimmer = _slimmer_cores(failures, classes, selection, ctx)
+            if slimmer is None:
+                # More failures than the budget holds: a storm, where the log compressor's
+                # one-of-each-template with rare values says more than the first few whole.
+                return storm.compress("\n".join(lines) if collapsed else text, ctx)
+            cores = slimmer
         # Each failure, its title, each distinct warning: may open a gap past the markers'
         # share; the other lines only within it, then the budget left widens kept runs.
         # Every failure's title and end first (where pytest, doctest and unittest state the
@@ -222,15 +213,24 @@ def _is_junit(head: str) -> bool:
     return "<testcase" in head and "<testsuite" in head and head.lstrip().startswith("<")
 
 
-def _storm_compressor(
-    selection: Selection, failures: list[list[int]], ctx: CompressContext
-) -> Compressor | None:
-    """The registry's log compressor when the failures' titles and ends alone overflow
-    the budget."""
+def _slimmer_cores(
+    failures: list[list[int]], classes: list[int], selection: Selection, ctx: CompressContext
+) -> list[list[int]] | None:
+    """When failures' titles and last lines overflow the budget: their titles and failure
+    lines (the assertions, `E ...`, `file:12: Error`) if those fit, else, when even the
+    titles overflow (a compact junit report's titles are long lines of cases), their own
+    assertion lines, titles then kept as they fit; None when neither fits (a storm)."""
+    gists = [_failure_gist(block, classes) for block in failures]
+    if not _overflows(selection, gists, ctx):
+        return gists
+    asserted = [_asserted(block, classes, selection.costs) for block in failures]
+    return None if _overflows(selection, asserted, ctx) else asserted
+
+
+def _overflows(selection: Selection, failures: list[list[int]], ctx: CompressContext) -> bool:
+    """Whether two failures or more would not fit, these lines of each, in the budget."""
     cost = sum(selection.costs[i] for block in failures for i in block)
-    if len(failures) < 2 or cost <= ctx.budget_tokens - selection.spent:
-        return None
-    return ctx.registry.get("log")
+    return len(failures) >= 2 and cost > ctx.budget_tokens - selection.spent
 
 
 def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]:
