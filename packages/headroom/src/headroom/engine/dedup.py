@@ -116,7 +116,7 @@ class Deduplicator:
             original = output.segment.text.split("\n")
             # Framing matters only between outputs (a grep of lines a cat showed): a lone
             # output's lines are taken as they read.
-            contents = _contents(original) if len(outputs) > 1 else _as_read(original)
+            contents = _contents(original, framed=len(outputs) > 1)
             text = output.text
             if output.eligible:  # the first may still repeat itself
                 key = _key(context, output.text)
@@ -295,9 +295,13 @@ class Deduplicator:
                 self._memory.popitem(last=False)
 
 
-def _contents(original: list[str]) -> list[str | None]:
-    """What each original line shows; the empty line after a final newline shows nothing."""
-    contents = line_contents(original)
+def _contents(original: list[str], *, framed: bool = True) -> list[str | None]:
+    """What each original line shows (with `framed`, its framing taken off, see
+    `line_contents`; else the line as it reads); the empty line after a final newline
+    shows nothing."""
+    contents: list[str | None] = (
+        line_contents(original) if framed else [line.rstrip() for line in original]
+    )
     if len(original) > 1 and original[-1] == "":
         contents[-1] = None
     return contents
@@ -309,15 +313,6 @@ def _may_repeat_itself(output: ToolOutput) -> bool:
     changes, each at its own place), nor binary data."""
     kind = output.outcome.kind if output.outcome is not None else None
     return kind not in _NO_OWN_REPEATS
-
-
-def _as_read(original: list[str]) -> list[str | None]:
-    """Each line as it reads (no framing taken off); the empty line after a final newline
-    shows nothing."""
-    contents: list[str | None] = [line.rstrip() for line in original]
-    if len(original) > 1 and original[-1] == "":
-        contents[-1] = None
-    return contents
 
 
 def _key(context: hashlib._Hash, text: str) -> str:
