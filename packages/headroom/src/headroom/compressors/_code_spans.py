@@ -21,6 +21,7 @@ _RUN_LANGUAGES = frozenset({"c", "cpp"})
 _MIN_RUN = 6
 """One-line `#define`s in a row that make a run whose interior may go (first and last stay)."""
 _MIN_DATA_ROWS = 8
+_FUNCTION_LIKE = FUNCTION_NODES | {"lambda"}
 """Rows of whole elements inside a collection literal that make its interior elidable."""
 WRAPPER_SHARE = 0.5
 """A function whose body holds more than this share of the file's lines wraps the module
@@ -263,12 +264,10 @@ def _clean_starts(elements: Any) -> tuple[int, ...]:
 def _holds_function(node: Any) -> bool:
     """Whether `node` has a function among its children or their children (a method of an
     object literal, a lambda in a dict)."""
-    for child in node.named_children:
-        if child.type in FUNCTION_NODES or child.type == "lambda":
-            return True
-        if any(g.type in FUNCTION_NODES or g.type == "lambda" for g in child.named_children):
-            return True
-    return False
+    return any(
+        child.type in _FUNCTION_LIKE or any(g.type in _FUNCTION_LIKE for g in child.named_children)
+        for child in node.named_children
+    )
 
 
 def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: bytes) -> list[Span]:

@@ -8,9 +8,8 @@ A table is a JSON object, so the output still parses::
 Nested objects are flattened into dotted columns, columns whose value is the same in every
 record are hoisted into `same_in_all`, and a key a record lacks reads as null. An object
 whose values are records of one shape is a table too, its keys in the `@key` column, when
-that is the shorter form. Every value
-that is written stays whole (no shared prefix is cut off a column's URLs or paths), so a
-value can be found verbatim.
+that is the shorter form. Every value that is written stays whole (no shared prefix is
+cut off a column's URLs or paths), so a value can be found verbatim.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Which rows of a table to keep whole, shared by the CSV and JSON Lines compressors.
 
 Rows named by the question and rows the caller must keep come first, then the first and
-last rows, then rows holding rare values (a category seen once, a status word in a column of
-versions, a numeric outlier, an error field), then the rest by relevance to the question, one of each shape before repeats,
-spread evenly over the table.
+last rows, then rows holding rare values (a category seen once, a status word in a column
+of versions, a numeric outlier, an error field), then the rest by relevance to the
+question, one of each shape before repeats, spread evenly over the table.
 """
 
 from __future__ import annotations

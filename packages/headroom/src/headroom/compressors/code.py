@@ -4,9 +4,9 @@ Every declaration and signature stays. What may go, least valuable first as the 
 requires, are spans of whole lines, each shown as one gap marker with its exact count (a
 comment of the language, or a line inside the comment or docstring it shortens): the
 interior of long collection literals of data (a generated table: its first rows stay as
-the budget allows, and its last); function and method bodies; the rest of a comment block or a docstring after its first line; the
-imports of a run after its first; last, the interior of a long run of one-line `#define`s
-(a generated header's macro tables). Every kept line is an original line, whole. A span that
+the budget allows, and its last); function and method bodies; the rest of a comment block
+or a docstring after its first line; the imports of a run after its first; last, the
+interior of a long run of one-line `#define`s (a generated header's macro tables). Every kept line is an original line, whole. A span that
 holds a phrase the question quotes, or the body of a function it names, is kept; so is a
 span cheaper than its marker. The payload's ref is stated once, on a closing comment. The
 output is parsed again and must have no new syntax errors, else the payload passes through.
@@ -86,8 +86,9 @@ def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
         if node.is_missing or (node.is_error and not named):
             bad.update(range(node.start_point[0], node.end_point[0] + 1))
         elif node.is_error:  # named: the tokens it skipped, its valid children looked into
+            if not node.children:
+                bad.add(node.start_point[0])
             bad.update(c.start_point[0] for c in node.children if c.child_count == 0)
-            bad.update([node.start_point[0]] if not node.children else [])
             stack.extend(c for c in node.children if c.child_count and c.has_error)
         else:
             stack.extend(node.children)

@@ -6,7 +6,8 @@ blocks keep their lines, and a link keeps its text with its URL in parentheses
 (`text (https://...)`; in-page anchors and relative links keep only their text). The
 visible text is then compressed by Kompress's line selection if it is still over budget;
 a phrase the question quotes with its markup (`<p>Excluded are <b>modules</b> ...`) is
-looked for as the text it shows, so its line is kept. A marker says the page was reduced to its text, so the markup is one retrieve away.
+looked for as the text it shows, so its line is kept. A marker says the page was reduced
+to its text, so the markup is one retrieve away.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@
 Every file keeps its name and its count of matches; within the budget the matches kept
 are the ones most relevant to the query (BM25-style), taken file by file in turn (each
 file's best, then each file's second best, ...) so the budget is shared over the files,
-always in their original order and format, so
-`path:line:` stays greppable. A file's omitted matches are counted in one marker line.
+always in their original order and format, so `path:line:` stays greppable. A file's omitted matches are counted in one marker line.
 `grep -C` context lines (`path-12-`) are not matches: they stay only around kept matches,
 after every match the budget allows, and the marker counts them apart.
 """

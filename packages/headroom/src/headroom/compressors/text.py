@@ -3,9 +3,9 @@
 The model-free default keeps whole lines, verbatim and in order, never words inside them
 (a model quotes what it sees; an exact line cannot mislead). Only a line longer than 400
 characters (a paragraph on one line) is split into sentences. Headings (when they are an
-outline: at most a fifth of the lines; `#` on every other line is comments), the first and
-last line, and lines holding a quoted phrase or a rare word of the question are always kept; the
-token budget is then filled by relevance to the query, information density (numbers,
+outline: at most a fifth of the lines; `#` on every other line is comments), the first
+and last line, and lines holding a quoted phrase or a rare word of the question are always
+kept; the token budget is then filled by relevance to the query, information density (numbers,
 identifiers, code spans, names), paragraph starts and position, and what is left widens the
 kept runs a line at a time in turn, so it is shared out over the whole document rather than
 spent on its start. Each run of dropped lines becomes one CCR marker line.

@@ -7,9 +7,8 @@ compressor within a share of the budget proportional to its size; a block no det
 sure of joins the part before it (or after it, at the start). A multi-file `head` / `tail`
 output (`==> name <==` before each file) is cut at those headers instead: each file is a
 part of the kind its own lines are, and each header stays, naming the file its lines come
-from. Parts are whole lines, so
-the output is the parts' outputs joined line by line, and every marker counts within its
-part. One ref covers the whole payload.
+from. Parts are whole lines, so the output is the parts' outputs joined line by line, and
+every marker counts within its part. One ref covers the whole payload.
 """
 
 from __future__ import annotations
