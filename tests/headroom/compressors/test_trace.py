@@ -93,6 +93,30 @@ def test_every_caused_by_kept_and_library_frames_counted_exactly() -> None:
     assert_verbatim(text, result.text)
 
 
+def test_a_recursion_through_library_frames_shows_its_cycle_once() -> None:
+    cycle = [
+        '  File "/usr/lib/python3.11/copy.py", line 146, in deepcopy',
+        "    y = copier(x, memo)",
+        '  File "/usr/lib/python3.11/copy.py", line 206, in _deepcopy_list',
+        "    append(deepcopy(a, memo))",
+    ]
+    text = "\n".join(
+        [
+            "Traceback (most recent call last):",
+            '  File "/home/me/app/snap.py", line 21, in snapshot',
+            "    return copy.deepcopy(state)",
+            *cycle * 200,
+            "RecursionError: maximum recursion depth exceeded",
+        ]
+    )
+    result = TraceCompressor().compress(text, ctx_for(text, budget=5_000))
+    assert result is not None
+    out = result.text.split("\n")
+    assert out[3:7] == cycle  # the cycle once, right after the user's frame
+    assert "[headroom: 796 lines]" in out  # its 199 repeats counted
+    assert_verbatim(text, result.text)
+
+
 def test_quoted_phrase_kept_even_in_a_library_frame() -> None:
     text = java_chain()
     result = TraceCompressor().compress(text, ctx_for(text, query="what is `Thing7.run`?"))

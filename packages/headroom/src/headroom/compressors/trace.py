@@ -61,6 +61,7 @@ _TRACE_WORDS = ("at ", 'File "', "goroutine ", "panic", "backtrace")  # one is i
 _TRACE_SHARE = 0.5  # trace lines among the sampled ones: the payload is a trace
 _MIN_FRAMES = 3
 _FRAME_SHARE = 0.15  # frames among the sampled lines, without a trace header
+_RECURRING = 3  # a frame seen this many times is a recursion's: shown once
 
 
 def classify(lines: list[str]) -> list[int]:
@@ -187,12 +188,17 @@ def _frame_units(classes: list[int]) -> list[list[int]]:
 def _collapsible(lines: list[str], classes: list[int], units: list[list[int]]) -> set[int]:
     """First lines of the frame units to collapse: library frames, except where an
     exception was raised, and frames already shown above (recursion, a repeated trace)."""
+    keys = [tuple(lines[i].strip() for i in unit) for unit in units]
+    occurrences = Counter(keys)
     seen: set[tuple[str, ...]] = set()
     raised = _raise_sites(lines, units)
     out: set[int] = set()
-    for unit in units:
-        key = tuple(lines[i].strip() for i in unit)
-        if key in seen or (unit[0] not in raised and _LIBRARY.search(lines[unit[0]])):
+    for unit, key in zip(units, keys, strict=True):
+        # A frame that recurs (recursion) shows once, even from a library, as Python's own
+        # `[Previous line repeated N more times]` does: the cycle is what the trace says.
+        recurs = occurrences[key] >= _RECURRING
+        library = unit[0] not in raised and _LIBRARY.search(lines[unit[0]]) and not recurs
+        if key in seen or library:
             out.add(unit[0])
         seen.add(key)
     return out
