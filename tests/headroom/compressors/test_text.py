@@ -149,3 +149,24 @@ def test_a_hash_on_every_other_line_is_a_comment_not_a_heading_to_keep() -> None
     assert result is not None
     assert COUNTER.count(result.text) <= budget * 1.1
     assert len(find_markers(result.text)) <= 0.03 * budget  # markers within their share
+
+
+def test_blank_lines_between_kept_lines_stay_blank_lines_not_a_marker() -> None:
+    sections = [
+        f"Section {i}\n" + "\n".join(f"Node {i}.{j} keeps {j * 3} tasks queued." for j in range(6))
+        for i in range(30)
+    ]
+    text = "\n\n\n".join(sections)  # two blank lines between sections
+    result = TextCompressor().compress(text, ctx_for(text, budget=500))
+    assert result is not None
+    original, position = text.split("\n"), 0
+    for line in result.text.split("\n")[:-1]:  # the closing line counts the whole
+        gap = ANY_MARKER_RE.fullmatch(line)
+        if gap:
+            skipped = original[position : position + int(gap["detail"].split()[0])]
+            assert any(s.strip() for s in skipped), "a marker standing for blank lines only"
+            position += len(skipped)
+        else:
+            assert original[position] == line
+            position += 1
+    assert "\n\n\nSection" in result.text

@@ -255,6 +255,7 @@ def _render(units: list[_Unit], kept: set[int]) -> tuple[str, int, int]:
             groups.append([index])
     out: list[str] = []
     shown = total = pending = 0
+    blanks: list[str] = []  # the omitted lines so far, while every one of them is blank
     for position, group in enumerate(groups):
         size = units[group[0]].text.count("\n") + 1  # a fenced block is one unit of lines
         total += size
@@ -264,14 +265,20 @@ def _render(units: list[_Unit], kept: set[int]) -> tuple[str, int, int]:
                 out.append(units[group[0]].text)
                 shown += 1
             else:
+                if pending == len(blanks):
+                    blanks.append(units[group[0]].text)
                 pending += 1
             continue
         if not any(i in kept for i in group):
             pending += size
             continue
-        if pending:
+        if pending and out and pending == len(blanks):
+            out.extend(blanks)  # blank lines between kept ones cost less than a marker
+            shown += pending
+        elif pending:
             out.append(format_gap(pending, "lines"))
-            pending = 0
+        pending = 0
+        blanks = []
         out.append(_kept_pieces(units, group, kept))
         shown += size
     if pending:
