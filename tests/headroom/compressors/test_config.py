@@ -150,6 +150,38 @@ def test_repeated_tables_keep_the_first_whole_and_gaps_within_the_markers_share(
     assert len(names) > len([i for i in range(60) if f'name = "crate{i}"\n' in out + "\n"])
 
 
+def dist_manifest(packages: int, targets: int) -> str:
+    out = ['manifest-version = "2"', ""]
+    for p in range(packages):
+        out += [f"[pkg.tool{p}]", f'version = "1.{p}.0"', ""]
+        for t in range(targets):
+            out += [
+                f"[pkg.tool{p}.target.arch{t}-linux]",
+                "available = true",
+                f'url = "https://example.org/dist/tool{p}-arch{t}.tar.gz"',
+                f'hash = "{p * 1000 + t:064x}"',
+                "components = []",
+                "",
+            ]
+    return "\n".join(out)
+
+
+def test_sibling_tables_named_apart_are_one_repeated_group_and_the_budget_is_used() -> None:
+    import tomllib
+
+    text = dist_manifest(6, 40)
+    whole = COUNTER.count(text)
+    out = compress(text, whole // 4)
+    assert_faithful(text, out)
+    tomllib.loads(out)  # still TOML: gaps are comments
+    for p in range(6):  # each package's own table and its first target whole
+        assert f"[pkg.tool{p}]\n" in out
+        assert f"[pkg.tool{p}.target.arch0-linux]\navailable = true\n" in out
+    headers = out.count(".target.arch")
+    assert headers < 6 * 40  # the 240 target headers are no longer all kept whatever the budget
+    assert whole // 6 < COUNTER.count(out) <= whole // 4 * 1.1  # and the budget is spent
+
+
 def test_every_key_path_is_kept_and_a_warning_comment_survives() -> None:
     text = workflow(30)
     out = compress(text, 200)

@@ -53,7 +53,7 @@ _SMALL_GAP = 3  # lines: a longer gap is never cheaper than its marker
 _XML_COMMENT_TOKENS = 3  # `<!--`, ` -->` and the space: what an XML gap marker adds
 
 # Tiers of the budget fill, most wanted first.
-_STRUCTURE, _IDS, _SECOND, _REST, _OPAQUE_TIER = range(5)
+_STRUCTURE, _IDS, _SECOND, _REST, _OPAQUE_TIER, _BLANK = range(6)
 
 
 class ConfigCompressor:
@@ -153,7 +153,9 @@ class _Plan:
             if not node.children:
                 continue
             keys = sorted({tree.nodes[child].key for child in node.children})
-            named = xml or node.key == "-" or node.key.startswith("[")
+            # `[[package]]` tables share their name; `[pkg.a]`, `[pkg.b]` tables (and INI
+            # sections) of one parent differ by name only: their keys make the shape.
+            named = xml or node.key == "-" or node.key.startswith("[[")
             shape = (node.key if named else "*", *keys)
             shapes[shape].append(index)
         for group in shapes.values():
@@ -186,7 +188,10 @@ def _select(
         plan.rank,
     )
     for number, line in enumerate(lines):
-        if number in must or not line.strip():
+        if number in must:
+            continue
+        if not line.strip():  # last, yet there: a widening kept run passes through it
+            append((_BLANK, 0, 0, number))
             continue
         owner = owners[number]
         block = blocks[owner] if owner >= 0 else -1
@@ -310,6 +315,7 @@ def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) 
     closing tag, a TOML array's `]`), closers of dropped openings left out, and a comment
     over several lines kept at both ends when any of it is kept."""
     chosen = set(kept)
+    chosen.update(_opening_lines_above(tree, chosen, len(lines)))
     for node in tree.nodes:
         if node.start in chosen:
             chosen.update(range(node.start, min(node.start + node.head, len(lines))))
@@ -321,6 +327,24 @@ def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) 
         if any(i in chosen for i in range(first, last + 1)):
             chosen.update((first, last))
     return sorted(chosen)
+
+
+def _opening_lines_above(tree: Tree, kept: set[int], count: int) -> set[int]:
+    """The opening line of every node enclosing a kept line: a key kept without its
+    `[table]` header (or its parent key, or start tag) would read as another's."""
+    nodes = tree.nodes
+    owner = [-1] * count
+    for index, node in enumerate(nodes):  # children come later and overwrite
+        owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
+    found: set[int] = set()
+    done: set[int] = set()
+    for line in kept:
+        index = owner[line] if 0 <= line < count else -1
+        while index >= 0 and index not in done:
+            done.add(index)
+            found.add(nodes[index].start)
+            index = nodes[index].parent
+    return found
 
 
 def _close_small_gaps(
