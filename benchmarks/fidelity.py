@@ -149,7 +149,7 @@ def fresh_store() -> None:
 def measure_payload(payload: Payload) -> Row:
     """One payload run as described above, in the default engine's store."""
     import headroom  # after HEADROOM_HOME: the default engine opens its store there
-    from headroom.engine.detect import parses_as_json
+    from headroom.engine.wellformed import parses_as_json
 
     def count(text: str) -> int:
         return headroom.count_tokens(text, model="gpt-4o")

@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "headroom.engine.query",
             "headroom.engine.languages",
             "headroom.engine.line_patterns",
+            "headroom.engine.wellformed",
         ],
     ),
     ("compressors", ["headroom.compressors"]),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
 from headroom.ccr.markers import ANY_MARKER_RE, find_markers, parse_pointer
-from headroom.engine.detect import parses_as_json
+from headroom.engine.wellformed import parses_as_json
 
 _STORE_DIR = tempfile.mkdtemp(prefix="headroom-fuzz-")
 STORE = SqlStore(f"sqlite:///{_STORE_DIR}/fuzz.db")

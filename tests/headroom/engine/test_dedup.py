@@ -399,3 +399,35 @@ def test_the_same_text_in_two_files_of_a_grep_is_no_repeat(engine: Headroom) -> 
     [sent] = tool_texts(result.messages)
     assert pointers(sent) == []
     assert "src/api/billing.py:45:" in sent
+
+
+def pom_with_a_plugin_twice() -> str:
+    excludes = "\n".join(
+        f"            <exclude>src/test/resources/case{i}/**</exclude>" for i in range(24)
+    )
+    plugin = (
+        "      <plugin>\n        <groupId>org.apache.rat</groupId>\n"
+        "        <artifactId>apache-rat-plugin</artifactId>\n        <configuration>\n"
+        f"          <excludes>\n{excludes}\n          </excludes>\n        </configuration>\n"
+        "      </plugin>\n    </plugins>"
+    )
+    return (
+        '<?xml version="1.0"?>\n<project>\n  <modelVersion>4.0.0</modelVersion>\n'
+        f"  <build>\n    <plugins>\n{plugin}\n  </build>\n"
+        "  <reporting>\n    <plugins>\n      <plugin>\n"
+        "        <artifactId>maven-site-plugin</artifactId>\n      </plugin>\n"
+        f"{plugin}\n  </reporting>\n</project>\n"
+    )
+
+
+def test_a_pointer_inside_xml_never_leaves_a_closing_tag_without_its_element(
+    engine: Headroom,
+) -> None:
+    from headroom.engine.wellformed import parses_as_xml
+
+    text = pom_with_a_plugin_twice()
+    assert parses_as_xml(text)
+    result = engine.compress(session(text))
+    [sent] = tool_texts(result.messages)
+    assert parses_as_xml(sent)  # the repeat that would close `<plugins>` is not pointed at
+    assert violations(text, sent, "config") == []

@@ -63,3 +63,25 @@ def test_a_command_that_names_a_source_file_prints_output_not_that_file() -> Non
     assert detect(gcc, filename="wild.c").kind == "diagnostics"
     source = "\n".join(f"int f{i}(int a) {{\n    return a + {i};\n}}\n" for i in range(40))
     assert detect(source, filename="wild.c").kind == "code"
+
+
+def test_declared_xml_quoting_html_is_xml_and_xhtml_is_html() -> None:
+    notes = "\n".join(
+        f'<p>Release {i}: see <a href="https://example.org/{i}">notes</a>.</p><br><div>{i}</div>'
+        for i in range(20)
+    )
+    deps = "\n".join(
+        f"    <dependency>\n      <groupId>org.example</groupId>\n"
+        f"      <artifactId>a{i}</artifactId>\n    </dependency>"
+        for i in range(8)
+    )
+    pom = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<project>\n  <description><![CDATA[\n'
+        f"{notes}\n]]></description>\n  <dependencies>\n{deps}\n  </dependencies>\n</project>\n"
+    )
+    assert detect(pom).kind == "config"
+    page = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
+        f"<html><head><title>t</title></head><body>\n{notes}\n</body></html>\n"
+    )
+    assert detect(page).kind == "html"

@@ -30,7 +30,6 @@ from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, neutralise_
 from headroom.compressed import Compressed
 from headroom.config import HeadroomConfig
 from headroom.conversation.segments import Path, Segment
-from headroom.engine.detect import parses_as_json
 from headroom.engine.repeats import (
     Run,
     ShownIndex,
@@ -39,6 +38,7 @@ from headroom.engine.repeats import (
     repeated_chars,
     shown_positions,
 )
+from headroom.engine.wellformed import parses_as_json, parses_as_xml
 from headroom.errors import StoreError
 from headroom.tokens import TokenCounter
 
@@ -52,6 +52,7 @@ _MEMORY_DECISIONS = 4096
 _OWN_RUN_FACTOR = 2
 _CHARS_PER_TOKEN = 3  # about what a token holds: repeated blocks shorter hold no pointer's worth
 _NO_OWN_REPEATS = frozenset({"json", "jsonl", "csv", "diff", "binary"})
+_XML_RUNS_CHECKED = 16  # runs of one XML output tried one by one when together they break it
 _HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml", "ini"})
 
 
@@ -228,6 +229,19 @@ class Deduplicator:
         if shown == original:
             lines = [neutralise_markers(line) for line in lines]
         text = self._rewritten(output, lines, keys, runs, request.labels)
+        if _language(output) == "xml" and not parses_as_xml(text) and parses_as_xml(shown):
+            # A pointer must not break the document: only the runs that leave it whole (a
+            # run closing elements it did not open, or inside a comment, does not).
+            runs = [
+                run
+                for run in runs[:_XML_RUNS_CHECKED]
+                if parses_as_xml(self._rewritten(output, lines, keys, [run], request.labels))
+            ]
+            if not runs:
+                return None
+            text = self._rewritten(output, lines, keys, runs, request.labels)
+            if not parses_as_xml(text):
+                return None
         kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
         return text, stated["ref"] if stated else None, max(kept, 0)
 
@@ -240,8 +254,7 @@ class Deduplicator:
         labels: list[tuple[int, int | None]],
     ) -> str:
         """`lines` with each run replaced by its pointer."""
-        commented = output.outcome is not None and output.outcome.kind in ("code", "config")
-        language = output.outcome.language if output.outcome and commented else None
+        language = _language(output)
         out: list[str] = []
         cursor = 0
         for run in runs:
@@ -328,6 +341,14 @@ def _fits_json(text: str, runs: list[Run], keys: list[str | None]) -> bool:
     if not parses_as_json(text):
         return True
     return len(runs) == 1 and runs[0].length >= sum(1 for k in keys if k is not None)
+
+
+def _language(output: ToolOutput) -> str | None:
+    """The language of a code or config output (its pointers are comments of it), or None."""
+    outcome = output.outcome
+    if outcome is None or outcome.kind not in ("code", "config"):
+        return None
+    return outcome.language
 
 
 def _commented(marker: str, language: str | None) -> str:

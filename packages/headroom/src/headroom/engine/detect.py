@@ -36,6 +36,7 @@ from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from headroom.engine.line_patterns import LineMatches, LinePattern, LineSet
+from headroom.engine.wellformed import parses_as_json
 
 __all__ = [
     "CERTAIN",
@@ -55,7 +56,6 @@ __all__ = [
     "detect_with",
     "listing_columns",
     "parse_json_payload",
-    "parses_as_json",
 ]
 
 ContentKind = str
@@ -305,6 +305,8 @@ def html_evidence(sample: Sample) -> bool:
     """Tags on more than every line and densely (a minified script's `a<b` and quoted
     `"</div>"` are not markup), and an HTML start or closing tags of common elements."""
     head = sample.head
+    if head.lstrip().startswith("<?xml") and not _HTML_START.search(head):
+        return False  # declared XML whose root is not `html` (a POM quoting HTML in CDATA)
     tags = len(_TAG_OPEN.findall(head))
     dense = tags * 1000 >= _MIN_TAGS_PER_KB * len(head)
     return tags > len(sample.lines) and dense and _looks_like_html(head)
@@ -389,12 +391,3 @@ def _is_json(text: str) -> bool:
         return True
     rows = [line.strip() for line in text[:_SAMPLE_CHARS].splitlines() if line.strip()]
     return len(rows) >= 2 and all(row[0] in "[{" for row in rows[:-1]) and parses_as_json(rows[0])
-
-
-def parses_as_json(row: str) -> bool:
-    """Whether `row` is one JSON value (too deep to parse counts as not)."""
-    try:
-        json.loads(row)
-    except (ValueError, RecursionError):
-        return False
-    return True
