@@ -59,3 +59,22 @@ def test_within_budget_none_and_deterministic() -> None:
     first = DocsCompressor().compress(text, ctx_for(text, 300, '"input 12"'))
     assert first is not None and "input 12." in first.text
     assert first == DocsCompressor().compress(text, ctx_for(text, 300, '"input 12"'))
+
+
+def test_the_budget_left_widens_kept_runs_over_paragraph_breaks() -> None:
+    out = ["TOOL(1)                  General Commands Manual                 TOOL(1)", ""]
+    for s, section in enumerate(SECTIONS):
+        out.append(section)
+        for p in range(6):  # short paragraphs, a blank line after each
+            out += [
+                f"       Paragraph {s}.{p} says how input {p} is read, line {i}." for i in range(3)
+            ]
+            out.append("")
+    out.append("GNU tools                         2024-01-01                        TOOL(1)")
+    page = "\n".join(out) + "\n"
+    whole = COUNTER.count(page)
+    budget = whole // 2
+    result = DocsCompressor().compress(page, ctx_for(page, budget=budget))
+    assert result is not None
+    # Kept runs stopped at every blank line and left most of the budget unspent.
+    assert COUNTER.count(result.text) > budget * 0.8

@@ -162,6 +162,9 @@ def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> l
     spread = {index: rank for rank, index in enumerate(spread_order(len(rest)))}
     density = [_density(plain(lines[i])) for i in rest]
     order.extend(rest[k] for k in sorted(spread, key=lambda k: (-density[k], spread[k])))
+    # Blank lines last, yet in the order: a kept run widening over a paragraph break
+    # passes through them rather than stopping there with budget left.
+    order.extend(i for i, line in enumerate(lines) if not line.strip())
     return order
 
 
