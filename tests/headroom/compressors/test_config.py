@@ -257,3 +257,34 @@ def test_the_lines_naming_each_file_of_a_several_file_head_stay() -> None:
     assert result is not None
     for n in range(40):
         assert f"==> service-{n}.service <==" in result.text.split("\n")
+
+
+def api_spec(operations: int) -> str:
+    out = ["openapi: 3.0.0", "paths:"]
+    for i in range(operations):
+        out += [
+            f"  /items/{i}:",
+            "    get:",
+            f"      operationId: get_item_{i}",
+            f'      description: "Fetch item {i} from the upstream store, retrying',
+            "        twice on a timeout before the call fails with a 504 to the",
+            '        caller."',
+            f"      summary: Item {i} as stored, with its tags and owners, read",
+            "        from the replica nearest the caller when one is in sync",
+            "      responses:",
+            "        '200':",
+            "          description: the item",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def test_a_value_running_on_over_lines_is_kept_or_left_out_whole() -> None:
+    import yaml
+
+    text = api_spec(60)
+    out = compress(text, COUNTER.count(text) // 3)
+    assert_faithful(text, out)
+    assert yaml.safe_load(out)["openapi"] == "3.0.0"  # no marker inside a value: it parses
+    for i, line in enumerate(out.split("\n")[:-1]):
+        if line.strip().startswith("twice on a timeout"):
+            assert out.split("\n")[i - 1].lstrip().startswith('description: "Fetch item')

@@ -431,3 +431,36 @@ def test_a_pointer_inside_xml_never_leaves_a_closing_tag_without_its_element(
     [sent] = tool_texts(result.messages)
     assert parses_as_xml(sent)  # the repeat that would close `<plugins>` is not pointed at
     assert violations(text, sent, "config") == []
+
+
+def workflow_with_a_step_twice() -> str:
+    def job(name: str, pin: str) -> list[str]:
+        steps = [
+            f"      - name: Set up step {i}\n        uses: actions/setup-python@v5\n"
+            f"        with:\n          python-version: '3.1{i}'\n          cache: pip"
+            for i in range(6)
+        ]
+        return [
+            f"  {name}:",
+            "    runs-on: ubuntu-latest",
+            f"    steps:  # {name}",
+            *steps,
+            "      - name: Install",
+            "        run: 'pip install -e .[test] --no-cache-dir --progress-bar off",
+            f"          pytest-xdist=={pin}'",
+        ]
+
+    return "\n".join(["name: CI", "jobs:", *job("unit", "3.1.0"), *job("slow", "3.2.0")]) + "\n"
+
+
+def test_a_pointer_inside_yaml_never_cuts_a_value_running_on_over_lines(engine: Headroom) -> None:
+    import yaml
+
+    text = workflow_with_a_step_twice()
+    result = engine.compress(session(text))
+    [sent] = tool_texts(result.messages)
+    assert pointers(sent)  # the repeated steps are pointed at
+    assert yaml.safe_load(sent)["name"] == "CI"
+    # the repeat ends before the `run:` value running on over two lines: both lines stay
+    assert "progress-bar off\n          pytest-xdist==3.2.0'" in sent
+    assert violations(text, sent, "config") == []

@@ -55,6 +55,15 @@ class Tree:
     spans: list[tuple[int, int]] = field(default_factory=list)
     """First and last line of each comment that runs over lines (XML)."""
 
+    def interiors(self) -> set[int]:
+        """Lines inside one unit past its first (a value running on over lines, a multi-line
+        array up to its `]`): a cut there leaves the file unreadable."""
+        inside: set[int] = set()
+        for node in self.nodes:
+            last = node.closer if node.closer is not None else node.start + node.head - 1
+            inside.update(range(node.start + 1, last + 1))
+        return inside
+
     def add(self, node: Node) -> int:
         self.nodes.append(node)
         index = len(self.nodes) - 1
@@ -72,6 +81,8 @@ _YAML_KEY = re.compile(
 )
 BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*\s*(?:#.*)?$")
 DOCUMENT = re.compile(r"---(?:\s|$)")
+# A value that opens no scalar: an anchor or a tag alone (its children follow), a comment.
+_NO_SCALAR = re.compile(r"(?:[&!]\S*\s*)+(?:#.*)?$|#")
 
 
 def yaml_tokens(line: str) -> list[tuple[int, str, str]]:
@@ -97,48 +108,64 @@ def _tokens(rest: str, column: int) -> list[tuple[int, str, str]]:
 
 
 def parse_yaml(lines: Sequence[str]) -> Tree:
-    # `_close` and `Tree.add` written out in the loop: it runs for every line of files of
-    # a megabyte and more.
     tree = Tree([], set())
     nodes, comments = tree.nodes, tree.comments
     stack: list[int] = []
-    block_column: int | None = None  # inside a `key: |` block scalar indented past this
-    block_match = BLOCK_SCALAR.match
+    running = -1  # the node whose value runs on over the deeper lines after it, or -1
+    running_column = 0
+    block = False  # that value is a `|` / `>` block scalar: its lines stay apart
     for number, line in enumerate(lines):
         stripped = line.strip()
         if not stripped:
             continue
         rest = line.lstrip(" ")
         column = len(line) - len(rest)
-        if block_column is not None and column > block_column:
-            continue
-        block_column = None
+        if running >= 0:
+            if column > running_column:
+                if not block:  # a plain or quoted value running on: one unit
+                    nodes[running].head = number - nodes[running].start + 1
+                continue
+            running = -1
         if stripped[0] == "#":
             comments.add(number)
-            continue
-        if column == 0 and DOCUMENT.match(stripped):
+        elif column == 0 and DOCUMENT.match(stripped):
             _close(tree, stack, number, -1, "---")
             stack.append(tree.add(Node("---", number, number + 1, ROOT, -1)))
-            continue
-        for token_column, name, value in _tokens(rest, column):
-            while stack:  # close the nodes this token ends (see `_close`)
-                top = nodes[stack[-1]]
-                if top.indent < token_column or (
-                    top.indent == token_column and name == "-" and top.key != "-" and not top.value
-                ):
-                    break
-                top.end = number
-                stack.pop()
-            parent = stack[-1] if stack else ROOT
-            index = len(nodes)
-            nodes.append(Node(name, number, number + 1, parent, token_column, value))
-            if parent != ROOT:
-                nodes[parent].children.append(index)
-            stack.append(index)
-            if block_match(value):
-                block_column = token_column
+        else:
+            opened = _open_tokens(tree, stack, number, rest, column)
+            if opened is not None:
+                running, running_column, block = opened
     _close(tree, stack, len(lines), -2, "")
     return tree
+
+
+def _open_tokens(
+    tree: Tree, stack: list[int], number: int, rest: str, column: int
+) -> tuple[int, int, bool] | None:
+    """Add the nodes the tokens of line `number` open (closing those they end, see
+    `_close`, written out: it runs for every line of files of a megabyte and more); the
+    last one's (index, column, block scalar) when its value runs on over deeper lines."""
+    nodes = tree.nodes
+    opened = None
+    for token_column, name, value in _tokens(rest, column):
+        while stack:
+            top = nodes[stack[-1]]
+            if top.indent < token_column or (
+                top.indent == token_column and name == "-" and top.key != "-" and not top.value
+            ):
+                break
+            top.end = number
+            stack.pop()
+        parent = stack[-1] if stack else ROOT
+        index = len(nodes)
+        nodes.append(Node(name, number, number + 1, parent, token_column, value))
+        if parent != ROOT:
+            nodes[parent].children.append(index)
+        stack.append(index)
+        opened = None
+        if value and not _NO_SCALAR.match(value):
+            opened = (index, token_column, BLOCK_SCALAR.match(value) is not None)
+    return opened
 
 
 def _close(tree: Tree, stack: list[int], line: int, column: int, key: str) -> None:

@@ -20,14 +20,15 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from itertools import accumulate
 
 from headroom._version import __version__
 from headroom.ccr.guard import GuardedStore
 from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, neutralise_markers
 from headroom.compressed import Compressed
+from headroom.compressors._config_tree import parse_toml, parse_yaml
 from headroom.config import HeadroomConfig
 from headroom.conversation.segments import Path, Segment
 from headroom.engine.repeats import (
@@ -52,6 +53,7 @@ _MEMORY_DECISIONS = 4096
 _OWN_RUN_FACTOR = 2
 _CHARS_PER_TOKEN = 3  # about what a token holds: repeated blocks shorter hold no pointer's worth
 _NO_OWN_REPEATS = frozenset({"json", "jsonl", "csv", "diff", "binary"})
+_LINE_UNIT_FORMATS = frozenset({"yaml", "toml", "ini"})
 _XML_RUNS_CHECKED = 16  # runs of one XML output tried one by one when together they break it
 _HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml", "ini"})
 
@@ -228,22 +230,41 @@ class Deduplicator:
         stated = MARKER_RE.search(shown) if shown != original else None
         if shown == original:
             lines = [neutralise_markers(line) for line in lines]
-        text = self._rewritten(output, lines, keys, runs, request.labels)
-        if _language(output) == "xml" and not parses_as_xml(text) and parses_as_xml(shown):
-            # A pointer must not break the document: only the runs that leave it whole (a
-            # run closing elements it did not open, or inside a comment, does not).
+        found = self._in_format(output, shown, lines, keys, runs, request.labels, worth)
+        if found is None:
+            return None
+        text, runs = found
+        kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
+        return text, stated["ref"] if stated else None, max(kept, 0)
+
+    def _in_format(
+        self,
+        output: ToolOutput,
+        shown: str,
+        lines: list[str],
+        keys: list[str | None],
+        runs: list[Run],
+        labels: list[tuple[int, int | None]],
+        worth: Callable[[Run], bool],
+    ) -> tuple[str, list[Run]] | None:
+        """`lines` with the runs as pointers, keeping only the runs that leave a config
+        file readable (None: no run does): in YAML / TOML / INI the runs made of whole
+        units, in XML the runs after which the document is still well-formed (a run closing
+        elements it did not open, or inside a comment, is not)."""
+        language = _language(output)
+        if language in _LINE_UNIT_FORMATS:
+            runs = _whole_units(lines, runs, language, worth)
+        text = self._rewritten(output, lines, keys, runs, labels) if runs else ""
+        if runs and language == "xml" and not parses_as_xml(text) and parses_as_xml(shown):
             runs = [
                 run
                 for run in runs[:_XML_RUNS_CHECKED]
-                if parses_as_xml(self._rewritten(output, lines, keys, [run], request.labels))
+                if parses_as_xml(self._rewritten(output, lines, keys, [run], labels))
             ]
-            if not runs:
-                return None
-            text = self._rewritten(output, lines, keys, runs, request.labels)
+            text = self._rewritten(output, lines, keys, runs, labels)
             if not parses_as_xml(text):
                 return None
-        kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
-        return text, stated["ref"] if stated else None, max(kept, 0)
+        return (text, runs) if runs else None
 
     def _rewritten(
         self,
@@ -341,6 +362,50 @@ def _fits_json(text: str, runs: list[Run], keys: list[str | None]) -> bool:
     if not parses_as_json(text):
         return True
     return len(runs) == 1 and runs[0].length >= sum(1 for k in keys if k is not None)
+
+
+def _whole_units(
+    lines: list[str], runs: list[Run], language: str | None, worth: Callable[[Run], bool]
+) -> list[Run]:
+    """The runs of a YAML / TOML / INI output cut back to whole units: a run neither starts
+    inside one (a value running on over lines, a multi-line array) nor ends before the end
+    of a key, item or table it opens; else what is left of it would stand under another
+    key, or alone, and the file read otherwise or not at all. A run cut too short to be
+    worth a pointer goes."""
+    tree = parse_yaml(lines) if language == "yaml" else parse_toml(lines)
+    inside = tree.interiors()
+    reach: dict[int, int] = {}  # line -> the last line of the units opening on it
+    for node in tree.nodes:
+        last = min(node.end, len(lines)) - 1
+        while last > node.start and (not lines[last].strip() or last in tree.comments):
+            last -= 1
+        reach[node.start] = max(reach.get(node.start, last), last)
+    out: list[Run] = []
+    for run in runs:
+        start, end = _longest_whole(run.start, run.start + run.length, inside, reach)
+        cut = replace(run, start=start, line=run.line + start - run.start, length=end - start)
+        if cut == run or (cut.length > 0 and worth(cut)):
+            out.append(cut)
+    return out
+
+
+def _longest_whole(
+    start: int, end: int, inside: set[int], reach: dict[int, int]
+) -> tuple[int, int]:
+    """The longest span of lines `start`..`end - 1` made of whole units: it starts inside
+    none, and every unit opening in it ends in it (a unit reaching past the end splits the
+    span: the lines before it, or its own lines after its opening line)."""
+    best = (start, start)
+    while start < end:
+        while start < end and start in inside:
+            start += 1
+        index = start
+        while index < end and reach.get(index, index) < end:
+            index += 1
+        if index - start > best[1] - best[0]:
+            best = (start, index)
+        start = index + 1
+    return best
 
 
 def _language(output: ToolOutput) -> str | None:
