@@ -87,7 +87,7 @@ def test_dashboard_renders_the_numbers(
         shown["original"].startswith(LOG.replace("shard", "shard0")[:40])
         or "shard" in shown["original"]
     )
-    assert "headroom_retrieve ref=" in shown["compressed"]
+    assert "[headroom: " in shown["compressed"]  # the compressed form, its gap markers
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
 
 
@@ -171,5 +171,4 @@ def test_recent_payloads_side_by_side_with_markers_highlighted(
     preview = client.get(f"{headroom_server.url}/v1/dashboard/payload/{refs[0]}").json()
     expected = [m.group(0) for m in ANY_MARKER_RE.finditer(preview["compressed"])]
     assert shown == expected and len(shown) >= 2 and counted == str(len(shown))
-    assert f"headroom_retrieve ref={refs[0]}" in " ".join(shown)
     assert compressed == preview["compressed"] and original.startswith("2026-11-25")
