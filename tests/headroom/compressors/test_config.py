@@ -288,3 +288,17 @@ def test_a_value_running_on_over_lines_is_kept_or_left_out_whole() -> None:
     for i, line in enumerate(out.split("\n")[:-1]):
         if line.strip().startswith("twice on a timeout"):
             assert out.split("\n")[i - 1].lstrip().startswith('description: "Fetch item')
+
+
+def test_a_toml_multi_line_string_is_one_unit_and_the_output_still_parses() -> None:
+    import tomllib
+
+    tasks = "\n".join(
+        f'[tasks.t{i}]\ncmd = """\necho step {i}\n[not a header] = {i}\npython -m build\n"""\n'
+        f'help = "task {i}"\n'
+        for i in range(60)
+    )
+    text = f'name = "demo"\n\n{tasks}'
+    out = compress(text, COUNTER.count(text) // 3)
+    assert_faithful(text, out)
+    assert tomllib.loads(out)["name"] == "demo"

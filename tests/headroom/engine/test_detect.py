@@ -85,3 +85,31 @@ def test_declared_xml_quoting_html_is_xml_and_xhtml_is_html() -> None:
         f"<html><head><title>t</title></head><body>\n{notes}\n</body></html>\n"
     )
     assert detect(page).kind == "html"
+
+
+def test_yaml_holding_html_in_its_values_is_config_not_a_page() -> None:
+    ops = "\n".join(
+        f"  Op{i}:\n    name: Op{i}\n    http:\n      method: POST\n"
+        f"    documentation: <p>Creates suite {i}.</p> <p>See <a href='x'>the guide</a>.</p>"
+        for i in range(40)
+    )
+    assert detect(f"version: '2.0'\noperations:\n{ops}\n").kind == "config"
+
+
+def test_a_long_comment_header_does_not_hide_what_follows() -> None:
+    header = "\n".join(
+        f"# Licensed under the terms of section {i} of the license." for i in range(400)
+    )
+    body = "\n".join(
+        f"- name: op{i}\n  dispatch:\n    self: grad_{i}\n    other: 0" for i in range(60)
+    )
+    assert detect(f"{header}\n\n{body}\n").kind == "config"
+    assert detect(header + "\n").kind != "config"  # comments alone: nothing to look past to
+
+
+def test_toml_with_multi_line_strings_is_config() -> None:
+    tasks = "\n".join(
+        f'[tasks.t{i}]\ncmd = """\necho step {i}\npython -m build --wheel\n"""\nhelp = "task {i}"\n'
+        for i in range(30)
+    )
+    assert detect(f'name = "demo"\n\n{tasks}').kind == "config"

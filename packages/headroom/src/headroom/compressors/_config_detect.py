@@ -11,6 +11,7 @@ from headroom.compressors._config_tree import (
     DOCUMENT,
     HEADER,
     bracket_depth,
+    open_string,
     yaml_tokens,
 )
 
@@ -55,8 +56,12 @@ def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
     if not any(line.lstrip().startswith("[") for line in lines):
         return None  # no `[section]` header: not TOML / INI, whatever the keys
     headers = assigns = other = depth = 0
+    quotes: str | None = None  # inside a `"""` string: its lines are a value
     for line in lines:
         stripped = line.strip()
+        if quotes is not None:
+            quotes = None if line.count(quotes) % 2 else quotes
+            continue
         if depth > 0:
             depth += bracket_depth(stripped)
             continue
@@ -68,7 +73,8 @@ def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
         assign = ASSIGN.match(line)
         if assign:
             assigns += 1
-            depth = max(0, bracket_depth(assign.group(2)))
+            quotes = open_string(assign.group(2))
+            depth = 0 if quotes else max(0, bracket_depth(assign.group(2)))
         elif not line[0].isspace():
             other += 1
             if other > (len(lines) - other) * _OTHER_SHARE:

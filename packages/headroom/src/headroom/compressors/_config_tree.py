@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
+    "open_string",
     "ASSIGN",
     "BLOCK_SCALAR",
     "DOCUMENT",
@@ -192,23 +193,24 @@ def bracket_depth(value: str) -> int:
     return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
 
 
+def open_string(value: str) -> str | None:
+    """The quotes of a TOML multi-line string `value` opens and does not close, or None."""
+    for quotes in ('"""', "'''"):
+        if quotes in value and value.count(quotes) % 2:
+            return quotes
+    return None
+
+
 def parse_toml(lines: Sequence[str]) -> Tree:
     tree = Tree([], set())
     headers: list[int] = []  # open section headers, outermost first
-    array: int | None = None  # the key whose multi-line array is open
-    depth = 0
+    value: _OpenValue | None = None  # a multi-line array or string still open
     for number, line in enumerate(lines):
         stripped = line.strip()
-        if not stripped:
+        if value is not None:
+            value = value.take(tree, number, line, stripped)
             continue
-        if array is not None:
-            depth += bracket_depth(stripped)
-            if depth <= 0:
-                tree.nodes[array].closer = number
-                tree.nodes[array].end = number + 1
-                array = None
-            else:
-                tree.add(Node("-", number, number + 1, array, 1, stripped))
+        if not stripped:
             continue
         if stripped[0] in "#;":
             tree.comments.add(number)
@@ -221,15 +223,47 @@ def parse_toml(lines: Sequence[str]) -> Tree:
         if assign is None:
             continue  # a continuation line: part of the key above
         parent = headers[-1] if headers else ROOT
-        key, value = assign.group(1).strip("\"' "), assign.group(2)
-        index = tree.add(Node(key, number, number + 1, parent, 1, value))
-        depth = bracket_depth(value)
-        if depth > 0:
-            array = index
+        key, text = assign.group(1).strip("\"' "), assign.group(2)
+        index = tree.add(Node(key, number, number + 1, parent, 1, text))
+        value = _OpenValue.of(index, text)
     for index in headers:
         tree.nodes[index].end = len(lines)
     _extend_keys(tree, len(lines))
     return tree
+
+
+@dataclass
+class _OpenValue:
+    """A key's value running on over the lines below: a multi-line array (its items are
+    nodes, its `]` the closer) or a `\"\"\"` string (its lines are the key's head: one unit)."""
+
+    key: int
+    quotes: str | None
+    depth: int
+
+    @classmethod
+    def of(cls, key: int, value: str) -> _OpenValue | None:
+        quotes = open_string(value)
+        if quotes:
+            return cls(key, quotes, 0)
+        depth = bracket_depth(value)
+        return cls(key, None, depth) if depth > 0 else None
+
+    def take(self, tree: Tree, number: int, line: str, stripped: str) -> _OpenValue | None:
+        """Line `number` read as part of the value; None once the value is closed."""
+        node = tree.nodes[self.key]
+        if self.quotes is not None:
+            node.head = number - node.start + 1
+            return None if line.count(self.quotes) % 2 else self
+        if not stripped:
+            return self
+        self.depth += bracket_depth(stripped)
+        if self.depth <= 0:
+            node.closer = number
+            node.end = number + 1
+            return None
+        tree.add(Node("-", number, number + 1, self.key, 1, stripped))
+        return self
 
 
 def _open_header(tree: Tree, headers: list[int], number: int, bracket: str, name: str) -> None:

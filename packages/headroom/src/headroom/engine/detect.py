@@ -74,6 +74,7 @@ FILE_HEADER = re.compile(r"==> (?:[^\n<>]|<(?!==))+ <==")  # head/tail's line be
 _SAMPLE_CHARS = 32_768
 _CONTROL = re.compile(r"[\x01-\x07\x0b\x0e-\x1a\x1c-\x1f]")  # backspace: man overstrike
 _SAMPLE_LINES = 400
+_COMMENT_BLOCK_LINES = 20  # `#` lines opening a payload that the sample looks past
 # Shares of the sampled lines that decide a kind:
 _DIFF_SHARE = 0.5  # diff lines (+, -, context, @@, diff/index headers), after a diff header
 _SEARCH_SHARE = 0.6  # `path:line:` matches and `path-line-` context lines
@@ -109,6 +110,7 @@ _TEST_RUN_WORDS = (
 _HTML_START = re.compile(r"<(!doctype html|html\b)", re.I)  # after blank space only
 _HTML_CLOSE = re.compile(r"</(div|p|span|table|body|head|li|a)>", re.I)
 _TAG_OPEN = re.compile(r"<[A-Za-z/!]")
+_TAG_LED_SHARE = 0.1  # lines opening with a tag: pages have a quarter and more, YAML none
 _MIN_TAGS_PER_KB = 4  # pages have 5-60 tags per 1,000 characters, minified scripts 1-2
 
 CODE_HINTS: dict[str, LinePattern] = {
@@ -201,7 +203,7 @@ class Sample:
     def __init__(self, text: str, filename: str | None = None) -> None:
         self.text = text
         """The whole payload (a detector should read `head`; JSON needs all of it)."""
-        self.head = text[:_SAMPLE_CHARS]
+        self.head = _past_comment_block(text)[:_SAMPLE_CHARS]
         self.filename = filename
         self.to_beat = 0.0
         """The confidence the detectors asked so far reached: a detector whose best answer
@@ -220,6 +222,21 @@ class Sample:
     @cached_property
     def binary(self) -> bool:
         return _looks_binary(self.head)
+
+
+def _past_comment_block(text: str) -> str:
+    """`text` from the end of the block of `#` comment lines it opens with, when the block
+    is long (a license header says nothing of what follows) and something follows it."""
+    if not text.startswith("#"):
+        return text
+    position = count = 0
+    while position < len(text) and text[position] in "#\n":
+        end = text.find("\n", position)
+        position = len(text) if end < 0 else end + 1
+        count += 1
+    if count < _COMMENT_BLOCK_LINES or not text[position:].strip():
+        return text
+    return text[position:]
 
 
 @runtime_checkable
@@ -307,6 +324,9 @@ def html_evidence(sample: Sample) -> bool:
     head = sample.head
     if head.lstrip().startswith("<?xml") and not _HTML_START.search(head):
         return False  # declared XML whose root is not `html` (a POM quoting HTML in CDATA)
+    lines = [line for line in sample.lines if line.strip()]
+    if sum(1 for line in lines if line.lstrip()[:1] == "<") < _TAG_LED_SHARE * len(lines):
+        return False  # markup inside values (YAML or JSON strings holding `<p>`): no page
     tags = len(_TAG_OPEN.findall(head))
     dense = tags * 1000 >= _MIN_TAGS_PER_KB * len(head)
     return tags > len(sample.lines) and dense and _looks_like_html(head)
