@@ -304,7 +304,7 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         spent += cost
     # The budget left grows the kept runs into their neighbours (no new gap), a run of one
     # template still showing a sample of it, not the whole budget.
-    spent = widen_runs(
+    widen_runs(
         [i for i in candidates if per_template[lines[i].template] < cap[lines[i].template]],
         kept,
         lambda i: costs[i] + 1,
@@ -313,9 +313,6 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         len(lines),
         admit=lambda i: _take_share(per_template, cap, lines[i].template),
     )
-    # Every template has had its share and budget is left: an unspent budget shows nothing,
-    # so the kept runs grow on into the lines of the big templates too.
-    widen_runs(candidates, kept, lambda i: costs[i] + 1, spent, ctx.budget_tokens, len(lines))
     _close_short_gaps(kept, costs, len(lines))
     return sorted(kept)
 
