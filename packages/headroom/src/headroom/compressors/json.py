@@ -32,9 +32,9 @@ from headroom.engine.detect import (
     Detection,
     Sample,
     json_document,
-    parse_json_payload,
 )
 from headroom.engine.query import query_terms
+from headroom.engine.wellformed import parse_json_payload
 
 __all__ = ["JsonCompressor"]
 

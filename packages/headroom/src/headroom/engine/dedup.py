@@ -20,17 +20,17 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import accumulate
 
 from headroom._version import __version__
 from headroom.ccr.guard import GuardedStore
 from headroom.ccr.markers import MARKER_RE, Pointer, format_pointer, neutralise_markers
 from headroom.compressed import Compressed
-from headroom.compressors._config_tree import parse_toml, parse_yaml
 from headroom.config import HeadroomConfig
 from headroom.conversation.segments import Path, Segment
+from headroom.engine.pointer_format import commented, fits_json, language_of, runs_in_format
 from headroom.engine.repeats import (
     Run,
     ShownIndex,
@@ -39,7 +39,6 @@ from headroom.engine.repeats import (
     repeated_chars,
     shown_positions,
 )
-from headroom.engine.wellformed import parses_as_json, parses_as_xml
 from headroom.errors import StoreError
 from headroom.tokens import TokenCounter
 
@@ -53,9 +52,6 @@ _MEMORY_DECISIONS = 4096
 _OWN_RUN_FACTOR = 2
 _CHARS_PER_TOKEN = 3  # about what a token holds: repeated blocks shorter hold no pointer's worth
 _NO_OWN_REPEATS = frozenset({"json", "jsonl", "csv", "diff", "binary"})
-_LINE_UNIT_FORMATS = frozenset({"yaml", "toml", "ini"})
-_XML_RUNS_CHECKED = 16  # runs of one XML output tried one by one when together they break it
-_HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml", "ini"})
 
 
 @dataclass(frozen=True)
@@ -221,7 +217,7 @@ class Deduplicator:
             ]
             own = own_runs(verbatim, positions, worth_own, runs, request.number)
             runs = sorted([*runs, *own], key=lambda run: run.start)
-        if not runs or not _fits_json(shown, runs, keys):
+        if not runs or not fits_json(shown, runs, keys):
             return None
         # Compressed output states its ref already (its marker-like input text is
         # neutralised). The payload whole states none: what a pointer stands for is in the
@@ -230,41 +226,19 @@ class Deduplicator:
         stated = MARKER_RE.search(shown) if shown != original else None
         if shown == original:
             lines = [neutralise_markers(line) for line in lines]
-        found = self._in_format(output, shown, lines, keys, runs, request.labels, worth)
+        found = runs_in_format(
+            language_of(output.outcome),
+            shown,
+            lines,
+            runs,
+            lambda chosen: self._rewritten(output, lines, keys, chosen, request.labels),
+            worth,
+        )
         if found is None:
             return None
         text, runs = found
         kept = sum(1 for k in keys if k is not None) - sum(run.length for run in runs)
         return text, stated["ref"] if stated else None, max(kept, 0)
-
-    def _in_format(
-        self,
-        output: ToolOutput,
-        shown: str,
-        lines: list[str],
-        keys: list[str | None],
-        runs: list[Run],
-        labels: list[tuple[int, int | None]],
-        worth: Callable[[Run], bool],
-    ) -> tuple[str, list[Run]] | None:
-        """`lines` with the runs as pointers, keeping only the runs that leave a config
-        file readable (None: no run does): in YAML / TOML / INI the runs made of whole
-        units, in XML the runs after which the document is still well-formed (a run closing
-        elements it did not open, or inside a comment, is not)."""
-        language = _language(output)
-        if language in _LINE_UNIT_FORMATS:
-            runs = _whole_units(lines, runs, language, worth)
-        text = self._rewritten(output, lines, keys, runs, labels) if runs else ""
-        if runs and language == "xml" and not parses_as_xml(text) and parses_as_xml(shown):
-            runs = [
-                run
-                for run in runs[:_XML_RUNS_CHECKED]
-                if parses_as_xml(self._rewritten(output, lines, keys, [run], labels))
-            ]
-            text = self._rewritten(output, lines, keys, runs, labels)
-            if not parses_as_xml(text):
-                return None
-        return (text, runs) if runs else None
 
     def _rewritten(
         self,
@@ -275,7 +249,7 @@ class Deduplicator:
         labels: list[tuple[int, int | None]],
     ) -> str:
         """`lines` with each run replaced by its pointer."""
-        language = _language(output)
+        language = language_of(output.outcome)
         out: list[str] = []
         cursor = 0
         for run in runs:
@@ -289,7 +263,7 @@ class Deduplicator:
                 if first.rstrip() == keys[run.start]
                 else ""
             )
-            out.append(indent + _commented(marker, language))
+            out.append(indent + commented(marker, language))
             cursor = run.start + run.length
         out.extend(lines[cursor:])
         return "\n".join(out)
@@ -354,73 +328,3 @@ def _key(context: hashlib._Hash, text: str) -> str:
     digest = context.copy()
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
-
-
-def _fits_json(text: str, runs: list[Run], keys: list[str | None]) -> bool:
-    """A JSON document is pointed at whole or not at all (a pointer inside it would leave
-    invalid JSON)."""
-    if not parses_as_json(text):
-        return True
-    return len(runs) == 1 and runs[0].length >= sum(1 for k in keys if k is not None)
-
-
-def _whole_units(
-    lines: list[str], runs: list[Run], language: str | None, worth: Callable[[Run], bool]
-) -> list[Run]:
-    """The runs of a YAML / TOML / INI output cut back to whole units: a run neither starts
-    inside one (a value running on over lines, a multi-line array) nor ends before the end
-    of a key, item or table it opens; else what is left of it would stand under another
-    key, or alone, and the file read otherwise or not at all. A run cut too short to be
-    worth a pointer goes."""
-    tree = parse_yaml(lines) if language == "yaml" else parse_toml(lines)
-    inside = tree.interiors()
-    reach: dict[int, int] = {}  # line -> the last line of the units opening on it
-    for node in tree.nodes:
-        last = min(node.end, len(lines)) - 1
-        while last > node.start and (not lines[last].strip() or last in tree.comments):
-            last -= 1
-        reach[node.start] = max(reach.get(node.start, last), last)
-    out: list[Run] = []
-    for run in runs:
-        start, end = _longest_whole(run.start, run.start + run.length, inside, reach)
-        cut = replace(run, start=start, line=run.line + start - run.start, length=end - start)
-        if cut == run or (cut.length > 0 and worth(cut)):
-            out.append(cut)
-    return out
-
-
-def _longest_whole(
-    start: int, end: int, inside: set[int], reach: dict[int, int]
-) -> tuple[int, int]:
-    """The longest span of lines `start`..`end - 1` made of whole units: it starts inside
-    none, and every unit opening in it ends in it (a unit reaching past the end splits the
-    span: the lines before it, or its own lines after its opening line)."""
-    best = (start, start)
-    while start < end:
-        while start < end and start in inside:
-            start += 1
-        index = start
-        while index < end and reach.get(index, index) < end:
-            index += 1
-        if index - start > best[1] - best[0]:
-            best = (start, index)
-        start = index + 1
-    return best
-
-
-def _language(output: ToolOutput) -> str | None:
-    """The language of a code or config output (its pointers are comments of it), or None."""
-    outcome = output.outcome
-    if outcome is None or outcome.kind not in ("code", "config"):
-        return None
-    return outcome.language
-
-
-def _commented(marker: str, language: str | None) -> str:
-    """Inside code or a config file, a pointer sits in a comment of its language or format
-    (the file still parses)."""
-    if language is None:
-        return marker
-    if language == "xml":
-        return f"<!-- {marker} -->"
-    return f"# {marker}" if language in _HASH_COMMENT else f"// {marker}"

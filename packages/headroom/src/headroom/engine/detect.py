@@ -27,7 +27,6 @@ is not also sniffed for YAML, CSV and test runs. Detection is deterministic: the
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -36,7 +35,7 @@ from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from headroom.engine.line_patterns import LineMatches, LinePattern, LineSet
-from headroom.engine.wellformed import parses_as_json
+from headroom.engine.wellformed import parse_json_payload, parses_as_json
 
 __all__ = [
     "CERTAIN",
@@ -55,7 +54,6 @@ __all__ = [
     "Sample",
     "detect_with",
     "listing_columns",
-    "parse_json_payload",
 ]
 
 ContentKind = str
@@ -244,18 +242,6 @@ class Detector(Protocol):
     """What a compressor brings to be asked about a payload."""
 
     def detect(self, sample: Sample) -> Detection | None: ...
-
-
-def parse_json_payload(text: str) -> object | None:
-    """The parsed JSON value of `text`, or None when it is not a JSON document."""
-    stripped = text.strip()
-    if not stripped or stripped[0] not in "[{" or stripped[-1] not in "]}":
-        return None
-    try:
-        value: object = json.loads(stripped)
-    except (ValueError, RecursionError):
-        return None
-    return value
 
 
 def detect_with(

@@ -5,7 +5,19 @@ from __future__ import annotations
 import json
 from xml.parsers import expat
 
-__all__ = ["parses_as_json", "parses_as_xml"]
+__all__ = ["parse_json_payload", "parses_as_json", "parses_as_xml"]
+
+
+def parse_json_payload(text: str) -> object | None:
+    """The parsed JSON value of `text`, or None when it is not a JSON document."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "[{" or stripped[-1] not in "]}":
+        return None
+    try:
+        value: object = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return value
 
 
 def parses_as_json(row: str) -> bool:

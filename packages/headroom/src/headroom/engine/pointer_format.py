@@ -1,0 +1,111 @@
+"""Where a de-duplication pointer may stand in an output: as a comment of its code or
+config format, and only where the file stays readable (JSON pointed at whole, YAML / TOML /
+INI in whole units, XML still well-formed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from headroom.compressed import Compressed
+from headroom.compressors._config_tree import parse_toml, parse_yaml
+from headroom.engine.repeats import Run
+from headroom.engine.wellformed import parses_as_json, parses_as_xml
+
+__all__ = ["commented", "fits_json", "language_of", "runs_in_format"]
+
+_LINE_UNIT_FORMATS = frozenset({"yaml", "toml", "ini"})
+_XML_RUNS_CHECKED = 16  # runs of one XML output tried one by one when together they break it
+_HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml", "ini"})
+
+
+def language_of(outcome: Compressed | None) -> str | None:
+    """The language of a code or config output (its pointers are comments of it), or None."""
+    if outcome is None or outcome.kind not in ("code", "config"):
+        return None
+    return outcome.language
+
+
+def commented(marker: str, language: str | None) -> str:
+    """Inside code or a config file, a pointer sits in a comment of its language or format
+    (the file still parses)."""
+    if language is None:
+        return marker
+    if language == "xml":
+        return f"<!-- {marker} -->"
+    return f"# {marker}" if language in _HASH_COMMENT else f"// {marker}"
+
+
+def fits_json(text: str, runs: list[Run], keys: list[str | None]) -> bool:
+    """A JSON document is pointed at whole or not at all (a pointer inside it would leave
+    invalid JSON)."""
+    if not parses_as_json(text):
+        return True
+    return len(runs) == 1 and runs[0].length >= sum(1 for k in keys if k is not None)
+
+
+def runs_in_format(
+    language: str | None,
+    shown: str,
+    lines: list[str],
+    runs: list[Run],
+    rewrite: Callable[[list[Run]], str],
+    worth: Callable[[Run], bool],
+) -> tuple[str, list[Run]] | None:
+    """`rewrite(runs)` (the output with the runs as pointers), keeping only the runs that
+    leave a config file readable (None: no run does): in YAML / TOML / INI the runs cut
+    back to whole units, in XML the runs after which the document is still well-formed (a
+    run closing elements it did not open, or inside a comment, is not)."""
+    if language in _LINE_UNIT_FORMATS:
+        runs = _whole_units(lines, runs, language, worth)
+    text = rewrite(runs) if runs else ""
+    if runs and language == "xml" and not parses_as_xml(text) and parses_as_xml(shown):
+        runs = [run for run in runs[:_XML_RUNS_CHECKED] if parses_as_xml(rewrite([run]))]
+        text = rewrite(runs)
+        if not parses_as_xml(text):
+            return None
+    return (text, runs) if runs else None
+
+
+def _whole_units(
+    lines: list[str], runs: list[Run], language: str | None, worth: Callable[[Run], bool]
+) -> list[Run]:
+    """The runs of a YAML / TOML / INI output cut back to whole units: a run neither starts
+    inside one (a value running on over lines, a multi-line array) nor ends before the end
+    of a key, item or table it opens; else what is left of it would stand under another
+    key, or alone, and the file read otherwise or not at all. A run cut too short to be
+    worth a pointer goes."""
+    tree = parse_yaml(lines) if language == "yaml" else parse_toml(lines)
+    inside = tree.interiors()
+    reach: dict[int, int] = {}  # line -> the last line of the units opening on it
+    for node in tree.nodes:
+        last = min(node.end, len(lines)) - 1
+        while last > node.start and (not lines[last].strip() or last in tree.comments):
+            last -= 1
+        reach[node.start] = max(reach.get(node.start, last), last)
+    out: list[Run] = []
+    for run in runs:
+        start, end = _longest_whole(run.start, run.start + run.length, inside, reach)
+        cut = replace(run, start=start, line=run.line + start - run.start, length=end - start)
+        if cut == run or (cut.length > 0 and worth(cut)):
+            out.append(cut)
+    return out
+
+
+def _longest_whole(
+    start: int, end: int, inside: set[int], reach: dict[int, int]
+) -> tuple[int, int]:
+    """The longest span of lines `start`..`end - 1` made of whole units: it starts inside
+    none, and every unit opening in it ends in it (a unit reaching past the end splits the
+    span: the lines before it, or its own lines after its opening line)."""
+    best = (start, start)
+    while start < end:
+        while start < end and start in inside:
+            start += 1
+        index = start
+        while index < end and reach.get(index, index) < end:
+            index += 1
+        if index - start > best[1] - best[0]:
+            best = (start, index)
+        start = index + 1
+    return best
