@@ -279,3 +279,50 @@ def test_an_object_of_sparse_records_stays_an_object_when_a_table_is_longer() ->
     result = JsonCompressor().compress(text, ctx_for(text, budget=10_000))
     assert result is not None
     assert json.loads(result.text) == {"shapes": shapes}  # only the white space went
+
+
+def test_an_object_of_many_keys_holding_objects_shrinks_past_the_budget() -> None:
+    spec = {
+        "openapi": "3.1.0",
+        "paths": {
+            f"/v1/items/{i}": {  # operations of different shapes: no table
+                ("get", "post", "put", "delete")[i % 4]: {
+                    "operationId": f"op_item_{i}",
+                    f"x-note-{i % 7}": f"Item {i} as stored, with its tags",
+                    "parameters": [{"in": "path", "name": f"id{i % 3}"}] * (1 + i % 3),
+                    "responses": {str(200 + i % 5): {"description": f"the item {i}"}},
+                }
+            }
+            for i in range(200)
+        },
+    }
+    text = json.dumps(spec, indent=2)
+    budget = COUNTER.count(text) // 8
+    result = JsonCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    out = json.loads(result.text)  # still JSON
+    paths = out["paths"]
+    assert "kept" in paths["headroom_omitted"] and find_markers(result.text)
+    shown = [key for key in paths if key.startswith("/v1/")]
+    assert 0 < len(shown) < 200
+    assert f"kept {len(shown)} of 200 items" in paths["headroom_omitted"]  # exact counts
+    named = paths.get("headroom_omitted_keys")  # the names left out, when they are cheap
+    assert named is None or sorted(shown + named) == sorted(spec["paths"])
+    assert COUNTER.count(result.text) <= budget * 1.5
+
+
+def test_the_keys_an_object_leaves_out_are_listed_when_cheap() -> None:
+    shapes = {
+        f"Shape{i}": {
+            "type": ("structure", "list", "string")[i % 3],
+            f"member{i % 4}": {"shape": f"S{i}"},
+        }
+        for i in range(40)
+    }
+    text = json.dumps({"version": "2.0", "shapes": shapes}, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+    assert result is not None
+    out = json.loads(result.text)["shapes"]
+    shown = [key for key in out if key.startswith("Shape")]
+    assert 0 < len(shown) < 40
+    assert sorted(shown + out["headroom_omitted_keys"]) == sorted(shapes)

@@ -43,6 +43,8 @@ _STRING_HEAD = 240
 _MIN_ITEMS = 8
 _MIN_KEYS = 16
 _MIN_ID_LIST_TOKENS = 200
+_OVER_BUDGET = 1.1  # past this share of the budget, objects of many keys shrink too
+_OMITTED_KEY = "headroom_omitted"
 
 
 @dataclass
@@ -103,6 +105,12 @@ class JsonCompressor:
         _cut_long_strings(root, 0, note, terms)
         kept, total = _shrink_collections(root, ctx, terms, note)
         out = dumps(materialise(root[0]))
+        if ctx.counter.count(out) > ctx.budget_tokens * _OVER_BUDGET:
+            # Still over: the objects of many keys holding objects (an API spec's paths and
+            # schemas) keep the keys that matter, as a long list keeps its items.
+            more, more_total = _shrink_collections(root, ctx, terms, note, keyed=True)
+            kept, total = kept + more - more_total, total
+            out = dumps(materialise(root[0]))
         return Compressed(text=out, ref=ctx.ref, kept=kept, total=total, unit="items")
 
 
@@ -172,8 +180,18 @@ def _cut_long_strings(
 
 
 def _collect(
-    container: Any, key: Any, estimate: Callable[[str], int], found: list[_Collection]
+    container: Any,
+    key: Any,
+    estimate: Callable[[str], int],
+    found: list[_Collection],
+    keyed: bool = False,
 ) -> None:
+    """The collections under `container[key]`: long lists, record tables and wide flat
+    objects; with `keyed`, only the objects of many keys (whatever their values) not
+    shrunk yet, the outermost of them."""
+    if keyed:
+        _collect_keyed(container, key, estimate, found)
+        return
     value = container[key]
     if isinstance(value, Table):
         found.append(
@@ -208,12 +226,34 @@ def _collect(
             _collect(value, child, estimate, found)
 
 
+def _collect_keyed(
+    container: Any, key: Any, estimate: Callable[[str], int], found: list[_Collection]
+) -> None:
+    value = container[key]
+    if isinstance(value, list):
+        for index in range(len(value)):
+            _collect_keyed(value, index, estimate, found)
+    elif isinstance(value, dict) and _OMITTED_KEY not in value:
+        if len(value) >= _MIN_KEYS:
+            texts = [dumps({k: materialise(v)}) for k, v in value.items()]
+            costs = [estimate(t) + 1 for t in texts]
+            found.append(_Collection(container, key, value, texts, costs))
+            return
+        for child in value:
+            _collect_keyed(value, child, estimate, found)
+
+
 def _shrink_collections(
-    root: list[Any], ctx: CompressContext, terms: list[str], note: Callable[[str], str]
+    root: list[Any],
+    ctx: CompressContext,
+    terms: list[str],
+    note: Callable[[str], str],
+    *,
+    keyed: bool = False,
 ) -> tuple[int, int]:
     whole = dumps(materialise(root[0]))
     collections: list[_Collection] = []
-    _collect(root, 0, token_estimator(whole, ctx.counter), collections)
+    _collect(root, 0, token_estimator(whole, ctx.counter), collections, keyed)
     if not collections:
         return 1, 1
     total_cost = ctx.counter.count(whole)
@@ -254,12 +294,17 @@ def _omitted_ids(
     """Names of the dropped records (their identity column), if they are cheap enough to list:
     the model then knows what exists without retrieving it."""
     table = collection.value
+    kept_set = set(kept)
+    if isinstance(table, dict):  # an object's keys are its items' names
+        keys = [key for i, key in enumerate(table) if i not in kept_set]
+        if keys and ctx.counter.count(dumps(keys)) <= max(_MIN_ID_LIST_TOKENS, share // 3):
+            return ("keys", keys)
+        return None
     if not isinstance(table, Table):
         return None
     column = table.identity_column()
     if column is None:
         return None
-    kept_set = set(kept)
     ids = [table.rows[i][column] for i in range(table.total) if i not in kept_set]
     if not ids or ctx.counter.count(dumps(ids)) > max(_MIN_ID_LIST_TOKENS, share // 3):
         return None
@@ -284,5 +329,7 @@ def _rebuild(
         return items
     pairs = list(value.items())
     out = {pairs[i][0]: pairs[i][1] for i in kept}
-    out["headroom_omitted"] = marker
+    out[_OMITTED_KEY] = marker
+    if ids:
+        out[f"{_OMITTED_KEY}_{ids[0]}"] = ids[1]
     return out
