@@ -461,3 +461,28 @@ def test_an_object_of_methods_is_code_not_data() -> None:
     assert result is not None
     for n in range(60):
         assert f"  handle{n}: async (request) => {{" in result.text  # every signature stays
+
+
+def test_a_long_string_literal_loses_its_middle_inside_the_literal_and_still_parses() -> None:
+    import ast
+
+    from tests.audit import violations
+
+    blob = "".join(f"\\x{(i * 37) % 256:02x}" for i in range(6000)) + "#tail"
+    functions = "\n".join(
+        f"def handler_{i}(event):\n    value = event.get('k{i}')\n    return value * {i}\n"
+        for i in range(20)
+    )
+    text = f"import pool\n\nDESCRIPTOR = pool.add(b'{blob}')  # the file's descriptor\n" + (
+        f"SERIALIZED = b'{blob}'\n\n{functions}"
+    )
+    result = CodeCompressor().compress(text, ctx_for(text, "python", budget=600))
+    assert result is not None
+    ast.parse(result.text)  # the cut is inside the literal
+    assert violations(text, result.text, "code") == []
+    line = next(row for row in result.text.split("\n") if row.startswith("SERIALIZED"))
+    # its end after the marker is verbatim, and holds no `#` (it would read as a comment)
+    assert "characters of this line cut]" in line and line.endswith("cut]tail'")
+    assert "middle of 1 long strings cut" in result.text
+    # a comment after the literal: that line is never cut (its end would read as a comment)
+    assert f"DESCRIPTOR = pool.add(b'{blob}')" in result.text

@@ -464,3 +464,41 @@ def test_a_pointer_inside_yaml_never_cuts_a_value_running_on_over_lines(engine: 
     # the repeat ends before the `run:` value running on over two lines: both lines stay
     assert "progress-bar off\n          pytest-xdist==3.2.0'" in sent
     assert violations(text, sent, "config") == []
+
+
+def module_with_a_call_twice() -> str:
+    arguments = [
+        f"        option_number_{i}=compute_default_value({i}, strict=True)," for i in range(14)
+    ]
+    return "\n".join(
+        [
+            "import builder",
+            "",
+            "FIRST = [",
+            "    builder.make(",
+            *arguments,
+            "    ),",
+            "]",
+            "SECOND = [",
+            "    builder.other(",
+            *arguments,
+            "    ),",
+            "]",
+            "",
+        ]
+    )
+
+
+def test_a_pointer_inside_code_never_leaves_a_bracket_unclosed(engine: Headroom) -> None:
+    import ast
+
+    text = module_with_a_call_twice()
+    arguments = '{"path": "builder_use.py"}'
+    messages = [
+        {"role": "user", "content": "Read builder_use.py"},
+        *tool_call(text, name="read_file", arguments=arguments),
+    ]
+    result = engine.compress(messages)
+    [sent] = tool_texts(result.messages)
+    ast.parse(sent)  # the repeat that would take `),` and `]` with it is not pointed at
+    assert violations(text, sent, "code") == []

@@ -21,6 +21,7 @@ from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
 from headroom.compressors._code_spans import Span, indent, row_starts, spans_of
+from headroom.compressors._code_strings import LONG_LINE, long_string_cuts
 from headroom.compressors._grammars import parser_for
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
 from headroom.engine.detect import ContentKind, Detection, Sample
@@ -136,19 +137,24 @@ class CodeCompressor:
         tree = parser.parse(source)
         lines = source.split(b"\n")
         spans, bodies = spans_of(tree.root_node, lines, language)
-        if not spans:
-            return None
         starts = row_starts(lines)
         rate = tokens / max(1, len(source))
-        elided, left = _choose_elided(spans, lines, starts, rate, text, tokens, ctx)
-        if not elided:
+        # Past the budget, long string literals lose their middle first (a generated
+        # module's serialized descriptor), inside the literal, so the line still parses.
+        cuts = long_string_cuts(tree.root_node, lines, starts, _quoted_rows(lines, ctx))
+        cut_tokens = round(sum(end - start for start, end, _ in cuts) * rate)
+        elided, left = _choose_elided(spans, lines, starts, rate, text, tokens - cut_tokens, ctx)
+        if not elided and not cuts:
             return None
         spans = _shown_data_heads(spans, elided, lines, starts, rate, left)
         edits = [_gap_edit(spans[i], lines, starts, language) for i in sorted(elided)]
+        edits = sorted([*edits, *_outside(cuts, edits)])
         omitted_bodies = sum(1 for i in elided if spans[i].kind == "body")
         omitted = sum(spans[i].last - spans[i].first + 1 for i in elided)
         detail = f"kept {bodies - omitted_bodies} of {bodies} function bodies" if bodies else ""
         detail += f"{', ' if detail else ''}{omitted} of {len(lines)} lines omitted"
+        strings = sum(1 for edit in edits if b"characters of this line cut" in edit[2])
+        detail += f", the middle of {strings} long strings cut" if strings else ""
         closing = _comment(format_note(ctx.ref, detail), language)
         edits.append((len(source), len(source), b"\n" + closing))
         out = _rewrite(source, edits)
@@ -164,6 +170,22 @@ class CodeCompressor:
         else:
             kept, total, unit = len(lines) - omitted, len(lines), "lines"
         return Compressed(text=out.decode("utf-8"), ref=ctx.ref, kept=kept, total=total, unit=unit)
+
+
+def _quoted_rows(lines: list[bytes], ctx: CompressContext) -> set[int] | None:
+    """Rows of long lines holding a phrase the question quotes (they stay whole)."""
+    if not ctx.focus.phrases:
+        return None
+    return {
+        row
+        for row, line in enumerate(lines)
+        if len(line) >= LONG_LINE and ctx.focus.hits(line.decode("utf-8", "replace"))
+    }
+
+
+def _outside(cuts: list[Edit], edits: list[Edit]) -> list[Edit]:
+    """The `cuts` that lie in no span `edits` leave out."""
+    return [cut for cut in cuts if not any(s <= cut[0] and cut[1] <= e for s, e, _ in edits)]
 
 
 def _references(text: str, names: set[str]) -> Counter[str]:

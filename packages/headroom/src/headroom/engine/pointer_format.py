@@ -9,13 +9,14 @@ from dataclasses import replace
 
 from headroom.compressed import Compressed
 from headroom.compressors._config_tree import parse_toml, parse_yaml
+from headroom.compressors._grammars import parser_for
 from headroom.engine.repeats import Run
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
 __all__ = ["commented", "fits_json", "language_of", "runs_in_format"]
 
 _LINE_UNIT_FORMATS = frozenset({"yaml", "toml", "ini"})
-_XML_RUNS_CHECKED = 16  # runs of one XML output tried one by one when together they break it
+_RUNS_CHECKED = 16  # runs of one output tried one by one when together they break it
 _HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "perl", "r", "yaml", "toml", "ini"})
 
 
@@ -53,18 +54,30 @@ def runs_in_format(
     worth: Callable[[Run], bool],
 ) -> tuple[str, list[Run]] | None:
     """`rewrite(runs)` (the output with the runs as pointers), keeping only the runs that
-    leave a config file readable (None: no run does): in YAML / TOML / INI the runs cut
-    back to whole units, in XML the runs after which the document is still well-formed (a
-    run closing elements it did not open, or inside a comment, is not)."""
+    leave a code or config file readable (None: no run does): in YAML / TOML / INI the runs
+    cut back to whole units; in XML and code the runs after which it still parses when it
+    did before (a run closing elements or brackets it did not open does not)."""
     if language in _LINE_UNIT_FORMATS:
         runs = _whole_units(lines, runs, language, worth)
     text = rewrite(runs) if runs else ""
-    if runs and language == "xml" and not parses_as_xml(text) and parses_as_xml(shown):
-        runs = [run for run in runs[:_XML_RUNS_CHECKED] if parses_as_xml(rewrite([run]))]
+    parses = _parse_check(language)
+    if runs and parses is not None and not parses(text) and parses(shown):
+        runs = [run for run in runs[:_RUNS_CHECKED] if parses(rewrite([run]))]
         text = rewrite(runs)
-        if not parses_as_xml(text):
+        if not parses(text):
             return None
     return (text, runs) if runs else None
+
+
+def _parse_check(language: str | None) -> Callable[[str], bool] | None:
+    """Whether a text of `language` parses: XML by expat, code by its tree-sitter grammar
+    (no syntax error); None for the formats checked by their units, or none."""
+    if language == "xml":
+        return parses_as_xml
+    parser = parser_for(language) if language and language not in _LINE_UNIT_FORMATS else None
+    if parser is None:
+        return None
+    return lambda text: not parser.parse(text.encode("utf-8", "replace")).root_node.has_error
 
 
 def _whole_units(
