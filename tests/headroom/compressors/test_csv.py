@@ -131,3 +131,14 @@ def test_a_commented_header_that_splits_like_the_rows_is_the_header() -> None:
     assert result.text.split("\n")[0] == "##fileformat=VCFv4.2"
     assert any(line.startswith("#CHROM\tPOS\tID") for line in result.text.split("\n"))
     assert "rs299" in result.text  # rows under it, the header not taken for a comment
+
+
+def test_rows_kept_whole_without_gaps_keep_the_column_that_numbers_them() -> None:
+    rows = ["id,Country Name,Code,Value"]
+    rows += [f"{i},Country {i},C{i:03},{1.5 + i * 0.0131:.4f}" for i in range(400)]
+    text = "\n".join(rows) + "\n"
+    out = CSV.compress(text, ctx_for(text, 3500))
+    assert out is not None and "listed below by column" in out.text  # whole rows, then keys
+    kept = [line for line in out.text.split("\n") if line.count(",") == 3][1:]
+    assert kept and all(line in rows for line in kept)  # each with its number, as it was
+    assert "numbers the rows" not in out.text

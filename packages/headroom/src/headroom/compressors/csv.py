@@ -165,6 +165,15 @@ def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | Non
         key_estimate = per_length(pieces_estimator([k for k in keys if k], ctx.counter))
         key_costs = [key_estimate(k) + 1 for k in keys]
         if fixed + sum(key_costs) <= ctx.budget_tokens * _KEY_SHARE:
+            if numbering:
+                # Rows shown whole with no gap between them: their numbers say where they
+                # stood, so the numbering column stays.
+                shown = sorted([*shown, numbering[0]])
+                preamble = _preamble(table, rows, constant, None)
+                header = delimiter.join(table.cells[0][c] for c in shown)
+                texts = _texts(table, items, good, shown)
+                costs = [estimate(t) + 1 for t in texts]
+                fixed = sum(estimate(line) + 1 for line in [*preamble, header]) + _CLOSING_TOKENS
             order = _order(table, items, good, by_column, texts, shown, ctx, 1)
             return _with_keys(
                 preamble, header, texts, keys, table.cells[0][key].strip(), order, forced,
