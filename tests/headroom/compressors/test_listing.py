@@ -79,6 +79,7 @@ def test_every_row_stays_visible_by_its_key_cell_and_rare_rows_stay_whole() -> N
         f"kept {len(whole)} of 800 rows whole, the other {800 - len(whole)} are listed"
         in marker.detail
     )
+    assert "by column 9 only" in marker.detail  # numbered as in the listing, as the note is
     assert result.kept == len(whole) and result.total == 800
     assert "total 3212" in out  # lines that are not rows are kept
     for rare in ("36864", "lrwxrwxrwx"):  # rows with rare cells stay whole
@@ -268,3 +269,20 @@ def test_a_rule_under_the_header_does_not_hide_constant_columns() -> None:
     assert "column 2 is 2023-03-28" in result.text and "column 3 is 13:45" in result.text
     for n in range(120):
         assert f"pkg/module_{n}.py" in result.text
+
+
+def test_rows_in_sections_keep_their_section_gaps_marked_rather_than_keys_listed() -> None:
+    sections = []
+    for d in range(12):
+        rows = [f"/srv/app/dir{d}:", "total 84"] + [
+            f"-rw-r--r-- 1 root root {1000 + 37 * i:>6} Dec  2 10:13 module{d}_{i}.js"
+            for i in range(40)
+        ]
+        sections.append("\n".join(rows))
+    text = "\n\n".join(sections) + "\n"
+    result = ListingCompressor().compress(text, ctx_for(text, COUNTER.count(text) // 3))
+    assert result is not None
+    assert "listed below" not in result.text  # a name listed apart would lose its directory
+    assert any(m.detail.endswith(" lines") for m in find_markers(result.text))  # gaps, counted
+    for d in range(12):
+        assert f"/srv/app/dir{d}:" in result.text.split("\n")  # every section's header

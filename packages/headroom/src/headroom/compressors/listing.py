@@ -186,7 +186,7 @@ def _compacted(
     if narrower.lines != rows.lines:
         return None  # cells did not split the same way again: leave the listing alone
     key = shape.key - sum(1 for d in shape.dropped if d < shape.key)
-    lossy = _lossy(text, reduced, narrower, key, ctx)
+    lossy = _lossy(text, reduced, narrower, key, ctx, label=shape.key + 1)
     if lossy is None:
         return None
     return replace(lossy, text=f"{format_detail(detail)}\n{lossy.text}")
@@ -209,10 +209,17 @@ def _reduced_tokens(original: str, reduced: str, tokens: int) -> int:
 
 
 def _lossy(
-    text: str, lines: list[str], rows: _Rows, key: int, ctx: CompressContext
+    text: str,
+    lines: list[str],
+    rows: _Rows,
+    key: int,
+    ctx: CompressContext,
+    label: int | None = None,
 ) -> Compressed | None:
-    """Rare and named rows whole, every other row by its key cell; or, when even the key
-    cells do not fit, whole rows in runs with the gaps marked."""
+    """Rare and named rows whole, every other row by its key cell (`label`: that column's
+    number in the original listing); or, when even the key cells do not fit, or the rows
+    stand in sections (`ls -R`'s directories: a key cell listed apart from its section
+    would lose it), whole rows in runs with the gaps marked."""
     keys = rows.columns[key]
     estimate = per_length(token_estimator(text, ctx.counter))
     # Key cells are denser than padded rows: their own rate, from one count of the column.
@@ -223,7 +230,8 @@ def _lossy(
     fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
     forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows.lines[0]}
     rarity = _rarity(rows, key)
-    if fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
+    sectioned = any(i not in row_lines for i in range(rows.lines[1], rows.lines[-1]))
+    if sectioned or fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
         # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
         block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
         order = _row_order(rows, rarity, block)
@@ -240,7 +248,7 @@ def _lossy(
     note = format_note(
         ctx.ref,
         f"kept {len(whole)} of {len(rows.lines)} rows whole, the other {len(named)} are "
-        f"listed below by column {key + 1} only, one per line",
+        f"listed below by column {label or key + 1} only, one per line",
     )
     return Compressed(
         text="\n".join([*body, note, *named]),
