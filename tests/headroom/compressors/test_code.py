@@ -401,6 +401,32 @@ def test_a_generated_headers_define_tables_go_its_prototypes_stay() -> None:
     assert all(line in lines or ANY_MARKER_RE.search(line) for line in out)
 
 
+def test_a_generated_headers_prototype_and_typedef_tables_go_last_when_over_budget() -> None:
+    lines = ["#ifndef GEN_EXT_H", "#define GEN_EXT_H 1", ""]
+    for ext in range(30):
+        lines += [f"#ifndef GL_EXT_{ext}", f"#define GL_EXT_{ext} 1"]
+        lines += [
+            f"typedef void (*PFNGLEXT{ext}OP{op}PROC) (GLenum target, GLint level);"
+            for op in range(8)
+        ]
+        lines += ["#ifdef GL_GLEXT_PROTOTYPES"]
+        lines += [f"extern void glExt{ext}Op{op} (GLenum target, GLint level);" for op in range(8)]
+        lines += ["#endif", f"#endif /* GL_EXT_{ext} */", ""]
+    lines += ["#endif"]
+    source = "\n".join(lines)
+    whole = COUNTER.count(source)
+    result = CodeCompressor().compress(source, ctx_for(source, "c", budget=whole // 3))
+    assert result is not None
+    out = result.text.split("\n")
+    assert all(line in lines or ANY_MARKER_RE.search(line) for line in out)
+    assert not parser_for("c").parse(result.text.encode()).root_node.has_error
+    for ext in range(30):  # each table's first and last entry stay, and every guard
+        assert f"extern void glExt{ext}Op0 (GLenum target, GLint level);" in out
+        assert f"extern void glExt{ext}Op7 (GLenum target, GLint level);" in out
+        assert f"#ifndef GL_EXT_{ext}" in out
+    assert COUNTER.count(result.text) < whole // 2
+
+
 def test_a_file_name_makes_code_only_of_lines_that_parse_as_its_language() -> None:
     from headroom.engine.router import detect
 

@@ -1,6 +1,7 @@
 """The spans of a source file that code compression may show as one gap marker each:
 function bodies, the rest of comment blocks and docstrings, runs of imports, the interior
-of long runs of one-line `#define`s (a generated header's macro tables) and the interior
+of long runs of one-line `#define`s, prototypes or typedefs (a generated header's tables)
+and the interior
 of long collection literals of data (a generated lookup table, a descriptor list)."""
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Span:
     """What comes before the marker on its line: indentation and a comment sign."""
     kind: str
     """body, doc (a docstring's rest), comment (a comment block's rest), imports,
-    defines (a run of one-line `#define`s, its interior) or data (a literal's interior)."""
+    defines (a run of one-line `#define`s, prototypes or typedefs, its interior) or data (a
+    literal's interior)."""
     name: str = ""
     """The function a body or docstring belongs to."""
     starts: tuple[int, ...] = ()
@@ -271,10 +273,11 @@ def _holds_function(node: Any) -> bool:
 
 
 def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: bytes) -> list[Span]:
-    """The interior rows of each run of `_MIN_RUN` or more consecutive one-line `#define`s
-    at one indentation, outside every other span: the macro tables a generated header
-    repeats for each type. Their first and last rows stay; prototypes and signatures are
-    outline and always stay."""
+    """The interior rows of each run of `_MIN_RUN` or more consecutive one-line `#define`s,
+    or of one-line prototypes, or of one-line typedefs, at one indentation, outside every
+    other span: the macro and entry-point tables a generated header repeats for each type
+    or extension. Their first and last rows stay; they go last of all, when nothing else
+    brings the file within its budget."""
     if language not in _RUN_LANGUAGES:
         return []
     covered = bytearray(len(lines))
@@ -282,6 +285,7 @@ def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: byt
         covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
     found: list[Span] = []
     run: list[int] = []
+    run_kind = ""
 
     def flush() -> None:
         if len(run) >= _MIN_RUN:
@@ -289,16 +293,30 @@ def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: byt
         run.clear()
 
     for row, line in enumerate(lines):
-        if covered[row] or not _one_line_define(line):
+        kind = "" if covered[row] else _one_line_declaration(line)
+        if not kind:
             flush()
             continue
-        if run and (row != run[-1] + 1 or indent(line) != indent(lines[run[0]])):
+        if run and (
+            row != run[-1] + 1 or kind != run_kind or indent(line) != indent(lines[run[0]])
+        ):
             flush()
         run.append(row)
+        run_kind = kind
     flush()
     return found
 
 
-def _one_line_define(line: bytes) -> bool:
+def _one_line_declaration(line: bytes) -> str:
+    """`define`, `typedef` or `prototype` for a declaration that is whole on `line`, else
+    an empty string."""
     stripped = line.strip()
-    return stripped.startswith(b"#define") and not stripped.endswith(b"\\")
+    if stripped.startswith(b"#define"):
+        return "" if stripped.endswith(b"\\") else "define"
+    if line[:1].isspace() or not stripped.endswith(b";"):
+        return ""
+    if stripped.startswith(b"typedef "):
+        return "typedef"
+    if stripped.endswith(b");") and b"(" in stripped and not stripped.startswith((b"#", b"return")):
+        return "prototype"
+    return ""

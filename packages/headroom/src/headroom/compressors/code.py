@@ -6,7 +6,8 @@ comment of the language, or a line inside the comment or docstring it shortens):
 interior of long collection literals of data (a generated table: its first rows stay as
 the budget allows, and its last); function and method bodies; the rest of a comment block
 or a docstring after its first line; the imports of a run after its first; last, the
-interior of a long run of one-line `#define`s (a generated header's macro tables). Every kept line is an original line, whole. A span that
+interior of a long run of one-line `#define`s, prototypes or typedefs (a generated
+header's tables). Every kept line is an original line, whole. A span that
 holds a phrase the question quotes, or the body of a function it names, is kept; so is a
 span cheaper than its marker. The payload's ref is stated once, on a closing comment. The
 output is parsed again and must have no new syntax errors, else the payload passes through.
@@ -47,7 +48,7 @@ too much of what it saves on its marker (marker text stays a small share of the 
 _VALUE = {"doc": 2, "defines": 1_000_000, "data": 0}
 """The value of a span that is no body (a body's is how often its function is named):
 a docstring's rest documents an API, as a function named twice is worth keeping; a run of
-`#define`s is outline, the last to go; a literal's data (a generated table) the first."""
+`#define`s, prototypes or typedefs is outline, the last to go; a literal's data (a generated table) the first."""
 _OUTLINE_CHARGE = 0.75
 """The outline (declarations, signatures, first lines) is kept whatever the budget, so it
 is not wholly a choice the budget makes: it is charged at this share, and spans keep
