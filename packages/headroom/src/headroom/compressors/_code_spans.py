@@ -1,8 +1,8 @@
 """The spans of a source file that code compression may show as one gap marker each:
 function bodies, the rest of comment blocks and docstrings, runs of imports, the interior
 of long runs of one-line `#define`s, prototypes or typedefs (a generated header's tables)
-and the interior
-of long collection literals of data (a generated lookup table, a descriptor list)."""
+and the interior of long collection literals of data (a generated lookup table, a
+descriptor list)."""
 
 from __future__ import annotations
 
