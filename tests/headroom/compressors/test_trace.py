@@ -148,3 +148,37 @@ def test_deterministic_and_never_raises() -> None:
         "Traceback (most recent call last):\n" * 9,
     ]:
         compressor.compress(junk, ctx_for(junk))
+
+
+def exception_group(count: int) -> str:
+    out = [
+        "  + Exception Group Traceback (most recent call last):",
+        '  |   File "/home/me/app/load.py", line 16, in <module>',
+        "  |     run()",
+        "  | ExceptionGroup: loading failed (%d sub-exceptions)" % count,
+    ]
+    for i in range(count):
+        out.append(f"  {'+-' if i == 0 else '  '}+---------------- {i + 1} ----------------")
+        out += [
+            "    | Traceback (most recent call last):",
+            '    |   File "/home/me/app/load.py", line 12, in run',
+            "    |     load(i)",
+            f'    |   File "{LIB.format(i % 3)}", line 346, in loads',
+            "    |     return _default_decoder.decode(s)",
+            f"    | ValueError: bad value in record {i}",
+        ]
+    out.append("    +------------------------------------")
+    return "\n".join(out)
+
+
+def test_an_exception_group_is_a_trace_and_keeps_every_sub_exception() -> None:
+    text = exception_group(30)
+    assert detect(text).kind == "trace"
+    result = TraceCompressor().compress(text, ctx_for(text, budget=400))
+    assert result is not None
+    out = result.text.split("\n")
+    for i in range(30):  # every sub-exception's separator and exception line
+        assert f"    | ValueError: bad value in record {i}" in out
+        assert any(line.endswith(f" {i + 1} ----------------") for line in out)
+    assert "  | ExceptionGroup: loading failed (30 sub-exceptions)" in out
+    assert_verbatim(text, result.text)

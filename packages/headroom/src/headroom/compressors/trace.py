@@ -35,12 +35,18 @@ _GO_FILE = re.compile(r"\t\S+\.go:\d+")
 _RUST_AT = re.compile(r"\s+at \S+:\d+")
 _RUST_FRAME = re.compile(r"\s{1,6}\d+: (?:0x[0-9a-f]+ - )?\S")
 _MORE = re.compile(r"\s+\.\.\. \d+ (?:more|common frames omitted)|\s*\[Previous line repeated")
+# Python's exception groups draw a gutter: `  + Exception Group Traceback`, `  | File ...`,
+# and `+---------------- 2 ----------------` between their sub-exceptions.
+_GROUP_START = re.compile(r"\s*(?:\+ Exception Group Traceback|\| Traceback \(most recent)")
+_GUTTER = re.compile(r" *[|+] (?=\S| )")
 _HEADER = re.compile(
     r"Traceback \(most recent call last\):|Exception in thread |panic: |goroutine \d+ \[|"
+    r"Exception Group Traceback |"
     r"thread '.*' panicked at|stack backtrace:|fatal error: |Uncaught |Unhandled "
 )
 _CHAIN = re.compile(
     r"During handling of the above exception|The above exception was the direct cause|"
+    r"\s*\+[-+]+(?: \d+ -+| \.\.\.[^\n]*)?$|"  # between the sub-exceptions of a group
     r"\s*Caused by: |\s*Suppressed: |\s*\[CIRCULAR REFERENCE"
 )
 _EXCEPTION = re.compile(
@@ -65,7 +71,9 @@ _RECURRING = 3  # a frame seen this many times is a recursion's: shown once
 
 
 def classify(lines: list[str]) -> list[int]:
-    """The class of each line (OTHER, FRAME, BODY, EXCEPTION, CHAIN, HEADER, MORE)."""
+    """The class of each line (OTHER, FRAME, BODY, EXCEPTION, CHAIN, HEADER, MORE); the
+    lines of an exception group are read without their `|` gutter."""
+    lines = _read(lines)
     classes = [_line_class(line) for line in lines]
     for index, line in enumerate(lines):
         kind = classes[index]
@@ -80,6 +88,20 @@ def classify(lines: list[str]) -> list[int]:
         elif kind == FRAME and line.lstrip().startswith("File ") and index + 1 < len(lines):
             _python_body(lines, classes, index)
     return classes
+
+
+def _read(lines: list[str]) -> list[str]:
+    """`lines` as they are read: an exception group's without their gutter."""
+    if not any(_GROUP_START.match(line) for line in lines):
+        return lines
+    return [_ungutter(line) for line in lines]
+
+
+def _ungutter(line: str) -> str:
+    """A line of an exception group as a plain traceback's line: `  |   File ...` as
+    `  File ...`, `  + Exception Group Traceback ...` as its header."""
+    found = _GUTTER.match(line)
+    return line[found.end() :] if found else line
 
 
 # One pass per line: the classes' patterns as one alternation, tried in this order (an
@@ -154,16 +176,17 @@ class TraceCompressor:
         lines = [line.rstrip("\r") for line in split_lines(text)]
         if len(lines) < 4:
             return None
-        classes = classify(lines)
+        read = _read(lines)  # what the lines say (the output keeps them as they are)
+        classes = classify(read)
         units = _frame_units(classes)
         selection = Selection(text, lines, ctx)
-        collapsible = _collapsible(lines, classes, units)
+        collapsible = _collapsible(read, classes, units)
         whole = selection.fits_whole()
         if whole and not collapsible:
             return None
         selection.force(i for i, c in enumerate(classes) if c in (EXCEPTION, CHAIN, HEADER, MORE))
         selection.force(i for unit in units if unit[0] not in collapsible for i in unit)
-        selection.force(_continuations(lines, classes))
+        selection.force(_continuations(read, classes))
         others = [i for i, c in enumerate(classes) if c == OTHER and i not in selection.kept]
         if whole:  # within the budget only the boilerplate frames go
             selection.force(others)
