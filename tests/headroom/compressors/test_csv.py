@@ -142,3 +142,13 @@ def test_rows_kept_whole_without_gaps_keep_the_column_that_numbers_them() -> Non
     kept = [line for line in out.text.split("\n") if line.count(",") == 3][1:]
     assert kept and all(line in rows for line in kept)  # each with its number, as it was
     assert "numbers the rows" not in out.text
+
+
+def test_quoted_cells_holding_blank_lines_are_still_one_table() -> None:
+    from headroom.engine.router import detect
+
+    clauses = "\n\n".join(f"Clause {c}: permission is granted, free of charge." for c in range(30))
+    rows = ["name,version,license,files"]
+    rows += [f'pkg{i},1.{i}.0,"{clauses}",{10 + i}' for i in range(400)]
+    text = "\n".join(rows) + "\n"
+    assert detect(text).kind == "csv"  # the sample's last record, cut in its quote, is no row

@@ -107,8 +107,10 @@ def split_cells(record: str, delimiter: str) -> list[str]:
     return cells
 
 
-def records_of(lines: Sequence[str]) -> list[str]:
-    """Lines joined where a quoted cell holds a line break (an odd count of quotes so far)."""
+def records_of(lines: Sequence[str], *, cut: bool = False) -> list[str]:
+    """Lines joined where a quoted cell holds a line break (an odd count of quotes so far).
+    With `cut` (a sample's lines, cut at its end), lines left in an unclosed quote are a
+    record the cut split: they are left out."""
     records: list[str] = []
     pending: list[str] = []
     quotes = 0
@@ -118,7 +120,7 @@ def records_of(lines: Sequence[str]) -> list[str]:
         if quotes % 2 == 0:
             records.append("\n".join(pending))
             pending, quotes = [], 0
-    if pending:
+    if pending and not cut:
         records.extend(pending)  # an unclosed quote: the lines stay lines
     return records
 

@@ -81,7 +81,11 @@ class CsvCompressor:
         if len(sample.text) > len(sample.head):
             lines = lines[:-1]  # the last sampled line may be cut
         lines = lines[_comment_lines(lines) :]
-        records = records_of([line.rstrip("\r") for line in lines if line.strip()])[:SAMPLE_RECORDS]
+        # Blank lines are dropped after the records are joined: one inside a quoted cell
+        # (a license text) belongs to its record.
+        cut = len(sample.text) > len(sample.head)
+        records = records_of([line.rstrip("\r") for line in lines], cut=cut)
+        records = [record for record in records if record.strip()][:SAMPLE_RECORDS]
         dialect = sniff(records)
         if dialect is None:
             return None
