@@ -135,3 +135,14 @@ def test_the_occurrences_shown_cover_every_file_not_the_first_files_whole() -> N
     assert result is not None
     for name in files:
         assert result.text.count(f"yaml/{name}.py:") >= 5, name
+
+
+def test_pylint_style_output_is_diagnostics() -> None:
+    from headroom.engine.router import detect
+
+    codes = ("E501", "D104", "UP009", "F401", "CPY001")
+    text = "\n".join(
+        f"pkg/module_{i % 40}.py:{10 + i}: [{codes[i % 5]}] Message number {i % 7} about the line"
+        for i in range(300)
+    )
+    assert detect(text).kind == "diagnostics"

@@ -155,7 +155,7 @@ def exception_group(count: int) -> str:
         "  + Exception Group Traceback (most recent call last):",
         '  |   File "/home/me/app/load.py", line 16, in <module>',
         "  |     run()",
-        "  | ExceptionGroup: loading failed (%d sub-exceptions)" % count,
+        f"  | ExceptionGroup: loading failed ({count} sub-exceptions)",
     ]
     for i in range(count):
         out.append(f"  {'+-' if i == 0 else '  '}+---------------- {i + 1} ----------------")

@@ -5,7 +5,7 @@ mypy / pyright (`file:line: error: msg`), ruff / flake8 (`file:line:col: CODE ms
 shellcheck (`In file line N:` blocks with `^-- SC2034 (warning): ...`), rustc
 (`error[E0308]: msg` then ` --> file:line:col`), ruff's full format (`F401 [*] msg` then
 ` --> file:line:col`), eslint's stylish format, tsc
-(`file(line,col): error TS2322: ...`).
+(`file(line,col): error TS2322: ...`), pylint-style (`path:12: [E501] msg`).
 
 A payload splits into diagnostics: a message line, the lines leading to it (`In function`,
 `In file included from`, a file header, shellcheck's `In file line N:` and echoed source)
@@ -38,6 +38,7 @@ _SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style
 _MESSAGE = re.compile(
     rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
     r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
+    r"|\s*\S.*?:\d+(?::\d+)?:\s+\[[A-Z]{1,4}\d{2,5}\]"  # pylint's format: `path:12: [E501] msg`
     rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
     r"|[A-Z]{1,4}\d{2,5}(?: \[\*\])? (?=\S)"  # ruff's full format: `F401 [*] msg`, then ` --> path`
     r"|\s*\^-*\^? SC\d+ \("  # shellcheck
