@@ -146,3 +146,22 @@ def test_pylint_style_output_is_diagnostics() -> None:
         for i in range(300)
     )
     assert detect(text).kind == "diagnostics"
+
+
+def test_the_build_tools_verdict_after_the_last_diagnostic_stays() -> None:
+    lines = []
+    for i in range(400):
+        lines += [
+            f"src/mod{i % 9}.c:{10 + i}:5: warning: unused variable 'v{i}' [-Wunused-variable]",
+            f"   {10 + i} | int v{i};",
+            "      |     ^~",
+        ]
+    lines += [
+        "gmake[1]: *** [CMakeFiles/Makefile2:83: CMakeFiles/acme.dir/all] Error 2",
+        "gmake: *** [Makefile:91: all] Error 2",
+    ]
+    text = "\n".join(lines)
+    result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=600))
+    assert result is not None
+    out = result.text.split("\n")
+    assert lines[-1] in out and lines[-2] in out

@@ -329,3 +329,17 @@ def test_a_line_ending_in_an_exception_class_is_an_error() -> None:
     )[0]
     assert _classes("worker stopped: ConnectionResetError")[0]
     assert not _classes("2024-01-01 INFO ErrorBudget service handled 3 items")[0]
+
+
+def test_fatal_events_without_an_error_word_are_errors() -> None:
+    fatal = [
+        "May 01 03:20:13 web-01 kernel: Out of memory: Killed process 2211 (acme-api)",
+        "[INFO] BUILD FAILURE",
+        "[INFO] acme-service ............................ FAILURE [ 27.176 s]",
+        "gmake: *** [Makefile:91: all] Error 2",
+        "Segmentation fault (core dumped)",
+    ]
+    for line in fatal:
+        assert _classes(line)[0], line  # an error line: kept, each template's first and last
+    for line in ("May 01 03:20:13 web-01 kernel: [UFW BLOCK] IN=eth0", "error_count=0 ok"):
+        assert not _classes(line)[0], line

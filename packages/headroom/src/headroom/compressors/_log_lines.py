@@ -10,7 +10,9 @@ __all__ = ["ERROR", "FAILURE_TITLE", "LINE_CLASSES", "SUMMARY", "WARNING"]
 ERROR = LinePattern(
     at_start=r"(?:FAILED|FAIL|ERROR)\b|(?:=+|-+) .*(?:FAILURES|ERRORS|short test summary)",
     word=(
-        r"(?:ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT)\b|panic:"
+        r"(?:ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT|FAILURE|FAILED)\b|panic:"
+        r"|[Oo]ut of memory\b|[Kk]illed process\b|[Ss]egmentation fault|[Cc]ore dumped"
+        r"|[Ee]rror \d+$"
         r"|(?:[Ee]rror|[Ff]atal)\b[:;]|(?:[Ff]ailed|[Ff]ailure|[Ff]ails|[Ff]ailing)\b"
         r"|\d+ (?:failed|errors?)\b|[Ee]xception\b|[Dd]enied\b|[Rr]efused\b|[Ii]nvalid\b"
         r"|[Uu]nable to\b|[Cc]annot\b|[Cc]ould not\b|[Nn]o such (?:file|directory)|[Nn]ot found\b"
@@ -45,6 +47,10 @@ ERROR = LinePattern(
         "traceback",
         "fail",
         "summary",
+        "out of memory",
+        "killed process",
+        "segmentation",
+        "core dumped",
     ),
 )
 WARNING = LinePattern(
@@ -56,7 +62,7 @@ SUMMARY = LinePattern(
     at_start=(
         r"=+ .*\b(?:passed|failed|error|skipped)\b.* =+$|test result:|Tests?:? +\d+"
         r"|(?:ok|FAIL)\s+\S+\s+[\d.]+s$|(?:BUILD|Build) (?:SUCCESS|FAILED|succeeded|failed)"
-        r"|make(?:\[\d+\])?: \*\*\*"
+        r"|\S*make(?:\[\d+\])?: \*\*\*"
     ),
     word=r"found \d+ vulnerabilit",
     hints=(

@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
+from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
@@ -112,9 +113,15 @@ def _lead_in(lines: Sequence[str], previous: int, head: int) -> int:
 
 
 def _tail_end(lines: Sequence[str], head: int) -> int:
-    """The last message's continuation ends at a blank line or a summary line."""
+    """The last message's continuation ends at a blank line, a summary line, or a line
+    that neither runs deeper than the message nor has a diagnostic's shape (the build
+    tool's own verdict after it: `make: *** [all] Error 2`)."""
+    depth = _indent(lines[head])
     index = head + 1
     while index < len(lines) and lines[index].strip() and not _SUMMARY.match(lines[index]):
+        line = lines[index]
+        if _indent(line) <= depth and not _shaped(line):
+            break
         index += 1
     return index
 
@@ -162,8 +169,12 @@ class DiagnosticsCompressor:
         if not found:
             return None
         covered = {i for d in found for i in d.lines}
+        # Outside the diagnostics: the build's own verdict (`make: *** ... Error 2`, a
+        # summary, any line that reads as an error) stays whatever the budget.
         selection.force(
-            i for i, line in enumerate(lines) if i not in covered and _SUMMARY.match(line)
+            i
+            for i, line in enumerate(lines)
+            if i not in covered and (_SUMMARY.match(line) or _reads_as_error(line))
         )
         by_rank = sorted(found, key=lambda d: d.rank)  # stable: payload order within a rank
         firsts: dict[str, Diagnostic] = {}
@@ -199,6 +210,11 @@ def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnos
             keyed.append((rank, turn, positions[index]))
     keyed.sort()
     return [found[position] for _, _, position in keyed]
+
+
+def _reads_as_error(line: str) -> bool:
+    names = LINE_CLASSES.names_in(line)
+    return "error" in names or "summary" in names
 
 
 def _is_message(line: str) -> bool:
