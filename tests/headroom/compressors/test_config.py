@@ -302,3 +302,27 @@ def test_a_toml_multi_line_string_is_one_unit_and_the_output_still_parses() -> N
     out = compress(text, COUNTER.count(text) // 3)
     assert_faithful(text, out)
     assert tomllib.loads(out)["name"] == "demo"
+
+
+def test_an_attribute_value_running_over_lines_loses_lines_inside_it_and_still_parses() -> None:
+    from headroom.engine.wellformed import parses_as_xml
+
+    groups = []
+    for g in range(4):
+        points = "\n".join(
+            f"L {50 + i * 0.5:.6f} {((i * 37 + g) % 300) * 0.97:.6f} " for i in range(300)
+        )
+        groups.append(
+            f' <g id="line2d_{g}">\n  <path d="M 57.6 40.3 \n{points}\n" '
+            'style="fill:none;stroke:#1f77b4"/>\n </g>'
+        )
+    text = (
+        '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg">\n'
+        + "\n".join(groups)
+        + "\n</svg>\n"
+    )
+    assert parses_as_xml(text)
+    out = compress(text, COUNTER.count(text) // 3)
+    assert parses_as_xml(out)  # the gaps inside the value are plain text of it
+    assert any(line.startswith("[headroom: ") for line in out.split("\n"))
+    assert out.count('style="fill:none;stroke:#1f77b4"/>') >= 1

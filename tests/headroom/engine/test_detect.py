@@ -113,3 +113,21 @@ def test_toml_with_multi_line_strings_is_config() -> None:
         for i in range(30)
     )
     assert detect(f'name = "demo"\n\n{tasks}').kind == "config"
+
+
+def test_the_generic_fallback_never_cuts_an_xml_document_into_one_that_does_not_parse() -> None:
+    from headroom.ccr.markers import make_ref
+    from headroom.compressors.base import CompressContext, default_registry
+    from headroom.engine.router import ContentRouter
+    from headroom.engine.wellformed import parses_as_xml
+    from headroom.tokens import counter_for
+
+    counter = counter_for("gpt-4o")
+    words = " ".join(f"word{i} of the release notes" for i in range(6000))
+    text = f'<?xml version="1.0"?>\n<notes owner="ops"><text>{words}</text></notes>\n'
+    router = ContentRouter(default_registry(), min_savings_tokens=30)
+    assert router.detect(text).language == "xml" and parses_as_xml(text)
+    tokens = counter.count(text)
+    ctx = CompressContext(ref=make_ref(text), query="", budget_tokens=tokens // 20, counter=counter)
+    out = router.route(text, ctx, tokens=tokens)
+    assert parses_as_xml(out.text)  # no line to drop: left whole rather than cut mid-line

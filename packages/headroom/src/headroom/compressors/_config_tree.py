@@ -55,6 +55,9 @@ class Tree:
     """Lines inside comments (`#`, `;`, `<!-- -->`)."""
     spans: list[tuple[int, int]] = field(default_factory=list)
     """First and last line of each comment that runs over lines (XML)."""
+    in_values: set[int] = field(default_factory=set)
+    """Lines wholly inside an XML attribute value that runs over lines (an SVG path's `d`):
+    text of the value, which a plain marker may stand for."""
 
     def interiors(self) -> set[int]:
         """Lines inside one unit past its first (a value running on over lines, a multi-line
@@ -287,9 +290,10 @@ def _extend_keys(tree: Tree, count: int) -> None:
 
 # --- XML ------------------------------------------------------------------------------
 
+_QUOTED_VALUE = re.compile(r"\"[^\"]*\"|'[^']*'")
 _XML_TOKEN = re.compile(
     r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?\?>|<![^>]*>"
-    r"|<(/?)([A-Za-z_][\w:.\-]*)((?:[^<>\"']|\"[^\"<]{0,2000}\"|'[^'<]{0,2000}')*)>",
+    r"|<(/?)([A-Za-z_][\w:.\-]*)((?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*)>",
     re.S,
 )
 
@@ -316,11 +320,24 @@ def parse_xml(text: str, lines: Sequence[str]) -> Tree:
             node = Node(name, first, last + 1, parent, len(stack), lines[first].strip())
             node.head = last + 1 - first
             index = tree.add(node)
+            if last - first > 1:
+                tree.in_values.update(_value_lines(whole, first))
             if not token.group(3).endswith("/"):
                 stack.append(index)
     for index in stack:
         tree.nodes[index].end = len(lines)
     return tree
+
+
+def _value_lines(tag: str, first: int) -> list[int]:
+    """The lines of `tag` (a start tag from line `first`) that lie wholly inside one of its
+    quoted attribute values."""
+    inside: list[int] = []
+    for value in _QUOTED_VALUE.finditer(tag):
+        opening = first + tag.count("\n", 0, value.start())
+        closing = opening + value.group(0).count("\n")
+        inside.extend(range(opening + 1, closing))
+    return inside
 
 
 def _close_element(tree: Tree, stack: list[int], name: str, first: int, last: int) -> None:

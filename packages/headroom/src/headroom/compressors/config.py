@@ -318,7 +318,8 @@ def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) 
     chosen.update(_opening_lines_above(tree, chosen, len(lines)))
     for node in tree.nodes:
         if node.start in chosen:
-            chosen.update(range(node.start, min(node.start + node.head, len(lines))))
+            head = range(node.start, min(node.start + node.head, len(lines)))
+            chosen.update(i for i in head if i not in tree.in_values)
             if node.closer is not None:
                 chosen.add(node.closer)
         elif node.closer is not None:
@@ -369,7 +370,7 @@ def _render(lines: Sequence[str], kept: list[int], tree: Tree, fmt: str, ref: st
     """Kept lines with each gap as a comment of the format; the closing line states the
     counts and the ref."""
     xml = fmt == "xml"
-    inside = _inside_comments(tree, len(lines)) if xml else set()
+    inside = _inside_comments(tree, len(lines)) | tree.in_values if xml else set()
 
     markers: dict[int, str] = {}
 

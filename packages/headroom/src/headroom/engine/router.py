@@ -10,6 +10,7 @@ from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
 from headroom.engine.mixed import MIXED_KIND, compress_parts, split_files, split_parts
+from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
 __all__ = ["ContentRouter", "detect"]
 
@@ -64,7 +65,10 @@ class ContentRouter:
         if fallback is None or fallback is compressor:
             return judged
         generic = replace(unchanged, compressor=fallback.name)
-        return self._judged(fallback.compress(clean, ctx), generic, text, tokens, ctx)
+        result = fallback.compress(clean, ctx)
+        if result is not None and not _keeps_document(detection, text, result.text):
+            return judged  # a document that parsed is not cut into one that does not
+        return self._judged(result, generic, text, tokens, ctx)
 
     def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
         """A payload no detector claims, compressed file by file when it is a multi-file
@@ -112,3 +116,12 @@ class ContentRouter:
 def detect(text: str, *, filename: str | None = None) -> Detection:
     """The kind of `text` as the built-in compressors and installed plugins judge it."""
     return detect_with(default_registry().detectors, text, filename=filename)
+
+
+def _keeps_document(detection: Detection, text: str, out: str) -> bool:
+    """Whether `out` still parses where `text`, a JSON or XML document, did."""
+    if detection.kind == "json":
+        return parses_as_json(out) or not parses_as_json(text)
+    if detection.language == "xml":
+        return parses_as_xml(out) or not parses_as_xml(text)
+    return True
