@@ -286,3 +286,16 @@ def test_rows_in_sections_keep_their_section_gaps_marked_rather_than_keys_listed
     assert any(m.detail.endswith(" lines") for m in find_markers(result.text))  # gaps, counted
     for d in range(12):
         assert f"/srv/app/dir{d}:" in result.text.split("\n")  # every section's header
+
+
+def test_a_tree_keeps_its_glyphs_it_is_no_table_of_cells() -> None:
+    lines = ["/usr/lib/python3/dist-packages"]
+    for p in range(40):
+        last = p == 39
+        lines.append(f"{'└──' if last else '├──'} package{p}")
+        for m in range(6):
+            branch = "└──" if m == 5 else "├──"
+            lines.append(f"{'    ' if last else '│   '}{branch} module_{p}_{m}.py")
+    text = "\n".join(lines) + "\n"
+    assert detect(text).kind != "listing"
+    assert ListingCompressor().compress(text, ctx_for(text, COUNTER.count(text) // 3)) is None

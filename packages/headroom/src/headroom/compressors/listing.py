@@ -48,18 +48,22 @@ _MAX_PATH_FIELDS = 10  # fields before the path (`find -printf`, `tar tvf`, `du`
 _HEX_GROUP = re.compile(r"[0-9A-Fa-f]{2,8}:?")  # an offset or a group of bytes of a dump
 _DUMP_SHARE = 0.6  # cells of a row that are hex groups, in a dump (`xxd`, `hexdump -C`, `od`)
 _RULE_CHARACTERS = " \t-=+|:"  # all a rule line holds
+_TREE_BRANCH = re.compile(r"[ \t\u00a0│|]*(?:├──|└──|\|--|`--) ")
 _RULED = " | "  # a table ruled by bars (psql, `-X importtime`, Markdown): not split on blanks
 
 
 def not_a_listing(lines: Sequence[str]) -> bool:
     """Rows that line up without being records of named cells: a hex dump, whose cells are
-    offsets and byte groups, or a table ruled by bars, whose cells hold blanks (both lose
-    what they say when their cells are rewritten, so their lines are kept as they are)."""
+    offsets and byte groups, a table ruled by bars, whose cells hold blanks, or a `tree`,
+    whose glyphs say each name's depth (all lose what they say when their cells are
+    rewritten, so their lines are kept as they are)."""
     rows = [line for line in lines[:400] if line.strip()]
     if not rows:
         return False
     if sum(1 for row in rows if _RULED in row) >= len(rows) / 2:
         return True
+    if sum(1 for row in rows if _TREE_BRANCH.match(row)) >= len(rows) / 2:
+        return True  # `tree`: the glyphs before each name are its depth, not a cell
     if not _HEX_GROUP.fullmatch(rows[-1].split(maxsplit=1)[0]):
         return False  # the quick no: every row of a dump starts with its offset
     dumped = 0
