@@ -299,3 +299,18 @@ def test_a_tree_keeps_its_glyphs_it_is_no_table_of_cells() -> None:
     text = "\n".join(lines) + "\n"
     assert detect(text).kind != "listing"
     assert ListingCompressor().compress(text, ctx_for(text, COUNTER.count(text) // 3)) is None
+
+
+def test_cells_holding_blanks_under_a_rule_are_left_as_lines() -> None:
+    names = ("Dave Lee", "Carol Jones", "Alice Smith", "Bob Stone")
+    lines = [
+        "id   name          email         amount  status  ",
+        "---  ------------  ------------  ------  --------",
+    ]
+    lines += [
+        f"{i:<4} {names[i % 4]:<13} u{i}@ex.com{'':<{13 - len(f'u{i}@ex.com')}} {100 + i * 1.37:<7.2f} {'late' if i % 3 else 'ok':<8}"
+        for i in range(300)
+    ]
+    text = "\n".join(lines) + "\n"
+    # `Dave Lee` is one cell: the table form would read it as two and shift the rest.
+    assert ListingCompressor().compress(text, ctx_for(text, COUNTER.count(text) // 3)) is None

@@ -14,10 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["constant_columns", "is_padded", "note_detail", "without_columns"]
+__all__ = ["blanks_in_cells", "constant_columns", "is_padded", "note_detail", "without_columns"]
 
 _MIN_ROWS = 8
 _MIN_CELL_CHARS = 2  # a constant column of one-character cells is not worth a note
+_ALIGN_SAMPLE = 400  # rows looked at for blanks inside cells
+_RULE_LOOKAHEAD = 5  # lines looked at for the rule under a header
+_RULE_LINE = re.compile(r"\s*-{2,}(?:\s+-{2,})+\s*")
+_DASHES = re.compile(r"-+")
 
 
 def constant_columns(columns: Sequence[Sequence[str]], key: int) -> list[int]:
@@ -47,6 +51,21 @@ def _cell_spans(line: str, columns: int) -> list[tuple[int, int]] | None:
         if len(spans) == columns:
             return spans
     return None
+
+
+def blanks_in_cells(lines: Sequence[str], row_lines: Sequence[int]) -> bool:
+    """Whether the rule under a listing's header (`---  ------------`, as `sqlite3 -column`
+    draws it) shows cells holding blanks (`Dave Lee` under `name`): blanks then do not
+    separate the cells, and neither narrowing them nor leaving a column out is lossless."""
+    rule = next((line for line in lines[:_RULE_LOOKAHEAD] if _RULE_LINE.fullmatch(line)), None)
+    if rule is None:
+        return False
+    spans = [found.span() for found in _DASHES.finditer(rule)][:-1]  # the last runs on
+    for index in row_lines[:_ALIGN_SAMPLE]:
+        line = lines[index]
+        if any(" " in line[start:end].strip() for start, end in spans):
+            return True
+    return False
 
 
 def is_padded(lines: Sequence[str], row_lines: Sequence[int], columns: int) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_detail, format_note, split_lines
 from headroom.compressors._listing_columns import (
+    blanks_in_cells,
     constant_columns,
     is_padded,
     note_detail,
@@ -133,6 +134,8 @@ class ListingCompressor:
             dropped = constant_columns([column[1:] for column in rows.columns], key)
             header = rows.lines[0] if dropped else None
         narrow = is_padded(lines, rows.lines, columns)
+        if blanks_in_cells(lines, rows.lines):
+            return None  # cells hold blanks: they cannot be told apart (the lines stay)
         tokens = ctx.counter.count(text)
         if dropped or narrow:
             shape = _Compaction(columns, key, dropped, header, narrow)
