@@ -68,6 +68,27 @@ class Tree:
             inside.update(range(node.start + 1, last + 1))
         return inside
 
+    def owners(self, count: int) -> list[int]:
+        """The innermost node each of `count` lines belongs to, or -1."""
+        owner = [-1] * count
+        for index, node in enumerate(self.nodes):  # children come later and overwrite
+            owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
+        return owner
+
+    def openings_above(self, kept: set[int], owner: list[int]) -> set[int]:
+        """The opening line of every node enclosing a line of `kept` (`owner`: see
+        `owners`): a key kept without its `[table]` header (or its parent key, or start
+        tag) would read as another's."""
+        found: set[int] = set()
+        done: set[int] = set()
+        for line in kept:
+            index = owner[line] if 0 <= line < len(owner) else -1
+            while index >= 0 and index not in done:
+                done.add(index)
+                found.add(self.nodes[index].start)
+                index = self.nodes[index].parent
+        return found
+
     def add(self, node: Node) -> int:
         self.nodes.append(node)
         index = len(self.nodes) - 1

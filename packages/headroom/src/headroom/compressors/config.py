@@ -92,9 +92,10 @@ class ConfigCompressor:
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
-        balanced = _balanced(tree, chosen, lines)
+        owner = tree.owners(len(lines))
+        balanced = _balanced(tree, chosen, lines, owner)
         closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
-        kept = _balanced(tree, closed, lines)
+        kept = _balanced(tree, closed, lines, owner)
         if len(kept) == len(lines) and shown is lines:
             return None
         return _render(shown, kept, tree, fmt, ctx.ref)
@@ -310,12 +311,14 @@ def _candidates(
     return out
 
 
-def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) -> list[int]:
+def _balanced(
+    tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str], owner: list[int]
+) -> list[int]:
     """`kept` with each kept opening whole and closed (an element's start tag lines and its
     closing tag, a TOML array's `]`), closers of dropped openings left out, and a comment
     over several lines kept at both ends when any of it is kept."""
     chosen = set(kept)
-    chosen.update(_opening_lines_above(tree, chosen, len(lines)))
+    chosen.update(tree.openings_above(chosen, owner))
     for node in tree.nodes:
         if node.start in chosen:
             head = range(node.start, min(node.start + node.head, len(lines)))
@@ -328,24 +331,6 @@ def _balanced(tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str]) 
         if any(i in chosen for i in range(first, last + 1)):
             chosen.update((first, last))
     return sorted(chosen)
-
-
-def _opening_lines_above(tree: Tree, kept: set[int], count: int) -> set[int]:
-    """The opening line of every node enclosing a kept line: a key kept without its
-    `[table]` header (or its parent key, or start tag) would read as another's."""
-    nodes = tree.nodes
-    owner = [-1] * count
-    for index, node in enumerate(nodes):  # children come later and overwrite
-        owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
-    found: set[int] = set()
-    done: set[int] = set()
-    for line in kept:
-        index = owner[line] if 0 <= line < count else -1
-        while index >= 0 and index not in done:
-            done.add(index)
-            found.add(nodes[index].start)
-            index = nodes[index].parent
-    return found
 
 
 def _close_small_gaps(
