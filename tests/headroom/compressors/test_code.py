@@ -427,6 +427,64 @@ def test_a_generated_headers_prototype_and_typedef_tables_go_last_when_over_budg
     assert COUNTER.count(result.text) < whole // 2
 
 
+def _generated_module() -> list[str]:
+    """A protobuf-style generated module: descriptor calls with long argument lists,
+    then one line per field, each from one template."""
+    lines = ["from google.protobuf import descriptor as _descriptor", ""]
+    for message in range(12):
+        lines += [f"_MESSAGE{message} = _descriptor.Descriptor("]
+        lines += [f"  name='Message{message}',", f"  full_name='pkg.Message{message}',"]
+        lines += [
+            f"  field_{n}=_descriptor.FieldDescriptor(index={n}, number={n + 1}),"
+            for n in range(14)
+        ]
+        lines += ["  serialized_options=None,", ")", ""]
+    for message in range(12):
+        lines += [
+            f"_MESSAGE{message}.fields[{n}]._features = _Resolved(presence=_PRESENCE.values_by_name['EXPLICIT'].number, message={message})"
+            for n in range(10)
+        ]
+    lines += ['_TEMPLATE = """', *[f"row {n} = value({n})" for n in range(10)], '"""']
+    return lines
+
+
+def test_a_generated_modules_call_arguments_and_template_lines_go_when_over_budget() -> None:
+    lines = _generated_module()
+    source = "\n".join(lines)
+    whole = COUNTER.count(source)
+    result = CodeCompressor().compress(source, ctx_for(source, "python", budget=whole // 4))
+    assert result is not None
+    out = result.text.split("\n")
+    assert all(line in lines or ANY_MARKER_RE.search(line) for line in out)
+    ast.parse(result.text)  # the markers stand where whole arguments and statements were
+    for message in range(12):  # every call keeps its first and last argument
+        assert f"_MESSAGE{message} = _descriptor.Descriptor(" in out
+        assert f"  name='Message{message}'," in out
+        assert "  serialized_options=None," in out
+    # a run of one template keeps its first and last line, its interior goes
+    assert (
+        "_MESSAGE0.fields[0]._features = _Resolved(presence=_PRESENCE.values_by_name['EXPLICIT'].number, message=0)"
+        in out
+    )
+    assert sum(1 for line in out if "._features = _Resolved(" in line) < 40
+    # lines of one template inside a string literal are no statements: they stay
+    assert all(f"row {n} = value({n})" in out for n in range(10))
+    assert COUNTER.count(result.text) < whole // 2
+
+
+def test_statements_of_one_template_inside_a_function_kept_stay_whole() -> None:
+    body = [f"    registry.add('name{n}', {n})" for n in range(10)]
+    others = [
+        f"def helper{n}(x):\n    y = x + {n}\n    z = y * 2\n    return z - {n}\n" for n in range(6)
+    ]
+    lines = ["def register(registry):", *body, "", *"\n".join(others).split("\n")]
+    source = "\n".join(lines)
+    result = CodeCompressor().compress(
+        source, ctx_for(source, "python", query="what does `register` add?", budget=10)
+    )
+    assert result is None or all(line in result.text.split("\n") for line in body)
+
+
 def test_a_file_name_makes_code_only_of_lines_that_parse_as_its_language() -> None:
     from headroom.engine.router import detect
 

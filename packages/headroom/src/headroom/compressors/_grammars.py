@@ -67,14 +67,17 @@ _LITERAL_KINDS = (
     "literal_value",  # Go
     "array_expression",  # Rust
 )
+# A call's arguments: data too in a generated module (a descriptor built by one long call).
+_ARGUMENT_KINDS = ("argument_list", "arguments")
 
 
-@lru_cache(maxsize=16)
-def outline_query_for(language: str) -> Any | None:
+@lru_cache(maxsize=32)
+def outline_query_for(language: str, *, calls: bool = False) -> Any | None:
     """One query over a file's syntax tree (run in C, so no walk over every node in
     Python): each comment as `c`, the body of each function node as `body` (its parent
-    is the function), each collection literal as `data`, and in Python each string
-    standing alone as a statement (a docstring) as `doc`."""
+    is the function), each collection literal (with `calls`, also each call's argument
+    list) as `data`, and in Python each string standing alone as a statement (a
+    docstring) as `doc`."""
     parser = parser_for(language)
     if parser is None:
         return None
@@ -94,7 +97,8 @@ def outline_query_for(language: str) -> Any | None:
         except QueryError:
             continue  # this grammar's node has no body field
         patterns.append(pattern)
-    literals = [kind for kind in _LITERAL_KINDS if grammar.id_for_node_kind(kind, True)]
+    kinds = _LITERAL_KINDS + _ARGUMENT_KINDS if calls else _LITERAL_KINDS
+    literals = [kind for kind in kinds if grammar.id_for_node_kind(kind, True)]
     if literals:
         patterns.append("[" + " ".join(f"({kind})" for kind in literals) + "] @data")
     if language == "python":

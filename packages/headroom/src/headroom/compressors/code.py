@@ -144,6 +144,10 @@ class CodeCompressor:
         # module's serialized descriptor), inside the literal, so the line still parses.
         cuts = long_string_cuts(tree.root_node, lines, starts, _quoted_rows(lines, ctx))
         cut_tokens = round(sum(end - start for start, end, _ in cuts) * rate)
+        if _least_tokens(spans, starts, rate, tokens - cut_tokens) > ctx.budget_tokens:
+            # Even every span elided leaves the file over its budget: its outline is the
+            # bulk (a generated module), so its long call arguments and template runs go too.
+            spans, bodies = spans_of(tree.root_node, lines, language, generated=True)
         elided, left = _choose_elided(spans, lines, starts, rate, text, tokens - cut_tokens, ctx)
         if not elided and not cuts:
             return None
@@ -171,6 +175,12 @@ class CodeCompressor:
         else:
             kept, total, unit = len(lines) - omitted, len(lines), "lines"
         return Compressed(text=out.decode("utf-8"), ref=ctx.ref, kept=kept, total=total, unit=unit)
+
+
+def _least_tokens(spans: list[Span], starts: list[int], rate: float, tokens: int) -> int:
+    """The tokens of the file with every span shown as its marker."""
+    elidable = sum(round((starts[s.last + 1] - starts[s.first]) * rate) for s in spans)
+    return tokens - elidable + _MARKER_COST * len(spans)
 
 
 def _quoted_rows(lines: list[bytes], ctx: CompressContext) -> set[int] | None:
