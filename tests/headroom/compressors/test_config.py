@@ -326,3 +326,41 @@ def test_an_attribute_value_running_over_lines_loses_lines_inside_it_and_still_p
     assert parses_as_xml(out)  # the gaps inside the value are plain text of it
     assert any(line.startswith("[headroom: ") for line in out.split("\n"))
     assert out.count('style="fill:none;stroke:#1f77b4"/>') >= 1
+
+
+def api_schema(schemas: int) -> str:
+    """An OpenAPI-like document: schemas and properties of keys of their own (as real
+    ones vary), so nearly every key path is distinct."""
+    out = ["openapi: 3.1.0", "info:", "  title: Wild API", "  version: 1.0.0", "components:"]
+    out.append("  schemas:")
+    for s in range(schemas):
+        out += [f"    Schema{s}:", "      type: object", f"      x-schema-{s}: true"]
+        out.append("      properties:")
+        for p in range(6):
+            out += [
+                f"        field_{s}_{p}:",
+                f"          title: Field {s} {p}",
+                f"          x-order-{s}-{p}: {p}",
+                "          anyOf:",
+                "          - type: string",
+                "          - type: 'null'",
+                f"          description: The value of field {p} of schema {s}, if any.",
+            ]
+        out += ["      required:", f"      - field_{s}_0"]
+    return "\n".join(out)
+
+
+def test_an_api_schema_of_distinct_key_paths_keeps_its_budget_and_parses() -> None:
+    import yaml
+
+    text = api_schema(120)
+    whole = COUNTER.count(text)
+    budget = whole // 5
+    result = ConfigCompressor().compress(text, replace(ctx_for(text, budget), language="yaml"))
+    assert result is not None
+    assert COUNTER.count(result.text) <= 1.15 * budget  # the key paths alone are over it
+    yaml.safe_load(result.text)
+    out = result.text.split("\n")
+    assert all(line in text.split("\n") or ANY_MARKER_RE.search(line) for line in out)
+    assert {"openapi: 3.1.0", "components:", "  schemas:"} <= set(out)
+    assert "    Schema0:" in out and "        field_0_5:" in out  # the first block whole

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_lines
 from headroom.compressors._config_detect import config_format
@@ -49,6 +50,8 @@ _MIN_GROUP = 3  # sibling blocks of one shape that make a repeated group
 _ID_DEPTH = 2  # levels below a block searched for its identifying line
 _ID_CANDIDATES = 40  # nodes of a block searched for it
 _MIN_LINES = 8
+_OVER_BUDGET = 1.1  # a selection this far past the budget is made again within less
+_PATH_SHARE = 0.5  # of the budget, at most, for the key paths kept whatever it is
 _SMALL_GAP = 3  # lines: a longer gap is never cheaper than its marker
 _XML_COMMENT_TOKENS = 3  # `<!--`, ` -->` and the space: what an XML gap marker adds
 
@@ -91,14 +94,43 @@ class ConfigCompressor:
         lengths = list(map(len, shown))
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
-        chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
         owner = tree.owners(len(lines))
-        balanced = _balanced(tree, chosen, lines, owner)
-        closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
-        kept = _balanced(tree, closed, lines, owner)
+        kept = self._kept(tree, lines, shown, ctx, costs, owner, fmt, marker_tokens)
+        spent = sum(costs[i] for i in kept) + marker_tokens * _runs(kept, len(lines))
+        if spent > _OVER_BUDGET * ctx.budget_tokens:
+            # What keeps the file parsing (the openings and closings of kept lines) took
+            # the selection past the budget: chosen again within a budget cut by as much.
+            smaller = ctx.budget_tokens * ctx.budget_tokens // spent
+            kept = self._kept(
+                tree,
+                lines,
+                shown,
+                replace(ctx, budget_tokens=smaller),
+                costs,
+                owner,
+                fmt,
+                marker_tokens,
+            )
         if len(kept) == len(lines) and shown is lines:
             return None
         return _render(shown, kept, tree, fmt, ctx.ref)
+
+    @staticmethod
+    def _kept(
+        tree: Tree,
+        lines: Sequence[str],
+        shown: Sequence[str],
+        ctx: CompressContext,
+        costs: list[int],
+        owner: list[int],
+        fmt: str,
+        marker_tokens: int,
+    ) -> set[int]:
+        """The lines kept within `ctx`'s budget, with what keeps the file parsing."""
+        chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
+        balanced = _balanced(tree, chosen, lines, owner)
+        closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
+        return _balanced(tree, closed, lines, owner)
 
 
 def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:
@@ -172,7 +204,7 @@ def _select(
     tree: Tree, lines: Sequence[str], ctx: CompressContext, costs: list[int], *, xml: bool
 ) -> set[int]:
     plan = _Plan(tree, len(lines), xml)
-    must = _must(tree, plan, lines, ctx)
+    must = _must(tree, plan, lines, ctx, costs)
     opaque = _lines_holding_opaque(lines)
     ids = _id_lines(tree, plan, lines, opaque)
     spread = {
@@ -243,10 +275,15 @@ def _runs(kept: set[int], count: int) -> int:
     return runs + (bool(chosen) and chosen[0] > 0) + (bool(chosen) and chosen[-1] < count - 1)
 
 
-def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -> set[int]:
+def _must(
+    tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext, costs: list[int]
+) -> set[int]:
     """Lines kept whatever the budget: the first, the question's, severity comments,
-    section headers and top-level keys, the first line of every key path, and the lines
-    naming the file the lines after them come from (several files' `head`)."""
+    section headers and top-level keys, the first line of every key path down to the
+    depth whose paths fit in `_PATH_SHARE` of the budget (an API schema's thousands of
+    distinct property paths would take it all: deeper ones are kept as it allows, shallow
+    first), and the lines naming the file the lines after them come from (several
+    files' `head`)."""
     must = {next((i for i, line in enumerate(lines) if line.strip()), 0)}
     must.update(i for i, line in enumerate(lines) if " <==" in line and _names_a_file(line))
     must.update(lines_with(lines, ctx.focus))
@@ -255,13 +292,33 @@ def _must(tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext) -
         must.update(i for i, line in enumerate(lines) if any(t in line.lower() for t in rare))
     must.update(i for i in tree.comments if _SEVERITY.search(lines[i]))
     seen: set[str] = set()
-    for index, node in enumerate(tree.nodes):
+    outline: list[int] = []  # first nodes of their key path; top-level keys
+    for index in range(len(tree.nodes)):
         if plan.path[index] not in seen:
             seen.add(plan.path[index])
-            must.add(node.start)
+            outline.append(index)
         elif plan.level[index] <= 1 and plan.block[index] < 0 and index not in plan.common:
-            must.add(node.start)
+            outline.append(index)
+    depth = _outline_depth(tree, plan, outline, costs, ctx.budget_tokens)
+    must.update(tree.nodes[i].start for i in outline if plan.level[i] <= depth)
     return must
+
+
+def _outline_depth(
+    tree: Tree, plan: _Plan, outline: list[int], costs: list[int], budget: int
+) -> int:
+    """The deepest level whose `outline` lines, with every shallower level's, cost at
+    most `_PATH_SHARE` of the budget (the top level whatever they cost)."""
+    by_level: Counter[int] = Counter()
+    for index in outline:
+        by_level[plan.level[index]] += costs[tree.nodes[index].start]
+    spent, depth = 0, 0
+    for level in sorted(by_level):
+        spent += by_level[level]
+        if spent > _PATH_SHARE * budget and level > 0:
+            break
+        depth = level
+    return depth
 
 
 def _names_a_file(line: str) -> bool:
