@@ -95,42 +95,31 @@ class ConfigCompressor:
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         owner = tree.owners(len(lines))
-        kept = self._kept(tree, lines, shown, ctx, costs, owner, fmt, marker_tokens)
-        spent = sum(costs[i] for i in kept) + marker_tokens * _runs(kept, len(lines))
+        choice = _Choice(tree, lines, costs, xml=fmt == "xml")
+        kept = _kept(choice, shown, ctx, owner, marker_tokens)
+        spent = sum(costs[i] for i in kept) + marker_tokens * _runs(set(kept), len(lines))
         if spent > _OVER_BUDGET * ctx.budget_tokens:
             # What keeps the file parsing (the openings and closings of kept lines) took
             # the selection past the budget: chosen again within a budget cut by as much.
-            smaller = ctx.budget_tokens * ctx.budget_tokens // spent
-            kept = self._kept(
-                tree,
-                lines,
-                shown,
-                replace(ctx, budget_tokens=smaller),
-                costs,
-                owner,
-                fmt,
-                marker_tokens,
-            )
+            smaller = replace(ctx, budget_tokens=ctx.budget_tokens * ctx.budget_tokens // spent)
+            kept = _kept(choice, shown, smaller, owner, marker_tokens)
         if len(kept) == len(lines) and shown is lines:
             return None
         return _render(shown, kept, tree, fmt, ctx.ref)
 
-    @staticmethod
-    def _kept(
-        tree: Tree,
-        lines: Sequence[str],
-        shown: Sequence[str],
-        ctx: CompressContext,
-        costs: list[int],
-        owner: list[int],
-        fmt: str,
-        marker_tokens: int,
-    ) -> set[int]:
-        """The lines kept within `ctx`'s budget, with what keeps the file parsing."""
-        chosen = _select(tree, lines, ctx, costs, xml=fmt == "xml")
-        balanced = _balanced(tree, chosen, lines, owner)
-        closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
-        return _balanced(tree, closed, lines, owner)
+
+def _kept(
+    choice: _Choice,
+    shown: Sequence[str],
+    ctx: CompressContext,
+    owner: list[int],
+    marker_tokens: int,
+) -> list[int]:
+    """The lines kept within `ctx`'s budget, with what keeps the file parsing."""
+    tree, lines = choice.tree, choice.lines
+    balanced = _balanced(tree, choice.select(ctx), lines, owner)
+    closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
+    return _balanced(tree, closed, lines, owner)
 
 
 def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:
@@ -200,53 +189,60 @@ class _Plan:
             self.groups.append(group)
 
 
-def _select(
-    tree: Tree, lines: Sequence[str], ctx: CompressContext, costs: list[int], *, xml: bool
-) -> set[int]:
-    plan = _Plan(tree, len(lines), xml)
-    must = _must(tree, plan, lines, ctx, costs)
-    opaque = _lines_holding_opaque(lines)
-    ids = _id_lines(tree, plan, lines, opaque)
-    spread = {
-        block: rank
-        for group in plan.groups
-        for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
-    }
-    tiers: list[tuple[int, int, int, int]] = []
-    append, owners, blocks, levels, ranks = (
-        tiers.append,
-        plan.owner,
-        plan.block,
-        plan.level,
-        plan.rank,
-    )
-    for number, line in enumerate(lines):
-        if number in must:
-            continue
-        if not line.strip():  # last, yet there: a widening kept run passes through it
-            append((_BLANK, 0, 0, number))
-            continue
-        owner = owners[number]
-        block = blocks[owner] if owner >= 0 else -1
-        if block < 0:
-            append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
-        elif number in ids:
-            append((_IDS, spread.get(block, 0), 0, number))
-        elif number in opaque:
-            append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
-        elif ranks[block] == 1:
-            append((_SECOND, levels[owner], 0, number))
-        else:
-            append((_REST, spread.get(block, 0), levels[owner], number))
-    tiers.sort()
-    kept = set(must)
-    spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
-    # Gaps keep to the markers' share of the budget, taken in tier order (structure, then
-    # repeated blocks' identifying lines, ...); past it, the budget left widens the kept
-    # runs in that order (see `fill_within_budget`).
-    order = [t[3] for t in tiers]
-    fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
-    return kept
+class _Choice:
+    """What choosing the kept lines of one file takes whatever the budget: its plan and
+    the order the budget fill offers its lines in (made once, chosen from again when a
+    selection must be made within less)."""
+
+    def __init__(self, tree: Tree, lines: Sequence[str], costs: list[int], *, xml: bool):
+        self.tree, self.lines, self.costs = tree, lines, costs
+        plan = self.plan = _Plan(tree, len(lines), xml)
+        opaque = _lines_holding_opaque(lines)
+        ids = _id_lines(tree, plan, lines, opaque)
+        spread = {
+            block: rank
+            for group in plan.groups
+            for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
+        }
+        tiers: list[tuple[int, int, int, int]] = []
+        append, owners, blocks, levels, ranks = (
+            tiers.append,
+            plan.owner,
+            plan.block,
+            plan.level,
+            plan.rank,
+        )
+        for number, line in enumerate(lines):
+            if not line.strip():  # last, yet there: a widening kept run passes through it
+                append((_BLANK, 0, 0, number))
+                continue
+            owner = owners[number]
+            block = blocks[owner] if owner >= 0 else -1
+            if block < 0:
+                append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
+            elif number in ids:
+                append((_IDS, spread.get(block, 0), 0, number))
+            elif number in opaque:
+                append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
+            elif ranks[block] == 1:
+                append((_SECOND, levels[owner], 0, number))
+            else:
+                append((_REST, spread.get(block, 0), levels[owner], number))
+        tiers.sort()
+        self.order = [t[3] for t in tiers]
+
+    def select(self, ctx: CompressContext) -> set[int]:
+        """The lines kept whatever the budget, then as many more as it allows."""
+        lines, costs = self.lines, self.costs
+        must = _must(self.tree, self.plan, lines, ctx, costs)
+        kept = set(must)
+        spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
+        # Gaps keep to the markers' share of the budget, taken in tier order (structure,
+        # then repeated blocks' identifying lines, ...); past it, the budget left widens
+        # the kept runs in that order (see `fill_within_budget`).
+        order = [number for number in self.order if number not in must]
+        fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
+        return kept
 
 
 def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
