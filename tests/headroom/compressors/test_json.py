@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from headroom import Headroom
 from headroom.ccr.markers import find_markers, make_ref
+from headroom.compressors._json_table import Table, compact
 from headroom.compressors.base import CompressContext
 from headroom.compressors.json import JsonCompressor
 from headroom.engine.payloads import token_budget
@@ -326,3 +327,52 @@ def test_the_keys_an_object_leaves_out_are_listed_when_cheap() -> None:
     shown = [key for key in out if key.startswith("Shape")]
     assert 0 < len(shown) < 40
     assert sorted(shown + out["headroom_omitted_keys"]) == sorted(shapes)
+
+
+def test_a_few_records_stay_an_array_when_a_table_is_longer() -> None:
+    # `anyOf` of three one-key records: as a table it would grow, and cut it would grow more.
+    any_of = [{"type": "string"}, {"type": "integer"}, {"type": "null"}]
+    assert compact(any_of) == any_of
+    schema = {f"field{i}": {"anyOf": any_of, f"x-order{i % 5}": i} for i in range(300)}
+    text = json.dumps({"properties": schema}, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=10**6))
+    assert result is not None
+    assert json.loads(result.text) == {"properties": schema}  # only the white space went
+    assert isinstance(compact(any_of * 3), Table)  # nine records: the table is shorter
+
+
+def _services(count: int) -> dict:
+    """An API bundle: a few services of a few paths each, every one of them mentioning the
+    `HTTPValidationError` its operations return; no object has many keys."""
+    return {
+        f"service{s}": {
+            "paths": {
+                f"/v1/service{s}/op{p}": {
+                    "post": {
+                        "operationId": f"op_{s}_{p}",
+                        "summary": f"Operation {p} of service {s}, with its parameters described at length",
+                        "responses": {
+                            "200": {"description": f"result {s}.{p}"},
+                            "422": {"$ref": "#/components/schemas/HTTPValidationError"},
+                        },
+                    }
+                }
+                for p in range(6)
+            },
+            "components": {"schemas": {"HTTPValidationError": {"type": "object"}}},
+        }
+        for s in range(count)
+    }
+
+
+def test_an_api_bundle_of_small_objects_that_all_mention_an_error_keeps_its_budget() -> None:
+    spec = _services(13)
+    text = json.dumps(spec, indent=2)
+    budget = COUNTER.count(text) // 5
+    result = JsonCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    out = json.loads(result.text)
+    assert COUNTER.count(result.text) <= budget * 1.2
+    shown = [key for key in out if key.startswith("service")]
+    assert 0 < len(shown) < 13
+    assert sorted(shown + out.get("headroom_omitted_keys", [])) == sorted(spec)

@@ -24,6 +24,7 @@ MIN_RECORDS = 3
 KEY_COLUMN = "@key"
 """The column of a table made of an object's records that holds the object's keys."""
 _MIN_KEYED_RECORDS = 8
+_SURELY_SHORTER = 8  # records from which a table is taken without comparing the two forms
 _IDENTITY_COLUMNS = (
     "name",
     "id",
@@ -170,13 +171,18 @@ def _is_record_array(value: list[Any]) -> bool:
 
 
 def compact(value: Any) -> Any:
-    """Lossless compaction: record arrays become tables, and so do objects whose values are
-    records of one shape (a lockfile's packages, an API's schemas: their keys become the
+    """Lossless compaction: record arrays become tables (a few records only when that is
+    shorter), and so do objects whose values are records of one shape (a lockfile's packages, an API's schemas: their keys become the
     `KEY_COLUMN` column); embedded JSON strings are minified."""
     if isinstance(value, list):
         if _is_record_array(value):
             records = [{k: compact(v) for k, v in item.items()} for item in value]
-            return Table(records)
+            table = Table(records)
+            if len(value) >= _SURELY_SHORTER or len(dumps(table.to_json())) < len(
+                dumps(materialise(records))
+            ):
+                return table
+            return records  # a few records of few keys: the table form is the longer
         return [compact(item) for item in value]
     if isinstance(value, dict):
         plain = {key: compact(item) for key, item in value.items()}

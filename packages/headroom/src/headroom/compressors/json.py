@@ -44,6 +44,7 @@ _MIN_ITEMS = 8
 _MIN_KEYS = 16
 _MIN_ID_LIST_TOKENS = 200
 _OVER_BUDGET = 1.1  # past this share of the budget, objects of many keys shrink too
+_KEYED_PASSES = (_MIN_KEYS, _MIN_ITEMS)  # keys of the objects each such pass shrinks, at least
 _OMITTED_KEY = "headroom_omitted"
 
 
@@ -105,10 +106,15 @@ class JsonCompressor:
         _cut_long_strings(root, 0, note, terms)
         kept, total = _shrink_collections(root, ctx, terms, note)
         out = dumps(materialise(root[0]))
-        if ctx.counter.count(out) > ctx.budget_tokens * _OVER_BUDGET:
+        for min_keys in _KEYED_PASSES:
+            if ctx.counter.count(out) <= ctx.budget_tokens * _OVER_BUDGET:
+                break
             # Still over: the objects of many keys holding objects (an API spec's paths and
-            # schemas) keep the keys that matter, as a long list keeps its items.
-            more, more_total = _shrink_collections(root, ctx, terms, note, keyed=True)
+            # schemas) keep the keys that matter, as a long list keeps its items; the
+            # outermost first, then, if still over, those of fewer keys.
+            more, more_total = _shrink_collections(
+                root, ctx, terms, note, keyed=True, min_keys=min_keys
+            )
             kept, total = kept + more - more_total, total
             out = dumps(materialise(root[0]))
         return Compressed(text=out, ref=ctx.ref, kept=kept, total=total, unit="items")
@@ -185,15 +191,16 @@ def _collect(
     estimate: Callable[[str], int],
     found: list[_Collection],
     keyed: bool = False,
+    min_keys: int = _MIN_KEYS,
 ) -> None:
     """The collections under `container[key]`: long lists, record tables and wide flat
     objects; with `keyed`, only the objects of many keys (whatever their values) not
     shrunk yet, the outermost of them."""
     if keyed:
-        _collect_keyed(container, key, estimate, found)
+        _collect_keyed(container, key, estimate, found, min_keys)
         return
     value = container[key]
-    if isinstance(value, Table):
+    if isinstance(value, Table) and value.total >= _MIN_ITEMS:
         found.append(
             _Collection(
                 container,
@@ -203,6 +210,11 @@ def _collect(
                 [estimate(t) + 1 for t in value.row_texts],
             )
         )
+        return
+    if isinstance(value, Table):  # a few rows: their cells may hold collections
+        for row in value.rows:
+            for index in range(len(row)):
+                _collect(row, index, estimate, found)
         return
     if isinstance(value, list):
         if len(value) >= _MIN_ITEMS:
@@ -227,20 +239,24 @@ def _collect(
 
 
 def _collect_keyed(
-    container: Any, key: Any, estimate: Callable[[str], int], found: list[_Collection]
+    container: Any,
+    key: Any,
+    estimate: Callable[[str], int],
+    found: list[_Collection],
+    min_keys: int,
 ) -> None:
     value = container[key]
     if isinstance(value, list):
         for index in range(len(value)):
-            _collect_keyed(value, index, estimate, found)
+            _collect_keyed(value, index, estimate, found, min_keys)
     elif isinstance(value, dict) and _OMITTED_KEY not in value:
-        if len(value) >= _MIN_KEYS:
+        if len(value) >= min_keys:
             texts = [dumps({k: materialise(v)}) for k, v in value.items()]
             costs = [estimate(t) + 1 for t in texts]
             found.append(_Collection(container, key, value, texts, costs))
             return
         for child in value:
-            _collect_keyed(value, child, estimate, found)
+            _collect_keyed(value, child, estimate, found, min_keys)
 
 
 def _shrink_collections(
@@ -250,10 +266,11 @@ def _shrink_collections(
     note: Callable[[str], str],
     *,
     keyed: bool = False,
+    min_keys: int = _MIN_KEYS,
 ) -> tuple[int, int]:
     whole = dumps(materialise(root[0]))
     collections: list[_Collection] = []
-    _collect(root, 0, token_estimator(whole, ctx.counter), collections, keyed)
+    _collect(root, 0, token_estimator(whole, ctx.counter), collections, keyed, min_keys)
     if not collections:
         return 1, 1
     total_cost = ctx.counter.count(whole)
@@ -263,7 +280,7 @@ def _shrink_collections(
     for collection in collections:
         share = room * collection.cost // max(1, collection_cost)
         kept = choose(
-            collection.texts, collection.costs, share, _must_keep(collection, terms), terms
+            collection.texts, collection.costs, share, _must_keep(collection, terms, share), terms
         )
         kept_items += len(kept)
         total_items += len(collection.texts)
@@ -274,7 +291,10 @@ def _shrink_collections(
     return kept_items, total_items
 
 
-def _must_keep(collection: _Collection, terms: list[str]) -> set[int]:
+def _must_keep(collection: _Collection, terms: list[str], share: int) -> set[int]:
+    """Items the question names, anomalous rows, and items holding an error; of an
+    object's entries (subtrees: an API's services all mention some `ValidationError`), only
+    the error entries that fit in half of `share`, the cheapest first."""
     texts = collection.texts  # compact JSON: one line each
     keep = (
         {i for i, text in enumerate(lowered(texts)) if any(t in text for t in terms)}
@@ -283,6 +303,13 @@ def _must_keep(collection: _Collection, terms: list[str]) -> set[int]:
     )
     if isinstance(collection.value, Table):
         keep |= anomalous_rows(collection.value.columns, collection.value.rows)
+    elif isinstance(collection.value, dict):
+        room = share // 2
+        for index in sorted(holding(ERROR_RE, texts), key=lambda i: (collection.costs[i], i)):
+            if collection.costs[index] > room:
+                break
+            room -= collection.costs[index]
+            keep.add(index)
     else:
         keep |= holding(ERROR_RE, texts)
     return keep
