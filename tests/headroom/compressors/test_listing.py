@@ -1,5 +1,7 @@
 """Column listings: detected by alignment, rare rows whole, every other row by its key cell."""
 
+import hashlib
+
 from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
 from headroom.compressors.listing import ListingCompressor
@@ -314,3 +316,36 @@ def test_cells_holding_blanks_under_a_rule_are_left_as_lines() -> None:
     text = "\n".join(lines) + "\n"
     # `Dave Lee` is one cell: the table form would read it as two and shift the rest.
     assert ListingCompressor().compress(text, ctx_for(text, COUNTER.count(text) // 3)) is None
+
+
+def _listed_below(text: str, budget: int) -> list[str]:
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query="",
+        budget_tokens=budget,
+        counter=COUNTER,
+        focus=focus_of("", text),
+    )
+    result = ListingCompressor().compress(text, ctx)
+    assert result is not None
+    lines = result.text.split("\n")
+    note = next(i for i, line in enumerate(lines) if "listed below by column" in line)
+    return [line for line in lines[note + 1 :] if line and "[headroom:" not in line]
+
+
+def test_rows_listed_by_one_cell_are_named_by_their_path_not_their_checksum() -> None:
+    text = "\n".join(
+        f"{hashlib.md5(str(i).encode()).hexdigest()}  /usr/lib/python3/dist-packages/pkg{i % 9}/module_{i}.py"
+        for i in range(300)
+    )
+    listed = _listed_below(text, COUNTER.count(text) * 2 // 3)
+    assert listed and all(line.startswith("/usr/lib/python3/") for line in listed)
+
+
+def test_rows_listed_by_one_cell_are_never_named_by_a_state_most_rows_share() -> None:
+    text = "State     Recv-Q Send-Q Local Address:Port   Peer Address:Port\n" + "\n".join(
+        f"{'LISTEN' if i % 50 == 0 else 'TIME-WAIT':<9} 0      0      127.0.0.1:8000       127.0.0.1:{30000 + i}"
+        for i in range(400)
+    )
+    listed = _listed_below(text, COUNTER.count(text) // 2)
+    assert listed and all(line.startswith("127.0.0.1:3") for line in listed)

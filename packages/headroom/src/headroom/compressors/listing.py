@@ -41,6 +41,8 @@ from headroom.engine.query import lines_with
 __all__ = ["ListingCompressor", "not_a_listing", "path_columns"]
 
 _LETTER = re.compile(r"[A-Za-z]")
+_HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
+_KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
 # A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
 _PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:")
 _PATH_SHARE = 0.8  # share of the lines that must end in a path
@@ -287,20 +289,29 @@ def _rows(lines: Sequence[str], columns: int) -> _Rows:
 
 
 def _key_column(rows: _Rows) -> int:
-    """The column that names a row: of the columns with words in them, the most distinct;
-    among near-ties, the shortest."""
+    """The column that names a row: of the columns with words in them (not hashes) whose
+    cells mostly differ, the most distinct; among near-ties, the shortest. Else the most
+    distinct column of any cells."""
     best: tuple[float, float, int] | None = None
     for column, cells in enumerate(rows.columns):
         counts = Counter(cells)
-        lettered = sum(n for cell, n in counts.items() if _LETTER.search(cell))
+        lettered = sum(
+            n for cell, n in counts.items() if _LETTER.search(cell) and not _HASH.fullmatch(cell)
+        )
         if lettered < len(cells) * 0.8:
             continue
         distinct = len(counts) / len(cells)
+        if distinct < _KEY_DISTINCT:
+            continue  # a state or a protocol shared by most rows names none of them
         length = sum(map(len, cells)) / len(cells)
         candidate = (round(distinct, 1), -length, -column)
         if best is None or candidate > best:
             best = candidate
-    return -best[2] if best is not None else len(rows.columns) - 1
+    if best is not None:
+        return -best[2]
+    # No column of words names the rows (sockets, addresses): the most distinct one does.
+    distinct = [len(set(cells)) for cells in rows.columns]
+    return max(range(len(distinct)), key=lambda column: (distinct[column], column))
 
 
 def _rarity(rows: _Rows, key: int) -> list[int]:
