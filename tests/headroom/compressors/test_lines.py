@@ -254,3 +254,31 @@ def test_a_huge_line_the_question_quotes_is_cut_to_the_part_that_shows_it() -> N
     cut = next(line for line in out if "fn2500(a,b)" in line)
     assert len(cut) < 0.3 * len(code)  # from the phrase to the end of the line
     assert code.endswith(ANY_MARKER_RE.sub("", cut).strip())
+
+
+def sql_dump(rows: int) -> str:
+    lines = ["PRAGMA foreign_keys=OFF;", "BEGIN TRANSACTION;"]
+    lines.append("CREATE TABLE pkg(name text primary key, version text, size integer);")
+    lines += [
+        f"INSERT INTO pkg VALUES('package-{i}','1.{i}.0-1',{1000 + 37 * i});" for i in range(rows)
+    ]
+    lines.append("CREATE TABLE files(pkg text references pkg(name), path text);")
+    lines += [
+        f"INSERT INTO files VALUES('package-{i % 40}','/usr/share/doc/p{i}/copyright');"
+        for i in range(rows)
+    ]
+    lines += [
+        "CREATE INDEX files_pkg ON files(pkg);",
+        "CREATE VIEW big AS SELECT * FROM pkg WHERE size > 5000;",
+        "COMMIT;",
+    ]
+    return "\n".join(lines)
+
+
+def test_a_sql_dump_is_records_not_prose_and_keeps_every_statement_of_its_schema() -> None:
+    from headroom.engine.router import detect
+
+    text = sql_dump(300)
+    assert detect(text).kind != "text"  # its lines open with one word: records
+    out = compress(text, budget=COUNTER.count(text) // 5).split("\n")
+    assert all(line in out for line in text.split("\n") if line.startswith("CREATE "))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
@@ -84,14 +85,31 @@ class _Unit(NamedTuple):  # a tuple: made once per line, so made cheaply
 
 _SENTENCE_LINE = re.compile(r"[A-Za-z][A-Za-z'’,;:()-]*(?: +[\w'’,;:()\"-]+){3,}")
 _PROSE_SHARE = 0.5  # lines that read as words in a row, for text with no markdown
+_ONE_OPENING_SHARE = 0.5  # lines opening with one word: records, not prose
+_MIN_RECORD_LINES = 10
 
 
 def prose_evidence(lines: Sequence[str]) -> bool:
-    """Most lines are runs of at least four words (prose, a licence, release notes)."""
+    """Most lines are runs of at least four words (prose, a licence, release notes), and
+    they do not mostly open with one word: lines that do (`INSERT INTO ...` of a SQL dump,
+    `Package: ...` of records) are records, which the line compressor reads by template."""
     if not lines:
         return False
-    prose = sum(1 for line in lines if _SENTENCE_LINE.match(line.strip()))
-    return prose >= len(lines) * _PROSE_SHARE
+    starts = [_first_word(line) for line in lines if _SENTENCE_LINE.match(line.strip())]
+    if len(starts) < len(lines) * _PROSE_SHARE:
+        return False
+    if len(starts) >= _MIN_RECORD_LINES:
+        _, most = Counter(starts).most_common(1)[0]
+        return most < len(starts) * _ONE_OPENING_SHARE
+    return True
+
+
+def _first_word(line: str) -> str:
+    stripped = line.lstrip()
+    end = 0
+    while end < len(stripped) and (stripped[end].isalnum() or stripped[end] in "_-"):
+        end += 1
+    return stripped[:end]
 
 
 class TextCompressor:
