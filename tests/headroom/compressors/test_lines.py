@@ -282,3 +282,68 @@ def test_a_sql_dump_is_records_not_prose_and_keeps_every_statement_of_its_schema
     assert detect(text).kind != "text"  # its lines open with one word: records
     out = compress(text, budget=COUNTER.count(text) // 5).split("\n")
     assert all(line in out for line in text.split("\n") if line.startswith("CREATE "))
+
+
+def stanzas(count: int) -> str:
+    """`apt-cache show` records: blank-line separated, each opening with its `Package:`."""
+    blocks = []
+    for i in range(count):
+        blocks.append(
+            "\n".join(
+                [
+                    f"Package: lib{'abcdefgh'[i % 8]}{i}-tools",
+                    f"Version: {i % 7}.{i}.{i % 3}-{1 + i % 4}",
+                    f"Installed-Size: {100 + 37 * i}",
+                    f"Maintainer: Team {i % 5} <team{i % 5}@lists.example.org>",
+                    f"Depends: libc6 (>= 2.{30 + i % 6}), libfoo{i % 11}",
+                    f"Description: tools for the {i}th subsystem of the store",
+                    f"Description-md5: {i * 7919:032x}",
+                    f"Filename: pool/main/l/lib{i}/lib{i}_{i}.deb",
+                    f"SHA256: {i * 104729:064x}",
+                ]
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def _owner_of(lines: list[str], index: int) -> str | None:
+    for line in reversed(lines[: index + 1]):
+        if line.startswith("Package: "):
+            return line
+        if line.startswith("[headroom:"):
+            return None
+    return None
+
+
+def test_a_kept_field_of_a_record_keeps_the_line_that_names_its_record() -> None:
+    text = stanzas(120)
+    original = text.split("\n")
+    out = compress(text, budget=COUNTER.count(text) // 4).split("\n")
+    fields = [
+        i
+        for i, line in enumerate(out)
+        if line and not line.startswith(("Package: ", "[")) and original.count(line) == 1
+    ]
+    assert len(fields) > 50
+    for i in fields:  # no gap between a kept field and its record's name
+        where = original.index(out[i])
+        assert _owner_of(out, i) == _owner_of(original, where), out[i]
+
+
+def test_a_kept_line_keeps_the_lines_it_is_indented_under() -> None:
+    blocks = []
+    for i in range(150):
+        blocks += [
+            f"package-{i}:",
+            f"  Installed: 1.{i}.0-1",
+            f"  Candidate: 1.{i}.0-{1 + i % 3}",
+            "  Version table:",
+            f" *** 1.{i}.0-1 500",
+            "        500 http://deb.example.org/debian stable/main amd64 Packages",
+        ]
+    text = "\n".join(blocks)
+    out = compress(text, budget=COUNTER.count(text) // 4).split("\n")
+    for i, line in enumerate(out):
+        if line.startswith("  "):  # an indented line: the record it belongs to is above it, no gap
+            above = out[i - 1]
+            assert not above.startswith("[headroom:"), line

@@ -24,6 +24,7 @@ so) when the payload is over its budget. Deterministic, linear in the payload.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,9 @@ _RARE_TERM_SHARE = 1 / 50  # a query word in at most this share of lines forces 
 _MARKER_SHARE = 0.03  # new runs opened by the fill: their markers stay under this share
 _CLOSING_TOKENS = 24  # the closing line with counts and the ref
 _BRIDGE = 3  # gaps of at most this many lines between must-keep lines are shown
+_MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
+# A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
+_LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ class _Payload:
     """Identical to the line before it (and not blank)."""
     errors: set[int]
     strong: set[int]
+    opening: list[int]
+    """The line each line belongs under (-1 for none): the nearest line above it indented
+    less, or for an unindented line of a record (one of the blank-line separated blocks
+    that mostly open with one field: `Package: ...` stanzas), the record's first line."""
 
 
 class LineCompressor:
@@ -137,14 +145,76 @@ def _read(lines: list[str], cost: Callable[[str], int]) -> _Payload:
     repeat = [False] + [
         lines[i] == lines[i - 1] and bool(lines[i].strip()) for i in range(1, len(lines))
     ]
+    template = templates(keys)
     return _Payload(
         lines=lines,
         costs=[cost(line) for line in lines],
-        template=templates(keys),
+        template=template,
         repeat=repeat,
         errors={i for i in errors if not repeat[i]},
         strong=strong_errors(lines, errors),
+        opening=_openings(lines),
     )
+
+
+def _openings(lines: list[str]) -> list[int]:
+    """Each line's opening (see `_Payload.opening`): one pass with a stack of the lines
+    indented less, then the record blocks."""
+    opening = [-1] * len(lines)
+    stack: list[tuple[int, int]] = []  # (indentation, line) of the enclosing lines
+    starts: list[int] = []  # first line of each block of non-blank lines
+    previous_blank = True
+    for i, line in enumerate(lines):
+        if not line.strip():
+            previous_blank = True
+            continue
+        if previous_blank:
+            starts.append(i)
+            previous_blank = False
+        depth = _indent(line)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            opening[i] = stack[-1][1]
+        stack.append((depth, i))
+    field = {i: _LEADING_FIELD.match(lines[i]) for i in starts}
+    openers = Counter(found.group() for found in field.values() if found)
+    if not openers:
+        return opening
+    record, blocks = openers.most_common(1)[0]
+    if blocks < _MIN_RECORDS or blocks * 2 < len(starts):
+        return opening
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        found = field[start]
+        if found is None or found.group() != record:
+            continue
+        for i in range(start + 1, end):
+            if opening[i] < 0 and lines[i].strip():
+                opening[i] = start
+    return opening
+
+
+def _enclosing(payload: _Payload, index: int, kept: set[int]) -> list[int]:
+    """`index` and the openings it belongs under that are not kept yet, innermost first."""
+    chain = [index]
+    up = payload.opening[index]
+    while up >= 0 and up not in kept:
+        chain.append(up)
+        up = payload.opening[up]
+    return chain
+
+
+def _take(payload: _Payload, chain: list[int], kept: set[int]) -> tuple[int, int]:
+    """Keep the lines of `chain`; the tokens that costs (markers added or saved included)
+    and the gaps it opens."""
+    cost = opened = 0
+    count = len(payload.lines)
+    for i in chain:
+        added = runs_added(kept, i, count)
+        kept.add(i)
+        cost += payload.costs[i] + MARKER_TOKENS * added
+        opened += added
+    return cost, opened
 
 
 def _asked(lines: list[str], ctx: CompressContext) -> set[int]:
@@ -166,7 +236,7 @@ def _must_keep(payload: _Payload, focused: set[int], asked: set[int], budget: in
     base = {i for i in ends if not payload.repeat[i]} | focused | asked
     for repeats in (_ERROR_REPEATS, 1):
         errors = _error_sample(payload, repeats)
-        must = base | errors | _details(payload, errors)
+        must = _with_openings(payload, base | errors | _details(payload, errors))
         if _cost(payload, must) <= budget:
             return must
     # Still too much: each template's first and last, strong errors first, within a share.
@@ -178,6 +248,14 @@ def _must_keep(payload: _Payload, focused: set[int], asked: set[int], budget: in
             must.add(i)
             spent += payload.costs[i]
     return must
+
+
+def _with_openings(payload: _Payload, lines: set[int]) -> set[int]:
+    """`lines` and every opening they belong under."""
+    out = set(lines)
+    for i in lines:
+        out.update(_enclosing(payload, i, out))
+    return out
 
 
 def _error_sample(payload: _Payload, repeats: int, only: set[int] | None = None) -> set[int]:
@@ -234,11 +312,20 @@ def _fill(payload: _Payload, must: set[int], budget: int) -> set[int]:
     for i in _ranked(payload):
         if i in kept:
             continue
-        added = runs_added(kept, i, count)
-        cost = payload.costs[i] + MARKER_TOKENS * added
-        if spent + cost > budget or (added > 0 and opened >= allowed):
+        chain = _enclosing(payload, i, kept)
+        if len(chain) == 1:
+            added = runs_added(kept, i, count)
+            cost = payload.costs[i] + MARKER_TOKENS * added
+            if spent + cost > budget or (added > 0 and opened >= allowed):
+                continue
+            kept.add(i)
+            spent += cost
+            opened += max(0, added)
             continue
-        kept.add(i)
+        cost, added = _take(payload, chain, kept)  # with what it belongs under
+        if spent + cost > budget or (added > 0 and opened + added > allowed):
+            kept.difference_update(chain)
+            continue
         spent += cost
         opened += max(0, added)
     _grow(payload, kept, spent, budget)
@@ -301,9 +388,12 @@ def _grow(payload: _Payload, kept: set[int], spent: int, budget: int) -> None:
     order = sorted(
         (i for i in range(count) if not repeat[i] and i not in kept), key=distance.__getitem__
     )
+    opening = payload.opening
     for i in order:
         if budget - spent < 2:
             break  # no line costs less than 2 tokens (itself and its line break)
+        if opening[i] >= 0 and opening[i] not in kept:
+            continue  # shown without what it belongs under, it would read as another's
         added = runs_added(kept, i, count)
         cost = payload.costs[i] + MARKER_TOKENS * added
         if added > 0 or spent + cost > budget:
