@@ -5,7 +5,8 @@ All of it by shape, so it holds on text nobody tuned for: a template is the line
 variable parts blinded (numbers, hex, quoted values, paths, URLs); an error is a severity
 word anywhere on the line, a chained-exception header, a non-zero exit status, or a line
 that breaks a run of one template; a token is rare when few lines of the payload hold it,
-unless its shape (digits as 9) is a clock (on most lines, different on nearly every one).
+unless its shape (digits as 9) is a clock (on most lines, different on nearly every one);
+a line belongs under the line above it indented less, or its record's first line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from headroom.compressors.logs import template_of
 __all__ = [
     "digit_blind",
     "error_lines",
+    "openings",
     "outliers",
     "rare_token_counts",
     "strong_errors",
@@ -72,6 +74,9 @@ _TOKEN = re.compile(r"\w(?:[\w.:/@+-]*\w)?")
 _CLOCK_SHARE = 0.3  # a shape on this share of the lines ...
 _CLOCK_UNIQUE = 0.9  # ... whose values are this unique is a clock, not a rare value
 _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line breaks
+_MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
+# A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
+_LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
 
 def digit_blind(text: str) -> str:
@@ -157,6 +162,49 @@ def _clock_shapes(tokens: list[set[str]], seen: Counter[str]) -> set[str]:
 
 def _shapes(tokens: list[str]) -> list[str]:
     return "\n".join(tokens).translate(_ASCII_DIGITS_TO_9).split("\n")
+
+
+def openings(lines: Sequence[str]) -> list[int]:
+    """The line each line belongs under (-1 for none): the nearest line above it indented
+    less, or for an unindented line of a record (one of the blank-line separated blocks
+    that mostly open with one field: `Package: ...` stanzas), the record's first line. One
+    pass with a stack of the lines indented less, then the record blocks."""
+    opening = [-1] * len(lines)
+    stack: list[tuple[int, int]] = []  # (indentation, line) of the enclosing lines
+    starts: list[int] = []  # first line of each block of non-blank lines
+    previous_blank = True
+    for i, line in enumerate(lines):
+        if not line.strip():
+            previous_blank = True
+            continue
+        if previous_blank:
+            starts.append(i)
+            previous_blank = False
+        depth = _indentation(line)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            opening[i] = stack[-1][1]
+        stack.append((depth, i))
+    field = {i: _LEADING_FIELD.match(lines[i]) for i in starts}
+    openers = Counter(found.group() for found in field.values() if found)
+    if not openers:
+        return opening
+    record, blocks = openers.most_common(1)[0]
+    if blocks < _MIN_RECORDS or blocks * 2 < len(starts):
+        return opening
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        found = field[start]
+        if found is None or found.group() != record:
+            continue
+        for i in range(start + 1, end):
+            if opening[i] < 0 and lines[i].strip():
+                opening[i] = start
+    return opening
+
+
+def _indentation(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _holding(pattern: re.Pattern[str], joined: str) -> set[int]:

@@ -19,44 +19,24 @@ whose opening line is kept keeps its closing line, so the file still parses.
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_lines
 from headroom.compressors._config_detect import config_format
-from headroom.compressors._config_tree import ROOT, Tree, parse_toml, parse_xml, parse_yaml
-from headroom.compressors._ranking import holding, rare_terms, spread_order
+from headroom.compressors._config_select import Choice, omitted_runs
+from headroom.compressors._config_tree import Tree, parse_toml, parse_xml, parse_yaml
 from headroom.compressors._xml_runs import collapse_runs
-from headroom.compressors.base import CompressContext, Compressed, fill_within_budget
-from headroom.engine.detect import FILE_HEADER, ContentKind, Detection, Sample
-from headroom.engine.query import lines_with, query_terms
+from headroom.compressors.base import CompressContext, Compressed
+from headroom.engine.detect import ContentKind, Detection, Sample
 
 __all__ = ["ConfigCompressor"]
 
-_SEVERITY = re.compile(
-    r"\b(warn(ing)?s?|deprecated?|todo|fixme|xxx|hack|caution|danger|important|error|"
-    r"security|insecure|unsafe|breaking|do not|don't|must not|never)\b",
-    re.I,
-)
-_OPAQUE = re.compile(
-    r"(?=[0-9A-Za-z+/])"  # a cheap first look before the alternatives (one pass over MBs)
-    r"(?:\b[0-9a-fA-F]{16,}\b|\b(sha\d+|md5|blake\d*)[-:=]|https?://|git\+|registry\+|"
-    r"[A-Za-z0-9+/]{40,}={0,2})"
-)
 _FORMATS = ("yaml", "toml", "ini", "xml")
-_MIN_GROUP = 3  # sibling blocks of one shape that make a repeated group
-_ID_DEPTH = 2  # levels below a block searched for its identifying line
-_ID_CANDIDATES = 40  # nodes of a block searched for it
 _MIN_LINES = 8
 _OVER_BUDGET = 1.1  # a selection this far past the budget is made again within less
-_PATH_SHARE = 0.5  # of the budget, at most, for the key paths kept whatever it is
 _SMALL_GAP = 3  # lines: a longer gap is never cheaper than its marker
 _XML_COMMENT_TOKENS = 3  # `<!--`, ` -->` and the space: what an XML gap marker adds
-
-# Tiers of the budget fill, most wanted first.
-_STRUCTURE, _IDS, _SECOND, _REST, _OPAQUE_TIER, _BLANK = range(6)
 
 
 class ConfigCompressor:
@@ -95,9 +75,9 @@ class ConfigCompressor:
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         owner = tree.owners(len(lines))
-        choice = _Choice(tree, lines, costs, xml=fmt == "xml")
+        choice = Choice(tree, lines, costs, xml=fmt == "xml")
         kept = _kept(choice, shown, ctx, owner, marker_tokens)
-        spent = sum(costs[i] for i in kept) + marker_tokens * _runs(set(kept), len(lines))
+        spent = sum(costs[i] for i in kept) + marker_tokens * omitted_runs(set(kept), len(lines))
         if spent > _OVER_BUDGET * ctx.budget_tokens:
             # What keeps the file parsing (the openings and closings of kept lines) took
             # the selection past the budget: chosen again within a budget cut by as much.
@@ -109,7 +89,7 @@ class ConfigCompressor:
 
 
 def _kept(
-    choice: _Choice,
+    choice: Choice,
     shown: Sequence[str],
     ctx: CompressContext,
     owner: list[int],
@@ -128,240 +108,6 @@ def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:
     if fmt in ("toml", "ini"):
         return parse_toml(lines)
     return parse_yaml(lines)
-
-
-class _Plan:
-    """Each node's repeated group and rank in it, its key path, and each line's owner."""
-
-    def __init__(self, tree: Tree, count: int, xml: bool) -> None:
-        nodes = tree.nodes
-        self.group: list[int] = [-1] * len(nodes)
-        self.rank: list[int] = [0] * len(nodes)
-        self.groups: list[list[int]] = []
-        siblings: dict[int, list[int]] = defaultdict(list)
-        for index, node in enumerate(nodes):
-            siblings[node.parent].append(index)
-        self.common: set[int] = set()  # nodes whose key many siblings share
-        for members in siblings.values():
-            if len(members) < _MIN_GROUP:
-                continue  # too few to make a group or to share a key
-            self._group_siblings(tree, members, xml)
-            keys = Counter(nodes[index].key for index in members)
-            self.common.update(i for i in members if keys[nodes[i].key] >= _MIN_GROUP)
-        path: list[str] = []
-        block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
-        level: list[int] = []
-        group, rank = self.group, self.rank
-        for index, node in enumerate(nodes):
-            up = node.parent
-            label = node.key if group[index] < 0 or xml else "*"
-            if up == ROOT:
-                path.append("/" + label)
-                level.append(0)
-                block.append(index if rank[index] >= 1 else -1)
-            else:
-                path.append(path[up] + "/" + label)
-                level.append(level[up] + 1)
-                block.append(index if rank[index] >= 1 else block[up])
-        self.path, self.block, self.level = path, block, level
-        self.owner = [-1] * count
-        for index, node in enumerate(nodes):  # children come later and overwrite
-            self.owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
-
-    def _group_siblings(self, tree: Tree, members: list[int], xml: bool) -> None:
-        shapes: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for index in members:
-            node = tree.nodes[index]
-            if not node.children:
-                continue
-            keys = sorted({tree.nodes[child].key for child in node.children})
-            # `[[package]]` tables share their name; `[pkg.a]`, `[pkg.b]` tables (and INI
-            # sections) of one parent differ by name only: their keys make the shape.
-            named = xml or node.key == "-" or node.key.startswith("[[")
-            shape = (node.key if named else "*", *keys)
-            shapes[shape].append(index)
-        for group in shapes.values():
-            if len(group) < _MIN_GROUP:
-                continue
-            for rank, index in enumerate(group):
-                self.group[index] = len(self.groups)
-                self.rank[index] = rank
-            self.groups.append(group)
-
-
-class _Choice:
-    """What choosing the kept lines of one file takes whatever the budget: its plan and
-    the order the budget fill offers its lines in (made once, chosen from again when a
-    selection must be made within less)."""
-
-    def __init__(self, tree: Tree, lines: Sequence[str], costs: list[int], *, xml: bool):
-        self.tree, self.lines, self.costs = tree, lines, costs
-        plan = self.plan = _Plan(tree, len(lines), xml)
-        opaque = _lines_holding_opaque(lines)
-        ids = _id_lines(tree, plan, lines, opaque)
-        spread = {
-            block: rank
-            for group in plan.groups
-            for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
-        }
-        tiers: list[tuple[int, int, int, int]] = []
-        append, owners, blocks, levels, ranks = (
-            tiers.append,
-            plan.owner,
-            plan.block,
-            plan.level,
-            plan.rank,
-        )
-        for number, line in enumerate(lines):
-            if not line.strip():  # last, yet there: a widening kept run passes through it
-                append((_BLANK, 0, 0, number))
-                continue
-            owner = owners[number]
-            block = blocks[owner] if owner >= 0 else -1
-            if block < 0:
-                append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
-            elif number in ids:
-                append((_IDS, spread.get(block, 0), 0, number))
-            elif number in opaque:
-                append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
-            elif ranks[block] == 1:
-                append((_SECOND, levels[owner], 0, number))
-            else:
-                append((_REST, spread.get(block, 0), levels[owner], number))
-        tiers.sort()
-        self.order = [t[3] for t in tiers]
-
-    def select(self, ctx: CompressContext) -> set[int]:
-        """The lines kept whatever the budget, then as many more as it allows."""
-        lines, costs = self.lines, self.costs
-        must = _must(self.tree, self.plan, lines, ctx, costs)
-        kept = set(must)
-        spent = sum(costs[i] for i in kept) + GAP_TOKENS * (_runs(kept, len(lines)) + 1)
-        # Gaps keep to the markers' share of the budget, taken in tier order (structure,
-        # then repeated blocks' identifying lines, ...); past it, the budget left widens
-        # the kept runs in that order (see `fill_within_budget`).
-        order = [number for number in self.order if number not in must]
-        fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
-        return kept
-
-
-def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
-    """The lines `_OPAQUE` finds something in: one search over the lines joined, skipping
-    to the next line after each find (a line of URLs is found once, not once a URL)."""
-    joined = "\n".join(lines)
-    if joined.count("\n") != len(lines) - 1:  # a line holding a break: line by line
-        return holding(_OPAQUE, lines)
-    found: set[int] = set()
-    search = _OPAQUE.search
-    position = line = 0
-    while (match := search(joined, position)) is not None:
-        line += joined.count("\n", position, match.start())
-        found.add(line)
-        position = joined.find("\n", match.end()) + 1
-        if position == 0:
-            break
-        line += 1
-    return found
-
-
-def _runs(kept: set[int], count: int) -> int:
-    """How many runs of omitted lines `kept` leaves among `count` lines."""
-    chosen = sorted(kept)
-    runs = sum(1 for a, b in zip(chosen, chosen[1:], strict=False) if b - a > 1)
-    return runs + (bool(chosen) and chosen[0] > 0) + (bool(chosen) and chosen[-1] < count - 1)
-
-
-def _must(
-    tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext, costs: list[int]
-) -> set[int]:
-    """Lines kept whatever the budget: the first, the question's, severity comments,
-    section headers and top-level keys, the first line of every key path down to the
-    depth whose paths fit in `_PATH_SHARE` of the budget (an API schema's thousands of
-    distinct property paths would take it all: deeper ones are kept as it allows, shallow
-    first), and the lines naming the file the lines after them come from (several
-    files' `head`)."""
-    must = {next((i for i, line in enumerate(lines) if line.strip()), 0)}
-    must.update(i for i, line in enumerate(lines) if " <==" in line and _names_a_file(line))
-    must.update(lines_with(lines, ctx.focus))
-    rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
-    if rare:
-        must.update(i for i, line in enumerate(lines) if any(t in line.lower() for t in rare))
-    must.update(i for i in tree.comments if _SEVERITY.search(lines[i]))
-    seen: set[str] = set()
-    outline: list[int] = []  # first nodes of their key path; top-level keys
-    for index in range(len(tree.nodes)):
-        if plan.path[index] not in seen:
-            seen.add(plan.path[index])
-            outline.append(index)
-        elif plan.level[index] <= 1 and plan.block[index] < 0 and index not in plan.common:
-            outline.append(index)
-    depth = _outline_depth(tree, plan, outline, costs, ctx.budget_tokens)
-    must.update(tree.nodes[i].start for i in outline if plan.level[i] <= depth)
-    return must
-
-
-def _outline_depth(
-    tree: Tree, plan: _Plan, outline: list[int], costs: list[int], budget: int
-) -> int:
-    """The deepest level whose `outline` lines, with every shallower level's, cost at
-    most `_PATH_SHARE` of the budget (the top level whatever they cost)."""
-    by_level: Counter[int] = Counter()
-    for index in outline:
-        by_level[plan.level[index]] += costs[tree.nodes[index].start]
-    spent, depth = 0, 0
-    for level in sorted(by_level):
-        spent += by_level[level]
-        if spent > _PATH_SHARE * budget and level > 0:
-            break
-        depth = level
-    return depth
-
-
-def _names_a_file(line: str) -> bool:
-    return FILE_HEADER.fullmatch(line.strip()) is not None
-
-
-def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]) -> set[int]:
-    """The opening line of every block of a repeated group, and its identifying line
-    (`opaque`: the lines holding a hash, a checksum or a URL)."""
-    found: set[int] = set()
-    for group in plan.groups:
-        candidates = [_candidates(tree, block, lines, opaque) for block in group]
-        distinct: dict[str, set[str]] = defaultdict(set)
-        order: dict[str, int] = {}
-        for per_block in candidates:
-            for relative, (_, value) in per_block.items():
-                distinct[relative].add(value)
-                order.setdefault(relative, len(order))
-        best = max(distinct, key=lambda r: (len(distinct[r]), -order[r]), default=None)
-        for block, per_block in zip(group, candidates, strict=True):
-            found.add(tree.nodes[block].start)
-            if best is not None and best in per_block and len(distinct[best]) > 1:
-                found.add(per_block[best][0])
-    return found
-
-
-def _candidates(
-    tree: Tree, block: int, lines: Sequence[str], opaque: set[int]
-) -> dict[str, tuple[int, str]]:
-    """Relative key path -> (line, value) of the nodes near the top of `block` whose value
-    could name it (not a hash, a checksum or a URL: not in `opaque`)."""
-    nodes = tree.nodes
-    out: dict[str, tuple[int, str]] = {}
-    frontier = [(child, nodes[child].key) for child in nodes[block].children]
-    for _ in range(_ID_DEPTH):
-        following: list[tuple[int, str]] = []
-        for index, relative in frontier:
-            node = nodes[index]
-            if relative not in out and node.start not in opaque:
-                line = lines[node.start].strip()
-                if line:
-                    out[relative] = (node.start, line)
-            following.extend((c, f"{relative}/{nodes[c].key}") for c in node.children)
-            if len(out) >= _ID_CANDIDATES:
-                return out
-        frontier = following
-    return out
 
 
 def _balanced(

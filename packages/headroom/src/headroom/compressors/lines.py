@@ -24,7 +24,6 @@ so) when the payload is over its budget. Deterministic, linear in the payload.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from headroom.ccr.markers import format_gap, format_marker, split_lines
 from headroom.compressors._line_shapes import (
     digit_blind,
     error_lines,
+    openings,
     outliers,
     rare_token_counts,
     strong_errors,
@@ -63,9 +63,6 @@ _RARE_TERM_SHARE = 1 / 50  # a query word in at most this share of lines forces 
 _MARKER_SHARE = 0.03  # new runs opened by the fill: their markers stay under this share
 _CLOSING_TOKENS = 24  # the closing line with counts and the ref
 _BRIDGE = 3  # gaps of at most this many lines between must-keep lines are shown
-_MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
-# A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
-_LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
 
 @dataclass(frozen=True)
@@ -80,9 +77,7 @@ class _Payload:
     errors: set[int]
     strong: set[int]
     opening: list[int]
-    """The line each line belongs under (-1 for none): the nearest line above it indented
-    less, or for an unindented line of a record (one of the blank-line separated blocks
-    that mostly open with one field: `Package: ...` stanzas), the record's first line."""
+    """The line each line belongs under, -1 for none (see `openings`)."""
 
 
 class LineCompressor:
@@ -153,45 +148,8 @@ def _read(lines: list[str], cost: Callable[[str], int]) -> _Payload:
         repeat=repeat,
         errors={i for i in errors if not repeat[i]},
         strong=strong_errors(lines, errors),
-        opening=_openings(lines),
+        opening=openings(lines),
     )
-
-
-def _openings(lines: list[str]) -> list[int]:
-    """Each line's opening (see `_Payload.opening`): one pass with a stack of the lines
-    indented less, then the record blocks."""
-    opening = [-1] * len(lines)
-    stack: list[tuple[int, int]] = []  # (indentation, line) of the enclosing lines
-    starts: list[int] = []  # first line of each block of non-blank lines
-    previous_blank = True
-    for i, line in enumerate(lines):
-        if not line.strip():
-            previous_blank = True
-            continue
-        if previous_blank:
-            starts.append(i)
-            previous_blank = False
-        depth = _indent(line)
-        while stack and stack[-1][0] >= depth:
-            stack.pop()
-        if stack:
-            opening[i] = stack[-1][1]
-        stack.append((depth, i))
-    field = {i: _LEADING_FIELD.match(lines[i]) for i in starts}
-    openers = Counter(found.group() for found in field.values() if found)
-    if not openers:
-        return opening
-    record, blocks = openers.most_common(1)[0]
-    if blocks < _MIN_RECORDS or blocks * 2 < len(starts):
-        return opening
-    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-        found = field[start]
-        if found is None or found.group() != record:
-            continue
-        for i in range(start + 1, end):
-            if opening[i] < 0 and lines[i].strip():
-                opening[i] = start
-    return opening
 
 
 def _enclosing(payload: _Payload, index: int, kept: set[int]) -> list[int]:

@@ -87,29 +87,31 @@ _SENTENCE_LINE = re.compile(r"[A-Za-z][A-Za-z'’,;:()-]*(?: +[\w'’,;:()\"-]+)
 _PROSE_SHARE = 0.5  # lines that read as words in a row, for text with no markdown
 _ONE_OPENING_SHARE = 0.5  # lines opening with one word: records, not prose
 _MIN_RECORD_LINES = 10
+_OPENING_WORD = re.compile(r"[\w-]+[:=]?")
+# How a record opens: a keyword in capitals (`INSERT`), a field name (`Package:`, `key=`).
+_FIELD_OPENING = re.compile(r"[A-Z][A-Z0-9_]+|[\w-]+[:=]")
 
 
 def prose_evidence(lines: Sequence[str]) -> bool:
     """Most lines are runs of at least four words (prose, a licence, release notes), and
-    they do not mostly open with one word: lines that do (`INSERT INTO ...` of a SQL dump,
-    `Package: ...` of records) are records, which the line compressor reads by template."""
+    they do not mostly open with one keyword or field name: lines that do (`INSERT INTO ...`
+    of a SQL dump, `Package: ...` of records) are records, which the line compressor reads
+    by template."""
     if not lines:
         return False
     starts = [_first_word(line) for line in lines if _SENTENCE_LINE.match(line.strip())]
     if len(starts) < len(lines) * _PROSE_SHARE:
         return False
     if len(starts) >= _MIN_RECORD_LINES:
-        _, most = Counter(starts).most_common(1)[0]
-        return most < len(starts) * _ONE_OPENING_SHARE
+        word, most = Counter(starts).most_common(1)[0]
+        return most < len(starts) * _ONE_OPENING_SHARE or not _FIELD_OPENING.fullmatch(word)
     return True
 
 
 def _first_word(line: str) -> str:
-    stripped = line.lstrip()
-    end = 0
-    while end < len(stripped) and (stripped[end].isalnum() or stripped[end] in "_-"):
-        end += 1
-    return stripped[:end]
+    """The line's first word, with the `:` or `=` that makes it a field name."""
+    found = _OPENING_WORD.match(line.lstrip())
+    return found.group() if found else ""
 
 
 class TextCompressor:
