@@ -343,3 +343,23 @@ def test_fatal_events_without_an_error_word_are_errors() -> None:
         assert _classes(line)[0], line  # an error line: kept, each template's first and last
     for line in ("May 01 03:20:13 web-01 kernel: [UFW BLOCK] IN=eth0", "error_count=0 ok"):
         assert not _classes(line)[0], line
+
+
+def test_requests_answered_with_an_error_status_are_errors_and_copies_are_not_kept_twice() -> None:
+    lines = []
+    for i in range(1500):
+        stamp = f"[03/Dec/2026 03:{28 + i // 600:02d}:{(i // 10) % 60:02d}]"
+        if i % 25 == 7:
+            lines.append(f"127.0.0.1 - - {stamp} code 404, message File not found")
+            lines.append(f'127.0.0.1 - - {stamp} "GET /missing/file-{i}.whl HTTP/1.1" 404 -')
+        else:
+            lines.append(f'127.0.0.1 - - {stamp} "GET /simple/package-{i}/ HTTP/1.1" 200 -')
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+    assert result is not None
+    out = result.text.split("\n")
+    failed = [line for line in lines if '" 404 -' in line]
+    # the failed requests by their status (past the markers' share, a few wait in gaps)
+    assert sum(1 for line in failed if line in out) >= 0.9 * len(failed)
+    shown = [line for line in out if "[headroom:" not in line]
+    assert len(shown) == len(set(shown))  # no copy of a line shown twice

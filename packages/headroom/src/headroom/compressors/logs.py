@@ -7,9 +7,7 @@ fatal / exception template; every other error line comes next as the budget allo
 log of a few errors keeps them all and a storm of one error keeps its shape and count.
 Warnings are kept once per template. The token budget is then filled with the first
 occurrence of each template (rare ones first), and each run of omitted lines becomes one
-marker. The
-closing line states the counts and the ref. Lines are never glued together and kept lines
-keep their order.
+marker. The closing line states the counts and the ref. Kept lines keep their order.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from headroom.compressors._long_lines import (
     clip_head,
     clip_limit,
     clip_to_phrase,
-    head_at_space,
 )
 from headroom.compressors._ranking import rare_terms, spread_order
 from headroom.compressors.base import (
@@ -52,8 +49,6 @@ _RARE_TERM_LINES = 50  # a query term is rare in a log when at most 1 line in th
 _MAX_TRACE_LINES = 200  # stack-trace lines kept after one error line
 _LONG_LINE_FACTOR = 4  # a line this many times the median length (at least...
 _MIN_MEDIAN_CHARS = 40  # ... as if the median were this long) is an outlier
-_TEMPLATE_CHARS = 200  # a template in the omitted-lines table is clipped to this
-_TEMPLATE_ROWS = 40  # rows of the omitted-lines table
 _CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a clock
 _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
 _DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
@@ -61,6 +56,7 @@ _DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
 # (tried only where a run of such characters starts, so long words stay linear).
 # The possessive run before the first digit makes a run without digits fail at once.
 _VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*+[0-9][A-Za-z0-9_./:$-]*")
+_FAILED_REQUEST = re.compile(r'HTTP/[\d.]+" [45]\d\d\b')
 _ERROR_REPEATS = 3  # occurrences of one error template always kept (1 when over budget); the rest as budget allows
 _TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
 # One pass masks timestamps, UUIDs, IPs (with port), hex ids and numbers, in that priority.
@@ -152,6 +148,7 @@ class LogCompressor:
             _Line(line.rstrip("\r"), template_of_key[key], *classes_of_key[key])
             for line, key in zip(raw, keys, strict=True)
         ]
+        _mark_failed_requests(lines, keys)
         if max(map(len, raw)) > CLIP_OVER:  # long lines are cut, unless the question is on them
             limit = clip_limit(raw, text, ctx)
             phrases = ctx.focus.phrases
@@ -179,6 +176,15 @@ class LogCompressor:
             text = "\n".join([*texts, closing])
             return Compressed(text=text, ref=ctx.ref, kept=len(texts), total=len(texts))
         return result
+
+
+def _mark_failed_requests(lines: list[_Line], keys: list[str]) -> None:
+    """An access log's request answered with a client or server error (`"GET /x HTTP/1.1"
+    404`) is an error line: the status is a digit's value, which the digit-blind line keys
+    the classes are read from cannot tell, so it is read off the lines themselves."""
+    for index, key in enumerate(keys):
+        if '" 111' in key and not lines[index].error and _FAILED_REQUEST.search(lines[index].text):
+            lines[index] = lines[index]._replace(error=True)
 
 
 def _classes(line: str) -> tuple[bool, bool, bool, bool]:
@@ -276,9 +282,10 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
     long_line = _long_line_threshold(lines)
     candidates = [*exemplars, *_by_rare_values(lines)]
     candidates.sort(key=lambda i: len(lines[i].text) > long_line)  # stable: order kept
+    shown_texts = {lines[i].text for i in kept}
     for index in errors + candidates:
-        if index in kept:
-            continue
+        if index in kept or lines[index].text in shown_texts:
+            continue  # a copy of a line shown says nothing more (the gap counts it)
         template = lines[index].template
         # Warnings beyond the ones already kept may fill a third of the budget; errors any.
         warning_room = lines[index].warning and spent <= ctx.budget_tokens // 3
@@ -300,6 +307,7 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         gaps += isolated - (index - 1 in kept and index + 1 in kept)
         kept.add(index)
         shown.add(template)
+        shown_texts.add(lines[index].text)
         per_template[template] += 1
         spent += cost
     # The budget left grows the kept runs into their neighbours (no new gap), a run of one
@@ -364,14 +372,6 @@ def _shapes(values: list[str]) -> dict[str, str]:
     runs without line breaks)."""
     shaped = "\n".join(values).translate(_ASCII_DIGITS_TO_9).split("\n")
     return dict(zip(values, shaped, strict=True))
-
-
-def _clip(template: str, limit: int = _TEMPLATE_CHARS) -> str:
-    """A long template cut at a space (never inside a token), saying how much is left out."""
-    if len(template) <= limit:
-        return template
-    head = head_at_space(template, limit).rstrip()
-    return f"{head} ... ({len(template) - len(head)} more characters)"
 
 
 def _clock_shapes(values: list[set[str]], seen: Counter[str], shapes: dict[str, str]) -> set[str]:
