@@ -364,3 +364,27 @@ def test_an_api_schema_of_distinct_key_paths_keeps_its_budget_and_parses() -> No
     assert all(line in text.split("\n") or ANY_MARKER_RE.search(line) for line in out)
     assert {"openapi: 3.1.0", "components:", "  schemas:"} <= set(out)
     assert "    Schema0:" in out and "        field_0_5:" in out  # the first block whole
+
+
+def test_yaml_whose_block_scalars_hold_toml_is_yaml() -> None:
+    embedded = "\n".join(
+        [
+            "[tool.pytest.ini_options]",
+            'testpaths = ["tests"]',
+            "xfail_strict = true",
+            "",
+            "[tool.ruff]",
+        ]
+        + [f'rule{i} = "on"' for i in range(12)]
+    )
+    documents = []
+    for name in ("web", "api", "worker"):
+        body = "\n".join("    " + line if line else "" for line in embedded.split("\n"))
+        documents.append(
+            f"apiVersion: v1\ndata:\n  DB_HOST: postgres.{name}.svc\n  pyproject.toml: |\n{body}\n"
+            f"kind: ConfigMap\nmetadata:\n  name: {name}-config\n  namespace: {name}"
+        )
+    text = "\n---\n".join(documents)
+    lines = [line for line in split_lines(text) if line.strip()]
+    found = config_format(lines, text)
+    assert found is not None and found[0] == "yaml"

@@ -53,8 +53,8 @@ def _xml(lines: Sequence[str], head: str) -> tuple[str, float] | None:
 
 
 def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
-    if not any(line.lstrip().startswith("[") for line in lines):
-        return None  # no `[section]` header: not TOML / INI, whatever the keys
+    if not any(line.startswith("[") for line in lines):
+        return None  # no `[section]` header at a line start: not TOML / INI, whatever the keys
     headers = assigns = other = depth = 0
     quotes: str | None = None  # inside a `"""` string: its lines are a value
     for line in lines:
@@ -67,8 +67,8 @@ def _toml(lines: Sequence[str]) -> tuple[str, float] | None:
             continue
         if stripped[0] in "#;":
             continue
-        if HEADER.match(line):
-            headers += 1
+        if HEADER.match(line) and not line[0].isspace():
+            headers += 1  # indented, a header is text of a value (a YAML block scalar's)
             continue
         assign = ASSIGN.match(line)
         if assign:
