@@ -80,3 +80,27 @@ def test_a_paragraph_the_question_quotes_with_its_markup_is_kept() -> None:
     result = HtmlCompressor().compress(page, ctx)
     assert result is not None
     assert "Section 11 explains how the scheduler handles queue 10," in result.text
+
+
+def test_lines_before_the_page_go_out_as_they_are() -> None:
+    preamble = [
+        "*   Trying 127.0.0.1:8765...",
+        "> GET /docs/ HTTP/1.1",
+        "> Host: 127.0.0.1:8765",
+        "< HTTP/1.0 200 OK",
+        "< Content-type: text/html; charset=utf-8",
+        "* Closing connection 0",
+    ]
+    text = "\n".join(preamble) + "\n" + PAGE
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query="",
+        budget_tokens=10_000,
+        counter=COUNTER,
+        focus=focus_of("", text),
+    )
+    result = HtmlCompressor().compress(text, ctx)
+    assert result is not None
+    out = result.text.split("\n")
+    assert out[: len(preamble)] == preamble  # each on its own line, in order, verbatim
+    assert "# Version 2.0" in out

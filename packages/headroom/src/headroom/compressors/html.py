@@ -7,7 +7,8 @@ blocks keep their lines, and a link keeps its text with its URL in parentheses
 visible text is then compressed by Kompress's line selection if it is still over budget;
 a phrase the question quotes with its markup (`<p>Excluded are <b>modules</b> ...`) is
 looked for as the text it shows, so its line is kept. A marker says the page was reduced
-to its text, so the markup is one retrieve away.
+to its text, so the markup is one retrieve away. Lines before the page (`curl -v`'s
+request and response headers) are no markup: they go out as they are.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "wbr"})
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_PAGE_START = re.compile(r"^[ \t]*<[!A-Za-z]", re.M)  # the first line opening with markup
 
 
 class _Visible(HTMLParser):
@@ -203,8 +205,14 @@ class HtmlCompressor:
         return Detection("html", confidence=0.8) if html_evidence(sample) else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
+        # What comes before the page (`curl -v`'s request and headers) is no markup: it
+        # goes out as it is, only the page is reduced.
+        found = _PAGE_START.search(text)
+        if found is None:
+            return None
+        preamble, page = text[: found.start()], text[found.start() :]
         try:
-            visible = visible_text(text)
+            visible = visible_text(page)
         except (AssertionError, ValueError, RecursionError):
             return None
         if not visible.strip():
@@ -216,10 +224,14 @@ class HtmlCompressor:
         result = compress_prose(visible, ctx)
         if result is None:
             return Compressed(
-                text=f"{visible}\n{note}", ref=ctx.ref, kept=lines, total=lines, unit="lines"
+                text=f"{preamble}{visible}\n{note}",
+                ref=ctx.ref,
+                kept=lines,
+                total=lines,
+                unit="lines",
             )
         return Compressed(
-            text=f"{result.text}\n{note}",
+            text=f"{preamble}{result.text}\n{note}",
             ref=ctx.ref,
             kept=result.kept,
             total=result.total,
