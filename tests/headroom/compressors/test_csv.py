@@ -152,3 +152,16 @@ def test_quoted_cells_holding_blank_lines_are_still_one_table() -> None:
     rows += [f'pkg{i},1.{i}.0,"{clauses}",{10 + i}' for i in range(400)]
     text = "\n".join(rows) + "\n"
     assert detect(text).kind == "csv"  # the sample's last record, cut in its quote, is no row
+
+
+def test_lines_of_text_holding_commas_are_no_table() -> None:
+    from headroom.engine.router import detect
+
+    messages = ("Unexpected var, use let or const instead.", "Missing semicolon, add one.")
+    text = "\n".join(
+        f"/src/app/module{i % 7}.js: line {10 + i}, col {1 + i % 9}, Error - {messages[i % 2]} (rule-{i % 2})"
+        for i in range(60)
+    )
+    assert detect(text).kind != "csv"
+    numbers = "seed, value\n" + "\n".join(f"{i}, 0x{i * 7919:016x}" for i in range(60))
+    assert detect(numbers).kind == "csv"  # comma and space between values: still a table

@@ -22,6 +22,9 @@ __all__ = [
 
 _DELIMITERS = (",", "\t", ";")
 MIN_RECORDS = 5
+_SENTENCE_WORDS = 3  # words of a cell that reads as text
+_SPACED_SHARE = 0.9  # commas followed by a space, of all commas, in text
+_WORDED_SHARE = 0.5  # records holding a cell of text
 SAMPLE_RECORDS = 200
 _PATH = re.compile(r"\.{0,2}/\S*|[\w.@+-]+/\S*")
 _CELL_CACHE: dict[str, re.Pattern[str]] = {}
@@ -70,7 +73,25 @@ def sniff(records: Sequence[str]) -> Dialect | None:
         return None
     if best.columns <= 3 and _path_listing(records, best.delimiter):
         return None
+    if best.delimiter == "," and _commas_of_sentences(records):
+        return None
     return best
+
+
+def _commas_of_sentences(records: Sequence[str]) -> bool:
+    """Whether the commas are those of text: nearly every one followed by a space and
+    most records holding a cell of three words or more (eslint's `file: line 16, col 1,
+    Error - Unexpected var, use let ...`), where a table's cells are values."""
+    commas = spaced = worded = 0
+    for record in records:
+        cells = split_cells(record, ",")
+        commas += len(cells) - 1
+        spaced += sum(1 for cell in cells[1:] if cell[:1] == " ")
+        worded += any(
+            len(cell.split()) >= _SENTENCE_WORDS and not cell.lstrip().startswith('"')
+            for cell in cells
+        )  # a quoted cell is a table's value, whatever it holds
+    return spaced >= _SPACED_SHARE * commas and worded >= _WORDED_SHARE * len(records)
 
 
 def read_table(text: str) -> Table | None:
