@@ -250,3 +250,64 @@ def test_pytest_q_output_with_no_session_banner_is_a_test_run() -> None:
         ]
     lines += ["FAILED test_shop.py::test_total - assert 3 == 4", "12 failed, 180 passed in 2.01s"]
     assert detect("\n".join(lines)).kind == "test"
+
+
+def jest_output(files: int, cases: int) -> str:
+    """jest's failures: a `FAIL path` line per file, a `● Suite › test` title per failure
+    under it, each with a diff and a code frame longer than the title."""
+    lines: list[str] = []
+    for f in range(files):
+        lines.append(f"FAIL tests/mod{f}.test.js")
+        for c in range(cases):
+            lines += [
+                f"  ● module {f} › case {c} deep equal",
+                "",
+                "    expect(received).toEqual(expected) // deep equality",
+                "",
+                "    - Expected  - 1",
+                "    + Received  + 1",
+                "",
+                *[
+                    f"      {n} |   test('case {n}', () => {{ expect(merge({n})).toEqual({n + 1}); }});"
+                    for n in range(c, c + 6)
+                ],
+                "",
+                f"      at Object.toEqual (tests/mod{f}.test.js:{c + 3}:75)",
+                "",
+            ]
+    lines += ["Test Suites: 6 failed, 6 total", "Tests:       48 failed, 48 total"]
+    return "\n".join(lines)
+
+
+def test_jest_failures_are_a_test_run_and_every_failure_keeps_its_title() -> None:
+    text = jest_output(6, 8)
+    assert detect(text[:3000]).kind == "test"  # the summary is past the sample: the titles say it
+    whole = COUNTER.count(text)
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=whole // 3))
+    assert result is not None
+    out = result.text.split("\n")
+    assert_verbatim(text, result.text)
+    titles = [line for line in text.split("\n") if line.startswith("  ● ")]
+    assert all(title in out for title in titles)
+
+
+def test_mocha_numbers_its_failures_and_each_keeps_its_title() -> None:
+    lines = ["", "  suite 1"]
+    lines += [f"    ✔ ok {i}" if i % 5 else f"    {i // 5 + 1}) deep {i}" for i in range(1, 200)]
+    lines += ["", "  160 passing (260ms)", "  39 failing", ""]
+    for n in range(1, 40):
+        lines += [
+            f"  {n}) suite 1",
+            f"       deep {n * 5}:",
+            "",
+            f"      AssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal: {n}",
+            "      + actual - expected",
+            *[f"      at Context.<anonymous> (mtest/m{n}.spec.js:{k}:38)" for k in range(6)],
+            "",
+        ]
+    text = "\n".join(lines)
+    assert detect(text).kind == "test"
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 2))
+    assert result is not None
+    out = result.text.split("\n")
+    assert all(f"  {n}) suite 1" in out for n in range(1, 40))

@@ -44,7 +44,7 @@ _FAIL = re.compile(
     r"\S+::\S.*\b(?:FAILED|ERROR)\b|(?:\s*)not ok \d+|\s*--- FAIL: |FAIL(?:ED)?\b|ERROR\b|"
     r"\s*(?:✕|✖|✗|×) |test \S+ \.\.\. FAILED|\S.* \.\.\. (?:FAIL|ERROR)$|\s*● |"
     r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)|"
-    r"\s*<(?:failure|error)\b"
+    r"\s*<(?:failure|error)\b|\s*\d+\) \S"  # mocha numbers its failures: `  3) suite`
 )
 _SUMMARY = re.compile(
     r"=+ .*\b(?:passed|failed|errors?|skipped|deselected|xfailed|warnings?|no tests ran)\b.*=+$|"
@@ -52,6 +52,7 @@ _SUMMARY = re.compile(
     r"\s*ℹ (?:tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) |"
     r"Tests?:\s+\d|Test Suites:|Snapshots:|Time:|Ran \d+ tests?|OK(?: \(.*\))?$|FAILED \(|"
     r"test result:|ok\s+\S+\s+[\d.]+s|FAIL\s+\S+\s+[\d.]+s|\d+\.\.\d+$|running \d+ tests?|"
+    r"\s*\d+ (?:passing|failing|pending)\b|\s*Test Files\s+\d|\s*Tests\s+\d+ (?:failed|passed)|"
     r"\s*<testsuites?\b|\s*</testsuites?>|<\?xml"
 )
 _BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
@@ -68,7 +69,17 @@ _SIGNATURE_STARTS = (
     "running ",
     "ℹ tests ",
     "<testsuite",
+    "● ",  # jest's failure title
+    "✓ ",  # a check mark (jest, vitest, mocha), a cross
+    "✔ ",
+    "× ",
+    "✕ ",
+    "✗ ",
+    "Test Files ",
 )
+# A runner's verdict on one test file (`FAIL tests/a.test.js`), its pass / fail counts
+# (mocha's `145 passing (260ms)`, `55 failing`).
+_FILE_VERDICT = re.compile(r"(?:PASS|FAIL) +\S*[/.]\S*$|\d+ (?:passing \(|failing$|pending$)")
 _SIGNATURE_ENDS = (" ... ok", " ... FAIL", " ... ERROR")
 _SIGNATURE_OUTCOMES = (" PASSED", " FAILED", " ERROR")
 
@@ -84,6 +95,8 @@ def _is_signature(line: str) -> bool:
         return number[:1].isdigit()
     if "::" in stripped and any(word in stripped for word in _SIGNATURE_OUTCOMES):
         return True
+    if _FILE_VERDICT.match(stripped):
+        return True
     return "test session starts" in stripped and stripped.startswith("=")
 
 
@@ -95,6 +108,12 @@ _BANNER_SIGNATURE = re.compile(
     re.M,
 )
 _MIN_SIGNATURES = 2
+_MIN_TITLES = 3
+# A failure's title as only a test runner writes it: jest's `● Suite › test`, go's
+# `--- FAIL: TestX`, TAP's `not ok 3`, pytest's `path::test FAILED`, a file's `FAIL path`.
+_FAILURE_TITLE = re.compile(
+    r"\s*● .+ › |\s*--- FAIL: |\s*not ok \d+|\S+::\S+ (?:FAILED|ERROR)\b|FAIL +\S*[/.]\S*$"
+)
 _RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled lines
 _CORE_LINES = 6  # a doctest's Expected/Got pair and its location line fit
 _MAX_FAILURE_LINES = 400  # lines one failure may bring with it
@@ -144,7 +163,10 @@ class TestRunCompressor:
         run = sum(1 for c in classes if c in (PASS, FAIL, SUMMARY, BANNER))
         if run >= _RUN_SHARE * len(classes):
             return Detection("test", confidence=0.8)
-        return None
+        # Failures whose diffs and code frames are most of the lines (jest): their titles,
+        # which only a test runner writes, say what it is.
+        titles = sum(1 for line in sample.lines if _FAILURE_TITLE.match(line))
+        return Detection("test", confidence=0.8) if titles >= _MIN_TITLES else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = [line.rstrip("\r") for line in split_lines(text)]
@@ -251,6 +273,9 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
         if kind == FAIL:
             start = index - _opens_testcase(lines, index)
             end = _indented_end(lines, start)
+            # A failure's title under it starts a failure of its own (jest's `● Suite ›
+            # test` under its file's `FAIL tests/a.test.js`).
+            end = next((j for j in range(index + 1, end) if _FAILURE_TITLE.match(lines[j])), end)
             blocks.append(list(range(start, end)))
             index = end
             continue
