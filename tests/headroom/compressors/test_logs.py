@@ -363,3 +363,24 @@ def test_requests_answered_with_an_error_status_are_errors_and_copies_are_not_ke
     assert sum(1 for line in failed if line in out) >= 0.9 * len(failed)
     shown = [line for line in out if "[headroom:" not in line]
     assert len(shown) == len(set(shown))  # no copy of a line shown twice
+
+
+def test_an_exit_status_is_an_error_by_its_value_and_a_verdict_near_the_end_stays() -> None:
+    lines = []
+    for i in range(900):
+        pid = 5000 + i // 30
+        lines.append(
+            f'[pid {pid}] 03:29:{i % 60:02d}.{i:06d} openat(AT_FDCWD, "/usr/lib/x{i}.so", O_RDONLY) = {3 + i % 5}'
+        )
+        if i % 30 == 29:
+            status = 1 if pid == 5017 else 0
+            lines.append(f"[pid {pid}] 03:29:{i % 60:02d}.{i:06d} +++ exited with {status} +++")
+    lines += ["build succeeded, 258 warnings.", "", "The HTML pages are in _build."]
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 8))
+    assert result is not None
+    out = result.text.split("\n")
+    failed = "+++ exited with 1 +++"
+    assert any(line.endswith(failed) for line in out)  # the one non-zero exit
+    assert sum(1 for line in out if line.endswith("+++ exited with 0 +++")) < 10  # no errors
+    assert "build succeeded, 258 warnings." in out  # the verdict, before the closing lines

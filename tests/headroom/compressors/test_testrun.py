@@ -311,3 +311,18 @@ def test_mocha_numbers_its_failures_and_each_keeps_its_title() -> None:
     assert result is not None
     out = result.text.split("\n")
     assert all(f"  {n}) suite 1" in out for n in range(1, 40))
+
+
+def test_a_coverage_reports_totals_row_stays() -> None:
+    lines = pytest_output().split("\n")[:-1]
+    lines += ["", "---------- coverage: platform linux, python 3.11.7 -----------"]
+    lines += ["Name                      Stmts   Miss  Cover", "-" * 46]
+    lines += [
+        f"src/pkg/module_{i}.py     {100 + i:>5}  {i % 40:>5}   {90 - i % 40}%" for i in range(150)
+    ]
+    lines += ["-" * 46, "TOTAL                     15974  10430    35%"]
+    lines += ["================== 2 failed, 200 passed, 2 warnings in 1.00s ==================="]
+    text = "\n".join(lines)
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert result is not None
+    assert "TOTAL                     15974  10430    35%" in result.text.split("\n")

@@ -17,6 +17,7 @@ ERROR = LinePattern(
         r"|\d+ (?:failed|errors?)\b|[Ee]xception\b|[Dd]enied\b|[Rr]efused\b|[Ii]nvalid\b"
         r"|[Uu]nable to\b|[Cc]annot\b|[Cc]ould not\b|[Nn]o such (?:file|directory)|[Nn]ot found\b"
         r"|[Tt]imed out\b|[Aa]borted\b|E: |[Ee]xit (?:code|status) [1-9]|[Rr]eturned non-zero"
+        r"|[Ee]xited with (?:code |status )?[1-9]"
     ),
     anywhere=(
         r"\[(?:error|crit|alert|emerg)\]|(?:Exception|Error)[:(]|[a-z](?:Exception|Error)\s*$"
@@ -37,6 +38,7 @@ ERROR = LinePattern(
         "abort",
         "e: ",
         "exit ",
+        "exited",
         "non-zero",
         "crit",
         "severe",
@@ -61,7 +63,8 @@ WARNING = LinePattern(
 SUMMARY = LinePattern(
     at_start=(
         r"=+ .*\b(?:passed|failed|error|skipped)\b.* =+$|test result:|Tests?:? +\d+"
-        r"|(?:ok|FAIL)\s+\S+\s+[\d.]+s$|(?:BUILD|Build) (?:SUCCESS|FAILED|succeeded|failed)"
+        r"|(?:ok|FAIL)\s+\S+\s+[\d.]+s$|(?:BUILD|[Bb]uild) (?:SUCCESS|FAILED|succeeded|failed)"
+        r"|TOTAL\s+\d"
         r"|\S*make(?:\[\d+\])?: \*\*\*"
     ),
     word=r"found \d+ vulnerabilit",
@@ -76,6 +79,7 @@ SUMMARY = LinePattern(
         "vulnerab",
         "ok",
         "fail",
+        "total",
     ),
 )
 # The title of one failure in a test run: pytest's `____ test_x[param] ____`, jest's

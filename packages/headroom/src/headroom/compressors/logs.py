@@ -56,7 +56,9 @@ _DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
 # (tried only where a run of such characters starts, so long words stay linear).
 # The possessive run before the first digit makes a run without digits fail at once.
 _VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*+[0-9][A-Za-z0-9_./:$-]*")
+_TAIL_LINES = 3  # last lines always kept: where a build or a run states its verdict
 _FAILED_REQUEST = re.compile(r'HTTP/[\d.]+" [45]\d\d\b')
+_STATUS_KEY = re.compile(r'" 111\b|[Ee]xit(?:ed)?\b.{0,16}\b1+\b')  # a status, digit-blind
 _ERROR_REPEATS = 3  # occurrences of one error template always kept (1 when over budget); the rest as budget allows
 _TRACE = re.compile(r"^(\s+at |\s+File \"|\s+\.\.\. \d+ more|Caused by: |\s{2,}\S|\t)")
 # One pass masks timestamps, UUIDs, IPs (with port), hex ids and numbers, in that priority.
@@ -148,7 +150,7 @@ class LogCompressor:
             _Line(line.rstrip("\r"), template_of_key[key], *classes_of_key[key])
             for line, key in zip(raw, keys, strict=True)
         ]
-        _mark_failed_requests(lines, keys)
+        _read_statuses(lines, keys)
         if max(map(len, raw)) > CLIP_OVER:  # long lines are cut, unless the question is on them
             limit = clip_limit(raw, text, ctx)
             phrases = ctx.focus.phrases
@@ -178,13 +180,15 @@ class LogCompressor:
         return result
 
 
-def _mark_failed_requests(lines: list[_Line], keys: list[str]) -> None:
-    """An access log's request answered with a client or server error (`"GET /x HTTP/1.1"
-    404`) is an error line: the status is a digit's value, which the digit-blind line keys
-    the classes are read from cannot tell, so it is read off the lines themselves."""
+def _read_statuses(lines: list[_Line], keys: list[str]) -> None:
+    """Whether a line stating a status is an error depends on a digit's value (`exit code
+    0` is none, `exited with 1` and a request answered `404` are), which the digit-blind
+    keys the classes are read from cannot tell: those lines are read as they are."""
     for index, key in enumerate(keys):
-        if '" 111' in key and not lines[index].error and _FAILED_REQUEST.search(lines[index].text):
-            lines[index] = lines[index]._replace(error=True)
+        if _STATUS_KEY.search(key):
+            line = lines[index]
+            error = _classes(line.text)[0] or bool(_FAILED_REQUEST.search(line.text))
+            lines[index] = line._replace(error=error)
 
 
 def _classes(line: str) -> tuple[bool, bool, bool, bool]:
@@ -217,11 +221,11 @@ def _cost(costs: list[int], kept: set[int]) -> int:
 def _must_keep(
     lines: list[_Line], asked: set[int], repeats: int, *, context: bool = True
 ) -> set[int]:
-    """First and last line; summaries; failure titles; each error template's first three
+    """First line and last three; summaries; failure titles; each error template's first three
     and last occurrences with their stack traces (with `context`, also the line before and
     after each); each warning template once;
     and lines naming a query term that few lines name."""
-    must = {0, len(lines) - 1}
+    must = {0, *range(max(0, len(lines) - _TAIL_LINES), len(lines))}  # a verdict ends a log
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
     warning_seen: Counter[str] = Counter()

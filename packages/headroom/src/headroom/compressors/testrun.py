@@ -53,6 +53,7 @@ _SUMMARY = re.compile(
     r"Tests?:\s+\d|Test Suites:|Snapshots:|Time:|Ran \d+ tests?|OK(?: \(.*\))?$|FAILED \(|"
     r"test result:|ok\s+\S+\s+[\d.]+s|FAIL\s+\S+\s+[\d.]+s|\d+\.\.\d+$|running \d+ tests?|"
     r"\s*\d+ (?:passing|failing|pending)\b|\s*Test Files\s+\d|\s*Tests\s+\d+ (?:failed|passed)|"
+    r"TOTAL\s+\d|"  # a coverage report's totals row
     r"\s*<testsuites?\b|\s*</testsuites?>|<\?xml"
 )
 _BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
