@@ -349,3 +349,23 @@ def test_rows_listed_by_one_cell_are_never_named_by_a_state_most_rows_share() ->
     )
     listed = _listed_below(text, COUNTER.count(text) // 2)
     assert listed and all(line.startswith("127.0.0.1:3") for line in listed)
+
+
+def _tree_depth(i: int) -> str:
+    """`ps auxf`'s tree: a parent now and then, most processes its children, some deeper."""
+    if i % 12 == 0:
+        return ""
+    return "     \\_ " if i % 5 == 0 else " \\_ "
+
+
+def test_a_process_tree_keeps_the_blanks_that_give_its_depth() -> None:
+    rows = ["USER       PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND"]
+    for i in range(60):
+        rows.append(
+            f"root     {100 + i:>5}  0.0  0.1  {20000 + i:>5}  {4000 + i:>4} ?        S    Dec02   0:00 {_tree_depth(i)}worker-{i}"
+        )
+    text = "\n".join(rows)
+    result = ListingCompressor().compress(text, ctx_for(text, 100_000))
+    out = text if result is None else result.text
+    for i in range(60):  # each command with the blanks before it, as deep as it was
+        assert f"0:00 {_tree_depth(i)}worker-{i}" in out

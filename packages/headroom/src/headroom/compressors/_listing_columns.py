@@ -12,6 +12,7 @@ be found whole.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 __all__ = ["blanks_in_cells", "constant_columns", "is_padded", "note_detail", "without_columns"]
@@ -40,6 +41,8 @@ def constant_columns(columns: Sequence[Sequence[str]], key: int) -> list[int]:
 
 
 _CELL = re.compile(r"\S+")
+_RAGGED_SAMPLE = 50  # rows looked at for a ragged column
+_LINED_UP = 0.9  # rows whose cell of a column starts (or ends) where most do
 
 
 def _cell_spans(line: str, columns: int) -> list[tuple[int, int]] | None:
@@ -79,6 +82,31 @@ def is_padded(lines: Sequence[str], row_lines: Sequence[int], columns: int) -> b
         if any(spans[i + 1][0] - spans[i][1] > 1 for i in range(columns - 1)):
             return True
     return False
+
+
+def ragged(lines: Sequence[str], row_lines: Sequence[int], columns: int) -> bool:
+    """Whether a column is lined up neither at its start nor at its end, nor has as many
+    blanks before it, in nearly every row: its blanks say something (`ps auxf`'s `\\_`,
+    deeper for each level of the tree), so the cells are no columns to narrow or leave out."""
+    seen: list[tuple[Counter[int], Counter[int], Counter[int]]] = [
+        (Counter(), Counter(), Counter()) for _ in range(columns)
+    ]  # each column's starts, ends and blanks before it
+    rows = 0
+    for index in row_lines[:_RAGGED_SAMPLE]:
+        spans = _cell_spans(lines[index], columns)
+        if spans is None:
+            continue
+        rows += 1
+        for column in range(1, columns):
+            start, end = spans[column]
+            starts, ends, gaps = seen[column]
+            starts[start] += 1
+            ends[end] += 1
+            gaps[start - spans[column - 1][1]] += 1
+    lined_up = _LINED_UP * rows
+    return rows > 0 and any(
+        max(count.most_common(1)[0][1] for count in counts) < lined_up for counts in seen[1:]
+    )
 
 
 def without_columns(line: str, columns: int, dropped: set[int], narrow: bool = False) -> str:

@@ -21,6 +21,7 @@ from headroom.compressors._listing_columns import (
     constant_columns,
     is_padded,
     note_detail,
+    ragged,
     without_columns,
 )
 from headroom.compressors._ranking import spread_order
@@ -139,7 +140,8 @@ class ListingCompressor:
         if blanks_in_cells(lines, rows.lines):
             return None  # cells hold blanks: they cannot be told apart (the lines stay)
         tokens = ctx.counter.count(text)
-        if dropped or narrow:
+        if (dropped or narrow) and not ragged(lines, rows.lines, columns):
+            # (a ragged column's blanks say something: no column is left out or narrowed)
             shape = _Compaction(columns, key, dropped, header, narrow)
             compacted = _compacted(text, lines, rows, shape, tokens, ctx)
             if compacted is not None:
