@@ -131,3 +131,11 @@ def test_the_generic_fallback_never_cuts_an_xml_document_into_one_that_does_not_
     ctx = CompressContext(ref=make_ref(text), query="", budget_tokens=tokens // 20, counter=counter)
     out = router.route(text, ctx, tokens=tokens)
     assert parses_as_xml(out.text)  # no line to drop: left whole rather than cut mid-line
+
+
+def test_kernel_messages_stamped_with_seconds_since_boot_are_a_log() -> None:
+    messages = ["Linux version 6.18.44", "tsc: Detected 2600.000 MHz processor",
+                "e820: remove [mem 0x000a0000-0x000fffff] usable", "ACPI: Early table checksum verification disabled",
+                "virtio_blk virtio1: [vda] 536870912 512-byte logical blocks", "EXT4-fs (vda): mounted filesystem"]  # fmt: skip
+    text = "\n".join(f"[{i * 0.013:12.6f}] {messages[i % len(messages)]} {i}" for i in range(300))
+    assert detect(text).kind == "log"  # not a listing whose last column is the message

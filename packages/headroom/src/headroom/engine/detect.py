@@ -153,7 +153,8 @@ _LINES = LineSet(
         "search": LinePattern(at_start=rf"{_PATH}:\d+:|{_PATH}-\d+-"),
         # Log evidence at the start of a line: timestamps, levels, test results.
         "log": LinePattern(
-            at_start=r"\d{6} \d{6}|(?:PASSED|FAILED|ERROR|ok|FAIL|---|===)\b",
+            # (`[   12.345678]`: the kernel's seconds since boot, as dmesg stamps its lines)
+            at_start=r"\d{6} \d{6}|\[ *\d+\.\d{3,}\]|(?:PASSED|FAILED|ERROR|ok|FAIL|---|===)\b",
             word=r"\d{10}\b|(?:INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|CRITICAL|SEVERE|NOTICE)\b",
             anywhere=r"\d\d:\d\d:\d\d|\[(?:notice|error|warn|info|debug)\]",
             head=_LOG_HEAD_CHARS,
