@@ -347,3 +347,19 @@ def test_a_kept_line_keeps_the_lines_it_is_indented_under() -> None:
         if line.startswith("  "):  # an indented line: the record it belongs to is above it, no gap
             above = out[i - 1]
             assert not above.startswith("[headroom:"), line
+
+
+def test_in_a_file_of_commented_defaults_the_settings_in_force_are_kept_first() -> None:
+    lines = ["# PostgreSQL configuration file", "#" + "-" * 60]
+    live = {}
+    for i in range(300):
+        lines += [f"# The {i}th setting controls part {i} of the server; see the manual."]
+        if i % 15 == 7:
+            live[i] = f"setting_{i} = {'on' if i % 2 else 'posix'}  # changed by the installer"
+            lines.append(live[i])
+        else:
+            lines.append(f"#setting_{i} = {i * 16}kB\t\t# default")
+        lines.append("")
+    text = "\n".join(lines)
+    out = compress(text, budget=COUNTER.count(text) // 4).split("\n")
+    assert all(line in out for line in live.values())

@@ -6,7 +6,8 @@ variable parts blinded (numbers, hex, quoted values, paths, URLs); an error is a
 word anywhere on the line, a chained-exception header, a non-zero exit status, or a line
 that breaks a run of one template; a token is rare when few lines of the payload hold it,
 unless its shape (digits as 9) is a clock (on most lines, different on nearly every one);
-a line belongs under the line above it indented less, or its record's first line.
+a line belongs under the line above it indented less, or its record's first line; in a
+file mostly of comments, the lines that are not are live.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from headroom.compressors.logs import template_of
 __all__ = [
     "digit_blind",
     "error_lines",
+    "live_lines",
     "openings",
     "outliers",
     "rare_token_counts",
@@ -74,6 +76,7 @@ _TOKEN = re.compile(r"\w(?:[\w.:/@+-]*\w)?")
 _CLOCK_SHARE = 0.3  # a shape on this share of the lines ...
 _CLOCK_UNIQUE = 0.9  # ... whose values are this unique is a clock, not a rare value
 _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line breaks
+_COMMENT_SIGNS = ("#", ";", "//")
 _MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
 # A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
 _LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
@@ -201,6 +204,17 @@ def openings(lines: Sequence[str]) -> list[int]:
             if opening[i] < 0 and lines[i].strip():
                 opening[i] = start
     return opening
+
+
+def live_lines(lines: Sequence[str]) -> set[int]:
+    """In a file that is mostly comments (a config shipped with its defaults commented
+    out, `#shared_buffers = 128MB`), the lines that are not: the settings in force. Empty
+    when comments are not most of the non-blank lines."""
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    commented = {i for i in content if lines[i].lstrip().startswith(_COMMENT_SIGNS)}
+    if len(commented) * 2 < len(content):
+        return set()
+    return set(content) - commented
 
 
 def _indentation(line: str) -> int:

@@ -32,6 +32,7 @@ from headroom.ccr.markers import format_gap, format_marker, split_lines
 from headroom.compressors._line_shapes import (
     digit_blind,
     error_lines,
+    live_lines,
     openings,
     outliers,
     rare_token_counts,
@@ -186,12 +187,15 @@ def _asked(lines: list[str], ctx: CompressContext) -> set[int]:
 
 
 def _must_keep(payload: _Payload, focused: set[int], asked: set[int], budget: int) -> set[int]:
-    """Head, tail, what the question names, and the errors: each error template's first
-    three and last lines, with the lines indented under them. When these overflow the
+    """Head, tail, what the question names, the live lines of a file mostly of comments
+    (within half the budget), and the errors: each error template's first three and last
+    lines, with the lines indented under them. When these overflow the
     budget: the first and last of each template, strong errors before weak ones."""
     count = len(payload.lines)
     ends = set(range(min(_HEAD, count))) | set(range(max(0, count - _TAIL), count))
     base = {i for i in ends if not payload.repeat[i]} | focused | asked
+    live = live_lines(payload.lines)  # the settings in force among commented defaults
+    base |= live if _cost(payload, live) <= budget // 2 else set()
     for repeats in (_ERROR_REPEATS, 1):
         errors = _error_sample(payload, repeats)
         must = _with_openings(payload, base | errors | _details(payload, errors))
