@@ -376,3 +376,18 @@ def test_an_api_bundle_of_small_objects_that_all_mention_an_error_keeps_its_budg
     shown = [key for key in out if key.startswith("service")]
     assert 0 < len(shown) < 13
     assert sorted(shown + out.get("headroom_omitted_keys", [])) == sorted(spec)
+
+
+def test_an_object_whose_keys_hold_dots_is_a_cell_not_dotted_columns() -> None:
+    items = [
+        {
+            "kind": "ConfigMap",
+            "metadata": {"name": f"cm-{i}"},
+            "data": {"pyproject.toml": f"[tool]\nv = {i}"},
+        }
+        for i in range(10)
+    ]
+    table = compact(items)
+    assert isinstance(table, Table)
+    assert "data" in table.columns and not any(c.startswith("data.") for c in table.columns)
+    assert "metadata.name" in table.columns  # keys without dots still flatten

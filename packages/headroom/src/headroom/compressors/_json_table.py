@@ -137,11 +137,18 @@ def _plain(value: Any) -> Any:
 
 
 def flatten_record(record: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
-    """Nested objects as dotted keys (`user.login`); lists and deep values stay JSON."""
+    """Nested objects as dotted keys (`user.login`); lists, deep values and objects whose
+    own keys hold a dot (a ConfigMap's `pyproject.toml`: `data.pyproject.toml` would read
+    as two levels) stay JSON."""
     flat: dict[str, Any] = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and value and depth < _MAX_FLATTEN_DEPTH:
+        if (
+            isinstance(value, dict)
+            and value
+            and depth < _MAX_FLATTEN_DEPTH
+            and not any("." in inner for inner in value)
+        ):
             flat.update(flatten_record(value, f"{name}.", depth + 1))
         else:
             flat[name] = value
