@@ -24,6 +24,19 @@ from collections.abc import Sequence
 from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
+from headroom.compressors._test_lines import (
+    BANNER,
+    BANNER_SIGNATURE,
+    FAIL,
+    FAILURE_SECTION,
+    FAILURE_TITLE,
+    OTHER,
+    PASS,
+    SUMMARY,
+    WARNING,
+    classify,
+    is_signature,
+)
 from headroom.compressors._xml_runs import collapse_runs
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -33,115 +46,16 @@ from headroom.compressors.base import (
 )
 from headroom.engine.detect import ContentKind, Detection, Sample
 
-__all__ = ["TestRunCompressor", "classify"]
+__all__ = ["TestRunCompressor"]
 
-OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING = range(6)
-_PASS = re.compile(
-    r"\S+::\S.*\bPASSED\b|ok \d+\b|\s*--- PASS: |=== (?:RUN|PAUSE|CONT) |"
-    r"\s*(?:✓|✔|√) |test \S+ \.\.\. ok\b|\S.* \.\.\. ok$|PASS(?:ED)? |\s+ok \d+ |\s*<testcase\b(?!.*</testcase>.*<(?:failure|error))"
-)
-_FAIL = re.compile(
-    r"\S+::\S.*\b(?:FAILED|ERROR)\b|(?:\s*)not ok \d+|\s*--- FAIL: |FAIL(?:ED)?\b|ERROR\b|"
-    r"\s*(?:✕|✖|✗|×) |test \S+ \.\.\. FAILED|\S.* \.\.\. (?:FAIL|ERROR)$|\s*● |"
-    r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)|"
-    r"\s*<(?:failure|error)\b|\s*\d+\) \S"  # mocha numbers its failures: `  3) suite`
-)
-_SUMMARY = re.compile(
-    r"=+ .*\b(?:passed|failed|errors?|skipped|deselected|xfailed|warnings?|no tests ran)\b.*=+$|"
-    r"\s*(?:# )?(?:tests|pass|fail|cancelled|skipped|todo|suites|duration_ms)\s+\d|"
-    r"\s*ℹ (?:tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) |"
-    r"Tests?:\s+\d|Test Suites:|Snapshots:|Time:|Ran \d+ tests?|OK(?: \(.*\))?$|FAILED \(|"
-    r"test result:|ok\s+\S+\s+[\d.]+s|FAIL\s+\S+\s+[\d.]+s|\d+\.\.\d+$|running \d+ tests?|"
-    r"\s*\d+ (?:passing|failing|pending)\b|\s*Test Files\s+\d|\s*Tests\s+\d+ (?:failed|passed)|"
-    r"TOTAL\s+\d|"  # a coverage report's totals row
-    r"\s*<testsuites?\b|\s*</testsuites?>|<\?xml"
-)
-_BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
-_FAILURE_SECTION = re.compile(r"=+ (?:FAILURES|ERRORS)\b")
-_WARNING = re.compile(r".*\b\w*Warning\b|.*\bwarning\b", re.I)
-_SIGNATURE_STARTS = (
-    "TAP version ",
-    "Ran ",
-    "test result: ",
-    "--- PASS: ",
-    "--- FAIL: ",
-    "=== RUN ",
-    "Test Suites: ",
-    "running ",
-    "ℹ tests ",
-    "<testsuite",
-    "● ",  # jest's failure title
-    "✓ ",  # a check mark (jest, vitest, mocha), a cross
-    "✔ ",
-    "× ",
-    "✕ ",
-    "✗ ",
-    "Test Files ",
-)
-# A runner's verdict on one test file (`FAIL tests/a.test.js`), its pass / fail counts
-# (mocha's `145 passing (260ms)`, `55 failing`).
-_FILE_VERDICT = re.compile(r"(?:PASS|FAIL) +\S*[/.]\S*$|\d+ (?:passing \(|failing$|pending$)")
-_SIGNATURE_ENDS = (" ... ok", " ... FAIL", " ... ERROR")
-_SIGNATURE_OUTCOMES = (" PASSED", " FAILED", " ERROR")
-
-
-def _is_signature(line: str) -> bool:
-    """A line only a test runner writes: a TAP `ok 3`, a pytest `path::test PASSED`, a
-    unittest `test_x ... ok`, a banner or a summary (plain string tests, no regex)."""
-    stripped = line.strip()
-    if stripped.startswith(_SIGNATURE_STARTS) or stripped.endswith(_SIGNATURE_ENDS):
-        return True
-    if stripped.startswith(("ok ", "not ok ")):
-        number = stripped[3:] if stripped.startswith("ok ") else stripped[7:]
-        return number[:1].isdigit()
-    if "::" in stripped and any(word in stripped for word in _SIGNATURE_OUTCOMES):
-        return True
-    if _FILE_VERDICT.match(stripped):
-        return True
-    return "test session starts" in stripped and stripped.startswith("=")
-
-
-_BANNER_SIGNATURE = re.compile(
-    r"^(?:=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
-    r"Test Suites: |running \d+ tests?$|<testsuites?\b|"
-    r"=+ (?:FAILURES|ERRORS|short test summary info) =+$|"  # pytest -q: no session banner
-    r"[.FEsxX]{8,} +\[ *\d+%\]$)",  # pytest's progress line
-    re.M,
-)
 _MIN_SIGNATURES = 2
 _MIN_TITLES = 3
-# A failure's title as only a test runner writes it: jest's `● Suite › test`, go's
-# `--- FAIL: TestX`, TAP's `not ok 3`, pytest's `path::test FAILED`, a file's `FAIL path`.
-_FAILURE_TITLE = re.compile(
-    r"\s*● .+ › |\s*--- FAIL: |\s*not ok \d+|\S+::\S+ (?:FAILED|ERROR)\b|FAIL +\S*[/.]\S*$"
-)
 _RUN_SHARE = 0.3  # runner lines (passes, failures, summaries) among the sampled lines
 _CORE_LINES = 6  # a doctest's Expected/Got pair and its location line fit
 _MAX_FAILURE_LINES = 400  # lines one failure may bring with it
 _SHORT_RUN_MARKERS = 3  # a run of passes costing up to this many markers is kept whole
 _ASSERTION_TOKENS = 80  # a failure line longer than this is no assertion of its own
 _JUNIT_HEAD = 4096  # characters in which a junit report names its suite and first case
-
-
-def classify(lines: Sequence[str]) -> list[int]:
-    """The class of each line (OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING)."""
-    out: list[int] = []
-    for line in lines:
-        if not line.strip():
-            out.append(OTHER)
-        elif _SUMMARY.match(line):
-            out.append(SUMMARY)
-        elif _BANNER.match(line) and not line.startswith("___"):
-            out.append(BANNER)
-        elif _FAIL.match(line):
-            out.append(FAIL)
-        elif _PASS.match(line):
-            out.append(PASS)
-        elif _WARNING.match(line):
-            out.append(WARNING)
-        else:
-            out.append(OTHER)
-    return out
 
 
 class TestRunCompressor:
@@ -155,9 +69,9 @@ class TestRunCompressor:
     def detect(self, sample: Sample) -> Detection | None:
         """A test runner's signature lines, and its pass, fail and summary lines on a fair
         share of the sample."""
-        if _BANNER_SIGNATURE.search(sample.head) or _is_junit(sample.head):
+        if BANNER_SIGNATURE.search(sample.head) or _is_junit(sample.head):
             return Detection("test", confidence=0.88)  # above code named by a file
-        found = sum(1 for line in sample.lines if _is_signature(line))
+        found = sum(1 for line in sample.lines if is_signature(line))
         if found < _MIN_SIGNATURES:
             return None
         classes = classify(sample.lines)
@@ -166,7 +80,7 @@ class TestRunCompressor:
             return Detection("test", confidence=0.8)
         # Failures whose diffs and code frames are most of the lines (jest): their titles,
         # which only a test runner writes, say what it is.
-        titles = sum(1 for line in sample.lines if _FAILURE_TITLE.match(line))
+        titles = sum(1 for line in sample.lines if FAILURE_TITLE.match(line))
         return Detection("test", confidence=0.8) if titles >= _MIN_TITLES else None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
@@ -265,7 +179,7 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
     while index < len(lines):
         line, kind = lines[index], classes[index]
         if kind in (BANNER, SUMMARY):
-            in_section = bool(_FAILURE_SECTION.match(line))
+            in_section = bool(FAILURE_SECTION.match(line))
         if in_section and kind not in (BANNER, SUMMARY):
             end = _section_entry_end(lines, classes, index)
             blocks.append(list(range(index, end)))
@@ -276,7 +190,7 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
             end = _indented_end(lines, start)
             # A failure's title under it starts a failure of its own (jest's `● Suite ›
             # test` under its file's `FAIL tests/a.test.js`).
-            end = next((j for j in range(index + 1, end) if _FAILURE_TITLE.match(lines[j])), end)
+            end = next((j for j in range(index + 1, end) if FAILURE_TITLE.match(lines[j])), end)
             blocks.append(list(range(start, end)))
             index = end
             continue

@@ -1,0 +1,123 @@
+"""What each line of a test run is, by shape: a pass, a failure, a summary, a banner, a
+warning; the lines only a test runner writes (its signatures), its banners, and the titles
+of failures as only a runner writes them. The test-run compressor's detector and selection
+read lines through these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = [
+    "BANNER",
+    "BANNER_SIGNATURE",
+    "FAIL",
+    "FAILURE_SECTION",
+    "FAILURE_TITLE",
+    "OTHER",
+    "PASS",
+    "SUMMARY",
+    "WARNING",
+    "classify",
+    "is_signature",
+]
+
+OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING = range(6)
+_PASS = re.compile(
+    r"\S+::\S.*\bPASSED\b|ok \d+\b|\s*--- PASS: |=== (?:RUN|PAUSE|CONT) |"
+    r"\s*(?:✓|✔|√) |test \S+ \.\.\. ok\b|\S.* \.\.\. ok$|PASS(?:ED)? |\s+ok \d+ |\s*<testcase\b(?!.*</testcase>.*<(?:failure|error))"
+)
+_FAIL = re.compile(
+    r"\S+::\S.*\b(?:FAILED|ERROR)\b|(?:\s*)not ok \d+|\s*--- FAIL: |FAIL(?:ED)?\b|ERROR\b|"
+    r"\s*(?:✕|✖|✗|×) |test \S+ \.\.\. FAILED|\S.* \.\.\. (?:FAIL|ERROR)$|\s*● |"
+    r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)|"
+    r"\s*<(?:failure|error)\b|\s*\d+\) \S"  # mocha numbers its failures: `  3) suite`
+)
+_SUMMARY = re.compile(
+    r"=+ .*\b(?:passed|failed|errors?|skipped|deselected|xfailed|warnings?|no tests ran)\b.*=+$|"
+    r"\s*(?:# )?(?:tests|pass|fail|cancelled|skipped|todo|suites|duration_ms)\s+\d|"
+    r"\s*ℹ (?:tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) |"
+    r"Tests?:\s+\d|Test Suites:|Snapshots:|Time:|Ran \d+ tests?|OK(?: \(.*\))?$|FAILED \(|"
+    r"test result:|ok\s+\S+\s+[\d.]+s|FAIL\s+\S+\s+[\d.]+s|\d+\.\.\d+$|running \d+ tests?|"
+    r"\s*\d+ (?:passing|failing|pending)\b|\s*Test Files\s+\d|\s*Tests\s+\d+ (?:failed|passed)|"
+    r"TOTAL\s+\d|"  # a coverage report's totals row
+    r"\s*<testsuites?\b|\s*</testsuites?>|<\?xml"
+)
+_BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
+FAILURE_SECTION = re.compile(r"=+ (?:FAILURES|ERRORS)\b")
+_WARNING = re.compile(r".*\b\w*Warning\b|.*\bwarning\b", re.I)
+_SIGNATURE_STARTS = (
+    "TAP version ",
+    "Ran ",
+    "test result: ",
+    "--- PASS: ",
+    "--- FAIL: ",
+    "=== RUN ",
+    "Test Suites: ",
+    "running ",
+    "ℹ tests ",
+    "<testsuite",
+    "● ",  # jest's failure title
+    "✓ ",  # a check mark (jest, vitest, mocha), a cross
+    "✔ ",
+    "× ",
+    "✕ ",
+    "✗ ",
+    "Test Files ",
+)
+# A runner's verdict on one test file (`FAIL tests/a.test.js`), its pass / fail counts
+# (mocha's `145 passing (260ms)`, `55 failing`).
+_FILE_VERDICT = re.compile(r"(?:PASS|FAIL) +\S*[/.]\S*$|\d+ (?:passing \(|failing$|pending$)")
+_SIGNATURE_ENDS = (" ... ok", " ... FAIL", " ... ERROR")
+_SIGNATURE_OUTCOMES = (" PASSED", " FAILED", " ERROR")
+
+
+def is_signature(line: str) -> bool:
+    """A line only a test runner writes: a TAP `ok 3`, a pytest `path::test PASSED`, a
+    unittest `test_x ... ok`, a banner or a summary (plain string tests, no regex)."""
+    stripped = line.strip()
+    if stripped.startswith(_SIGNATURE_STARTS) or stripped.endswith(_SIGNATURE_ENDS):
+        return True
+    if stripped.startswith(("ok ", "not ok ")):
+        number = stripped[3:] if stripped.startswith("ok ") else stripped[7:]
+        return number[:1].isdigit()
+    if "::" in stripped and any(word in stripped for word in _SIGNATURE_OUTCOMES):
+        return True
+    if _FILE_VERDICT.match(stripped):
+        return True
+    return "test session starts" in stripped and stripped.startswith("=")
+
+
+BANNER_SIGNATURE = re.compile(
+    r"^(?:=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
+    r"Test Suites: |running \d+ tests?$|<testsuites?\b|"
+    r"=+ (?:FAILURES|ERRORS|short test summary info) =+$|"  # pytest -q: no session banner
+    r"[.FEsxX]{8,} +\[ *\d+%\]$)",  # pytest's progress line
+    re.M,
+)
+# A failure's title as only a test runner writes it: jest's `● Suite › test`, go's
+# `--- FAIL: TestX`, TAP's `not ok 3`, pytest's `path::test FAILED`, a file's `FAIL path`.
+FAILURE_TITLE = re.compile(
+    r"\s*● .+ › |\s*--- FAIL: |\s*not ok \d+|\S+::\S+ (?:FAILED|ERROR)\b|FAIL +\S*[/.]\S*$"
+)
+
+
+def classify(lines: Sequence[str]) -> list[int]:
+    """The class of each line (OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING)."""
+    out: list[int] = []
+    for line in lines:
+        if not line.strip():
+            out.append(OTHER)
+        elif _SUMMARY.match(line):
+            out.append(SUMMARY)
+        elif _BANNER.match(line) and not line.startswith("___"):
+            out.append(BANNER)
+        elif _FAIL.match(line):
+            out.append(FAIL)
+        elif _PASS.match(line):
+            out.append(PASS)
+        elif _WARNING.match(line):
+            out.append(WARNING)
+        else:
+            out.append(OTHER)
+    return out
