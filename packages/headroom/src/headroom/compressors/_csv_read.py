@@ -82,6 +82,8 @@ def _commas_of_sentences(records: Sequence[str]) -> bool:
     """Whether the commas are those of text: nearly every one followed by a space and
     most records holding a cell of three words or more (eslint's `file: line 16, col 1,
     Error - Unexpected var, use let ...`), where a table's cells are values."""
+    if sum(r.count(", ") for r in records) < _SPACED_SHARE * sum(r.count(",") for r in records):
+        return False  # most commas run straight into the next cell: a table's (a quick no)
     commas = spaced = worded = 0
     for record in records:
         cells = split_cells(record, ",")

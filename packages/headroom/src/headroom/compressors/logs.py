@@ -150,7 +150,7 @@ class LogCompressor:
             _Line(line.rstrip("\r"), template_of_key[key], *classes_of_key[key])
             for line, key in zip(raw, keys, strict=True)
         ]
-        _read_statuses(lines, keys)
+        _read_statuses(lines, keys, distinct)
         if max(map(len, raw)) > CLIP_OVER:  # long lines are cut, unless the question is on them
             limit = clip_limit(raw, text, ctx)
             phrases = ctx.focus.phrases
@@ -180,12 +180,15 @@ class LogCompressor:
         return result
 
 
-def _read_statuses(lines: list[_Line], keys: list[str]) -> None:
+def _read_statuses(lines: list[_Line], keys: list[str], distinct: list[str]) -> None:
     """Whether a line stating a status is an error depends on a digit's value (`exit code
     0` is none, `exited with 1` and a request answered `404` are), which the digit-blind
     keys the classes are read from cannot tell: those lines are read as they are."""
+    stating = {key for key in distinct if _STATUS_KEY.search(key)}  # each key looked at once
+    if not stating:
+        return
     for index, key in enumerate(keys):
-        if _STATUS_KEY.search(key):
+        if key in stating:
             line = lines[index]
             error = _classes(line.text)[0] or bool(_FAILED_REQUEST.search(line.text))
             lines[index] = line._replace(error=error)
