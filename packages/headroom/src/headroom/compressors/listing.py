@@ -312,8 +312,8 @@ def _key_column(rows: _Rows) -> int:
     if best is not None:
         return -best[2]
     # No column of words names the rows (sockets, addresses): the most distinct one does.
-    distinct = [len(set(cells)) for cells in rows.columns]
-    return max(range(len(distinct)), key=lambda column: (distinct[column], column))
+    kinds = [len(set(cells)) for cells in rows.columns]
+    return max(range(len(kinds)), key=lambda column: (kinds[column], column))
 
 
 def _rarity(rows: _Rows, key: int) -> list[int]:
