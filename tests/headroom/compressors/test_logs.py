@@ -384,3 +384,24 @@ def test_an_exit_status_is_an_error_by_its_value_and_a_verdict_near_the_end_stay
     assert any(line.endswith(failed) for line in out)  # the one non-zero exit
     assert sum(1 for line in out if line.endswith("+++ exited with 0 +++")) < 10  # no errors
     assert "build succeeded, 258 warnings." in out  # the verdict, before the closing lines
+
+
+def test_a_log_of_a_few_errors_keeps_them_all_past_the_markers_share() -> None:
+    lines = []
+    for i in range(3000):
+        if i % 60 == 30:  # many warnings of their own templates: their gaps fill the share
+            lines.append(
+                f"2026-12-03 03:{i % 60:02d}:00 WARNING {'abcdefghijklmnopqrstuvwxyz'[i // 60 % 26]}-cache miss on shard"
+            )
+        elif i % 400 == 217:
+            lines.append(
+                f"2026-12-03 03:{i % 60:02d}:00 ERROR billing.worker invoice {i} failed: tax lookup"
+            )
+        else:
+            lines.append(f"2026-12-03 03:{i % 60:02d}:00 DEBUG fetched invoice {i} from the queue")
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 10))
+    assert result is not None
+    out = result.text.split("\n")
+    errors = [line for line in lines if " ERROR " in line]
+    assert len(errors) == 7 and all(line in out for line in errors)

@@ -5,9 +5,8 @@ Always kept verbatim, with one line of context and any stack trace: build and te
 failures and summaries, and the first three and the last occurrence of every error /
 fatal / exception template; every other error line comes next as the budget allows, so a
 log of a few errors keeps them all and a storm of one error keeps its shape and count.
-Warnings are kept once per template. The token budget is then filled with the first
-occurrence of each template (rare ones first), and each run of omitted lines becomes one
-marker. The closing line states the counts and the ref. Kept lines keep their order.
+Warnings are kept once per template. The budget is then filled with the first occurrence
+of each template (rare ones first); each run of omitted lines becomes one marker.
 """
 
 from __future__ import annotations
@@ -56,6 +55,7 @@ _DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
 # (tried only where a run of such characters starts, so long words stay linear).
 # The possessive run before the first digit makes a run without digits fail at once.
 _VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*+[0-9][A-Za-z0-9_./:$-]*")
+_FEW_ERRORS = 10  # lines of one error template that are a few errors, not a storm
 _TAIL_LINES = 3  # last lines always kept: where a build or a run states its verdict
 _FAILED_REQUEST = re.compile(r'HTTP/[\d.]+" [45]\d\d\b')
 _STATUS_KEY = re.compile(r'" 111\b|[Ee]xit(?:ed)?\b.{0,16}\b1+\b')  # a status, digit-blind
@@ -304,10 +304,12 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         isolated = index - 1 not in kept and index + 1 not in kept
         if isolated:
             cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
-            # The first error or warning of a template opens a gap whatever it costs; a
-            # repeat, or any other line, only while markers stay within their share.
-            first_severe = (lines[index].error or lines[index].warning) and template not in shown
-            if (gaps + 1) * _MARKER_TOKENS > MARKER_SHARE * ctx.budget_tokens and not first_severe:
+            # An error of a template seen a few times, and the first error or warning of
+            # any template, open a gap whatever it costs (the budget bounds them); a
+            # storm's repeats, or any other line, only within the markers' share.
+            severe = (lines[index].error or lines[index].warning) and template not in shown
+            severe = severe or (lines[index].error and counts[template] <= _FEW_ERRORS)
+            if (gaps + 1) * _MARKER_TOKENS > MARKER_SHARE * ctx.budget_tokens and not severe:
                 continue
         if spent + cost > ctx.budget_tokens:
             continue
