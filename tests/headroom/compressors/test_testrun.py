@@ -326,3 +326,38 @@ def test_a_coverage_reports_totals_row_stays() -> None:
     result = TestRunCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
     assert result is not None
     assert "TOTAL                     15974  10430    35%" in result.text.split("\n")
+
+
+def test_a_chained_failures_exception_lines_in_mid_block_stay() -> None:
+    lines = ["============================= test session starts ==============================", ""]
+    lines += ["=================================== FAILURES ==================================="]
+    for t in range(6):
+        lines += [
+            f"___________________________________ test_net_{t} ___________________________________",
+            "",
+        ]
+        lines += [
+            f"    def send_{t}(self, request):",
+            *[f'        """Library docstring line {k} of send, at length."""' for k in range(40)],
+        ]
+        lines += [
+            f"E           urllib3.exceptions.NewConnectionError: HTTPConnection(host='127.0.0.1', port={t}): refused",
+            "",
+        ]
+        lines += ["The above exception was the direct cause of the following exception:", ""]
+        lines += [
+            f"    def request_{t}(self):",
+            *[f"        # library source line {k} of the adapter" for k in range(40)],
+        ]
+        lines += [
+            f"E       requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port={t})",
+            "",
+        ]
+        lines += [f"tests/test_net.py:{10 + t}: ConnectionError"]
+    lines += ["============================== 6 failed in 1.00s =============================="]
+    text = "\n".join(lines)
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+    assert result is not None
+    out = result.text.split("\n")
+    kept = [line for line in lines if line.startswith(("E ", "The above exception"))]
+    assert all(line in out for line in kept)

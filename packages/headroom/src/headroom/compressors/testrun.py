@@ -121,6 +121,11 @@ class TestRunCompressor:
         # warning, then each failure whole.
         selection.offer_each(cores, must=True)
         selection.offer_each([[block[0]] for block in failures], must=True)  # a title alone
+        # Then every failure's failure lines (a chained exception's `E ...` lines and the
+        # headers between them stand mid-block, away from its end).
+        selection.offer_each(
+            ([i] for block in failures for i in _failure_gist(block, classes)), must=True
+        )
         warnings = _distinct_warnings(lines, classes)
         selection.offer_each(warnings, must=True)
         selection.offer_each(failures, must=True)
