@@ -182,3 +182,47 @@ def test_an_exception_group_is_a_trace_and_keeps_every_sub_exception() -> None:
         assert any(line.endswith(f" {i + 1} ----------------") for line in out)
     assert "  | ExceptionGroup: loading failed (30 sub-exceptions)" in out
     assert_verbatim(text, result.text)
+
+
+def test_a_full_rust_backtrace_is_a_trace_and_its_std_frames_collapse() -> None:
+    lines = [
+        "thread 'main' (8783) panicked at src/main.rs:2:50:",
+        "invalid port in config",
+        "stack backtrace:",
+    ]
+    for n in range(30):
+        where = (
+            "std[e28293b1aa0f68bd]::rt::lang_start_internal"
+            if n % 3
+            else "core[c1f1a4ba060b9bfa]::ops::function::FnOnce::call_once"
+        )
+        lines += [
+            f"  {n:>2}:     0x55b8539da{n:03x} - {where}::h{n}",
+            f"                               at /rustc/5980761/library/std/src/rt.rs:{100 + n}:9",
+        ]
+    lines[3 + 2 * 14] = "  14:     0x55b8539da0aa - myapp::config::load_port"
+    lines[4 + 2 * 14] = "                               at ./src/config.rs:12:5"
+    text = "\n".join(lines)
+    assert detect(text).kind == "trace"
+    result = TraceCompressor().compress(text, ctx_for(text, budget=10_000))
+    assert result is not None
+    assert_verbatim(text, result.text)
+    out = result.text.split("\n")
+    assert "  14:     0x55b8539da0aa - myapp::config::load_port" in out  # the user's own frame
+    assert sum(1 for line in out if " - std[" in line) < 5  # the runtime's frames collapse
+
+
+def test_a_jvm_thread_dump_is_a_trace() -> None:
+    lines = ["Full thread dump OpenJDK 64-Bit Server VM (17.0.15 mixed mode, sharing):", ""]
+    for t in range(12):
+        lines += [
+            f'"worker-{t}" #{t + 10} daemon prio=5 os_prio=0 cpu=0.10ms elapsed=2.22s tid=0x00007f29{t:04x} nid=0x20e{t} waiting on condition',
+            "   java.lang.Thread.State: WAITING (parking)",
+            "\tat jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)",
+            "\tat java.util.concurrent.locks.LockSupport.park(java.base@17.0.15/LockSupport.java:341)",
+            "\tat java.util.concurrent.ThreadPoolExecutor.getTask(java.base@17.0.15/ThreadPoolExecutor.java:1062)",
+            f"\tat com.example.app.Worker.run(Worker.java:{40 + t})",
+            "",
+        ]
+    text = "\n".join(lines)
+    assert detect(text).kind == "trace"

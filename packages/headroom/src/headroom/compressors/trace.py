@@ -33,14 +33,14 @@ _PY_FRAME = re.compile(r'\s+File "([^"]*)", line \d+')
 _AT_FRAME = re.compile(r"\s+at (?:\S.*\(.*\)|\S+:\d+(?::\d+)?\)?)\s*$")
 _GO_FILE = re.compile(r"\t\S+\.go:\d+")
 _RUST_AT = re.compile(r"\s+at \S+:\d+")
-_RUST_FRAME = re.compile(r"\s{1,6}\d+: (?:0x[0-9a-f]+ - )?\S")
+_RUST_FRAME = re.compile(r"\s{1,6}\d+:\s+(?:0x[0-9a-f]+ - )?\S")  # `RUST_BACKTRACE=full` pads
 _MORE = re.compile(r"\s+\.\.\. \d+ (?:more|common frames omitted)|\s*\[Previous line repeated")
 # Python's exception groups draw a gutter: `  + Exception Group Traceback`, `  | File ...`,
 # and `+---------------- 2 ----------------` between their sub-exceptions.
 _GUTTER = re.compile(r" *[|+] (?=\S| )")
 _HEADER = re.compile(
     r"Traceback \(most recent call last\):|Exception in thread |panic: |goroutine \d+ \[|"
-    r"Exception Group Traceback |"
+    r"Exception Group Traceback |Full thread dump |\"[^\"\n]*\" #\d+ |"  # a JVM thread dump, each thread
     r"thread '.*' panicked at|stack backtrace:|fatal error: |Uncaught |Unhandled "
 )
 _CHAIN = re.compile(
@@ -58,8 +58,8 @@ _LIBRARY = re.compile(
     r"site-packages|dist-packages|node_modules|/usr/lib/|/usr/local/lib/|/lib/python\d|"
     r"<frozen |node:|\(internal/|at internal/|/usr/local/go/src/|/go/pkg/mod/|/rustc/|"
     r"\.cargo/registry|\.rustup/|<anonymous>|"
-    r"\bat (?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|org\.junit|junit)\.|java\.base/|"
-    r"\d+: (?:0x[0-9a-f]+ - )?(?:std|core|alloc|rust_begin_unwind|__rust|_start|__libc)|"
+    r"\bat (?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|org\.junit|junit)\.|java\.base[@/]|"
+    r"\d+:\s+(?:0x[0-9a-f]+ - )?(?:std|core|alloc|rust_begin_unwind|__rust|_start|__libc)|"
     r"^\s*runtime\.|^\s*testing\."
 )
 _TRACE_WORDS = ("at ", 'File "', "goroutine ", "panic", "backtrace")  # one is in every trace
