@@ -130,3 +130,30 @@ def test_a_multi_file_head_output_keeps_every_header_naming_a_file(tmp_path) -> 
     for line in result.text.split("\n"):
         assert line in originals or ANY_MARKER_RE.search(line), line
     assert engine.retrieve(result.ref) == text
+
+
+def test_lines_around_a_config_block_are_never_read_as_its_format() -> None:
+    def kind_of(block: str) -> Detection:
+        if block.lstrip().startswith("<?xml"):
+            return Detection("config", "xml", confidence=0.85)
+        if block.lstrip().startswith("diff --git"):
+            return Detection("diff", confidence=0.9)
+        return Detection("lines", confidence=0.0)
+
+    shell = [f'    echo "installing file {i}" >> "$log"' for i in range(30)]
+    heredoc = [
+        '<?xml version="1.0"?>',
+        "<mime-info>",
+        *[f'  <mime-type type="text/x-{i}"/>' for i in range(14)],
+        "</mime-info>",
+    ]
+    text = "\n".join([*shell, "", *heredoc, "", *shell, "", *DIFF])
+    parts = split_parts(text, kind_of)
+    lines = text.split("\n")
+    for part in parts:
+        if part.detection.kind == "config":  # only the XML's own lines are XML
+            assert all(
+                line.lstrip().startswith("<")
+                for line in lines[part.start : part.end]
+                if line.strip()
+            )

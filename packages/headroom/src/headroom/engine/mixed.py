@@ -34,6 +34,8 @@ _MAX_BLOCKS = 400  # detection of a payload is bounded: past this many blocks, n
 # payload their blocks stay lines of the part around them.
 _WHOLE_PAYLOAD_KINDS = frozenset({"json", "jsonl", "csv", "html", "binary"})
 _MIN_FILES = 2
+_STRUCTURED = frozenset({"config"})  # kinds whose compressor reads one format's syntax
+_LINES = Detection("lines", confidence=0.0)  # lines of no kind: the generic compressor's
 _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it is
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
@@ -183,17 +185,25 @@ def _blocks(lines: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _merged(blocks: list[tuple[int, int]], kinds: list[Detection | None]) -> list[Part]:
-    """Runs of blocks of one kind as parts; undecided blocks join their neighbour; parts
-    too short to compress on their own join the one before."""
+    """Runs of blocks of one kind as parts; undecided blocks join their neighbour, unless
+    it is a structured format (a config file's XML or YAML: a shell script around its
+    here-document is no XML) when they make a part of lines; parts too short to compress on
+    their own join the one before, unless it is structured."""
     parts: list[Part] = []
     pending_start: int | None = None
     for (start, end), kind in zip(blocks, kinds, strict=True):
+        if kind is None and parts and parts[-1].detection.kind in _STRUCTURED:
+            parts.append(Part(start, end, _LINES))
+            continue
         if kind is None or (parts and parts[-1].detection.kind == kind.kind):
             if parts:
                 parts[-1] = replace(parts[-1], end=end)
             elif pending_start is None:
                 pending_start = start
             continue
+        if pending_start is not None and kind.kind in _STRUCTURED:
+            parts.append(Part(pending_start, start, _LINES))
+            pending_start = None
         parts.append(Part(start if pending_start is None else pending_start, end, kind))
         pending_start = None
     if not parts:
@@ -201,10 +211,9 @@ def _merged(blocks: list[tuple[int, int]], kinds: list[Detection | None]) -> lis
     joined: list[Part] = [parts[0]]
     for part in parts[1:]:
         previous = joined[-1]
-        if (
-            part.end - part.start < _MIN_PART_LINES
-            or previous.detection.kind == part.detection.kind
-        ):
+        same = previous.detection.kind == part.detection.kind
+        short = part.end - part.start < _MIN_PART_LINES
+        if same or (short and previous.detection.kind not in _STRUCTURED):
             joined[-1] = replace(previous, end=part.end)
         else:
             joined.append(part)
