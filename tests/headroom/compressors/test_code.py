@@ -573,3 +573,18 @@ def test_a_long_string_literal_loses_its_middle_inside_the_literal_and_still_par
     assert "middle of 1 long strings cut" in result.text
     # a comment after the literal: that line is never cut (its end would read as a comment)
     assert f"DESCRIPTOR = pool.add(b'{blob}')" in result.text
+
+
+def test_a_stub_file_of_signatures_over_its_budget_still_parses() -> None:
+    lines = ["from typing import overload", "", "class Axes:"]
+    for i in range(120):
+        extra = "".join(f", p{k}: int = ..." for k in range(i % 4))  # signatures of many shapes
+        lines += [
+            f"    def method_{i}(self, x: float{extra}, *, label: str = ...) -> list[int]: ..."
+        ]
+    lines += ["", "def helper(a: int) -> int: ..."]
+    whole = COUNTER.count("\n".join(lines))
+    out = _verbatim_output(lines, "python", whole // 2)
+    ast.parse("\n".join(out))  # whole signatures left out, never half of one
+    assert lines[3] in out and lines[3 + 119] in out  # a run's first and last stay
+    assert COUNTER.count("\n".join(out)) <= whole * 0.6

@@ -139,3 +139,28 @@ def test_kernel_messages_stamped_with_seconds_since_boot_are_a_log() -> None:
                 "virtio_blk virtio1: [vda] 536870912 512-byte logical blocks", "EXT4-fs (vda): mounted filesystem"]  # fmt: skip
     text = "\n".join(f"[{i * 0.013:12.6f}] {messages[i % len(messages)]} {i}" for i in range(300))
     assert detect(text).kind == "log"  # not a listing whose last column is the message
+
+
+def test_the_generic_fallback_never_cuts_source_code_into_code_that_does_not_parse() -> None:
+    from headroom.ccr.markers import make_ref
+    from headroom.compressors._grammars import parser_for
+    from headroom.compressors.base import CompressContext, default_registry
+    from headroom.engine.router import ContentRouter
+    from headroom.tokens import counter_for
+
+    counter = counter_for("gpt-4o")
+    # One call whose arguments run over thousands of lines: no span the code compressor
+    # may show as a marker, and any line cut from it leaves the call unclosed.
+    text = (
+        "result = compute(\n"
+        + "".join(f"    value_{i} * {i} +\n" for i in range(3000))
+        + "    0,\n)\n"
+    )
+    router = ContentRouter(default_registry(), min_savings_tokens=30)
+    assert router.detect(text, filename="calc.py").kind == "code"
+    tokens = counter.count(text)
+    ctx = CompressContext(
+        ref=make_ref(text), query="", budget_tokens=tokens // 10, counter=counter, language="python"
+    )
+    out = router.route(text, ctx, tokens=tokens, filename="calc.py")
+    assert not parser_for("python").parse(out.text.encode()).root_node.has_error

@@ -13,19 +13,14 @@ from typing import Any
 from headroom.compressors._code_imports import import_spans, last_row
 from headroom.compressors._grammars import FUNCTION_NODES, outline_query_for
 
-__all__ = ["Span", "indent", "row_starts", "spans_of"]
+__all__ = ["MIN_RUN", "Span", "indent", "row_starts", "spans_of"]
 
 _CONTENT = re.compile(rb"[A-Za-z0-9]")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _TRIPLE_QUOTED = re.compile(rb"[rRbBuU]{0,2}(\"\"\"|\'\'\')")
 _RUN_LANGUAGES = frozenset({"c", "cpp"})
-_MIN_RUN = 6
+MIN_RUN = 6
 """One-line `#define`s in a row that make a run whose interior may go (first and last stay)."""
-_COMMENT_STARTS = (b"#", b"//", b"/*", b"*")
-# Blinded in a line's shape: string literals on one line, numbers, names.
-_SHAPE_STRING = re.compile(rb"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
-_SHAPE_NUMBER = re.compile(rb"\b\d[\w.]*")
-_SHAPE_NAME = re.compile(rb"[A-Za-z_$][\w$]*")
 _MIN_DATA_ROWS = 8
 _FUNCTION_LIKE = FUNCTION_NODES | {"lambda"}
 """Rows of whole elements inside a collection literal that make its interior elidable."""
@@ -94,7 +89,10 @@ def spans_of(
     spans += _data_spans(outline.get("data", ()), lines, sign)
     spans += _define_runs(lines, spans, language, sign)
     if generated:
-        spans += _template_runs(root, lines, spans, sign)
+        from headroom.compressors._code_runs import sibling_runs, template_runs
+
+        spans += template_runs(root, lines, spans, sign)
+        spans += sibling_runs(root, lines, spans, sign)
     ordered: list[Span] = []
     end = -1
     for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):
@@ -285,7 +283,7 @@ def _holds_function(node: Any) -> bool:
 
 
 def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: bytes) -> list[Span]:
-    """The interior rows of each run of `_MIN_RUN` or more consecutive one-line `#define`s,
+    """The interior rows of each run of `MIN_RUN` or more consecutive one-line `#define`s,
     or of one-line prototypes, or of one-line typedefs, at one indentation, outside every
     other span: the macro and entry-point tables a generated header repeats for each type
     or extension. Their first and last rows stay; they go last of all, when nothing else
@@ -300,7 +298,7 @@ def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: byt
     run_kind = ""
 
     def flush() -> None:
-        if len(run) >= _MIN_RUN:
+        if len(run) >= MIN_RUN:
             found.append(Span(run[1], run[-2], indent(lines[run[1]]) + sign, "defines"))
         run.clear()
 
@@ -317,64 +315,6 @@ def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: byt
         run_kind = kind
     flush()
     return found
-
-
-def _template_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) -> list[Span]:
-    """The interior rows of each run of `_MIN_RUN` or more consecutive one-line statements
-    of one template (names, numbers and strings blinded) at one indentation, outside every
-    other span: what a generator writes once per entry (`_A.fields[0]._features = ...`,
-    `registry.add("x", 1)`). Only rows the syntax tree shows as a whole statement of their
-    own are taken, so a marker in their place leaves the file parsing. Like `#define`
-    runs, their first and last rows stay and they go last."""
-    covered = bytearray(len(lines))
-    for span in spans:
-        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
-    shapes = _line_shapes(lines, covered)
-    found: list[Span] = []
-    run: list[int] = []
-
-    def flush() -> None:
-        if len(run) >= _MIN_RUN:
-            whole = [row for row in run[1:-1] if _whole_statement(root, row, lines[row])]
-            if len(whole) == len(run) - 2:
-                found.append(Span(run[1], run[-2], indent(lines[run[1]]) + sign, "defines"))
-        run.clear()
-
-    for row, line in enumerate(lines):
-        if covered[row] or not shapes[row] or shapes[row].startswith(_COMMENT_STARTS):
-            flush()
-            continue
-        if run and (shapes[row] != shapes[run[-1]] or indent(line) != indent(lines[run[-1]])):
-            flush()
-        run.append(row)
-    flush()
-    return found
-
-
-def _line_shapes(lines: list[bytes], covered: bytearray) -> list[bytes]:
-    """Each line outside the `covered` rows stripped, its strings, numbers and names
-    blinded (covered rows are empty): three passes over those lines joined (none of the
-    patterns crosses a line break)."""
-    joined = b"\n".join(b"" if covered[row] else line for row, line in enumerate(lines))
-    joined = _SHAPE_STRING.sub(b"s", joined)
-    joined = _SHAPE_NUMBER.sub(b"9", joined)
-    joined = _SHAPE_NAME.sub(b"a", joined)
-    return [line.strip() for line in joined.split(b"\n")]
-
-
-def _whole_statement(root: Any, row: int, line: bytes) -> bool:
-    """Whether the smallest syntax node holding all of `line` is exactly that line (a
-    statement or declaration of its own, not a piece of a string or of a longer
-    expression) and parsed without error."""
-    start = len(line) - len(line.lstrip())
-    end = len(line.rstrip())
-    node = root.descendant_for_point_range((row, start), (row, end))
-    return bool(
-        node is not None
-        and node.start_point == (row, start)
-        and node.end_point == (row, end)
-        and not node.has_error
-    )
 
 
 def _one_line_declaration(line: bytes) -> str:

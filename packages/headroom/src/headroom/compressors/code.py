@@ -263,14 +263,15 @@ def _shown_data_heads(
     rate: float,
     left: int,
 ) -> list[Span]:
-    """`spans` with each elided data span starting later, at an element, its first rows
-    shown, while the budget left pays for them (in file order): a table too long for the
-    budget shows as many of its rows as fit, not only its first and last."""
+    """`spans` with each elided span of elements (a data literal's, a run of definitions)
+    starting later, at an element, its first rows shown, while the budget left pays for
+    them (in file order): a table too long for the budget shows as many of its rows as
+    fit, not only its first and last."""
     out = list(spans)
     for i in sorted(elided):
         span = spans[i]
-        if span.kind != "data" or left <= 0:
-            continue
+        if not span.starts or left <= 0:
+            continue  # only a span of elements (a literal's, a run of definitions) starts later
         fitting = [
             row
             for row in span.starts

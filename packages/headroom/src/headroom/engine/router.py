@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
+from headroom.compressors._grammars import parser_for
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
 from headroom.engine.mixed import MIXED_KIND, compress_parts, split_files, split_parts
@@ -119,9 +120,16 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
 
 
 def _keeps_document(detection: Detection, text: str, out: str) -> bool:
-    """Whether `out` still parses where `text`, a JSON or XML document, did."""
+    """Whether `out` still parses where `text`, a JSON or XML document or source code of a
+    grammar we have, did (a stub file of one-line signatures has no body for the code
+    compressor to elide, and lines cut from it leave a signature half gone)."""
     if detection.kind == "json":
         return parses_as_json(out) or not parses_as_json(text)
     if detection.language == "xml":
         return parses_as_xml(out) or not parses_as_xml(text)
+    if detection.kind == "code" and detection.language:
+        parser = parser_for(detection.language)
+        if parser is not None:
+            broken = parser.parse(out.encode("utf-8", "replace")).root_node.has_error
+            return not broken or parser.parse(text.encode("utf-8", "replace")).root_node.has_error
     return True

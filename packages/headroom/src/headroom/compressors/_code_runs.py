@@ -1,0 +1,131 @@
+"""Spans of a generated module, whose outline alone is over its budget: the interior of a
+run of one-line statements of one template (`_A.fields[0]._features = ...`), and of a run
+of sibling definitions of one kind (a stub file's signatures, a table of classes). Only
+whole statements, each on lines of its own, so the file still parses with a marker
+comment in their place. Their first and last stay; they go last of all."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from headroom.compressors._code_spans import MIN_RUN, Span, indent
+
+__all__ = ["sibling_runs", "template_runs"]
+
+_COMMENT_STARTS = (b"#", b"//", b"/*", b"*")
+# Blinded in a line's shape: string literals on one line, numbers, names.
+_SHAPE_STRING = re.compile(rb"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+_SHAPE_NUMBER = re.compile(rb"\b\d[\w.]*")
+_SHAPE_NAME = re.compile(rb"[A-Za-z_$][\w$]*")
+_UNRUN = frozenset(
+    {"comment", "line_comment", "block_comment", "import_statement", "import_from_statement"}
+)
+
+
+def template_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) -> list[Span]:
+    """The interior rows of each run of `MIN_RUN` or more consecutive one-line statements
+    of one template (names, numbers and strings blinded) at one indentation, outside every
+    other span: what a generator writes once per entry (`_A.fields[0]._features = ...`,
+    `registry.add("x", 1)`). Only rows the syntax tree shows as a whole statement of their
+    own are taken, so a marker in their place leaves the file parsing. Like `#define`
+    runs, their first and last rows stay and they go last."""
+    covered = bytearray(len(lines))
+    for span in spans:
+        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    shapes = _line_shapes(lines, covered)
+    found: list[Span] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        if len(run) >= MIN_RUN:
+            whole = [row for row in run[1:-1] if _whole_statement(root, row, lines[row])]
+            if len(whole) == len(run) - 2:
+                found.append(Span(run[1], run[-2], indent(lines[run[1]]) + sign, "defines"))
+        run.clear()
+
+    for row, line in enumerate(lines):
+        if covered[row] or not shapes[row] or shapes[row].startswith(_COMMENT_STARTS):
+            flush()
+            continue
+        if run and (shapes[row] != shapes[run[-1]] or indent(line) != indent(lines[run[-1]])):
+            flush()
+        run.append(row)
+    flush()
+    return found
+
+
+def _line_shapes(lines: list[bytes], covered: bytearray) -> list[bytes]:
+    """Each line outside the `covered` rows stripped, its strings, numbers and names
+    blinded (covered rows are empty): three passes over those lines joined (none of the
+    patterns crosses a line break)."""
+    joined = b"\n".join(b"" if covered[row] else line for row, line in enumerate(lines))
+    joined = _SHAPE_STRING.sub(b"s", joined)
+    joined = _SHAPE_NUMBER.sub(b"9", joined)
+    joined = _SHAPE_NAME.sub(b"a", joined)
+    return [line.strip() for line in joined.split(b"\n")]
+
+
+def _whole_statement(root: Any, row: int, line: bytes) -> bool:
+    """Whether the smallest syntax node holding all of `line` is exactly that line (a
+    statement or declaration of its own, not a piece of a string or of a longer
+    expression) and parsed without error."""
+    start = len(line) - len(line.lstrip())
+    end = len(line.rstrip())
+    node = root.descendant_for_point_range((row, start), (row, end))
+    return bool(
+        node is not None
+        and node.start_point == (row, start)
+        and node.end_point == (row, end)
+        and not node.has_error
+    )
+
+
+def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) -> list[Span]:
+    """The interior of each run of `MIN_RUN` or more consecutive sibling nodes of one type
+    (function definitions of a stub file, decorated overloads, classes of a table), each
+    whole on lines of its own, outside every other span."""
+    covered = bytearray(len(lines))
+    for span in spans:
+        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    found: list[Span] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        children = [
+            c for c in node.named_children if c.end_point[0] > c.start_point[0] or c.child_count
+        ]
+        run: list[Any] = []
+        for child in [*node.named_children, None]:
+            if child is not None and child.type not in _UNRUN and _on_own_lines(child, lines):
+                if run and (
+                    child.type != run[-1].type or child.start_point[0] <= run[-1].end_point[0]
+                ):
+                    found += _interior(run, lines, covered, sign)
+                    run = []
+                run.append(child)
+                continue
+            found += _interior(run, lines, covered, sign)
+            run = []
+        stack.extend(c for c in children if c.end_point[0] - c.start_point[0] >= MIN_RUN)
+    return found
+
+
+def _on_own_lines(node: Any, lines: list[bytes]) -> bool:
+    """Whether `node` starts its first line (after indentation) and ends its last."""
+    first, last = node.start_point[0], node.end_point[0]
+    head = lines[first][: node.start_point[1]]
+    tail = lines[last][node.end_point[1] :] if last < len(lines) else b""
+    return not head.strip() and not tail.strip() and not node.has_error
+
+
+def _interior(run: list[Any], lines: list[bytes], covered: bytearray, sign: bytes) -> list[Span]:
+    """The rows of `run`'s nodes after its first and before its last, as one span (none
+    when they are too few or another span covers any of them)."""
+    if len(run) < MIN_RUN:
+        return []
+    first, last = run[1].start_point[0], run[-2].end_point[0]
+    if any(covered[first : last + 1]):
+        return []
+    starts = tuple(node.start_point[0] for node in run[2:-1])  # where the span may start instead
+    return [Span(first, last, indent(lines[first]) + sign, "defines", starts=starts)]
