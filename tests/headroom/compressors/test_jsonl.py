@@ -97,3 +97,21 @@ def test_deterministic_and_odd_lines_pass_through() -> None:
     assert "not json at all" in json.loads(a.text)["other_lines"]
     for odd in ("", "{", '{"a": 1}\n[1]\n', "{}\n{}\n{}\n{}\n"):
         JSONL.compress(odd, ctx_for(odd, 5))
+
+
+def test_an_error_line_inside_a_text_field_is_an_error_row() -> None:
+    rows = []
+    for i in range(800):
+        line = f"2026-12-03 04:15:{i % 60:02d},137 INFO [werkzeug] 127.0.0.1 GET /items/{i} 200 -\n"
+        if i % 100 == 42:
+            line = (
+                f"2026-12-03 04:15:{i % 60:02d},137 ERROR [flaskapp] Exception on /pay/{i} [POST]\n"
+            )
+        rows.append(
+            {"log": line, "stream": "stderr", "time": f"2026-12-03T04:15:{i % 60:02d}.{i:09d}Z"}
+        )
+    text = "\n".join(json.dumps(row) for row in rows)
+    result = JSONL.compress(text, ctx_for(text, budget=COUNTER.count(text) // 8))
+    assert result is not None
+    errors = [row["log"] for row in rows if " ERROR " in row["log"]]
+    assert len(errors) == 8 and all(json.dumps(e)[1:-1] in result.text for e in errors)

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import anomalous_rows, relevance, signatures, spread_order
 
 __all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell", "whole_rows"]
@@ -47,8 +48,9 @@ def typed_cell(cell: str) -> Any:
 def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
     """Rows holding rare values, most rare first: a value seen at most once in a hundred
     rows of a category column (and five times less than its most common value), a severity
-    word in a category column, a word among numbers (`_words_among_numbers`), and the rows
-    `anomalous_rows` finds (numeric outliers, error fields)."""
+    word in a category column, a word among numbers (`_words_among_numbers`), an error line
+    in a free-text column, and the rows `anomalous_rows` finds (numeric outliers, error
+    fields)."""
     count = len(rows)
     score: Counter[int] = Counter()
     for index in anomalous_rows(columns, rows):
@@ -66,6 +68,8 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
         hashable = values if set(map(type, values)) <= _PLAIN else [_plain(v) for v in values]
         counts = Counter(hashable)
         if len(counts) > max(2, count // _CATEGORY_SHARE):
+            for index in _error_texts(values):  # a log line in a cell (`{"log": ...}`)
+                score[index] += 2
             counts = _words_among_numbers(counts)  # no category: its odd words may be one
         added = _rarity(counts, limit)
         if not added:
@@ -77,6 +81,16 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
 
 
 _PLAIN = {str, int, float, bool, type(None)}
+
+
+def _error_texts(values: Sequence[Any]) -> list[int]:
+    """The cells of a free-text column that read as an error line by shape (`ERROR`,
+    `Traceback`, `ValueError:`, as the log compressor reads lines)."""
+    return [
+        index
+        for index, value in enumerate(values)
+        if isinstance(value, str) and "error" in LINE_CLASSES.names_in(value)
+    ]
 
 
 def _rarity(counts: Counter[Any], limit: int) -> dict[Any, int]:
