@@ -391,3 +391,22 @@ def test_an_object_whose_keys_hold_dots_is_a_cell_not_dotted_columns() -> None:
     assert isinstance(table, Table)
     assert "data" in table.columns and not any(c.startswith("data.") for c in table.columns)
     assert "metadata.name" in table.columns  # keys without dots still flatten
+
+
+def test_an_objects_scalar_entries_stay_beside_its_big_subtrees() -> None:
+    spec = {
+        "kind": "discovery#restDescription",
+        "name": "storage",
+        "version": "v1",
+        "baseUrl": "https://storage.example.org/v1/",
+    }
+    spec.update({f"title{i}": f"Cloud Storage field {i}" for i in range(4)})
+    spec.update(
+        {f"resource{i}": {f"method{m}": {"id": f"storage.r{i}.m{m}", "path": f"b/{{bucket}}/o{m}", "httpMethod": "GET", "description": f"Lists the objects of bucket {m} of resource {i}; an error if it is missing."} for m in range(12)} for i in range(12)}
+    )  # fmt: skip
+    text = json.dumps(spec, indent=2)
+    result = JsonCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert result is not None
+    out = json.loads(result.text)
+    for key in ("kind", "name", "version", "baseUrl", "title0", "title3"):
+        assert out[key] == spec[key]

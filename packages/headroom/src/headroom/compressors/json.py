@@ -293,8 +293,9 @@ def _shrink_collections(
 
 def _must_keep(collection: _Collection, terms: list[str], share: int) -> set[int]:
     """Items the question names, anomalous rows, and items holding an error; of an
-    object's entries (subtrees: an API's services all mention some `ValidationError`), only
-    the error entries that fit in half of `share`, the cheapest first."""
+    object's entries, its scalar ones when they fit in a quarter of `share`, and (subtrees:
+    an API's services all mention some `ValidationError`) only the error entries that fit
+    in half of it, the cheapest first."""
     texts = collection.texts  # compact JSON: one line each
     keep = (
         {i for i, text in enumerate(lowered(texts)) if any(t in text for t in terms)}
@@ -304,6 +305,10 @@ def _must_keep(collection: _Collection, terms: list[str], share: int) -> set[int
     if isinstance(collection.value, Table):
         keep |= anomalous_rows(collection.value.columns, collection.value.rows)
     elif isinstance(collection.value, dict):
+        values = list(collection.value.values())
+        scalars = [i for i, v in enumerate(values) if not isinstance(v, (dict, list, Table))]
+        if sum(collection.costs[i] for i in scalars) <= share // 4:
+            keep.update(scalars)  # an API's name, version, base URL beside its big subtrees
         room = share // 2
         for index in sorted(holding(ERROR_RE, texts), key=lambda i: (collection.costs[i], i)):
             if collection.costs[index] > room:
