@@ -170,3 +170,39 @@ def test_blank_lines_between_kept_lines_stay_blank_lines_not_a_marker() -> None:
             assert original[position] == line
             position += 1
     assert "\n\n\nSection" in result.text
+
+
+def test_a_line_no_sentence_break_splits_keeps_its_head_rather_than_going_whole() -> None:
+    from headroom.ccr.markers import make_ref
+    from headroom.compressors.base import CompressContext
+    from headroom.compressors.text import compress_prose
+    from headroom.engine.query import focus_of
+    from headroom.tokens import counter_for
+
+    counter = counter_for("gpt-4o")
+    css = "".join(f".col-{i}{{flex:0 0 auto;width:{i % 12 * 8.3:.4f}%}}" for i in range(6000))
+    text = "\n".join(
+        [
+            "/*!",
+            " * Bootstrap v5.3 (https://getbootstrap.com/)",
+            " * Licensed under MIT",
+            " */",
+            css,
+            "/*# sourceMappingURL=b.css.map */",
+        ]
+    )
+    budget = counter.count(text) // 4
+    ctx = CompressContext(
+        ref=make_ref(text),
+        query="",
+        budget_tokens=budget,
+        counter=counter,
+        focus=focus_of("", text),
+    )
+    result = compress_prose(text, ctx)
+    assert result is not None
+    out = result.text.split("\n")
+    head = next(line for line in out if line.startswith(".col-0{"))  # the stylesheet's start
+    assert "more characters of this line cut]" in head and css.startswith(
+        head.split(" [headroom:")[0]
+    )

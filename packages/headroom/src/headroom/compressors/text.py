@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from headroom._version import install_hint
 from headroom.ccr.markers import end_reads_as_comment, format_gap, format_marker, split_lines
+from headroom.compressors._long_lines import CLIP_OVER, clip_head, clip_limit
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -150,7 +151,9 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     """The model-free path: whole lines (sentences only inside lines over `_LONG_LINE`
     characters) kept verbatim and in order, within the budget."""
     estimate = token_estimator(text, ctx.counter)
-    units = [_compress_code_section(u, ctx, estimate) for u in _split(text)]
+    units = _clip_unbroken(
+        [_compress_code_section(u, ctx, estimate) for u in _split(text)], text, ctx
+    )
     sections_changed = any(u.rewritten for u in units)
     if not sections_changed and ctx.counter.count(text) <= ctx.budget_tokens:
         return None  # within budget: nothing is worth losing
@@ -179,6 +182,27 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     body, shown, total = _render(units, {content[i] for i in kept})
     summary = format_marker(ctx.ref, shown, total, "lines")
     return Compressed(text=f"{body}\n{summary}", ref=ctx.ref, kept=shown, total=total, unit="lines")
+
+
+def _clip_unbroken(units: list[_Unit], text: str, ctx: CompressContext) -> list[_Unit]:
+    """A line holding a piece of more than `CLIP_OVER` characters that no sentence break
+    splits (minified CSS, a data blob) keeps its head and says how much of it was cut, as
+    the line compressor cuts one, rather than being dropped whole for what it costs."""
+    unbroken = {
+        u.line for u in units if len(u.text) > CLIP_OVER and not u.text.startswith(("```", "~~~"))
+    }
+    if not unbroken or ctx.counter.count(text) <= ctx.budget_tokens:
+        return units
+    lines = split_lines(text)
+    limit = clip_limit(lines, text, ctx)
+    out: list[_Unit] = []
+    for unit in units:
+        if unit.line not in unbroken:
+            out.append(unit)
+        elif not out or out[-1].line != unit.line:  # the line once, its head
+            line = lines[unit.line].rstrip("\r")
+            out.append(_Unit(unit.line, clip_head(line, limit), True, rewritten=True))
+    return out
 
 
 def _compress_code_section(
