@@ -104,3 +104,15 @@ def test_lines_before_the_page_go_out_as_they_are() -> None:
     out = result.text.split("\n")
     assert out[: len(preamble)] == preamble  # each on its own line, in order, verbatim
     assert "# Version 2.0" in out
+
+
+def test_a_layout_tables_headings_and_list_items_are_lines_of_their_own() -> None:
+    page = (
+        "<html><body><table><tr><td><h1>The XSLT C library</h1><h2>API index</h2>"
+        "<ul><li>Home</li><li>Introduction</li></ul></td><td><p>Main text of the page.</p></td></tr>"
+        "<tr><td>x86_64-linux</td><td>1</td></tr></table></body></html>"
+    )
+    lines = visible_text(page).split("\n")
+    assert "# The XSLT C library" in lines and "## API index" in lines
+    assert "- Home" in lines and "- Introduction" in lines
+    assert "x86_64-linux | 1" in lines  # a row of data cells stays one line

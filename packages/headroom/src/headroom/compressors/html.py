@@ -1,7 +1,8 @@
 """Web pages: HTML reduced to the text a reader sees, then compressed as prose.
 
 Scripts, styles, `<head>` (but its title), navigation, forms and comments go; headings
-become `#` lines, list items `- ` lines, table rows `cell | cell` lines, preformatted
+become `#` lines, list items `- ` lines, table rows `cell | cell` lines (a layout table,
+whose cells hold headings, lists and paragraphs, gives a line to each of those), preformatted
 blocks keep their lines, and a link keeps its text with its URL in parentheses
 (`text (https://...)`; in-page anchors and relative links keep only their text). The
 visible text is then compressed by Kompress's line selection if it is still over budget;
@@ -36,6 +37,7 @@ _BLOCK = frozenset(
         "h1", "h2", "h3", "h4", "h5", "h6",
     }
 )  # fmt: skip
+_ROW_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr"})
 _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "wbr"})
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _PAGE_START = re.compile(r"^[ \t]*<[!A-Za-z]", re.M)  # the first line opening with markup
@@ -63,7 +65,7 @@ class _Visible(HTMLParser):
         if self._hides(tag, attributes):
             return
         if tag in _BLOCK:
-            self.flush()
+            self.flush(block=tag)
         self._open(tag, attributes)
 
     def _hides(self, tag: str, attrs: dict[str, str | None]) -> bool:
@@ -115,7 +117,7 @@ class _Visible(HTMLParser):
             self.current = []
             self.pre = max(0, self.pre - 1)
         elif tag in _BLOCK:
-            self.flush()
+            self.flush(block=tag)
 
     def _unhides(self, tag: str) -> bool:
         """Track the end of hidden elements; True while (or on leaving) hidden."""
@@ -155,9 +157,17 @@ class _Visible(HTMLParser):
             self.cells.append(" ".join("".join(self.current).split()))
             self.current = []
 
-    def flush(self, keep_spaces: bool = False) -> None:
+    def flush(self, keep_spaces: bool = False, block: str = "") -> None:
         if self.cells is not None and not keep_spaces:
-            return  # inside a table row: one line per row
+            if block in _ROW_PARTS or not block:
+                return  # inside a table row: one line per row
+            # A heading, list or paragraph in a cell: a layout table, whose cells hold
+            # blocks of the page, each of them a line of its own.
+            text = " ".join("".join(self.current).split())
+            self.current = []
+            if text.strip(" -#"):
+                self.lines.append(text)
+            return
         text = "".join(self.current)
         self.current = []
         line = text.rstrip() if keep_spaces else " ".join(text.split())
