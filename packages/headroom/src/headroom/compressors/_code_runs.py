@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from headroom.compressors._code_spans import MIN_RUN, Span, indent
+from headroom.compressors._code_span import MIN_RUN, Span, indent
 
 __all__ = ["sibling_runs", "template_runs"]
 

@@ -7,10 +7,11 @@ descriptor list)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from headroom.compressors._code_imports import import_spans, last_row
+from headroom.compressors._code_runs import sibling_runs, template_runs
+from headroom.compressors._code_span import MIN_RUN, Span, indent
 from headroom.compressors._grammars import FUNCTION_NODES, outline_query_for
 
 __all__ = ["MIN_RUN", "Span", "indent", "row_starts", "spans_of"]
@@ -19,8 +20,6 @@ _CONTENT = re.compile(rb"[A-Za-z0-9]")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _TRIPLE_QUOTED = re.compile(rb"[rRbBuU]{0,2}(\"\"\"|\'\'\')")
 _RUN_LANGUAGES = frozenset({"c", "cpp"})
-MIN_RUN = 6
-"""One-line `#define`s in a row that make a run whose interior may go (first and last stay)."""
 _MIN_DATA_ROWS = 8
 _FUNCTION_LIKE = FUNCTION_NODES | {"lambda"}
 """Rows of whole elements inside a collection literal that make its interior elidable."""
@@ -29,35 +28,12 @@ WRAPPER_SHARE = 0.5
 (an IIFE, a UMD factory): its inner functions are elided one by one instead."""
 
 
-@dataclass(frozen=True)
-class Span:
-    """Rows `first`..`last` (inclusive) that may be shown as one gap marker line."""
-
-    first: int
-    last: int
-    prefix: bytes
-    """What comes before the marker on its line: indentation and a comment sign."""
-    kind: str
-    """body, doc (a docstring's rest), comment (a comment block's rest), imports,
-    defines (a run of one-line `#define`s, prototypes or typedefs, its interior) or data (a
-    literal's interior)."""
-    name: str = ""
-    """The function a body or docstring belongs to."""
-    starts: tuple[int, ...] = ()
-    """A data span's rows where one of its elements starts with no element running across
-    it: where the span may start instead, its rows before it then shown."""
-
-
 def row_starts(lines: list[bytes]) -> list[int]:
     """Byte offset of each row, and one past the end."""
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)
     return starts
-
-
-def indent(line: bytes) -> bytes:
-    return line[: len(line) - len(line.lstrip(b" \t"))]
 
 
 def spans_of(
@@ -89,8 +65,6 @@ def spans_of(
     spans += _data_spans(outline.get("data", ()), lines, sign)
     spans += _define_runs(lines, spans, language, sign)
     if generated:
-        from headroom.compressors._code_runs import sibling_runs, template_runs
-
         spans += template_runs(root, lines, spans, sign)
         spans += sibling_runs(root, lines, spans, sign)
     ordered: list[Span] = []

@@ -1,0 +1,34 @@
+"""A span of a source file that code compression may show as one gap marker, and what the
+modules finding spans share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MIN_RUN", "Span", "indent"]
+
+MIN_RUN = 6
+"""Lines or nodes in a row that make a run whose interior may go (first and last stay)."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Rows `first`..`last` (inclusive) that may be shown as one gap marker line."""
+
+    first: int
+    last: int
+    prefix: bytes
+    """What comes before the marker on its line: indentation and a comment sign."""
+    kind: str
+    """body, doc (a docstring's rest), comment (a comment block's rest), imports,
+    defines (a run of one-line `#define`s, prototypes or typedefs, its interior) or data (a
+    literal's interior)."""
+    name: str = ""
+    """The function a body or docstring belongs to."""
+    starts: tuple[int, ...] = ()
+    """A data span's rows where one of its elements starts with no element running across
+    it: where the span may start instead, its rows before it then shown."""
+
+
+def indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip(b" \t"))]
