@@ -164,3 +164,21 @@ def test_the_generic_fallback_never_cuts_source_code_into_code_that_does_not_par
     )
     out = router.route(text, ctx, tokens=tokens, filename="calc.py")
     assert not parser_for("python").parse(out.text.encode()).root_node.has_error
+
+
+def test_a_minified_bundle_is_cut_by_its_long_line_rather_than_sent_whole() -> None:
+    from headroom.ccr.markers import make_ref
+    from headroom.compressors.base import CompressContext, default_registry
+    from headroom.engine.router import ContentRouter
+    from headroom.tokens import counter_for
+
+    counter = counter_for("gpt-4o")
+    body = ";".join(f"function f{i}(a,b){{return a*{i}+b-{i % 7}}}" for i in range(4000))
+    text = f"/*! lib v1.0 | MIT */\n!function(){{{body}}}();\n"
+    router = ContentRouter(default_registry(), min_savings_tokens=30)
+    assert router.detect(text, filename="lib.min.js").kind == "code"
+    tokens = counter.count(text)
+    ctx = CompressContext(ref=make_ref(text), query="", budget_tokens=tokens // 4, counter=counter)
+    out = router.route(text, ctx, tokens=tokens, filename="lib.min.js")
+    assert out.changed and counter.count(out.text) < tokens // 2
+    assert "characters of this line cut]" in out.text  # the cut is marked

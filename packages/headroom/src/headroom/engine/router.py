@@ -8,6 +8,7 @@ from dataclasses import replace
 from headroom.ccr.markers import neutralise_markers
 from headroom.compressed import Compressed
 from headroom.compressors._grammars import parser_for
+from headroom.compressors._long_lines import CLIP_OVER
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
 from headroom.engine.mixed import MIXED_KIND, compress_parts, split_files, split_parts
@@ -119,15 +120,21 @@ def detect(text: str, *, filename: str | None = None) -> Detection:
     return detect_with(default_registry().detectors, text, filename=filename)
 
 
+def _minified(text: str) -> bool:
+    """Whether a line of `text` runs past `CLIP_OVER` characters (a minified bundle)."""
+    return any(len(line) > CLIP_OVER for line in text.split("\n", 50_000))
+
+
 def _keeps_document(detection: Detection, text: str, out: str) -> bool:
     """Whether `out` still parses where `text`, a JSON or XML document or source code of a
     grammar we have, did (a stub file of one-line signatures has no body for the code
-    compressor to elide, and lines cut from it leave a signature half gone)."""
+    compressor to elide, and lines cut from it leave a signature half gone). Minified code
+    is the exception: its one long line cut, and marked, says more than the whole bundle."""
     if detection.kind == "json":
         return parses_as_json(out) or not parses_as_json(text)
     if detection.language == "xml":
         return parses_as_xml(out) or not parses_as_xml(text)
-    if detection.kind == "code" and detection.language:
+    if detection.kind == "code" and detection.language and not _minified(text):
         parser = parser_for(detection.language)
         if parser is not None:
             broken = parser.parse(out.encode("utf-8", "replace")).root_node.has_error
