@@ -354,10 +354,7 @@ def test_requests_answered_with_an_error_status_are_errors_and_copies_are_not_ke
             lines.append(f'127.0.0.1 - - {stamp} "GET /missing/file-{i}.whl HTTP/1.1" 404 -')
         else:
             lines.append(f'127.0.0.1 - - {stamp} "GET /simple/package-{i}/ HTTP/1.1" 200 -')
-    text = "\n".join(lines)
-    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
-    assert result is not None
-    out = result.text.split("\n")
+    out = _kept_lines(lines, share=4)
     failed = [line for line in lines if '" 404 -' in line]
     # the failed requests by their status (past the markers' share, a few wait in gaps)
     assert sum(1 for line in failed if line in out) >= 0.9 * len(failed)
@@ -376,10 +373,7 @@ def test_an_exit_status_is_an_error_by_its_value_and_a_verdict_near_the_end_stay
             status = 1 if pid == 5017 else 0
             lines.append(f"[pid {pid}] 03:29:{i % 60:02d}.{i:06d} +++ exited with {status} +++")
     lines += ["build succeeded, 258 warnings.", "", "The HTML pages are in _build."]
-    text = "\n".join(lines)
-    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 8))
-    assert result is not None
-    out = result.text.split("\n")
+    out = _kept_lines(lines, share=8)
     failed = "+++ exited with 1 +++"
     assert any(line.endswith(failed) for line in out)  # the one non-zero exit
     assert sum(1 for line in out if line.endswith("+++ exited with 0 +++")) < 10  # no errors
@@ -399,9 +393,14 @@ def test_a_log_of_a_few_errors_keeps_them_all_past_the_markers_share() -> None:
             )
         else:
             lines.append(f"2026-12-03 03:{i % 60:02d}:00 DEBUG fetched invoice {i} from the queue")
-    text = "\n".join(lines)
-    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 10))
-    assert result is not None
-    out = result.text.split("\n")
+    out = _kept_lines(lines, share=10)
     errors = [line for line in lines if " ERROR " in line]
     assert len(errors) == 7 and all(line in out for line in errors)
+
+
+def _kept_lines(lines: list[str], share: int) -> list[str]:
+    """The output lines of `lines` compressed within a `share`th of their tokens."""
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // share))
+    assert result is not None
+    return result.text.split("\n")
