@@ -319,14 +319,7 @@ def test_cells_holding_blanks_under_a_rule_are_left_as_lines() -> None:
 
 
 def _listed_below(text: str, budget: int) -> list[str]:
-    ctx = CompressContext(
-        ref=make_ref(text),
-        query="",
-        budget_tokens=budget,
-        counter=COUNTER,
-        focus=focus_of("", text),
-    )
-    result = ListingCompressor().compress(text, ctx)
+    result = ListingCompressor().compress(text, ctx_for(text, budget))
     assert result is not None
     lines = result.text.split("\n")
     note = next(i for i, line in enumerate(lines) if "listed below by column" in line)

@@ -4,6 +4,13 @@ from headroom.compressors.testrun import TestRunCompressor
 from headroom.engine.router import detect
 from tests.headroom.compressors._runs_helpers import COUNTER, assert_verbatim, ctx_for
 
+# A pytest run's banner and its FAILURES section header.
+FAILURES_HEAD = (
+    "============================= test session starts ==============================",
+    "",
+    "=================================== FAILURES ===================================",
+)
+
 
 def pytest_output() -> str:
     lines = [
@@ -147,8 +154,7 @@ def test_within_budget_is_none_deterministic_never_raises() -> None:
 def test_a_storm_of_failures_keeps_each_distinct_value_not_only_the_first_failures() -> None:
     from headroom.compressors.base import load_registry
 
-    lines = ["============================= test session starts ==============================", ""]
-    lines += ["=================================== FAILURES ==================================="]
+    lines = [*FAILURES_HEAD]
     for n in range(60):
         lines += [
             f"___________________ test_has_licence[package{n}-1.0.dist-info] ___________________",
@@ -209,8 +215,7 @@ def test_gap_markers_keep_to_their_share_short_pass_runs_kept() -> None:
 def test_long_failures_keep_their_title_and_end_where_the_values_are() -> None:
     # Doctest failures echo a long docstring before the expected and actual values: too
     # long to keep whole, each keeps its title and its end, Expected/Got included.
-    lines = ["============================= test session starts ==============================", ""]
-    lines += ["=================================== FAILURES ==================================="]
+    lines = [*FAILURES_HEAD]
     for n in range(20):
         lines.append(f"______________________ [doctest] pkg.stats.func{n} ______________________")
         lines += [f"{100 + k} >>> value = pkg.stats.func{n}(data, option={k})" for k in range(25)]
@@ -329,8 +334,7 @@ def test_a_coverage_reports_totals_row_stays() -> None:
 
 
 def test_a_chained_failures_exception_lines_in_mid_block_stay() -> None:
-    lines = ["============================= test session starts ==============================", ""]
-    lines += ["=================================== FAILURES ==================================="]
+    lines = [*FAILURES_HEAD]
     for t in range(6):
         lines += [
             f"___________________________________ test_net_{t} ___________________________________",

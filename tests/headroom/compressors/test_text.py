@@ -173,13 +173,8 @@ def test_blank_lines_between_kept_lines_stay_blank_lines_not_a_marker() -> None:
 
 
 def test_a_line_no_sentence_break_splits_keeps_its_head_rather_than_going_whole() -> None:
-    from headroom.ccr.markers import make_ref
-    from headroom.compressors.base import CompressContext
     from headroom.compressors.text import compress_prose
-    from headroom.engine.query import focus_of
-    from headroom.tokens import counter_for
 
-    counter = counter_for("gpt-4o")
     css = "".join(f".col-{i}{{flex:0 0 auto;width:{i % 12 * 8.3:.4f}%}}" for i in range(6000))
     text = "\n".join(
         [
@@ -191,15 +186,7 @@ def test_a_line_no_sentence_break_splits_keeps_its_head_rather_than_going_whole(
             "/*# sourceMappingURL=b.css.map */",
         ]
     )
-    budget = counter.count(text) // 4
-    ctx = CompressContext(
-        ref=make_ref(text),
-        query="",
-        budget_tokens=budget,
-        counter=counter,
-        focus=focus_of("", text),
-    )
-    result = compress_prose(text, ctx)
+    result = compress_prose(text, ctx_for(text, budget=COUNTER.count(text) // 4))
     assert result is not None
     out = result.text.split("\n")
     head = next(line for line in out if line.startswith(".col-0{"))  # the stylesheet's start
