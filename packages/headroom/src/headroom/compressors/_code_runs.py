@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from headroom.compressors._code_span import MIN_RUN, Span, indent
+from headroom.compressors._code_span import MIN_RUN, Span, covered_rows, indent
 
 __all__ = ["sibling_runs", "template_runs"]
 
@@ -30,9 +30,7 @@ def template_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes)
     `registry.add("x", 1)`). Only rows the syntax tree shows as a whole statement of their
     own are taken, so a marker in their place leaves the file parsing. Like `#define`
     runs, their first and last rows stay and they go last."""
-    covered = bytearray(len(lines))
-    for span in spans:
-        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    covered = covered_rows(spans, len(lines))
     shapes = _line_shapes(lines, covered)
     found: list[Span] = []
     run: list[int] = []
@@ -85,16 +83,11 @@ def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) 
     """The interior of each run of `MIN_RUN` or more consecutive sibling nodes of one type
     (function definitions of a stub file, decorated overloads, classes of a table), each
     whole on lines of its own, outside every other span."""
-    covered = bytearray(len(lines))
-    for span in spans:
-        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    covered = covered_rows(spans, len(lines))
     found: list[Span] = []
     stack = [root]
     while stack:
         node = stack.pop()
-        children = [
-            c for c in node.named_children if c.end_point[0] > c.start_point[0] or c.child_count
-        ]
         run: list[Any] = []
         for child in [*node.named_children, None]:
             if child is not None and child.type not in _UNRUN and _on_own_lines(child, lines):
@@ -107,7 +100,7 @@ def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) 
                 continue
             found += _interior(run, lines, covered, sign)
             run = []
-        stack.extend(c for c in children if c.end_point[0] - c.start_point[0] >= MIN_RUN)
+        stack.extend(c for c in node.named_children if c.end_point[0] - c.start_point[0] >= MIN_RUN)
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MIN_RUN", "Span", "indent"]
+__all__ = ["MIN_RUN", "Span", "covered_rows", "indent"]
 
 MIN_RUN = 6
 """Lines or nodes in a row that make a run whose interior may go (first and last stay)."""
@@ -32,3 +32,11 @@ class Span:
 
 def indent(line: bytes) -> bytes:
     return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def covered_rows(spans: list[Span], count: int) -> bytearray:
+    """One byte per row of `count`, set where one of `spans` covers it."""
+    covered = bytearray(count)
+    for span in spans:
+        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    return covered

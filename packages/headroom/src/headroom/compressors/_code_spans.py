@@ -11,7 +11,7 @@ from typing import Any
 
 from headroom.compressors._code_imports import import_spans, last_row
 from headroom.compressors._code_runs import sibling_runs, template_runs
-from headroom.compressors._code_span import MIN_RUN, Span, indent
+from headroom.compressors._code_span import MIN_RUN, Span, covered_rows, indent
 from headroom.compressors._grammars import FUNCTION_NODES, outline_query_for
 
 __all__ = ["MIN_RUN", "Span", "indent", "row_starts", "spans_of"]
@@ -42,8 +42,8 @@ def spans_of(
     """The elidable spans of the file, disjoint and in order, and its number of function
     bodies of more than one line. Spans inside an elidable body go with that body. With
     `generated` (the outline alone is over the budget, as in a generated module), also
-    the interior of long call argument lists and of runs of one-line statements of one
-    template."""
+    the interior of long call argument lists, of runs of one-line statements of one
+    template and of runs of sibling definitions of one type (`_code_runs`)."""
     query = outline_query_for(language, calls=generated)
     if query is None:
         return [], 0
@@ -264,9 +264,7 @@ def _define_runs(lines: list[bytes], spans: list[Span], language: str, sign: byt
     brings the file within its budget."""
     if language not in _RUN_LANGUAGES:
         return []
-    covered = bytearray(len(lines))
-    for span in spans:
-        covered[span.first : span.last + 1] = b"\x01" * (span.last - span.first + 1)
+    covered = covered_rows(spans, len(lines))
     found: list[Span] = []
     run: list[int] = []
     run_kind = ""
