@@ -22,6 +22,7 @@ from headroom.compressors.logs import template_of
 __all__ = [
     "digit_blind",
     "error_lines",
+    "indentation",
     "live_lines",
     "openings",
     "outliers",
@@ -183,7 +184,7 @@ def openings(lines: Sequence[str]) -> list[int]:
         if previous_blank:
             starts.append(i)
             previous_blank = False
-        depth = _indentation(line)
+        depth = indentation(line)
         while stack and stack[-1][0] >= depth:
             stack.pop()
         if stack:
@@ -217,7 +218,7 @@ def live_lines(lines: Sequence[str]) -> set[int]:
     return set(content) - commented
 
 
-def _indentation(line: str) -> int:
+def indentation(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 

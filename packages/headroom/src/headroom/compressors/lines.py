@@ -32,6 +32,7 @@ from headroom.ccr.markers import format_gap, format_marker, split_lines
 from headroom.compressors._line_shapes import (
     digit_blind,
     error_lines,
+    indentation,
     live_lines,
     openings,
     outliers,
@@ -239,17 +240,13 @@ def _details(payload: _Payload, errors: set[int]) -> set[int]:
     detail of a diagnostic), up to the next line at its own depth, at most 30."""
     found: set[int] = set()
     for i in errors:
-        depth = _indent(payload.lines[i])
+        depth = indentation(payload.lines[i])
         for j in range(i + 1, min(len(payload.lines), i + 31)):
             line = payload.lines[j]
-            if not line.strip() or _indent(line) <= depth:
+            if not line.strip() or indentation(line) <= depth:
                 break
             found.add(j)
     return found
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
 
 
 def _cost(payload: _Payload, kept: set[int]) -> int:
@@ -270,21 +267,11 @@ def _fill(payload: _Payload, must: set[int], budget: int) -> set[int]:
     spent = _bridge(payload, kept, _cost(payload, kept), budget)
     opened = 0
     allowed = max(2, int(budget * _MARKER_SHARE / MARKER_TOKENS))
-    count = len(payload.lines)
     for i in _ranked(payload):
         if i in kept:
             continue
-        chain = _enclosing(payload, i, kept)
-        if len(chain) == 1:
-            added = runs_added(kept, i, count)
-            cost = payload.costs[i] + MARKER_TOKENS * added
-            if spent + cost > budget or (added > 0 and opened >= allowed):
-                continue
-            kept.add(i)
-            spent += cost
-            opened += max(0, added)
-            continue
-        cost, added = _take(payload, chain, kept)  # with what it belongs under
+        chain = _enclosing(payload, i, kept)  # the line with what it belongs under
+        cost, added = _take(payload, chain, kept)
         if spent + cost > budget or (added > 0 and opened + added > allowed):
             kept.difference_update(chain)
             continue
