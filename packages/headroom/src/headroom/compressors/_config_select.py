@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from headroom.ccr.markers import GAP_TOKENS
 from headroom.compressors._config_tree import ROOT, Tree
 from headroom.compressors._ranking import holding, rare_terms, spread_order
-from headroom.compressors.base import CompressContext, fill_within_budget
+from headroom.compressors.base import CompressContext, fill_within_budget, gap_runs
 from headroom.engine.detect import FILE_HEADER
 from headroom.engine.query import lines_with, query_terms
 
-__all__ = ["Choice", "omitted_runs"]
+__all__ = ["Choice"]
 
 _SEVERITY = re.compile(
     r"\b(warn(ing)?s?|deprecated?|todo|fixme|xxx|hack|caution|danger|important|error|"
@@ -103,9 +103,13 @@ class Choice:
     the order the budget fill offers its lines in (made once, chosen from again when a
     selection must be made within less)."""
 
-    def __init__(self, tree: Tree, lines: Sequence[str], costs: list[int], *, xml: bool):
+    def __init__(
+        self, tree: Tree, lines: Sequence[str], costs: list[int], ctx: CompressContext, *, xml: bool
+    ):
         self.tree, self.lines, self.costs = tree, lines, costs
         plan = self.plan = _Plan(tree, len(lines), xml)
+        self.fixed = _fixed(tree, lines, ctx)
+        self.outline = _outline(tree, plan)
         opaque = _lines_holding_opaque(lines)
         ids = _id_lines(tree, plan, lines, opaque)
         spread = {
@@ -140,17 +144,21 @@ class Choice:
         tiers.sort()
         self.order = [t[3] for t in tiers]
 
-    def select(self, ctx: CompressContext) -> set[int]:
-        """The lines kept whatever the budget, then as many more as it allows."""
-        lines, costs = self.lines, self.costs
-        must = _must(self.tree, self.plan, lines, ctx, costs)
+    def select(self, budget: int) -> set[int]:
+        """The lines kept whatever the budget: `fixed`, and the first line of every key
+        path and top-level key down to the depth whose lines fit in `_PATH_SHARE` of it (an
+        API schema's thousands of distinct property paths would take it all: deeper ones
+        are kept as it allows, shallow first); then as many more as it allows."""
+        lines, costs, tree, plan = self.lines, self.costs, self.tree, self.plan
+        depth = _outline_depth(tree, plan, self.outline, costs, budget)
+        must = self.fixed | {tree.nodes[i].start for i in self.outline if plan.level[i] <= depth}
         kept = set(must)
-        spent = sum(costs[i] for i in kept) + GAP_TOKENS * (omitted_runs(kept, len(lines)) + 1)
+        spent = sum(costs[i] for i in kept) + GAP_TOKENS * (gap_runs(kept, len(lines)) + 1)
         # Gaps keep to the markers' share of the budget, taken in tier order (structure,
         # then repeated blocks' identifying lines, ...); past it, the budget left widens
         # the kept runs in that order (see `fill_within_budget`).
         order = [number for number in self.order if number not in must]
-        fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
+        fill_within_budget(order, kept, costs.__getitem__, spent, budget, len(lines))
         return kept
 
 
@@ -173,21 +181,9 @@ def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
     return found
 
 
-def omitted_runs(kept: set[int], count: int) -> int:
-    """How many runs of omitted lines `kept` leaves among `count` lines."""
-    chosen = sorted(kept)
-    runs = sum(1 for a, b in zip(chosen, chosen[1:], strict=False) if b - a > 1)
-    return runs + (bool(chosen) and chosen[0] > 0) + (bool(chosen) and chosen[-1] < count - 1)
-
-
-def _must(
-    tree: Tree, plan: _Plan, lines: Sequence[str], ctx: CompressContext, costs: list[int]
-) -> set[int]:
-    """Lines kept whatever the budget: the first, the question's, severity comments,
-    section headers and top-level keys, the first line of every key path down to the
-    depth whose paths fit in `_PATH_SHARE` of the budget (an API schema's thousands of
-    distinct property paths would take it all: deeper ones are kept as it allows, shallow
-    first), and the lines naming the file the lines after them come from (several
+def _fixed(tree: Tree, lines: Sequence[str], ctx: CompressContext) -> set[int]:
+    """Lines kept whatever the budget, whatever it is: the first, the question's, severity
+    comments, and the lines naming the file the lines after them come from (several
     files' `head`)."""
     must = {next((i for i, line in enumerate(lines) if line.strip()), 0)}
     must.update(i for i, line in enumerate(lines) if " <==" in line and _names_a_file(line))
@@ -196,17 +192,21 @@ def _must(
     if rare:
         must.update(i for i, line in enumerate(lines) if any(t in line.lower() for t in rare))
     must.update(i for i in tree.comments if _SEVERITY.search(lines[i]))
+    return must
+
+
+def _outline(tree: Tree, plan: _Plan) -> list[int]:
+    """The nodes of the file's outline: the first of each key path, and the top-level keys
+    (and section headers) no sibling shares."""
     seen: set[str] = set()
-    outline: list[int] = []  # first nodes of their key path; top-level keys
+    outline: list[int] = []
     for index in range(len(tree.nodes)):
         if plan.path[index] not in seen:
             seen.add(plan.path[index])
             outline.append(index)
         elif plan.level[index] <= 1 and plan.block[index] < 0 and index not in plan.common:
             outline.append(index)
-    depth = _outline_depth(tree, plan, outline, costs, ctx.budget_tokens)
-    must.update(tree.nodes[i].start for i in outline if plan.level[i] <= depth)
-    return must
+    return outline
 
 
 def _outline_depth(

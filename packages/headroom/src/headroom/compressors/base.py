@@ -28,6 +28,7 @@ __all__ = [
     "close_cheap_gaps",
     "default_registry",
     "fill_within_budget",
+    "gap_runs",
     "kept_lines_result",
     "per_length",
     "pieces_estimator",
@@ -232,7 +233,7 @@ def fill_within_budget(
     Gaps may take about `MARKER_SHARE` of the budget: past it, an index that would open a
     new gap waits, and the budget left then widens the kept runs (see `widen_runs`)."""
     order = list(order)
-    runs = _gap_runs(kept, count)
+    runs = gap_runs(kept, count)
     max_runs = max(1, int(MARKER_SHARE * budget / MARKER_TOKENS))
     for index in order:
         if index in kept:
@@ -284,7 +285,7 @@ def widen_runs(
     return spent
 
 
-def _gap_runs(kept: set[int], count: int) -> int:
+def gap_runs(kept: Iterable[int], count: int) -> int:
     """Runs of indices of `range(count)` not in `kept`."""
     chosen = sorted(kept)
     edges = [-1, *chosen, count]

@@ -20,14 +20,13 @@ whose opening line is kept keeps its closing line, so the file still parses.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_lines
 from headroom.compressors._config_detect import config_format
-from headroom.compressors._config_select import Choice, omitted_runs
+from headroom.compressors._config_select import Choice
 from headroom.compressors._config_tree import Tree, parse_toml, parse_xml, parse_yaml
 from headroom.compressors._xml_runs import collapse_runs
-from headroom.compressors.base import CompressContext, Compressed
+from headroom.compressors.base import CompressContext, Compressed, gap_runs
 from headroom.engine.detect import ContentKind, Detection, Sample
 
 __all__ = ["ConfigCompressor"]
@@ -75,14 +74,15 @@ class ConfigCompressor:
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         owner = tree.owners(len(lines))
-        choice = Choice(tree, lines, costs, xml=fmt == "xml")
-        kept = _kept(choice, shown, ctx, owner, marker_tokens)
-        spent = sum(costs[i] for i in kept) + marker_tokens * omitted_runs(set(kept), len(lines))
+        choice = Choice(tree, lines, costs, ctx, xml=fmt == "xml")
+        count = ctx.counter.count
+        kept = _kept(choice, shown, ctx.budget_tokens, owner, marker_tokens, count)
+        spent = sum(costs[i] for i in kept) + marker_tokens * gap_runs(kept, len(lines))
         if spent > _OVER_BUDGET * ctx.budget_tokens:
             # What keeps the file parsing (the openings and closings of kept lines) took
             # the selection past the budget: chosen again within a budget cut by as much.
-            smaller = replace(ctx, budget_tokens=ctx.budget_tokens * ctx.budget_tokens // spent)
-            kept = _kept(choice, shown, smaller, owner, marker_tokens)
+            smaller = ctx.budget_tokens * ctx.budget_tokens // spent
+            kept = _kept(choice, shown, smaller, owner, marker_tokens, count)
         if len(kept) == len(lines) and shown is lines:
             return None
         return _render(shown, kept, tree, fmt, ctx.ref)
@@ -91,14 +91,15 @@ class ConfigCompressor:
 def _kept(
     choice: Choice,
     shown: Sequence[str],
-    ctx: CompressContext,
+    budget: int,
     owner: list[int],
     marker_tokens: int,
+    count: Callable[[str], int],
 ) -> list[int]:
-    """The lines kept within `ctx`'s budget, with what keeps the file parsing."""
+    """The lines kept within `budget`, with what keeps the file parsing."""
     tree, lines = choice.tree, choice.lines
-    balanced = _balanced(tree, choice.select(ctx), lines, owner)
-    closed = _close_small_gaps(shown, balanced, marker_tokens, ctx.counter.count)
+    balanced = _balanced(tree, choice.select(budget), lines, owner)
+    closed = _close_small_gaps(shown, balanced, marker_tokens, count)
     return _balanced(tree, closed, lines, owner)
 
 
