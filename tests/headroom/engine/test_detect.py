@@ -182,3 +182,10 @@ def test_a_minified_bundle_is_cut_by_its_long_line_rather_than_sent_whole() -> N
     out = router.route(text, ctx, tokens=tokens, filename="lib.min.js")
     assert out.changed and counter.count(out.text) < tokens // 2
     assert "characters of this line cut]" in out.text  # the cut is marked
+
+
+def test_a_long_file_of_short_lines_is_not_minified() -> None:
+    from headroom.engine.router import _minified
+
+    assert not _minified("x = 1\n" * 60_000)  # every line short, however many
+    assert _minified("x = 1\n" * 10 + "y" * 3000 + "\n")

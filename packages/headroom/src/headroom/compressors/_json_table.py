@@ -179,8 +179,9 @@ def _is_record_array(value: list[Any]) -> bool:
 
 def compact(value: Any) -> Any:
     """Lossless compaction: record arrays become tables (a few records only when that is
-    shorter), and so do objects whose values are records of one shape (a lockfile's packages, an API's schemas: their keys become the
-    `KEY_COLUMN` column); embedded JSON strings are minified."""
+    shorter), and so do objects whose values are records of one shape (a lockfile's
+    packages, an API's schemas: their keys become the `KEY_COLUMN` column); embedded JSON
+    strings are minified."""
     if isinstance(value, list):
         if _is_record_array(value):
             records = [{k: compact(v) for k, v in item.items()} for item in value]
