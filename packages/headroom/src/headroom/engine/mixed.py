@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
-from headroom.engine.detect import FILE_HEADER, LIKELY, POSSIBLE, Detection
+from headroom.engine.detect import FALLBACK_KIND, FILE_HEADER, LIKELY, POSSIBLE, Detection
 
 __all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_parts"]
 
@@ -35,7 +35,7 @@ _MAX_BLOCKS = 400  # detection of a payload is bounded: past this many blocks, n
 _WHOLE_PAYLOAD_KINDS = frozenset({"json", "jsonl", "csv", "html", "binary"})
 _MIN_FILES = 2
 _STRUCTURED = frozenset({"config"})  # kinds whose compressor reads one format's syntax
-_LINES = Detection("lines", confidence=0.0)  # lines of no kind: the generic compressor's
+_LINES = Detection(FALLBACK_KIND, confidence=0.0)  # lines of no kind: the generic compressor's
 _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it is
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
