@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
+from headroom.compressors._line_shapes import indentation
 from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
@@ -104,10 +105,10 @@ def _lead_in(lines: Sequence[str], previous: int, head: int) -> int:
     for index in range(head - 1, previous, -1):
         if not lines[index].strip():
             return index + 1
-    indent = _indent(lines[head])
+    indent = indentation(lines[head])
     for index in range(previous + 1, head):
         line = lines[index]
-        if _indent(line) <= indent and not _ECHO.match(line):
+        if indentation(line) <= indent and not _ECHO.match(line):
             return index
     return head
 
@@ -116,18 +117,14 @@ def _tail_end(lines: Sequence[str], head: int) -> int:
     """The last message's continuation ends at a blank line, a summary line, or a line
     that neither runs deeper than the message nor has a diagnostic's shape (the build
     tool's own verdict after it: `make: *** [all] Error 2`)."""
-    depth = _indent(lines[head])
+    depth = indentation(lines[head])
     index = head + 1
     while index < len(lines) and lines[index].strip() and not _SUMMARY.match(lines[index]):
         line = lines[index]
-        if _indent(line) <= depth and not _shaped(line):
+        if indentation(line) <= depth and not _shaped(line):
             break
         index += 1
     return index
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
 
 
 class DiagnosticsCompressor:
@@ -151,8 +148,8 @@ class DiagnosticsCompressor:
         depth = -1  # indentation of the last message line; deeper lines continue it
         for line, message in zip(lines, is_message, strict=True):
             if message:
-                depth = _indent(line)
-            elif depth >= 0 and _indent(line) > depth or _shaped(line):
+                depth = indentation(line)
+            elif depth >= 0 and indentation(line) > depth or _shaped(line):
                 shaped += 1
             else:
                 depth = -1
