@@ -165,3 +165,33 @@ def test_the_build_tools_verdict_after_the_last_diagnostic_stays() -> None:
     assert result is not None
     out = result.text.split("\n")
     assert lines[-1] in out and lines[-2] in out
+
+
+def pyright_output() -> str:
+    lines = []
+    for f in range(6):
+        lines.append(f"/repo/pkg/mod{f}.py")
+        for i in range(12):
+            lines += [
+                f'  /repo/pkg/mod{f}.py:{10 + i}:5 - error: Type "T{f}_{i}" is not assignable to "str"',
+                f'    Type "T{f}_{i}" is not assignable to type "str | None"',
+                f'      "T{f}_{i}" is not assignable to "str"',
+                f'      "T{f}_{i}" is not assignable to "None" (reportArgumentType)',
+            ]
+    lines.append("288 errors, 0 warnings, 0 informations")
+    return "\n".join(lines)
+
+
+def test_a_message_continuation_is_never_shown_without_its_message() -> None:
+    # The budget left grows kept runs backwards too: into the end of the diagnostic
+    # before a kept one, it would show that diagnostic's details under no message.
+    text = pyright_output()
+    lines = text.split("\n")
+    for budget in (400, 700, 1000):
+        result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=budget))
+        assert result is not None
+        kept = set(result.text.split("\n"))
+        for d in diagnostics_of(lines):
+            shown = [i for i in d.lines if i > d.head and lines[i] in kept]
+            assert not shown or lines[d.head] in kept, (budget, lines[d.head])
+        assert_verbatim(text, result.text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS, CompressContext
 from headroom.engine.query import lines_with
@@ -117,11 +117,19 @@ class Selection:
             previous = index
         return out
 
-    def widen(self, order: Sequence[int], *, evenly: bool = False) -> None:
+    def widen(
+        self,
+        order: Sequence[int],
+        *,
+        evenly: bool = False,
+        heads: Mapping[int, int] | None = None,
+    ) -> None:
         """Grow the kept runs into their neighbours while they fit in the budget: the budget
         the markers' share left unspent, no new gap. Every run grows a line at a time in
         turn (nearest first, then best ranked in `order`), so the budget left is shared out
-        over the payload rather than spent on its first runs."""
+        over the payload rather than spent on its first runs. A line `heads` maps to a head
+        line above it (a message's continuation) is taken only once that head is kept: a
+        run growing backwards stops at a unit it would show without its head."""
         rank: dict[int, int] = {}
         for position, index in enumerate(order):
             rank.setdefault(index, position)
@@ -136,7 +144,7 @@ class Selection:
             push_neighbours(index, 1)
         while frontier:
             distance, _, index = heapq.heappop(frontier)
-            if index in self.kept:
+            if index in self.kept or _headless(index, heads, self.kept):
                 continue
             step = self._runs_added(index)
             cost = self.costs[index] + MARKER_TOKENS * step
@@ -151,3 +159,11 @@ class Selection:
         left = index > 0 and index - 1 not in self.kept
         right = index < len(self.lines) - 1 and index + 1 not in self.kept
         return int(left) + int(right) - 1
+
+
+def _headless(index: int, heads: Mapping[int, int] | None, kept: set[int]) -> bool:
+    """`index` continues a head above it that is not kept."""
+    if heads is None:
+        return False
+    head = heads.get(index, index)
+    return head < index and head not in kept

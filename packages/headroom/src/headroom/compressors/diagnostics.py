@@ -189,7 +189,8 @@ class DiagnosticsCompressor:
         rest = [i for i in range(len(lines)) if i not in covered]
         selection.offer_each([i] for i in rest)
         ranked = [i for d in (*firsts.values(), *repeats) for i in d.lines]
-        selection.widen([*ranked, *rest], evenly=True)
+        heads = {i: d.head for d in found for i in d.lines}
+        selection.widen([*ranked, *rest], evenly=True, heads=heads)
         return kept_lines_result(lines, sorted(selection.kept), ctx.ref)
 
 
