@@ -195,3 +195,14 @@ def test_a_message_continuation_is_never_shown_without_its_message() -> None:
             shown = [i for i in d.lines if i > d.head and lines[i] in kept]
             assert not shown or lines[d.head] in kept, (budget, lines[d.head])
         assert_verbatim(text, result.text)
+
+
+def test_every_rule_code_opens_a_message_whatever_its_letters() -> None:
+    # ruff's isort (I), logging (G), pylint (PLR) codes: a message like any other code's.
+    codes = ["I001 [*] Import block is un-sorted", "G004 Logging statement uses f-string"]
+    codes += ["PLR0913 Too many arguments in function definition (7 > 5)"]
+    lines: list[str] = []
+    for number, code in enumerate(codes, start=1):
+        lines += [code, f" --> pkg/m.py:{number}:1", "  |", f"{number} | import os", "  |"]
+    heads = [lines[d.head] for d in diagnostics_of(lines)]
+    assert heads == codes

@@ -25,6 +25,13 @@ PATTERN_SETS = {
 PIECES = [
     "ERROR",
     "error:",
+    ":12:3:",
+    ":7:",
+    " - ",
+    "F401",
+    " [*] ",
+    "^-- SC2034 (",
+    "(3,14)",
     "WARN",
     "warning:",
     "FAILED",

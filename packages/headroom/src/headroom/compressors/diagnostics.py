@@ -31,24 +31,13 @@ from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
-from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.detect import DIAGNOSTIC_MESSAGE, ContentKind, Detection, Sample
+from headroom.engine.line_patterns import LineSet
 
 __all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]
 
 _SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
-# A message line: a location, then a severity or a rule code.
-_MESSAGE = re.compile(
-    rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
-    r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
-    r"|\s*\S.*?:\d+(?::\d+)?:\s+\[[A-Z]{1,4}\d{2,5}\]"  # pylint's format: `path:12: [E501] msg`
-    rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
-    r"|[A-Z]{1,4}\d{2,5}(?: \[\*\])? (?=\S)"  # ruff's full format: `F401 [*] msg`, then ` --> path`
-    r"|\s*\^-*\^? SC\d+ \("  # shellcheck
-    rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
-)
-_MESSAGE_HINT = re.compile(
-    r"(?=[efwnihsrFAZBCDEHJNPQRSTUVWXY])(?:error|fatal|warning|note|info|hint|help|style|remark|[A-Z]{1,4}\d\d)"
-)
+_MESSAGES = LineSet({"message": DIAGNOSTIC_MESSAGE})  # the pattern the detection sample uses
 _LOCATION = re.compile(r"\s*--> \S+:\d+|In \S+ line \d+:|\S+:\d+(?::\d+)?:|\S+\(\d+,\d+\)")
 # The file a location names: `path:12:`, ` --> path:12:3`, `In path line 12:`, `path(12,3)`.
 _FILE = re.compile(r"\s*(?:--> |In )?([^\s:(]+)(?:[:(]| line )")
@@ -87,7 +76,7 @@ def _after_location(text: str) -> str:
 
 def diagnostics_of(lines: Sequence[str]) -> list[Diagnostic]:
     """The diagnostics of `lines`, each with the lines leading to it and continuing it."""
-    heads = [i for i, line in enumerate(lines) if _is_message(line)]
+    heads = [i for i, hit in enumerate(_MESSAGES.match(lines).hits("message")) if hit]
     out: list[Diagnostic] = []
     for position, head in enumerate(heads):
         start = _lead_in(lines, heads[position - 1] if position else -1, head)
@@ -138,7 +127,7 @@ class DiagnosticsCompressor:
         """Diagnostic message lines on a fair share of the sample, and their echoed source,
         carets and location lines on most of it."""
         lines = sample.lines
-        is_message = [_is_message(line) for line in lines]
+        is_message = sample.matches.hits("diagnostic")
         messages = sum(is_message)
         if messages < _MIN_MESSAGES or messages < _MESSAGE_SHARE * len(lines):
             return None  # the quick no, before the shapes around messages are looked at
@@ -213,11 +202,6 @@ def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnos
 def _reads_as_error(line: str) -> bool:
     names = LINE_CLASSES.names_in(line)
     return "error" in names or "summary" in names
-
-
-def _is_message(line: str) -> bool:
-    """A diagnostic's message line (a cheap look for its words before the pattern)."""
-    return bool(_MESSAGE_HINT.search(line)) and bool(_MESSAGE.match(line))
 
 
 def _shaped(line: str) -> bool:

@@ -41,6 +41,7 @@ __all__ = [
     "CERTAIN",
     "CODE_HINTS",
     "CODE_SHAPE_SHARE",
+    "DIAGNOSTIC_MESSAGE",
     "FALLBACK_KIND",
     "FILE_HEADER",
     "LIKELY",
@@ -111,6 +112,21 @@ _TAG_OPEN = re.compile(r"<[A-Za-z/!]")
 _TAG_LED_SHARE = 0.1  # lines opening with a tag: pages have a quarter and more, YAML none
 _MIN_TAGS_PER_KB = 4  # pages have 5-60 tags per 1,000 characters, minified scripts 1-2
 
+_SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
+DIAGNOSTIC_MESSAGE = LinePattern(
+    # A compiler's or linter's message line: a location, then a severity or a rule code.
+    at_start=(
+        rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
+        r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
+        r"|\s*\S.*?:\d+(?::\d+)?:\s+\[[A-Z]{1,4}\d{2,5}\]"  # pylint's format: `path:12: [E501] msg`
+        rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
+        r"|[A-Z]{1,4}\d{2,5}(?: \[\*\])? \S"  # ruff's full format: `F401 [*] msg`, then ` --> path`
+        r"|\s*\^-*\^? SC\d+ \("  # shellcheck
+        rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
+    )
+)
+"""A diagnostic's message line (the diagnostics compressor's unit; see its module)."""
+
 CODE_HINTS: dict[str, LinePattern] = {
     "python": LinePattern(
         at_start=r"\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+)"
@@ -179,6 +195,7 @@ _LINES = LineSet(
             at_start=r"\s*(?:}|\)|return\b|if\s*\(|for\s*\(|while\s*\(|else\b)",
             anywhere=r"[{};]\s*$",
         ),
+        "diagnostic": DIAGNOSTIC_MESSAGE,
         **CODE_HINTS,
     }
 )
