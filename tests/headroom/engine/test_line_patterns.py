@@ -159,3 +159,21 @@ def test_python_white_space_is_spelled_out_for_re2() -> None:
     assert _for_re2(r"[]\s]") == f"[]{space}]"  # a leading ] is a literal, the class goes on
     with pytest.raises(ValueError, match="not supported"):
         _for_re2(r"[\S]")
+
+
+def test_counts_over_long_lines_of_a_headed_pattern() -> None:
+    # A line longer than a headed pattern's head is re-read by hand: its names still count.
+    patterns = {
+        "level": LinePattern(word=r"ERROR\b", head=10),
+        "digit": LinePattern(anywhere=r"\d"),
+    }
+    lines = [
+        "ERROR at the start of a long line 1",
+        "later on, an ERROR far past the head",
+        "ERROR 2",
+    ]
+    for engine in _both(patterns):
+        matches = engine.match(lines)
+        assert matches.count("level") == 2
+        assert matches.count("digit", unless="level") == 0
+        assert matches.share("level", "digit") == pytest.approx(2 / 3)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import string
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -146,8 +147,8 @@ class LineSet:
         found = self._set.Match(encoded)
         names = self._names_of(tuple(found)) if found else _NONE
         if len(line) > self._shortest_head:
-            names = names - self._headed.keys()
-            names |= {n for n, p in self._headed.items() if p.found(line)}
+            headed = {n for n, p in self._headed.items() if p.found(line)}
+            names = frozenset((names - self._headed.keys()) | headed)
         return names
 
     def _names_of(self, branches: tuple[int, ...]) -> frozenset[str]:
@@ -172,6 +173,7 @@ class LineMatches:
         self._lines = lines
         self._per_line = per_line
         self._hits: dict[str, list[bool]] = {}
+        self._combinations: Counter[frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self._lines)
@@ -189,10 +191,13 @@ class LineMatches:
     def count(self, *names: str, unless: str | None = None) -> int:
         """Lines matching any of `names` (and not `unless`)."""
         if self._per_line is not None:
+            # Lines share a handful of name combinations: count those, not the lines.
+            if self._combinations is None:
+                self._combinations = Counter(self._per_line)
             wanted = frozenset(names)
             return sum(
-                1
-                for found in self._per_line
+                lines
+                for found, lines in self._combinations.items()
                 if not found.isdisjoint(wanted) and (unless is None or unless not in found)
             )
         hit = [any(row) for row in zip(*(self.hits(name) for name in names), strict=True)]
