@@ -24,16 +24,21 @@ __all__ = ["Selection", "message_template"]
 # differs between two occurrences of one message. Each pattern is tried only where it can
 # start (a quote, a word start, a digit), so masking stays linear.
 _QUOTED = re.compile(r"(?=['\"‘“`])(?:'[^'\n]*'|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”|`[^`\n]*`)")
-_PATH = re.compile(r"(?:(?<=\s)|^)[^\s/]*/\S*")
+_PATH = re.compile(r"(?<!\S)[^\s/]*/\S*")
 _NUMBER = re.compile(r"\d+")
-_DECORATION = re.compile(r"[\^~\-]{2,}|\s+")
+_DECORATION = re.compile(r"[\^~\-]{2,}")
+_QUOTES = frozenset("'\"‘“`")
 
 
 def message_template(text: str) -> str:
     """`text` digit- and identifier-blind: quoted spans, paths and numbers masked, caret and
     dash runs and spacing dropped. Two occurrences of one message share it."""
-    masked = _NUMBER.sub("#", _PATH.sub("#", _QUOTED.sub("#", text)))
-    return _DECORATION.sub(" ", masked).strip()
+    masked = _QUOTED.sub("#", text) if not _QUOTES.isdisjoint(text) else text
+    if "/" in masked:
+        masked = _PATH.sub("#", masked)
+    masked = _NUMBER.sub("#", masked)
+    masked = _DECORATION.sub(" ", masked)
+    return " ".join(masked.split())  # white space runs as one space, none at the ends
 
 
 class Selection:
