@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "headroom.engine.detect",
             "headroom.engine.query",
             "headroom.engine.languages",
+            "headroom.engine.line_kinds",
             "headroom.engine.line_patterns",
             "headroom.engine.wellformed",
         ],

@@ -31,7 +31,8 @@ from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
-from headroom.engine.detect import DIAGNOSTIC_MESSAGE, ContentKind, Detection, Sample
+from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.line_kinds import DIAGNOSTIC_MESSAGE
 from headroom.engine.line_patterns import LineSet
 
 __all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]

@@ -32,8 +32,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
+from headroom.engine.line_kinds import CODE_HINTS, DIAGNOSTIC_MESSAGE
 from headroom.engine.line_patterns import LineMatches, LinePattern, LineSet
 from headroom.engine.wellformed import parse_json_payload, parses_as_json
 
@@ -112,55 +113,6 @@ _TAG_OPEN = re.compile(r"<[A-Za-z/!]")
 _TAG_LED_SHARE = 0.1  # lines opening with a tag: pages have a quarter and more, YAML none
 _MIN_TAGS_PER_KB = 4  # pages have 5-60 tags per 1,000 characters, minified scripts 1-2
 
-_SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
-DIAGNOSTIC_MESSAGE = LinePattern(
-    # A compiler's or linter's message line: a location, then a severity or a rule code.
-    at_start=(
-        rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
-        r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
-        r"|\s*\S.*?:\d+(?::\d+)?:\s+\[[A-Z]{1,4}\d{2,5}\]"  # pylint's format: `path:12: [E501] msg`
-        rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
-        r"|[A-Z]{1,4}\d{2,5}(?: \[\*\])? \S"  # ruff's full format: `F401 [*] msg`, then ` --> path`
-        r"|\s*\^-*\^? SC\d+ \("  # shellcheck
-        rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
-    )
-)
-"""A diagnostic's message line (the diagnostics compressor's unit; see its module)."""
-
-CODE_HINTS: dict[str, LinePattern] = {
-    "python": LinePattern(
-        at_start=r"\s*(def \w+\(|class \w+[(:]|import \w+|from [\w.]+ import |async def |@\w+)"
-    ),
-    "go": LinePattern(
-        at_start=r"(package \w+|func (\(\w+ \*?\w+\) )?\w+\(|import \(|type \w+ (struct|interface) \{)"
-    ),
-    "rust": LinePattern(
-        at_start=r"\s*(pub(\(crate\))? )?(fn \w+|impl\b|use \w+::|struct \w+|enum \w+|mod \w+|trait \w+|let mut )"
-    ),
-    "java": LinePattern(
-        at_start=r"\s*(public |private |protected )(static )?(final )?(class|interface|enum|[\w<>\[\]]+ \w+\()|package [\w.]+;|import java"
-    ),
-    "typescript": LinePattern(
-        at_start=r"\s*(export )?(declare )?(interface \w+|type \w+(<.*>)? = |(abstract )?class \w+.*\{|enum \w+)",
-        anywhere=r": (?:string|number|boolean)\b",
-    ),
-    "javascript": LinePattern(
-        at_start=r"\s*(function \w*\(|const \w+ = |let \w+ = |var \w+ = |module\.exports|exports\.\w+ = |\w+\.prototype\.)",
-        anywhere=r"=> \{|require\(['\"]",
-    ),
-    "cpp": LinePattern(
-        at_start=r"\s*(#include [<\"]|#define |template ?<|namespace \w+|(static |inline |constexpr )*[\w:<>]+[ *&]+\w+\(.*\)\s*(const)?\s*\{?$)",
-        anywhere=r"std::",
-    ),
-    "c": LinePattern(
-        at_start=(
-            r"\s*(#include [<\"]|#define |typedef |struct \w+ \{|(static )?(void|int|char|size_t) \*?\w+\()"
-            r"|\s*(const\s+)?(struct\s+)?[A-Za-z_]\w*\s+\*+\w+\s*[;=,)\[(]"
-            r"|\s*#\s*(if|ifdef|ifndef|endif|elif|pragma|undef)\b"
-        ),
-        anywhere=r"\w->\w",
-    ),
-}
 # Every per-line test of detection, asked of each sampled line in one pass.
 _LINES = LineSet(
     {
@@ -276,8 +228,10 @@ def detect_with(
         return Detection(FALLBACK_KIND, confidence=0.0)
     unique: dict[int, Detector] = {}
     for detector in detectors:
-        if isinstance(detector, Detector):
-            unique.setdefault(id(detector), detector)
+        # What `isinstance(detector, Detector)` checks, without the runtime protocol check's
+        # cost on every payload (and every block of a mixed one).
+        if callable(getattr(detector, "detect", None)):
+            unique.setdefault(id(detector), cast(Detector, detector))
     ranked = sorted(enumerate(unique.values()), key=lambda pair: -_ceiling(pair[1]))
     best: Detection | None = None
     best_position = 0
