@@ -363,3 +363,39 @@ def test_in_a_file_of_commented_defaults_the_settings_in_force_are_kept_first() 
     text = "\n".join(lines)
     out = compress(text, budget=COUNTER.count(text) // 4).split("\n")
     assert all(line in out for line in live.values())
+
+
+def outline_news(versions: int) -> str:
+    """A GNU-style NEWS file: `* Version` headings, `** ` entries, their indented text and
+    plain lines at the entries' column."""
+    out = ["Example NEWS -- History of user-visible changes.  -*- outline -*-", ""]
+    for v in range(versions, 0, -1):
+        out += [
+            f"* Version 3.{v // 10}.{v % 10} (released 20{10 + v // 12}-0{1 + v % 9}-1{v % 10})",
+            "",
+        ]
+        for e in range(3):
+            out += [
+                f"** libexample: entry {e} of release {v} changes the {['cipher', 'parser', 'socket'][e]} code",
+                f"   so that handle_{v}_{e}() checks its bounds (#{1000 + 7 * v + e}).",
+                f"symbol_{v}_{e}_added",
+                "",
+            ]
+    return "\n".join(out)
+
+
+def test_a_kept_entry_of_an_outline_keeps_its_heading() -> None:
+    text = outline_news(60)
+    original = text.split("\n")
+    out = compress(text, budget=COUNTER.count(text) // 4).split("\n")
+
+    def heading(lines: list[str], index: int) -> str | None:
+        for line in reversed(lines[: index + 1]):
+            if line.startswith("* Version"):
+                return line
+        return None
+
+    entries = [i for i, line in enumerate(out) if line.startswith(("** ", "symbol_"))]
+    assert len(entries) > 20
+    for i in entries:  # the nearest heading above a kept entry is the one it was written under
+        assert heading(out, i) == heading(original, original.index(out[i])), out[i]

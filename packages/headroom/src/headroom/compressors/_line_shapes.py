@@ -80,6 +80,7 @@ _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line bre
 _COMMENT_SIGNS = ("#", ";", "//")
 _MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
 # A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
+_OUTLINE = re.compile(r"(\*{1,8}) \S")  # an outline heading's level: its run of asterisks
 _LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
 
@@ -171,10 +172,13 @@ def _shapes(tokens: list[str]) -> list[str]:
 def openings(lines: Sequence[str]) -> list[int]:
     """The line each line belongs under (-1 for none): the nearest line above it indented
     less, or for an unindented line of a record (one of the blank-line separated blocks
-    that mostly open with one field: `Package: ...` stanzas), the record's first line. One
-    pass with a stack of the lines indented less, then the record blocks."""
+    that mostly open with one field: `Package: ...` stanzas), the record's first line. An
+    outline heading (`* Version 3.7.9`, `** libgnutls: ...`: a run of asterisks and a
+    space) stands above the plain lines at its own indentation, and a shorter run above a
+    longer one, so an entry shown keeps the heading it was written under. One pass with a
+    stack of the lines indented less, then the record blocks."""
     opening = [-1] * len(lines)
-    stack: list[tuple[int, int]] = []  # (indentation, line) of the enclosing lines
+    stack: list[tuple[float, int]] = []  # (depth, line) of the enclosing lines
     starts: list[int] = []  # first line of each block of non-blank lines
     previous_blank = True
     for i, line in enumerate(lines):
@@ -184,7 +188,7 @@ def openings(lines: Sequence[str]) -> list[int]:
         if previous_blank:
             starts.append(i)
             previous_blank = False
-        depth = indentation(line)
+        depth = _depth(line)
         while stack and stack[-1][0] >= depth:
             stack.pop()
         if stack:
@@ -205,6 +209,14 @@ def openings(lines: Sequence[str]) -> list[int]:
             if opening[i] < 0 and lines[i].strip():
                 opening[i] = start
     return opening
+
+
+def _depth(line: str) -> float:
+    """Indentation, with an outline heading's level below the plain lines at its column:
+    `*` at 0.1, `**` at 0.2, ..., plain text at 0.9."""
+    column = indentation(line)
+    level = _OUTLINE.match(line, column)
+    return column + (0.1 * len(level.group(1)) if level else 0.9)
 
 
 def live_lines(lines: Sequence[str]) -> set[int]:
