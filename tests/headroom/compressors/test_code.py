@@ -265,7 +265,7 @@ def test_comments_keep_their_first_line_and_are_dropped_only_past_the_budget() -
         HEADER, ctx_for(HEADER, "c", budget=COUNTER.count(HEADER) * 3 // 4)
     )
     assert roomy is not None and roomy.text.count(" * Detail 7 of") > 5  # kept within budget
-    tight = CodeCompressor().compress(HEADER, ctx_for(HEADER, "c", budget=100))
+    tight = CodeCompressor().compress(HEADER, ctx_for(HEADER, "c", budget=1_100))
     assert tight is not None
     for n in range(30):  # every declaration and the first line of its doc comment
         assert f" * Open stream number {n} for reading.\n" in tight.text
@@ -273,6 +273,13 @@ def test_comments_keep_their_first_line_and_are_dropped_only_past_the_budget() -
     assert " * Detail 3 of stream 12" not in tight.text
     assert_expands_to_original(tight.text, HEADER)
     assert not parser_for("c").parse(tight.text.encode()).root_node.has_error
+    # Below what the declarations alone cost, the run of documented declarations goes but
+    # its first and last: the budget holds.
+    below = CodeCompressor().compress(HEADER, ctx_for(HEADER, "c", budget=300))
+    assert below is not None and COUNTER.count(below.text) <= 300
+    assert "int stream_open_0(" in below.text and "int stream_open_29(" in below.text
+    assert_expands_to_original(below.text, HEADER)
+    assert not parser_for("c").parse(below.text.encode()).root_node.has_error
 
 
 @pytest.mark.parametrize("language", ["c", "typescript"])
@@ -588,3 +595,40 @@ def test_a_stub_file_of_signatures_over_its_budget_still_parses() -> None:
     ast.parse("\n".join(out))  # whole signatures left out, never half of one
     assert lines[3] in out and lines[3 + 119] in out  # a run's first and last stay
     assert COUNTER.count("\n".join(out)) <= whole * 0.6
+
+
+def test_a_declaration_file_of_documented_members_over_its_budget_keeps_to_it() -> None:
+    # A generated `.d.ts`: a JSDoc over every member, each member ending in `;`. The
+    # comments between members neither break a run nor keep it whole.
+    lines = ["declare module 'node:inspector' {", "    interface Session {"]
+    for i in range(150):
+        lines += [
+            "        /**",
+            f"         * Posts the command number {i} to the back-end of the session.",
+            "         */",
+            f"        post(method: 'Domain.command{i}', callback?: (err: Error | null) => void): void;",
+        ]
+    lines += ["    }", "}"]
+    whole = COUNTER.count("\n".join(lines))
+    out = _verbatim_output(lines, "typescript", whole // 3)
+    assert not parser_for("typescript").parse("\n".join(out).encode()).root_node.has_error
+    assert lines[5] in out and lines[-3] in out  # the run's first and last member stay
+    assert COUNTER.count("\n".join(out)) <= whole * 0.4
+
+
+def test_overloads_of_a_stub_file_are_one_run_of_definitions() -> None:
+    # `@overload` stubs (decorated definitions) and the signature after them (a plain
+    # definition) alternate: definitions of one sort whatever their node types.
+    lines = ["from typing import overload", "", "class Commands:"]
+    for i in range(60):
+        lines += [
+            "    @overload",
+            f"    def command_{i}(self, key: str, *, sync: bool = ...) -> bytes: ...",
+            "    @overload",
+            f"    def command_{i}(self, key: bytes, *, sync: bool = ...) -> bytes: ...",
+            f"    def command_{i}(self, key: str | bytes, *, sync: bool = ...) -> bytes: ...",
+        ]
+    whole = COUNTER.count("\n".join(lines))
+    out = _verbatim_output(lines, "python", whole // 3)
+    ast.parse("\n".join(out))
+    assert COUNTER.count("\n".join(out)) <= whole * 0.4

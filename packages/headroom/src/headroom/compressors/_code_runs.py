@@ -18,9 +18,10 @@ _COMMENT_STARTS = (b"#", b"//", b"/*", b"*")
 _SHAPE_STRING = re.compile(rb"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
 _SHAPE_NUMBER = re.compile(rb"\b\d[\w.]*")
 _SHAPE_NAME = re.compile(rb"[A-Za-z_$][\w$]*")
-_UNRUN = frozenset(
-    {"comment", "line_comment", "block_comment", "import_statement", "import_from_statement"}
-)
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+_UNRUN = frozenset({"import_statement", "import_from_statement"})
+_SUBSUMED = frozenset({"comment", "doc"})  # spans a run of definitions may take in
+_DEFINITION_SUFFIXES = ("definition", "declaration", "signature", "_item")
 
 
 def template_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) -> list[Span]:
@@ -80,19 +81,25 @@ def _whole_statement(root: Any, row: int, line: bytes) -> bool:
 
 
 def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) -> list[Span]:
-    """The interior of each run of `MIN_RUN` or more consecutive sibling nodes of one type
-    (function definitions of a stub file, decorated overloads, classes of a table), each
-    whole on lines of its own, outside every other span."""
-    covered = covered_rows(spans, len(lines))
+    """The interior of each run of `MIN_RUN` or more consecutive sibling definitions
+    (function definitions of a stub file, decorated overloads, an interface's members,
+    classes of a table), each whole on lines of its own, outside every other span but a
+    comment's or a docstring's (the comments between definitions, a JSDoc over each
+    member, go with them). Definitions are of one sort whatever their node types
+    (`_sort_of`): a namespace's type aliases and interfaces are one run."""
+    covered = covered_rows([s for s in spans if s.kind not in _SUBSUMED], len(lines))
     found: list[Span] = []
     stack = [root]
     while stack:
         node = stack.pop()
         run: list[Any] = []
         for child in [*node.named_children, None]:
+            if child is not None and child.type in _COMMENTS:
+                continue  # a comment between definitions neither breaks nor joins a run
             if child is not None and child.type not in _UNRUN and _on_own_lines(child, lines):
                 if run and (
-                    child.type != run[-1].type or child.start_point[0] <= run[-1].end_point[0]
+                    _sort_of(child) != _sort_of(run[-1])
+                    or child.start_point[0] <= run[-1].end_point[0]
                 ):
                     found += _interior(run, lines, covered, sign)
                     run = []
@@ -104,21 +111,34 @@ def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) 
     return found
 
 
+def _sort_of(node: Any) -> str:
+    """A node's type, every definition's the same (`function_definition`, `decorated_
+    definition`, `interface_declaration`, `property_signature`, `struct_item`, ...)."""
+    if node.type.endswith(_DEFINITION_SUFFIXES):
+        return "definition"
+    return str(node.type)
+
+
 def _on_own_lines(node: Any, lines: list[bytes]) -> bool:
-    """Whether `node` starts its first line (after indentation) and ends its last."""
+    """Whether `node` starts its first line (after indentation) and ends its last, but
+    for the separator after it (an interface member's `;`)."""
     first, last = node.start_point[0], node.end_point[0]
     head = lines[first][: node.start_point[1]]
     tail = lines[last][node.end_point[1] :] if last < len(lines) else b""
-    return not head.strip() and not tail.strip() and not node.has_error
+    return not head.strip() and tail.strip() in (b"", b";", b",") and not node.has_error
 
 
 def _interior(run: list[Any], lines: list[bytes], covered: bytearray, sign: bytes) -> list[Span]:
-    """The rows of `run`'s nodes after its first and before its last, as one span (none
-    when they are too few or another span covers any of them)."""
+    """The rows after `run`'s first node and up to the end of the one before its last (the
+    comments over each node go with it), as one span (none when they are too few or
+    another span covers any of them)."""
     if len(run) < MIN_RUN:
         return []
-    first, last = run[1].start_point[0], run[-2].end_point[0]
+    first, last = run[0].end_point[0] + 1, run[-2].end_point[0]
     if any(covered[first : last + 1]):
         return []
-    starts = tuple(node.start_point[0] for node in run[2:-1])  # where the span may start instead
-    return [Span(first, last, indent(lines[first]) + sign, "defines", starts=starts)]
+    # Where the span may start instead: after any of its nodes, with that node's comments.
+    starts = tuple(node.end_point[0] + 1 for node in run[1:-2])
+    return [
+        Span(first, last, indent(lines[run[1].start_point[0]]) + sign, "defines", starts=starts)
+    ]

@@ -148,6 +148,8 @@ class CodeCompressor:
             # Even every span elided leaves the file over its budget: its outline is the
             # bulk (a generated module), so its long call arguments and template runs go too.
             spans, bodies = spans_of(tree.root_node, lines, language, generated=True)
+        if ctx.focus.phrases:
+            spans = _around_phrases(spans, lines, ctx)
         elided, left = _choose_elided(spans, lines, starts, rate, text, tokens - cut_tokens, ctx)
         if not elided and not cuts:
             return None
@@ -284,6 +286,34 @@ def _shown_data_heads(
         sign = span.prefix[len(indent(lines[span.first])) :]
         out[i] = replace(span, first=first, prefix=indent(lines[first]) + sign)
     return out
+
+
+def _around_phrases(spans: list[Span], lines: list[bytes], ctx: CompressContext) -> list[Span]:
+    """`spans` with each span of elements (a run of definitions, a literal's rows) that
+    holds a quoted phrase cut around the elements holding it: those stay out of every span
+    (kept), the elements before and after them may still go."""
+    out: list[Span] = []
+    for span in spans:
+        if not span.starts or not _holds_phrase(span, lines, ctx):
+            out.append(span)
+            continue
+        bounds = [span.first, *span.starts, span.last + 1]
+        piece: list[int] = []  # the elements (their first rows) of the piece being built
+        for first, end in zip(bounds, bounds[1:], strict=False):
+            if _holds_phrase(replace(span, first=first, last=end - 1), lines, ctx):
+                out += _piece(span, piece, first)
+                piece = []
+            else:
+                piece.append(first)
+        out += _piece(span, piece, span.last + 1)
+    return out
+
+
+def _piece(span: Span, firsts: list[int], end: int) -> list[Span]:
+    """The elements starting at `firsts` (up to row `end`) of `span` as a span of their own."""
+    if not firsts:
+        return []
+    return [replace(span, first=firsts[0], last=end - 1, starts=tuple(firsts[1:]))]
 
 
 def _holds_phrase(span: Span, lines: list[bytes], ctx: CompressContext) -> bool:
