@@ -194,7 +194,11 @@ def test_language_comes_from_the_file_name_in_the_tool_call(store) -> None:
 
 def test_real_c_file() -> None:
     source = (Path(__file__).resolve().parents[2] / "data" / "lazy_object_proxy-cext.c").read_text()
-    result = CodeCompressor().compress(source, ctx_for(source, "c"))
+    # Three fifths of its tokens: bodies go and every function keeps its name (far below,
+    # where even the outline is over the budget, runs of definitions go too: see the
+    # generated-module tests).
+    budget = COUNTER.count(source) * 3 // 5
+    result = CodeCompressor().compress(source, ctx_for(source, "c", budget=budget))
     assert result is not None and result.kept < result.total
     parser = parser_for("c")
     assert error_count(parser.parse(result.text.encode()).root_node) <= error_count(
@@ -632,3 +636,31 @@ def test_overloads_of_a_stub_file_are_one_run_of_definitions() -> None:
     out = _verbatim_output(lines, "python", whole // 3)
     ast.parse("\n".join(out))
     assert COUNTER.count("\n".join(out)) <= whole * 0.4
+
+
+def test_a_module_of_many_classes_over_its_outline_keeps_every_class_and_counts_bodies() -> None:
+    # Even every body left out, the signatures are over the budget: the members of each
+    # class go (first and last stay) before any class does, bodies counted exactly.
+    lines = ["import os", ""]
+    for c in range(12):
+        lines += [f"class Commands{c}:", f'    """Commands of group {c}."""', ""]
+        for m in range(20):
+            lines += [
+                f"    def command_{c}_{m}(self, key: str, value: int = {m}) -> int:",
+                f"        total_{c}_{m} = len(key) + value * {c + 1}",
+                f"        os.environ.setdefault('K{c}_{m}', str(total_{c}_{m}))",
+                f"        return total_{c}_{m}",
+                "",
+            ]
+    source = "\n".join(lines)
+    whole = COUNTER.count(source)
+    budget = whole // 8
+    result = CodeCompressor().compress(source, ctx_for(source, "python", budget=budget))
+    assert result is not None
+    ast.parse(result.text)
+    assert COUNTER.count(result.text) <= budget * 1.25
+    assert all(f"class Commands{c}:" in result.text for c in range(12))
+    shown = sum(
+        f"        return total_{c}_{m}\n" in result.text for c in range(12) for m in range(20)
+    )
+    assert f"kept {shown} of 240 function bodies" in result.text

@@ -6,6 +6,7 @@ comment in their place. Their first and last stay; they go last of all."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -20,7 +21,8 @@ _SHAPE_NUMBER = re.compile(rb"\b\d[\w.]*")
 _SHAPE_NAME = re.compile(rb"[A-Za-z_$][\w$]*")
 _COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
 _UNRUN = frozenset({"import_statement", "import_from_statement"})
-_SUBSUMED = frozenset({"comment", "doc"})  # spans a run of definitions may take in
+_DOCUMENTATION = frozenset({"comment", "doc"})  # spans any run may take in
+_SUBSUMED = _DOCUMENTATION | {"body"}  # spans a run of definitions may take in
 _DEFINITION_SUFFIXES = ("definition", "declaration", "signature", "_item")
 
 
@@ -80,15 +82,28 @@ def _whole_statement(root: Any, row: int, line: bytes) -> bool:
     )
 
 
-def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) -> list[Span]:
+def sibling_runs(
+    root: Any, lines: list[bytes], spans: list[Span], sign: bytes, *, whole_definitions: bool
+) -> list[Span]:
     """The interior of each run of `MIN_RUN` or more consecutive sibling definitions
     (function definitions of a stub file, decorated overloads, an interface's members,
     classes of a table), each whole on lines of its own, outside every other span but a
     comment's or a docstring's (the comments between definitions, a JSDoc over each
     member, go with them). Definitions are of one sort whatever their node types
     (`_sort_of`): a namespace's type aliases and interfaces are one run."""
-    covered = covered_rows([s for s in spans if s.kind not in _SUBSUMED], len(lines))
-    found: list[Span] = []
+    # A run takes in the comments and docstrings inside it, a run of definitions their
+    # bodies too; a run of statements stays outside function bodies.
+    covered_all = covered_rows([s for s in spans if s.kind not in _DOCUMENTATION], len(lines))
+    covered = (
+        covered_rows([s for s in spans if s.kind not in _SUBSUMED], len(lines))
+        if whole_definitions
+        else covered_all
+    )
+    body_rows = bytearray(len(lines))  # the first row of each body span
+    for span in spans:
+        if span.kind == "body":
+            body_rows[span.first] = 1
+    found: list[tuple[Span, bool]] = []  # each run's span, and whether it is of definitions
     stack = [root]
     while stack:
         node = stack.pop()
@@ -101,14 +116,39 @@ def sibling_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes) 
                     _sort_of(child) != _sort_of(run[-1])
                     or child.start_point[0] <= run[-1].end_point[0]
                 ):
-                    found += _interior(run, lines, covered, sign)
+                    found += _run_spans(run, lines, (covered, covered_all), body_rows, sign)
                     run = []
                 run.append(child)
                 continue
-            found += _interior(run, lines, covered, sign)
+            found += _run_spans(run, lines, (covered, covered_all), body_rows, sign)
             run = []
         stack.extend(c for c in node.named_children if c.end_point[0] - c.start_point[0] >= MIN_RUN)
-    return found
+    return _innermost(found)
+
+
+def _run_spans(
+    run: list[Any],
+    lines: list[bytes],
+    covered: tuple[bytearray, bytearray],
+    body_rows: bytearray,
+    sign: bytes,
+) -> list[tuple[Span, bool]]:
+    """`_interior` of `run`, marked as a run of definitions or not."""
+    definitions = bool(run) and _sort_of(run[0]) == "definition"
+    rows = covered[0] if definitions else covered[1]
+    return [(span, definitions) for span in _interior(run, lines, rows, body_rows, sign)]
+
+
+def _innermost(found: list[tuple[Span, bool]]) -> list[Span]:
+    """The spans of `found` but those of runs holding a run of definitions: a class's
+    members go before the classes of a module do, so every class keeps its header line."""
+    held = sorted(span.first for span, definitions in found if definitions)
+    out: list[Span] = []
+    for span, _ in found:
+        at = bisect.bisect_right(held, span.first)
+        if not (at < len(held) and held[at] <= span.last):
+            out.append(span)
+    return sorted(out, key=lambda s: (s.first, s.last))
 
 
 def _sort_of(node: Any) -> str:
@@ -125,10 +165,12 @@ def _on_own_lines(node: Any, lines: list[bytes]) -> bool:
     first, last = node.start_point[0], node.end_point[0]
     head = lines[first][: node.start_point[1]]
     tail = lines[last][node.end_point[1] :] if last < len(lines) else b""
-    return not head.strip() and tail.strip() in (b"", b";", b",") and not node.has_error
+    return not head.strip() and tail.strip() in (b"", b";") and not node.has_error
 
 
-def _interior(run: list[Any], lines: list[bytes], covered: bytearray, sign: bytes) -> list[Span]:
+def _interior(
+    run: list[Any], lines: list[bytes], covered: bytearray, body_rows: bytearray, sign: bytes
+) -> list[Span]:
     """The rows after `run`'s first node and up to the end of the one before its last (the
     comments over each node go with it), as one span (none when they are too few or
     another span covers any of them)."""
@@ -139,6 +181,6 @@ def _interior(run: list[Any], lines: list[bytes], covered: bytearray, sign: byte
         return []
     # Where the span may start instead: after any of its nodes, with that node's comments.
     starts = tuple(node.end_point[0] + 1 for node in run[1:-2])
-    return [
-        Span(first, last, indent(lines[run[1].start_point[0]]) + sign, "defines", starts=starts)
-    ]
+    prefix = indent(lines[run[1].start_point[0]]) + sign
+    bodies = tuple(row for row in range(first, last + 1) if body_rows[row])
+    return [Span(first, last, prefix, "defines", starts=starts, bodies=bodies)]

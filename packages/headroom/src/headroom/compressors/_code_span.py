@@ -28,6 +28,12 @@ class Span:
     starts: tuple[int, ...] = ()
     """A data span's rows where one of its elements starts with no element running across
     it: where the span may start instead, its rows before it then shown."""
+    bodies: tuple[int, ...] = ()
+    """First rows of the function bodies (of more than one line) inside a run of
+    definitions: left out with it, those in its rows."""
+
+    def bodies_inside(self) -> int:
+        return sum(1 for row in self.bodies if self.first <= row <= self.last)
 
 
 def indent(line: bytes) -> bytes:

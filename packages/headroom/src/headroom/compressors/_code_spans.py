@@ -37,13 +37,19 @@ def row_starts(lines: list[bytes]) -> list[int]:
 
 
 def spans_of(
-    root: Any, lines: list[bytes], language: str, *, generated: bool = False
+    root: Any,
+    lines: list[bytes],
+    language: str,
+    *,
+    generated: bool = False,
+    whole_definitions: bool = False,
 ) -> tuple[list[Span], int]:
     """The elidable spans of the file, disjoint and in order, and its number of function
     bodies of more than one line. Spans inside an elidable body go with that body. With
     `generated` (the outline alone is over the budget, as in a generated module), also
     the interior of long call argument lists, of runs of one-line statements of one
-    template and of runs of sibling definitions of one type (`_code_runs`)."""
+    template and of runs of sibling definitions (`_code_runs`); with `whole_definitions`
+    (even those are not enough), runs of definitions that hold function bodies too."""
     query = outline_query_for(language, calls=generated)
     if query is None:
         return [], 0
@@ -66,7 +72,7 @@ def spans_of(
     spans += _define_runs(lines, spans, language, sign)
     if generated:
         spans += template_runs(root, lines, spans, sign)
-        spans += sibling_runs(root, lines, spans, sign)
+        spans += sibling_runs(root, lines, spans, sign, whole_definitions=whole_definitions)
     ordered: list[Span] = []
     end = -1
     for span in sorted(spans, key=lambda s: (s.first, s.kind != "body", -s.last)):

@@ -144,10 +144,19 @@ class CodeCompressor:
         # module's serialized descriptor), inside the literal, so the line still parses.
         cuts = long_string_cuts(tree.root_node, lines, starts, _quoted_rows(lines, ctx))
         cut_tokens = round(sum(end - start for start, end, _ in cuts) * rate)
-        if _least_tokens(spans, starts, rate, tokens - cut_tokens) > ctx.budget_tokens:
+        for whole_definitions in (False, True):
+            if _least_tokens(spans, starts, rate, tokens - cut_tokens) <= ctx.budget_tokens:
+                break
             # Even every span elided leaves the file over its budget: its outline is the
-            # bulk (a generated module), so its long call arguments and template runs go too.
-            spans, bodies = spans_of(tree.root_node, lines, language, generated=True)
+            # bulk (a generated module), so its long call arguments, template runs and runs
+            # of definitions go too; past that, runs of definitions with their bodies.
+            spans, bodies = spans_of(
+                tree.root_node,
+                lines,
+                language,
+                generated=True,
+                whole_definitions=whole_definitions,
+            )
         if ctx.focus.phrases:
             spans = _around_phrases(spans, lines, ctx)
         elided, left = _choose_elided(spans, lines, starts, rate, text, tokens - cut_tokens, ctx)
@@ -156,7 +165,9 @@ class CodeCompressor:
         spans = _shown_data_heads(spans, elided, lines, starts, rate, left)
         edits = [_gap_edit(spans[i], lines, starts, language) for i in sorted(elided)]
         edits = sorted([*edits, *_outside(cuts, edits)])
-        omitted_bodies = sum(1 for i in elided if spans[i].kind == "body")
+        omitted_bodies = sum(
+            1 if spans[i].kind == "body" else spans[i].bodies_inside() for i in elided
+        )
         omitted = sum(spans[i].last - spans[i].first + 1 for i in elided)
         detail = f"kept {bodies - omitted_bodies} of {bodies} function bodies" if bodies else ""
         detail += f"{', ' if detail else ''}{omitted} of {len(lines)} lines omitted"
