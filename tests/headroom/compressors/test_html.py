@@ -116,3 +116,27 @@ def test_a_layout_tables_headings_and_list_items_are_lines_of_their_own() -> Non
     assert "# The XSLT C library" in lines and "## API index" in lines
     assert "- Home" in lines and "- Introduction" in lines
     assert "x86_64-linux | 1" in lines  # a row of data cells stays one line
+
+
+def changelog_with_a_table() -> str:
+    """A Markdown changelog that opens with an HTML table of links (the sample is markup),
+    then goes on in Markdown headings and entries."""
+    rows = "\n".join(
+        f'<a href="doc/CHANGELOG_V{v // 10}.md#{v}">{v // 10}.{v % 10}.0</a><br/>'
+        for v in range(600, 200, -1)
+    )
+    table = f"<table>\n<tr>\n  <th>Current</th>\n</tr>\n<tr>\n<td>\n{rows}\n</td>\n</tr>\n</table>"
+    entries = "\n\n".join(
+        f"## 2016-05-{1 + v % 28:02d}, Version 0.{v}.0\n\n"
+        f'<a href="doc/CHANGELOG_ARCHIVE.md#0.{v}.0">Moved to the archive</a>.'
+        for v in range(300)
+    )
+    return f"# Changelog\n\nSelect a version below.\n\n{table}\n\n{entries}\n"
+
+
+def test_markdown_that_opens_with_an_html_block_is_no_page() -> None:
+    text = changelog_with_a_table()
+    assert len(text) > 40_000  # longer than the detection sample, which is all markup
+    assert detect(text).kind != "html"
+    page = "<!DOCTYPE html>\n<html><body>\n" + text + "\n</body></html>\n"
+    assert detect(page).kind == "html"  # a page quoting Markdown is still a page

@@ -110,6 +110,9 @@ _TEST_RUN_WORDS = (
 _HTML_START = re.compile(r"<(!doctype html|html\b)", re.I)  # after blank space only
 _HTML_CLOSE = re.compile(r"</(div|p|span|table|body|head|li|a)>", re.I)
 _TAG_OPEN = re.compile(r"<[A-Za-z/!]")
+_PAGE_END = re.compile(r"</(?:html|body)>", re.I)
+_TAIL_CHARS = 4_096  # the end of a payload longer than the sample, looked at for markup
+_MD_HEADING = re.compile(r"^#{1,6} \S", re.M)
 _TAG_LED_SHARE = 0.1  # lines opening with a tag: pages have a quarter and more, YAML none
 _MIN_TAGS_PER_KB = 4  # pages have 5-60 tags per 1,000 characters, minified scripts 1-2
 
@@ -287,7 +290,12 @@ def html_evidence(sample: Sample) -> bool:
         return False  # markup inside values (YAML or JSON strings holding `<p>`): no page
     tags = len(_TAG_OPEN.findall(head))
     dense = tags * 1000 >= _MIN_TAGS_PER_KB * len(head)
-    return tags > len(sample.lines) and dense and _looks_like_html(head)
+    if not (tags > len(sample.lines) and dense and _looks_like_html(head)):
+        return False
+    # A page is markup to its end: a document that only opens with a block of it and goes
+    # on in Markdown headings (a changelog with an HTML table at the top) is no page.
+    tail = sample.text[-_TAIL_CHARS:] if len(sample.text) > len(head) else ""
+    return not tail or bool(_PAGE_END.search(tail)) or len(_MD_HEADING.findall(tail)) < 2
 
 
 def test_run_banner(sample: Sample) -> bool:
