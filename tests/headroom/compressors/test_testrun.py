@@ -365,3 +365,58 @@ def test_a_chained_failures_exception_lines_in_mid_block_stay() -> None:
     out = result.text.split("\n")
     kept = [line for line in lines if line.startswith(("E ", "The above exception"))]
     assert all(line in out for line in kept)
+
+
+def pytest_ra_output(tests: int, failing: set[int]) -> str:
+    """`pytest -rA`: each failure with its captured log under a `---` sub-banner, then a
+    PASSES section where every passing test has a `___ title ___` and captured output."""
+
+    def entry(i: int, body: list[str]) -> list[str]:
+        title = f" test_convert[{i}] ".center(80, "_")
+        return [
+            title,
+            *body,
+            " Captured log call ".center(80, "-"),
+            f"INFO     billing:t.py:10 converted {i}",
+        ]
+
+    lines = [".F" * 10, " FAILURES ".center(80, "=")]
+    for i in sorted(failing):
+        lines += entry(
+            i,
+            [
+                "",
+                f"    def test_convert(i={i}):",
+                f">       assert got == want, f'rounding drift for invoice {i}'",
+                f"E       AssertionError: rounding drift for invoice {i} in JPY",
+                "",
+                "tests/test_storm.py:12: AssertionError",
+            ],
+        )
+    lines.append(" PASSES ".center(80, "="))
+    for i in range(tests):
+        if i not in failing:
+            lines += entry(i, [])
+    lines.append(" short test summary info ".center(80, "="))
+    lines += [
+        f"FAILED tests/test_storm.py::test_convert[{i}] - AssertionError" for i in sorted(failing)
+    ]
+    lines.append(
+        f"{'=' * 20} {len(failing)} failed, {tests - len(failing)} passed in 1.20s {'=' * 20}"
+    )
+    return "\n".join(lines)
+
+
+def test_a_passes_section_holds_passes_and_every_failure_keeps_its_assertion() -> None:
+    # Under PASSES, a `___ title ___` is a passing test's; an entry's `--- Captured ---`
+    # sub-banner is part of the entry, not the end of the FAILURES section.
+    failing = set(range(5, 700, 69))
+    text = pytest_ra_output(700, failing)
+    budget = COUNTER.count(text) // 6
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    for i in failing:
+        assert f"E       AssertionError: rounding drift for invoice {i} in JPY" in result.text
+    gaps = [line for line in result.text.split("\n") if ANY_MARKER_RE.fullmatch(line)]
+    assert len(gaps) * MARKER_TOKENS <= MARKER_SHARE * budget + len(failing) * MARKER_TOKENS
+    assert_verbatim(text, result.text)

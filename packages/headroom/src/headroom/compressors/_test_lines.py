@@ -46,6 +46,8 @@ _SUMMARY = re.compile(
 )
 _BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
 FAILURE_SECTION = re.compile(r"=+ (?:FAILURES|ERRORS)\b")
+PASS_SECTION = re.compile(r"=+ PASSES\b")
+_TITLE = re.compile(r"_{3,} .+ _{3,}$")  # an entry's title in a section of entries
 _WARNING = re.compile(r".*\b\w*Warning\b|.*\bwarning\b", re.I)
 _SIGNATURE_STARTS = (
     "TAP version ",
@@ -104,8 +106,12 @@ FAILURE_TITLE = re.compile(
 
 
 def classify(lines: Sequence[str]) -> list[int]:
-    """The class of each line (OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING)."""
+    """The class of each line (OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING). Under a
+    section banner of passes (`pytest -rA`'s PASSES, with each passing test's title and
+    captured output), an entry's outcome is the section's: titles are passes, a captured
+    `ERROR` log line is no failure."""
     out: list[int] = []
+    passes = False
     for line in lines:
         if not line.strip():
             out.append(OTHER)
@@ -113,8 +119,13 @@ def classify(lines: Sequence[str]) -> list[int]:
             out.append(SUMMARY)
         elif _BANNER.match(line) and not line.startswith("___"):
             out.append(BANNER)
+            if line.startswith("="):  # a section's banner, not an entry's `--- Captured ---`
+                passes = bool(PASS_SECTION.match(line))
         elif _FAIL.match(line):
-            out.append(FAIL)
+            if not passes:
+                out.append(FAIL)
+            else:
+                out.append(PASS if _TITLE.match(line) else OTHER)
         elif _PASS.match(line):
             out.append(PASS)
         elif _WARNING.match(line):

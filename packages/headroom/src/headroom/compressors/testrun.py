@@ -102,7 +102,13 @@ class TestRunCompressor:
         if len(lines) < 4:
             return None
         classes = classify(lines)
-        selection.force(i for i, c in enumerate(classes) if c in (SUMMARY, BANNER))
+        # Summaries and section banners stay; an entry's own `--- Captured log ---` goes
+        # with its entry.
+        selection.force(
+            i
+            for i, c in enumerate(classes)
+            if c == SUMMARY or (c == BANNER and lines[i].startswith("="))
+        )
         selection.force({0, len(lines) - 1})
         failures = _junit_failures(lines) if junit else _failure_blocks(lines, classes)
         cores = [_failure_core(lines, block) for block in failures]
@@ -183,7 +189,7 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
     index = 0
     while index < len(lines):
         line, kind = lines[index], classes[index]
-        if kind in (BANNER, SUMMARY):
+        if kind == SUMMARY or (kind == BANNER and line.startswith("=")):
             in_section = bool(FAILURE_SECTION.match(line))
         if in_section and kind not in (BANNER, SUMMARY):
             end = _section_entry_end(lines, classes, index)
@@ -257,10 +263,14 @@ def _opens_testcase(lines: Sequence[str], index: int) -> bool:
 
 
 def _section_entry_end(lines: Sequence[str], classes: list[int], start: int) -> int:
-    """One entry of a FAILURES section runs to the next title (`___ name ___`) or banner."""
+    """One entry of a FAILURES section runs to the next title (`___ name ___`) or section
+    banner; its `--- Captured stdout call ---` parts are its own."""
     end = start + 1
     while end < len(lines) and end - start < _MAX_FAILURE_LINES:
-        if classes[end] in (BANNER, SUMMARY) or lines[end].startswith("___"):
+        line = lines[end]
+        if classes[end] == SUMMARY or line.startswith("___"):
+            break
+        if classes[end] == BANNER and line.startswith("="):
             break
         end += 1
     return end
