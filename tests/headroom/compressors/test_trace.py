@@ -1,7 +1,7 @@
 from headroom.compressors.base import default_registry
 from headroom.compressors.trace import TraceCompressor
 from headroom.engine.router import detect
-from tests.headroom.compressors._runs_helpers import assert_verbatim, ctx_for
+from tests.headroom.compressors._runs_helpers import COUNTER, assert_verbatim, ctx_for
 
 LIB = "/usr/lib/python3.11/site-packages/lib{0}/mod.py"
 
@@ -226,3 +226,31 @@ def test_a_jvm_thread_dump_is_a_trace() -> None:
         ]
     text = "\n".join(lines)
     assert detect(text).kind == "trace"
+
+
+def test_a_node_errors_bracketed_cause_is_a_chain_line() -> None:
+    # Node prints an error's cause as `[cause]: Error: ...` inside the error's properties,
+    # and `... 3 lines matching cause stack trace ...` for frames the two share.
+    lines: list[str] = []
+    for n in range(20):
+        lines += [
+            f"Error: config /etc/ledger/tenant-{n}.json unreadable",
+            "    at readCfg (file:///srv/app/svc.mjs:2:96)",
+            "    ... 3 lines matching cause stack trace ...",
+            "    at async asyncRunEntryPointWithESMLoader (node:internal/modules/run_main:117:5) {",
+            f"  [cause]: Error: ENOENT: no such file or directory, open '/etc/ledger/tenant-{n}.json'",
+            "      at Object.readFileSync (node:fs:448:20)",
+            "      at readCfg (file:///srv/app/svc.mjs:2:50)",
+            *[
+                f"      at ModuleJob.run (node:internal/modules/esm/module_job:{k}:25)"
+                for k in range(8)
+            ],
+            "  }",
+            "}",
+        ]
+    text = "\n".join(lines)
+    result = TraceCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+    assert result is not None
+    for n in range(20):
+        assert f"open '/etc/ledger/tenant-{n}.json'" in result.text
+    assert_verbatim(text, result.text)

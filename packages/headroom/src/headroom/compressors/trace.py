@@ -34,7 +34,9 @@ _AT_FRAME = re.compile(r"\s+at (?:\S.*\(.*\)|\S+:\d+(?::\d+)?\)?)\s*$")
 _GO_FILE = re.compile(r"\t\S+\.go:\d+")
 _RUST_AT = re.compile(r"\s+at \S+:\d+")
 _RUST_FRAME = re.compile(r"\s{1,6}\d+:\s+(?:0x[0-9a-f]+ - )?\S")  # `RUST_BACKTRACE=full` pads
-_MORE = re.compile(r"\s+\.\.\. \d+ (?:more|common frames omitted)|\s*\[Previous line repeated")
+_MORE = re.compile(
+    r"\s+\.\.\. \d+ (?:more|common frames omitted|lines matching)|\s*\[Previous line repeated"
+)
 # Python's exception groups draw a gutter: `  + Exception Group Traceback`, `  | File ...`,
 # and `+---------------- 2 ----------------` between their sub-exceptions.
 _GUTTER = re.compile(r" *[|+] (?=\S| )")
@@ -46,7 +48,8 @@ _HEADER = re.compile(
 _CHAIN = re.compile(
     r"During handling of the above exception|The above exception was the direct cause|"
     r"\s*\+[-+]+(?: \d+ -+| \.\.\.[^\n]*)?$|"  # between the sub-exceptions of a group
-    r"\s*Caused by: |\s*Suppressed: |\s*\[CIRCULAR REFERENCE"
+    r"\s*Caused by: |\s*Suppressed: |\s*\[CIRCULAR REFERENCE|"
+    r"\s*\[\w+\]: [\w$.]*(?:Error|Exception)\b"  # Node's `[cause]: TypeError: ...`
 )
 _EXCEPTION = re.compile(
     r"\s*(?:[\w$]+[.:]+)*[A-Z][\w$]*(?:Error|Exception|Exit|Interrupt|Warning|Fault|Failure|Throwable|Panic)\b"
