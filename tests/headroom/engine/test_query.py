@@ -1,6 +1,6 @@
 """The question's words: sentence punctuation is not part of a word."""
 
-from headroom.engine.query import query_terms
+from headroom.engine.query import query_phrases, query_terms
 
 
 def test_a_word_ending_a_sentence_is_the_word() -> None:
@@ -32,3 +32,16 @@ def test_the_rarest_phrase_names_its_lines_first() -> None:
     kept = lines_with(lines, focus, limit=10)
     assert 140 in kept
     assert len(kept) <= 10
+
+
+def test_a_whole_long_line_quoted_is_a_phrase() -> None:
+    # gcc's messages run past 200 characters; the question may quote one whole.
+    line = (
+        "/usr/lib/python3/dist-packages/mypyc/lib-rt/CPy.h:603:44: warning: conversion to "
+        "‘CPyTagged’ {aka ‘long unsigned int’} from ‘Py_ssize_t’ {aka ‘long int’} may change "
+        "the sign of the result [-Wsign-conversion]"
+    )
+    assert len(line) > 200
+    assert query_phrases(f"What does build.log say about `{line}`? Quote the exact lines.") == [
+        line
+    ]

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 __all__ = ["Focus", "focus_of", "lines_with", "query_phrases", "query_terms"]
 
 _WORD = re.compile(r"[A-Za-z0-9_][\w.-]*")
-_QUOTED = re.compile(r"`([^`\n]{3,200})`|\"([^\"\n]{3,200})\"|(?<![\w])'([^'\n]{3,200})'(?![\w])")
+# A quoted phrase may be a whole line: a compiler's message runs past 200 characters.
+_QUOTED = re.compile(
+    r"`([^`\n]{3,2000})`|\"([^\"\n]{3,2000})\"|(?<![\w])'([^'\n]{3,2000})'(?![\w])"
+)
 _STOPWORDS = frozenset(
     "the a an and or of to in on for with is are was were be been it this that what which who "
     "how why when where do does did can could should would i you we they my your our please "
