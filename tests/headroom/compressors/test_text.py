@@ -193,3 +193,34 @@ def test_a_line_no_sentence_break_splits_keeps_its_head_rather_than_going_whole(
     assert "more characters of this line cut]" in head and css.startswith(
         head.split(" [headroom:")[0]
     )
+
+
+def test_a_changelogs_releases_stay_when_its_subheadings_are_too_many() -> None:
+    # `## release` over `### Fixed` / `### Changed` on every few lines: more headings than
+    # an outline's share, so the deeper level goes and the releases stay.
+    parts = ["# Changelog", ""]
+    for v in range(60):
+        parts += [f"## 3.{v}.0 (2024-01-{1 + v % 28:02d})", "", "### Fixed", ""]
+        parts += [f"- Fixed the parser on input {v}.{k} when it ends in a quote." for k in range(3)]
+        parts += ["", "### Changed", ""]
+        parts += [f"- The reader now keeps field {v}.{k} as it is." for k in range(3)]
+        parts += [""]
+    text = "\n".join(parts)
+    result = TextCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 6))
+    assert result is not None
+    assert all(f"## 3.{v}.0 (" in result.text for v in range(60))
+
+
+def test_a_setext_headings_text_stays_with_its_underline() -> None:
+    parts = ["Changelog", "=========", ""]
+    for v in range(40):
+        parts += [f"v1.{v}.0", "======", ""]
+        parts += [
+            f"Fixed a defect in the resolver number {v}.{k} that dropped a header."
+            for k in range(4)
+        ]
+        parts += [""]
+    text = "\n".join(parts)
+    result = TextCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 3))
+    assert result is not None
+    assert all(f"v1.{v}.0\n======" in result.text for v in range(40))

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])(\s+)(?=[\"'(\[`*A-Z0-9])")
 _OUTLINE_SHARE = 0.2  # headings are a document's outline: at most this share of its lines
 _HEADING = re.compile(r"^\s*(#{1,6} |[=\-~^]{3,}\s*$|[A-Z][A-Z0-9 ,:'-]{3,}$)")
+_UNDERLINES = "=-~^"  # a setext / reStructuredText underline's character, by level
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _LONG_FENCE_LINES = 30
 _LONG_LINE = 400
@@ -163,9 +164,7 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     texts = [units[i].text for i in content]
     terms = query_terms(ctx.query)
     rare = rare_terms(terms, texts, max(2, len(texts) // 100))
-    headings = {i for i, t in enumerate(texts) if _HEADING.match(t)}
-    if len(headings) > _OUTLINE_SHARE * len(texts):
-        headings = set()  # `#` on every other line: comments or data, not an outline
+    headings = _outline([units[i] for i in content], int(_OUTLINE_SHARE * len(texts)))
     must = {
         i
         for i in range(len(texts))
@@ -182,6 +181,36 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     body, shown, total = _render(units, {content[i] for i in kept})
     summary = format_marker(ctx.ref, shown, total, "lines")
     return Compressed(text=f"{body}\n{summary}", ref=ctx.ref, kept=shown, total=total, unit="lines")
+
+
+def _outline(units: list[_Unit], room: int) -> set[int]:
+    """The positions of `units` that are headings, with a setext heading's text over its
+    underline (`1.23.0` over `======`): the levels from the top down while they number at
+    most `room` (a changelog's `### Fixed` under each release goes, its releases stay);
+    none when even the top level is more (`#` on every other line: comments or data)."""
+    levels: dict[int, int] = {}
+    underlines: set[int] = set()  # a setext heading counts once, for its text
+    for position, unit in enumerate(units):
+        found = _HEADING.match(unit.text)
+        if found is None:
+            continue
+        marks = found.group(1).strip()
+        if marks[:1] in _UNDERLINES:
+            level = _UNDERLINES.index(marks[0]) + 1
+            above = position - 1
+            if above >= 0 and units[above].line == unit.line - 1 and units[above].text.strip():
+                levels[above] = level  # the heading's text, over its underline
+                underlines.add(position)
+        else:
+            level = len(marks) if marks.startswith("#") else 1
+        levels[position] = level
+    chosen: set[int] = set()
+    for level in sorted(set(levels.values())):
+        more = {position for position, at in levels.items() if at == level}
+        if len(chosen - underlines) + len(more - underlines) > room:
+            break
+        chosen |= more
+    return chosen
 
 
 def _clip_unbroken(units: list[_Unit], text: str, ctx: CompressContext) -> list[_Unit]:
