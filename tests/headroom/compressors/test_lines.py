@@ -399,3 +399,34 @@ def test_a_kept_entry_of_an_outline_keeps_its_heading() -> None:
     assert len(entries) > 20
     for i in entries:  # the nearest heading above a kept entry is the one it was written under
         assert heading(out, i) == heading(original, original.index(out[i])), out[i]
+
+
+def rst_changelog(versions: int) -> str:
+    out = ["Changelog", "=========", ""]
+    for v in range(versions, 0, -1):
+        out += [f"1.{v}.{v % 4}", "=" * 7, "", "Bug fixes", "---------", ""]
+        out += [
+            f"- Fixed the resolver {v}.{k} on an empty `{k}` header -- by :user:`dev{v}`."
+            for k in range(6)
+        ]
+        out += [""]
+    return "\n".join(out)
+
+
+def test_a_setext_heading_stands_over_its_entries_and_keeps_its_underline() -> None:
+    text = rst_changelog(70)
+    original = text.split("\n")
+    out = compress(text, budget=COUNTER.count(text) // 5).split("\n")
+
+    def release(lines: list[str], index: int) -> str | None:
+        for above in range(index, 0, -1):
+            if lines[above] == "=" * 7:
+                return lines[above - 1]
+        return None
+
+    entries = [i for i, line in enumerate(out) if line.startswith("- Fixed")]
+    assert len(entries) > 20
+    for i in entries:  # the release shown above a kept entry is the one it was written under
+        assert release(out, i) == release(original, original.index(out[i])), out[i]
+    versions = [f"1.{v}.{v % 4}" for v in range(70, 0, -1)]
+    assert sum(v in out for v in versions) >= 14  # headings that name one part rank first

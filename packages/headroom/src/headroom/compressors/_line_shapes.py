@@ -20,6 +20,7 @@ from itertools import chain
 from headroom.compressors.logs import template_of
 
 __all__ = [
+    "headings",
     "digit_blind",
     "error_lines",
     "indentation",
@@ -80,6 +81,7 @@ _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line bre
 _COMMENT_SIGNS = ("#", ";", "//")
 _MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
 # A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
+_UNDERLINE_CHARS = "=-~^"
 _OUTLINE = re.compile(r"(\*{1,8}) \S")  # an outline heading's level: its run of asterisks
 _LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
@@ -175,9 +177,17 @@ def openings(lines: Sequence[str]) -> list[int]:
     that mostly open with one field: `Package: ...` stanzas), the record's first line. An
     outline heading (`* Version 3.7.9`, `** libgnutls: ...`: a run of asterisks and a
     space) stands above the plain lines at its own indentation, and a shorter run above a
-    longer one, so an entry shown keeps the heading it was written under. One pass with a
-    stack of the lines indented less, then the record blocks."""
+    longer one; so does a setext heading (`1.24.5` over `=====`, `Bug fixes` over `---`,
+    by its underline's level), whose underline goes with it: an entry shown keeps the
+    headings it was written under. One pass with a stack of the lines indented less, then
+    the record blocks."""
     opening = [-1] * len(lines)
+    # A setext heading's text (`1.24.5` over `=======`): a heading of its underline's level.
+    setext = {
+        i - 1: _UNDERLINE_CHARS.index(lines[i].strip()[0]) + 1
+        for i in range(1, len(lines))
+        if _underlines(lines[i - 1], lines[i])
+    }
     stack: list[tuple[float, int]] = []  # (depth, line) of the enclosing lines
     starts: list[int] = []  # first line of each block of non-blank lines
     previous_blank = True
@@ -188,19 +198,28 @@ def openings(lines: Sequence[str]) -> list[int]:
         if previous_blank:
             starts.append(i)
             previous_blank = False
-        depth = _depth(line)
+        depth = indentation(line) + 0.1 * setext[i] if i in setext else _depth(line)
         while stack and stack[-1][0] >= depth:
             stack.pop()
         if stack:
             opening[i] = stack[-1][1]
         stack.append((depth, i))
+    for i in setext:  # a setext heading's underline goes with its text
+        opening[i + 1] = i
+    _record_openings(lines, starts, opening)
+    return opening
+
+
+def _record_openings(lines: Sequence[str], starts: list[int], opening: list[int]) -> None:
+    """In records (blank-line separated blocks that mostly open with one field), each
+    unindented line of a block belongs under the block's first line."""
     field = {i: _LEADING_FIELD.match(lines[i]) for i in starts}
     openers = Counter(found.group() for found in field.values() if found)
     if not openers:
-        return opening
+        return
     record, blocks = openers.most_common(1)[0]
     if blocks < _MIN_RECORDS or blocks * 2 < len(starts):
-        return opening
+        return
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
         found = field[start]
         if found is None or found.group() != record:
@@ -208,7 +227,26 @@ def openings(lines: Sequence[str]) -> list[int]:
         for i in range(start + 1, end):
             if opening[i] < 0 and lines[i].strip():
                 opening[i] = start
-    return opening
+
+
+def headings(lines: Sequence[str]) -> set[int]:
+    """A document's headings among `lines` that name one part each: a setext heading's
+    text (over its underline) or an outline heading (a run of asterisks and a space at a
+    line's start) that occurs once (`1.24.5`, not the `Bug fixes` under every release)."""
+    found = {i - 1 for i in range(1, len(lines)) if _underlines(lines[i - 1], lines[i])}
+    found |= {i for i, line in enumerate(lines) if _OUTLINE.match(line)}
+    seen = Counter(lines[i].strip() for i in found)
+    return {i for i in found if seen[lines[i].strip()] == 1}
+
+
+def _underlines(text: str, line: str) -> bool:
+    """`line` underlines `text` (`v1.24.5` over `=======`): a run of one of `=-~^` at
+    least three long and over most of the text's length."""
+    rule = line.strip()
+    if len(rule) < 3 or rule[0] not in _UNDERLINE_CHARS or rule.strip(rule[0]):
+        return False
+    words = text.strip()
+    return bool(words) and words[0] not in _UNDERLINE_CHARS and len(rule) >= 0.6 * len(words)
 
 
 def _depth(line: str) -> float:

@@ -32,6 +32,7 @@ from headroom.ccr.markers import format_gap, format_marker, split_lines
 from headroom.compressors._line_shapes import (
     digit_blind,
     error_lines,
+    headings,
     indentation,
     live_lines,
     openings,
@@ -80,6 +81,8 @@ class _Payload:
     strong: set[int]
     opening: list[int]
     """The line each line belongs under, -1 for none (see `openings`)."""
+    headings: set[int]
+    """A document's headings (see `headings`): they rank with the outliers."""
 
 
 class LineCompressor:
@@ -151,6 +154,7 @@ def _read(lines: list[str], cost: Callable[[str], int]) -> _Payload:
         errors={i for i in errors if not repeat[i]},
         strong=strong_errors(lines, errors),
         opening=openings(lines),
+        headings=headings(lines),
     )
 
 
@@ -318,7 +322,8 @@ def _ranked(payload: _Payload) -> list[int]:
         template = payload.template[i]
         if payload.repeat[i] or not payload.lines[i].strip():
             continue
-        score = 2.0 * (i in odd) + min(rare[i], _RARE_COUNTED) + (i in firsts) / counts[template]
+        score = 2.0 * (i in odd or i in payload.headings) + min(rare[i], _RARE_COUNTED)
+        score += (i in firsts) / counts[template]
         if not score:
             shown[template] += 1
             if shown[template] > math.isqrt(counts[template]):
