@@ -362,3 +362,41 @@ def test_a_process_tree_keeps_the_blanks_that_give_its_depth() -> None:
     out = text if result is None else result.text
     for i in range(60):  # each command with the blanks before it, as deep as it was
         assert f"0:00 {_tree_depth(i)}worker-{i}" in out
+
+
+def find_listing(count: int, big: int) -> str:
+    """`find -printf '%M %u %s %t %p'`: every size in bytes differs, so no count of cells
+    tells the one big file apart."""
+    rows = [
+        f"-rw-r--r-- root {1000 + i * 37:>6} 2026-12-02 21:15 ./pkg/mod_{i:04d}/part_{i * 7919 % 10007}.py"
+        for i in range(count)
+    ]
+    rows[big] = "-rw-r--r-- root 126868 2026-12-02 21:15 ./pkg/types/beta/__init__.py"
+    return "\n".join(rows)
+
+
+def test_the_largest_sizes_of_a_listing_stay_whole() -> None:
+    text = find_listing(900, 613)
+    result = ListingCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 8))
+    assert result is not None
+    assert "126868" in result.text and "./pkg/types/beta/__init__.py" in result.text
+
+
+def packages_listing(count: int) -> str:
+    lines = ["Name                    Version        Architecture Description"]
+    for i in range(count):
+        lines.append(
+            f"{f'lib{i:03d}-tools':<24}{f'{i % 9}.{i}-{i % 4}':<15}{'amd64':<13}"
+            f"{['GNU', 'Debian', 'simple', 'fast'][i % 4]} tools of kind {i} for the "
+            f"{['shell', 'package store', 'network layer'][i % 3]}"
+        )
+    return "\n".join(lines)
+
+
+def test_rows_not_kept_whole_keep_their_short_cells_beside_their_key() -> None:
+    text = packages_listing(300)
+    result = ListingCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) * 2 // 3))
+    assert result is not None
+    assert "listed below by columns 1, 2 only" in result.text
+    for i in range(300):  # every package's version is visible, whole rows or not
+        assert f"lib{i:03d}-tools" in result.text and f"{i % 9}.{i}-{i % 4}" in result.text
