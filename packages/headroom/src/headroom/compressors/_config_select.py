@@ -1,8 +1,8 @@
 """Which lines of a config file the budget keeps: each node's repeated group and key path
 (`_Plan`), the lines kept whatever the budget (the key structure down to the depth that
 fits, severity comments, the question's lines), and the order the budget fill offers the
-rest in (structure, identifying lines of repeated blocks, the second block, the rest,
-hashes and URLs, blank lines).
+rest in (structure, identifying lines of repeated blocks, the lines whose value tells
+the blocks apart, the second block, the rest, hashes and URLs, blank lines).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from headroom.ccr.markers import GAP_TOKENS
 from headroom.compressors._config_tree import ROOT, Tree
 from headroom.compressors._ranking import holding, rare_terms, spread_order
-from headroom.compressors.base import CompressContext, fill_within_budget, gap_runs
+from headroom.compressors.base import CompressContext, fill_within_budget, gap_runs, runs_added
 from headroom.engine.detect import FILE_HEADER
 from headroom.engine.query import lines_with, query_terms
 
@@ -35,8 +35,11 @@ _ID_DEPTH = 2  # levels below a block searched for its identifying line
 _ID_CANDIDATES = 40  # nodes of a block searched for it
 _PATH_SHARE = 0.5  # of the budget, at most, for the key paths kept whatever it is
 
+_VARIED_SHARE = 0.1  # of a path's values in repeated blocks, at most, for one to be varied
+_EXCEPTIONS = 0.2  # values of a path other than its most common: at most this share are outliers
+
 # Tiers of the budget fill, most wanted first.
-_STRUCTURE, _IDS, _SECOND, _REST, _OPAQUE_TIER, _BLANK = range(6)
+_STRUCTURE, _IDS, _VARIED, _SECOND, _REST, _OPAQUE_TIER, _BLANK = range(7)
 
 
 class _Plan:
@@ -112,6 +115,7 @@ class Choice:
         self.outline = _outline(tree, plan)
         opaque = _lines_holding_opaque(lines)
         ids = _id_lines(tree, plan, lines, opaque)
+        varied, self.outliers = _varied_lines(tree, plan)
         spread = {
             block: rank
             for group in plan.groups
@@ -137,6 +141,8 @@ class Choice:
                 append((_IDS, spread.get(block, 0), 0, number))
             elif number in opaque:
                 append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
+            elif number in varied:
+                append((_VARIED, spread.get(block, 0), levels[owner], number))
             elif ranks[block] == 1:
                 append((_SECOND, levels[owner], 0, number))
             else:
@@ -154,12 +160,42 @@ class Choice:
         must = self.fixed | {tree.nodes[i].start for i in self.outline if plan.level[i] <= depth}
         kept = set(must)
         spent = sum(costs[i] for i in kept) + GAP_TOKENS * (gap_runs(kept, len(lines)) + 1)
+        # A value where the other blocks agree on another (`memory: 6Gi` among `512Mi`s)
+        # may open a gap past the markers' share, as an error does elsewhere.
+        for number in self.outliers:
+            added = runs_added(kept, number, len(lines))
+            if number not in kept and spent + costs[number] + GAP_TOKENS * added <= budget:
+                kept.add(number)
+                spent += costs[number] + GAP_TOKENS * added
         # Gaps keep to the markers' share of the budget, taken in tier order (structure,
         # then repeated blocks' identifying lines, ...); past it, the budget left widens
         # the kept runs in that order (see `fill_within_budget`).
         order = [number for number in self.order if number not in must]
         fill_within_budget(order, kept, costs.__getitem__, spent, budget, len(lines))
         return kept
+
+
+def _varied_lines(tree: Tree, plan: _Plan) -> tuple[set[int], list[int]]:
+    """The lines of repeated blocks whose value is rare among the values the same key path
+    has in the other blocks (one Deployment's `image:` tag, `memory: 6Gi` where the rest
+    have `512Mi`): what tells the blocks apart, where the lines they share only repeat.
+    Also, in order, the outliers among them: a rare value where most blocks agree."""
+    values: dict[str, Counter[str]] = defaultdict(Counter)
+    for index, node in enumerate(tree.nodes):
+        if plan.block[index] >= 0 and node.value:
+            values[plan.path[index]][node.value] += 1
+    found: set[int] = set()
+    outliers: list[int] = []
+    for index, node in enumerate(tree.nodes):
+        seen = values.get(plan.path[index]) if plan.block[index] >= 0 and node.value else None
+        if not seen or len(seen) < 2:
+            continue
+        total = sum(seen.values())
+        if seen[node.value] <= max(1, _VARIED_SHARE * total):
+            found.add(node.start)
+            if total - seen.most_common(1)[0][1] <= _EXCEPTIONS * total:
+                outliers.append(node.start)  # one of the few exceptions to a shared value
+    return found, outliers
 
 
 def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
