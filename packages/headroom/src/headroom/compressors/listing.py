@@ -265,9 +265,10 @@ def _lossy(
     }
     if (
         len(shown) > 1
-        and fixed + sum(short_costs.values()) + MARKER_TOKENS * 2 <= ctx.budget_tokens // 2
+        and fixed + sum(short_costs.values()) + MARKER_TOKENS * 2
+        <= ctx.budget_tokens * _SHORT_SHARE
     ):
-        keys, key_costs = short, short_costs
+        keys, key_costs = tuple(short), short_costs
     else:
         shown = [key]
     spent = fixed + sum(key_costs.values()) + MARKER_TOKENS
