@@ -206,3 +206,22 @@ def test_every_rule_code_opens_a_message_whatever_its_letters() -> None:
         lines += [code, f" --> pkg/m.py:{number}:1", "  |", f"{number} | import os", "  |"]
     heads = [lines[d.head] for d in diagnostics_of(lines)]
     assert heads == codes
+
+
+def test_a_message_wrapped_onto_lines_of_its_own_stays_with_it() -> None:
+    # `mypy --pretty` wraps a long message onto unindented lines with no location, then
+    # echoes the source and a caret: all of it is the message's, not the next one's lead-in.
+    lines = [
+        'pkg/a.py:10:9: error: Module "collections" does not',
+        'explicitly export attribute "MutableMapping"  [attr-defined]',
+        "        from collections import MutableMapping as DictMixin",
+        "        ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
+        'pkg/a.py:14:5: error: Name "DictMixin" already',
+        "defined (possibly by an import)  [no-redef]",
+        "        from UserDict import DictMixin",
+        "        ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
+        'pkg/a.py: note: In member "clear" of class "AttributedDict":',
+        'pkg/a.py:39:22: error: Need type annotation for "end"',
+    ]
+    found = diagnostics_of(lines)
+    assert [d.lines for d in found] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]

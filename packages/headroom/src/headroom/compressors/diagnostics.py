@@ -96,7 +96,12 @@ def _lead_in(lines: Sequence[str], previous: int, head: int) -> int:
         if not lines[index].strip():
             return index + 1
     indent = indentation(lines[head])
-    for index in range(previous + 1, head):
+    # A message wrapped onto lines of its own (`mypy --pretty`: the rest of the message,
+    # unindented, with no location) continues the previous one.
+    after = previous + 1
+    while previous >= 0 and after < head and _wrapped(lines[after], lines[previous]):
+        after += 1
+    for index in range(after, head):
         line = lines[index]
         if indentation(line) <= indent and not _ECHO.match(line):
             return index
@@ -203,6 +208,12 @@ def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnos
 def _reads_as_error(line: str) -> bool:
     names = LINE_CLASSES.names_in(line)
     return "error" in names or "summary" in names
+
+
+def _wrapped(line: str, message: str) -> bool:
+    """`line` reads as the wrapped rest of `message`: at the message's indentation, with
+    no location or diagnostic shape of its own."""
+    return bool(line.strip()) and indentation(line) == indentation(message) and not _shaped(line)
 
 
 def _shaped(line: str) -> bool:
