@@ -225,3 +225,38 @@ def test_a_message_wrapped_onto_lines_of_its_own_stays_with_it() -> None:
     ]
     found = diagnostics_of(lines)
     assert [d.lines for d in found] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def tsc_pretty(colour: bool) -> str:
+    """`tsc --pretty`: a message, a blank line, the numbered source line and a `~~~`
+    underline; with colour, escape codes around the path, position and severity."""
+
+    def paint(code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+    blocks = []
+    for i in range(40):
+        module = ["proc-log", "nopt", "semver", "@npmcli/config/lib/definitions"][i % 4]
+        blocks.append(
+            f"{paint('96', f'lib/cmd{i % 6}.js')}:{paint('93', str(i + 1))}:{paint('93', '25')} - "
+            f"{paint('91', 'error')}{paint('90', ' TS2307: ')}Cannot find module '{module}' "
+            f"or its corresponding type declarations.\n\n"
+            f"{paint('7', str(i + 1))} const {{ v{i} }} = require('{module}')\n"
+            f"{paint('7', ' ')} {paint('91', ' ' * 24 + '~' * 10)}\n"
+        )
+    blocks.append("\nFound 40 errors in 6 files.\n")
+    return "\n".join(blocks)
+
+
+def test_tsc_pretty_output_is_diagnostics_with_or_without_colour() -> None:
+    for colour in (False, True):
+        text = tsc_pretty(colour)
+        assert detect(text).kind == "diagnostics", colour
+        result = DiagnosticsCompressor().compress(
+            text, ctx_for(text, budget=COUNTER.count(text) // 3)
+        )
+        assert result is not None
+        assert "Found 40 errors in 6 files." in result.text
+        for module in ("proc-log", "nopt", "semver", "@npmcli/config/lib/definitions"):
+            assert f"Cannot find module '{module}'" in result.text  # each distinct message
+        assert_verbatim(text, result.text)  # colour codes and all

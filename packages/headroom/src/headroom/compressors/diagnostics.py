@@ -33,7 +33,7 @@ from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
 from headroom.engine.detect import ContentKind, Detection, Sample
 from headroom.engine.line_kinds import DIAGNOSTIC_MESSAGE
-from headroom.engine.line_patterns import LineSet
+from headroom.engine.line_patterns import LineSet, without_ansi
 
 __all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]
 
@@ -157,7 +157,8 @@ class DiagnosticsCompressor:
         selection = Selection(text, lines, ctx)
         if len(lines) < 4 or selection.fits_whole():
             return None
-        found = diagnostics_of(lines)
+        read = [without_ansi(line) for line in lines]  # colour codes read past, kept out
+        found = diagnostics_of(read)
         if not found:
             return None
         covered = {i for d in found for i in d.lines}
@@ -165,7 +166,7 @@ class DiagnosticsCompressor:
         # summary, any line that reads as an error) stays whatever the budget.
         selection.force(
             i
-            for i, line in enumerate(lines)
+            for i, line in enumerate(read)
             if i not in covered and (_SUMMARY.match(line) or _reads_as_error(line))
         )
         by_rank = sorted(found, key=lambda d: d.rank)  # stable: payload order within a rank
@@ -173,7 +174,7 @@ class DiagnosticsCompressor:
         for diagnostic in by_rank:
             firsts.setdefault(diagnostic.template, diagnostic)
         first_ids = {id(d) for d in firsts.values()}
-        repeats = _across_files([d for d in by_rank if id(d) not in first_ids], lines)
+        repeats = _across_files([d for d in by_rank if id(d) not in first_ids], read)
         # The first of each distinct message may open a gap past the markers' share; the
         # other occurrences' locations only within it (or joined to the run before them
         # when the lines between cost little), then the budget left widens every kept run
@@ -224,4 +225,5 @@ def _shaped(line: str) -> bool:
         or _LOCATION.match(line)
         or stripped.startswith(("^", "In file included from", "from "))
         or stripped.endswith(":")
+        or (stripped[:1] == "~" and not stripped.strip("~^-"))  # tsc's `~~~~` underline
     )

@@ -35,7 +35,7 @@ from functools import cached_property
 from typing import Protocol, cast, runtime_checkable
 
 from headroom.engine.line_kinds import CODE_HINTS, DIAGNOSTIC_MESSAGE
-from headroom.engine.line_patterns import LineMatches, LinePattern, LineSet
+from headroom.engine.line_patterns import LineMatches, LinePattern, LineSet, without_ansi
 from headroom.engine.wellformed import parse_json_payload, parses_as_json
 
 __all__ = [
@@ -174,7 +174,8 @@ class Sample:
     def __init__(self, text: str, filename: str | None = None) -> None:
         self.text = text
         """The whole payload (a detector should read `head`; JSON needs all of it)."""
-        self.head = _past_comment_block(text)[:_SAMPLE_CHARS]
+        # Read past colour codes: `tsc --pretty` or `pytest --color=yes` is what it says.
+        self.head = without_ansi(_past_comment_block(text)[:_SAMPLE_CHARS])
         self.filename = filename
         self.to_beat = 0.0
         """The confidence the detectors asked so far reached: a detector whose best answer

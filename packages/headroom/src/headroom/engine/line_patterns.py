@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["LineMatches", "LinePattern", "LineSet", "native_engine"]
+__all__ = ["LineMatches", "LinePattern", "LineSet", "native_engine", "without_ansi"]
 
 try:  # the optional native engine (the speed extra: pip install "headroom-compress[speed]")
     import re2 as _re2  # type: ignore[import-untyped]
@@ -39,6 +39,16 @@ _NATIVE_MAX_MEM = 64 << 20
 _MAX_COMBINATIONS = 4096
 # Python's ASCII \s, spelled out for RE2 (whose \s leaves out the vertical tab).
 _SPACE = "\\t\\n\\x0b\\f\\r "
+
+
+# A terminal's colour and style codes (`\x1b[91m`): what a tool forced to colour writes
+# around its words, read past so a line is read for what it says.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def without_ansi(text: str) -> str:
+    """`text` without terminal escape codes (itself when it has none)."""
+    return _ANSI.sub("", text) if "\x1b[" in text else text
 
 
 def native_engine() -> bool:
