@@ -420,3 +420,23 @@ def test_a_passes_section_holds_passes_and_every_failure_keeps_its_assertion() -
     gaps = [line for line in result.text.split("\n") if ANY_MARKER_RE.fullmatch(line)]
     assert len(gaps) * MARKER_TOKENS <= MARKER_SHARE * budget + len(failing) * MARKER_TOKENS
     assert_verbatim(text, result.text)
+
+
+def test_a_coloured_pytest_run_keeps_its_failures() -> None:
+    # `pytest --color=yes`: colour codes around the outcome words and banners.
+    plain = pytest_ra_output(300, set(range(7, 300, 41)))
+    coloured = "\n".join(
+        line.replace("FAILED", "\x1b[31mFAILED\x1b[0m").replace(
+            " PASSES ", " \x1b[32mPASSES\x1b[0m "
+        )
+        if not line.startswith("E ")
+        else f"\x1b[1m\x1b[31m{line}\x1b[0m"
+        for line in plain.split("\n")
+    )
+    assert detect(coloured).kind == "test"
+    budget = COUNTER.count(coloured) // 6
+    result = TestRunCompressor().compress(coloured, ctx_for(coloured, budget=budget))
+    assert result is not None
+    for i in range(7, 300, 41):
+        assert f"rounding drift for invoice {i} in JPY\x1b[0m" in result.text
+    assert_verbatim(coloured, result.text)

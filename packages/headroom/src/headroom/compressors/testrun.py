@@ -45,6 +45,7 @@ from headroom.compressors.base import (
     kept_lines_result,
 )
 from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.line_patterns import without_ansi
 
 __all__ = ["TestRunCompressor"]
 
@@ -101,17 +102,18 @@ class TestRunCompressor:
                     return _collapsed_whole(lines, ctx.ref)
         if len(lines) < 4:
             return None
-        classes = classify(lines)
+        read = [without_ansi(line) for line in lines]  # colour codes read past, kept out
+        classes = classify(read)
         # Summaries and section banners stay; an entry's own `--- Captured log ---` goes
         # with its entry.
         selection.force(
             i
             for i, c in enumerate(classes)
-            if c == SUMMARY or (c == BANNER and lines[i].startswith("="))
+            if c == SUMMARY or (c == BANNER and read[i].startswith("="))
         )
         selection.force({0, len(lines) - 1})
-        failures = _junit_failures(lines) if junit else _failure_blocks(lines, classes)
-        cores = [_failure_core(lines, block) for block in failures]
+        failures = _junit_failures(read) if junit else _failure_blocks(read, classes)
+        cores = [_failure_core(read, block) for block in failures]
         storm = ctx.registry.get("log")
         if storm is not None and _overflows(selection, cores, ctx):
             slimmer = _slimmer_cores(failures, classes, selection, ctx)
@@ -132,13 +134,13 @@ class TestRunCompressor:
         selection.offer_each(
             ([i] for block in failures for i in _failure_gist(block, classes)), must=True
         )
-        warnings = _distinct_warnings(lines, classes)
+        warnings = _distinct_warnings(read, classes)
         selection.offer_each(warnings, must=True)
         selection.offer_each(failures, must=True)
         selection.offer_each(_short_pass_runs(selection, classes))
         others = [i for i, c in enumerate(classes) if c == OTHER and lines[i].strip()]
         selection.offer_each([i] for i in others)
-        passes = _passes_ranked(lines, classes)
+        passes = _passes_ranked(read, classes)
         selection.offer_each([i] for i in passes)
         ranked = [i for group in (*failures, *warnings) for i in group]
         blanks = [i for i, line in enumerate(lines) if not line.strip()]
