@@ -430,3 +430,20 @@ def test_a_setext_heading_stands_over_its_entries_and_keeps_its_underline() -> N
         assert release(out, i) == release(original, original.index(out[i])), out[i]
     versions = [f"1.{v}.{v % 4}" for v in range(70, 0, -1)]
     assert sum(v in out for v in versions) >= 14  # headings that name one part rank first
+
+
+def test_settings_are_assignments_and_statement_calls_at_a_lines_start() -> None:
+    from headroom.compressors._line_shapes import settings
+
+    lines = [
+        "VERSION=\t3.8",
+        "CC := gcc",
+        "export PATH=/usr/local/bin:$PATH",
+        "find_package(ZLIB REQUIRED)",
+        "set(CMAKE_C_STANDARD 99)",
+        "# VERSION=3.7 was the last one",
+        "\t$(CC) -o prog main.c",
+        "if [ $x == 1 ]; then",
+        "all: build",
+    ]
+    assert settings(lines) == {0, 1, 2, 3, 4}

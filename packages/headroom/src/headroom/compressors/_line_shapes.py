@@ -21,6 +21,7 @@ from headroom.compressors.logs import template_of
 
 __all__ = [
     "headings",
+    "settings",
     "digit_blind",
     "error_lines",
     "indentation",
@@ -82,6 +83,7 @@ _COMMENT_SIGNS = ("#", ";", "//")
 _MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
 # A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
 _UNDERLINE_CHARS = "=-~^"
+_SETTING = re.compile(r"(?:export |set )?[A-Za-z_][\w.-]*[ \t]*(?:[:+?!]?=(?!=)|\()")
 _OUTLINE = re.compile(r"(\*{1,8}) \S")  # an outline heading's level: its run of asterisks
 _LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
@@ -237,6 +239,13 @@ def headings(lines: Sequence[str]) -> set[int]:
     found |= {i for i, line in enumerate(lines) if _OUTLINE.match(line)}
     seen = Counter(lines[i].strip() for i in found)
     return {i for i in found if seen[lines[i].strip()] == 1}
+
+
+def settings(lines: Sequence[str]) -> set[int]:
+    """Lines that set something, at a line's start: an assignment (`VERSION= 3.8`,
+    `CC := gcc`, `export PATH=...`) or a statement-level call (`find_package(ZLIB)`), the
+    facts of a build or variable file, where comments are mostly prose."""
+    return {i for i, line in enumerate(lines) if _SETTING.match(line)}
 
 
 def _underlines(text: str, line: str) -> bool:

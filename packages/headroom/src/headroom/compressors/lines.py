@@ -38,6 +38,7 @@ from headroom.compressors._line_shapes import (
     openings,
     outliers,
     rare_token_counts,
+    settings,
     strong_errors,
     templates,
 )
@@ -82,7 +83,8 @@ class _Payload:
     opening: list[int]
     """The line each line belongs under, -1 for none (see `openings`)."""
     headings: set[int]
-    """A document's headings (see `headings`): they rank with the outliers."""
+    """A document's headings (see `headings`) and settings (see `settings`): they rank
+    with the outliers."""
 
 
 class LineCompressor:
@@ -154,7 +156,7 @@ def _read(lines: list[str], cost: Callable[[str], int]) -> _Payload:
         errors={i for i in errors if not repeat[i]},
         strong=strong_errors(lines, errors),
         opening=openings(lines),
-        headings=headings(lines),
+        headings=headings(lines) | settings(lines),
     )
 
 
