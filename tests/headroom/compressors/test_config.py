@@ -441,3 +441,19 @@ def test_the_one_value_where_repeated_blocks_agree_on_another_stays() -> None:
         assert "              memory: 6Gi" in out
         assert sum(f"shop/svc{i:02d}:v1." in out for i in range(30)) >= 8  # names and tags
         assert_faithful(text, out)
+
+
+def test_a_comment_naming_each_files_path_stays_whatever_the_budget() -> None:
+    # `systemctl cat`: each unit's file named in a comment before its sections.
+    units = []
+    for i in range(40):
+        units.append(
+            f"# /lib/systemd/system/unit{i:02d}.service\n[Unit]\n"
+            f"Description=The daemon number {i} of the example suite\nAfter=network.target\n\n"
+            f"[Service]\nType=simple\nExecStart=/usr/sbin/daemon{i} --foreground --port {8000 + i}\n"
+            "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n"
+        )
+    text = "\n".join(units)
+    out = compress(text, budget=COUNTER.count(text) // 4)
+    assert all(f"# /lib/systemd/system/unit{i:02d}.service" in out for i in range(40))
+    assert_faithful(text, out)

@@ -30,6 +30,7 @@ _OPAQUE = re.compile(
     r"(?:\b[0-9a-fA-F]{16,}\b|\b(sha\d+|md5|blake\d*)[-:=]|https?://|git\+|registry\+|"
     r"[A-Za-z0-9+/]{40,}={0,2})"
 )
+_PATH_COMMENT = re.compile(r"[#;]+ ?/[^\s]+")  # a comment naming a file, and nothing else
 _MIN_GROUP = 3  # sibling blocks of one shape that make a repeated group
 _ID_DEPTH = 2  # levels below a block searched for its identifying line
 _ID_CANDIDATES = 40  # nodes of a block searched for it
@@ -220,9 +221,13 @@ def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
 def _fixed(tree: Tree, lines: Sequence[str], ctx: CompressContext) -> set[int]:
     """Lines kept whatever the budget, whatever it is: the first, the question's, severity
     comments, and the lines naming the file the lines after them come from (several
-    files' `head`)."""
+    files' `head`, the `# /path` comment `systemctl cat` writes before each unit)."""
     must = {next((i for i, line in enumerate(lines) if line.strip()), 0)}
     must.update(i for i, line in enumerate(lines) if " <==" in line and _names_a_file(line))
+    # `systemctl cat` names each unit's file in a comment before it: `# /lib/systemd/...`.
+    named = [i for i in tree.comments if _PATH_COMMENT.fullmatch(lines[i].strip())]
+    if len(named) >= 2:
+        must.update(named)
     must.update(lines_with(lines, ctx.focus))
     rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
     if rare:
