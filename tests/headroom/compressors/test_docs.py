@@ -78,3 +78,31 @@ def test_the_budget_left_widens_kept_runs_over_paragraph_breaks() -> None:
     assert result is not None
     # Kept runs stopped at every blank line and left most of the budget unspent.
     assert COUNTER.count(result.text) > budget * 0.8
+
+
+def settings_page() -> str:
+    """A man page whose definition list names settings, not dashed options
+    (`systemd.exec(5)`): a term at the body's indentation, its description deeper."""
+    out = ["SYSTEMD.EXEC(5)              systemd.exec              SYSTEMD.EXEC(5)", ""]
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "PATHS", "SANDBOXING", "SEE ALSO"):
+        out.append(section)
+        for i in range(14):
+            out += [
+                f"       {section.title().replace(' ', '')}Setting{i}=",
+                f"           Takes a boolean argument. When set, setting {i} of {section.lower()}",
+                "           changes how the unit's processes see the file system and the",
+                "           devices, as the paragraphs below explain at some length.",
+                "",
+            ]
+    out.append("systemd 252                                              SYSTEMD.EXEC(5)")
+    return "\n".join(out) + "\n"
+
+
+def test_a_definition_lists_terms_stay_with_their_first_line() -> None:
+    text = settings_page()
+    assert detect(text).kind == "docs"
+    result = DocsCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+    assert result is not None
+    for section in ("Paths", "Sandboxing"):
+        for i in range(14):
+            assert f"       {section}Setting{i}=\n" in result.text

@@ -38,6 +38,8 @@ _SETEXT = re.compile(r"(=+|-+)\s*$")
 _FENCE = re.compile(r"\s*(```+|~~~+)")
 _MAN_HEADING = re.compile(r"[A-Z][A-Z0-9 ,/()&'-]{1,60}$")
 _MAN_SUBHEADING = re.compile(r" {2,4}[A-Z][\w ,/()&'-]{1,60}$")
+_TERM_CHARS = 60  # a definition list's term is a short line ...
+_TERM_INDENT = 14  # ... indented at most this much (a man page's body is at 7)
 _OPTION = re.compile(r"\s{0,14}(?:-{1,2}[\w?#@][\w-]*|\+\w)(?:[ =,\[]|$)")
 # Code spans, numbers, identifiers (camelCase, snake_case, dotted), hex, URLs, paths.
 _INFORMATIVE = re.compile(
@@ -134,6 +136,7 @@ def _must(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> se
     content = [i for i, line in enumerate(lines) if line.strip()]
     must = set(headings) | ({content[0], content[-1]} if content else set())
     must.update(i for i, line in enumerate(lines) if _OPTION.match(plain(line)))
+    must.update(_terms(lines))
     must.update(lines_with(lines, ctx.focus))
     rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
     if rare:
@@ -154,6 +157,8 @@ def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> l
         scores[k] += 2 * sum(1 for term in terms if term in heading)
     pointed = sorted((k for k in range(len(sections)) if scores[k] > 0), key=lambda k: -scores[k])
     order: list[int] = [i for k in pointed for i in sections[k]]
+    # Each term's (an option's, a setting's) first line of description, with it.
+    order.extend(i + 1 for i in _terms(lines) if i + 1 < len(lines))
     rest: list[int] = []
     for section in sections:
         body = [i for i in section if lines[i].strip()]
@@ -166,6 +171,22 @@ def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> l
     # passes through them rather than stopping there with budget left.
     order.extend(i for i, line in enumerate(lines) if not line.strip())
     return order
+
+
+def _terms(lines: Sequence[str]) -> list[int]:
+    """The terms of a definition list (`ExecSearchPath=`, `StrictHostKeyChecking`, a
+    dashed option): a short line that is no sentence, with the line right under it
+    indented deeper (its description)."""
+    found = []
+    for i in range(len(lines) - 1):
+        line, below = plain(lines[i]), plain(lines[i + 1])
+        term = line.strip()
+        if not term or len(term) > _TERM_CHARS or term.endswith((".", ",", ";", ":")):
+            continue
+        depth = len(line) - len(line.lstrip())
+        if depth <= _TERM_INDENT and below.strip() and len(below) - len(below.lstrip()) > depth:
+            found.append(i)
+    return found
 
 
 def _density(line: str) -> float:
