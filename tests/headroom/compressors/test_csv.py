@@ -165,3 +165,23 @@ def test_lines_of_text_holding_commas_are_no_table() -> None:
     assert detect(text).kind != "csv"
     numbers = "seed, value\n" + "\n".join(f"{i}, 0x{i * 7919:016x}" for i in range(60))
     assert detect(numbers).kind == "csv"  # comma and space between values: still a table
+
+
+def test_a_row_the_question_names_by_its_number_keeps_the_number() -> None:
+    # An `id` column that only numbers the rows is said in a note and left out, unless
+    # the question names a row by it.
+    rows = ["id,customer,total,status"]
+    rows += [
+        f"{100001 + i},customer-{i * 7919 % 5000},{(i * 2654435761) % 1000000},"
+        f"{['paid', 'open', 'refunded'][i % 3]}"
+        for i in range(1500)
+    ]
+    text = "\n".join(rows)
+    budget = COUNTER.count(text) // 5
+    generic = CsvCompressor().compress(text, ctx_for(text, budget))
+    assert generic is not None and "numbers the rows from 100001" in generic.text
+    asked = CsvCompressor().compress(
+        text, ctx_for(text, budget, "What does orders.csv say about `100777`?")
+    )
+    assert asked is not None
+    assert "100777,customer-" in asked.text

@@ -140,6 +140,8 @@ def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | Non
     by_column = list(zip(*(table.cells[i] for i in rows), strict=True))
     constant = [c for c, cells in enumerate(by_column) if cells.count(cells[0]) == len(cells)]
     numbering = _numbering_column(table, rows, set(constant))
+    if numbering and any(ctx.focus.hits(cell) for cell in by_column[numbering[0]]):
+        numbering = None  # the question names a row by its number: the numbers stay
     hidden = set(constant) | ({numbering[0]} if numbering else set())
     if len(hidden) == columns:
         hidden = set()
