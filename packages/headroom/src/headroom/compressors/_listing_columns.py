@@ -6,7 +6,8 @@ with its own spacing).
 
 This is a documented table form (like JSON tables): a row of the output is its original
 line without the constant cells and the alignment, so every name, path and value can still
-be found whole.
+be found whole. Past the budget, what columns say of rows: a size column's extremes (the
+one big file) and the short cells a row listed in short keeps beside its key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,22 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-__all__ = ["blanks_in_cells", "constant_columns", "is_padded", "note_detail", "without_columns"]
+__all__ = [
+    "extremes",
+    "short_columns",
+    "blanks_in_cells",
+    "constant_columns",
+    "is_padded",
+    "note_detail",
+    "without_columns",
+]
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)([kKMGTPE]?)(?:i?B)?")  # a count, or a size with its unit
+_UNITS = ("", "K", "M", "G", "T", "P", "E")
+_NUMERIC_SHARE = 0.9  # cells of a column that are numbers, in a column of sizes or counts
+_LARGEST = 3  # rows of a numeric column's largest values, ranked with the rare ones
+_VARIED = 0.2  # distinct cells of a column before the key that a row in short keeps
+_SHORT_CELL = 24  # characters a short column's cells have on average, at most
 
 _MIN_ROWS = 8
 _MIN_CELL_CHARS = 2  # a constant column of one-character cells is not worth a note
@@ -146,3 +162,38 @@ def note_detail(
     stated = ", ".join(f"column {index + 1} is {columns[index][0]}" for index in dropped)
     left_out = f"in all {rows} rows {stated}, left out of the rows below"
     return f"{left_out}, {narrowed}" if narrow else left_out
+
+
+def short_columns(columns: Sequence[Sequence[str]], key: int) -> list[int]:
+    """The key column and the columns of short single-word cells (a version, an
+    architecture, a size), in order: what a row listed in short keeps. Before the key only
+    those whose cells vary (a size, not a status or the permissions)."""
+    out = []
+    for column, cells in enumerate(columns):
+        if column == key:
+            out.append(column)
+            continue
+        if column < key and len(set(cells)) < _VARIED * len(cells):
+            continue
+        if sum(map(len, cells)) <= _SHORT_CELL * len(cells) and not any(" " in c for c in cells):
+            out.append(column)
+    return out
+
+
+def extremes(cells: Sequence[str]) -> list[int]:
+    """In a column of sizes or counts (`4.0K`, `2.9M`, `126868`), the rows of its largest
+    values and of its smallest: the one big file, where no count of cells tells it apart
+    (every size differs, so every cell is rare)."""
+    values = [_magnitude(cell) for cell in cells]
+    numbers = [(v, row) for row, v in enumerate(values) if v is not None]
+    if len(numbers) < _NUMERIC_SHARE * len(cells) or len({v for v, _ in numbers}) < 3:
+        return []
+    numbers.sort()
+    return [row for _, row in numbers[-_LARGEST:]] + [numbers[0][1]]
+
+
+def _magnitude(cell: str) -> float | None:
+    found = _SIZE.fullmatch(cell)
+    if found is None:
+        return None
+    return float(found.group(1)) * 1024.0 ** _UNITS.index(found.group(2).upper())

@@ -19,9 +19,11 @@ from headroom.ccr.markers import format_detail, format_note, split_lines
 from headroom.compressors._listing_columns import (
     blanks_in_cells,
     constant_columns,
+    extremes,
     is_padded,
     note_detail,
     ragged,
+    short_columns,
     without_columns,
 )
 from headroom.compressors._ranking import spread_order
@@ -44,13 +46,7 @@ __all__ = ["ListingCompressor", "not_a_listing", "path_columns"]
 _LETTER = re.compile(r"[A-Za-z]")
 _HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
 _KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)([kKMGTPE]?)(?:i?B)?")  # a count, or a size with its unit
-_UNITS = ("", "K", "M", "G", "T", "P", "E")
-_NUMERIC_SHARE = 0.9  # cells of a column that are numbers, in a column of sizes or counts
-_LARGEST = 3  # rows of a numeric column's largest values, ranked with the rare ones
 _EXTREME_WEIGHT = 2
-_VARIED = 0.2  # distinct cells of a column before the key that a row in short keeps
-_SHORT_CELL = 24  # characters a short column's cells have on average, at most
 _SHORT_SHARE = 0.8  # of the budget the rows listed in short may take, their short cells with them
 # A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
 _PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:")
@@ -258,7 +254,7 @@ def _lossy(
     order = _row_order(rows, rarity)
     # The other rows by their key cell, with the short cells beside it (a package's version
     # and architecture, not its description) when those fit too.
-    shown = _short_columns(rows, key)
+    shown = short_columns(rows.columns, key)
     short = [" ".join(cells) for cells in zip(*(rows.columns[c] for c in shown), strict=True)]
     short_costs = {
         line: key_estimate(cells) + 1 for line, cells in zip(rows.lines, short, strict=True)
@@ -293,22 +289,6 @@ def _lossy(
         total=len(rows.lines),
         unit="rows",
     )
-
-
-def _short_columns(rows: _Rows, key: int) -> list[int]:
-    """The key column and the columns of short single-word cells (a version, an
-    architecture, a size), in order: what a row listed in short keeps. Before the key only
-    those whose cells vary (a size, not a status or the permissions)."""
-    out = []
-    for column, cells in enumerate(rows.columns):
-        if column == key:
-            out.append(column)
-            continue
-        if column < key and len(set(cells)) < _VARIED * len(cells):
-            continue
-        if sum(map(len, cells)) <= _SHORT_CELL * len(cells) and not any(" " in c for c in cells):
-            out.append(column)
-    return out
 
 
 def _rows(lines: Sequence[str], columns: int) -> _Rows:
@@ -375,28 +355,9 @@ def _rarity(rows: _Rows, key: int) -> list[int]:
     out = [sum(row) for row in zip(*flags, strict=True)] if flags else [0] * len(rows.lines)
     for column, cells in enumerate(rows.columns):
         if column != key:
-            for row in _extremes(cells):
+            for row in extremes(cells):
                 out[row] += _EXTREME_WEIGHT
     return out
-
-
-def _extremes(cells: Sequence[str]) -> list[int]:
-    """In a column of sizes or counts (`4.0K`, `2.9M`, `126868`), the rows of its largest
-    values and of its smallest: the one big file, where no count of cells tells it apart
-    (every size differs, so every cell is rare)."""
-    values = [_magnitude(cell) for cell in cells]
-    numbers = [(v, row) for row, v in enumerate(values) if v is not None]
-    if len(numbers) < _NUMERIC_SHARE * len(cells) or len({v for v, _ in numbers}) < 3:
-        return []
-    numbers.sort()
-    return [row for _, row in numbers[-_LARGEST:]] + [numbers[0][1]]
-
-
-def _magnitude(cell: str) -> float | None:
-    found = _SIZE.fullmatch(cell)
-    if found is None:
-        return None
-    return float(found.group(1)) * 1024.0 ** _UNITS.index(found.group(2).upper())
 
 
 def _row_order(rows: _Rows, rarity: list[int], block: int = 1) -> list[int]:
