@@ -89,8 +89,11 @@ def sibling_runs(
     (function definitions of a stub file, decorated overloads, an interface's members,
     classes of a table), each whole on lines of its own, outside every other span but a
     comment's or a docstring's (the comments between definitions, a JSDoc over each
-    member, go with them). Definitions are of one sort whatever their node types
-    (`_sort_of`): a namespace's type aliases and interfaces are one run."""
+    member, go with them); with `whole_definitions`, a run of definitions takes in their
+    function bodies too (the last step, for a file over its budget even without them).
+    Definitions are of one sort whatever their node types (`_sort_of`): a namespace's
+    type aliases and interfaces are one run. A run holding a run of definitions gives way
+    to it (`_innermost`)."""
     # A run takes in the comments and docstrings inside it, a run of definitions their
     # bodies too; a run of statements stays outside function bodies.
     covered_all = covered_rows([s for s in spans if s.kind not in _DOCUMENTATION], len(lines))
