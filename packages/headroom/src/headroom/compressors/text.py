@@ -164,7 +164,11 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     texts = [units[i].text for i in content]
     terms = query_terms(ctx.query)
     rare = rare_terms(terms, texts, max(2, len(texts) // 100))
-    headings = _outline([units[i] for i in content], int(_OUTLINE_SHARE * len(texts)))
+    headings = _outline(
+        [units[i] for i in content],
+        int(_OUTLINE_SHARE * len(texts)),
+        lambda group: sum(estimate(texts[i]) + 1 for i in group) <= ctx.budget_tokens // 2,
+    )
     must = {
         i
         for i in range(len(texts))
@@ -183,11 +187,12 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
     return Compressed(text=f"{body}\n{summary}", ref=ctx.ref, kept=shown, total=total, unit="lines")
 
 
-def _outline(units: list[_Unit], room: int) -> set[int]:
+def _outline(units: list[_Unit], room: int, affordable: Callable[[set[int]], bool]) -> set[int]:
     """The positions of `units` that are headings, with a setext heading's text over its
     underline (`1.23.0` over `======`): the levels from the top down while they number at
-    most `room` (a changelog's `### Fixed` under each release goes, its releases stay);
-    none when even the top level is more (`#` on every other line: comments or data)."""
+    most `room` (a changelog's `### Fixed` under each release goes, its releases stay) and
+    stay `affordable`; none when even the top level is more (`#` on every other line:
+    comments or data)."""
     levels: dict[int, int] = {}
     underlines: set[int] = set()  # a setext heading counts once, for its text
     for position, unit in enumerate(units):
@@ -209,6 +214,8 @@ def _outline(units: list[_Unit], room: int) -> set[int]:
         more = {position for position, at in levels.items() if at == level}
         if len(chosen - underlines) + len(more - underlines) > room:
             break
+        if chosen and not affordable(chosen | more):
+            break  # the top level stays whatever it costs; deeper ones as the budget allows
         chosen |= more
     return chosen
 
