@@ -227,3 +227,20 @@ def test_the_budget_is_shared_over_the_files_not_spent_on_the_first() -> None:
     assert result is not None
     for path in files:
         assert result.text.count(f"\n{path}:") + result.text.startswith(f"{path}:") >= 12, path
+
+
+def test_grep_over_many_files_pays_its_markers_and_spreads_over_the_files() -> None:
+    # 400 files of two matches each: each file shown costs its marker, each file left out
+    # is named in the closing note, and what is shown comes from the whole listing.
+    lines = [
+        f"pkg/module_{f:03d}/models.py:{n}:    def close(self, reason_{f}_{n}: str = 'done') -> None:"
+        for f in range(400)
+        for n in (40 + f % 7, 90 + f % 11)
+    ]
+    text = "\n".join(lines)
+    budget = COUNTER.count(text) // 3
+    result = SearchCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    assert COUNTER.count(result.text) <= budget * 1.1
+    shown = {f for f in range(400) if f"pkg/module_{f:03d}/models.py:" in result.text}
+    assert min(shown) < 10 and max(shown) > 380 and any(150 <= f <= 250 for f in shown)

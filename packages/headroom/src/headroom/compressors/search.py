@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from headroom.ccr.markers import format_detail, format_marker, split_lines
-from headroom.compressors._ranking import ERROR_RE, relevance
+from headroom.compressors._ranking import ERROR_RE, relevance, spread_order
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, token_estimator
 from headroom.engine.detect import ContentKind, Detection, Sample, search_evidence
 from headroom.engine.query import lines_with, query_terms
@@ -58,7 +58,7 @@ class SearchCompressor:
         scores = relevance([h.text for h in hits], terms)
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(hit.text) + 1 for hit in hits]
-        kept = _choose(hits, scores, costs, ctx)
+        kept = _choose(hits, scores, costs, ctx, estimate)
         kept_lines = {hits[i].line for i in kept}
         spent = sum(costs[i] for i in kept)
         context = _context_of(lines, kept_lines, spent, ctx, estimate)
@@ -113,10 +113,17 @@ def _context_of(
 
 
 def _choose(
-    hits: list[_Hit], scores: list[float], costs: list[int], ctx: CompressContext
+    hits: list[_Hit],
+    scores: list[float],
+    costs: list[int],
+    ctx: CompressContext,
+    estimate: Callable[[str], int],
 ) -> set[int]:
     """Indices into `hits`: each file's best match first, then each file's second best, and
-    so on, within the budget."""
+    so on, within the budget; among equals, files spread over the listing (its first, its
+    middle, its quarters, ...), not its first ones. What the markers cost is paid: a file not
+    shown is named with its count in the closing note, a shown file that loses matches
+    says so in a marker of its own."""
     by_score = sorted(
         range(len(hits)), key=lambda i: (-scores[i], -bool(ERROR_RE.search(hits[i].text)), i)
     )
@@ -125,19 +132,23 @@ def _choose(
     for i in by_score:
         rank[i] = seen.get(hits[i].path, 0)
         seen[hits[i].path] = rank[i] + 1
-    order = sorted(by_score, key=lambda i: (rank[i], -scores[i], i))
+    files = list(dict.fromkeys(hit.path for hit in hits))
+    spread = {files[k]: position for position, k in enumerate(spread_order(len(files)))}
+    order = sorted(by_score, key=lambda i: (rank[i], -scores[i], spread[hits[i].path], i))
+    per_file = Counter(hit.path for hit in hits)
+    named = {path: estimate(f"{path} {count}, ") for path, count in per_file.items()}
     # Matches holding a phrase the question quotes are kept whatever they cost.
     kept = set(lines_with([hit.text for hit in hits], ctx.focus))
-    spent = sum(costs[i] for i in kept)
-    per_file = Counter(hit.path for hit in hits)
     shown = {hits[i].path for i in kept}
+    spent = sum(costs[i] for i in kept) + MARKER_TOKENS  # the closing note's own words
+    spent += sum(cost for path, cost in named.items() if path not in shown)
     for i in order:
         cost = costs[i]
         path = hits[i].path
-        if path not in shown and per_file[path] > 1:
-            # Showing a file of several matches usually brings its "omitted" marker; it is
-            # charged at half, as it is not written when all of them end up kept.
-            cost += (ctx.counter.count(path) + MARKER_TOKENS) // 2
+        if path not in shown:
+            # Shown, a file leaves the closing note and, when it has more matches than are
+            # kept, brings a marker of its own.
+            cost += MARKER_TOKENS * (per_file[path] > 1) - named[path]
         if i not in kept and spent + cost <= ctx.budget_tokens:
             kept.add(i)
             shown.add(path)
