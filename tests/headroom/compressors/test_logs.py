@@ -404,3 +404,23 @@ def _kept_lines(lines: list[str], share: int) -> list[str]:
     result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // share))
     assert result is not None
     return result.text.split("\n")
+
+
+def test_a_warning_storm_shows_where_it_began_and_where_it_ended() -> None:
+    # The kernel's `EXT4-fs warning (device sda1):` is a warning; a storm of one template
+    # keeps its first and its last occurrence, whatever the budget leaves for the rest.
+    lines = [
+        f"Mar 14 02:{i // 60 % 60:02d}:{i % 60:02d} web-01 systemd[1]: Started session {i} of user app."
+        for i in range(4000)
+    ]
+    storm = list(range(1500, 3500, 50))
+    for i in storm:
+        lines[i] = (
+            f"Mar 14 02:{i // 60 % 60:02d}:{i % 60:02d} web-01 kernel: EXT4-fs warning (device sda1): "
+            f"ext4_dx_add_entry:2461: Directory (ino: {2000 + i}) index full, reach max htree level :2"
+        )
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=1500))
+    assert result is not None
+    out = set(result.text.split("\n"))
+    assert lines[storm[0]] in out and lines[storm[-1]] in out

@@ -13,7 +13,7 @@ ERROR = LinePattern(
         r"(?:ERROR|ERR|FATAL|CRITICAL|CRIT|SEVERE|PANIC|EMERG|ALERT|FAILURE|FAILED)\b|panic:"
         r"|[Oo]ut of memory\b|[Kk]illed process\b|[Ss]egmentation fault|[Cc]ore dumped"
         r"|[Ee]rror \d+$"
-        r"|(?:[Ee]rror|[Ff]atal)\b[:;]|(?:[Ff]ailed|[Ff]ailure|[Ff]ails|[Ff]ailing)\b"
+        r"|(?:[Ee]rror|[Ff]atal)(?: \([^()]{0,60}\))?[:;]|(?:[Ff]ailed|[Ff]ailure|[Ff]ails|[Ff]ailing)\b"
         r"|\d+ (?:failed|errors?)\b|[Ee]xception\b|[Dd]enied\b|[Rr]efused\b|[Ii]nvalid\b"
         r"|[Uu]nable to\b|[Cc]annot\b|[Cc]ould not\b|[Nn]o such (?:file|directory)|[Nn]ot found\b"
         r"|[Tt]imed out\b|[Aa]borted\b|E: |[Ee]xit (?:code|status) [1-9]|[Rr]eturned non-zero"
@@ -56,7 +56,8 @@ ERROR = LinePattern(
     ),
 )
 WARNING = LinePattern(
-    word=r"(?:WARN|WARNING)\b|warning:",
+    # `warning:`, and the kernel's `EXT4-fs warning (device sda1):`
+    word=r"(?:WARN|WARNING)\b|[Ww]arning(?: \([^()]{0,60}\))?:",
     anywhere=r"\[warn(?:ing)?\]|DeprecationWarning",
     hints=("warn", "deprecat"),
 )

@@ -43,7 +43,7 @@ from headroom.compressors._line_shapes import (
     templates,
 )
 from headroom.compressors._long_lines import CLIP_OVER, clip_head, clip_limit, clip_to_phrase
-from headroom.compressors._ranking import rare_terms, spread_order
+from headroom.compressors._ranking import naming_rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
@@ -63,7 +63,6 @@ _ERROR_SHARE = 0.8  # errors beyond the first and last of each template fill at 
 _RARE_LINES = 2  # a token held by at most this many lines is rare ...
 _RARE_SHARE = 1 / 500  # ... or by at most this share of the lines
 _RARE_COUNTED = 3  # a line ranks by up to this many rare tokens
-_RARE_TERM_SHARE = 1 / 50  # a query word in at most this share of lines forces its lines in
 _MARKER_SHARE = 0.03  # new runs opened by the fill: their markers stay under this share
 _CLOSING_TOKENS = 24  # the closing line with counts and the ref
 _BRIDGE = 3  # gaps of at most this many lines between must-keep lines are shown
@@ -104,7 +103,9 @@ class LineCompressor:
         focused = set(lines_with(lines, ctx.focus))
         clipped = _clip_long_lines(lines, focused, clip_limit(lines, text, ctx), ctx.focus.phrases)
         payload = _read(clipped, _rate(tokens, text))
-        must = _must_keep(payload, focused, _asked(payload.lines, ctx), ctx.budget_tokens)
+        must = _must_keep(
+            payload, focused, naming_rare_terms(payload.lines, ctx.focus.terms), ctx.budget_tokens
+        )
         kept = _fill(payload, must, ctx.budget_tokens - _CLOSING_TOKENS)
         chosen = close_cheap_gaps(clipped, kept)
         if len(chosen) == len(lines) and clipped == lines:
@@ -181,16 +182,6 @@ def _take(payload: _Payload, chain: list[int], kept: set[int]) -> tuple[int, int
         cost += payload.costs[i] + MARKER_TOKENS * added
         opened += added
     return cost, opened
-
-
-def _asked(lines: list[str], ctx: CompressContext) -> set[int]:
-    """Lines holding a query word that few lines hold."""
-    terms = set(ctx.focus.terms)
-    if not terms:
-        return set()
-    lowered = "\n".join(lines).lower().split("\n")
-    rare = rare_terms(terms, lowered, max(3, int(len(lines) * _RARE_TERM_SHARE)))
-    return {i for i, line in enumerate(lowered) if any(t in line for t in rare)} if rare else set()
 
 
 def _must_keep(payload: _Payload, focused: set[int], asked: set[int], budget: int) -> set[int]:

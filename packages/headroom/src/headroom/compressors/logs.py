@@ -5,7 +5,7 @@ Always kept verbatim, with one line of context and any stack trace: build and te
 failures and summaries, and the first three and the last occurrence of every error /
 fatal / exception template; every other error line comes next as the budget allows, so a
 log of a few errors keeps them all and a storm of one error keeps its shape and count.
-Warnings are kept once per template. The budget is then filled with the first occurrence
+Warnings are kept per template, its first occurrences and its last. The budget is then filled with the first occurrence
 of each template (rare ones first); each run of omitted lines becomes one marker.
 """
 
@@ -26,7 +26,7 @@ from headroom.compressors._long_lines import (
     clip_limit,
     clip_to_phrase,
 )
-from headroom.compressors._ranking import rare_terms, spread_order
+from headroom.compressors._ranking import naming_rare_terms, spread_order
 from headroom.compressors.base import (
     MARKER_SHARE,
     MARKER_TOKENS,
@@ -44,7 +44,6 @@ __all__ = ["LogCompressor", "template_of"]
 _MARKER_TOKENS = MARKER_TOKENS
 _RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
 _RARE_VALUES_COUNTED = 3  # a line ranks by up to this many rare values
-_RARE_TERM_LINES = 50  # a query term is rare in a log when at most 1 line in this many has it
 _MAX_TRACE_LINES = 200  # stack-trace lines kept after one error line
 _LONG_LINE_FACTOR = 4  # a line this many times the median length (at least...
 _MIN_MEDIAN_CHARS = 40  # ... as if the median were this long) is an outlier
@@ -160,7 +159,7 @@ class LogCompressor:
             ]
         estimate = token_estimator(text, ctx.counter)
         costs = [estimate(line.text) for line in lines]
-        asked = _naming_rare_terms(lines, query_terms(ctx.query))
+        asked = naming_rare_terms([line.text for line in lines], query_terms(ctx.query))
         must = _must_keep(lines, asked, _ERROR_REPEATS)
         if _cost(costs, must) > ctx.budget_tokens:
             # An error storm: each error template once (and its last), then without the
@@ -226,12 +225,13 @@ def _must_keep(
 ) -> set[int]:
     """First line and last three; summaries; failure titles; each error template's first three
     and last occurrences with their stack traces (with `context`, also the line before and
-    after each); each warning template once;
+    after each); each warning template's first occurrences and its last;
     and lines naming a query term that few lines name."""
     must = {0, *range(max(0, len(lines) - _TAIL_LINES), len(lines))}  # a verdict ends a log
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
     warning_seen: Counter[str] = Counter()
+    last_warning: dict[str, int] = {}
     for index, line in enumerate(lines):
         if line.error or line.summary:
             error_seen[line.template] += 1
@@ -241,25 +241,17 @@ def _must_keep(
                     must.update(range(max(0, index - 1), min(len(lines), index + 2)))
                 must.add(index)
                 must.update(_trace_after(lines, index))
-        elif line.warning and warning_seen[line.template] < repeats:
-            warning_seen[line.template] += 1
-            must.add(index)
+        elif line.warning:
+            last_warning[line.template] = index
+            if warning_seen[line.template] < repeats:
+                warning_seen[line.template] += 1
+                must.add(index)
         if line.title:
             must.add(index)
     must.update(last_error.values())
+    must.update(last_warning.values())  # a storm shows where it began and where it ended
     must.update(asked)
     return must
-
-
-def _naming_rare_terms(lines: list[_Line], terms: set[str]) -> set[int]:
-    """Lines naming a query term that few lines name."""
-    if not terms:
-        return set()
-    lowered = [line.text.lower() for line in lines]
-    rare = rare_terms(terms, lowered, max(3, len(lines) // _RARE_TERM_LINES))
-    if not rare:
-        return set()
-    return {i for i, text in enumerate(lowered) if any(t in text for t in rare)}
 
 
 def _trace_after(lines: list[_Line], index: int) -> range:
