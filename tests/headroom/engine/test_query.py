@@ -45,3 +45,9 @@ def test_a_whole_long_line_quoted_is_a_phrase() -> None:
     assert query_phrases(f"What does build.log say about `{line}`? Quote the exact lines.") == [
         line
     ]
+
+
+def test_a_quoted_phrase_holding_code_spans_is_a_phrase_whole() -> None:
+    needle = "Missing type annotation for function argument `draft7`"
+    question = f"What does ruff.jsonl say about `{needle}`? Quote the exact lines."
+    assert needle in query_phrases(question)

@@ -37,8 +37,15 @@ def query_terms(query: str) -> set[str]:
 
 
 def query_phrases(query: str) -> list[str]:
-    """Quoted spans of the query, stripped, in order, without repeats."""
+    """Quoted spans of the query, stripped, in order, without repeats; and the span from
+    its first backtick to its last, when other backticks stand between them (a quoted
+    phrase that itself holds code spans: `Missing annotation for `draft7``)."""
     found: list[str] = []
+    first, last = query.find("`"), query.rfind("`")
+    if query.count("`", first, last + 1) > 2:
+        outer = query[first + 1 : last].strip()
+        if len(outer) >= 3 and "\n" not in outer:
+            found.append(outer)
     for match in _QUOTED.finditer(query):
         phrase = next(g for g in match.groups() if g is not None).strip()
         if len(phrase) >= 3 and phrase not in found:
