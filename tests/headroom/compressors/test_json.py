@@ -410,3 +410,23 @@ def test_an_objects_scalar_entries_stay_beside_its_big_subtrees() -> None:
     out = json.loads(result.text)
     for key in ("kind", "name", "version", "baseUrl", "title0", "title3"):
         assert out[key] == spec[key]
+
+
+def test_a_long_error_string_keeps_its_last_line_after_the_cut() -> None:
+    # A job's captured traceback: its decisive line is its last, not its head.
+    frames = "".join(
+        f'  File "/srv/app/jobs/step_{i}.py", line {10 + i}, in run_{i}\n    result = step_{i}(payload)\n'
+        for i in range(40)
+    )
+    trace = f"Traceback (most recent call last):\n{frames}httpx.ConnectError: [Errno 111] Connection refused"
+    jobs = [
+        {"id": f"job-{4000 + i}", "status": "ok", "stderr": "", "seconds": i % 17}
+        for i in range(300)
+    ]
+    jobs[151] = {"id": "job-4151", "status": "failed", "stderr": trace, "seconds": 3}
+    text = json.dumps({"jobs": jobs})
+    result = JsonCompressor().compress(text, ctx_for(text))
+    assert result is not None
+    out = json.loads(result.text)  # still parses
+    assert "httpx.ConnectError: [Errno 111] Connection refused" in result.text
+    assert "chars cut" in result.text and out

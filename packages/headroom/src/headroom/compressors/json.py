@@ -166,7 +166,11 @@ def _cut_long_strings(
     value = container[key]
     if isinstance(value, str):
         if len(value) > _LONG_STRING and not mentions(value, terms):
-            container[key] = value[:_STRING_HEAD] + "... " + note(f"{len(value)} chars cut")
+            # An error's last line (a traceback's exception) stays after the cut.
+            tail = _error_tail(value)
+            cut = len(value) - _STRING_HEAD - len(tail)
+            end = f" ...{tail}" if tail else ""
+            container[key] = value[:_STRING_HEAD] + "... " + note(f"{cut} chars cut") + end
             return True
         return False
     cut = False
@@ -183,6 +187,16 @@ def _cut_long_strings(
         for child in list(value):
             cut = _cut_long_strings(value, child, note, terms) or cut
     return cut
+
+
+def _error_tail(value: str) -> str:
+    """The last line of `value` when it reads as an error (a captured traceback's
+    `ConnectError: ...`) and is short, with the line break before it; else ""."""
+    start = value.rstrip().rfind("\n") + 1
+    last = value[start:]
+    if not start or len(last) > _STRING_HEAD or not ERROR_RE.search(last):
+        return ""
+    return value[start - 1 :]
 
 
 def _collect(
