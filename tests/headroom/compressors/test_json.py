@@ -430,3 +430,20 @@ def test_a_long_error_string_keeps_its_last_line_after_the_cut() -> None:
     out = json.loads(result.text)  # still parses
     assert "httpx.ConnectError: [Errno 111] Connection refused" in result.text
     assert "chars cut" in result.text and out
+
+
+def test_a_question_naming_one_record_never_shows_more_than_a_generic_one() -> None:
+    # Its words `https` and `docs` are in every record: only words few records hold name
+    # records, so the named question's smaller budget holds.
+    records = [
+        {"name": f"crate-{i}", "version": f"1.{i}.0", "docs": f"https://docs.rs/crate-{i}"}
+        for i in range(400)
+    ]
+    text = json.dumps({"packages": records})
+    tokens = COUNTER.count(text)
+    generic = JsonCompressor().compress(text, ctx_for(text, budget=tokens // 3))
+    query = "What does sbom.json say about `https://docs.rs/crate-217`? Quote the exact lines."
+    named = JsonCompressor().compress(text, ctx_for(text, query, budget=tokens // 20))
+    assert generic is not None and named is not None
+    assert "https://docs.rs/crate-217" in named.text
+    assert COUNTER.count(named.text) < COUNTER.count(generic.text)

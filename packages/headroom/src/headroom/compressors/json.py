@@ -24,6 +24,7 @@ from headroom.compressors._ranking import (
     holding,
     lowered,
     mentions,
+    rare_terms,
 )
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.engine.detect import (
@@ -38,6 +39,8 @@ from headroom.engine.wellformed import parse_json_payload
 
 __all__ = ["JsonCompressor"]
 
+_FEW_ITEMS = 3  # a question's word held by at most this many items (or one in
+_RARE_ITEMS = 20  # this many) names them
 _LONG_STRING = 1000
 _STRING_HEAD = 240
 _MIN_ITEMS = 8
@@ -311,9 +314,11 @@ def _must_keep(collection: _Collection, terms: list[str], share: int) -> set[int
     an API's services all mention some `ValidationError`) only the error entries that fit
     in half of it, the cheapest first."""
     texts = collection.texts  # compact JSON: one line each
+    # Only the question's words few items hold name items (`https` in every URL does not).
+    named = rare_terms(terms, texts, max(_FEW_ITEMS, len(texts) // _RARE_ITEMS)) if terms else []
     keep = (
-        {i for i, text in enumerate(lowered(texts)) if any(t in text for t in terms)}
-        if terms
+        {i for i, text in enumerate(lowered(texts)) if any(t in text for t in named)}
+        if named
         else set()
     )
     if isinstance(collection.value, Table):
