@@ -20,15 +20,17 @@ from itertools import chain
 from headroom.compressors.logs import template_of
 
 __all__ = [
-    "headings",
-    "settings",
+    "UNDERLINE_CHARS",
     "digit_blind",
     "error_lines",
+    "headings",
     "indentation",
     "live_lines",
     "openings",
     "outliers",
     "rare_token_counts",
+    "setext_levels",
+    "settings",
     "strong_errors",
     "templates",
 ]
@@ -81,10 +83,10 @@ _CLOCK_UNIQUE = 0.9  # ... whose values are this unique is a clock, not a rare v
 _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line breaks
 _COMMENT_SIGNS = ("#", ";", "//")
 _MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
-# A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
-_UNDERLINE_CHARS = "=-~^"
+UNDERLINE_CHARS = "=-~^"  # a setext / reStructuredText underline's character, by level
 _SETTING = re.compile(r"(?:export |set )?[A-Za-z_][\w.-]*[ \t]*(?:[:+?!]?=(?!=)|\()")
 _OUTLINE = re.compile(r"(\*{1,8}) \S")  # an outline heading's level: its run of asterisks
+# A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
 _LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
 
@@ -173,23 +175,17 @@ def _shapes(tokens: list[str]) -> list[str]:
     return "\n".join(tokens).translate(_ASCII_DIGITS_TO_9).split("\n")
 
 
-def openings(lines: Sequence[str]) -> list[int]:
+def openings(lines: Sequence[str], setext: dict[int, int]) -> list[int]:
     """The line each line belongs under (-1 for none): the nearest line above it indented
     less, or for an unindented line of a record (one of the blank-line separated blocks
     that mostly open with one field: `Package: ...` stanzas), the record's first line. An
     outline heading (`* Version 3.7.9`, `** libgnutls: ...`: a run of asterisks and a
     space) stands above the plain lines at its own indentation, and a shorter run above a
     longer one; so does a setext heading (`1.24.5` over `=====`, `Bug fixes` over `---`,
-    by its underline's level), whose underline goes with it: an entry shown keeps the
-    headings it was written under. One pass with a stack of the lines indented less, then
-    the record blocks."""
+    by its underline's level, `setext` as `setext_levels` finds them), whose underline goes
+    with it: an entry shown keeps the headings it was written under. One pass with a stack
+    of the lines indented less, then the record blocks."""
     opening = [-1] * len(lines)
-    # A setext heading's text (`1.24.5` over `=======`): a heading of its underline's level.
-    setext = {
-        i - 1: _UNDERLINE_CHARS.index(lines[i].strip()[0]) + 1
-        for i in range(1, len(lines))
-        if _underlines(lines[i - 1], lines[i])
-    }
     stack: list[tuple[float, int]] = []  # (depth, line) of the enclosing lines
     starts: list[int] = []  # first line of each block of non-blank lines
     previous_blank = True
@@ -231,12 +227,21 @@ def _record_openings(lines: Sequence[str], starts: list[int], opening: list[int]
                 opening[i] = start
 
 
-def headings(lines: Sequence[str]) -> set[int]:
+def setext_levels(lines: Sequence[str]) -> dict[int, int]:
+    """Each setext heading's text line (`1.24.5` over `=======`) and its level, by its
+    underline's character (`=` 1, `-` 2, ...)."""
+    return {
+        i - 1: UNDERLINE_CHARS.index(lines[i].strip()[0]) + 1
+        for i in range(1, len(lines))
+        if _underlines(lines[i - 1], lines[i])
+    }
+
+
+def headings(lines: Sequence[str], setext: dict[int, int]) -> set[int]:
     """A document's headings among `lines` that name one part each: a setext heading's
-    text (over its underline) or an outline heading (a run of asterisks and a space at a
-    line's start) that occurs once (`1.24.5`, not the `Bug fixes` under every release)."""
-    found = {i - 1 for i in range(1, len(lines)) if _underlines(lines[i - 1], lines[i])}
-    found |= {i for i, line in enumerate(lines) if _OUTLINE.match(line)}
+    text (`setext`) or an outline heading (a run of asterisks and a space at a line's
+    start) that occurs once (`1.24.5`, not the `Bug fixes` under every release)."""
+    found = set(setext) | {i for i, line in enumerate(lines) if _OUTLINE.match(line)}
     seen = Counter(lines[i].strip() for i in found)
     return {i for i in found if seen[lines[i].strip()] == 1}
 
@@ -252,10 +257,10 @@ def _underlines(text: str, line: str) -> bool:
     """`line` underlines `text` (`v1.24.5` over `=======`): a run of one of `=-~^` at
     least three long and over most of the text's length."""
     rule = line.strip()
-    if len(rule) < 3 or rule[0] not in _UNDERLINE_CHARS or rule.strip(rule[0]):
+    if len(rule) < 3 or rule[0] not in UNDERLINE_CHARS or rule.strip(rule[0]):
         return False
     words = text.strip()
-    return bool(words) and words[0] not in _UNDERLINE_CHARS and len(rule) >= 0.6 * len(words)
+    return bool(words) and words[0] not in UNDERLINE_CHARS and len(rule) >= 0.6 * len(words)
 
 
 def _depth(line: str) -> float:

@@ -38,6 +38,7 @@ from headroom.compressors._line_shapes import (
     openings,
     outliers,
     rare_token_counts,
+    setext_levels,
     settings,
     strong_errors,
     templates,
@@ -81,7 +82,7 @@ class _Payload:
     strong: set[int]
     opening: list[int]
     """The line each line belongs under, -1 for none (see `openings`)."""
-    headings: set[int]
+    landmarks: set[int]
     """A document's headings (see `headings`) and settings (see `settings`): they rank
     with the outliers."""
 
@@ -149,6 +150,7 @@ def _read(lines: list[str], cost: Callable[[str], int]) -> _Payload:
         lines[i] == lines[i - 1] and bool(lines[i].strip()) for i in range(1, len(lines))
     ]
     template = templates(keys)
+    setext = setext_levels(lines)
     return _Payload(
         lines=lines,
         costs=[cost(line) for line in lines],
@@ -156,8 +158,8 @@ def _read(lines: list[str], cost: Callable[[str], int]) -> _Payload:
         repeat=repeat,
         errors={i for i in errors if not repeat[i]},
         strong=strong_errors(lines, errors),
-        opening=openings(lines),
-        headings=headings(lines) | settings(lines),
+        opening=openings(lines, setext),
+        landmarks=headings(lines, setext) | settings(lines),
     )
 
 
@@ -315,7 +317,7 @@ def _ranked(payload: _Payload) -> list[int]:
         template = payload.template[i]
         if payload.repeat[i] or not payload.lines[i].strip():
             continue
-        score = 2.0 * (i in odd or i in payload.headings) + min(rare[i], _RARE_COUNTED)
+        score = 2.0 * (i in odd or i in payload.landmarks) + min(rare[i], _RARE_COUNTED)
         score += (i in firsts) / counts[template]
         if not score:
             shown[template] += 1

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from headroom._version import install_hint
 from headroom.ccr.markers import end_reads_as_comment, format_gap, format_marker, split_lines
+from headroom.compressors._line_shapes import UNDERLINE_CHARS
 from headroom.compressors._long_lines import CLIP_OVER, clip_head, clip_limit
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import (
@@ -45,7 +46,6 @@ logger = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"(?<=[.!?])(\s+)(?=[\"'(\[`*A-Z0-9])")
 _OUTLINE_SHARE = 0.2  # headings are a document's outline: at most this share of its lines
 _HEADING = re.compile(r"^\s*(#{1,6} |[=\-~^]{3,}\s*$|[A-Z][A-Z0-9 ,:'-]{3,}$)")
-_UNDERLINES = "=-~^"  # a setext / reStructuredText underline's character, by level
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _LONG_FENCE_LINES = 30
 _LONG_LINE = 400
@@ -200,8 +200,8 @@ def _outline(units: list[_Unit], room: int, affordable: Callable[[set[int]], boo
         if found is None:
             continue
         marks = found.group(1).strip()
-        if marks[:1] in _UNDERLINES:
-            level = _UNDERLINES.index(marks[0]) + 1
+        if marks[:1] in UNDERLINE_CHARS:
+            level = UNDERLINE_CHARS.index(marks[0]) + 1
             above = position - 1
             if above >= 0 and units[above].line == unit.line - 1 and units[above].text.strip():
                 levels[above] = level  # the heading's text, over its underline
