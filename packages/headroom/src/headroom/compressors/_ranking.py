@@ -38,6 +38,7 @@ ERROR_RE = re.compile(
 )
 _MAX_FORCING_TERMS = 24
 _RARE_TERM_TEXTS = 50  # a query term is rare when at most one text in this many holds it
+_FEW_TEXTS = 3  # ... or at most this many
 _MASK_RE = re.compile(r"(?=[0-9A-Fa-f])(?:\b[0-9a-fA-F]{8,}\b|\d+)")
 _STATUS_COLUMN = re.compile(
     r"(^|\.)(status|state|level|severity|result|conclusion|outcome|health)$", re.I
@@ -102,16 +103,18 @@ def rare_terms(terms: Collection[str], texts: Sequence[str], limit: int) -> list
     return sorted(t for t in terms if _in_at_most(t, lowered, joined, limit))
 
 
-def naming_rare_terms(texts: Sequence[str], terms: Collection[str]) -> set[int]:
-    """Indices of `texts` naming a query term that few of them name (at most one in 50,
-    and at least 3): what the question asks about, wherever it stands."""
+def naming_rare_terms(
+    texts: Sequence[str], terms: Collection[str], one_in: int = _RARE_TERM_TEXTS
+) -> set[int]:
+    """Indices of `texts` naming a query term that few of them name (at most one in
+    `one_in`, and at least 3): what the question asks about, wherever it stands."""
     if not terms:
         return set()
-    lowered = "\n".join(texts).lower().split("\n")
-    rare = rare_terms(terms, lowered, max(3, len(texts) // _RARE_TERM_TEXTS))
+    low = lowered(texts)
+    rare = rare_terms(terms, low, max(_FEW_TEXTS, len(texts) // one_in))
     if not rare:
         return set()
-    return {i for i, text in enumerate(lowered) if any(t in text for t in rare)}
+    return {i for i, text in enumerate(low) if any(t in text for t in rare)}
 
 
 def _in_at_most(term: str, lowered: Sequence[str], joined: str, limit: int) -> bool:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
+from headroom.compressors._line_shapes import indentation
 from headroom.compressors._ranking import rare_terms, relevance, spread_order
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -125,18 +126,21 @@ class DocsCompressor:
             return None
         per_char = tokens / max(1, len(text))
         costs = [max(1, round(len(line) * per_char)) + 1 for line in lines]
-        kept = _must(lines, headings, ctx)
+        defined = _definition_terms(lines)
+        kept = _must(lines, headings, defined, ctx)
         spent = sum(costs[i] for i in kept) + MARKER_TOKENS * 2
-        order = _order(lines, headings, ctx)
+        order = _order(lines, headings, defined, ctx)
         fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
         return kept_lines_result(lines, _fenced(lines, kept), ctx.ref)
 
 
-def _must(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> set[int]:
+def _must(
+    lines: Sequence[str], headings: list[int], defined: list[int], ctx: CompressContext
+) -> set[int]:
     content = [i for i, line in enumerate(lines) if line.strip()]
     must = set(headings) | ({content[0], content[-1]} if content else set())
     must.update(i for i, line in enumerate(lines) if _OPTION.match(plain(line)))
-    must.update(_terms(lines))
+    must.update(defined)  # a definition list's terms, like options
     must.update(lines_with(lines, ctx.focus))
     rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
     if rare:
@@ -144,7 +148,9 @@ def _must(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> se
     return must
 
 
-def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> list[int]:
+def _order(
+    lines: Sequence[str], headings: list[int], defined: list[int], ctx: CompressContext
+) -> list[int]:
     """Lines in the order they are wanted: the pointed-to sections whole (best first), the
     opening lines of every section, then the rest spread over the document."""
     bounds = [0, *headings, len(lines)] if headings[0] > 0 else [*headings, len(lines)]
@@ -158,7 +164,7 @@ def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> l
     pointed = sorted((k for k in range(len(sections)) if scores[k] > 0), key=lambda k: -scores[k])
     order: list[int] = [i for k in pointed for i in sections[k]]
     # Each term's (an option's, a setting's) first line of description, with it.
-    order.extend(i + 1 for i in _terms(lines) if i + 1 < len(lines))
+    order.extend(i + 1 for i in defined if i + 1 < len(lines))
     rest: list[int] = []
     for section in sections:
         body = [i for i in section if lines[i].strip()]
@@ -173,7 +179,7 @@ def _order(lines: Sequence[str], headings: list[int], ctx: CompressContext) -> l
     return order
 
 
-def _terms(lines: Sequence[str]) -> list[int]:
+def _definition_terms(lines: Sequence[str]) -> list[int]:
     """The terms of a definition list (`ExecSearchPath=`, `StrictHostKeyChecking`, a
     dashed option): a short line that is no sentence, with the line right under it
     indented deeper (its description)."""
@@ -183,8 +189,8 @@ def _terms(lines: Sequence[str]) -> list[int]:
         term = line.strip()
         if not term or len(term) > _TERM_CHARS or term.endswith((".", ",", ";", ":")):
             continue
-        depth = len(line) - len(line.lstrip())
-        if depth <= _TERM_INDENT and below.strip() and len(below) - len(below.lstrip()) > depth:
+        depth = indentation(line)
+        if depth <= _TERM_INDENT and below.strip() and indentation(below) > depth:
             found.append(i)
     return found
 

@@ -22,9 +22,8 @@ from headroom.compressors._ranking import (
     anomalous_rows,
     choose,
     holding,
-    lowered,
     mentions,
-    rare_terms,
+    naming_rare_terms,
 )
 from headroom.compressors.base import CompressContext, Compressed, token_estimator
 from headroom.engine.detect import (
@@ -39,8 +38,7 @@ from headroom.engine.wellformed import parse_json_payload
 
 __all__ = ["JsonCompressor"]
 
-_FEW_ITEMS = 3  # a question's word held by at most this many items (or one in
-_RARE_ITEMS = 20  # this many) names them
+_RARE_ITEMS = 20  # a question's word held by at most one item in this many (or 3) names them
 _LONG_STRING = 1000
 _STRING_HEAD = 240
 _MIN_ITEMS = 8
@@ -315,12 +313,7 @@ def _must_keep(collection: _Collection, terms: list[str], share: int) -> set[int
     in half of it, the cheapest first."""
     texts = collection.texts  # compact JSON: one line each
     # Only the question's words few items hold name items (`https` in every URL does not).
-    named = rare_terms(terms, texts, max(_FEW_ITEMS, len(texts) // _RARE_ITEMS)) if terms else []
-    keep = (
-        {i for i, text in enumerate(lowered(texts)) if any(t in text for t in named)}
-        if named
-        else set()
-    )
+    keep = naming_rare_terms(texts, terms, one_in=_RARE_ITEMS)
     if isinstance(collection.value, Table):
         keep |= anomalous_rows(collection.value.columns, collection.value.rows)
     elif isinstance(collection.value, dict):
