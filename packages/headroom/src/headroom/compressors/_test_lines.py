@@ -19,6 +19,7 @@ __all__ = [
     "SUMMARY",
     "WARNING",
     "classify",
+    "is_section_banner",
     "is_signature",
 ]
 
@@ -105,6 +106,12 @@ FAILURE_TITLE = re.compile(
 )
 
 
+def is_section_banner(kind: int, line: str) -> bool:
+    """Whether a line of class `kind` opens a section of the run: a `===` banner
+    (FAILURES, PASSES, the summary), not an entry's own `--- Captured stdout call ---`."""
+    return kind == BANNER and line.startswith("=")
+
+
 def classify(lines: Sequence[str]) -> list[int]:
     """The class of each line (OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING). Under a
     section banner of passes (`pytest -rA`'s PASSES, with each passing test's title and
@@ -119,7 +126,7 @@ def classify(lines: Sequence[str]) -> list[int]:
             out.append(SUMMARY)
         elif _BANNER.match(line) and not line.startswith("___"):
             out.append(BANNER)
-            if line.startswith("="):  # a section's banner, not an entry's `--- Captured ---`
+            if is_section_banner(BANNER, line):
                 passes = bool(PASS_SECTION.match(line))
         elif _FAIL.match(line):
             if not passes:

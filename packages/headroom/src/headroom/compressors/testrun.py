@@ -35,6 +35,7 @@ from headroom.compressors._test_lines import (
     SUMMARY,
     WARNING,
     classify,
+    is_section_banner,
     is_signature,
 )
 from headroom.compressors._xml_runs import collapse_runs
@@ -107,9 +108,7 @@ class TestRunCompressor:
         # Summaries and section banners stay; an entry's own `--- Captured log ---` goes
         # with its entry.
         selection.force(
-            i
-            for i, c in enumerate(classes)
-            if c == SUMMARY or (c == BANNER and read[i].startswith("="))
+            i for i, c in enumerate(classes) if c == SUMMARY or is_section_banner(c, read[i])
         )
         selection.force({0, len(lines) - 1})
         failures = _junit_failures(read) if junit else _failure_blocks(read, classes)
@@ -191,7 +190,7 @@ def _failure_blocks(lines: Sequence[str], classes: list[int]) -> list[list[int]]
     index = 0
     while index < len(lines):
         line, kind = lines[index], classes[index]
-        if kind == SUMMARY or (kind == BANNER and line.startswith("=")):
+        if kind == SUMMARY or is_section_banner(kind, line):
             in_section = bool(FAILURE_SECTION.match(line))
         if in_section and kind not in (BANNER, SUMMARY):
             end = _section_entry_end(lines, classes, index)
@@ -269,10 +268,8 @@ def _section_entry_end(lines: Sequence[str], classes: list[int], start: int) -> 
     banner; its `--- Captured stdout call ---` parts are its own."""
     end = start + 1
     while end < len(lines) and end - start < _MAX_FAILURE_LINES:
-        line = lines[end]
-        if classes[end] == SUMMARY or line.startswith("___"):
-            break
-        if classes[end] == BANNER and line.startswith("="):
+        line, kind = lines[end], classes[end]
+        if kind == SUMMARY or line.startswith("___") or is_section_banner(kind, line):
             break
         end += 1
     return end
