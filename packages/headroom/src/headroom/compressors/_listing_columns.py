@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import Sequence
 
 __all__ = [
-    "extremes",
-    "short_columns",
     "blanks_in_cells",
     "constant_columns",
+    "extremes",
     "is_padded",
     "note_detail",
+    "short_columns",
     "without_columns",
 ]
 

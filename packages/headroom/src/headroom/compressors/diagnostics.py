@@ -32,18 +32,17 @@ from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed, kept_lines_result
 from headroom.engine.detect import ContentKind, Detection, Sample
-from headroom.engine.line_kinds import DIAGNOSTIC_MESSAGE
+from headroom.engine.line_kinds import DIAGNOSTIC_MESSAGE, SEVERITY
 from headroom.engine.line_patterns import LineSet, without_ansi
 
 __all__ = ["DiagnosticsCompressor", "Diagnostic", "diagnostics_of"]
 
-_SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
 _MESSAGES = LineSet({"message": DIAGNOSTIC_MESSAGE})  # the pattern the detection sample uses
 _LOCATION = re.compile(r"\s*--> \S+:\d+|In \S+ line \d+:|\S+:\d+(?::\d+)?:|\S+\(\d+,\d+\)")
 # The file a location names: `path:12:`, ` --> path:12:3`, `In path line 12:`, `path(12,3)`.
 _FILE = re.compile(r"\s*(?:--> |In )?([^\s:(]+)(?:[:(]| line )")
 _RANK = {"error": 0, "fatal error": 0, "warning": 1}
-_SEVERITY_WORD = re.compile(rf"\b{_SEVERITY}\b|\((?:error|warning|info|style)\)", re.I)
+_SEVERITY_WORD = re.compile(rf"\b{SEVERITY}\b|\((?:error|warning|info|style)\)", re.I)
 _SUMMARY = re.compile(
     r"\s*(?:Found \d+|\d+ (?:errors?|warnings?|problems?)\b|✖ \d+ problems?|"
     r"error: aborting|error: could not compile|Success: |All checks passed|\d+ files? )",

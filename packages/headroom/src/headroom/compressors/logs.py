@@ -5,8 +5,9 @@ Always kept verbatim, with one line of context and any stack trace: build and te
 failures and summaries, and the first three and the last occurrence of every error /
 fatal / exception template; every other error line comes next as the budget allows, so a
 log of a few errors keeps them all and a storm of one error keeps its shape and count.
-Warnings are kept per template, its first occurrences and its last. The budget is then filled with the first occurrence
-of each template (rare ones first); each run of omitted lines becomes one marker.
+Warnings are kept per template, its first occurrences and its last. The budget is then
+filled with the first occurrence of each template (rare ones first); each run of omitted
+lines becomes one marker.
 """
 
 from __future__ import annotations

@@ -40,9 +40,7 @@ from headroom.engine.wellformed import parse_json_payload, parses_as_json
 
 __all__ = [
     "CERTAIN",
-    "CODE_HINTS",
     "CODE_SHAPE_SHARE",
-    "DIAGNOSTIC_MESSAGE",
     "FALLBACK_KIND",
     "FILE_HEADER",
     "LIKELY",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from headroom.engine.detect import CODE_HINTS, CODE_SHAPE_SHARE, Sample
+from headroom.engine.detect import CODE_SHAPE_SHARE, Sample
+from headroom.engine.line_kinds import CODE_HINTS
 from headroom.engine.line_patterns import LineMatches
 
 __all__ = ["language_of"]

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from headroom.engine.line_patterns import LinePattern
 
-__all__ = ["CODE_HINTS", "DIAGNOSTIC_MESSAGE"]
+__all__ = ["CODE_HINTS", "DIAGNOSTIC_MESSAGE", "SEVERITY"]
 
-_SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
+SEVERITY = r"(?:fatal error|error|warning|note|info|information|hint|help|style|remark)"
+"""A diagnostic's severity words, as a regular expression group."""
 DIAGNOSTIC_MESSAGE = LinePattern(
     # A compiler's or linter's message line: a location, then a severity or a rule code.
     at_start=(
-        rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{_SEVERITY}\b"  # gcc, mypy, tsc, pyright
+        rf"\s*(?:\S.*?(?::\d+(?::\d+)?:| ?\(\d+,\d+\):?)|\S.*?:\d+:\d+ -)\s+{SEVERITY}\b"  # gcc, mypy, tsc, pyright
         r"|\s*\S.*?:\d+:\d+:?\s+[A-Z]{1,4}\d{2,5}\b"  # ruff, flake8, pylint codes
         r"|\s*\S.*?:\d+(?::\d+)?:\s+\[[A-Z]{1,4}\d{2,5}\]"  # pylint's format: `path:12: [E501] msg`
-        rf"|{_SEVERITY}(?:\[\w+\])?: "  # rustc
+        rf"|{SEVERITY}(?:\[\w+\])?: "  # rustc
         r"|[A-Z]{1,4}\d{2,5}(?: \[\*\])? \S"  # ruff's full format: `F401 [*] msg`, then ` --> path`
         r"|\s*\^-*\^? SC\d+ \("  # shellcheck
-        rf"|\s+\d+:\d+\s+{_SEVERITY}\s"  # eslint stylish
+        rf"|\s+\d+:\d+\s+{SEVERITY}\s"  # eslint stylish
     )
 )
 """A diagnostic's message line (the diagnostics compressor's unit; see its module)."""
