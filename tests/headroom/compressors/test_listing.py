@@ -400,3 +400,19 @@ def test_rows_not_kept_whole_keep_their_short_cells_beside_their_key() -> None:
     assert "listed below by columns 1, 2 only" in result.text
     for i in range(300):  # every package's version is visible, whole rows or not
         assert f"lib{i:03d}-tools" in result.text and f"{i % 9}.{i}-{i % 4}" in result.text
+
+
+def test_a_note_numbers_the_short_columns_as_the_original_listing_does() -> None:
+    # The constant `amd64` column between the name and the version is left out: the note
+    # still numbers the version as the listing's third column.
+    lines = ["Name                    Architecture Version        Description"]
+    for i in range(300):
+        lines.append(
+            f"{f'lib{i:03d}-tools':<24}{'amd64':<13}{f'{i % 9}.{i}-{i % 4}':<15}"
+            f"{['GNU', 'Debian', 'simple', 'fast'][i % 4]} tools of kind {i} for the "
+            f"{['shell', 'package store', 'network layer'][i % 3]}"
+        )
+    text = "\n".join(lines)
+    result = ListingCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) * 2 // 3))
+    assert result is not None
+    assert "listed below by columns 1, 3 only" in result.text

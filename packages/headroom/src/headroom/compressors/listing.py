@@ -201,7 +201,8 @@ def _compacted(
     if narrower.lines != rows.lines:
         return None  # cells did not split the same way again: leave the listing alone
     key = shape.key - sum(1 for d in shape.dropped if d < shape.key)
-    lossy = _lossy(text, reduced, narrower, key, ctx, label=shape.key + 1)
+    numbers = [column + 1 for column in range(shape.columns) if column not in left_out]
+    lossy = _lossy(text, reduced, narrower, key, ctx, numbers)
     if lossy is None:
         return None
     return replace(lossy, text=f"{format_detail(detail)}\n{lossy.text}")
@@ -229,10 +230,10 @@ def _lossy(
     rows: _Rows,
     key: int,
     ctx: CompressContext,
-    label: int | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> Compressed | None:
-    """Rare and named rows whole, every other row by its key cell (`label`: that column's
-    number in the original listing); or, when even the key cells do not fit, or the rows
+    """Rare and named rows whole, every other row by its key cell (`numbers`: each
+    column's number in the original listing, when columns were left out of `rows`); or, when even the key cells do not fit, or the rows
     stand in sections (`ls -R`'s directories: a key cell listed apart from its section
     would lose it), whole rows in runs with the gaps marked."""
     keys = rows.columns[key]
@@ -275,8 +276,8 @@ def _lossy(
         return None
     body = [line for i, line in enumerate(lines) if i not in row_lines or i in whole]
     named = [cell for line, cell in zip(rows.lines, keys, strict=True) if line not in whole]
-    offset = (label or key + 1) - (key + 1)  # the original listing's column numbers
-    columns = ", ".join(str(c + 1 + offset) for c in shown)
+    number = numbers if numbers is not None else range(1, len(rows.columns) + 1)
+    columns = ", ".join(str(number[c]) for c in shown)
     note = format_note(
         ctx.ref,
         f"kept {len(whole)} of {len(rows.lines)} rows whole, the other {len(named)} are "
