@@ -4,6 +4,7 @@ real command output. Every output line is an original line or a marker, counts a
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -384,21 +385,34 @@ def outline_news(versions: int) -> str:
     return "\n".join(out)
 
 
+def assert_entries_under_their_headings(
+    original: list[str],
+    out: list[str],
+    entry: Callable[[str], bool],
+    heading_at: Callable[[list[str], int], str | None],
+) -> None:
+    """The nearest heading above each kept entry (`heading_at` a line, or None) is the one
+    it was written under; and more than 20 entries were kept."""
+
+    def heading_above(lines: list[str], index: int) -> str | None:
+        found = (heading_at(lines, above) for above in range(index, -1, -1))
+        return next((heading for heading in found if heading is not None), None)
+
+    entries = [i for i, line in enumerate(out) if entry(line)]
+    assert len(entries) > 20
+    for i in entries:
+        assert heading_above(out, i) == heading_above(original, original.index(out[i])), out[i]
+
+
 def test_a_kept_entry_of_an_outline_keeps_its_heading() -> None:
     text = outline_news(60)
-    original = text.split("\n")
     out = compress(text, budget=COUNTER.count(text) // 4).split("\n")
-
-    def heading(lines: list[str], index: int) -> str | None:
-        for line in reversed(lines[: index + 1]):
-            if line.startswith("* Version"):
-                return line
-        return None
-
-    entries = [i for i, line in enumerate(out) if line.startswith(("** ", "symbol_"))]
-    assert len(entries) > 20
-    for i in entries:  # the nearest heading above a kept entry is the one it was written under
-        assert heading(out, i) == heading(original, original.index(out[i])), out[i]
+    assert_entries_under_their_headings(
+        text.split("\n"),
+        out,
+        lambda line: line.startswith(("** ", "symbol_")),
+        lambda lines, i: lines[i] if lines[i].startswith("* Version") else None,
+    )
 
 
 def rst_changelog(versions: int) -> str:
@@ -415,19 +429,13 @@ def rst_changelog(versions: int) -> str:
 
 def test_a_setext_heading_stands_over_its_entries_and_keeps_its_underline() -> None:
     text = rst_changelog(70)
-    original = text.split("\n")
     out = compress(text, budget=COUNTER.count(text) // 5).split("\n")
-
-    def release(lines: list[str], index: int) -> str | None:
-        for above in range(index, 0, -1):
-            if lines[above] == "=" * 7:
-                return lines[above - 1]
-        return None
-
-    entries = [i for i, line in enumerate(out) if line.startswith("- Fixed")]
-    assert len(entries) > 20
-    for i in entries:  # the release shown above a kept entry is the one it was written under
-        assert release(out, i) == release(original, original.index(out[i])), out[i]
+    assert_entries_under_their_headings(
+        text.split("\n"),
+        out,
+        lambda line: line.startswith("- Fixed"),
+        lambda lines, i: lines[i - 1] if i > 0 and lines[i] == "=" * 7 else None,
+    )
     versions = [f"1.{v}.{v % 4}" for v in range(70, 0, -1)]
     assert sum(v in out for v in versions) >= 14  # headings that name one part rank first
 
