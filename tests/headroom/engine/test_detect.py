@@ -189,3 +189,31 @@ def test_a_long_file_of_short_lines_is_not_minified() -> None:
 
     assert not _minified("x = 1\n" * 60_000)  # every line short, however many
     assert _minified("x = 1\n" * 10 + "y" * 3000 + "\n")
+
+
+def test_compiled_javascript_whose_class_runs_past_the_sample_is_code_without_a_name() -> None:
+    """The detection sample ends inside a long class, leaving one syntax error around all
+    of it: the lines still parse, so this is code even with no file name to say so."""
+    methods = "\n".join(
+        f"    method{i}(input, ctx) {{\n        const result = this._parse(input, ctx);\n"
+        f"        if (result.status === 'aborted') {{\n            return INVALID;\n        }}\n"
+        f"        return {{ status: result.status, value: result.value + {i} }};\n    }}"
+        for i in range(400)
+    )
+    source = f'"use strict";\nObject.defineProperty(exports, "__esModule", {{ value: true }});\nclass ZodType {{\n{methods}\n}}\nexports.ZodType = ZodType;\n'
+    assert len(source) > 2 * 32_768
+    detection = detect(source)
+    assert (detection.kind, detection.language) == ("code", "javascript")
+
+
+def test_markdown_with_javascript_blocks_is_not_code_without_a_name() -> None:
+    """A page of prose between fenced blocks: its prose lines hold tokens JavaScript can't
+    parse, so the code hints of its blocks do not make it code."""
+    sections = "\n".join(
+        f"## zlib.method{i}(options)\n\nThe `node:zlib` module provides compression number {i},\n"
+        f"implemented using Gzip, Deflate/Inflate, and Brotli streams.\n\n"
+        f"```js\nconst zlib = require('node:zlib');\nconst stream = zlib.method{i}({{ level: 9 }});\n"
+        f"stream.on('data', (chunk) => {{ console.log(chunk.length); }});\n```\n"
+        for i in range(60)
+    )
+    assert detect(sections).kind != "code"

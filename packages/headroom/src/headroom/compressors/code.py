@@ -59,18 +59,17 @@ some room when a file is mostly declarations."""
 Edit = tuple[int, int, bytes]
 
 _GUESSED = 0.45  # the confidence of code guessed from line hints (and a parse)
-_MOSTLY_PARSES = 0.8  # share of a guessed-code sample's lines free of syntax errors
+_MOSTLY_PARSES = 0.9  # share of a guessed-code sample's lines free of tokens it can't parse
 _NAMED_CHECK_CHARS = 4096  # of the sample, parsed to check a file name (a blame shows at once)
 _NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
 
 
 def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
-    """Whether `head` parses as `language` with syntax errors on at most a fifth of its
-    lines (a cut at the sample's end may leave one error). With `named` (the file's name
-    says the language), whether at most half its lines hold a token the language cannot
-    parse: only the tokens an error skips count, not the valid code it wraps (a sample cut
-    inside a class leaves one error around the whole file; `git blame` or a numbered
-    listing of the file has bad tokens on every line)."""
+    """Whether at most a tenth of `head`'s lines hold a token `language` cannot parse (half
+    with `named`, when the file's name says the language). Only the tokens an error skips
+    count, not the valid code it wraps: a sample cut inside a class leaves one error around
+    the whole file. Diagnostics that quote source lines, `git blame` or a numbered listing
+    of a file, and Markdown with code blocks have such tokens on many lines."""
     parser = parser_for(language)
     if parser is None:
         return False
@@ -85,9 +84,9 @@ def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
         node = stack.pop()
         if not node.has_error and not node.is_missing:
             continue
-        if node.is_missing or (node.is_error and not named):
+        if node.is_missing:
             bad.update(range(node.start_point[0], node.end_point[0] + 1))
-        elif node.is_error:  # named: the tokens it skipped, its valid children looked into
+        elif node.is_error:  # the tokens it skipped, its valid children looked into
             if not node.children:
                 bad.add(node.start_point[0])
             bad.update(c.start_point[0] for c in node.children if c.child_count == 0)
