@@ -184,9 +184,15 @@ def extremes(cells: Sequence[str]) -> list[int]:
     """In a column of sizes or counts (`4.0K`, `2.9M`, `126868`), the rows of its largest
     values and of its smallest: the one big file, where no count of cells tells it apart
     (every size differs, so every cell is rare)."""
-    values = [_magnitude(cell) for cell in cells]
-    numbers = [(v, row) for row, v in enumerate(values) if v is not None]
-    if len(numbers) < _NUMERIC_SHARE * len(cells) or len({v for v, _ in numbers}) < 3:
+    numbers: list[tuple[float, int]] = []
+    others_allowed = len(cells) - _NUMERIC_SHARE * len(cells)
+    for row, cell in enumerate(cells):
+        value = _magnitude(cell)
+        if value is not None:
+            numbers.append((value, row))
+        elif row + 1 - len(numbers) > others_allowed:
+            return []  # too few of them are sizes or counts: known before reading them all
+    if len({v for v, _ in numbers}) < 3:
         return []
     numbers.sort()
     return [row for _, row in numbers[-_LARGEST:]] + [numbers[0][1]]

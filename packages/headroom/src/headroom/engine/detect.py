@@ -31,7 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Protocol, cast, runtime_checkable
 
 from headroom.engine.line_kinds import CODE_HINTS, DIAGNOSTIC_MESSAGE
@@ -330,9 +330,16 @@ def listing_columns(lines: Sequence[str]) -> int | None:
     it is a listing when, in most rows, that last cell starts at the same character and the
     cells before it are padded (a run of two or more spaces somewhere between them). Prose
     neither lines its words up nor pads them."""
-    rows = [line for line in lines[:_SAMPLE_LINES] if line.strip()]
+    rows = tuple(line for line in lines[:_SAMPLE_LINES] if line.strip())
     if len(rows) < _MIN_LISTING_ROWS:
         return None
+    return _aligned_columns(rows)
+
+
+@lru_cache(maxsize=4)
+def _aligned_columns(rows: tuple[str, ...]) -> int | None:
+    """`listing_columns` of the non-blank rows: asked of the sample to detect a listing,
+    then of the payload's first lines to compress it (the same rows when it is short)."""
     # Padding is required below; without it in most rows nothing else needs measuring.
     if sum(1 for row in rows if "  " in row.lstrip()) < len(rows) * _ALIGNED_SHARE:
         return None
