@@ -244,3 +244,37 @@ def test_grep_over_many_files_pays_its_markers_and_spreads_over_the_files() -> N
     assert COUNTER.count(result.text) <= budget * 1.1
     shown = {f for f in range(400) if f"pkg/module_{f:03d}/models.py:" in result.text}
     assert min(shown) < 10 and max(shown) > 380 and any(150 <= f <= 250 for f in shown)
+
+
+def test_a_big_hunk_that_changes_a_signature_keeps_its_changed_definitions() -> None:
+    """One-line edits are cheaper to keep whole, but which function changed its signature
+    says more: the big hunk shows its changed definition lines under their own `@@`
+    headers, and the file's note counts the lines it left out."""
+    big_body = [
+        "-def load(path: str) -> dict:",
+        "+def load(path: str, *, strict: bool = False) -> dict:",
+        *[
+            f"+    step_{i} = read_section(path, {i})  # parse section {i} of the file"
+            for i in range(120)
+        ],
+        "     return merged",
+        "-class Loader:",
+        "+class Loader(BaseLoader):",
+        *[f"+    field_{i}: int = {i}" for i in range(60)],
+    ]
+    big = ["diff --git a/loader.py b/loader.py", "--- a/loader.py", "+++ b/loader.py"]
+    big += ["@@ -10,3 +10,183 @@ import os", *big_body]
+    small = []
+    for n in range(12):
+        small += [f"diff --git a/mod{n}.py b/mod{n}.py", f"--- a/mod{n}.py", f"+++ b/mod{n}.py"]
+        small += [f"@@ -{n + 3},1 +{n + 3},1 @@", f"-VALUE_{n} = {n}", f"+VALUE_{n} = {n + 1}"]
+    text = "\n".join(big + small)
+    result = DiffCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 3))
+    assert result is not None
+    out = result.text.split("\n")
+    for line in big_body[:2] + big_body[123:125]:
+        assert line in out, line
+    assert "+    step_60 = read_section(path, 60)  # parse section 60 of the file" not in out
+    assert "@@ -10,1 +10,1 @@ import os" in out  # its own header, the function named
+    assert "@@ -12,1 +132,1 @@" in out
+    assert "[headroom: 1 hunks shown in part (181 lines left out)]" in out

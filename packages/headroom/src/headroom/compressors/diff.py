@@ -6,10 +6,14 @@ dropped; unchanged context is trimmed to one line around each change and the lin
 question quotes (a hunk cut in its
 middle becomes several hunks with recomputed `@@` headers, so the result still applies);
 then whole hunks are dropped: those holding a phrase the question quotes stay, then the
-most relevant to the query and smallest first. Hunks of generated and lock files come
-after all hand-written ones (or when the question quotes them); a lock file with no hunk
-kept is summarised as `+added -removed` in a marker; every other file that lost anything
-ends with one marker that counts its omitted hunks and trimmed lines.
+most relevant to the query and smallest first. A hunk that changes a definition (a `def`,
+`fn`, `func`, `class`, a method or function signature) keeps at least those changed lines,
+under their own recomputed `@@` headers, before any hunk is kept whole: which functions
+changed their signature says more than one more one-line edit. Hunks of generated and lock
+files come after all hand-written ones (or when the question quotes them); a lock file with
+no hunk kept is summarised as `+added -removed` in a marker; every other file that lost
+anything ends with one marker that counts its omitted hunks, hunks shown in part and
+trimmed lines.
 """
 
 from __future__ import annotations
@@ -37,11 +41,33 @@ _GENERATED = re.compile(
     r"Gemfile\.lock|composer\.lock|go\.sum|Pipfile\.lock|[^/]+\.lock)$|\.min\.(js|css)$|(^|/)(dist|vendor)/"
 )
 _CONTEXT = 1
+# A changed line that defines something, by shape (its text after the `+` / `-`): a keyword
+# that opens a definition, or a signature (modifiers, a type, a name, an open parenthesis;
+# at the line's start with no indentation when nothing but a type precedes the name).
+_DEFINITION = re.compile(
+    r"\s*(?:export\s+(?:default\s+)?)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?"
+    r"(?:def|class|function\*?|interface|enum|struct|trait|impl|type|namespace)\s+\w"
+    r"|\s*(?:pub(?:\([\w:]+\))?\s+)?(?:const\s+)?(?:async\s+)?(?:unsafe\s+)?(?:fn|struct|enum|trait|impl)\b"
+    r"|func\s+(?:\([^)]*\)\s*)?\w+\s*[(\[]"
+    r"|\s*(?:(?:public|private|protected|internal|static|final|abstract|virtual|override|inline|"
+    r"constexpr|extern|synchronized)\s+)+[\w<>\[\],.?*&: ]*?\w+\s*\("
+    r"|(?!(?:else|return|case|if|for|while|switch|do|goto|throw|new|delete|await|yield)\b)"
+    r"[A-Za-z_][\w:<>,*& ]*?[ *&]\**[\w:~]+\s*\((?!.*;\s*$)"
+)
+_STUB_SHARE = 3  # definition lines of hunks not kept whole may take a third of the budget
 
 
 @dataclass
 class _Hunk:
     lines: list[str]
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """The hunks kept whole, and the hunks shown in part (by their changed definitions)."""
+
+    whole: set[int]
+    stubs: dict[int, tuple[list[str], int]]
 
 
 @dataclass
@@ -79,11 +105,11 @@ class DiffCompressor:
         if ctx.counter.count(text) <= ctx.budget_tokens:
             return None  # within budget: nothing is worth losing
         trimmed = {id(h): _trim(h, ctx.focus.hits) for f in files for h in f.hunks}
-        kept = _choose(files, trimmed, ctx, preamble, token_estimator(text, ctx.counter))
+        choice = _choose(files, trimmed, ctx, preamble, token_estimator(text, ctx.counter))
         out = list(preamble)
         for file in files:
-            out.extend(_render_file(file, trimmed, kept, ctx.ref))
-        kept_count = sum(1 for f in files for h in f.hunks if id(h) in kept)
+            out.extend(_render_file(file, trimmed, choice, ctx.ref))
+        kept_count = sum(1 for f in files for h in f.hunks if id(h) in choice.whole)
         out.append(format_marker(ctx.ref, kept_count, hunk_total, "hunks"))
         return Compressed(
             text="\n".join(out), ref=ctx.ref, kept=kept_count, total=hunk_total, unit="hunks"
@@ -146,6 +172,28 @@ def _trim(hunk: _Hunk, quoted: Callable[[str], bool]) -> tuple[list[str], int]:
     keep = [i for i, line in enumerate(body) if i in near or line[:1] in "+-\\" or quoted(line)]
     if header is not None and quoted(hunk.lines[0]):
         keep = list(range(len(body)))  # the question quotes the header: shown as it is
+    return _cut(hunk, keep)
+
+
+def _definitions(hunk: _Hunk) -> tuple[list[str], int] | None:
+    """The hunk cut to its changed lines that define something (see `_DEFINITION`), each
+    run under its own `@@` header, and how many body lines that leaves out; None when it
+    changes no definition."""
+    keep = [
+        i
+        for i, line in enumerate(hunk.lines[1:])
+        if line[:1] in "+-" and _DEFINITION.match(line, 1) is not None
+    ]
+    if not keep or _HUNK.match(hunk.lines[0]) is None:
+        return None
+    return _cut(hunk, keep)
+
+
+def _cut(hunk: _Hunk, keep: list[int]) -> tuple[list[str], int]:
+    """The hunk with only its body lines `keep`; where lines are cut from its middle it
+    becomes several hunks, each with a recomputed `@@` header, so it still applies."""
+    header = _HUNK.match(hunk.lines[0])
+    body = hunk.lines[1:]
     if header is None or len(keep) == len(body):
         return hunk.lines if header is None else [hunk.lines[0], *body], len(body) - len(keep)
     old_line, new_line = int(header["old"]), int(header["new"])
@@ -179,33 +227,58 @@ def _choose(
     ctx: CompressContext,
     preamble: list[str],
     count: Callable[[str], int],
-) -> set[int]:
-    """Hunks to keep (`count` estimates tokens): those holding a quoted phrase of the question, then by relevance, hand
-    written before generated (lock) files, smallest first, within the budget."""
+) -> _Choice:
+    """Hunks to keep (`count` estimates tokens): those holding a quoted phrase of the
+    question; the changed definitions of hand-written hunks (within a share of the budget);
+    then whole hunks by relevance, hand written before generated (lock) files, smallest
+    first, within the budget (a hunk kept whole no longer pays for its definitions)."""
     spent = count("\n".join(preamble)) + sum(count("\n".join(f.header)) + 25 for f in files)
     hunks = [(h, bool(_GENERATED.search(f.path))) for f in files for h in f.hunks]
     texts = ["\n".join(trimmed[id(h)][0]) for h, _ in hunks]
     scores = relevance(texts, sorted(query_terms(ctx.query)))
     forced = [ctx.focus.hits(text) for text in texts]
+    kept: set[int] = set()
+    for i, (hunk, _) in enumerate(hunks):
+        if forced[i]:
+            kept.add(id(hunk))
+            spent += count(texts[i]) + 1
+    stubs: dict[int, tuple[list[str], int]] = {}
+    stub_costs: dict[int, int] = {}
+    stub_room = spent + ctx.budget_tokens // _STUB_SHARE
+    for hunk, generated in hunks:
+        if id(hunk) in kept or generated:
+            continue
+        stub = _definitions(hunk)
+        if stub is None or len(stub[0]) >= len(trimmed[id(hunk)][0]):
+            continue
+        cost = count("\n".join(stub[0])) + 1
+        if spent + cost <= min(stub_room, ctx.budget_tokens):
+            stubs[id(hunk)] = stub
+            stub_costs[id(hunk)] = cost
+            spent += cost
     order = sorted(
         range(len(hunks)),
-        key=lambda i: (not forced[i], hunks[i][1], -scores[i], len(texts[i]), i),
+        key=lambda i: (hunks[i][1], -scores[i], len(texts[i]), i),
     )
-    kept: set[int] = set()
     for i in order:
-        cost = count(texts[i]) + 1
-        generated = hunks[i][1]  # lock files: only with the budget hand-written hunks leave
-        if forced[i] or spent + cost <= ctx.budget_tokens or (not kept and not generated):
-            kept.add(id(hunks[i][0]))
+        hunk, generated = hunks[i]
+        if id(hunk) in kept:
+            continue
+        cost = count(texts[i]) + 1 - stub_costs.get(id(hunk), 0)
+        # lock files: only with the budget hand-written hunks leave
+        if spent + cost <= ctx.budget_tokens or (not kept and not stubs and not generated):
+            kept.add(id(hunk))
+            stubs.pop(id(hunk), None)
             spent += cost
-    return kept
+    return _Choice(kept, stubs)
 
 
 def _render_file(
-    file: _File, trimmed: dict[int, tuple[list[str], int]], kept: set[int], ref: str
+    file: _File, trimmed: dict[int, tuple[list[str], int]], choice: _Choice, ref: str
 ) -> list[str]:
     out = list(file.header)
-    if _GENERATED.search(file.path) and not any(id(h) in kept for h in file.hunks):
+    shown = [h for h in file.hunks if id(h) in choice.whole or id(h) in choice.stubs]
+    if _GENERATED.search(file.path) and not shown:
         added = sum(1 for h in file.hunks for line in h.lines[1:] if line.startswith("+"))
         removed = sum(1 for h in file.hunks for line in h.lines[1:] if line.startswith("-"))
         out.append(
@@ -214,25 +287,24 @@ def _render_file(
             )
         )
         return out + file.trailer
-    omitted = cut = 0
+    omitted = cut = partial = partial_lines = 0
     for hunk in file.hunks:
-        if id(hunk) in kept:
+        if id(hunk) in choice.whole:
             lines, trimmed_count = trimmed[id(hunk)]
             out.extend(lines)
             cut += trimmed_count
+        elif id(hunk) in choice.stubs:
+            lines, left_out = choice.stubs[id(hunk)]
+            out.extend(lines)
+            partial += 1
+            partial_lines += left_out
         else:
             omitted += 1
-    if omitted or cut:
-        out.append(
-            format_detail(
-                ", ".join(
-                    part
-                    for part in (
-                        f"{omitted} of {len(file.hunks)} hunks" if omitted else "",
-                        f"{cut} context lines" if cut else "",
-                    )
-                    if part
-                )
-            )
-        )
+    parts = (
+        f"{omitted} of {len(file.hunks)} hunks" if omitted else "",
+        f"{partial} hunks shown in part ({partial_lines} lines left out)" if partial else "",
+        f"{cut} context lines" if cut else "",
+    )
+    if omitted or cut or partial:
+        out.append(format_detail(", ".join(part for part in parts if part)))
     return out + file.trailer
