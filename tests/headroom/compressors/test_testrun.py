@@ -440,3 +440,32 @@ def test_a_coloured_pytest_run_keeps_its_failures() -> None:
     for i in range(7, 300, 41):
         assert f"rounding drift for invoice {i} in JPY\x1b[0m" in result.text
     assert_verbatim(coloured, result.text)
+
+
+def test_failures_too_long_for_the_budget_keep_their_failing_statement() -> None:
+    """pytest's `>` line is the statement that failed (escaped `&gt;` in junit XML): when
+    the failures are cut to their failure lines it stays beside its `E` lines, every
+    failure's statement and first `E` line before any failure's details."""
+    lines = [*FAILURES_HEAD]
+    for t in range(12):
+        lines += [f" test_mean_{t} ".center(80, "_"), "", f"    def test_mean_{t}():"]
+        lines += [f"        values_{k} = load_fixture({t}, {k})  # fixture row" for k in range(30)]
+        lines += [
+            f">       assert statistics.mean([{t}, 313]) == pytest.approx({t + 1}.0)",
+            f"E       assert {t}.5 == {t + 1}.0 ± 3.9e-04",
+            "E         comparison failed",
+            f"E         Obtained: {t}.5",
+            f"E         Expected: {t + 1}.0 ± 3.9e-04",
+            *[f"E         item {k}: {k * t} != {k * t + 1}" for k in range(6)],
+            "",
+            f"tests/test_stats.py:{40 + t}: AssertionError",
+        ]
+    lines += ["============================== 12 failed in 1.00s ============================="]
+    text = "\n".join(lines)
+    result = TestRunCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) * 2 // 9))
+    assert result is not None
+    out = result.text.split("\n")
+    statements = [line for line in lines if line.startswith(">")]
+    assert len(statements) == 12 and all(line in out for line in statements)
+    assert "        values_15 = load_fixture(3, 15)  # fixture row" not in out
+    assert_verbatim(text, result.text)

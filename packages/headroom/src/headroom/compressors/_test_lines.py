@@ -33,6 +33,7 @@ _FAIL = re.compile(
     r"\s*(?:✕|✖|✗|×) |test \S+ \.\.\. FAILED|\S.* \.\.\. (?:FAIL|ERROR)$|\s*● |"
     r"_{3,} .+ _{3,}$|E {2,}\S|E\s*$|\s*\w*(?:Error|Exception)\b.*:|\s*[^\s:]+:\d+: \w*(?:Error|Exception|Failure)|"
     r"\s*<(?:failure|error)\b|\s*\d+\) \S"  # mocha numbers its failures: `  3) suite`
+    r"|(?:>|&gt;) {3,}\S"  # pytest's failing statement (`&gt;` escaped in junit XML)
     r"|\s*The above exception was the direct cause|\s*During handling of the above exception"
 )
 _SUMMARY = re.compile(

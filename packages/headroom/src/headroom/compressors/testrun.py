@@ -4,7 +4,8 @@ pytest (with -v `PASSED` lines, doctest), unittest, go test, node --test / TAP (
 `not ok`), jest, cargo test, and junit XML. Nothing is dropped within the budget. Past it,
 each failure first: its title and its last lines (where pytest, doctest and unittest state
 the assertion, the expected and actual values and the error line); when those overflow
-the budget, its title and its failure lines (`E ...`, `file:12: Error`); when even the
+the budget, its title and its failure lines (`> statement`, `E ...`, `file:12: Error`,
+taken across the failures in turn); when even the
 titles overflow (a compact junit report's titles are long lines of cases), its failure
 lines alone, the titles as they fit; past that, a storm: the log compressor's one line of
 each template with rare values. Then each failure whole, each distinct warning once,
@@ -129,10 +130,17 @@ class TestRunCompressor:
         selection.offer_each(cores, must=True)
         selection.offer_each([[block[0]] for block in failures], must=True)  # a title alone
         # Then every failure's failure lines (a chained exception's `E ...` lines and the
-        # headers between them stand mid-block, away from its end).
-        selection.offer_each(
-            ([i] for block in failures for i in _failure_gist(block, classes)), must=True
-        )
+        # headers between them stand mid-block, away from its end), taken across the
+        # failures in turn: each one's failing statement and first `E` line before any
+        # one's details.
+        gists = [_failure_gist(block, classes) for block in failures]
+        in_turn = [
+            gist[k]
+            for k in range(max(map(len, gists), default=0))
+            for gist in gists
+            if k < len(gist)
+        ]
+        selection.offer_each(([i] for i in in_turn), must=True)
         warnings = _distinct_warnings(read, classes)
         selection.offer_each(warnings, must=True)
         selection.offer_each(failures, must=True)
@@ -243,8 +251,9 @@ def _failure_core(lines: Sequence[str], block: list[int]) -> list[int]:
 
 
 def _failure_gist(block: list[int], classes: list[int]) -> list[int]:
-    """A failure's title and its failure lines (pytest's `E ...`, `file:12: AssertionError`,
-    an exception line): what it asserts, without the source around it."""
+    """A failure's title and its failure lines (pytest's `> statement`, `E ...`,
+    `file:12: AssertionError`, an exception line): what it asserts, without the source
+    around it."""
     return [block[0], *(i for i in block[1:] if classes[i] == FAIL)]
 
 
