@@ -424,3 +424,31 @@ def test_a_warning_storm_shows_where_it_began_and_where_it_ended() -> None:
     assert result is not None
     out = set(result.text.split("\n"))
     assert lines[storm[0]] in out and lines[storm[-1]] in out
+
+
+def test_a_line_shown_from_a_record_keeps_the_records_first_line() -> None:
+    """apt's history.log is records (blank-line separated, each opening with
+    `Start-Date:`): a line shown from one keeps the date it ran at."""
+    records = []
+    for day in range(1, 29):
+        records += [
+            f"Start-Date: 2026-05-{day:02d}  1{day % 10}:0{day % 6}:{day + 10}",
+            f"Commandline: apt-get install -y build-essential lib{day}-dev",
+            f"Install: lib{day}-dev:amd64 (2.3.{day}-1+b1, automatic), "
+            + ", ".join(f"libpart{k}:amd64 (1.{k}.{day}, automatic)" for k in range(40)),
+            f"End-Date: 2026-05-{day:02d}  1{day % 10}:0{day % 6}:{day + 20}",
+            "",
+        ]
+    text = "\n".join(records)
+    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 2))
+    assert result is not None
+    out = result.text.split("\n")
+    shown = [
+        i
+        for i, line in enumerate(records)
+        if line.startswith(("Install:", "Commandline:")) and line in out
+    ]
+    assert 4 <= len(shown) < 56
+    for i in shown:
+        start = records[i - 1 if records[i].startswith("Commandline") else i - 2]
+        assert start in out, (records[i], start)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
 
+from headroom.compressors._records import block_starts, record_openings
 from headroom.compressors.logs import template_of
 
 __all__ = [
@@ -82,12 +83,9 @@ _CLOCK_SHARE = 0.3  # a shape on this share of the lines ...
 _CLOCK_UNIQUE = 0.9  # ... whose values are this unique is a clock, not a rare value
 _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line breaks
 _COMMENT_SIGNS = ("#", ";", "//")
-_MIN_RECORDS = 3  # blocks opening with one field that make a payload's records
 UNDERLINE_CHARS = "=-~^"  # a setext / reStructuredText underline's character, by level
 _SETTING = re.compile(r"(?:export |set )?[A-Za-z_][\w.-]*[ \t]*(?:[:+?!]?=(?!=)|\()")
 _OUTLINE = re.compile(r"(\*{1,8}) \S")  # an outline heading's level: its run of asterisks
-# A record's first field: a name and what ends it (`Package:`, `[section]`'s `[`, `id=`).
-_LEADING_FIELD = re.compile(r"[^\W\d][\w.-]*[:=]|\[")
 
 
 def digit_blind(text: str) -> str:
@@ -187,15 +185,9 @@ def openings(lines: Sequence[str], setext: dict[int, int]) -> list[int]:
     of the lines indented less, then the record blocks."""
     opening = [-1] * len(lines)
     stack: list[tuple[float, int]] = []  # (depth, line) of the enclosing lines
-    starts: list[int] = []  # first line of each block of non-blank lines
-    previous_blank = True
     for i, line in enumerate(lines):
         if not line.strip():
-            previous_blank = True
             continue
-        if previous_blank:
-            starts.append(i)
-            previous_blank = False
         depth = indentation(line) + 0.1 * setext[i] if i in setext else _depth(line)
         while stack and stack[-1][0] >= depth:
             stack.pop()
@@ -204,27 +196,8 @@ def openings(lines: Sequence[str], setext: dict[int, int]) -> list[int]:
         stack.append((depth, i))
     for i in setext:  # a setext heading's underline goes with its text
         opening[i + 1] = i
-    _record_openings(lines, starts, opening)
+    record_openings(lines, block_starts(lines), opening)
     return opening
-
-
-def _record_openings(lines: Sequence[str], starts: list[int], opening: list[int]) -> None:
-    """In records (blank-line separated blocks that mostly open with one field), each
-    unindented line of a block belongs under the block's first line."""
-    field = {i: _LEADING_FIELD.match(lines[i]) for i in starts}
-    openers = Counter(found.group() for found in field.values() if found)
-    if not openers:
-        return
-    record, blocks = openers.most_common(1)[0]
-    if blocks < _MIN_RECORDS or blocks * 2 < len(starts):
-        return
-    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-        found = field[start]
-        if found is None or found.group() != record:
-            continue
-        for i in range(start + 1, end):
-            if opening[i] < 0 and lines[i].strip():
-                opening[i] = start
 
 
 def setext_levels(lines: Sequence[str]) -> dict[int, int]:

@@ -16,18 +16,19 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from itertools import chain
 from typing import NamedTuple
 
 from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressors._log_lines import LINE_CLASSES
+from headroom.compressors._log_values import by_rare_values
 from headroom.compressors._long_lines import (
     CLIP_OVER,
     clip_head,
     clip_limit,
     clip_to_phrase,
 )
-from headroom.compressors._ranking import naming_rare_terms, spread_order
+from headroom.compressors._ranking import naming_rare_terms
+from headroom.compressors._records import record_heads
 from headroom.compressors.base import (
     MARKER_SHARE,
     MARKER_TOKENS,
@@ -43,18 +44,10 @@ from headroom.engine.query import lines_with, query_terms
 __all__ = ["LogCompressor", "template_of"]
 
 _MARKER_TOKENS = MARKER_TOKENS
-_RARE_VALUE_LINES = 2  # a value found in at most this many lines is rare
-_RARE_VALUES_COUNTED = 3  # a line ranks by up to this many rare values
 _MAX_TRACE_LINES = 200  # stack-trace lines kept after one error line
 _LONG_LINE_FACTOR = 4  # a line this many times the median length (at least...
 _MIN_MEDIAN_CHARS = 40  # ... as if the median were this long) is an outlier
-_CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a clock
-_ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
 _DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
-# Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context
-# (tried only where a run of such characters starts, so long words stay linear).
-# The possessive run before the first digit makes a run without digits fail at once.
-_VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*+[0-9][A-Za-z0-9_./:$-]*")
 _FEW_ERRORS = 10  # lines of one error template that are a few errors, not a storm
 _TAIL_LINES = 3  # last lines always kept: where a build or a run states its verdict
 _FAILED_REQUEST = re.compile(r'HTTP/[\d.]+" [45]\d\d\b')
@@ -169,7 +162,11 @@ class LogCompressor:
             if _cost(costs, must) > ctx.budget_tokens:
                 must = _must_keep(lines, asked, 1, context=False)
         must.update(focused)
-        kept = _fill(lines, costs, must, ctx)
+        heads = record_heads(
+            raw
+        )  # a line of a record (apt's `Start-Date:` entries) keeps its first
+        must.update([heads[i] for i in must if heads[i] >= 0])
+        kept = _fill(lines, costs, must, ctx, heads)
         texts = [line.text for line in lines]
         result = kept_lines_result(texts, kept, ctx.ref)
         if result is None and texts != [line.rstrip("\r") for line in raw]:
@@ -262,7 +259,9 @@ def _trace_after(lines: list[_Line], index: int) -> range:
     return range(index + 1, end)
 
 
-def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressContext) -> list[int]:
+def _fill(
+    lines: list[_Line], costs: list[int], must: set[int], ctx: CompressContext, heads: list[int]
+) -> list[int]:
     kept = set(must)
     ordered = sorted(kept)
     gaps = sum(1 for a, b in zip([-1, *ordered], [*ordered, len(lines)], strict=True) if b - a > 1)
@@ -280,7 +279,7 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
     # Lines far longer than usual (a package list on one line) come after all the others:
     # one of them costs the budget of dozens of ordinary lines.
     long_line = _long_line_threshold(lines)
-    candidates = [*exemplars, *_by_rare_values(lines)]
+    candidates = [*exemplars, *by_rare_values([line.text for line in lines])]
     candidates.sort(key=lambda i: len(lines[i].text) > long_line)  # stable: order kept
     shown_texts = {lines[i].text for i in kept}
     for index in errors + candidates:
@@ -293,7 +292,8 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
             continue
         if index not in first_pass and per_template[template] >= _template_share(counts[template]):
             continue  # a run of one template shows a sample of it, not the whole budget
-        cost = costs[index] + 1
+        head = heads[index] if heads[index] not in kept else -1
+        cost = costs[index] + 1 + (costs[head] + 1 + _MARKER_TOKENS if head >= 0 else 0)
         isolated = index - 1 not in kept and index + 1 not in kept
         if isolated:
             cost += _MARKER_TOKENS  # an isolated line splits a gap: one more marker to pay for
@@ -307,6 +307,10 @@ def _fill(lines: list[_Line], costs: list[int], must: set[int], ctx: CompressCon
         if spent + cost > ctx.budget_tokens:
             continue
         gaps += isolated - (index - 1 in kept and index + 1 in kept)
+        if head >= 0:
+            gaps += head + 1 != index  # (a head away from its line opens one more gap)
+            kept.add(head)
+            shown_texts.add(lines[head].text)
         kept.add(index)
         shown.add(template)
         shown_texts.add(lines[index].text)
@@ -353,41 +357,3 @@ def _long_line_threshold(lines: list[_Line]) -> int:
     them (a package list on one line) costs the budget of dozens of ordinary lines."""
     lengths = sorted(len(line.text) for line in lines)
     return _LONG_LINE_FACTOR * max(_MIN_MEDIAN_CHARS, lengths[len(lengths) // 2])
-
-
-def _by_rare_values(lines: list[_Line]) -> list[int]:
-    """Every line, those carrying values seen in few lines first (an IP, a block id, a user
-    that turns up once says more than the thousandth heartbeat), then spread evenly."""
-    values = [set(_VALUE.findall(line.text)) for line in lines]
-    seen: Counter[str] = Counter(chain.from_iterable(values))
-    shapes = _shapes(list(seen))
-    clocks = _clock_shapes(values, seen, shapes)
-    rare_values = {v for v, n in seen.items() if n <= _RARE_VALUE_LINES and shapes[v] not in clocks}
-    rare = [len(found & rare_values) for found in values]
-    spread = spread_order(len(lines))
-    rank = {index: position for position, index in enumerate(spread)}
-    return sorted(range(len(lines)), key=lambda i: (-min(rare[i], _RARE_VALUES_COUNTED), rank[i]))
-
-
-def _shapes(values: list[str]) -> dict[str, str]:
-    """Each value with every digit as 9, in one translation of them all (values are ASCII
-    runs without line breaks)."""
-    shaped = "\n".join(values).translate(_ASCII_DIGITS_TO_9).split("\n")
-    return dict(zip(values, shaped, strict=True))
-
-
-def _clock_shapes(values: list[set[str]], seen: Counter[str], shapes: dict[str, str]) -> set[str]:
-    """Shapes (digits as 9) of values on most lines and different on nearly every one
-    (timestamps, sequence numbers): being unique says nothing about such a line."""
-    shape_of = shapes.__getitem__
-    lines_with_shape: Counter[str] = Counter(
-        chain.from_iterable(set(map(shape_of, found)) for found in values)
-    )
-    distinct: Counter[str] = Counter(shapes.values())
-    unique: Counter[str] = Counter(shapes[v] for v, n in seen.items() if n == 1)
-    half = len(values) / 2
-    return {
-        shape
-        for shape, count in lines_with_shape.items()
-        if count >= half and unique[shape] >= _CLOCK_UNIQUE_SHARE * distinct[shape]
-    }
