@@ -457,3 +457,39 @@ def test_a_comment_naming_each_files_path_stays_whatever_the_budget() -> None:
     out = compress(text, budget=COUNTER.count(text) // 4)
     assert all(f"# /lib/systemd/system/unit{i:02d}.service" in out for i in range(40))
     assert_faithful(text, out)
+
+
+def test_a_line_kept_inside_repeated_blocks_keeps_what_each_of_them_is() -> None:
+    """Layouts, each with its variants: a variant shown keeps its layout's identifying
+    line (its `<name>`), as a line keeps the line it is written under."""
+    layouts = []
+    for n in range(30):
+        layouts += [
+            "    <layout>",
+            '      <configItem popularity="exotic">',
+            f"        <name>lay{n}</name>",
+            f"        <description>Keyboard layout number {n} of the extras</description>",
+            "        <countryList>",
+            f"          <iso3166Id>C{n}</iso3166Id>",
+            "        </countryList>",
+            "      </configItem>",
+            "      <variantList>",
+        ]
+        for v in range(6):
+            layouts += [
+                "        <variant>",
+                '          <configItem popularity="exotic">',
+                f"            <name>var{n}x{v}</name>",
+                f"            <description>Layout {n} variant {v} (with dead keys)</description>",
+                "          </configItem>",
+                "        </variant>",
+            ]
+        layouts += ["      </variantList>", "    </layout>"]
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<registry>", "  <layoutList>"]
+    text = "\n".join([*lines, *layouts, "  </layoutList>", "</registry>"])
+    result = ConfigCompressor().compress(text, ctx_for(text, COUNTER.count(text) // 4))
+    assert result is not None
+    out = result.text.split("\n")
+    shown = {n for n in range(30) if any(f"<name>var{n}x" in line for line in out)}
+    assert len(shown) >= 6
+    assert all(f"        <name>lay{n}</name>" in out for n in shown)

@@ -115,8 +115,10 @@ class Choice:
         self.fixed = _fixed(tree, lines, ctx)
         self.outline = _outline(tree, plan)
         opaque = _lines_holding_opaque(lines)
-        ids = _id_lines(tree, plan, lines, opaque)
+        ids_of = _id_lines(tree, plan, lines, opaque)
+        ids = {number for found in ids_of.values() for number in found}
         varied, self.outliers = _varied_lines(tree, plan)
+        self.ids_of = ids_of
         spread = {
             block: rank
             for group in plan.groups
@@ -139,7 +141,7 @@ class Choice:
             if block < 0:
                 append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
             elif number in ids:
-                append((_IDS, spread.get(block, 0), 0, number))
+                append((_IDS, levels[block], spread.get(block, 0), number))
             elif number in opaque:
                 append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
             elif number in varied:
@@ -173,7 +175,24 @@ class Choice:
         # the kept runs in that order (see `fill_within_budget`).
         order = [number for number in self.order if number not in must]
         fill_within_budget(order, kept, costs.__getitem__, spent, budget, len(lines))
+        # A line kept inside repeated blocks keeps what each of them is (a keyboard
+        # variant shown, its layout's `<name>`), as a line keeps the line it is under.
+        kept.update(self._identities_over(kept))
         return kept
+
+    def _identities_over(self, kept: set[int]) -> set[int]:
+        """The opening and identifying lines of every repeated block holding a line of
+        `kept`."""
+        nodes, plan, found = self.tree.nodes, self.plan, set()
+        seen: set[int] = set()
+        for number in kept:
+            index = plan.owner[number] if number < len(plan.owner) else -1
+            while index >= 0 and index not in seen:
+                seen.add(index)
+                if plan.group[index] >= 0:
+                    found.update(self.ids_of[index])
+                index = nodes[index].parent
+        return found - kept
 
 
 def _varied_lines(tree: Tree, plan: _Plan) -> tuple[set[int], list[int]]:
@@ -271,10 +290,12 @@ def _names_a_file(line: str) -> bool:
     return FILE_HEADER.fullmatch(line.strip()) is not None
 
 
-def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]) -> set[int]:
-    """The opening line of every block of a repeated group, and its identifying line
-    (`opaque`: the lines holding a hash, a checksum or a URL)."""
-    found: set[int] = set()
+def _id_lines(
+    tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]
+) -> dict[int, list[int]]:
+    """Each block of a repeated group: its opening line and its identifying line (not one
+    of `opaque`: the lines holding a hash, a checksum or a URL)."""
+    found: dict[int, list[int]] = {}
     for group in plan.groups:
         candidates = [_candidates(tree, block, lines, opaque) for block in group]
         distinct: dict[str, set[str]] = defaultdict(set)
@@ -285,9 +306,9 @@ def _id_lines(tree: Tree, plan: _Plan, lines: Sequence[str], opaque: set[int]) -
                 order.setdefault(relative, len(order))
         best = max(distinct, key=lambda r: (len(distinct[r]), -order[r]), default=None)
         for block, per_block in zip(group, candidates, strict=True):
-            found.add(tree.nodes[block].start)
+            found[block] = [tree.nodes[block].start]
             if best is not None and best in per_block and len(distinct[best]) > 1:
-                found.add(per_block[best][0])
+                found[block].append(per_block[best][0])
     return found
 
 
