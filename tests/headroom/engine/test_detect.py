@@ -217,3 +217,16 @@ def test_markdown_with_javascript_blocks_is_not_code_without_a_name() -> None:
         for i in range(60)
     )
     assert detect(sections).kind != "code"
+
+
+def test_a_named_module_whose_sample_ends_inside_a_literal_or_a_comment_is_code() -> None:
+    """The sample checked against the file's name ends wherever its size does: inside a
+    table's dict literal, or inside a long licence comment. What it leaves open is closed
+    for a second look, so the file is still code."""
+    table = "\n".join(f"    '\\\\symbol{i}'{' ' * 12}: ('cmex10', 0x{i:02x})," for i in range(400))
+    module = f'"""Font tables."""\n\nfrom __future__ import annotations\n\nlatex_to_bakoma = {{\n{table}\n}}\n'
+    detection = detect(module, filename="_mathtext_data.py")
+    assert (detection.kind, detection.language) == ("code", "python")
+    licence = "\n".join(f"   licence text line {i}, as the authors wrote it." for i in range(120))
+    source = f"/* gzlog.c\n{licence}\n */\n\n#include <stdio.h>\n\nint main(void) {{\n  return 0;\n}}\n"
+    assert detect(source, filename="gzlog.c").kind == "code"

@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
+from headroom.compressors._code_parses import parses_mostly
 from headroom.compressors._code_spans import Span, indent, row_starts, spans_of
 from headroom.compressors._code_strings import LONG_LINE, long_string_cuts
 from headroom.compressors._grammars import parser_for
@@ -59,43 +60,7 @@ some room when a file is mostly declarations."""
 Edit = tuple[int, int, bytes]
 
 _GUESSED = 0.45  # the confidence of code guessed from line hints (and a parse)
-_MOSTLY_PARSES = 0.9  # share of a guessed-code sample's lines free of tokens it can't parse
 _NAMED_CHECK_CHARS = 4096  # of the sample, parsed to check a file name (a blame shows at once)
-_NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
-
-
-def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
-    """Whether at most a tenth of `head`'s lines hold a token `language` cannot parse (half
-    with `named`, when the file's name says the language). Only the tokens an error skips
-    count, not the valid code it wraps: a sample cut inside a class leaves one error around
-    the whole file. Diagnostics that quote source lines, `git blame` or a numbered listing
-    of a file, and Markdown with code blocks have such tokens on many lines."""
-    parser = parser_for(language)
-    if parser is None:
-        return False
-    source = head.encode("utf-8", "surrogatepass")
-    root = parser.parse(source).root_node
-    if not root.has_error:
-        return True
-    limit = (source.count(b"\n") + 1) * (1 - (_NAMED_PARSES if named else _MOSTLY_PARSES))
-    bad: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if not node.has_error and not node.is_missing:
-            continue
-        if node.is_missing:
-            bad.update(range(node.start_point[0], node.end_point[0] + 1))
-        elif node.is_error:  # the tokens it skipped, its valid children looked into
-            if not node.children:
-                bad.add(node.start_point[0])
-            bad.update(c.start_point[0] for c in node.children if c.child_count == 0)
-            stack.extend(c for c in node.children if c.child_count and c.has_error)
-        else:
-            stack.extend(node.children)
-        if len(bad) > limit:
-            return False
-    return True
 
 
 class CodeCompressor:

@@ -1,0 +1,106 @@
+"""Whether a detection sample is code of a language: it parses, but for the tokens its
+parse has to skip on a few lines (a sample ends wherever its size does, often inside a
+class or a literal: the brackets left open are closed for a second look)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headroom.compressors._grammars import parser_for
+
+__all__ = ["parses_mostly"]
+
+_MOSTLY_PARSES = 0.9  # share of a guessed-code sample's lines free of tokens it can't parse
+_NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_COMMENT_SIGNS = {"python": "#"}  # the rest of the languages we parse write `//`
+
+
+def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
+    """Whether at most a tenth of `head`'s lines hold a token `language` cannot parse (half
+    with `named`, when the file's name says the language), as it is or with the brackets
+    it leaves open closed. Only the tokens an error skips count, not the valid code it
+    wraps. Diagnostics that quote source lines, `git blame` or a numbered listing of a
+    file, and Markdown with code blocks have such tokens on many lines."""
+    parser = parser_for(language)
+    if parser is None:
+        return False
+    share = _NAMED_PARSES if named else _MOSTLY_PARSES
+    if _mostly_parses(parser, head, share):
+        return True
+    closers = _unclosed(head, _COMMENT_SIGNS.get(language, "//"))
+    return bool(closers) and _mostly_parses(parser, f"{head}\n{closers}", share)
+
+
+def _mostly_parses(parser: Any, text: str, share: float) -> bool:
+    source = text.encode("utf-8", "surrogatepass")
+    root = parser.parse(source).root_node
+    if not root.has_error:
+        return True
+    limit = (source.count(b"\n") + 1) * (1 - share)
+    bad: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error and not node.is_missing:
+            continue
+        if node.is_missing:
+            bad.update(range(node.start_point[0], node.end_point[0] + 1))
+        elif node.is_error:  # the tokens it skipped, its valid children looked into
+            if not node.children:
+                bad.add(node.start_point[0])
+            bad.update(c.start_point[0] for c in node.children if c.child_count == 0)
+            stack.extend(c for c in node.children if c.child_count and c.has_error)
+        else:
+            stack.extend(node.children)
+        if len(bad) > limit:
+            return False
+    return True
+
+
+def _unclosed(text: str, comment: str) -> str:
+    """What closes what `text` leaves open: a block comment or a triple-quoted string,
+    then its brackets, innermost first (quoted strings and line comments read past; ""
+    when a bracket closes one it did not open)."""
+    block = ('"""', '"""') if comment == "#" else ("/*", "*/")
+    stack: list[str] = []
+    in_block = False
+    for line in text.split("\n"):
+        in_block = _scan_line(line, comment, block, in_block, stack)
+        if stack and stack[-1] == "":
+            return ""
+    return (block[1] if in_block else "") + "".join(reversed(stack))
+
+
+def _scan_line(
+    line: str, comment: str, block: tuple[str, str], in_block: bool, stack: list[str]
+) -> bool:
+    """Reads `line` into `stack` (the closers of the brackets open; a "" pushed when one
+    closes a bracket it did not open); returns whether a block comment is still open."""
+    quote = ""
+    index = 0
+    while index < len(line):
+        if in_block:
+            end = line.find(block[1], index)
+            if end < 0:
+                return True
+            in_block, index = False, end + len(block[1])
+            continue
+        char = line[index]
+        if quote:
+            index += char == "\\"  # an escaped character is read past
+            quote = "" if char == quote else quote
+        elif line.startswith(block[0], index):
+            in_block, index = True, index + len(block[0])
+            continue
+        elif char in "\"'`":
+            quote = char
+        elif line.startswith(comment, index):
+            break
+        elif char in _OPENERS:
+            stack.append(_OPENERS[char])
+        elif char in ")]}" and (not stack or stack.pop() != char):
+            stack.append("")
+            return False
+        index += 1
+    return in_block
