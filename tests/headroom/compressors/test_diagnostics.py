@@ -260,3 +260,20 @@ def test_tsc_pretty_output_is_diagnostics_with_or_without_colour() -> None:
         for module in ("proc-log", "nopt", "semver", "@npmcli/config/lib/definitions"):
             assert f"Cannot find module '{module}'" in result.text  # each distinct message
         assert_verbatim(text, result.text)  # colour codes and all
+
+
+def test_an_occurrence_naming_a_word_no_other_names_comes_before_the_repeats() -> None:
+    """A hundred `has no attribute` errors of one template: the one naming an attribute
+    no other message names is shown before the spread of its repeats."""
+    lines = []
+    for i in range(120):
+        attribute = "callLater" if i == 77 else "value"
+        lines.append(
+            f'pkg/mod{i % 6}.py:{10 + i}: error: Item "None" of "Any | None" has no attribute "{attribute}"  [union-attr]'
+        )
+    lines.append("Found 120 errors in 6 files (checked 40 source files)")
+    text = "\n".join(lines)
+    result = DiagnosticsCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 6))
+    assert result is not None
+    assert lines[77] in result.text.split("\n")
+    assert_verbatim(text, result.text)

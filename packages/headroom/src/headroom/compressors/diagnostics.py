@@ -13,8 +13,8 @@ and the lines continuing it (echoed source, carets, notes, `Did you mean`). Mess
 template (digits, quoted identifiers and paths masked) are one distinct message. Nothing is
 dropped within the budget; past it, in this order while the budget lasts: the first whole
 occurrence of each distinct message (errors, then warnings, then notes and style), the
-location lines of its other occurrences (taken file by file in turn, so every file shows
-some), then the rest of them. Gap markers keep to their share of the output: past it,
+location lines of its other occurrences (those naming a word no other message names
+first, then file by file in turn, so every file shows some), then the rest of them. Gap markers keep to their share of the output: past it,
 only a first occurrence opens a new gap, and the budget left widens the kept runs. Summary
 lines and the lines the question quotes always stay. Output lines are original lines and
 gap markers.
@@ -23,7 +23,9 @@ gap markers.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 from headroom.ccr.markers import split_lines
 from headroom.compressors._line_shapes import indentation
@@ -53,6 +55,7 @@ _MIN_MESSAGES = 3
 _MESSAGE_SHARE = 0.05  # message lines among the sampled lines (code frames can fill the rest)
 _SHAPED_SHARE = 0.5  # message, echo, caret, location and header lines among them
 _ALL_MESSAGES = 0.6  # message lines on this share of the sample: one diagnostic per line
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")  # a name or word a message may single out
 _BRIDGE_MARKERS = 3  # lines up to this many markers' cost join a location to the run before
 
 
@@ -197,12 +200,22 @@ def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnos
     for position, diagnostic in enumerate(found):
         named = _FILE.match(lines[diagnostic.locations[0]] if diagnostic.locations else "")
         groups.setdefault((diagnostic.rank, named.group(1) if named else ""), []).append(position)
-    keyed: list[tuple[int, int, int]] = []
+    singular = _naming_once(found, lines)
+    keyed: list[tuple[int, bool, int, int]] = []
     for (rank, _), positions in groups.items():
         for turn, index in enumerate(spread_order(len(positions))):
-            keyed.append((rank, turn, positions[index]))
+            position = positions[index]
+            keyed.append((rank, position not in singular, turn, position))
     keyed.sort()
-    return [found[position] for _, _, position in keyed]
+    return [found[position] for *_, position in keyed]
+
+
+def _naming_once(found: list[Diagnostic], lines: Sequence[str]) -> set[int]:
+    """Positions in `found` of the diagnostics whose message names a word no other
+    message does (`has no attribute "callLater"` among a hundred `has no attribute`)."""
+    words = [set(_WORD.findall(_after_location(lines[d.head]))) for d in found]
+    seen = Counter(chain.from_iterable(words))
+    return {position for position, named in enumerate(words) if any(seen[w] == 1 for w in named)}
 
 
 def _reads_as_error(line: str) -> bool:
