@@ -43,7 +43,7 @@ _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
 _BLIND = re.compile(
     r"'[^'\n]{1,200}'|\"[^\"\n]{1,200}\"|‘[^’\n]{1,200}’|“[^”\n]{1,200}”"
     r"|\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+"
-    r"|(?<![\w/.~-])(?:~|\.{1,2})?/?[\w.@+~-]++(?:/[\w.@+~-]++)++/?"
+    r"|(?<![\w/.~-])(?:~|\.{1,2})?/?[\w.@+~-]+(?:/[\w.@+~-]+)+/?"
 )
 # Error-ness by shape. A severity word anywhere on the line (any case), a chained
 # exception's header, a non-zero exit status, a status code, a `E:` / `error[E0425]` prefix.

@@ -19,8 +19,7 @@ _CLOCK_UNIQUE_SHARE = 0.9  # values of one shape this unique across lines are a 
 _ASCII_DIGITS_TO_9 = str.maketrans("0123456789", "9" * 10)
 # Variable parts of a line worth telling apart: ids, addresses, paths, numbers with context
 # (tried only where a run of such characters starts, so long words stay linear).
-# The possessive run before the first digit makes a run without digits fail at once.
-_VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*+[0-9][A-Za-z0-9_./:$-]*")
+_VALUE = re.compile(r"(?<![A-Za-z0-9_./:$-])[A-Za-z_./:$-]*[0-9][A-Za-z0-9_./:$-]*")
 
 
 def by_rare_values(lines: list[str]) -> list[int]:

@@ -44,7 +44,7 @@ _TERM_INDENT = 14  # ... indented at most this much (a man page's body is at 7)
 _OPTION = re.compile(r"\s{0,14}(?:-{1,2}[\w?#@][\w-]*|\+\w)(?:[ =,\[]|$)")
 # Code spans, numbers, identifiers (camelCase, snake_case, dotted), hex, URLs, paths.
 _INFORMATIVE = re.compile(
-    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*+[A-Z_][A-Za-z0-9_]*\b|\b\w++\.\w++(?:\.\w++)*+\b|"
+    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(?:\.\w+)*\b|"
     r"\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+|--?\w[\w-]+"
 )
 _MAN_TITLE = re.compile(r"(\S+)\(\w+\)\s.*\S\(\w+\)$")

@@ -71,7 +71,7 @@ _FENCE_LANGUAGES = {
 # Possessive runs where backtracking cannot find another match (a letter run before the
 # capital or underscore of an identifier; word runs around dots): linear in word length.
 _INFORMATIVE = re.compile(
-    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*+[A-Z_][A-Za-z0-9_]*\b|\b\w++\.\w++(?:\.\w++)*+\b|"
+    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(?:\.\w+)*\b|"
     r"(?<=[a-z] )[A-Z][a-zA-Z]+|\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+"
 )
 
