@@ -228,5 +228,7 @@ def test_a_named_module_whose_sample_ends_inside_a_literal_or_a_comment_is_code(
     detection = detect(module, filename="_mathtext_data.py")
     assert (detection.kind, detection.language) == ("code", "python")
     licence = "\n".join(f"   licence text line {i}, as the authors wrote it." for i in range(120))
-    source = f"/* gzlog.c\n{licence}\n */\n\n#include <stdio.h>\n\nint main(void) {{\n  return 0;\n}}\n"
+    source = (
+        f"/* gzlog.c\n{licence}\n */\n\n#include <stdio.h>\n\nint main(void) {{\n  return 0;\n}}\n"
+    )
     assert detect(source, filename="gzlog.c").kind == "code"

@@ -18,16 +18,19 @@ _COMMENT_SIGNS = {"python": "#"}  # the rest of the languages we parse write `//
 
 def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
     """Whether at most a tenth of `head`'s lines hold a token `language` cannot parse (half
-    with `named`, when the file's name says the language), as it is or with the brackets
-    it leaves open closed. Only the tokens an error skips count, not the valid code it
-    wraps. Diagnostics that quote source lines, `git blame` or a numbered listing of a
-    file, and Markdown with code blocks have such tokens on many lines."""
+    with `named`, when the file's name says the language: then also with what the head
+    leaves open closed, a look at its first few KB being cheap). Only the tokens an error
+    skips count, not the valid code it wraps. Diagnostics that quote source lines,
+    `git blame` or a numbered listing of a file, and Markdown with code blocks have such
+    tokens on many lines."""
     parser = parser_for(language)
     if parser is None:
         return False
     share = _NAMED_PARSES if named else _MOSTLY_PARSES
     if _mostly_parses(parser, head, share):
         return True
+    if not named:
+        return False
     closers = _unclosed(head, _COMMENT_SIGNS.get(language, "//"))
     return bool(closers) and _mostly_parses(parser, f"{head}\n{closers}", share)
 

@@ -62,14 +62,15 @@ _BRIDGE_MARKERS = 3  # lines up to this many markers' cost join a location to th
 class Diagnostic:
     """One diagnostic: its message line, its location lines, and all its lines."""
 
-    __slots__ = ("head", "lines", "locations", "rank", "template")
+    __slots__ = ("head", "lines", "locations", "message", "rank", "template")
 
     def __init__(self, head: int, lines: list[int], locations: list[int], text: str) -> None:
         self.head, self.lines, self.locations = head, lines, locations
         found = _SEVERITY_WORD.search(text)
         word = found.group(0).strip("()").lower() if found else ""
         self.rank = _RANK.get(word, 2)
-        self.template = message_template(_after_location(text))
+        self.message = _after_location(text)
+        self.template = message_template(self.message)
 
 
 def _after_location(text: str) -> str:
@@ -200,7 +201,7 @@ def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnos
     for position, diagnostic in enumerate(found):
         named = _FILE.match(lines[diagnostic.locations[0]] if diagnostic.locations else "")
         groups.setdefault((diagnostic.rank, named.group(1) if named else ""), []).append(position)
-    singular = _naming_once(found, lines)
+    singular = _naming_once(found)
     keyed: list[tuple[int, bool, int, int]] = []
     for (rank, _), positions in groups.items():
         for turn, index in enumerate(spread_order(len(positions))):
@@ -210,10 +211,10 @@ def _across_files(found: list[Diagnostic], lines: Sequence[str]) -> list[Diagnos
     return [found[position] for *_, position in keyed]
 
 
-def _naming_once(found: list[Diagnostic], lines: Sequence[str]) -> set[int]:
+def _naming_once(found: list[Diagnostic]) -> set[int]:
     """Positions in `found` of the diagnostics whose message names a word no other
     message does (`has no attribute "callLater"` among a hundred `has no attribute`)."""
-    words = [set(_WORD.findall(_after_location(lines[d.head]))) for d in found]
+    words = [set(_WORD.findall(d.message)) for d in found]
     seen = Counter(chain.from_iterable(words))
     return {position for position, named in enumerate(words) if any(seen[w] == 1 for w in named)}
 

@@ -55,6 +55,7 @@ _DEFINITION = re.compile(
     r"[A-Za-z_][\w:<>,*& ]*?[ *&]\**[\w:~]+\s*\((?!.*;\s*$)"
 )
 _STUB_SHARE = 3  # definition lines of hunks not kept whole may take a third of the budget
+_STUB_MIN_LINES = 8  # hunks (trimmed) of fewer lines than this are never shown in part
 
 
 @dataclass
@@ -248,6 +249,8 @@ def _choose(
     for hunk, generated in hunks:
         if id(hunk) in kept or generated:
             continue
+        if len(trimmed[id(hunk)][0]) < _STUB_MIN_LINES:
+            continue  # short: kept whole, or not at all
         stub = _definitions(hunk)
         if stub is None or len(stub[0]) >= len(trimmed[id(hunk)][0]):
             continue
