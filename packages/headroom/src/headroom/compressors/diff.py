@@ -230,50 +230,62 @@ def _choose(
     count: Callable[[str], int],
 ) -> _Choice:
     """Hunks to keep (`count` estimates tokens): those holding a quoted phrase of the
-    question; the changed definitions of hand-written hunks (within a share of the budget);
-    then whole hunks by relevance, hand written before generated (lock) files, smallest
-    first, within the budget (a hunk kept whole no longer pays for its definitions)."""
+    question; the changed definitions of the hand-written hunks whole hunks would leave out
+    (within a share of the budget); then whole hunks by relevance, hand written before
+    generated (lock) files, smallest first, within the budget (a hunk kept whole no longer
+    pays for its definitions)."""
     spent = count("\n".join(preamble)) + sum(count("\n".join(f.header)) + 25 for f in files)
     hunks = [(h, bool(_GENERATED.search(f.path))) for f in files for h in f.hunks]
     texts = ["\n".join(trimmed[id(h)][0]) for h, _ in hunks]
+    costs = [count(text) + 1 for text in texts]
     scores = relevance(texts, sorted(query_terms(ctx.query)))
-    forced = [ctx.focus.hits(text) for text in texts]
-    kept: set[int] = set()
-    for i, (hunk, _) in enumerate(hunks):
-        if forced[i]:
-            kept.add(id(hunk))
-            spent += count(texts[i]) + 1
+    forced = {i for i, text in enumerate(texts) if ctx.focus.hits(text)}
+    spent += sum(costs[i] for i in forced)
+    order = sorted(
+        (i for i in range(len(hunks)) if i not in forced),
+        key=lambda i: (hunks[i][1], -scores[i], len(texts[i]), i),
+    )
+    left_out = set(order) - _whole(order, hunks, costs, {}, set(forced), spent, ctx.budget_tokens)
     stubs: dict[int, tuple[list[str], int]] = {}
     stub_costs: dict[int, int] = {}
-    stub_room = spent + ctx.budget_tokens // _STUB_SHARE
-    for hunk, generated in hunks:
-        if id(hunk) in kept or generated:
-            continue
-        if len(trimmed[id(hunk)][0]) < _STUB_MIN_LINES:
-            continue  # short: kept whole, or not at all
+    stub_room = min(spent + ctx.budget_tokens // _STUB_SHARE, ctx.budget_tokens)
+    for i in sorted(left_out):
+        hunk, generated = hunks[i]
+        if generated or len(trimmed[id(hunk)][0]) < _STUB_MIN_LINES:
+            continue  # lock files, and short hunks: kept whole, or not at all
         stub = _definitions(hunk)
         if stub is None or len(stub[0]) >= len(trimmed[id(hunk)][0]):
             continue
         cost = count("\n".join(stub[0])) + 1
-        if spent + cost <= min(stub_room, ctx.budget_tokens):
-            stubs[id(hunk)] = stub
-            stub_costs[id(hunk)] = cost
+        if spent + cost <= stub_room:
+            stubs[i] = stub
+            stub_costs[i] = cost
             spent += cost
-    order = sorted(
-        range(len(hunks)),
-        key=lambda i: (hunks[i][1], -scores[i], len(texts[i]), i),
+    kept = _whole(order, hunks, costs, stub_costs, set(forced), spent, ctx.budget_tokens)
+    return _Choice(
+        {id(hunks[i][0]) for i in kept},
+        {id(hunks[i][0]): stub for i, stub in stubs.items() if i not in kept},
     )
+
+
+def _whole(
+    order: list[int],
+    hunks: list[tuple[_Hunk, bool]],
+    costs: list[int],
+    stub_costs: dict[int, int],
+    kept: set[int],
+    spent: int,
+    budget: int,
+) -> set[int]:
+    """`kept` and the hunks of `order` kept whole within `budget` (a hunk shown in part
+    pays only the rest of its cost); with none kept, the first hand-written one."""
     for i in order:
-        hunk, generated = hunks[i]
-        if id(hunk) in kept:
-            continue
-        cost = count(texts[i]) + 1 - stub_costs.get(id(hunk), 0)
+        cost = costs[i] - stub_costs.get(i, 0)
         # lock files: only with the budget hand-written hunks leave
-        if spent + cost <= ctx.budget_tokens or (not kept and not stubs and not generated):
-            kept.add(id(hunk))
-            stubs.pop(id(hunk), None)
+        if spent + cost <= budget or (not kept and not stub_costs and not hunks[i][1]):
+            kept.add(i)
             spent += cost
-    return _Choice(kept, stubs)
+    return kept
 
 
 def _render_file(
