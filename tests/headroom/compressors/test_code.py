@@ -664,3 +664,21 @@ def test_a_module_of_many_classes_over_its_outline_keeps_every_class_and_counts_
         f"        return total_{c}_{m}\n" in result.text for c in range(12) for m in range(20)
     )
     assert f"kept {shown} of 240 function bodies" in result.text
+
+
+def test_a_module_of_imports_only_shows_as_many_as_the_budget_holds() -> None:
+    """A package's `__init__.py` re-exporting 600 names is one run of imports: past the
+    budget it shows its first imports as the budget allows, one marker after them, not a
+    marker for all of them."""
+    names = [f"Block{i}Param" for i in range(600)]
+    source = "from __future__ import annotations\n\n" + "\n".join(
+        f"from .block_{i}_param import {name} as {name}" for i, name in enumerate(names)
+    )
+    budget = COUNTER.count(source) // 3
+    result = CodeCompressor().compress(source, ctx_for(source, "python", budget=budget))
+    assert result is not None
+    shown = [line for line in result.text.split("\n") if line.startswith("from .block_")]
+    assert 100 < len(shown) < 600
+    assert shown == source.split("\n")[2 : 2 + len(shown)]  # the first ones, in order
+    assert COUNTER.count(result.text) <= budget * 1.1
+    ast.parse(result.text)

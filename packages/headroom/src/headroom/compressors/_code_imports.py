@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["import_spans", "last_row"]
+__all__ = ["ImportSpan", "import_spans", "last_row"]
 
 _IMPORT_NODES: dict[str, frozenset[str]] = {
     "python": frozenset({"import_statement", "import_from_statement", "future_import_statement"}),
@@ -32,13 +32,18 @@ def last_row(node: Any) -> int:
     return row - 1 if column == 0 and row > node.start_point[0] else int(row)
 
 
-def import_spans(root: Any, language: str) -> list[tuple[int, int, int]]:
-    """(first row, last row, row of the kept import) of the rows after the first import of
-    each run of adjacent top-level imports; comments between them go with the run."""
+ImportSpan = tuple[int, int, int, tuple[int, ...]]
+"""First row, last row, row of the kept import, and the rows where each later import
+starts (where the span may start instead, the imports before it shown)."""
+
+
+def import_spans(root: Any, language: str) -> list[ImportSpan]:
+    """The rows after the first import of each run of adjacent top-level imports (see
+    `ImportSpan`); comments between them go with the run."""
     kinds = _IMPORT_NODES.get(language)
     if not kinds:
         return []
-    spans: list[tuple[int, int, int]] = []
+    spans: list[ImportSpan] = []
     run: list[Any] = []
     for child in [*root.children, None]:
         if child is not None and child.type in kinds:
@@ -50,17 +55,19 @@ def import_spans(root: Any, language: str) -> list[tuple[int, int, int]]:
         if child is not None and child.type in _COMMENTS and run:
             continue
         if len(run) > 1:
-            spans.append((run[1].start_point[0], last_row(run[-1]), run[0].start_point[0]))
+            later = tuple(node.start_point[0] for node in run[2:])
+            spans.append((run[1].start_point[0], last_row(run[-1]), run[0].start_point[0], later))
         run = []
     return spans
 
 
-def _go_block(declaration: Any, spans: list[tuple[int, int, int]]) -> bool:
+def _go_block(declaration: Any, spans: list[ImportSpan]) -> bool:
     """Whether `declaration` is `import ( ... )`; if so its specs after the first are a span."""
     specs = next((c for c in declaration.children if c.type == "import_spec_list"), None)
     if specs is None:
         return False
     named = [c for c in specs.named_children if c.type == "import_spec"]
     if len(named) > 1 and named[1].start_point[0] > named[0].start_point[0]:
-        spans.append((named[1].start_point[0], last_row(named[-1]), named[0].start_point[0]))
+        later = tuple(spec.start_point[0] for spec in named[2:])
+        spans.append((named[1].start_point[0], last_row(named[-1]), named[0].start_point[0], later))
     return True

@@ -26,8 +26,9 @@ class Span:
     name: str = ""
     """The function a body or docstring belongs to."""
     starts: tuple[int, ...] = ()
-    """A data span's rows where one of its elements starts with no element running across
-    it: where the span may start instead, its rows before it then shown."""
+    """A data span's (or a run of imports') rows where one of its elements starts with no
+    element running across it: where the span may start instead, its rows before it then
+    shown."""
     bodies: tuple[int, ...] = ()
     """First rows of the function bodies (of more than one line) inside a run of
     definitions: left out with it, those in its rows."""

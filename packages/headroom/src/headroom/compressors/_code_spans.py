@@ -66,8 +66,8 @@ def spans_of(
     bodies = len(spans)
     spans += _doc_spans(outline.get("doc", ()), lines)
     spans += _comment_spans(outline.get("c", ()), lines, sign)
-    for first, last, kept in import_spans(root, language):
-        spans.append(Span(first, last, indent(lines[kept]) + sign, "imports"))
+    for first, last, kept, later in import_spans(root, language):
+        spans.append(Span(first, last, indent(lines[kept]) + sign, "imports", starts=later))
     spans += _data_spans(outline.get("data", ()), lines, sign)
     spans += _define_runs(lines, spans, language, sign)
     if generated:
