@@ -232,3 +232,24 @@ def test_a_named_module_whose_sample_ends_inside_a_literal_or_a_comment_is_code(
         f"/* gzlog.c\n{licence}\n */\n\n#include <stdio.h>\n\nint main(void) {{\n  return 0;\n}}\n"
     )
     assert detect(source, filename="gzlog.c").kind == "code"
+
+
+def test_git_blame_of_a_named_module_is_not_that_module() -> None:
+    """`git blame guard.py` numbers every line after its commit, author and date: its
+    docstring and code still parse around the prefixes, but lines that carry their own
+    consecutive numbers are lines about the file, not the file."""
+    source = ['"""Bounded store calls: whatever the database does, a call returns.', ""]
+    source += [
+        f"Line {i} of the module's docstring, which explains the deadline." for i in range(40)
+    ]
+    source += ['"""', "", "from __future__ import annotations", "", "import atexit", "import queue"]
+    source += [
+        f"def call_{i}(store, deadline):\n    return store.call(deadline, {i})\n" for i in range(60)
+    ]
+    lines = "\n".join(source).split("\n")
+    blame = "\n".join(
+        f"{'2f009858' if i % 3 else '944d62af'} (Seed maintainers 2026-11-26 10:32:01 +0000 {i + 1:3d}) {line}"
+        for i, line in enumerate(lines)
+    )
+    assert detect(blame, filename="guard.py").kind != "code"
+    assert detect("\n".join(lines), filename="guard.py").kind == "code"

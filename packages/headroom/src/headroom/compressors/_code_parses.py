@@ -4,15 +4,22 @@ class or a literal: the brackets left open are closed for a second look)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from headroom.compressors._grammars import parser_for
 
-__all__ = ["parses_mostly"]
+__all__ = ["numbers_its_lines", "parses_mostly"]
 
 _MOSTLY_PARSES = 0.9  # share of a guessed-code sample's lines free of tokens it can't parse
 _NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
+# A line's own number near its start: `git blame`'s `  12)`, `cat -n`'s `    12\t`, a
+# listing's `12:` or `  12 |`.
+_LINE_NUMBER = re.compile(r"(?<![\w.:])(\d+)(?:\)\s|:\s|\t|\s*\|)")
+_NUMBERED_SHARE = 0.9  # of a sample's pairs of lines, numbered one after the other
+_MIN_NUMBERED = 10
 _COMMENT_SIGNS = {"python": "#"}  # the rest of the languages we parse write `//`
 
 
@@ -107,3 +114,21 @@ def _scan_line(
             return False
         index += 1
     return in_block
+
+
+def numbers_its_lines(lines: Sequence[str]) -> bool:
+    """Whether nearly every line carries its own line number near its start, one more than
+    the line before's (`git blame`, `cat -n`, a numbered listing of a file): lines about a
+    file, not the file."""
+    numbers = []
+    for line in lines:
+        found = _LINE_NUMBER.search(line, 0, 100)
+        numbers.append(int(found.group(1)) if found else None)
+    if len(numbers) < _MIN_NUMBERED:
+        return False
+    following = sum(
+        1
+        for a, b in zip(numbers, numbers[1:], strict=False)
+        if a is not None and b is not None and b == a + 1
+    )
+    return following >= _NUMBERED_SHARE * (len(numbers) - 1)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
-from headroom.compressors._code_parses import parses_mostly
+from headroom.compressors._code_parses import numbers_its_lines, parses_mostly
 from headroom.compressors._code_spans import Span, indent, row_starts, spans_of
 from headroom.compressors._code_strings import LONG_LINE, long_string_cuts
 from headroom.compressors._grammars import parser_for
@@ -80,7 +80,10 @@ class CodeCompressor:
         if named:
             # A file's name, unless its lines are no code of that language: `git blame`,
             # a numbered listing, a tool's report about the file.
-            if not parses_mostly(sample.head[:_NAMED_CHECK_CHARS], language, named=True):
+            head = sample.head[:_NAMED_CHECK_CHARS]
+            if numbers_its_lines(head.splitlines()) or not parses_mostly(
+                head, language, named=True
+            ):
                 return None
             return Detection("code", language, confidence=0.85)
         if sample.to_beat >= _GUESSED or not parses_mostly(sample.head, language):
