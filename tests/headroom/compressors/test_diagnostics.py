@@ -277,3 +277,16 @@ def test_an_occurrence_naming_a_word_no_other_names_comes_before_the_repeats() -
     assert result is not None
     assert lines[77] in result.text.split("\n")
     assert_verbatim(text, result.text)
+
+
+def test_a_few_messages_quoting_long_statements_are_diagnostics() -> None:
+    """ruff's full format under each message echoes the statement it is about: three
+    messages over a 200-line `__all__` are still a linter's output, not generic lines."""
+    lines = ['D404 First word of the docstring should not be "This"', " --> pkg/__init__.py:1:1"]
+    lines += ["  |", '1 | """This module defines the types."""', "  | ^^^^^^^^^^^^^^^^^", ""]
+    lines += ["RUF022 `__all__` is not sorted", "   --> pkg/__init__.py:226:11", "    |"]
+    lines += ["226 |   __all__ = [", "    |  ___________^"]
+    lines += [f'{227 + i} | |     "Name{i}",' for i in range(200)]
+    lines += ["427 | |   ]", "    | |___^", "", "CPY001 Missing copyright notice at top of file"]
+    lines += ["--> pkg/__init__.py:1:1", "", "Found 3 errors."]
+    assert detect("\n".join(lines)).kind == "diagnostics"

@@ -51,6 +51,8 @@ _SUMMARY = re.compile(
     re.I,
 )
 _ECHO = re.compile(r"\s*(?:\d+\s*)?\|")
+_NUMBERED_ECHO = re.compile(r"\s*\d+\s*\|")
+_ECHO_SHARE = 0.25  # numbered echo lines that make a few messages a linter's full output
 _MIN_MESSAGES = 3
 _MESSAGE_SHARE = 0.05  # message lines among the sampled lines (code frames can fill the rest)
 _SHAPED_SHARE = 0.5  # message, echo, caret, location and header lines among them
@@ -138,8 +140,10 @@ class DiagnosticsCompressor:
         lines = sample.lines
         is_message = sample.matches.hits("diagnostic")
         messages = sum(is_message)
-        if messages < _MIN_MESSAGES or messages < _MESSAGE_SHARE * len(lines):
+        if messages < _MIN_MESSAGES:
             return None  # the quick no, before the shapes around messages are looked at
+        if messages < _MESSAGE_SHARE * len(lines) and not _echoes_source(lines):
+            return None  # few messages, unless long echoes of numbered source hold them
         if messages >= _ALL_MESSAGES * len(lines):
             return Detection("diagnostics", confidence=0.93)  # above grep-like `path:line:`
         shaped = 0
@@ -228,6 +232,13 @@ def _wrapped(line: str, message: str) -> bool:
     """`line` reads as the wrapped rest of `message`: at the message's indentation, with
     no location or diagnostic shape of its own."""
     return bool(line.strip()) and indentation(line) == indentation(message) and not _shaped(line)
+
+
+def _echoes_source(lines: Sequence[str]) -> bool:
+    """Whether a share of `lines` echo source lines with their numbers (`226 |     x`): a
+    linter's full format quoting a long statement under each of a few messages."""
+    numbered = sum(1 for line in lines if _NUMBERED_ECHO.match(line))
+    return numbered >= _ECHO_SHARE * len(lines)
 
 
 def _shaped(line: str) -> bool:
