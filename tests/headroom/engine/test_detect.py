@@ -1,5 +1,9 @@
 """Content kinds come from structure: comment blocks are not markdown, C reads as C."""
 
+import json
+
+from headroom import Headroom, HeadroomConfig
+from headroom.ccr import SqlStore
 from headroom.engine.router import detect
 
 C_SOURCE = "\n".join(
@@ -253,3 +257,33 @@ def test_git_blame_of_a_named_module_is_not_that_module() -> None:
     )
     assert detect(blame, filename="guard.py").kind != "code"
     assert detect("\n".join(lines), filename="guard.py").kind == "code"
+
+
+def test_source_of_a_language_with_no_grammar_keeps_its_lines_by_its_name() -> None:
+    """A Perl module holding a column-aligned table reads as a listing without its name;
+    named `ko.pl` it is source code: no table form rewrites its lines."""
+    rows = "\n".join(
+        f"F{i:03X}      ; [.41{i % 90:02d}.0021.0002.4E0D][.4200.0020.0002] # CJK IDEOGRAPH-F{i:03X}"
+        for i in range(300)
+    )
+    source = (
+        f"use Unicode::Collate::CJK::Korean;\n+{{\n   entry => <<'ENTRY',\n{rows}\nENTRY\n}};\n"
+    )
+    assert detect(source).kind == "listing"
+    assert detect(source, filename="ko.pl").kind == "lines"
+    engine = Headroom(HeadroomConfig(budget_scale=20.0), store=SqlStore("sqlite://"))
+    arguments = json.dumps({"path": "share/perl/Unicode/Collate/Locale/ko.pl"})
+    read_call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "read", "arguments": arguments},
+    }
+    messages = [
+        {"role": "user", "content": "What does ko.pl hold?"},
+        {"role": "assistant", "content": None, "tool_calls": [read_call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": source},
+    ]
+    out = engine.compress(messages).messages[2]["content"]
+    original = set(source.split("\n"))
+    kept = [line for line in out.split("\n") if not line.startswith("[headroom")]
+    assert len(kept) > 10 and all(line in original for line in kept)

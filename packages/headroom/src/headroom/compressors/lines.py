@@ -52,7 +52,8 @@ from headroom.compressors.base import (
     close_cheap_gaps,
     runs_added,
 )
-from headroom.engine.detect import ContentKind
+from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.languages import names_other_source
 from headroom.engine.query import lines_with
 
 __all__ = ["LineCompressor"]
@@ -93,6 +94,15 @@ class LineCompressor:
 
     kind: ContentKind = "lines"
     name = "lines"
+    max_confidence = 0.7  # its most confident answer (the router skips it past that)
+
+    def detect(self, sample: Sample) -> Detection | None:
+        """Source code of a language with no grammar here, by its file name (a Perl module,
+        a shell script): its lines stay verbatim, no table form rewrites them. Anything
+        else of no kind comes here as the router's fallback, undetected."""
+        if names_other_source(sample.filename):
+            return Detection("lines", confidence=0.7)
+        return None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         if not isinstance(text, str) or not text.strip():

@@ -6,7 +6,7 @@ from headroom.engine.detect import CODE_SHAPE_SHARE, Sample
 from headroom.engine.line_kinds import CODE_HINTS
 from headroom.engine.line_patterns import LineMatches
 
-__all__ = ["language_of"]
+__all__ = ["language_of", "names_other_source"]
 
 _CODE_HINT_SHARE = 0.04  # lines with a language's own keywords (at least _MINCODE_HINTS)
 _MINCODE_HINTS = 2
@@ -67,3 +67,45 @@ def _language_from_name(filename: str) -> str | None:
         if lowered.endswith(extension):
             return language
     return None
+
+
+# Source files of languages with no grammar here: their lines stay as they are (no table
+# form rewrites them), the generic line compressor's to shorten.
+_OTHER_SOURCE = (
+    ".pl",
+    ".pm",
+    ".rb",
+    ".php",
+    ".lua",
+    ".sh",
+    ".bash",
+    ".zsh",
+    ".ps1",
+    ".kt",
+    ".kts",
+    ".swift",
+    ".scala",
+    ".cs",
+    ".dart",
+    ".ex",
+    ".exs",
+    ".erl",
+    ".hs",
+    ".ml",
+    ".clj",
+    ".groovy",
+    ".jl",
+    ".nim",
+    ".zig",
+    ".r",
+    ".m",
+    ".mm",
+    ".pas",
+    ".f90",
+    ".vb",
+)
+
+
+def names_other_source(filename: str | None) -> bool:
+    """Whether `filename` names a source file of a language with no grammar here."""
+    return bool(filename) and str(filename).lower().endswith(_OTHER_SOURCE)

@@ -43,7 +43,7 @@ class ContentRouter:
             registry=self.registry,
             parsed=detection.parsed if clean is text else None,  # parsed once, if unchanged
         )
-        if detection.kind == FALLBACK_KIND:
+        if detection.kind == FALLBACK_KIND and not detection.confidence:  # no detector claimed it
             mixed = self._route_parts(text, ctx, tokens)
             if mixed is not None:
                 return mixed
