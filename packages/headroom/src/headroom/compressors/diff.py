@@ -55,6 +55,7 @@ _DEFINITION = re.compile(
     r"[A-Za-z_][\w:<>,*& ]*?[ *&]\**[\w:~]+\s*\((?!.*;\s*$)"
 )
 _STUB_SHARE = 3  # definition lines of hunks not kept whole may take a third of the budget
+_DEFINITION_CHARS = 400  # longer changed lines are not read for a definition
 _STUB_MIN_LINES = 8  # hunks (trimmed) of fewer lines than this are never shown in part
 
 
@@ -183,7 +184,9 @@ def _definitions(hunk: _Hunk) -> tuple[list[str], int] | None:
     keep = [
         i
         for i, line in enumerate(hunk.lines[1:])
-        if line[:1] in "+-" and _DEFINITION.match(line, 1) is not None
+        if line[:1] in "+-"
+        and len(line) <= _DEFINITION_CHARS  # a signature is a short line; a bundle's is not read
+        and _DEFINITION.match(line, 1) is not None
     ]
     if not keep or _HUNK.match(hunk.lines[0]) is None:
         return None
