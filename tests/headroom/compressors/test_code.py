@@ -682,3 +682,25 @@ def test_a_module_of_imports_only_shows_as_many_as_the_budget_holds() -> None:
     assert shown == source.split("\n")[2 : 2 + len(shown)]  # the first ones, in order
     assert COUNTER.count(result.text) <= budget * 1.1
     ast.parse(result.text)
+
+
+def test_an_object_of_one_line_methods_over_its_budget_holds_it() -> None:
+    """A constructor's methods as an object literal, each body one line: no body is worth
+    its marker, so the file is over its budget with every body elided that can be; the
+    members of the object (each ending in a `,`) are then a run of definitions that goes."""
+    methods = "\n".join(
+        f"    method{i}(arg, params) {{\n      return helper{i}(this, arg, params);\n    }},"
+        for i in range(300)
+    )
+    source = (
+        'import * as core from "../core/index.js";\n\n'
+        'export const ZodType = core.$constructor("ZodType", (inst, def) => {\n'
+        "  inst.def = def;\n}, {\n" + methods + "\n});\n"
+    )
+    budget = COUNTER.count(source) // 3
+    result = CodeCompressor().compress(source, ctx_for(source, "javascript", budget=budget))
+    assert result is not None
+    out = result.text
+    assert COUNTER.count(out) <= budget * 1.25
+    assert "    method0(arg, params) {" in out and "    method299(arg, params) {" in out
+    assert not parser_for("javascript").parse(out.encode()).root_node.has_error

@@ -164,11 +164,11 @@ def _sort_of(node: Any) -> str:
 
 def _on_own_lines(node: Any, lines: list[bytes]) -> bool:
     """Whether `node` starts its first line (after indentation) and ends its last, but
-    for the separator after it (an interface member's `;`)."""
+    for the separator after it (an interface member's `;`, an object literal method's `,`)."""
     first, last = node.start_point[0], node.end_point[0]
     head = lines[first][: node.start_point[1]]
     tail = lines[last][node.end_point[1] :] if last < len(lines) else b""
-    return not head.strip() and tail.strip() in (b"", b";") and not node.has_error
+    return not head.strip() and tail.strip() in (b"", b";", b",") and not node.has_error
 
 
 def _interior(

@@ -158,9 +158,11 @@ class CodeCompressor:
 
 
 def _least_tokens(spans: list[Span], starts: list[int], rate: float, tokens: int) -> int:
-    """The tokens of the file with every span shown as its marker."""
-    elidable = sum(round((starts[s.last + 1] - starts[s.first]) * rate) for s in spans)
-    return tokens - elidable + _MARKER_COST * len(spans)
+    """The tokens of the file with every span that can go shown as its marker (a span
+    cheaper than `_MIN_GAP_TOKENS` stays: its marker would save nothing)."""
+    costs = (round((starts[s.last + 1] - starts[s.first]) * rate) for s in spans)
+    elidable = [cost for cost in costs if cost >= _MIN_GAP_TOKENS]
+    return tokens - sum(elidable) + _MARKER_COST * len(elidable)
 
 
 def _quoted_rows(lines: list[bytes], ctx: CompressContext) -> set[int] | None:
