@@ -174,11 +174,22 @@ class Choice:
         # then repeated blocks' identifying lines, ...); past it, the budget left widens
         # the kept runs in that order (see `fill_within_budget`).
         order = [number for number in self.order if number not in must]
-        fill_within_budget(order, kept, costs.__getitem__, spent, budget, len(lines))
+        chosen = set(kept)
+        fill_within_budget(order, chosen, costs.__getitem__, spent, budget, len(lines))
         # A line kept inside repeated blocks keeps what each of them is (a keyboard
-        # variant shown, its layout's `<name>`), as a line keeps the line it is under.
-        kept.update(self._identities_over(kept))
-        return kept
+        # variant shown, its layout's `<name>`), as a line keeps the line it is under;
+        # past the budget, the fill is made again within what those lines leave of it.
+        extra = self._identities_over(chosen)
+        room = budget - sum(costs[i] for i in extra)
+        if extra and self._spent(chosen | extra) > budget and room > spent:
+            chosen = set(kept)
+            fill_within_budget(order, chosen, costs.__getitem__, spent, room, len(lines))
+            extra = self._identities_over(chosen)
+        return chosen | extra
+
+    def _spent(self, kept: set[int]) -> int:
+        """Tokens of `kept` with the gap markers between them."""
+        return sum(self.costs[i] for i in kept) + GAP_TOKENS * (gap_runs(kept, len(self.lines)) + 1)
 
     def _identities_over(self, kept: set[int]) -> set[int]:
         """The opening and identifying lines of every repeated block holding a line of
