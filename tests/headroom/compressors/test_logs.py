@@ -452,3 +452,30 @@ def test_a_line_shown_from_a_record_keeps_the_records_first_line() -> None:
     for i in shown:
         start = records[i - 1 if records[i].startswith("Commandline") else i - 2]
         assert start in out, (records[i], start)
+
+
+def test_an_error_storm_of_many_templates_drops_their_last_occurrences_before_the_budget() -> None:
+    """Hundreds of error templates, each seen twice: when even one line of each, without
+    the lines around it, fills the budget, their last occurrences go (where a storm ended
+    says less than which errors there were)."""
+    paths = [
+        f"/api/v{i % 3}/{word}"
+        for i, word in enumerate(
+            f"resource{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(260)
+        )
+    ]
+    lines = [
+        f'10.0.0.{i % 250} - - [03/Dec/2026:10:{i % 60:02d}:00 +0000] "GET {path} HTTP/1.1" 502 {100 + i}'
+        for i, path in enumerate(paths)
+    ]
+    lines += [
+        f'10.0.1.{i % 250} - - [03/Dec/2026:11:{i % 60:02d}:00 +0000] "GET {path} HTTP/1.1" 504 {200 + i}'
+        for i, path in enumerate(paths)
+    ]
+    text = "\n".join(lines)
+    budget = COUNTER.count(text) * 3 // 5
+    result = LogCompressor().compress(text, ctx_for(text, budget=budget))
+    assert result is not None
+    assert COUNTER.count(result.text) <= budget * 1.1
+    out = result.text.split("\n")
+    assert sum(1 for line in lines[:260] if line in out) >= 200  # the templates' first lines

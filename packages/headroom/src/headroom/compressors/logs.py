@@ -48,6 +48,7 @@ _MAX_TRACE_LINES = 200  # stack-trace lines kept after one error line
 _LONG_LINE_FACTOR = 4  # a line this many times the median length (at least...
 _MIN_MEDIAN_CHARS = 40  # ... as if the median were this long) is an outlier
 _DIGIT_BYTES_TO_ONE = bytes.maketrans(b"0123456789", b"1" * 10)
+_STORM_REPEATS = 3  # past the budget, a template's last line stays only if it was seen this often
 _FEW_ERRORS = 10  # lines of one error template that are a few errors, not a storm
 _TAIL_LINES = 3  # last lines always kept: where a build or a run states its verdict
 _FAILED_REQUEST = re.compile(r'HTTP/[\d.]+" [45]\d\d\b')
@@ -161,6 +162,8 @@ class LogCompressor:
             must = _must_keep(lines, asked, 1)
             if _cost(costs, must) > ctx.budget_tokens:
                 must = _must_keep(lines, asked, 1, context=False)
+            if _cost(costs, must) > ctx.budget_tokens:
+                must = _must_keep(lines, asked, 1, context=False, last_after=_STORM_REPEATS)
         must.update(focused)
         heads = record_heads(
             raw
@@ -219,16 +222,23 @@ def _cost(costs: list[int], kept: set[int]) -> int:
 
 
 def _must_keep(
-    lines: list[_Line], asked: set[int], repeats: int, *, context: bool = True
+    lines: list[_Line],
+    asked: set[int],
+    repeats: int,
+    *,
+    context: bool = True,
+    last_after: int = 1,
 ) -> set[int]:
-    """First line and last three; summaries; failure titles; each error template's first three
-    and last occurrences with their stack traces (with `context`, also the line before and
-    after each); each warning template's first occurrences and its last;
-    and lines naming a query term that few lines name."""
+    """First line and last three; summaries; failure titles; each error template's first
+    `repeats` occurrences with their stack traces (with `context`, also the line before and
+    after each); each warning template's first occurrences; the last occurrence of each
+    error and warning template seen at least `last_after` times; and lines naming a query
+    term few lines name."""
     must = {0, *range(max(0, len(lines) - _TAIL_LINES), len(lines))}  # a verdict ends a log
     error_seen: Counter[str] = Counter()
     last_error: dict[str, int] = {}
     warning_seen: Counter[str] = Counter()
+    warning_count: Counter[str] = Counter()
     last_warning: dict[str, int] = {}
     for index, line in enumerate(lines):
         if line.error or line.summary:
@@ -241,13 +251,15 @@ def _must_keep(
                 must.update(_trace_after(lines, index))
         elif line.warning:
             last_warning[line.template] = index
+            warning_count[line.template] += 1
             if warning_seen[line.template] < repeats:
                 warning_seen[line.template] += 1
                 must.add(index)
         if line.title:
             must.add(index)
-    must.update(last_error.values())
-    must.update(last_warning.values())  # a storm shows where it began and where it ended
+    # A storm shows where it began and where it ended.
+    must.update(i for t, i in last_error.items() if error_seen[t] >= last_after)
+    must.update(i for t, i in last_warning.items() if warning_count[t] >= last_after)
     must.update(asked)
     return must
 
