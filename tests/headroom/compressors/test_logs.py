@@ -479,3 +479,14 @@ def test_an_error_storm_of_many_templates_drops_their_last_occurrences_before_th
     assert COUNTER.count(result.text) <= budget * 1.1
     out = result.text.split("\n")
     assert sum(1 for line in lines[:260] if line in out) >= 200  # the templates' first lines
+
+
+def test_a_log_whose_lines_hold_no_digits_is_compressed() -> None:
+    """No line holds a value with a digit (no timestamps, no ids): ranking lines by rare
+    values has nothing to shape, and the log is still compressed, its error kept."""
+    lines = [f"INFO worker {w} picked up a job from the queue" for w in ["alpha", "beta"] * 100]
+    lines.append("ERROR worker omega lost its connection")
+    text = "\n".join(lines)
+    result = LogCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 5))
+    assert result is not None
+    assert "ERROR worker omega lost its connection" in result.text.split("\n")

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
 
+from headroom.compressors._log_values import clock_shapes
 from headroom.compressors._records import block_starts, record_openings
 from headroom.compressors.logs import template_of
 
@@ -79,8 +80,7 @@ _STRONG = re.compile(
 # one of it in a template: lines that differ only there are one template.
 _RUNS = re.compile(r"[ \t]{2,}|([^\w\s])\1+")
 _TOKEN = re.compile(r"\w(?:[\w.:/@+-]*\w)?")
-_CLOCK_SHARE = 0.3  # a shape on this share of the lines ...
-_CLOCK_UNIQUE = 0.9  # ... whose values are this unique is a clock, not a rare value
+_CLOCK_SHARE = 0.3  # a shape on this share of the lines, its values nearly all unique, is a clock
 _OUTLIER_RUN = 3  # a template seen this many times makes a run its odd line breaks
 _COMMENT_SIGNS = ("#", ";", "//")
 UNDERLINE_CHARS = "=-~^"  # a setext / reStructuredText underline's character, by level
@@ -145,32 +145,11 @@ def rare_token_counts(lines: Sequence[str], limit: int) -> list[int]:
     rare = {t for t, n in seen.items() if n <= limit}
     if not rare:
         return [0] * len(lines)
-    clocks = _clock_shapes(tokens, seen)
+    with_digits = [t for t in seen if any(c.isdigit() for c in t)]
+    clocks, _ = clock_shapes(tokens, seen, with_digits, _CLOCK_SHARE)
     if clocks:
         rare = {t for t in rare if t.translate(_ASCII_DIGITS_TO_9) not in clocks}
     return [len(found & rare) for found in tokens]
-
-
-def _clock_shapes(tokens: list[set[str]], seen: Counter[str]) -> set[str]:
-    """Shapes (digits as 9) of tokens with digits on many lines and different on nearly
-    every one (timestamps, sequence numbers): being unique says nothing about such a line."""
-    with_digits = [t for t in seen if any(c.isdigit() for c in t)]
-    if not with_digits:
-        return set()
-    shape = dict(zip(with_digits, _shapes(with_digits), strict=True))
-    lines_with: Counter[str] = Counter(
-        chain.from_iterable({shape[t] for t in found if t in shape} for found in tokens)
-    )
-    distinct: Counter[str] = Counter(shape.values())
-    unique: Counter[str] = Counter(shape[t] for t in with_digits if seen[t] == 1)
-    least = _CLOCK_SHARE * len(tokens)
-    return {
-        s for s, n in lines_with.items() if n >= least and unique[s] >= _CLOCK_UNIQUE * distinct[s]
-    }
-
-
-def _shapes(tokens: list[str]) -> list[str]:
-    return "\n".join(tokens).translate(_ASCII_DIGITS_TO_9).split("\n")
 
 
 def openings(lines: Sequence[str], setext: dict[int, int]) -> list[int]:
