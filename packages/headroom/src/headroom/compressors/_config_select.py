@@ -162,7 +162,7 @@ class Choice:
         depth = _outline_depth(tree, plan, self.outline, costs, budget)
         must = self.fixed | {tree.nodes[i].start for i in self.outline if plan.level[i] <= depth}
         kept = set(must)
-        spent = sum(costs[i] for i in kept) + GAP_TOKENS * (gap_runs(kept, len(lines)) + 1)
+        spent = self._spent(kept)
         # A value where the other blocks agree on another (`memory: 6Gi` among `512Mi`s)
         # may open a gap past the markers' share, as an error does elsewhere.
         for number in self.outliers:

@@ -14,10 +14,10 @@ template (digits, quoted identifiers and paths masked) are one distinct message.
 dropped within the budget; past it, in this order while the budget lasts: the first whole
 occurrence of each distinct message (errors, then warnings, then notes and style), the
 location lines of its other occurrences (those naming a word no other message names
-first, then file by file in turn, so every file shows some), then the rest of them. Gap markers keep to their share of the output: past it,
-only a first occurrence opens a new gap, and the budget left widens the kept runs. Summary
-lines and the lines the question quotes always stay. Output lines are original lines and
-gap markers.
+first, then file by file in turn, so every file shows some), then the rest of them. Gap
+markers keep to their share of the output: past it, only a first occurrence opens a new
+gap, and the budget left widens the kept runs. Summary lines and the lines the question
+quotes always stay. Output lines are original lines and gap markers.
 """
 
 from __future__ import annotations

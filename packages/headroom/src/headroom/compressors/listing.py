@@ -233,9 +233,10 @@ def _lossy(
     numbers: Sequence[int] | None = None,
 ) -> Compressed | None:
     """Rare and named rows whole, every other row by its key cell (`numbers`: each
-    column's number in the original listing, when columns were left out of `rows`); or, when even the key cells do not fit, or the rows
-    stand in sections (`ls -R`'s directories: a key cell listed apart from its section
-    would lose it), whole rows in runs with the gaps marked."""
+    column's number in the original listing, when columns were left out of `rows`); or,
+    when even the key cells do not fit, or the rows stand in sections (`ls -R`'s
+    directories: a key cell listed apart from its section would lose it), whole rows in
+    runs with the gaps marked."""
     keys = rows.columns[key]
     estimate = per_length(token_estimator(text, ctx.counter))
     # Key cells are denser than padded rows: their own rate, from one count of the column.

@@ -152,9 +152,10 @@ class LogCompressor:
                 _clip_to_phrase(line, phrases) if i in focused else _clip_line(line, limit)
                 for i, line in enumerate(lines)
             ]
+        texts = [line.text for line in lines]
         estimate = token_estimator(text, ctx.counter)
-        costs = [estimate(line.text) for line in lines]
-        asked = naming_rare_terms([line.text for line in lines], query_terms(ctx.query))
+        costs = [estimate(line) for line in texts]
+        asked = naming_rare_terms(texts, query_terms(ctx.query))
         must = _must_keep(lines, asked, _ERROR_REPEATS)
         if _cost(costs, must) > ctx.budget_tokens:
             # An error storm: each error template once (and its last), then without the
@@ -165,12 +166,10 @@ class LogCompressor:
             if _cost(costs, must) > ctx.budget_tokens:
                 must = _must_keep(lines, asked, 1, context=False, last_after=_STORM_REPEATS)
         must.update(focused)
-        heads = record_heads(
-            raw
-        )  # a line of a record (apt's `Start-Date:` entries) keeps its first
+        # A line of a record (apt's `Start-Date:` entries) keeps the record's first line.
+        heads = record_heads(raw)
         must.update([heads[i] for i in must if heads[i] >= 0])
         kept = _fill(lines, costs, must, ctx, heads)
-        texts = [line.text for line in lines]
         result = kept_lines_result(texts, kept, ctx.ref)
         if result is None and texts != [line.rstrip("\r") for line in raw]:
             # Every line kept, some of them cut: the cuts are marked, the ref stated.

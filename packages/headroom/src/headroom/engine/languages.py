@@ -108,4 +108,4 @@ _OTHER_SOURCE = (
 
 def names_other_source(filename: str | None) -> bool:
     """Whether `filename` names a source file of a language with no grammar here."""
-    return bool(filename) and str(filename).lower().endswith(_OTHER_SOURCE)
+    return filename is not None and filename.lower().endswith(_OTHER_SOURCE)
