@@ -68,8 +68,9 @@ _FENCE_LANGUAGES = {
     "c++": "cpp",
     "cc": "cpp",
 }
-# Possessive runs where backtracking cannot find another match (a letter run before the
-# capital or underscore of an identifier; word runs around dots): linear in word length.
+# Each run is followed by what it cannot hold (a letter run before the capital or
+# underscore of an identifier; word runs around dots), so backtracking finds no other
+# match. (No possessive quantifiers: Python 3.10 has none.)
 _INFORMATIVE = re.compile(
     r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(?:\.\w+)*\b|"
     r"(?<=[a-z] )[A-Z][a-zA-Z]+|\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+"
