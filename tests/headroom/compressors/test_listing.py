@@ -1,6 +1,7 @@
 """Column listings: detected by alignment, rare rows whole, every other row by its key cell."""
 
 import hashlib
+import re
 
 from headroom.ccr.markers import find_markers, make_ref, split_lines
 from headroom.compressors.base import CompressContext
@@ -211,8 +212,10 @@ def test_dpkg_l_over_budget_is_compressed_whatever_its_constant_column() -> None
     assert result is not None  # (the constant `ii` column could not go: the listing as is)
     assert result.kept is not None and result.total is not None
     assert result.kept < result.total
+    names = {row.split()[1] for row in rows}  # a row left out of the whole rows: its name
     assert all(
-        line in text.splitlines() or "[headroom:" in line for line in result.text.splitlines()
+        line in text.splitlines() or "[headroom:" in line or line in names
+        for line in result.text.splitlines()
     )
 
 
@@ -416,3 +419,41 @@ def test_a_note_numbers_the_short_columns_as_the_original_listing_does() -> None
     result = ListingCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) * 2 // 3))
     assert result is not None
     assert "listed below by columns 1, 3 only" in result.text
+
+
+def find_printf(count: int) -> str:
+    """`find -printf '%M %u %s %TY-%Tm-%Td %p\\n'`: short cells, then a long path."""
+    return "\n".join(
+        f"-rw-r--r-- root {1000 + (i * 7919) % 90000:>6} 2023-0{1 + i % 9}-1{i % 10} "
+        f"/usr/share/doc/package-{i // 4}/{('changelog.Debian.gz', 'copyright', 'NEWS.gz', 'README')[i % 4]}"
+        for i in range(count)
+    )
+
+
+def test_past_the_budget_of_every_key_cell_more_rows_are_named_than_whole_rows_would_show() -> None:
+    text = find_printf(2000)
+    budget = COUNTER.count(text) // 4
+    result = ListingCompressor().compress(text, ctx_for(text, budget))
+    assert result is not None and result.total == 2000
+    out = result.text.split("\n")
+    note = next(m for m in find_markers(result.text) if "rows whole" in m.detail)
+    found = re.match(r"kept (\d+) of 2000 rows whole, (\d+) of the other (\d+) are", note.detail)
+    assert found is not None, note.detail
+    whole, listed, others = (int(n) for n in found.groups())
+    assert others == 2000 - whole and whole == result.kept
+    paths = [line.split(None, 4)[4] for line in text.split("\n")]
+    named = sum(
+        1 for path in paths if path in out or any(line.endswith(" " + path) for line in out)
+    )
+    assert named == whole + listed
+    # A path costs about half its row: more rows are named than whole rows would show on
+    # the same budget, and the output stays within it.
+    assert named > 1.5 * budget / (COUNTER.count(text) / 2000)
+    assert COUNTER.count(result.text) <= budget * 1.02
+    # Every gap among the listed paths says how many rows it stands for, exactly.
+    at_keys = out.index(next(line for line in out if "rows whole" in line)) + 1
+    counted = 0
+    for line in out[at_keys:]:
+        gap = re.fullmatch(r"\[headroom: (\d+) rows?\]", line)
+        counted += int(gap.group(1)) if gap else 1
+    assert counted == others

@@ -5,7 +5,9 @@ name, a description, a command). Over budget, the rows with rare cells (and thos
 question names) stay whole, and every other row keeps its key cell (the column that names
 the row: the file, the package, the pod), verbatim, one per line after a marker, so any
 entry can still be seen and asked about. Lines that are not rows (a header, `total 3212`)
-are kept. When even the key cells do not fit, whole rows are chosen and the gaps marked.
+are kept. When even the key cells do not fit, the key cells of as many rows as fit are
+listed in runs, each gap counted (see `_listing_keys`); in sections (`ls -R`), or when a key
+cell costs about its row, whole rows are chosen and the gaps marked.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from headroom.ccr.markers import format_detail, format_note, split_lines
 from headroom.compressors._listing_columns import (
     blanks_in_cells,
     constant_columns,
-    extremes,
     is_padded,
     note_detail,
     ragged,
     short_columns,
     without_columns,
 )
-from headroom.compressors._ranking import spread_order
+from headroom.compressors._listing_keys import KEYS_WORTH_IT, keys_in_runs
+from headroom.compressors._listing_order import rare_cell_counts, run_block, spread_ranks
 from headroom.compressors._table_rows import whole_rows
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -46,7 +48,6 @@ __all__ = ["ListingCompressor", "not_a_listing", "path_columns"]
 _LETTER = re.compile(r"[A-Za-z]")
 _HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
 _KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
-_EXTREME_WEIGHT = 2
 _SHORT_SHARE = 0.8  # of the budget the rows listed in short may take, their short cells with them
 # A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
 _PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:")
@@ -246,12 +247,30 @@ def _lossy(
     row_lines = set(rows.lines)
     fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
     forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows.lines[0]}
-    rarity = _rarity(rows, key)
+    rarity = rare_cell_counts(rows.columns, key)
     sectioned = any(i not in row_lines for i in range(rows.lines[1], rows.lines[-1]))
     if sectioned or fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
+        by_key = [key_costs[line] for line in rows.lines]
+        if not sectioned and sum(by_key) <= KEYS_WORTH_IT * sum(costs.values()):
+            ranks = spread_ranks(len(by_key), run_block(by_key))
+            listed = keys_in_runs(
+                lines,
+                rows.lines,
+                keys,
+                whole_order=_row_order(rows, rarity)[: sum(1 for rare in rarity if rare)],
+                key_order=sorted(range(len(by_key)), key=ranks.__getitem__),
+                forced=forced,
+                costs=costs,
+                key_costs=by_key,
+                fixed=fixed,
+                budget=ctx.budget_tokens,
+                ref=ctx.ref,
+                column=(numbers[key] if numbers is not None else key + 1),
+            )
+            if listed is not None:
+                return listed
         # Gaps cost a marker each: rows in runs long enough that markers are a tenth.
-        block = -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs.values())))
-        order = _row_order(rows, rarity, block)
+        order = _row_order(rows, rarity, run_block(list(costs.values())))
         return _whole_rows_only(lines, rows, order, forced, costs, fixed, ctx)
     order = _row_order(rows, rarity)
     # The other rows by their key cell, with the short cells beside it (a package's version
@@ -320,9 +339,7 @@ def _key_column(rows: _Rows) -> int:
     best: tuple[float, float, int] | None = None
     for column, cells in enumerate(rows.columns):
         counts = Counter(cells)
-        lettered = sum(
-            n for cell, n in counts.items() if _LETTER.search(cell) and not _HASH.fullmatch(cell)
-        )
+        lettered = sum(n for cell, n in counts.items() if _is_word(cell))
         if lettered < len(cells) * 0.8:
             continue
         distinct = len(counts) / len(cells)
@@ -339,38 +356,18 @@ def _key_column(rows: _Rows) -> int:
     return max(range(len(kinds)), key=lambda column: (kinds[column], column))
 
 
-def _rarity(rows: _Rows, key: int) -> list[int]:
-    """How many rare cells (outside the key) each row has. A cell is rare when at most 2% of
-    the rows (or 2) share it: a symlink among directories, the one big file, the odd owner
-    or date."""
-    rare = max(2, len(rows.lines) // 50)
-    flags: list[list[bool]] = []
-    for column, cells in enumerate(rows.columns):
-        if column == key:
-            continue
-        counts = Counter(cells)
-        rare_cells = {cell for cell, n in counts.items() if n <= rare}
-        if len(rare_cells) == len(counts):
-            flags.append([True] * len(cells))
-        elif rare_cells:
-            flags.append([cell in rare_cells for cell in cells])
-    out = [sum(row) for row in zip(*flags, strict=True)] if flags else [0] * len(rows.lines)
-    for column, cells in enumerate(rows.columns):
-        if column != key:
-            for row in extremes(cells):
-                out[row] += _EXTREME_WEIGHT
-    return out
+def _is_word(cell: str) -> bool:
+    """A cell that can name a row: more letters than digits in it (`libssl3:amd64`, a path),
+    not a checksum nor a version (`1.2.3-1+deb12u1` holds letters too)."""
+    letters = len(_LETTER.findall(cell))
+    return letters > sum(c.isdigit() for c in cell) and not _HASH.fullmatch(cell)
 
 
 def _row_order(rows: _Rows, rarity: list[int], block: int = 1) -> list[int]:
     """Row lines, the ones with rare cells (outside the key) first, then an even spread by
     runs of `block` rows."""
-    count = len(rows.lines)
-    spread = [0] * count
-    for rank, run in enumerate(spread_order(-(-count // block))):
-        for i in range(run * block, min(count, (run + 1) * block)):
-            spread[i] = rank * block + i % block
-    ranked = sorted(range(count), key=lambda i: (-rarity[i], spread[i]))
+    spread = spread_ranks(len(rows.lines), block)
+    ranked = sorted(range(len(rows.lines)), key=lambda i: (-rarity[i], spread[i]))
     return [rows.lines[i] for i in ranked]
 
 

@@ -1,0 +1,53 @@
+"""The order in which a listing's rows are wanted: those with rare cells first (the odd
+owner, the one symlink, the largest sizes), then an even spread over the listing, in runs
+long enough that the gaps between them cost little."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from headroom.compressors._listing_columns import extremes
+from headroom.compressors._ranking import spread_order
+from headroom.compressors.base import MARKER_TOKENS
+
+__all__ = ["rare_cell_counts", "run_block", "spread_ranks"]
+
+_EXTREME_WEIGHT = 2
+
+
+def rare_cell_counts(columns: Sequence[Sequence[str]], key: int) -> list[int]:
+    """How many rare cells (outside the key) each row has. A cell is rare when at most 2% of
+    the rows (or 2) share it: a symlink among directories, the one big file, the odd owner
+    or date."""
+    rare = max(2, len(columns[key]) // 50)
+    flags: list[list[bool]] = []
+    for column, cells in enumerate(columns):
+        if column == key:
+            continue
+        counts = Counter(cells)
+        rare_cells = {cell for cell, n in counts.items() if n <= rare}
+        if len(rare_cells) == len(counts):
+            flags.append([True] * len(cells))
+        elif rare_cells:
+            flags.append([cell in rare_cells for cell in cells])
+    out = [sum(row) for row in zip(*flags, strict=True)] if flags else [0] * len(columns[key])
+    for column, cells in enumerate(columns):
+        if column != key:
+            for row in extremes(cells):
+                out[row] += _EXTREME_WEIGHT
+    return out
+
+
+def spread_ranks(count: int, block: int) -> list[int]:
+    """Each of `count` positions' rank in an even spread by runs of `block` positions."""
+    spread = [0] * count
+    for rank, run in enumerate(spread_order(-(-count // block))):
+        for i in range(run * block, min(count, (run + 1) * block)):
+            spread[i] = rank * block + i % block
+    return spread
+
+
+def run_block(costs: Sequence[int]) -> int:
+    """Rows per run for gaps to cost about a tenth of what the runs shown cost."""
+    return -(-MARKER_TOKENS * 10 * len(costs) // max(1, sum(costs)))
