@@ -278,3 +278,41 @@ def test_a_big_hunk_that_changes_a_signature_keeps_its_changed_definitions() -> 
     assert "@@ -10,1 +10,1 @@ import os" in out  # its own header, the function named
     assert "@@ -12,1 +132,1 @@" in out
     assert "[headroom: 1 hunks shown in part (181 lines left out)]" in out
+
+
+def commits_diff() -> str:
+    """Twelve files changed: six small hunks, six larger ones; half of both kinds mention
+    logging, and one larger hunk alone mentions a retry."""
+    parts = []
+    for n in range(12):
+        size = 4 if n % 2 else 24
+        word = "log.debug" if n % 4 < 2 else "value"
+        extra = ["+    retry_after(5)"] if n == 4 else []
+        body = [f"-    old_{n}_{k} = {word}({k})" for k in range(size // 2)]
+        body += [f"+    new_{n}_{k} = {word}({k}, strict=True)" for k in range(size // 2)]
+        parts += [
+            f"diff --git a/src/mod{n}.py b/src/mod{n}.py",
+            f"--- a/src/mod{n}.py",
+            f"+++ b/src/mod{n}.py",
+            f"@@ -1,{size // 2} +1,{size // 2 + len(extra)} @@",
+            *body,
+            *extra,
+        ]
+    return "\n".join(parts)
+
+
+def test_a_word_half_the_hunks_hold_does_not_order_them_a_rare_one_still_does() -> None:
+    text = commits_diff()
+    budget = COUNTER.count(text) // 3
+
+    def hunks_kept(query: str) -> set[str]:
+        result = DiffCompressor().compress(text, ctx_for(text, query, budget))
+        assert result is not None
+        return set(re.findall(r"^[+-]    (?:old|new)_(\d+)_", result.text, re.M))
+
+    plain = hunks_kept("")
+    # `log` (from `git log -p`) is in half the hunks: it names none of them, so it changes
+    # nothing of which hunks are kept (it had put the ones holding it first).
+    assert hunks_kept("Look at git log -p and tell me what matters") == plain
+    # A word one hunk holds still brings it in first.
+    assert "4" in hunks_kept("where is the retry_after call?") and "4" not in plain

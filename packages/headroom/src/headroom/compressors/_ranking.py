@@ -37,6 +37,7 @@ ERROR_RE = re.compile(
     re.I,
 )
 _MAX_FORCING_TERMS = 24
+_TELLING_SHARE = 4  # a query term scores items when at most one in this many holds it
 _RARE_TERM_TEXTS = 50  # a query term is rare when at most one text in this many holds it
 _FEW_TEXTS = 3  # ... or at most this many
 _MASK_RE = re.compile(r"(?=[0-9A-Fa-f])(?:\b[0-9a-fA-F]{8,}\b|\d+)")
@@ -132,14 +133,19 @@ def _in_at_most(term: str, lowered: Sequence[str], joined: str, limit: int) -> b
 
 
 def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
-    """BM25-style score of each item for the query terms (presence weighted by rarity)."""
+    """BM25-style score of each item for the query terms (presence weighted by rarity). A
+    term more than a quarter of the items hold scores nothing: it tells none of them apart
+    (`log` asked of `git log -p`, held by half its hunks, would otherwise put every hunk
+    holding it, the largest included, before all the others)."""
     if not terms:
         return [0.0] * len(texts)
     lowered_texts = lowered(texts)
+    most = max(1, len(texts) // _TELLING_SHARE)
     weights = {}
     for term in terms:
         df = sum(1 for t in lowered_texts if term in t)
-        weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if df else 0.0
+        telling = 0 < df <= most
+        weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if telling else 0.0
     return [sum(w for term, w in weights.items() if term in t) for t in lowered_texts]
 
 
