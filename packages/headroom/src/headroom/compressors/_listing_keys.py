@@ -59,12 +59,11 @@ def keys_in_runs(
     if len(chosen) == len(others):
         return None  # every row named: the caller's form of all key cells says it better
     named = {others[j] for j in chosen}
-    listed = sorted(named)
     row_set = set(row_lines)
     body = [line for i, line in enumerate(lines) if i not in row_set or i in whole]
     note = format_note(
         ref,
-        f"kept {len(whole)} of {len(row_lines)} rows whole, {len(listed)} of the other "
+        f"kept {len(whole)} of {len(row_lines)} rows whole, {len(named)} of the other "
         f"{len(row_lines) - len(whole)} are listed below by column {column} only, one per "
         f"line, the rows left out between them counted",
     )
