@@ -13,6 +13,7 @@ cell costs about its row, whole rows are chosen and the gaps marked.
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -46,6 +47,9 @@ from headroom.engine.query import lines_with
 __all__ = ["ListingCompressor", "not_a_listing", "path_columns"]
 
 _LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"[0-9]")
+_NO_LETTERS = str.maketrans("", "", string.ascii_letters)
+_NO_DIGITS = str.maketrans("", "", string.digits)
 _HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
 _KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
 _SHORT_SHARE = 0.8  # of the budget the rows listed in short may take, their short cells with them
@@ -339,12 +343,15 @@ def _key_column(rows: _Rows) -> int:
     best: tuple[float, float, int] | None = None
     for column, cells in enumerate(rows.columns):
         counts = Counter(cells)
-        lettered = sum(n for cell, n in counts.items() if _is_word(cell))
-        if lettered < len(cells) * 0.8:
-            continue
         distinct = len(counts) / len(cells)
         if distinct < _KEY_DISTINCT:
             continue  # a state or a protocol shared by most rows names none of them
+        # (Cells without a letter first, in one cheap pass: a word always holds one.)
+        least = len(cells) * 0.8
+        if sum(n for cell, n in counts.items() if _LETTER.search(cell)) < least:
+            continue
+        if sum(n for cell, n in counts.items() if _is_word(cell)) < least:
+            continue
         length = sum(map(len, cells)) / len(cells)
         candidate = (round(distinct, 1), -length, -column)
         if best is None or candidate > best:
@@ -359,8 +366,15 @@ def _key_column(rows: _Rows) -> int:
 def _is_word(cell: str) -> bool:
     """A cell that can name a row: more letters than digits in it (`libssl3:amd64`, a path),
     not a checksum nor a version (`1.2.3-1+deb12u1` holds letters too)."""
-    letters = len(_LETTER.findall(cell))
-    return letters > sum(c.isdigit() for c in cell) and not _HASH.fullmatch(cell)
+    if _LETTER.search(cell) is None or _HASH.fullmatch(cell):
+        return False
+    if cell.isascii():
+        if _DIGIT.search(cell) is None:
+            return True  # the usual name: letters, no digit to count
+        digits = len(cell) - len(cell.translate(_NO_DIGITS))  # counted in C: cells are many
+    else:
+        digits = sum(c.isdigit() for c in cell)  # `str.isdigit`'s digits beyond ASCII too
+    return len(cell) - len(cell.translate(_NO_LETTERS)) > digits
 
 
 def _row_order(rows: _Rows, rarity: list[int], block: int = 1) -> list[int]:
