@@ -1,5 +1,6 @@
-"""A listing too long for even one key cell per row: some rows whole, the key cells of as
-many others as fit, in runs, each gap among them marked with its exact count of rows.
+"""A listing's key cells: the column that names its rows (`key_column`), and, for a listing
+too long for even one key cell per row, some rows whole and the key cells of as many others
+as fit, in runs, each gap among them marked with its exact count of rows (`keys_in_runs`).
 
 A key cell (a path, a package name) costs about half its row, so past that budget twice as
 many rows can still be named as whole rows would show; the rows with rare cells (and those
@@ -8,15 +9,24 @@ the question names) stay whole first, within a share of the budget.
 
 from __future__ import annotations
 
+import re
+import string
+from collections import Counter
 from collections.abc import Sequence
 
 from headroom.ccr.markers import format_gap, format_note
 from headroom.compressors.base import MARKER_TOKENS, Compressed, fill_within_budget
 
-__all__ = ["KEYS_WORTH_IT", "keys_in_runs"]
+__all__ = ["KEYS_WORTH_IT", "key_column", "keys_in_runs"]
 
 KEYS_WORTH_IT = 0.6  # key cells must cost at most this share of their rows to be listed
 _WHOLE_SHARE = 0.25  # of the budget the rows with rare cells may take whole
+_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"[0-9]")
+_NO_LETTERS = str.maketrans("", "", string.ascii_letters)
+_NO_DIGITS = str.maketrans("", "", string.digits)
+_HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
+_KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
 
 
 def keys_in_runs(
@@ -96,3 +106,44 @@ def _runs(
     if gap:
         out.append(format_gap(gap, "rows"))
     return out
+
+
+def key_column(columns: Sequence[Sequence[str]]) -> int:
+    """The column that names a row: of the columns with words in them (not hashes) whose
+    cells mostly differ, the most distinct; among near-ties, the shortest. Else the most
+    distinct column of any cells."""
+    best: tuple[float, float, int] | None = None
+    for column, cells in enumerate(columns):
+        counts = Counter(cells)
+        distinct = len(counts) / len(cells)
+        if distinct < _KEY_DISTINCT:
+            continue  # a state or a protocol shared by most rows names none of them
+        # (Cells without a letter first, in one cheap pass: a word always holds one.)
+        least = len(cells) * 0.8
+        if sum(n for cell, n in counts.items() if _LETTER.search(cell)) < least:
+            continue
+        if sum(n for cell, n in counts.items() if _is_word(cell)) < least:
+            continue
+        length = sum(map(len, cells)) / len(cells)
+        candidate = (round(distinct, 1), -length, -column)
+        if best is None or candidate > best:
+            best = candidate
+    if best is not None:
+        return -best[2]
+    # No column of words names the rows (sockets, addresses): the most distinct one does.
+    kinds = [len(set(cells)) for cells in columns]
+    return max(range(len(kinds)), key=lambda column: (kinds[column], column))
+
+
+def _is_word(cell: str) -> bool:
+    """A cell that can name a row: more letters than digits in it (`libssl3:amd64`, a path),
+    not a checksum nor a version (`1.2.3-1+deb12u1` holds letters too)."""
+    if _LETTER.search(cell) is None or _HASH.fullmatch(cell):
+        return False
+    if cell.isascii():
+        if _DIGIT.search(cell) is None:
+            return True  # the usual name: letters, no digit to count
+        digits = len(cell) - len(cell.translate(_NO_DIGITS))  # counted in C: cells are many
+    else:
+        digits = sum(c.isdigit() for c in cell)  # `str.isdigit`'s digits beyond ASCII too
+    return len(cell) - len(cell.translate(_NO_LETTERS)) > digits

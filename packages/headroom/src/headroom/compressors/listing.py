@@ -13,7 +13,6 @@ cell costs about its row, whole rows are chosen and the gaps marked.
 from __future__ import annotations
 
 import re
-import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from headroom.compressors._listing_columns import (
     short_columns,
     without_columns,
 )
-from headroom.compressors._listing_keys import KEYS_WORTH_IT, keys_in_runs
+from headroom.compressors._listing_keys import KEYS_WORTH_IT, key_column, keys_in_runs
 from headroom.compressors._listing_order import rare_cell_counts, run_block, spread_ranks
 from headroom.compressors._table_rows import whole_rows
 from headroom.compressors.base import (
@@ -46,12 +45,6 @@ from headroom.engine.query import lines_with
 
 __all__ = ["ListingCompressor", "not_a_listing", "path_columns"]
 
-_LETTER = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"[0-9]")
-_NO_LETTERS = str.maketrans("", "", string.ascii_letters)
-_NO_DIGITS = str.maketrans("", "", string.digits)
-_HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
-_KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
 _SHORT_SHARE = 0.8  # of the budget the rows listed in short may take, their short cells with them
 # A path: a slash in it, or a file name with an extension; `dir:` heads of `ls -R` too.
 _PATH = re.compile(r"[^\s:]*/[^\s]*|[\w.@+-]+\.[A-Za-z0-9]{1,8}|\.?/?[\w./@+-]+:")
@@ -139,7 +132,7 @@ class ListingCompressor:
         rows = _rows(lines, columns)
         if len(rows.lines) < 8:
             return None
-        key = _key_column(rows)
+        key = key_column(rows.columns)
         dropped = constant_columns(rows.columns, key)
         header: int | None = None
         if not dropped:  # a header row (`Name Version ...`) is no row of values
@@ -334,47 +327,6 @@ def _rows(lines: Sequence[str], columns: int) -> _Rows:
         indices.append(index)
         cells.append(fields)
     return _Rows(indices, list(zip(*cells, strict=True)) if cells else [() for _ in range(columns)])
-
-
-def _key_column(rows: _Rows) -> int:
-    """The column that names a row: of the columns with words in them (not hashes) whose
-    cells mostly differ, the most distinct; among near-ties, the shortest. Else the most
-    distinct column of any cells."""
-    best: tuple[float, float, int] | None = None
-    for column, cells in enumerate(rows.columns):
-        counts = Counter(cells)
-        distinct = len(counts) / len(cells)
-        if distinct < _KEY_DISTINCT:
-            continue  # a state or a protocol shared by most rows names none of them
-        # (Cells without a letter first, in one cheap pass: a word always holds one.)
-        least = len(cells) * 0.8
-        if sum(n for cell, n in counts.items() if _LETTER.search(cell)) < least:
-            continue
-        if sum(n for cell, n in counts.items() if _is_word(cell)) < least:
-            continue
-        length = sum(map(len, cells)) / len(cells)
-        candidate = (round(distinct, 1), -length, -column)
-        if best is None or candidate > best:
-            best = candidate
-    if best is not None:
-        return -best[2]
-    # No column of words names the rows (sockets, addresses): the most distinct one does.
-    kinds = [len(set(cells)) for cells in rows.columns]
-    return max(range(len(kinds)), key=lambda column: (kinds[column], column))
-
-
-def _is_word(cell: str) -> bool:
-    """A cell that can name a row: more letters than digits in it (`libssl3:amd64`, a path),
-    not a checksum nor a version (`1.2.3-1+deb12u1` holds letters too)."""
-    if _LETTER.search(cell) is None or _HASH.fullmatch(cell):
-        return False
-    if cell.isascii():
-        if _DIGIT.search(cell) is None:
-            return True  # the usual name: letters, no digit to count
-        digits = len(cell) - len(cell.translate(_NO_DIGITS))  # counted in C: cells are many
-    else:
-        digits = sum(c.isdigit() for c in cell)  # `str.isdigit`'s digits beyond ASCII too
-    return len(cell) - len(cell.translate(_NO_LETTERS)) > digits
 
 
 def _row_order(rows: _Rows, rarity: list[int], block: int = 1) -> list[int]:
