@@ -247,3 +247,24 @@ def test_deeper_headings_stay_only_within_half_the_budget() -> None:
     assert result is not None
     assert all(f"# Part {p}: the " in result.text for p in range(10))
     assert COUNTER.count(result.text) <= budget * 1.25
+
+
+def test_a_line_warning_of_a_failure_is_kept_before_lines_as_dense() -> None:
+    # Release notes: one line in a hundred warns of a failure; it has no more numbers or
+    # names than the others, and the question does not name it.
+    notes = [
+        f"* parser: faster reading of chunk headers in release {n} (by dev{n % 7})"
+        for n in range(600)
+    ]
+    warnings = {
+        170: "* upgrading from release 169 fails when the cache directory is read-only",
+        290: "* cannot start when the config names an unknown scheduler (warning in the log)",
+        410: "* a timeout on release 409 is reported as an error, not retried",
+    }
+    for index, line in warnings.items():
+        notes[index] = line
+    text = "\n".join(notes)
+    result = TextCompressor().compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+    assert result is not None
+    shown = set(result.text.splitlines())
+    assert all(line in shown for line in warnings.values())

@@ -6,7 +6,8 @@ characters (a paragraph on one line) is split into sentences. Headings (when the
 outline: at most a fifth of the lines; `#` on every other line is comments), the first
 and last line, and lines holding a quoted phrase or a rare word of the question are always
 kept; the token budget is then filled by relevance to the query, information density (numbers,
-identifiers, code spans, names), paragraph starts and position, and what is left widens the
+identifiers, code spans, names), what the text warns of (lines with an error's shape: a
+warning, a failure, `cannot`), paragraph starts and position, and what is left widens the
 kept runs a line at a time in turn, so it is shared out over the whole document rather than
 spent on its start. Each run of dropped lines becomes one CCR marker line.
 
@@ -28,6 +29,7 @@ from headroom._version import install_hint
 from headroom.ccr.markers import end_reads_as_comment, format_gap, format_marker, split_lines
 from headroom.compressors._line_shapes import UNDERLINE_CHARS
 from headroom.compressors._long_lines import CLIP_OVER, clip_head, clip_limit
+from headroom.compressors._prose_scores import unit_scores
 from headroom.compressors._ranking import rare_terms
 from headroom.compressors.base import (
     MARKER_TOKENS,
@@ -68,13 +70,6 @@ _FENCE_LANGUAGES = {
     "c++": "cpp",
     "cc": "cpp",
 }
-# Each run is followed by what it cannot hold (a letter run before the capital or
-# underscore of an identifier; word runs around dots), so backtracking finds no other
-# match. (No possessive quantifiers: Python 3.10 has none.)
-_INFORMATIVE = re.compile(
-    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(?:\.\w+)*\b|"
-    r"(?<=[a-z] )[A-Z][a-zA-Z]+|\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+"
-)
 
 
 class _Unit(NamedTuple):  # a tuple: made once per line, so made cheaply
@@ -175,7 +170,7 @@ def compress_prose(text: str, ctx: CompressContext) -> Compressed | None:
         for i in range(len(texts))
         if i in headings or _must_keep(texts[i], i, len(texts), rare) or ctx.focus.hits(texts[i])
     }
-    scores = [_score(units[u], i, len(content), terms) for i, u in enumerate(content)]
+    scores = unit_scores(texts, [units[u].first_in_paragraph for u in content], terms)
     costs = [estimate(t) + 1 for t in texts]
     kept = set(must)
     spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (len(content) - len(kept) > 0)
@@ -310,17 +305,6 @@ def _must_keep(text: str, index: int, total: int, terms: Sequence[str]) -> bool:
         return False
     lowered = text.lower()
     return any(term in lowered for term in terms)
-
-
-def _score(sentence: _Unit, index: int, total: int, terms: set[str]) -> float:
-    words = max(1, len(sentence.text.split()))
-    density = len(_INFORMATIVE.findall(sentence.text)) / words
-    relevance = 0
-    if terms:
-        lowered = sentence.text.lower()
-        relevance = sum(1 for term in terms if term in lowered)
-    position = 0.3 if index < total * 0.1 else 0.0
-    return 2.0 * relevance + density + position + (0.4 if sentence.first_in_paragraph else 0.0)
 
 
 def _render(units: list[_Unit], kept: set[int]) -> tuple[str, int, int]:
