@@ -4,13 +4,14 @@ of the rest.
 A long, sectioned document (markdown with headings, a man page as `man -P cat` renders it,
 plain or with backspace overstrike) is read as sections. Always kept: every heading (`#`
 lines, setext titles, a man page's column-0 section headers such as `NAME`, `SYNOPSIS`,
-`OPTIONS`), every option line (`-v, --verbose`), the first and last line, lines holding a
-quoted phrase or a rare word of the question. Then, within the budget: the sections whose
-heading or body the question's words point to, whole and best first; then the opening
-lines of every other section; then the rest of their bodies, spread over the document.
-Kept lines are verbatim (overstrike included); each gap is one `[headroom: N lines]`
-marker and a closing line states the counts and the ref. A fenced code block that is kept
-in part keeps its fences.
+`OPTIONS`), the first and last line, lines holding a quoted phrase or a rare word of the
+question, and option lines (`-v, --verbose`) and definition-list terms, outermost first,
+while they and the gaps they open cost at most a quarter of the budget (the rest of them
+come first in the fill). Then, within the budget: the sections whose heading or body the
+question's words point to, whole and best first; then the opening lines of every other
+section; then the rest of their bodies, spread over the document. Kept lines are verbatim
+(overstrike included); each gap is one `[headroom: N lines]` marker and a closing line
+states the counts and the ref. A fenced code block that is kept in part keeps its fences.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from headroom.compressors.base import (
     CompressContext,
     Compressed,
     fill_within_budget,
+    gap_runs,
     kept_lines_result,
 )
 from headroom.engine.detect import ContentKind, Detection, Sample
@@ -52,6 +54,7 @@ _MIN_LINES = 150  # shorter documents are prose for Kompress
 _MIN_HEADINGS = 4
 _BODY_INDENT_SHARE = 0.5  # man page lines indented under their headers
 _OPENING_LINES = 1  # body lines of each section kept before the rest
+_TERMS_SHARE = 0.25  # of the budget, at most, for the option and term lines (and their gaps)
 
 
 def plain(line: str) -> str:
@@ -127,20 +130,50 @@ class DocsCompressor:
         per_char = tokens / max(1, len(text))
         costs = [max(1, round(len(line) * per_char)) + 1 for line in lines]
         defined = _definition_terms(lines)
-        kept = _must(lines, headings, defined, ctx)
-        spent = sum(costs[i] for i in kept) + MARKER_TOKENS * 2
-        order = _order(lines, headings, defined, ctx)
+        terms = sorted(set(defined).union(_options(lines)).difference(headings))
+        shown, deferred = _outline_terms(lines, terms, costs, ctx.budget_tokens)
+        kept = _must(lines, headings, shown, ctx)
+        # The gaps between the lines kept whatever the budget are paid for too (each option
+        # kept alone opens one), with the closing line.
+        spent = sum(costs[i] for i in kept) + MARKER_TOKENS * (gap_runs(kept, len(lines)) + 1)
+        order = [*deferred, *_order(lines, headings, defined, ctx)]
         fill_within_budget(order, kept, costs.__getitem__, spent, ctx.budget_tokens, len(lines))
         return kept_lines_result(lines, _fenced(lines, kept), ctx.ref)
 
 
+def _options(lines: Sequence[str]) -> list[int]:
+    return [i for i, line in enumerate(lines) if _OPTION.match(plain(line))]
+
+
+def _outline_terms(
+    lines: Sequence[str], terms: list[int], costs: list[int], budget: int
+) -> tuple[list[int], list[int]]:
+    """The option and definition-list term lines kept whatever the budget, and the rest of
+    them in order. Terms are taken by indentation, outermost first, while they and the gap
+    each opens cost at most `_TERMS_SHARE` of the budget (`man bash`'s 700 terms, each
+    alone between two gaps, would take more than it: markers and no descriptions)."""
+    by_depth: dict[int, list[int]] = {}
+    for index in terms:
+        by_depth.setdefault(indentation(plain(lines[index])), []).append(index)
+    shown: list[int] = []
+    deferred: list[int] = []
+    room = _TERMS_SHARE * budget
+    for depth in sorted(by_depth):
+        cost = sum(costs[i] + MARKER_TOKENS for i in by_depth[depth])
+        if deferred or cost > room:
+            deferred.extend(by_depth[depth])
+        else:
+            shown.extend(by_depth[depth])
+            room -= cost
+    return shown, sorted(deferred)
+
+
 def _must(
-    lines: Sequence[str], headings: list[int], defined: list[int], ctx: CompressContext
+    lines: Sequence[str], headings: list[int], terms: list[int], ctx: CompressContext
 ) -> set[int]:
     content = [i for i, line in enumerate(lines) if line.strip()]
     must = set(headings) | ({content[0], content[-1]} if content else set())
-    must.update(i for i, line in enumerate(lines) if _OPTION.match(plain(line)))
-    must.update(defined)  # a definition list's terms, like options
+    must.update(terms)  # options and a definition list's terms, as far as they fit
     must.update(lines_with(lines, ctx.focus))
     rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
     if rare:
