@@ -62,6 +62,13 @@ _SEVERITY = re.compile(
     r"|\b(?:exit(?:ed)?(?: with)?(?: code| status)?|returned(?: non-zero exit status)?|error)"
     r" [1-9]\d*(?![\d.]| +[a-z]))"
 )
+# Every match of `_SEVERITY` holds one of these (a line without any cannot match it).
+_SEVERITY_WORDS = (
+    "error", "fatal", "fail", "warn", "exception", "panic", "denied", "refused", "abort",
+    "crash", "cannot", "can't", "couldn't", "unable to", "not found", "no such file",
+    "unexpected", "invalid", "traceback", "critical", "segmentation fault", "timed out",
+    "killed", "exit", "returned",
+)  # fmt: skip
 # At a line's start: apt's `E: ` (and `W: `, `F: `), a chained exception's header.
 _SEVERITY_START = re.compile(r"^[ \t]*(?:[EWF]: |Caused by\b|During handling\b)", re.M)
 _EXIT = (
@@ -111,10 +118,31 @@ def _one_of_run(match: re.Match[str]) -> str:
 
 
 def error_lines(lines: Sequence[str]) -> set[int]:
-    """Indices of the lines with an error's shape (one regex pass over all of them: the
-    patterns never cross a line break)."""
+    """Indices of the lines with an error's shape. `_SEVERITY` is read only on the lines
+    holding one of its words (`_SEVERITY_WORDS`, found by substring search): on prose, where
+    its first letters are everywhere, a pass of it over every line costs several times more.
+    The patterns never cross a line break, so a line read alone matches as it would joined."""
     joined = "\n".join(lines)
-    return _holding(_SEVERITY, joined.lower()) | _holding(_SEVERITY_START, joined)
+    lowered = joined.lower()
+    found = _holding(_SEVERITY_START, joined)
+    hits: list[int] = []  # the first place of each word on each line holding it
+    find = lowered.find
+    for word in _SEVERITY_WORDS:
+        position = find(word)
+        while position >= 0:
+            hits.append(position)
+            following = find("\n", position)
+            position = find(word, following) if following >= 0 else -1
+    candidates: set[int] = set()
+    line = previous = 0
+    for position in sorted(hits):
+        line += lowered.count("\n", previous, position)
+        previous = position
+        candidates.add(line)
+    search = _SEVERITY.search
+    rows = lowered.split("\n") if candidates else []
+    found.update(i for i in candidates if search(rows[i]) is not None)
+    return found
 
 
 def strong_errors(lines: Sequence[str], among: set[int]) -> set[int]:
