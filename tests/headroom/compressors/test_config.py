@@ -1,5 +1,6 @@
 """Config files: detected by structure, key structure kept, repeated blocks collapsed by shape."""
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -363,7 +364,8 @@ def test_an_api_schema_of_distinct_key_paths_keeps_its_budget_and_parses() -> No
     out = result.text.split("\n")
     assert all(line in text.split("\n") or ANY_MARKER_RE.search(line) for line in out)
     assert {"openapi: 3.1.0", "components:", "  schemas:"} <= set(out)
-    assert "    Schema0:" in out and "        field_0_5:" in out  # the first block whole
+    # The outline: every schema by name, with its first field.
+    assert all(f"    Schema{n}:" in out and f"        field_{n}_0:" in out for n in range(120))
 
 
 def test_yaml_whose_block_scalars_hold_toml_is_yaml() -> None:
@@ -495,3 +497,34 @@ def test_a_line_kept_inside_repeated_blocks_keeps_what_each_of_them_is() -> None
     shown = {n for n in range(30) if any(f"<name>var{n}x" in line for line in out)}
     assert len(shown) >= 6
     assert all(f"        <name>lay{n}</name>" in out for n in shown)
+
+
+OPERATOR_KEYS = [
+    "variants: function", "autogen: op.out", "tags: core", "device_check: NoCheck",
+    "structured: True", "manual_cpp_binding: True", "python_module: nn",
+    "category_override: factory", "cpp_no_default_args: ['dim']", "precomputed: dim",
+]  # fmt: skip
+
+
+def test_list_items_of_shapes_of_their_own_do_not_leave_the_budget_to_markers() -> None:
+    # Operator definitions (`native_functions.yaml`): one item in six has a shape of its
+    # own, so its keys are outline lines; kept one by one between gaps, their markers had
+    # taken a fifth of the output and the fill had stopped at half the budget.
+    shapes = list(itertools.combinations(OPERATOR_KEYS, 2))
+    lines = []
+    for i in range(400):
+        if i % 6 == 0:
+            lines.append(f"- func: op_{i}(Tensor self, int dim={i % 5}) -> Tensor")
+            lines += ["  " + key for key in shapes[(i // 6) % len(shapes)]]
+        else:
+            lines.append(f"- func: op_{i}(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor")
+            lines += ["  variants: function, method", f"  python_module: nn_{i % 9}"]
+        lines.append("")
+    text = "\n".join(lines) + "\n"
+    budget = COUNTER.count(text) // 3
+    result = ConfigCompressor().compress(text, replace(ctx_for(text, budget), language="yaml"))
+    assert result is not None
+    tokens = COUNTER.count(result.text)
+    markers = sum(COUNTER.count(m.group()) for m in ANY_MARKER_RE.finditer(result.text))
+    assert 0.8 * budget <= tokens <= 1.1 * budget
+    assert markers <= 0.03 * tokens

@@ -283,11 +283,13 @@ def _outline(tree: Tree, plan: _Plan) -> list[int]:
 def _outline_depth(
     tree: Tree, plan: _Plan, outline: list[int], costs: list[int], budget: int
 ) -> int:
-    """The deepest level whose `outline` lines, with every shallower level's, cost at
-    most `_PATH_SHARE` of the budget (the top level whatever they cost)."""
+    """The deepest level whose `outline` lines, with every shallower level's, cost at most
+    `_PATH_SHARE` of the budget (the top level whatever they cost), each line counted with
+    the gap marker it may open: the keys of hundreds of list items, kept one by one between
+    gaps, would otherwise take half the budget and leave the rest to markers."""
     by_level: Counter[int] = Counter()
     for index in outline:
-        by_level[plan.level[index]] += costs[tree.nodes[index].start]
+        by_level[plan.level[index]] += costs[tree.nodes[index].start] + GAP_TOKENS
     spent, depth = 0, 0
     for level in sorted(by_level):
         spent += by_level[level]
