@@ -1,6 +1,7 @@
 """CSV / TSV: detected by consistent delimited fields, constant columns stated once, rows by budget."""
 
 import json
+import random
 import re
 
 from headroom.ccr.markers import find_markers, make_ref
@@ -185,3 +186,19 @@ def test_a_row_the_question_names_by_its_number_keeps_the_number() -> None:
     )
     assert asked is not None
     assert "100777,customer-" in asked.text
+
+
+def test_rows_are_priced_as_they_are_shown_so_the_budget_holds() -> None:
+    # `dpkg-query` as CSV: its constant columns (`amd64`, `install ok installed`) are cheap
+    # tokens; at the payload's own rate the rows shown without them were priced too low.
+    rng = random.Random(4)
+    rows = ["package,version,arch,size_kb,status"]
+    for _ in range(1500):
+        letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+        version = f"{rng.randint(0, 9)}.{rng.randint(0, 40)}-{rng.randint(1, 4)}+deb12u1"
+        rows.append(f"lib{letters},{version},amd64,{rng.randint(10, 90000)},install ok installed")
+    text = "\n".join(rows) + "\n"
+    budget = COUNTER.count(text) // 3
+    result = CsvCompressor().compress(text, ctx_for(text, budget))
+    assert result is not None
+    assert COUNTER.count(result.text) <= 1.05 * budget
