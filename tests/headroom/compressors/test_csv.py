@@ -46,6 +46,23 @@ def test_not_detected_on_logs_json_lines_or_prose() -> None:
     assert detect(du).kind == "listing"
 
 
+def test_a_delimiter_inside_brackets_makes_no_table() -> None:
+    # tsc's `file(line,col): error ...`: one comma on every line, inside the parentheses.
+    tsc = "\n".join(
+        f"src/m{i % 7}.ts({i},{i % 40 + 1}): error TS2304: Cannot find name 'missing{i}'."
+        for i in range(40)
+    )
+    assert detect(tsc).kind == "diagnostics"
+    # TypeScript with one statement a line: one `;` on every line, inside the braces.
+    code = "\n".join(
+        f"export function f{i}(a: number): number {{ return a * {i}; }}" for i in range(40)
+    )
+    assert detect(code).kind == "code"
+    # A quoted cell holding a bracket is a value: still a table.
+    table = "name,note\n" + "\n".join(f'n{i},"open ( {i}"' for i in range(30))
+    assert detect(table).kind == "csv"
+
+
 def test_within_budget_constant_columns_are_stated_once_losslessly() -> None:
     text = countries(40)
     out = CSV.compress(text, ctx_for(text, 10_000))

@@ -53,7 +53,8 @@ class Table:
 def sniff(records: Sequence[str]) -> Dialect | None:
     """The delimiter under which the records have one field count most consistently (the
     header's), or None when none gives a table: fewer than five records, fewer than two
-    fields, an empty header cell, JSON lines, or a path listing (`du`: size, tab, path)."""
+    fields, an empty header cell, JSON lines, a path listing (`du`: size, tab, path), or a
+    delimiter inside brackets (code, `file(line,col)` locations)."""
     if len(records) < MIN_RECORDS or records[0].lstrip()[:1] in ("{", "["):
         return None
     best: Dialect | None = None
@@ -75,7 +76,25 @@ def sniff(records: Sequence[str]) -> Dialect | None:
         return None
     if best.delimiter == "," and _commas_of_sentences(records):
         return None
+    if _inside_brackets(records, best.delimiter):
+        return None
     return best
+
+
+def _inside_brackets(records: Sequence[str], delimiter: str) -> bool:
+    """Whether the delimiter stands inside brackets on most records: an unquoted cell
+    opens a bracket that a later cell closes (tsc's `m0.ts(1,41): error`, a statement's
+    `{ return a * 0; }`), so it separates an expression's parts, not columns."""
+    inside = 0
+    for record in records:
+        depth = 0
+        for cell in split_cells(record, delimiter)[:-1]:
+            if not cell.lstrip().startswith('"'):
+                depth += sum(map(cell.count, "([{")) - sum(map(cell.count, ")]}"))
+            if depth > 0:
+                inside += 1
+                break
+    return inside * 2 > len(records)
 
 
 def _commas_of_sentences(records: Sequence[str]) -> bool:
