@@ -2,11 +2,15 @@
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy
+from sqlalchemy.engine import Connection, Engine
 
 from headroom.ccr import SqlStore
 from headroom.compressed import Compressed
+from tests.postgres import fresh_database
 
 MakeStore = Callable[..., SqlStore]
 
@@ -218,3 +222,29 @@ def test_dashboard_timeline_is_summed_by_the_database(
     assert sum(s["tokens_before"] for s in board["timeline"]) == 1000
     assert board["prefix_stability"]["average"] == pytest.approx(0.45)
     assert board["prefix_stability"]["last"] == pytest.approx(0.9)
+
+
+def test_single_statement_calls_run_outside_a_transaction_on_postgresql(
+    postgres_server_url: str, make_store: MakeStore
+) -> None:
+    """A put, a get and a touch are one statement each: on PostgreSQL they run in
+    autocommit, so BEGIN and COMMIT cost no round trips; several statements (the size cap,
+    pruning) still share a transaction."""
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        autocommit = conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        seen.append((statement.split()[0].upper(), bool(autocommit)))
+
+    with fresh_database(postgres_server_url) as url:
+        store = make_store(url)
+        sqlalchemy.event.listen(Engine, "before_cursor_execute", note)
+        try:
+            store.put("ns", "0123456789abcdef", "an original", kind="text")
+            assert store.get("ns", "0123456789abcdef") == "an original"
+            assert store.touch("ns", "0123456789abcdef")
+        finally:
+            sqlalchemy.event.remove(Engine, "before_cursor_execute", note)
+    calls = [kind for kind, _ in seen]
+    assert calls[:1] == ["INSERT"] and "SELECT" in calls
+    assert all(autocommit for _, autocommit in seen), seen

@@ -78,6 +78,14 @@ class SqlStore:
                 if read_only is None:
                     raise
                 self._engine, self.read_only = read_only, True
+            # One statement needs no transaction around it: on PostgreSQL, BEGIN and COMMIT
+            # are two round trips of three for a put, a get or a touch. (SQLite has no round
+            # trips, and switching its isolation level costs a PRAGMA each way.)
+            self._one_statement = (
+                self._engine.execution_options(isolation_level="AUTOCOMMIT")
+                if self._engine.dialect.name == "postgresql"
+                else self._engine
+            )
         except (SQLAlchemyError, OSError) as exc:
             message = f"Could not open the CCR store at {redact_url(url)!r}: {reason(exc, url)}"
             raise StoreError(message) from None
@@ -86,9 +94,17 @@ class SqlStore:
 
     @property
     def _writable(self) -> Engine:
+        self._refuse_writes_if_read_only()
+        return self._engine
+
+    @property
+    def _writable_one_statement(self) -> Engine:
+        self._refuse_writes_if_read_only()
+        return self._one_statement
+
+    def _refuse_writes_if_read_only(self) -> None:
         if self.read_only:
             raise StoreError(f"The CCR store at {redact_url(self.url)!r} is read-only.")
-        return self._engine
 
     def put(self, namespace: str, ref: str, original: str, *, kind: str) -> None:
         data = original.encode("utf-8", "surrogatepass")
@@ -101,7 +117,7 @@ class SqlStore:
             "accessed_at": now,
         }
         try:
-            with self._writable.begin() as conn:
+            with self._writable_one_statement.begin() as conn:
                 conn.execute(upsert_original(self._engine.dialect.name, namespace, ref, now, row))
             self._written_since_check += len(data)
             self._writes_since_prune += 1
@@ -116,7 +132,7 @@ class SqlStore:
         key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
         now = self._clock()
         try:
-            with self._engine.connect() as conn:
+            with self._one_statement.connect() as conn:
                 row = conn.execute(
                     select(originals.c.data, originals.c.accessed_at).where(
                         key, originals.c.expires_at > now
@@ -125,7 +141,7 @@ class SqlStore:
             stale = row is not None and now - row.accessed_at > self.access_granularity_s
             if stale and not self.read_only:
                 # Reads stay reads: the LRU clock only moves when it is noticeably stale.
-                with self._engine.begin() as conn:
+                with self._one_statement.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
             raise failure(f"Could not read ref {ref}", exc, self.url) from None
@@ -142,14 +158,14 @@ class SqlStore:
             & (originals.c.expires_at > now)
         )
         try:
-            with self._engine.connect() as conn:
+            with self._one_statement.connect() as conn:
                 expires_at = conn.execute(select(originals.c.expires_at).where(key)).scalar()
             if expires_at is None:
                 return False
             fresh_for = min(self.access_granularity_s, self.ttl_seconds / 8)
             if expires_at - now >= self.ttl_seconds - fresh_for:
                 return True
-            with self._writable.begin() as conn:
+            with self._writable_one_statement.begin() as conn:
                 result = conn.execute(
                     update(originals)
                     .where(key)
@@ -166,7 +182,7 @@ class SqlStore:
             & (decisions.c.expires_at > self._clock())
         )
         try:
-            with self._engine.connect() as conn:
+            with self._one_statement.connect() as conn:
                 row = conn.execute(select(decisions).where(where)).one_or_none()
         except SQLAlchemyError as exc:
             raise failure("Could not read a decision", exc, self.url) from None
@@ -304,7 +320,7 @@ class SqlStore:
 
     def _write_activity(self, statement: Any) -> None:
         try:
-            with self._writable.begin() as conn:
+            with self._writable_one_statement.begin() as conn:
                 key = conn.execute(statement).inserted_primary_key
         except SQLAlchemyError as exc:
             raise failure("Could not record activity", exc, self.url) from None
