@@ -115,13 +115,19 @@ decisions = _keyed_table(
 )
 
 
-def upsert_original(dialect: str, namespace: str, ref: str, now: float, row: dict[str, Any]) -> Any:
-    """One statement that inserts the original or, if its ref is there, renews it."""
-    values = {"namespace": namespace, "ref": ref, "created_at": now, **row}
+_RENEWED_COLUMNS = ("kind", "data", "size", "expires_at", "accessed_at")
+"""What a put of a ref already stored overwrites (its `created_at` stays)."""
+
+
+def upsert_original(dialect: str) -> Any:
+    """One statement that inserts an original or, if its ref is there, renews it; built once
+    per store and run with the row as parameters (`namespace`, `ref`, `created_at` and the
+    `_RENEWED_COLUMNS`), so no call pays for building and caching it again."""
     if dialect in ("sqlite", "postgresql"):
         module = sqlite_dialect if dialect == "sqlite" else postgresql_dialect
-        statement = module.insert(originals).values(**values)
-        return statement.on_conflict_do_update(index_elements=["namespace", "ref"], set_=row)
+        statement = module.insert(originals)
+        renewed = {name: statement.excluded[name] for name in _RENEWED_COLUMNS}
+        return statement.on_conflict_do_update(index_elements=["namespace", "ref"], set_=renewed)
     raise StoreError(f"The CCR store supports SQLite and PostgreSQL, not {dialect!r}.")
 
 

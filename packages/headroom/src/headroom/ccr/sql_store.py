@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -37,6 +37,14 @@ from headroom.errors import StoreError
 __all__ = ["SqlStore", "open_store"]
 
 logger = logging.getLogger("headroom")
+
+
+# Built once: a get is the hottest call, and building a statement costs more than running it.
+_LIVE_ORIGINAL = select(originals.c.data, originals.c.accessed_at).where(
+    originals.c.namespace == bindparam("namespace"),
+    originals.c.ref == bindparam("ref"),
+    originals.c.expires_at > bindparam("now"),
+)
 
 
 class SqlStore:
@@ -86,6 +94,7 @@ class SqlStore:
                 if self._engine.dialect.name == "postgresql"
                 else self._engine
             )
+            self._upsert = upsert_original(self._engine.dialect.name)
         except (SQLAlchemyError, OSError) as exc:
             message = f"Could not open the CCR store at {redact_url(url)!r}: {reason(exc, url)}"
             raise StoreError(message) from None
@@ -110,6 +119,9 @@ class SqlStore:
         data = original.encode("utf-8", "surrogatepass")
         now = self._clock()
         row = {
+            "namespace": namespace,
+            "ref": ref,
+            "created_at": now,
             "kind": kind,
             "data": data,
             "size": len(data),
@@ -118,7 +130,7 @@ class SqlStore:
         }
         try:
             with self._writable_one_statement.begin() as conn:
-                conn.execute(upsert_original(self._engine.dialect.name, namespace, ref, now, row))
+                conn.execute(self._upsert, row)
             self._written_since_check += len(data)
             self._writes_since_prune += 1
             if self._written_since_check >= self._check_every_bytes:
@@ -129,18 +141,15 @@ class SqlStore:
             raise failure(f"Could not store ref {ref}", exc, self.url) from None
 
     def get(self, namespace: str, ref: str) -> str | None:
-        key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
         now = self._clock()
+        where = {"namespace": namespace, "ref": ref, "now": now}
         try:
             with self._one_statement.connect() as conn:
-                row = conn.execute(
-                    select(originals.c.data, originals.c.accessed_at).where(
-                        key, originals.c.expires_at > now
-                    )
-                ).one_or_none()
+                row = conn.execute(_LIVE_ORIGINAL, where).one_or_none()
             stale = row is not None and now - row.accessed_at > self.access_granularity_s
             if stale and not self.read_only:
                 # Reads stay reads: the LRU clock only moves when it is noticeably stale.
+                key = (originals.c.namespace == namespace) & (originals.c.ref == ref)
                 with self._one_statement.begin() as conn:
                     conn.execute(update(originals).where(key).values(accessed_at=now))
         except SQLAlchemyError as exc:
