@@ -24,7 +24,7 @@ from tests.conversations import (
     responses_body,
     unredeemable,
 )
-from tests.fakes import Upstream
+from tests.fakes import Upstream, make_handler, serving
 from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,8 +32,27 @@ CONFIG = REPO / "examples" / "litellm_proxy_config.yaml"
 MASTER = "sk-master-test"
 
 
+@pytest.fixture(scope="module")
+def module_upstream() -> Iterator[Upstream]:
+    """One fake provider for the module's one proxy (a proxy takes ~10 s to start)."""
+    record = Upstream(url="")
+    with serving(make_handler(record)) as url:
+        record.url = url
+        yield record
+
+
 @pytest.fixture
-def litellm_proxy(upstream: Upstream, tmp_path: Path) -> Iterator[str]:
+def upstream(module_upstream: Upstream) -> Upstream:
+    """The module's fake provider, its record of requests fresh for each test."""
+    module_upstream.requests.clear()
+    return module_upstream
+
+
+@pytest.fixture(scope="module")
+def litellm_proxy(
+    module_upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    upstream, tmp_path = module_upstream, tmp_path_factory.mktemp("litellm_proxy")
     port = free_port()
     env = {
         **os.environ,
