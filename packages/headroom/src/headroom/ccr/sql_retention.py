@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from headroom.ccr.sql_schema import decisions, events, originals, requests, retrievals
 
-__all__ = ["ACTIVITY_TABLES", "prune", "prune_due", "prune_every"]
+__all__ = ["ACTIVITY_TABLES", "evict_past_cap", "prune", "prune_due", "prune_every"]
 
 ACTIVITY_TABLES = (events, requests, retrievals)
 _MAX_EVERY = 1000
@@ -57,3 +57,27 @@ def prune(conn: Connection, now: float, ttl_seconds: float, max_rows: int) -> in
         if newest is not None and newest > max_rows:
             conn.execute(delete(table).where(table.c.id <= newest - max_rows))
     return int(expired.rowcount or 0)
+
+
+def evict_past_cap(conn: Connection, max_bytes: int) -> int:
+    """Drop the least recently used originals until the rest fit in `max_bytes`; how many."""
+    total = conn.execute(select(func.coalesce(func.sum(originals.c.size), 0))).scalar_one()
+    excess = int(total) - max_bytes
+    if excess <= 0:
+        return 0
+    victims: list[tuple[str, str]] = []
+    rows = conn.execute(
+        select(originals.c.namespace, originals.c.ref, originals.c.size).order_by(
+            originals.c.accessed_at, originals.c.ref
+        )
+    )
+    for namespace, ref, size in rows:
+        if excess <= 0:
+            break
+        victims.append((namespace, ref))
+        excess -= int(size)
+    for namespace, ref in victims:
+        conn.execute(
+            delete(originals).where(originals.c.namespace == namespace, originals.c.ref == ref)
+        )
+    return len(victims)

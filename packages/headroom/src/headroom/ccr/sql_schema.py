@@ -13,7 +13,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql as postgresql_dialect
@@ -24,6 +26,7 @@ from headroom.errors import StoreError
 
 __all__ = [
     "add_missing_columns",
+    "LIVE_ORIGINAL",
     "decisions",
     "events",
     "metadata",
@@ -114,6 +117,14 @@ decisions = _keyed_table(
     Column("unit", String(32), nullable=True),
 )
 
+
+LIVE_ORIGINAL = select(originals.c.data, originals.c.accessed_at).where(
+    originals.c.namespace == bindparam("namespace"),
+    originals.c.ref == bindparam("ref"),
+    originals.c.expires_at > bindparam("now"),
+)
+"""An original unless expired, with its LRU time (parameters: `namespace`, `ref`, `now`);
+built once, as a get is the hottest call and building a statement costs more than running it."""
 
 _RENEWED_COLUMNS = ("kind", "data", "size", "expires_at", "accessed_at")
 """What a put of a ref already stored overwrites (its `created_at` stays)."""

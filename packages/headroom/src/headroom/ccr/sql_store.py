@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
@@ -21,6 +21,7 @@ from headroom.ccr.sql_connect import (
     redact_url,
 )
 from headroom.ccr.sql_schema import (
+    LIVE_ORIGINAL,
     add_missing_columns,
     decisions,
     events,
@@ -37,14 +38,6 @@ from headroom.errors import StoreError
 __all__ = ["SqlStore", "open_store"]
 
 logger = logging.getLogger("headroom")
-
-
-# Built once: a get is the hottest call, and building a statement costs more than running it.
-_LIVE_ORIGINAL = select(originals.c.data, originals.c.accessed_at).where(
-    originals.c.namespace == bindparam("namespace"),
-    originals.c.ref == bindparam("ref"),
-    originals.c.expires_at > bindparam("now"),
-)
 
 
 class SqlStore:
@@ -145,7 +138,7 @@ class SqlStore:
         where = {"namespace": namespace, "ref": ref, "now": now}
         try:
             with self._one_statement.connect() as conn:
-                row = conn.execute(_LIVE_ORIGINAL, where).one_or_none()
+                row = conn.execute(LIVE_ORIGINAL, where).one_or_none()
             stale = row is not None and now - row.accessed_at > self.access_granularity_s
             if stale and not self.read_only:
                 # Reads stay reads: the LRU clock only moves when it is noticeably stale.
@@ -376,28 +369,7 @@ class SqlStore:
     def _enforce_size_cap(self) -> int:
         self._written_since_check = 0
         with self._writable.begin() as conn:
-            total = conn.execute(select(func.coalesce(func.sum(originals.c.size), 0))).scalar_one()
-            excess = int(total) - self.max_bytes
-            if excess <= 0:
-                return 0
-            victims: list[tuple[str, str]] = []
-            rows = conn.execute(
-                select(originals.c.namespace, originals.c.ref, originals.c.size).order_by(
-                    originals.c.accessed_at, originals.c.ref
-                )
-            )
-            for namespace, ref, size in rows:
-                if excess <= 0:
-                    break
-                victims.append((namespace, ref))
-                excess -= int(size)
-            for namespace, ref in victims:
-                conn.execute(
-                    delete(originals).where(
-                        originals.c.namespace == namespace, originals.c.ref == ref
-                    )
-                )
-            return len(victims)
+            return sql_retention.evict_past_cap(conn, self.max_bytes)
 
     def __repr__(self) -> str:
         return (
