@@ -28,6 +28,7 @@ _WORDED_SHARE = 0.5  # records holding a cell of text
 SAMPLE_RECORDS = 200
 _PATH = re.compile(r"\.{0,2}/\S*|[\w.@+-]+/\S*")
 _CELL_CACHE: dict[str, re.Pattern[str]] = {}
+_BRACKET = re.compile(r"[(\[{]")
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,12 @@ def _inside_brackets(records: Sequence[str], delimiter: str) -> bool:
     """Whether the delimiter stands inside brackets on most records: an unquoted cell
     opens a bracket that a later cell closes (tsc's `m0.ts(1,41): error`, a statement's
     `{ return a * 0; }`), so it separates an expression's parts, not columns."""
+    # A cell that opens with a quote (after blanks) runs to its closing quote.
+    quoted = re.compile(rf'(?:^|(?<={re.escape(delimiter)}))[ \t]*"(?:[^"]|"")*"')
     inside = 0
     for record in records:
+        if not _BRACKET.search(quoted.sub("", record) if '"' in record else record):
+            continue  # no bracket outside the quoted cells (most tables': a quick no)
         depth = 0
         for cell in split_cells(record, delimiter)[:-1]:
             if not cell.lstrip().startswith('"'):
