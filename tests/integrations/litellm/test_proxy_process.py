@@ -17,6 +17,7 @@ import httpx
 import openai
 import pytest
 
+from tests.conftest import SMALL_FIXTURE_BUDGET
 from tests.conversations import (
     SYNC_LOG,
     anthropic_body,
@@ -54,8 +55,11 @@ def litellm_proxy(
 ) -> Iterator[str]:
     upstream, tmp_path = module_upstream, tmp_path_factory.mktemp("litellm_proxy")
     port = free_port()
+    # Started before any test's `clean_environ`: the same environment made here (no
+    # HEADROOM_* setting of the caller's, the small fixtures' budget).
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("HEADROOM_")},
+        **{f"HEADROOM_{k.upper()}": v for k, v in SMALL_FIXTURE_BUDGET.items()},
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         "LITELLM_MASTER_KEY": MASTER,
         "OPENAI_API_KEY": "sk-openai-test",
