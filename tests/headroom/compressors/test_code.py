@@ -486,6 +486,26 @@ def test_a_generated_modules_call_arguments_and_template_lines_go_when_over_budg
     assert COUNTER.count("\n".join(out)) < whole // 2
 
 
+def test_a_generators_lines_reaching_to_different_depths_are_one_run() -> None:
+    """`_M._features = ...` before each message's `_M.fields[n]._features = ...` lines (as
+    protobuf writes them): one template whatever the accessors, so one run, shown from its
+    head as far as the budget pays; not each message's short run keeping its first and last
+    line, which had left a generated module 1.6x over its budget."""
+    lines = ["from google.protobuf import descriptor as _descriptor", ""]
+    for message in range(40):
+        features = "_Resolved(presence=_PRESENCE.values_by_name['EXPLICIT'].number)"
+        lines.append(f"_MESSAGE{message}._features = {features}")
+        lines += [f"_MESSAGE{message}.fields[{n}]._features = {features}" for n in range(8)]
+    whole = COUNTER.count("\n".join(lines))
+    out = _verbatim_output(lines, "python", whole // 4)
+    ast.parse("\n".join(out))
+    assert COUNTER.count("\n".join(out)) <= 1.05 * (whole // 4)  # its gap marker aside
+    assert lines[2] in out and lines[-1] in out  # the run's first and last line stay
+    shown = sum(1 for line in out if "._features = " in line)
+    assert shown > 20  # its head, as far as the budget pays
+    assert lines[2:shown] == out[2:shown]
+
+
 def test_statements_of_one_template_inside_a_function_kept_stay_whole() -> None:
     body = [f"    registry.add('name{n}', {n})" for n in range(10)]
     others = [

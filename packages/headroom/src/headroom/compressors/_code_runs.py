@@ -2,7 +2,8 @@
 run of one-line statements of one template (`_A.fields[0]._features = ...`), and of a run
 of sibling definitions of one kind (a stub file's signatures, a table of classes). Only
 whole statements, each on lines of its own, so the file still parses with a marker
-comment in their place. Their first and last stay; they go last of all."""
+comment in their place. Their first and last stay, and their first rows as the budget
+allows; they go last of all."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ _COMMENT_STARTS = (b"#", b"//", b"/*", b"*")
 # Blinded in a line's shape: string literals on one line, numbers, names.
 _SHAPE_STRING = re.compile(rb"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
 _SHAPE_NUMBER = re.compile(rb"\b\d[\w.]*")
-_SHAPE_NAME = re.compile(rb"[A-Za-z_$][\w$]*")
+# A name with its accessors (`_A.fields[0]._features`, `d["key"]`) is one name: a
+# generator's entries differ in how deep they reach, not in their template.
+_SHAPE_NAME = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[[^\]\n]*\])*")
 _COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
 _UNRUN = frozenset({"import_statement", "import_from_statement"})
 _DOCUMENTATION = frozenset({"comment", "doc"})  # spans any run may take in
@@ -32,7 +35,8 @@ def template_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes)
     other span: what a generator writes once per entry (`_A.fields[0]._features = ...`,
     `registry.add("x", 1)`). Only rows the syntax tree shows as a whole statement of their
     own are taken, so a marker in their place leaves the file parsing. Like `#define`
-    runs, their first and last rows stay and they go last."""
+    runs, their first and last rows stay and they go last; a run too long for the budget
+    shows its first rows as far as the budget pays."""
     covered = covered_rows(spans, len(lines))
     shapes = _line_shapes(lines, covered)
     found: list[Span] = []
@@ -42,7 +46,10 @@ def template_runs(root: Any, lines: list[bytes], spans: list[Span], sign: bytes)
         if len(run) >= MIN_RUN:
             whole = [row for row in run[1:-1] if _whole_statement(root, row, lines[row])]
             if len(whole) == len(run) - 2:
-                found.append(Span(run[1], run[-2], indent(lines[run[1]]) + sign, "defines"))
+                prefix = indent(lines[run[1]]) + sign
+                # Each row a statement of its own: the span may start at any, its rows
+                # before then shown while the budget pays.
+                found.append(Span(run[1], run[-2], prefix, "defines", starts=tuple(run[2:-2])))
         run.clear()
 
     for row, line in enumerate(lines):
