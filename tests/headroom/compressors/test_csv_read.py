@@ -3,7 +3,7 @@
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from headroom.compressors._csv_read import _inside_brackets, sniff, split_cells
+from headroom.compressors._csv_read import _inside_brackets, _opens_past_delimiter, sniff
 
 # Pieces that open and close brackets inside and outside quoted cells, quotes escaped
 # (`""`), unclosed and mid-cell, with each delimiter and blanks before a quote.
@@ -12,18 +12,9 @@ RECORD = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 
 
 def counted_cell_by_cell(records: list[str], delimiter: str) -> bool:
-    """The definition: on more than half the records, an unquoted cell leaves a bracket
-    open past a delimiter."""
-    inside = 0
-    for record in records:
-        depth = 0
-        for cell in split_cells(record, delimiter)[:-1]:
-            if not cell.lstrip().startswith('"'):
-                depth += sum(map(cell.count, "([{")) - sum(map(cell.count, ")]}"))
-            if depth > 0:
-                inside += 1
-                break
-    return inside * 2 > len(records)
+    """The definition: on more than half the records, read cell by cell, an unquoted cell
+    leaves a bracket open past a delimiter."""
+    return sum(_opens_past_delimiter(r, delimiter) for r in records) * 2 > len(records)
 
 
 @settings(max_examples=1000, deadline=None)

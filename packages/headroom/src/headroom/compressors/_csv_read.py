@@ -83,23 +83,30 @@ def sniff(records: Sequence[str]) -> Dialect | None:
 
 
 def _inside_brackets(records: Sequence[str], delimiter: str) -> bool:
-    """Whether the delimiter stands inside brackets on most records: an unquoted cell
-    opens a bracket that a later cell closes (tsc's `m0.ts(1,41): error`, a statement's
-    `{ return a * 0; }`), so it separates an expression's parts, not columns."""
+    """Whether the delimiter stands inside brackets on most records (`_opens_past_delimiter`:
+    tsc's `m0.ts(1,41): error`, a statement's `{ return a * 0; }`), so it separates an
+    expression's parts, not columns. A record's cells are read only when a bracket stands
+    outside its quoted cells (most tables': a quick no)."""
     # A cell that opens with a quote (after blanks) runs to its closing quote.
     quoted = re.compile(rf'(?:^|(?<={re.escape(delimiter)}))[ \t]*"(?:[^"]|"")*"')
-    inside = 0
-    for record in records:
-        if not _BRACKET.search(quoted.sub("", record) if '"' in record else record):
-            continue  # no bracket outside the quoted cells (most tables': a quick no)
-        depth = 0
-        for cell in split_cells(record, delimiter)[:-1]:
-            if not cell.lstrip().startswith('"'):
-                depth += sum(map(cell.count, "([{")) - sum(map(cell.count, ")]}"))
-            if depth > 0:
-                inside += 1
-                break
+    inside = sum(
+        1
+        for record in records
+        if _BRACKET.search(quoted.sub("", record) if '"' in record else record)
+        and _opens_past_delimiter(record, delimiter)
+    )
     return inside * 2 > len(records)
+
+
+def _opens_past_delimiter(record: str, delimiter: str) -> bool:
+    """Whether an unquoted cell of `record` opens a bracket that a later cell closes."""
+    depth = 0
+    for cell in split_cells(record, delimiter)[:-1]:
+        if not cell.lstrip().startswith('"'):
+            depth += sum(map(cell.count, "([{")) - sum(map(cell.count, ")]}"))
+        if depth > 0:
+            return True
+    return False
 
 
 def _commas_of_sentences(records: Sequence[str]) -> bool:
