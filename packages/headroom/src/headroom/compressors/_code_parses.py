@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from headroom.compressors._grammars import parser_for
 
-__all__ = ["numbers_its_lines", "parses_mostly"]
+__all__ = ["HeadTree", "numbers_its_lines", "parse_from", "parses_mostly"]
 
 _MOSTLY_PARSES = 0.9  # share of a guessed-code sample's lines free of tokens it can't parse
 _NAMED_PARSES = 0.5  # share of lines of code named by its file free of tokens it can't parse
@@ -23,28 +24,68 @@ _MIN_NUMBERED = 10
 _COMMENT_SIGNS = {"python": "#"}  # the rest of the languages we parse write `//`
 
 
-def parses_mostly(head: str, language: str, *, named: bool = False) -> bool:
+@dataclass(frozen=True)
+class HeadTree:
+    """A detection sample's syntax tree, handed to the compressor (`Detection.parsed`): a
+    payload that begins with `source` is parsed as an edit of it (see `parse_from`)."""
+
+    language: str
+    source: bytes
+    tree: Any
+
+
+def parses_mostly(head: str, language: str, *, named: bool = False) -> HeadTree | None:
     """Whether at most a tenth of `head`'s lines hold a token `language` cannot parse (half
     with `named`, when the file's name says the language: then also with what the head
     leaves open closed, a look at its first few KB being cheap). Only the tokens an error
     skips count, not the valid code it wraps. Diagnostics that quote source lines,
     `git blame` or a numbered listing of a file, and Markdown with code blocks have such
-    tokens on many lines."""
+    tokens on many lines. The answer, when yes, is `head`'s syntax tree."""
     parser = parser_for(language)
     if parser is None:
-        return False
+        return None
     share = _NAMED_PARSES if named else _MOSTLY_PARSES
-    if _mostly_parses(parser, head, share):
-        return True
+    source = head.encode("utf-8", "surrogatepass")
+    tree = parser.parse(source)
+    found = HeadTree(language, source, tree)
+    if _mostly_parses(tree.root_node, source, share):
+        return found
     if not named:
-        return False
+        return None
     closers = _unclosed(head, _COMMENT_SIGNS.get(language, "//"))
-    return bool(closers) and _mostly_parses(parser, f"{head}\n{closers}", share)
+    if not closers:
+        return None
+    closed = f"{head}\n{closers}".encode("utf-8", "surrogatepass")
+    return found if _mostly_parses(parser.parse(closed).root_node, closed, share) else None
 
 
-def _mostly_parses(parser: Any, text: str, share: float) -> bool:
-    source = text.encode("utf-8", "surrogatepass")
-    root = parser.parse(source).root_node
+def parse_from(parser: Any, language: str, source: bytes, head: object) -> Any:
+    """`source` parsed, as an edit of the detection sample's tree (`head`, see `HeadTree`)
+    when `source` begins with that sample: told that the rest was inserted at its end,
+    tree-sitter reparses only from where the sample ended, and the tree is the one a
+    parse from scratch gives."""
+    if not (
+        isinstance(head, HeadTree) and head.language == language and source.startswith(head.source)
+    ):
+        return parser.parse(source)
+    tree = head.tree.copy()  # the compressor edits its tree: the sample's stays as it was
+    if len(source) == len(head.source):
+        return tree
+    end = len(head.source)
+    row = head.source.count(b"\n")
+    column = end - (head.source.rfind(b"\n") + 1)
+    tree.edit(
+        start_byte=end,
+        old_end_byte=end,
+        new_end_byte=len(source),
+        start_point=(row, column),
+        old_end_point=(row, column),
+        new_end_point=(source.count(b"\n"), len(source) - (source.rfind(b"\n") + 1)),
+    )
+    return parser.parse(source, tree)
+
+
+def _mostly_parses(root: Any, source: bytes, share: float) -> bool:
     if not root.has_error:
         return True
     limit = (source.count(b"\n") + 1) * (1 - share)

@@ -89,8 +89,9 @@ class CompressContext:
     """The query resolved against the payload: its words and the quoted phrases it holds."""
     kompress: KompressSettings = field(default_factory=lambda: KompressSettings())
     parsed: object = None
-    """The payload's value as its detector parsed it (`Detection.parsed`: a JSON document),
-    or None: a compressor uses it instead of parsing the payload again."""
+    """The payload's value as its detector parsed it (`Detection.parsed`: a JSON document,
+    the syntax tree of a code sample), or None: a compressor uses it instead of parsing the
+    payload again."""
     registry: Mapping[str, Compressor] = field(default_factory=dict)
     """The router's compressors by kind, for a compressor that hands a section of its
     payload (a fenced code block in prose) to the kind it holds."""

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
-from headroom.compressors._code_parses import numbers_its_lines, parses_mostly
+from headroom.compressors._code_parses import numbers_its_lines, parse_from, parses_mostly
 from headroom.compressors._code_spans import Span, indent, row_starts, spans_of
 from headroom.compressors._code_strings import LONG_LINE, long_string_cuts
 from headroom.compressors._grammars import parser_for
@@ -81,14 +81,18 @@ class CodeCompressor:
             # A file's name, unless its lines are no code of that language: `git blame`,
             # a numbered listing, a tool's report about the file.
             head = sample.head[:_NAMED_CHECK_CHARS]
-            if numbers_its_lines(head.splitlines()) or not parses_mostly(
-                head, language, named=True
-            ):
+            if numbers_its_lines(head.splitlines()):
                 return None
-            return Detection("code", language, confidence=0.85)
-        if sample.to_beat >= _GUESSED or not parses_mostly(sample.head, language):
+            tree = parses_mostly(head, language, named=True)
+            if tree is None:
+                return None
+            return Detection("code", language, confidence=0.85, parsed=tree)
+        if sample.to_beat >= _GUESSED:
             return None
-        return Detection("code", language, confidence=_GUESSED)
+        tree = parses_mostly(sample.head, language)
+        if tree is None:
+            return None
+        return Detection("code", language, confidence=_GUESSED, parsed=tree)
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         language = ctx.language
@@ -102,7 +106,7 @@ class CodeCompressor:
         tokens = ctx.counter.count(text)
         if tokens <= ctx.budget_tokens:
             return None  # nothing needs to go
-        tree = parser.parse(source)
+        tree = parse_from(parser, language, source, ctx.parsed)
         lines = source.split(b"\n")
         spans, bodies = spans_of(tree.root_node, lines, language)
         starts = row_starts(lines)

@@ -162,8 +162,8 @@ class Detection:
     language: str | None = None
     confidence: float = CERTAIN
     parsed: object = field(default=None, compare=False, repr=False)
-    """The value the detector parsed (a JSON document), handed to the compressor so the
-    payload is parsed once; None when it parsed nothing."""
+    """The value the detector parsed (a JSON document, a code sample's syntax tree), handed
+    to the compressor so the payload is parsed once; None when it parsed nothing."""
 
 
 class Sample:

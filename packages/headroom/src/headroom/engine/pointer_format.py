@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from headroom.compressed import Compressed
 from headroom.compressors._config_tree import parse_toml, parse_yaml
@@ -13,7 +14,7 @@ from headroom.compressors._grammars import parser_for
 from headroom.engine.repeats import Run
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
-__all__ = ["commented", "fits_json", "language_of", "runs_in_format"]
+__all__ = ["changed_span", "commented", "fits_json", "language_of", "runs_in_format"]
 
 _LINE_UNIT_FORMATS = frozenset({"yaml", "toml", "ini"})
 _RUNS_CHECKED = 16  # runs of one output tried one by one when together they break it
@@ -60,7 +61,7 @@ def runs_in_format(
     if language in _LINE_UNIT_FORMATS:
         runs = _whole_units(lines, runs, language, worth)
     text = rewrite(runs) if runs else ""
-    parses = _parse_check(language)
+    parses = _parse_check(language, shown)
     if runs and parses is not None and not parses(text) and parses(shown):
         runs = [run for run in runs[:_RUNS_CHECKED] if parses(rewrite([run]))]
         text = rewrite(runs)
@@ -69,15 +70,77 @@ def runs_in_format(
     return (text, runs) if runs else None
 
 
-def _parse_check(language: str | None) -> Callable[[str], bool] | None:
+def _parse_check(language: str | None, base: str) -> Callable[[str], bool] | None:
     """Whether a text of `language` parses: XML by expat, code by its tree-sitter grammar
-    (no syntax error); None for the formats checked by their units, or none."""
+    (no syntax error), each text read as an edit of `base` (see `_Reparse`); None for the
+    formats checked by their units, or none."""
     if language == "xml":
         return parses_as_xml
     parser = parser_for(language) if language and language not in _LINE_UNIT_FORMATS else None
     if parser is None:
         return None
-    return lambda text: not parser.parse(text.encode("utf-8", "replace")).root_node.has_error
+    return _Reparse(parser, base)
+
+
+class _Reparse:
+    """Whether texts parse with no syntax error, each told to tree-sitter as an edit of
+    `base` (parsed once, when first asked): a pointer changes a few lines of an output the
+    size of a source file, and tree-sitter reparses only around the change, where a parse
+    from scratch would read the whole file for every run tried."""
+
+    def __init__(self, parser: Any, base: str) -> None:
+        self._parser = parser
+        self._base = base.encode("utf-8", "replace")
+        self._tree: Any = None
+
+    def __call__(self, text: str) -> bool:
+        if self._tree is None:
+            self._tree = self._parser.parse(self._base)
+        source = text.encode("utf-8", "replace")
+        if source == self._base:
+            return not self._tree.root_node.has_error
+        start, old_end, new_end = changed_span(self._base, source)
+        tree = self._tree.copy()
+        tree.edit(
+            start_byte=start,
+            old_end_byte=old_end,
+            new_end_byte=new_end,
+            start_point=_point(self._base, start),
+            old_end_point=_point(self._base, old_end),
+            new_end_point=_point(source, new_end),
+        )
+        return not self._parser.parse(source, tree).root_node.has_error
+
+
+def changed_span(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """The one span that turns `old` into `new`: where they first differ, and where that
+    span ends in each (what lies past it is the same in both)."""
+    limit = min(len(old), len(new))
+    start = _common_length(old, new, limit, from_end=False)
+    end = _common_length(old, new, limit - start, from_end=True)
+    return start, len(old) - end, len(new) - end
+
+
+def _common_length(old: bytes, new: bytes, limit: int, *, from_end: bool) -> int:
+    """How many bytes (at most `limit`) `old` and `new` share at their start (or end),
+    halving the span compared in C rather than stepping byte by byte."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if from_end:
+            same = old[len(old) - middle :] == new[len(new) - middle :]
+        else:
+            same = old[:middle] == new[:middle]
+        if same:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _point(source: bytes, offset: int) -> tuple[int, int]:
+    """The (row, byte column) of `offset` in `source`."""
+    return source.count(b"\n", 0, offset), offset - (source.rfind(b"\n", 0, offset) + 1)
 
 
 def _whole_units(
