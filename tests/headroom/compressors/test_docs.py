@@ -42,6 +42,16 @@ def test_man_pages_are_docs_and_markdown_stays_prose() -> None:
     assert len(headings_of(man_page(bold=True).split("\n"))) >= len(SECTIONS)
 
 
+def test_a_man_page_is_known_by_its_name_section_overstruck_or_not() -> None:
+    # No title line: its `NAME` section alone says it is a man page, bold (`N\bNA\bA...`,
+    # as `man` writes to a pipe) as much as plain.
+    for bold in (False, True):
+        untitled = man_page(bold=bold).split("\n", 2)[2]
+        assert detect(untitled).kind == "docs"
+    nameless = man_page().replace("NAME\n", "TITLE\n", 1).split("\n", 2)[2]
+    assert detect(nameless).kind != "docs"
+
+
 def test_outline_and_pointed_section_kept_verbatim() -> None:
     text = man_page()
     result = DocsCompressor().compress(text, ctx_for(text, 500, "what does the ENVIRONMENT say"))

@@ -79,8 +79,13 @@ def headings_of(lines: Sequence[str]) -> list[int]:
 
 def _man_page(lines: Sequence[str], headings: list[int]) -> bool:
     """A rendered man page: its `TITLE(1) ... TITLE(1)` header line, or a `NAME` section."""
+    return _titled(lines) or any(plain(lines[i]).strip() == "NAME" for i in headings)
+
+
+def _titled(lines: Sequence[str]) -> bool:
+    """Whether the first line with text is a man page's `TITLE(1) ... TITLE(1)` header."""
     first = next((plain(line).strip() for line in lines if line.strip()), "")
-    return bool(_MAN_TITLE.match(first)) or any(plain(lines[i]).strip() == "NAME" for i in headings)
+    return bool(_MAN_TITLE.match(first))
 
 
 def _markdown_headings(lines: Sequence[str]) -> list[int]:
@@ -114,6 +119,8 @@ class DocsCompressor:
         if sample.text.count("\n", 0, 200_000) < _MIN_LINES:
             return None
         lines = sample.head.split("\n")[:1200]
+        if "NAME" not in plain(sample.head) and not _titled(lines):
+            return None  # the quick no: neither a `NAME` line nor a title line can be there
         headings = headings_of(lines)
         if len(headings) < _MIN_HEADINGS or not _man_page(lines, headings):
             return None
