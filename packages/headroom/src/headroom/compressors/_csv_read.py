@@ -14,6 +14,7 @@ __all__ = [
     "SAMPLE_RECORDS",
     "Dialect",
     "Table",
+    "heads_no_table",
     "read_table",
     "records_of",
     "sniff",
@@ -159,6 +160,12 @@ def split_cells(record: str, delimiter: str) -> list[str]:
         if not after:  # the last cell (an empty match may follow at the end)
             break
     return cells
+
+
+def heads_no_table(line: str) -> bool:
+    """Whether `line`, the first line with text, cannot begin a table: it holds no quote
+    (so it is a record of its own) and no delimiter (so `sniff` finds none in the header)."""
+    return '"' not in line and not any(delimiter in line for delimiter in _DELIMITERS)
 
 
 def records_of(lines: Sequence[str], *, cut: bool = False) -> list[str]:

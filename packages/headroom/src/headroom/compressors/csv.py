@@ -30,6 +30,7 @@ from headroom.compressors._csv_read import (
     SAMPLE_RECORDS,
     Dialect,
     Table,
+    heads_no_table,
     read_table,
     records_of,
     sniff,
@@ -83,6 +84,8 @@ class CsvCompressor:
         if len(sample.text) > len(sample.head):
             lines = lines[:-1]  # the last sampled line may be cut
         lines = lines[_comment_lines(lines) :]
+        if heads_no_table(next((line for line in lines if line.strip()), "")):
+            return None  # the quick no, before the sample's lines are joined into records
         # Blank lines are dropped after the records are joined: one inside a quoted cell
         # (a license text) belongs to its record.
         cut = len(sample.text) > len(sample.head)
