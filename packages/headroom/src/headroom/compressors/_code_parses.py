@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from headroom.compressors._grammars import parser_for
+from headroom.compressors._grammars import edited, parser_for
 
 __all__ = ["HeadTree", "numbers_its_lines", "parse_from", "parses_mostly"]
 
@@ -72,17 +72,7 @@ def parse_from(parser: Any, language: str, source: bytes, head: object) -> Any:
     if len(source) == len(head.source):
         return tree
     end = len(head.source)
-    row = head.source.count(b"\n")
-    column = end - (head.source.rfind(b"\n") + 1)
-    tree.edit(
-        start_byte=end,
-        old_end_byte=end,
-        new_end_byte=len(source),
-        start_point=(row, column),
-        old_end_point=(row, column),
-        new_end_point=(source.count(b"\n"), len(source) - (source.rfind(b"\n") + 1)),
-    )
-    return parser.parse(source, tree)
+    return parser.parse(source, edited(tree, head.source, [(end, end, source[end:])]))
 
 
 def _mostly_parses(root: Any, source: bytes, share: float) -> bool:

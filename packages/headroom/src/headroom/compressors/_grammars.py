@@ -6,7 +6,10 @@ import importlib
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["FUNCTION_NODES", "outline_query_for", "parser_for"]
+__all__ = ["FUNCTION_NODES", "Edit", "edited", "outline_query_for", "parser_for"]
+
+Edit = tuple[int, int, bytes]
+"""Bytes `start`..`end` of a source replaced by the given bytes."""
 
 # language -> (module, function returning the grammar pointer)
 _GRAMMARS: dict[str, tuple[str, str]] = {
@@ -104,3 +107,42 @@ def outline_query_for(language: str, *, calls: bool = False) -> Any | None:
     if language == "python":
         patterns.append("(expression_statement (string) @doc)")
     return Query(grammar, "\n".join(patterns)) if patterns else None
+
+
+def edited(tree: Any, source: bytes, applied: list[Edit]) -> Any:
+    """`tree` told about the (ordered, non-overlapping) edits of `source` (last first, so
+    earlier offsets still hold), for an incremental reparse of the edited source:
+    tree-sitter then reparses only around them, and gives the tree a parse from scratch
+    would."""
+    point = _points(source, sorted({o for start, end, _ in applied for o in (start, end)}))
+    for start, end, replacement in reversed(applied):
+        start_point = point[start]
+        breaks = replacement.count(b"\n")
+        if breaks:
+            new_end_point = (
+                start_point[0] + breaks,
+                len(replacement) - replacement.rfind(b"\n") - 1,
+            )
+        else:
+            new_end_point = (start_point[0], start_point[1] + len(replacement))
+        tree.edit(
+            start_byte=start,
+            old_end_byte=end,
+            new_end_byte=start + len(replacement),
+            start_point=start_point,
+            old_end_point=point[end],
+            new_end_point=new_end_point,
+        )
+    return tree
+
+
+def _points(source: bytes, offsets: list[int]) -> dict[int, tuple[int, int]]:
+    """(row, column) of each of the ascending byte `offsets`, counting the line breaks
+    between one and the next (in C): one pass over the source whatever the number of edits."""
+    points: dict[int, tuple[int, int]] = {}
+    row = previous = 0
+    for offset in offsets:
+        row += source.count(b"\n", previous, offset)
+        previous = offset
+        points[offset] = (row, offset - (source.rfind(b"\n", 0, offset) + 1))
+    return points

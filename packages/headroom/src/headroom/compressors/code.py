@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import replace
-from typing import Any
 
 from headroom.ccr.markers import format_gap, format_note
 from headroom.compressors._code_parses import numbers_its_lines, parse_from, parses_mostly
 from headroom.compressors._code_spans import Span, indent, row_starts, spans_of
 from headroom.compressors._code_strings import LONG_LINE, long_string_cuts
-from headroom.compressors._grammars import parser_for
+from headroom.compressors._grammars import Edit, edited, parser_for
 from headroom.compressors.base import MARKER_TOKENS, CompressContext, Compressed
 from headroom.engine.detect import ContentKind, Detection, Sample
 from headroom.engine.languages import language_of
@@ -56,8 +55,6 @@ is not wholly a choice the budget makes: it is charged at this share, and spans 
 some room when a file is mostly declarations."""
 """A span is elided only if it costs at least this: the gap saves its marker again."""
 
-
-Edit = tuple[int, int, bytes]
 
 _GUESSED = 0.45  # the confidence of code guessed from line hints (and a parse)
 _NAMED_CHECK_CHARS = 4096  # of the sample, parsed to check a file name (a blame shows at once)
@@ -151,7 +148,7 @@ class CodeCompressor:
         # errors already has none to break); told what changed, tree-sitter reparses only
         # around the edits.
         if not tree.root_node.has_error:
-            reparsed = parser.parse(out, _edited(tree, source, edits))
+            reparsed = parser.parse(out, edited(tree, source, edits))
             if reparsed.root_node.has_error:
                 return None
         if bodies:
@@ -331,40 +328,3 @@ def _rewrite(source: bytes, applied: list[Edit]) -> bytes:
         position = end
     out.append(source[position:])
     return b"".join(out)
-
-
-def _edited(tree: Any, source: bytes, applied: list[Edit]) -> Any:
-    """`tree` told about the edits (last first, so earlier offsets still hold), for an
-    incremental reparse of the output."""
-    point = _points(source, sorted({o for start, end, _ in applied for o in (start, end)}))
-    for start, end, replacement in reversed(applied):
-        start_point = point[start]
-        breaks = replacement.count(b"\n")
-        if breaks:
-            new_end_point = (
-                start_point[0] + breaks,
-                len(replacement) - replacement.rfind(b"\n") - 1,
-            )
-        else:
-            new_end_point = (start_point[0], start_point[1] + len(replacement))
-        tree.edit(
-            start_byte=start,
-            old_end_byte=end,
-            new_end_byte=start + len(replacement),
-            start_point=start_point,
-            old_end_point=point[end],
-            new_end_point=new_end_point,
-        )
-    return tree
-
-
-def _points(source: bytes, offsets: list[int]) -> dict[int, tuple[int, int]]:
-    """(row, column) of each of the ascending byte `offsets`, counting the line breaks
-    between one and the next (in C): one pass over the source whatever the number of edits."""
-    points: dict[int, tuple[int, int]] = {}
-    row = previous = 0
-    for offset in offsets:
-        row += source.count(b"\n", previous, offset)
-        previous = offset
-        points[offset] = (row, offset - (source.rfind(b"\n", 0, offset) + 1))
-    return points

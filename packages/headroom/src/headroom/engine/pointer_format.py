@@ -10,7 +10,7 @@ from typing import Any
 
 from headroom.compressed import Compressed
 from headroom.compressors._config_tree import parse_toml, parse_yaml
-from headroom.compressors._grammars import parser_for
+from headroom.compressors._grammars import edited, parser_for
 from headroom.engine.repeats import Run
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
@@ -100,15 +100,7 @@ class _Reparse:
         if source == self._base:
             return not self._tree.root_node.has_error
         start, old_end, new_end = changed_span(self._base, source)
-        tree = self._tree.copy()
-        tree.edit(
-            start_byte=start,
-            old_end_byte=old_end,
-            new_end_byte=new_end,
-            start_point=_point(self._base, start),
-            old_end_point=_point(self._base, old_end),
-            new_end_point=_point(source, new_end),
-        )
+        tree = edited(self._tree.copy(), self._base, [(start, old_end, source[start:new_end])])
         return not self._parser.parse(source, tree).root_node.has_error
 
 
@@ -136,11 +128,6 @@ def _common_length(old: bytes, new: bytes, limit: int, *, from_end: bool) -> int
         else:
             high = middle - 1
     return low
-
-
-def _point(source: bytes, offset: int) -> tuple[int, int]:
-    """The (row, byte column) of `offset` in `source`."""
-    return source.count(b"\n", 0, offset), offset - (source.rfind(b"\n", 0, offset) + 1)
 
 
 def _whole_units(
