@@ -1,9 +1,11 @@
 """`make scaling`: compress time and peak memory for 10 KB, 100 KB, 1 MB and 10 MB payloads of
-each kind, built by repeating (and varying) corpus files; cost should grow linearly."""
+each kind, built by repeating (and varying) corpus files, or generated with a distinct value
+in every block (a lock file: its names and checksums); cost should grow linearly."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import time
@@ -21,7 +23,34 @@ SOURCES = {
     "diff": "diff/headroom-53be64ca.diff",
     "code": "code/cpython-asyncio-base_events.py",
     "prose": "prose/git-relnotes-2.20.0.txt",
+    "csv": "csv/psql_pg_settings.csv",
+    "jsonl": "jsonl/postgres_jsonlog_pgbench.jsonl",
+    "listing": "listing/dpkg_l_lib_a_f.txt",
+    "test": "test/pytest_statsmodels_werror.txt",
+    "diagnostics": "diagnostics/pyright_httpie.txt",
+    "trace": "trace/babel_ts_syntax_errors.txt",
 }
+# Kinds the corpus lacks, generated: repeated verbatim, their blocks would share every value,
+# and a cost that grows with the number of distinct values would not show.
+GENERATED = ("config",)
+
+
+def lock_file(size: int) -> str:
+    """A Cargo.lock of about `size` bytes: `[[package]]` tables, each with its own name,
+    version and checksum, a few sharing their dependencies."""
+    tables: list[str] = ["version = 3\n"]
+    total, index = 0, 0
+    while total < size:
+        checksum = hashlib.sha256(str(index).encode()).hexdigest()
+        table = (
+            f'\n[[package]]\nname = "crate-{index}"\nversion = "1.{index % 40}.{index % 7}"\n'
+            'source = "registry+https://github.com/rust-lang/crates.io-index"\n'
+            f'checksum = "{checksum}"\ndependencies = [\n "dep-{index % 97}",\n]\n'
+        )
+        tables.append(table)
+        total += len(table)
+        index += 1
+    return "".join(tables)
 
 
 def payload(kind: str, source: str, size: int) -> tuple[str, str | None]:
@@ -66,10 +95,13 @@ def main() -> None:
         engine = Headroom(
             HeadroomConfig(stable_history=False), store=SqlStore(f"sqlite:///{home}/s.db")
         )
-        for kind, path in SOURCES.items():
-            source = (args.corpus / path).read_bytes().decode("utf-8")
+        cases = [*SOURCES.items(), *((kind, None) for kind in GENERATED)]
+        for kind, path in cases:
+            source = "" if path is None else (args.corpus / path).read_bytes().decode("utf-8")
             for size in SIZES:
-                text, filename = payload(kind, source, size)
+                text, filename = (
+                    (lock_file(size), "Cargo.lock") if path is None else payload(kind, source, size)
+                )
                 engine.compress_text(text[:10_000], filename=filename)  # warm-up
                 start = time.perf_counter()
                 result = engine.compress_text(text, filename=filename)
@@ -90,7 +122,7 @@ def main() -> None:
                     }
                 )
                 print(
-                    f"{kind:<7} {len(text.encode()):>10} B  {seconds:8.3f} s  {rows[-1]['mb_per_s']:7.2f} MB/s  "
+                    f"{kind:<11} {len(text.encode()):>10} B  {seconds:8.3f} s  {rows[-1]['mb_per_s']:7.2f} MB/s  "
                     f"peak {rows[-1]['peak_mb']:7.1f} MB  {result.tokens_before:>9} -> {result.tokens_after:>7} tokens",
                     flush=True,
                 )

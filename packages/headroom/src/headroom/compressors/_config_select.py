@@ -215,16 +215,19 @@ def _varied_lines(tree: Tree, plan: _Plan) -> tuple[set[int], list[int]]:
     for index, node in enumerate(tree.nodes):
         if plan.block[index] >= 0 and node.value:
             values[plan.path[index]][node.value] += 1
+    # Per key path, once: how many values it has, and how many of them its most common
+    # value is (asked of every node, these would cost a pass over the path's values each).
+    totals = {path: (sum(seen.values()), max(seen.values())) for path, seen in values.items()}
     found: set[int] = set()
     outliers: list[int] = []
     for index, node in enumerate(tree.nodes):
         seen = values.get(plan.path[index]) if plan.block[index] >= 0 and node.value else None
         if not seen or len(seen) < 2:
             continue
-        total = sum(seen.values())
+        total, most = totals[plan.path[index]]
         if seen[node.value] <= max(1, _VARIED_SHARE * total):
             found.add(node.start)
-            if total - seen.most_common(1)[0][1] <= _EXCEPTIONS * total:
+            if total - most <= _EXCEPTIONS * total:
                 outliers.append(node.start)  # one of the few exceptions to a shared value
     return found, outliers
 
