@@ -8,7 +8,10 @@ sure of joins the part before it (or after it, at the start). A multi-file `head
 output (`==> name <==` before each file) is cut at those headers instead: each file is a
 part of the kind its own lines are, and each header stays, naming the file its lines come
 from. Parts are whole lines, so the output is the parts' outputs joined line by line, and
-every marker counts within its part. One ref covers the whole payload.
+every marker counts within its part. One ref covers the whole payload. A JSON document
+after a few lines of something else (`curl -i`: a status line and headers; a command's
+warning before its `-o json` output) is a JSON part of its own, between those lines kept
+as they are.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
 from headroom.engine.detect import FALLBACK_KIND, FILE_HEADER, LIKELY, POSSIBLE, Detection
 
-__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_parts"]
+__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_json_body", "split_parts"]
 
 MIXED_KIND = "mixed"
 
@@ -37,6 +40,8 @@ _MIN_FILES = 2
 _STRUCTURED = frozenset({"config"})  # kinds whose compressor reads one format's syntax
 _LINES = Detection(FALLBACK_KIND, confidence=0.0)  # lines of no kind: the generic compressor's
 _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it is
+_AROUND = Detection("around a document", confidence=1.0)  # no compressor: kept as it is
+_MAX_AROUND_LINES = 64  # lines before (or after) a JSON body that leave it the payload's body
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
     r"headroom_retrieve ref=(?P<ref>[0-9a-f]{16})\]"
@@ -97,6 +102,36 @@ def split_files(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     return parts
 
 
+def split_json_body(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """A JSON document with at most `_MAX_AROUND_LINES` lines of something else before or
+    after it, as parts: those lines (kept as they are) and the document (a JSON part); []
+    when `text` holds no such document. The document opens on a line starting `{` or `[`
+    and closes on the last line starting `}` or `]`."""
+    lines = split_lines(text)
+    if len(lines) < _MIN_LINES:
+        return []
+    head = min(len(lines), _MAX_AROUND_LINES + 1)
+    start = next((i for i in range(head) if lines[i][:1] in ("{", "[")), None)
+    if start is None:
+        return []  # the quick no
+    end = len(lines)
+    while end > start and lines[end - 1][:1] not in ("}", "]"):
+        end -= 1
+    after = sum(1 for line in lines[end:] if line.strip())
+    if end - start < _MIN_PART_LINES or after > _MAX_AROUND_LINES:
+        return []
+    if not any(line.strip() for line in lines[:start]) and not after:
+        return []  # the document alone: no part of something else around it
+    found = detect("\n".join(lines[start:end]))
+    if found.kind != "json" or found.parsed is None:
+        return []
+    parts = [Part(0, start, _AROUND)] if start else []
+    parts.append(Part(start, end, found))
+    if end < len(lines):
+        parts.append(Part(end, len(lines), _AROUND))
+    return parts
+
+
 def compress_parts(
     text: str,
     parts: Sequence[Part],
@@ -119,7 +154,12 @@ def compress_parts(
         result = None
         if compressor is not None:
             share = ctx.budget_tokens * ctx.counter.count(piece) // max(1, total)
-            part_ctx = replace(ctx, budget_tokens=max(1, share), language=part.detection.language)
+            part_ctx = replace(
+                ctx,
+                budget_tokens=max(1, share),
+                language=part.detection.language,
+                parsed=part.detection.parsed if end == part.end else None,
+            )
             result = compressor.compress(piece, part_ctx)
         if result is None or result.text == piece:
             whole = "\n".join([piece, *blanks])

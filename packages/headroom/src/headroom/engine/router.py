@@ -11,7 +11,13 @@ from headroom.compressors._grammars import parser_for
 from headroom.compressors._long_lines import CLIP_OVER
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
-from headroom.engine.mixed import MIXED_KIND, compress_parts, split_files, split_parts
+from headroom.engine.mixed import (
+    MIXED_KIND,
+    compress_parts,
+    split_files,
+    split_json_body,
+    split_parts,
+)
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
 __all__ = ["ContentRouter", "detect"]
@@ -74,14 +80,19 @@ class ContentRouter:
 
     def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
         """A payload no detector claims, compressed file by file when it is a multi-file
-        `head` / `tail` output, else part by part when it holds parts of two or more kinds
-        (see `headroom.engine.mixed`)."""
+        `head` / `tail` output, as its JSON document when a few lines around one are all
+        else it holds, else part by part when it holds parts of two or more kinds (see
+        `headroom.engine.mixed`)."""
         clean = neutralise_markers(text)
 
         def detect_part(piece: str) -> Detection:
             return detect_with(self.detectors, piece)
 
-        parts = split_files(clean, detect_part) or split_parts(clean, detect_part)
+        parts = (
+            split_files(clean, detect_part)
+            or split_json_body(clean, detect_part)
+            or split_parts(clean, detect_part)
+        )
         if not parts:
             return None
         result = compress_parts(clean, parts, self.registry, ctx)
