@@ -62,6 +62,19 @@ def test_detected_as_json_lines_over_json() -> None:
     assert detect(json.dumps([{"a": 1}] * 20, indent=1)).kind == "json"
 
 
+def test_a_command_line_before_the_records_leaves_them_json_lines() -> None:
+    echoed = "$ kubectl logs deploy/api --tail 40\n" + logs(40)
+    assert detect(echoed).kind == "jsonl"
+    out = JSONL.compress(echoed, ctx_for(echoed, 10_000))
+    assert out is not None
+    table = json.loads(out.text)
+    assert table["records"] == 40 and table["other_lines"] == [
+        "$ kubectl logs deploy/api --tail 40"
+    ]
+    prose = "\n".join(["The service wrote:", "", "then stopped.", *logs(3).split("\n")])
+    assert detect(prose).kind != "jsonl"  # records are not most of its lines
+
+
 def test_lossless_table_states_constants_once_and_parses() -> None:
     text = logs(30)
     out = JSONL.compress(text, ctx_for(text, 10_000))

@@ -34,6 +34,7 @@ from headroom.engine.query import lines_with, query_terms
 __all__ = ["JsonLinesCompressor"]
 
 _MIN_ROWS = 3
+_LEAD_LINES = 3  # lines before the first record that leave a payload JSON Lines
 _OBJECT_SHARE = 0.8  # share of the sampled lines that must be JSON objects
 _SAMPLE_LINES = 200
 _FIXED_TOKENS = 40
@@ -58,7 +59,9 @@ class JsonLinesCompressor:
         lines = sample.lines[:_SAMPLE_LINES]
         if len(sample.text) > len(sample.head) and len(lines) > 1:
             lines = lines[:-1]  # the last sampled line may be cut
-        if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
+        # The quick no: no object among the first lines (a command's echo or a banner line
+        # may come before the records).
+        if len(lines) < 2 or not any(line.lstrip()[:1] == "{" for line in lines[:_LEAD_LINES]):
             return None
         objects = sum(1 for line in lines if _object(line) is not None)
         if objects < 2 or objects < len(lines) * _OBJECT_SHARE:
