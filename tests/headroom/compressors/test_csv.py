@@ -140,6 +140,20 @@ def test_comment_lines_before_the_header_stay_and_the_table_is_still_a_table() -
     assert "Date,Close,Volume" in lines
 
 
+def test_a_title_or_a_command_echo_before_the_header_stays_and_the_table_is_a_table() -> None:
+    table = countries(300).rstrip("\n").split("\n")
+    for lead in (["Query results:"], ["$ psql --csv -f fertility.sql", ""]):
+        text = "\n".join([*lead, *table])
+        assert detect(text).kind == "csv"
+        result = CSV.compress(text, ctx_for(text, budget=COUNTER.count(text) // 4))
+        assert result is not None
+        lines = result.text.split("\n")
+        assert lines[: len(lead)] == lead
+        assert "Country Name,Code," in result.text and "Country 299,C299," in result.text
+    three = "\n".join(["Report", "of fertility", "by country", *table])
+    assert detect(three).kind != "csv"  # more lines of no table than a title: not one table
+
+
 def test_a_commented_header_that_splits_like_the_rows_is_the_header() -> None:
     rows = [f"chr{1 + n % 22}\t{1000 + n * 37}\trs{n}\tA\tG" for n in range(300)]
     text = "\n".join(["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT", *rows])

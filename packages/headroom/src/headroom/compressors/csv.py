@@ -67,6 +67,7 @@ _KEY_SHARE = 0.6  # the key cells of every row may take at most this share of th
 _CLOSING_TOKENS = 30
 _RATE_SAMPLE_ROWS = 400  # rows, spread out, counted for the rate of the rows as shown
 _MAX_COMMENT_LINES = 20  # `#` lines before the header: a comment preamble, not rows
+_MAX_TITLE_LINES = 2  # lines of no table before the header (`Query results:`, an echo)
 _LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -83,7 +84,7 @@ class CsvCompressor:
         lines = sample.head.split("\n")
         if len(sample.text) > len(sample.head):
             lines = lines[:-1]  # the last sampled line may be cut
-        lines = lines[_comment_lines(lines) :]
+        lines = lines[_lead_lines(lines) :]
         if heads_no_table(next((line for line in lines if line.strip()), "")):
             return None  # the quick no, before the sample's lines are joined into records
         # Blank lines are dropped after the records are joined: one inside a quoted cell
@@ -108,7 +109,7 @@ class CsvCompressor:
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
         lines = split_lines(text)
-        comments = _comment_lines(lines)
+        comments = _lead_lines(lines)
         body = "\n".join(lines[comments:]) if comments else text
         table = read_table(body)
         if table is None:
@@ -116,8 +117,22 @@ class CsvCompressor:
         result = _compress(table, body, ctx)
         if result is None or not comments:
             return result
-        # The comment lines before the table (`# Data source: ...`) stay as they are.
+        # The lines before the table (`# Data source: ...`, `Query results:`) stay as they are.
         return replace(result, text="\n".join([*lines[:comments], result.text]))
+
+
+def _lead_lines(lines: Sequence[str]) -> int:
+    """How many lines come before a table: its comment lines (see `_comment_lines`), then
+    at most `_MAX_TITLE_LINES` lines that can begin no table (no quote, no delimiter: a
+    title, a command's echo) before one that can, with the blank lines after them."""
+    start = _comment_lines(lines)
+    for _ in range(_MAX_TITLE_LINES):
+        at = next((i for i in range(start, len(lines)) if lines[i].strip()), len(lines))
+        after = next((i for i in range(at + 1, len(lines)) if lines[i].strip()), len(lines))
+        if after == len(lines) or not heads_no_table(lines[at]):
+            break
+        start = after
+    return start
 
 
 def _comment_lines(lines: Sequence[str]) -> int:
