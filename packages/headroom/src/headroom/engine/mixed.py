@@ -8,10 +8,10 @@ sure of joins the part before it (or after it, at the start). A multi-file `head
 output (`==> name <==` before each file) is cut at those headers instead: each file is a
 part of the kind its own lines are, and each header stays, naming the file its lines come
 from. Parts are whole lines, so the output is the parts' outputs joined line by line, and
-every marker counts within its part. One ref covers the whole payload. A JSON document
-after a few lines of something else (`curl -i`: a status line and headers; a command's
-warning before its `-o json` output) is a JSON part of its own, between those lines kept
-as they are.
+every marker counts within its part. One ref covers the whole payload. A JSON or XML
+document after a few lines of something else (`curl -i`: a status line and headers; a
+command's warning before its `-o json` output) is a part of its own, between those lines
+kept as they are.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from headroom.ccr.markers import format_marker, split_lines
 from headroom.compressed import Compressed
 from headroom.compressors.base import CompressContext, Compressor
 from headroom.engine.detect import FALLBACK_KIND, FILE_HEADER, LIKELY, POSSIBLE, Detection
+from headroom.engine.wellformed import parse_json_payload, parses_as_xml
 
-__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_json_body", "split_parts"]
+__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_document", "split_parts"]
 
 MIXED_KIND = "mixed"
 
@@ -102,34 +103,47 @@ def split_files(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     return parts
 
 
-def split_json_body(text: str, detect: Callable[[str], Detection]) -> list[Part]:
-    """A JSON document with at most `_MAX_AROUND_LINES` lines of something else before or
-    after it, as parts: those lines (kept as they are) and the document (a JSON part); []
-    when `text` holds no such document. The document opens on a line starting `{` or `[`
-    and closes on the last line starting `}` or `]`."""
+def split_document(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """A JSON or XML document with at most `_MAX_AROUND_LINES` lines of something else
+    before or after it, as parts: those lines (kept as they are) and the document (a part
+    of the kind its detector says); [] when `text` holds no such document. A JSON document
+    opens on a line starting `{` or `[` and closes on the last line starting `}` or `]`; an
+    XML one opens on a line starting `<` and closes on the last line ending `>`, and must
+    parse whole."""
     lines = split_lines(text)
-    if len(lines) < _MIN_LINES:
-        return []
     head = min(len(lines), _MAX_AROUND_LINES + 1)
-    start = next((i for i in range(head) if lines[i][:1] in ("{", "[")), None)
+    start = next((i for i in range(head) if lines[i][:1] in ("{", "[", "<")), None)
     if start is None:
         return []  # the quick no
-    end = len(lines)
-    while end > start and lines[end - 1][:1] not in ("}", "]"):
+    xml = lines[start][:1] == "<"
+    end, after = len(lines), 0  # from the end back to the last line that may close it
+    while end > start and not _closes(lines[end - 1], xml):
+        after += bool(lines[end - 1].strip())
+        if after > _MAX_AROUND_LINES:
+            return []
         end -= 1
-    after = sum(1 for line in lines[end:] if line.strip())
-    if end - start < _MIN_PART_LINES or after > _MAX_AROUND_LINES:
+    if end - start < _MIN_PART_LINES:
         return []
     if not any(line.strip() for line in lines[:start]) and not after:
         return []  # the document alone: no part of something else around it
-    found = detect("\n".join(lines[start:end]))
-    if found.kind != "json" or found.parsed is None:
+    piece = "\n".join(lines[start:end])
+    # Parsed (in C) before its detectors are asked: most candidates are no document.
+    if not (parses_as_xml(piece) if xml else parse_json_payload(piece) is not None):
         return []
+    found = detect(piece)
+    if found.kind == FALLBACK_KIND or (not xml and found.parsed is None):
+        return []  # no detector claims it (an XML one's parse is the evidence enough)
     parts = [Part(0, start, _AROUND)] if start else []
     parts.append(Part(start, end, found))
     if end < len(lines):
         parts.append(Part(end, len(lines), _AROUND))
     return parts
+
+
+def _closes(line: str, xml: bool) -> bool:
+    """Whether `line` may close a document: an XML one's ends with `>`, a JSON one's starts
+    with `}` or `]`."""
+    return line.rstrip().endswith(">") if xml else line[:1] in ("}", "]")
 
 
 def compress_parts(

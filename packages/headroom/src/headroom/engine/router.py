@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from headroom.ccr.markers import neutralise_markers
@@ -10,12 +10,13 @@ from headroom.compressed import Compressed
 from headroom.compressors._grammars import parser_for
 from headroom.compressors._long_lines import CLIP_OVER
 from headroom.compressors.base import CompressContext, Compressor, default_registry
-from headroom.engine.detect import FALLBACK_KIND, Detection, detect_with
+from headroom.engine.detect import CERTAIN, FALLBACK_KIND, Detection, detect_with
 from headroom.engine.mixed import (
     MIXED_KIND,
+    Part,
     compress_parts,
+    split_document,
     split_files,
-    split_json_body,
     split_parts,
 )
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
@@ -49,8 +50,15 @@ class ContentRouter:
             registry=self.registry,
             parsed=detection.parsed if clean is text else None,  # parsed once, if unchanged
         )
+        if detection.confidence < CERTAIN and detection.kind != "code":
+            # A few lines before a JSON or XML document (`curl -i`'s headers) made it no
+            # document; in source code, a dict literal is the code's own. The document's
+            # compressor decides, even to leave it whole.
+            document = self._route_split(text, ctx, tokens, split_document, settled=True)
+            if document is not None:
+                return document
         if detection.kind == FALLBACK_KIND and not detection.confidence:  # no detector claimed it
-            mixed = self._route_parts(text, ctx, tokens)
+            mixed = self._route_split(text, ctx, tokens, _files_or_parts)
             if mixed is not None:
                 return mixed
         compressor = self.registry.get(detection.kind)
@@ -78,27 +86,30 @@ class ContentRouter:
             return judged  # a document that parsed is not cut into one that does not
         return self._judged(result, generic, text, tokens, ctx)
 
-    def _route_parts(self, text: str, ctx: CompressContext, tokens: int) -> Compressed | None:
-        """A payload no detector claims, compressed file by file when it is a multi-file
-        `head` / `tail` output, as its JSON document when a few lines around one are all
-        else it holds, else part by part when it holds parts of two or more kinds (see
-        `headroom.engine.mixed`)."""
+    def _route_split(
+        self,
+        text: str,
+        ctx: CompressContext,
+        tokens: int,
+        split: Callable[[str, Callable[[str], Detection]], list[Part]],
+        *,
+        settled: bool = False,
+    ) -> Compressed | None:
+        """`text` compressed part by part as `split` cuts it (see `headroom.engine.mixed`);
+        None when it finds no parts, or (unless `settled`: the parts are what the payload
+        is, changed or not) when no part changed."""
         clean = neutralise_markers(text)
 
         def detect_part(piece: str) -> Detection:
             return detect_with(self.detectors, piece)
 
-        parts = (
-            split_files(clean, detect_part)
-            or split_json_body(clean, detect_part)
-            or split_parts(clean, detect_part)
-        )
+        parts = split(clean, detect_part)
         if not parts:
             return None
         result = compress_parts(clean, parts, self.registry, ctx)
         unchanged = Compressed.unchanged(text, tokens, kind=MIXED_KIND, compressor=MIXED_KIND)
         judged = self._judged(result, unchanged, text, tokens, ctx)
-        return judged if judged.changed else None
+        return judged if judged.changed or settled else None
 
     def _judged(
         self,
@@ -124,6 +135,12 @@ class ContentRouter:
             changed=True,
             final=True,
         )
+
+
+def _files_or_parts(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """A payload no detector claims: file by file when it is a multi-file `head` / `tail`
+    output, else part by part when it holds parts of two or more kinds."""
+    return split_files(text, detect) or split_parts(text, detect)
 
 
 def detect(text: str, *, filename: str | None = None) -> Detection:
