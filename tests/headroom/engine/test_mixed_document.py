@@ -66,6 +66,17 @@ def test_a_warning_line_right_before_the_document_and_a_footer_after_it(tmp_path
     assert small.retrieve(result.ref) == text
 
 
+def test_a_one_line_document_and_a_footer_that_ends_as_a_document_does() -> None:
+    one_line = json.dumps(ITEMS)
+    text = "\n".join(["$ curl -s https://api.example.org/items", one_line, "[exit status 0]"])
+    parts = split_document(text, detect)
+    assert [(p.start, p.end, p.detection.kind) for p in parts] == [
+        (0, 1, "around a document"),
+        (1, 2, "json"),
+        (2, 3, "around a document"),
+    ]
+
+
 def test_no_document_or_a_long_preamble_is_no_json_body() -> None:
     log = [f"[2026-01-0{i % 9 + 1} 10:00:00] INFO worker {i} done" for i in range(80)]
     assert split_document("\n".join([*HEADERS, *log, "]"]), detect) == []  # no document in it

@@ -122,16 +122,17 @@ class CsvCompressor:
 
 
 def _lead_lines(lines: Sequence[str]) -> int:
-    """How many lines come before a table: its comment lines (see `_comment_lines`), then
+    """How many lines come before a table: its comment lines (see `_comment_lines`), and
     at most `_MAX_TITLE_LINES` lines that can begin no table (no quote, no delimiter: a
-    title, a command's echo) before one that can, with the blank lines after them."""
+    title, a command's echo) before one that can, with the blank lines after them (and
+    the comment lines after those)."""
     start = _comment_lines(lines)
     for _ in range(_MAX_TITLE_LINES):
         at = next((i for i in range(start, len(lines)) if lines[i].strip()), len(lines))
         after = next((i for i in range(at + 1, len(lines)) if lines[i].strip()), len(lines))
         if after == len(lines) or not heads_no_table(lines[at]):
             break
-        start = after
+        start = after + _comment_lines(lines[after:])
     return start
 
 

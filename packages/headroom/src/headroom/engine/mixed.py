@@ -43,6 +43,8 @@ _LINES = Detection(FALLBACK_KIND, confidence=0.0)  # lines of no kind: the gener
 _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it is
 _AROUND = Detection("around a document", confidence=1.0)  # no compressor: kept as it is
 _MAX_AROUND_LINES = 64  # lines before (or after) a JSON body that leave it the payload's body
+_CLOSING_TRIES = 3  # lines ending as a document does, tried as its end, from the last
+_MIN_DOCUMENT_CHARS = 2000  # a document of fewer lines than a part is still one at this size
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
     r"headroom_retrieve ref=(?P<ref>[0-9a-f]{16})\]"
@@ -107,29 +109,31 @@ def split_document(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     """A JSON or XML document with at most `_MAX_AROUND_LINES` lines of something else
     before or after it, as parts: those lines (kept as they are) and the document (a part
     of the kind its detector says); [] when `text` holds no such document. A JSON document
-    opens on a line starting `{` or `[` and closes on the last line starting `}` or `]`; an
-    XML one opens on a line starting `<` and closes on the last line ending `>`, and must
-    parse whole."""
+    opens on a line starting `{` or `[` and closes on a line ending `}` or `]`, an XML one
+    opens on a line starting `<` and closes on a line ending `>`: of the last three such
+    lines, the last that leaves the document parsing whole."""
     lines = split_lines(text)
     head = min(len(lines), _MAX_AROUND_LINES + 1)
     start = next((i for i in range(head) if lines[i][:1] in ("{", "[", "<")), None)
     if start is None:
         return []  # the quick no
     xml = lines[start][:1] == "<"
-    end, after = len(lines), 0  # from the end back to the last line that may close it
-    while end > start and not _closes(lines[end - 1], xml):
-        after += bool(lines[end - 1].strip())
-        if after > _MAX_AROUND_LINES:
+    before = any(line.strip() for line in lines[:start])
+    end, after, tries = len(lines), 0, 0  # back from the end to the line closing it
+    while True:
+        if end <= start or after > _MAX_AROUND_LINES or tries == _CLOSING_TRIES:
             return []
+        if _closes(lines[end - 1], xml):
+            if not before and not after:
+                return []  # the document alone: no part of something else around it
+            piece = "\n".join(lines[start:end])
+            if _parses(piece, xml):
+                break
+            tries += 1  # a footer line that ends as a document does (`[exit status 1]`)
+        after += bool(lines[end - 1].strip())
         end -= 1
-    if end - start < _MIN_PART_LINES:
-        return []
-    if not any(line.strip() for line in lines[:start]) and not after:
-        return []  # the document alone: no part of something else around it
-    piece = "\n".join(lines[start:end])
-    # Parsed (in C) before its detectors are asked: most candidates are no document.
-    if not (parses_as_xml(piece) if xml else parse_json_payload(piece) is not None):
-        return []
+    if end - start < _MIN_PART_LINES and len(piece) < _MIN_DOCUMENT_CHARS:
+        return []  # a few short lines (a one-line document may be long)
     found = detect(piece)
     if found.kind == FALLBACK_KIND or (not xml and found.parsed is None):
         return []  # no detector claims it (an XML one's parse is the evidence enough)
@@ -140,10 +144,14 @@ def split_document(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     return parts
 
 
+def _parses(piece: str, xml: bool) -> bool:
+    """Whether `piece` is one XML or JSON document (parsed in C)."""
+    return parses_as_xml(piece) if xml else parse_json_payload(piece) is not None
+
+
 def _closes(line: str, xml: bool) -> bool:
-    """Whether `line` may close a document: an XML one's ends with `>`, a JSON one's starts
-    with `}` or `]`."""
-    return line.rstrip().endswith(">") if xml else line[:1] in ("}", "]")
+    """Whether `line` may close a document: it ends with `>` (XML) or `}` or `]` (JSON)."""
+    return line.rstrip().endswith(">" if xml else ("}", "]"))
 
 
 def compress_parts(
