@@ -150,6 +150,8 @@ def test_a_title_or_a_command_echo_before_the_header_stays_and_the_table_is_a_ta
         lines = result.text.split("\n")
         assert lines[: len(lead)] == lead
         assert "Country Name,Code," in result.text and "Country 299,C299," in result.text
+    commented = "\n".join(["$ cat fertility.csv", "# source: World Bank", "# unit: births", *table])
+    assert detect(commented).kind == "csv"  # a command's echo, then the file's comment lines
     three = "\n".join(["Report", "of fertility", "by country", *table])
     assert detect(three).kind != "csv"  # more lines of no table than a title: not one table
 
