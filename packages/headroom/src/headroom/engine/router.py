@@ -11,6 +11,7 @@ from headroom.compressors._grammars import parser_for
 from headroom.compressors._long_lines import CLIP_OVER
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import CERTAIN, FALLBACK_KIND, Detection, detect_with
+from headroom.engine.framed import FramedView, framed_view, reframed
 from headroom.engine.mixed import (
     MIXED_KIND,
     Part,
@@ -22,6 +23,8 @@ from headroom.engine.mixed import (
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
 __all__ = ["ContentRouter", "detect"]
+
+_OVER_BUDGET = 1.1  # a framed view's output past its budget by more: chosen again within less
 
 
 class ContentRouter:
@@ -42,6 +45,11 @@ class ContentRouter:
     ) -> Compressed:
         """`text` (of `tokens` tokens) compressed by its kind's compressor, or unchanged when
         there is none, it declines, or it saves fewer than `min_savings_tokens`."""
+        view = framed_view(text)
+        if view is not None:  # `cat -n`, an editor's view: compressed as the file it shows
+            routed = self._route_view(view, text, ctx, tokens, filename)
+            if routed is not None:
+                return routed
         detection = self.detect(text, filename=filename)
         clean = neutralise_markers(text)  # marker-like text must not pass for a real marker
         ctx = replace(
@@ -85,6 +93,48 @@ class ContentRouter:
         if result is not None and not _keeps_document(detection, text, result.text):
             return judged  # a document that parsed is not cut into one that does not
         return self._judged(result, generic, text, tokens, ctx)
+
+    def _route_view(
+        self,
+        view: FramedView,
+        text: str,
+        ctx: CompressContext,
+        tokens: int,
+        filename: str | None,
+    ) -> Compressed | None:
+        """A line-numbered view compressed as its content, each kept line framed again (see
+        `headroom.engine.framed`); None when the content's output cannot be framed."""
+        content = view.content
+        content_tokens = ctx.counter.count(content)
+        # The numbers go with every kept line: the content's budget is its share, and once
+        # more within what the numbers left of it when the kept lines were most of them.
+        budget = max(1, ctx.budget_tokens * content_tokens // max(1, tokens))
+        framed = self._framed(view, replace(ctx, budget_tokens=budget), content_tokens, filename)
+        if framed is not None:
+            spent = ctx.counter.count(framed.text)
+            if spent > ctx.budget_tokens * _OVER_BUDGET:
+                smaller = replace(ctx, budget_tokens=max(1, budget * ctx.budget_tokens // spent))
+                framed = self._framed(view, smaller, content_tokens, filename)
+        if framed is None:
+            return None
+        unchanged = Compressed.unchanged(
+            text, tokens, kind=framed.kind, language=framed.language, compressor=framed.compressor
+        )
+        if not framed.changed:
+            return unchanged  # the content's compressor keeps it whole: the view too
+        judged = self._judged(framed, unchanged, text, tokens, ctx)
+        return judged if judged.changed else None
+
+    def _framed(
+        self, view: FramedView, ctx: CompressContext, tokens: int, filename: str | None
+    ) -> Compressed | None:
+        """The view's content compressed within `ctx`'s budget and framed again (unchanged
+        when its compressor leaves it whole); None when its output cannot be framed."""
+        inner = self.route(view.content, ctx, tokens=tokens, filename=filename)
+        if not inner.changed:
+            return inner
+        out = reframed(view, inner.text)
+        return None if out is None else replace(inner, text=out)
 
     def _route_split(
         self,
