@@ -2,8 +2,9 @@
 common kinds, or a common kind in an uncommon dress.
 
 A `git blame` of a source file, a hex dump of a program, several files' `head`, a CSV with
-a comment before its header, generated code (protobuf modules, lookup tables), pytest's
-quiet output and a Python import-time profile. All are read or run on this machine at run
+a comment before its header, generated code (protobuf modules, lookup tables), a source
+file read with its line numbers (`cat -n`, as an editor tool shows it), pytest's quiet
+output and a Python import-time profile. All are read or run on this machine at run
 time, like the rest of `wild_sources`; none is tuned for.
 """
 
@@ -49,6 +50,10 @@ def shapes(rng: random.Random) -> Iterator[sources.Source]:
     generated = [p for p in sources.walk(site, _GENERATED) if p.stat().st_size >= 20_000]
     for path in rng.sample(generated, min(1, len(generated))):
         yield sources.Source(f"{path.parent.name}/{path.name}", "code", path.read_text(errors="replace"))  # fmt: skip
+    modules = [p for p in sources.walk(site, (".py",)) if 12_000 <= p.stat().st_size <= 60_000]
+    for path in rng.sample(modules, min(1, len(modules))):
+        numbered = sources.run(["cat", "-n", str(path)])
+        yield sources.Source(f"cat -n {path.parent.name}/{path.name}", "code", numbered)
     imports = "import json, asyncio, email.parser, http.client, logging.handlers, xml.dom.minidom"
     profile = sources.run([sys.executable, "-X", "importtime", "-c", imports])
     yield sources.Source("python -X importtime", "log", profile)
