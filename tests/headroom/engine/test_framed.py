@@ -99,3 +99,29 @@ def test_a_view_whose_content_becomes_a_table_goes_to_the_router_whole(tmp_path)
     originals = set(text.split("\n"))
     for line in result.text.split("\n"):  # no table form without the numbers: lines of the view
         assert line in originals or ANY_MARKER_RE.search(line), line
+
+
+def test_a_line_the_question_quotes_from_the_view_is_kept_with_its_number(tmp_path) -> None:
+    lines = view(module(400))
+    quoted = next(line for line in lines if "raise FileNotFoundError('route_214" in line)
+    text = "\n".join(lines)
+    question = f"Why does `{quoted.strip()}` fail?"
+    messages = [
+        {"role": "user", "content": question},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "read", "arguments": '{"file_path": "handlers.py"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": text},
+    ]
+    result = engine(tmp_path).compress(messages)
+    out = result.messages[-1]["content"]
+    assert len(out) < len(text) // 3  # a focused question: a small budget
+    assert quoted in out.split("\n")

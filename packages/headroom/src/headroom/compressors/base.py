@@ -95,6 +95,10 @@ class CompressContext:
     registry: Mapping[str, Compressor] = field(default_factory=dict)
     """The router's compressors by kind, for a compressor that hands a section of its
     payload (a fenced code block in prose) to the kind it holds."""
+    route: Callable[[str, CompressContext], Compressed] | None = None
+    """The router, for a compressor that hands a text its payload holds (a command's output
+    in a JSON string) to whatever kind that text is: the text compressed within the given
+    context's budget, or unchanged. None outside a router."""
 
 
 @runtime_checkable

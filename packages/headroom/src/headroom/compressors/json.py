@@ -17,6 +17,7 @@ from typing import Any
 
 from headroom.ccr.markers import format_detail, format_note
 from headroom.compressors._json_table import Table, compact, dumps, materialise
+from headroom.compressors._json_texts import compress_texts
 from headroom.compressors._ranking import (
     ERROR_RE,
     anomalous_rows,
@@ -102,9 +103,19 @@ class JsonCompressor:
             return Compressed(
                 text=lossless, ref=None, kept=unit_total, total=unit_total, unit="items"
             )
+        # A document that is mostly texts (`{"output": "<a command's output>", ...}`): each
+        # is compressed as what it is, within its share of the budget.
+        value, texts = compress_texts(value, lossless_cost, ctx)
+        if texts:
+            root = [compact(value)]
+            out = dumps(materialise(root[0]))
+            if ctx.counter.count(out) <= ctx.budget_tokens * _OVER_BUDGET:
+                return Compressed(
+                    text=out, ref=ctx.ref, kept=unit_total, total=unit_total, unit="items"
+                )
         terms = sorted(query_terms(ctx.query))
         note = _RefOnce(ctx.ref)
-        _cut_long_strings(root, 0, note, terms)
+        _cut_long_strings(root, 0, note, terms, texts)
         kept, total = _shrink_collections(root, ctx, terms, note)
         out = dumps(materialise(root[0]))
         for min_keys in _KEYED_PASSES:
@@ -160,13 +171,18 @@ def _item_count(value: Any) -> int:
 
 
 def _cut_long_strings(
-    container: Any, key: Any, note: Callable[[str], str], terms: list[str]
+    container: Any,
+    key: Any,
+    note: Callable[[str], str],
+    terms: list[str],
+    texts: set[str] | frozenset[str] = frozenset(),
 ) -> bool:
-    """Cut the long strings under `container[key]` the question does not name; whether
-    any was cut (a table re-encodes only the rows that changed)."""
+    """Cut the long strings under `container[key]` the question does not name (and not
+    `texts`, compressed as what they are); whether any was cut (a table re-encodes only
+    the rows that changed)."""
     value = container[key]
     if isinstance(value, str):
-        if len(value) > _LONG_STRING and not mentions(value, terms):
+        if len(value) > _LONG_STRING and not mentions(value, terms) and value not in texts:
             # An error's last line (a traceback's exception) stays after the cut.
             tail = _error_tail(value)
             cut = len(value) - _STRING_HEAD - len(tail)
@@ -178,15 +194,15 @@ def _cut_long_strings(
     if isinstance(value, Table):
         for row_index, row in enumerate(value.rows):
             # Every cell is visited (no short cut): each may hold its own long string.
-            if any([_cut_long_strings(row, index, note, terms) for index in range(len(row))]):
+            if any([_cut_long_strings(row, i, note, terms, texts) for i in range(len(row))]):
                 value.row_texts[row_index] = dumps(row)
                 cut = True
     elif isinstance(value, list):
         for index in range(len(value)):
-            cut = _cut_long_strings(value, index, note, terms) or cut
+            cut = _cut_long_strings(value, index, note, terms, texts) or cut
     elif isinstance(value, dict):
         for child in list(value):
-            cut = _cut_long_strings(value, child, note, terms) or cut
+            cut = _cut_long_strings(value, child, note, terms, texts) or cut
     return cut
 
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from headroom.ccr.markers import ANY_MARKER_RE, split_lines
 from headroom.engine.repeats import shown_positions
 
-__all__ = ["FramedView", "framed_view", "reframed"]
+__all__ = ["FramedView", "framed_view", "reframed", "unframed_phrase"]
 
 _FRAME = re.compile(r" *(\d+)(?:→|\t)")
+_FRAMES = re.compile(r"(?m)^\s*\d+(?:→|\t)")  # a frame at the start of any line of a phrase
 _MIN_LINES = 20  # a shorter view is left to the router whole
 _MAX_TAIL_LINES = 64  # lines with text after the view that leave it the payload's body
 # What may stand before a marker on a line of its own: a comment's opening, after the
@@ -61,6 +62,12 @@ def framed_view(text: str) -> FramedView | None:
         return None
     contents = [line[len(prefix) :] for line, prefix in zip(lines, prefixes, strict=False)]
     return FramedView(prefixes, contents, tail)
+
+
+def unframed_phrase(phrase: str) -> str:
+    """A phrase quoted from a view as its content reads: the numbers that start its lines
+    taken off (`   12→def handler(` names `def handler(` of the file)."""
+    return _FRAMES.sub("", phrase)
 
 
 def reframed(view: FramedView, output: str) -> str | None:

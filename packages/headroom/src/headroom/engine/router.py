@@ -11,7 +11,7 @@ from headroom.compressors._grammars import parser_for
 from headroom.compressors._long_lines import CLIP_OVER
 from headroom.compressors.base import CompressContext, Compressor, default_registry
 from headroom.engine.detect import CERTAIN, FALLBACK_KIND, Detection, detect_with
-from headroom.engine.framed import FramedView, framed_view, reframed
+from headroom.engine.framed import FramedView, framed_view, reframed, unframed_phrase
 from headroom.engine.mixed import (
     MIXED_KIND,
     Part,
@@ -20,6 +20,7 @@ from headroom.engine.mixed import (
     split_files,
     split_parts,
 )
+from headroom.engine.query import focus_of
 from headroom.engine.wellformed import parses_as_json, parses_as_xml
 
 __all__ = ["ContentRouter", "detect"]
@@ -56,6 +57,7 @@ class ContentRouter:
             ctx,
             language=ctx.language or detection.language,
             registry=self.registry,
+            route=self._route_nested,
             parsed=detection.parsed if clean is text else None,  # parsed once, if unchanged
         )
         if detection.confidence < CERTAIN and detection.kind != "code":
@@ -94,6 +96,10 @@ class ContentRouter:
             return judged  # a document that parsed is not cut into one that does not
         return self._judged(result, generic, text, tokens, ctx)
 
+    def _route_nested(self, text: str, ctx: CompressContext) -> Compressed:
+        """`text`, held by a payload, routed as a payload of its own within `ctx`'s budget."""
+        return self.route(text, ctx, tokens=ctx.counter.count(text))
+
     def _route_view(
         self,
         view: FramedView,
@@ -109,6 +115,9 @@ class ContentRouter:
         # The numbers go with every kept line: the content's budget is its share, and once
         # more within what the numbers left of it when the kept lines were most of them.
         budget = max(1, ctx.budget_tokens * content_tokens // max(1, tokens))
+        # What the question quotes of the view, as the content reads it.
+        focus = focus_of(ctx.query, content, phrase_form=unframed_phrase)
+        ctx = replace(ctx, focus=focus)
         framed = self._framed(view, replace(ctx, budget_tokens=budget), content_tokens, filename)
         if framed is not None:
             spent = ctx.counter.count(framed.text)
