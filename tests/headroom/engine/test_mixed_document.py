@@ -5,8 +5,12 @@ import json
 
 from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
-from headroom.engine.mixed import split_document
+from headroom.ccr.markers import ANY_MARKER_RE, make_ref
+from headroom.compressors.base import CompressContext, default_registry
+from headroom.engine.detect import Detection
+from headroom.engine.mixed import Part, compress_parts, split_document, split_fenced
 from headroom.engine.router import detect
+from headroom.tokens import counter_for
 
 HEADERS = [
     "HTTP/1.1 200 OK",
@@ -146,3 +150,75 @@ def test_source_code_holding_a_json_like_literal_is_not_split() -> None:
     assert split_document(code, detect) != []  # the splitter alone would take it
     result = Headroom(HeadroomConfig()).compress_text(code, filename="routes.py")
     assert result.kind == "code"  # the router does not ask it of code
+
+
+def service_log(lines: int) -> list[str]:
+    rows = [
+        f"2026-11-26 10:{i // 60 % 60:02d}:{i % 60:02d} INFO api request {i} ok"
+        for i in range(lines)
+    ]
+    rows[lines // 2] = "2026-11-26 10:30:00 ERROR api request 900 failed: connection reset"
+    return rows
+
+
+def test_one_fenced_block_goes_to_its_kind_and_the_fences_and_words_around_stay(tmp_path) -> None:
+    log = service_log(2400)
+    text = "\n".join(["Command output:", "```", *log, "```", "exit status 1"])
+    parts = split_fenced(text, detect)
+    assert [(p.start, p.end, p.detection.kind) for p in parts] == [
+        (0, 2, "around a document"),
+        (2, 2402, "log"),
+        (2402, 2404, "around a document"),
+    ]
+    result = engine(tmp_path).compress_text(text)
+    out = result.text.split("\n")
+    assert out[:2] == ["Command output:", "```"]
+    assert out[-3:-1] == ["```", "exit status 1"] and ANY_MARKER_RE.search(out[-1])  # the closing
+    assert "2026-11-26 10:30:00 ERROR api request 900 failed: connection reset" in out
+    assert result.tokens_after < result.tokens_before // 3
+    two = "\n".join(["Notes:", "```", *log[:20], "```", "and", "```", *log[20:40], "```"])
+    assert split_fenced(two, detect) == []  # two blocks: prose with code in it
+
+
+def test_a_fenced_module_is_compressed_as_code(tmp_path) -> None:
+    module = []
+    for i in range(1200):
+        module += [f"def handler_{i}(request):", f"    path = '/srv/route_{i}'"]
+        module += ["    if not path:", "        raise ValueError(path)", "    return path", ""]
+    text = "\n".join(["Here is the module:", "```python", *module, "```"])
+    assert detect(text).confidence < 0.5  # code guessed from its text, fences and all
+    result = engine(tmp_path).compress_text(text)
+    alone = engine(tmp_path).compress_text("\n".join(module))  # the module as a payload
+    assert alone.kind == "code" and result.tokens_after < result.tokens_before // 2
+    out = result.text.split("\n")
+    assert out[:2] == ["Here is the module:", "```python"] and out[-1] == "```"
+
+    # Between the fences, the module as it goes alone (its closing, which names its own
+    # ref, aside).
+    def shown(lines: list[str]) -> list[str]:
+        return [line for line in lines if line.strip() and "headroom_retrieve" not in line]
+
+    assert shown(out[2:-1]) == shown(alone.text.split("\n"))
+
+
+class Declining:
+    """A compressor (a plugin's, say) that declines whatever it is given."""
+
+    kind = "declining"
+    name = "declining"
+
+    def compress(self, text: str, ctx: CompressContext) -> None:
+        return None
+
+
+def test_a_part_its_compressor_declines_over_budget_goes_to_the_line_compressor() -> None:
+    log = service_log(2000)
+    text = "\n".join(["Output:", *log])
+    parts = [Part(0, 1, Detection("around a document")), Part(1, 2001, Detection("declining"))]
+    registry = {**default_registry(), "declining": Declining()}
+    counter = counter_for("gpt-4o")
+    budget = counter.count(text) // 5
+    ctx = CompressContext(ref=make_ref(text), query="", budget_tokens=budget, counter=counter)
+    result = compress_parts(text, parts, registry, ctx)
+    assert result is not None and counter.count(result.text) < counter.count(text) // 3
+    assert "2026-11-26 10:30:00 ERROR api request 900 failed: connection reset" in result.text

@@ -11,7 +11,7 @@ from. Parts are whole lines, so the output is the parts' outputs joined line by 
 every marker counts within its part. One ref covers the whole payload. A JSON or XML
 document after a few lines of something else (`curl -i`: a status line and headers; a
 command's warning before its `-o json` output) is a part of its own, between those lines
-kept as they are.
+kept as they are, and so is one fenced block (`` ``` ``) with a few lines around it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ from headroom.compressors.base import CompressContext, Compressor
 from headroom.engine.detect import FALLBACK_KIND, FILE_HEADER, LIKELY, POSSIBLE, Detection
 from headroom.engine.wellformed import parse_json_payload, parses_as_xml
 
-__all__ = ["MIXED_KIND", "Part", "compress_parts", "split_files", "split_document", "split_parts"]
+__all__ = [
+    "MIXED_KIND",
+    "Part",
+    "compress_parts",
+    "split_files",
+    "split_document",
+    "split_fenced",
+    "split_parts",
+]
 
 MIXED_KIND = "mixed"
 
@@ -44,6 +52,7 @@ _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it 
 _AROUND = Detection("around a document", confidence=1.0)  # no compressor: kept as it is
 _MAX_AROUND_LINES = 64  # lines before (or after) a JSON body that leave it the payload's body
 _CLOSING_TRIES = 3  # lines ending as a document does, tried as its end, from the last
+_FENCE = re.compile(r"(?:```|~~~)[\w+.#-]*")  # a Markdown fence line, stripped
 _MIN_DOCUMENT_CHARS = 2000  # a document of fewer lines than a part is still one at this size
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
@@ -144,6 +153,35 @@ def split_document(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     return parts
 
 
+def split_fenced(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """One fenced block (`` ``` `` or `~~~`, a language after the opening fence or not) with
+    at most `_MAX_AROUND_LINES` lines of something else before or after it, as parts: the
+    block's lines (a part of the kind its detector says, when one claims them) between the
+    fences and the lines around (kept as they are); [] when `text` is no such payload."""
+    if "```" not in text and "~~~" not in text:
+        return []  # the quick no
+    lines = split_lines(text)
+    head = min(len(lines), _MAX_AROUND_LINES + 1)
+    opening = next((i for i in range(head) if _FENCE.fullmatch(lines[i].strip())), None)
+    if opening is None:
+        return []
+    fence = lines[opening].strip()[:3]
+    closing, after = len(lines) - 1, 0
+    while closing > opening and lines[closing].strip() != fence:
+        after += bool(lines[closing].strip())
+        if after > _MAX_AROUND_LINES:
+            return []
+        closing -= 1
+    block = lines[opening + 1 : closing]
+    if len(block) < _MIN_PART_LINES or any(_FENCE.fullmatch(line.strip()) for line in block):
+        return []  # a short block, or several: prose with code in it
+    found = detect("\n".join(block))
+    if found.kind == FALLBACK_KIND:
+        return []
+    parts = [Part(0, opening + 1, _AROUND), Part(opening + 1, closing, found)]
+    return [*parts, Part(closing, len(lines), _AROUND)]
+
+
 def _parses(piece: str, xml: bool) -> bool:
     """Whether `piece` is one XML or JSON document (parsed in C)."""
     return parses_as_xml(piece) if xml else parse_json_payload(piece) is not None
@@ -175,7 +213,8 @@ def compress_parts(
         compressor = registry.get(part.detection.kind)
         result = None
         if compressor is not None:
-            share = ctx.budget_tokens * ctx.counter.count(piece) // max(1, total)
+            piece_tokens = ctx.counter.count(piece)
+            share = ctx.budget_tokens * piece_tokens // max(1, total)
             part_ctx = replace(
                 ctx,
                 budget_tokens=max(1, share),
@@ -183,6 +222,11 @@ def compress_parts(
                 parsed=part.detection.parsed if end == part.end else None,
             )
             result = compressor.compress(piece, part_ctx)
+            fallback = registry.get(FALLBACK_KIND)
+            if result is None and fallback not in (None, compressor) and piece_tokens > share:
+                # Over its share and declined (as the router does for a whole payload): the
+                # generic line compressor holds on anything.
+                result = fallback.compress(piece, part_ctx)
         if result is None or result.text == piece:
             whole = "\n".join([piece, *blanks])
             outputs.append(_PartOutput(whole, whole, part.end - part.start, False))

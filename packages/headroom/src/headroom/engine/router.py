@@ -10,13 +10,14 @@ from headroom.compressed import Compressed
 from headroom.compressors._grammars import parser_for
 from headroom.compressors._long_lines import CLIP_OVER
 from headroom.compressors.base import CompressContext, Compressor, default_registry
-from headroom.engine.detect import CERTAIN, FALLBACK_KIND, Detection, detect_with
+from headroom.engine.detect import CERTAIN, FALLBACK_KIND, LIKELY, Detection, detect_with
 from headroom.engine.framed import FramedView, framed_view, reframed, unframed_phrase
 from headroom.engine.mixed import (
     MIXED_KIND,
     Part,
     compress_parts,
     split_document,
+    split_fenced,
     split_files,
     split_parts,
 )
@@ -60,11 +61,11 @@ class ContentRouter:
             route=self._route_nested,
             parsed=detection.parsed if clean is text else None,  # parsed once, if unchanged
         )
-        if detection.confidence < CERTAIN and detection.kind != "code":
-            # A few lines before a JSON or XML document (`curl -i`'s headers) made it no
-            # document; in source code, a dict literal is the code's own. The document's
-            # compressor decides, even to leave it whole.
-            document = self._route_split(text, ctx, tokens, split_document, settled=True)
+        splitter = _body_splitter(detection)
+        if splitter is not None:
+            # A few lines around a JSON or XML document (`curl -i`'s headers) or a fenced
+            # block made it no document; its compressor decides, even to leave it whole.
+            document = self._route_split(text, ctx, tokens, splitter, settled=True)
             if document is not None:
                 return document
         if detection.kind == FALLBACK_KIND and not detection.confidence:  # no detector claimed it
@@ -194,6 +195,25 @@ class ContentRouter:
             changed=True,
             final=True,
         )
+
+
+def _body_splitter(
+    detection: Detection,
+) -> Callable[[str, Callable[[str], Detection]], list[Part]] | None:
+    """What may cut a payload so detected into its body and the few lines around it: a
+    document or a fenced block, unless a detector is certain of the whole; in code, a fenced
+    block only when the code was guessed from its text (a dict literal is the code's own),
+    and nothing in a file its name says is code."""
+    if detection.confidence >= CERTAIN:
+        return None
+    if detection.kind != "code":
+        return _document_or_block
+    return split_fenced if detection.confidence < LIKELY else None
+
+
+def _document_or_block(text: str, detect: Callable[[str], Detection]) -> list[Part]:
+    """A JSON or XML document, or one fenced block, with a few lines around it."""
+    return split_document(text, detect) or split_fenced(text, detect)
 
 
 def _files_or_parts(text: str, detect: Callable[[str], Detection]) -> list[Part]:
