@@ -125,3 +125,25 @@ def test_a_line_the_question_quotes_from_the_view_is_kept_with_its_number(tmp_pa
     out = result.messages[-1]["content"]
     assert len(out) < len(text) // 3  # a focused question: a small budget
     assert quoted in out.split("\n")
+
+
+def test_a_view_with_a_header_line_and_colon_frames_keeps_the_header(tmp_path) -> None:
+    source = module(400)
+    lead = ["[File: /repo/handlers.py (2802 lines total)]", "(100 more lines above)"]
+    numbered = [f"{number}:{line}" for number, line in enumerate(source, 101)]
+    text = "\n".join([*lead, *numbered, "(2 more lines below)"])
+    found = framed_view(text)
+    assert found is not None and found.lead == lead and found.tail == ["(2 more lines below)"]
+    result = engine(tmp_path).compress_text(text, filename="handlers.py")
+    out = result.text.split("\n")
+    assert result.kind == "code" and out[:2] == lead and out[-1] == "(2 more lines below)"
+    assert "101:import os" in out
+
+
+def test_lines_that_start_with_a_time_or_unrelated_numbers_are_no_view() -> None:
+    log = [f"12:{minute:02d}:07 worker {minute} done" for minute in range(60)]
+    assert framed_view("\n".join(log)) is None  # 12: on every line: no number after another
+    grep = [f"{10 * n}:    value = compute({n})" for n in range(60)]
+    assert framed_view("\n".join(grep)) is None  # grep -n over one file: numbers skip
+    mixed = [f"{n}\t{line}" if n % 2 else f"{n}:{line}" for n, line in enumerate(module(5), 1)]
+    assert framed_view("\n".join(mixed)) is None  # frames of two kinds: no one view

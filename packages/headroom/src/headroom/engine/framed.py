@@ -19,10 +19,13 @@ from headroom.engine.repeats import shown_positions
 
 __all__ = ["FramedView", "framed_view", "reframed", "unframed_phrase"]
 
-_FRAME = re.compile(r" *(\d+)(?:→|\t)")
-_FRAMES = re.compile(r"(?m)^\s*\d+(?:→|\t)")  # a frame at the start of any line of a phrase
+# `cat -n` and `nl` (a tab), editor views (`→`, Claude Code's Read), `N:` (SWE-agent's view)
+_FRAME = re.compile(r" *(\d+)(→|\t|:)")
+_FRAMES = re.compile(r"(?m)^\s*\d+(?:→|\t|:)")  # a frame at the start of any line of a phrase
 _MIN_LINES = 20  # a shorter view is left to the router whole
+_MAX_LEAD_LINES = 4  # lines before the view (`[File: app.py (523 lines total)]`), kept
 _MAX_TAIL_LINES = 64  # lines with text after the view that leave it the payload's body
+_HEAD_CHARS = 4096  # read first: a payload whose head is no view is not split whole
 # What may stand before a marker on a line of its own: a comment's opening, after the
 # placeholder that keeps an elided body parsing (`...  # [headroom: 8 lines]`).
 _MARKER_LEAD = re.compile(r"\s*(?:\.\.\.|pass)?\s*(?:#|//|/\*|<!--|--|;)?\s*")
@@ -31,8 +34,9 @@ _MARKER_LEAD = re.compile(r"\s*(?:\.\.\.|pass)?\s*(?:#|//|/\*|<!--|--|;)?\s*")
 @dataclass(frozen=True)
 class FramedView:
     """A view's framed lines as their prefixes (`     12→`) and contents, and the lines
-    after it."""
+    before and after it."""
 
+    lead: list[str]
     prefixes: list[str]
     contents: list[str]
     tail: list[str]
@@ -43,25 +47,42 @@ class FramedView:
 
 
 def framed_view(text: str) -> FramedView | None:
-    """`text` as a line-numbered view: from its first line, every line framed with the
-    number after the one before it, then at most `_MAX_TAIL_LINES` lines with text; None
-    when it is no such view."""
-    if not _FRAME.match(text):
-        return None  # the quick no: a view's first line is framed
-    lines = split_lines(text)
-    prefixes: list[str] = []
-    number = -1
-    for line in lines:
-        found = _FRAME.match(line)
-        if found is None or (number >= 0 and int(found.group(1)) != number + 1):
-            break
-        number = int(found.group(1))
-        prefixes.append(line[: found.end()])
-    tail = lines[len(prefixes) :]
+    """`text` as a line-numbered view: after at most `_MAX_LEAD_LINES` lines, every line
+    framed alike with the number after the one before it, then at most `_MAX_TAIL_LINES`
+    lines with text; None when it is no such view."""
+    head = split_lines(text[:_HEAD_CHARS])
+    start = next(
+        (i for i, line in enumerate(head[: _MAX_LEAD_LINES + 1]) if _FRAME.match(line)), None
+    )
+    if start is None:
+        return None  # the quick no: no framed line among the first
+    whole = len(text) <= _HEAD_CHARS
+    if not whole and len(_prefixes(head[start:-1])) < min(_MIN_LINES, len(head) - start - 1):
+        return None  # the head's lines are not a view (its last may be cut): no more read
+    lines = head if whole else split_lines(text)
+    prefixes = _prefixes(lines[start:])
+    tail = lines[start + len(prefixes) :]
     if len(prefixes) < _MIN_LINES or sum(1 for line in tail if line.strip()) > _MAX_TAIL_LINES:
         return None
-    contents = [line[len(prefix) :] for line, prefix in zip(lines, prefixes, strict=False)]
-    return FramedView(prefixes, contents, tail)
+    framed = lines[start : start + len(prefixes)]
+    contents = [line[len(prefix) :] for line, prefix in zip(framed, prefixes, strict=True)]
+    return FramedView(lines[:start], prefixes, contents, tail)
+
+
+def _prefixes(lines: list[str]) -> list[str]:
+    """The frames of `lines` from the first, while each is framed alike (the same mark)
+    with the number after the one before."""
+    prefixes: list[str] = []
+    number, mark = -1, ""
+    for line in lines:
+        found = _FRAME.match(line)
+        if found is None:
+            break
+        if number >= 0 and (int(found.group(1)) != number + 1 or found.group(2) != mark):
+            break
+        number, mark = int(found.group(1)), found.group(2)
+        prefixes.append(line[: found.end()])
+    return prefixes
 
 
 def unframed_phrase(phrase: str) -> str:
@@ -72,7 +93,8 @@ def unframed_phrase(phrase: str) -> str:
 
 def reframed(view: FramedView, output: str) -> str | None:
     """The content's compressed `output` as lines of the view: each kept line with its
-    number again, each gap marker as it is, then the view's tail; None when a line of
+    number again, each gap marker as it is, between the lines before and after the view;
+    None when a line of
     `output` is neither a line of the content (kept where the markers before it say) nor a
     marker."""
     out_lines = output.split("\n")
@@ -104,4 +126,4 @@ def reframed(view: FramedView, output: str) -> str | None:
             cursor = start
             continue
         framed.append(line)
-    return "\n".join([*framed, *view.tail])
+    return "\n".join([*view.lead, *framed, *view.tail])
