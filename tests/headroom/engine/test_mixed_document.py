@@ -176,6 +176,8 @@ def test_one_fenced_block_goes_to_its_kind_and_the_fences_and_words_around_stay(
     assert out[-3:-1] == ["```", "exit status 1"] and ANY_MARKER_RE.search(out[-1])  # the closing
     assert "2026-11-26 10:30:00 ERROR api request 900 failed: connection reset" in out
     assert result.tokens_after < result.tokens_before // 3
+    cursor = "\n".join(["```1:2400:logs/api.log", *log, "```"])  # a range and a path for info
+    assert [p.detection.kind for p in split_fenced(cursor, detect)][1] == "log"
     two = "\n".join(["Notes:", "```", *log[:20], "```", "and", "```", *log[20:40], "```"])
     assert split_fenced(two, detect) == []  # two blocks: prose with code in it
 

@@ -52,7 +52,9 @@ _HEADER = Detection("file header", confidence=1.0)  # no compressor: kept as it 
 _AROUND = Detection("around a document", confidence=1.0)  # no compressor: kept as it is
 _MAX_AROUND_LINES = 64  # lines before (or after) a JSON body that leave it the payload's body
 _CLOSING_TRIES = 3  # lines ending as a document does, tried as its end, from the last
-_FENCE = re.compile(r"(?:```|~~~)[\w+.#-]*")  # a Markdown fence line, stripped
+# A Markdown fence line, stripped: its info string (`python`, Cursor's `12:40:src/app.py`)
+# holds no backtick.
+_FENCE = re.compile(r"(?:```|~~~)[^`]*")
 _MIN_DOCUMENT_CHARS = 2000  # a document of fewer lines than a part is still one at this size
 _LINES_CLOSING = re.compile(
     r"\[headroom: kept (?P<kept>\d+) of (?P<total>\d+) lines; "
