@@ -12,7 +12,7 @@ JS := integrations/js
 JS_STAMP := $(JS)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help system-deps install test test-fast lint typecheck demo bench bench-wild clean openapi fuzz load bench-compare bench-session scaling profile
+.PHONY: help system-deps install test test-fast lint typecheck demo bench bench-wild bench-dress clean openapi fuzz load bench-compare bench-session scaling profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -59,6 +59,9 @@ bench: $(STAMP) ## Ratios and timings over the corpus, then needle fidelity as i
 
 bench-wild: $(STAMP) ## Needle fidelity and integrity on real payloads built from this machine at run time
 	$(BIN)/python -m benchmarks.wild
+
+bench-dress: $(STAMP) ## The corpus bare and in the dresses agents put outputs in (echo, fences, cat -n, Read, JSON)
+	$(BIN)/python -m benchmarks.dress --corpus $(CORPUS)
 
 bench-compare: $(STAMP) ## make bench, plus headroom-ai==0.42.0 side by side (its own venv)
 	test -x .venv-compare/bin/python || ($(PYTHON) -m venv .venv-compare && .venv-compare/bin/pip install --quiet "headroom-ai[code]==0.42.0")
