@@ -2,8 +2,8 @@
 `{"stdout": ...}` or `{"output": ...}`, a file's content, a README) is compressed as what it
 is (a log, code, a test run, ...) by the router, within its share of the budget, and goes
 back as the same string value, the text's own gap markers in it, so the document still
-parses. Only where such texts are most of the document: elsewhere a long string is one
-value among many and is cut as such (see `json._cut_long_strings`).
+parses. Only where such texts are nearly all of the document (an envelope): elsewhere a
+long string is one value among many and is cut as such (see `json._cut_long_strings`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ __all__ = ["compress_texts"]
 
 _MIN_TEXT_LINES = 12  # line breaks in a string that make it a text of its own
 _MIN_TEXT_CHARS = 1000
-_TEXT_SHARE = 0.5  # of the document's tokens, the texts must hold at least this share
+# Of the document's tokens, the texts must hold at least this share: an envelope around a
+# text (`{"output": ..., "metadata": {...}}`), not records whose long strings are values.
+_TEXT_SHARE = 0.8
 _MIN_TEXT_BUDGET = 200  # no text is given fewer tokens than this
 
 
@@ -27,7 +29,7 @@ def compress_texts(value: Any, document_tokens: int, ctx: CompressContext) -> tu
     compressed by the router within a share of `ctx`'s budget (the budget left by the rest
     of the document, shared in proportion to their tokens), and the texts as compressed (to
     be left whole by what follows); `value` itself and an empty set when it holds no texts
-    that are most of it, or there is no router to hand them to."""
+    that are nearly all of it, or there is no router to hand them to."""
     if ctx.route is None:
         return value, set()
     holder = [copy.deepcopy(value)]  # the detector's parse is not changed under it
