@@ -147,3 +147,14 @@ def test_lines_that_start_with_a_time_or_unrelated_numbers_are_no_view() -> None
     assert framed_view("\n".join(grep)) is None  # grep -n over one file: numbers skip
     mixed = [f"{n}\t{line}" if n % 2 else f"{n}:{line}" for n, line in enumerate(module(5), 1)]
     assert framed_view("\n".join(mixed)) is None  # frames of two kinds: no one view
+
+
+def test_a_view_of_a_view_is_routed_as_it_is_however_deep(tmp_path, caplog) -> None:
+    lines = [f"line {i} of the file" for i in range(30)]
+    for _ in range(1200):  # deeper than Python's recursion limit
+        lines = [f"{number}→{line}" for number, line in enumerate(lines, 1)]
+    text = "\n".join(lines)
+    result = engine(tmp_path).compress_text(text)
+    originals = set(lines)
+    assert all(line in originals or ANY_MARKER_RE.search(line) for line in result.text.split("\n"))
+    assert "failed to compress" not in caplog.text  # routed, not failed open on recursion

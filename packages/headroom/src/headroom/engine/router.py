@@ -112,9 +112,11 @@ class ContentRouter:
         """A line-numbered view compressed as its content, each kept line framed again (see
         `headroom.engine.framed`); None when the content's output cannot be framed."""
         content = view.content
+        if framed_view(content) is not None:
+            return None  # a view of a view: routed as it is, not unframed level by level
         content_tokens = ctx.counter.count(content)
-        # The numbers go with every kept line: the content's budget is its share, and once
-        # more within what the numbers left of it when the kept lines were most of them.
+        # The numbers cost tokens on every kept line: the content gets its share of the
+        # budget, and is chosen once more within less when they took the view 10% over.
         budget = max(1, ctx.budget_tokens * content_tokens // max(1, tokens))
         # What the question quotes of the view, as the content reads it.
         focus = focus_of(ctx.query, content, phrase_form=unframed_phrase)
