@@ -8,6 +8,7 @@ from headroom import Headroom, HeadroomConfig
 from headroom.ccr import SqlStore
 from headroom.ccr.markers import ANY_MARKER_RE
 from headroom.engine.framed import framed_view
+from tests.conversations import openai_conversation
 
 REMINDER = [
     "",
@@ -106,21 +107,8 @@ def test_a_line_the_question_quotes_from_the_view_is_kept_with_its_number(tmp_pa
     quoted = next(line for line in lines if "raise FileNotFoundError('route_214" in line)
     text = "\n".join(lines)
     question = f"Why does `{quoted.strip()}` fail?"
-    messages = [
-        {"role": "user", "content": question},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c1",
-                    "type": "function",
-                    "function": {"name": "read", "arguments": '{"file_path": "handlers.py"}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c1", "content": text},
-    ]
+    arguments = '{"file_path": "handlers.py"}'
+    messages = openai_conversation(text, question, system=None, name="read", arguments=arguments)
     result = engine(tmp_path).compress(messages)
     out = result.messages[-1]["content"]
     assert len(out) < len(text) // 3  # a focused question: a small budget

@@ -11,6 +11,7 @@ from headroom.engine.detect import Detection
 from headroom.engine.mixed import Part, compress_parts, split_document, split_fenced
 from headroom.engine.router import detect
 from headroom.tokens import counter_for
+from tests.headroom.compressors.test_testrun import junit_output
 
 HEADERS = [
     "HTTP/1.1 200 OK",
@@ -91,25 +92,9 @@ def test_no_document_or_a_long_preamble_is_no_json_body() -> None:
     assert split_document("\n".join(broken), detect) == []
 
 
-def junit_report(cases: int) -> list[str]:
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<testsuites>"]
-    lines.append(f'<testsuite name="pytest" errors="0" failures="1" tests="{cases + 1}">')
-    lines += [f'<testcase classname="t" name="test_{i}" time="0.01" />' for i in range(cases)]
-    lines += [
-        '<testcase classname="t" name="test_bad" time="0.02">',
-        '<failure message="assert 1 == 2">def test_bad():',
-        "&gt;  assert 1 == 2",
-        "</failure>",
-        "</testcase>",
-        "</testsuite>",
-        "</testsuites>",
-    ]
-    return lines
-
-
 def test_an_xml_report_after_a_command_echo_goes_to_its_own_compressor(tmp_path) -> None:
     echo = "$ cat build/test-results/report.xml"
-    report = junit_report(2000)
+    report = junit_output(2000).split("\n")
     assert detect("\n".join(report)).kind == "test"
     text = "\n".join([echo, *report])
     parts = split_document(text, detect)

@@ -148,11 +148,7 @@ def split_document(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     found = detect(piece)
     if found.kind == FALLBACK_KIND or (not xml and found.parsed is None):
         return []  # no detector claims it (an XML one's parse is the evidence enough)
-    parts = [Part(0, start, _AROUND)] if start else []
-    parts.append(Part(start, end, found))
-    if end < len(lines):
-        parts.append(Part(end, len(lines), _AROUND))
-    return parts
+    return _body_parts(start, end, len(lines), found)
 
 
 def split_fenced(text: str, detect: Callable[[str], Detection]) -> list[Part]:
@@ -180,8 +176,15 @@ def split_fenced(text: str, detect: Callable[[str], Detection]) -> list[Part]:
     found = detect("\n".join(block))
     if found.kind == FALLBACK_KIND:
         return []
-    parts = [Part(0, opening + 1, _AROUND), Part(opening + 1, closing, found)]
-    return [*parts, Part(closing, len(lines), _AROUND)]
+    return _body_parts(opening + 1, closing, len(lines), found)
+
+
+def _body_parts(start: int, end: int, count: int, found: Detection) -> list[Part]:
+    """Lines `start`..`end` of `count` as a part detected as `found`, between the lines
+    before and after them (when there are any), kept as they are."""
+    before = [Part(0, start, _AROUND)] if start else []
+    after = [Part(end, count, _AROUND)] if end < count else []
+    return [*before, Part(start, end, found), *after]
 
 
 def _parses(piece: str, xml: bool) -> bool:
