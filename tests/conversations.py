@@ -11,6 +11,7 @@ __all__ = [
     "SYNC_LOG",
     "WORKER_LOG",
     "anthropic_body",
+    "junit_output",
     "openai_body",
     "openai_conversation",
     "tool_call",
@@ -34,6 +35,26 @@ WORKER_LOG = "\n".join(
     for i in range(1500)
 )
 OPENAI_KEY = {"authorization": "Bearer sk-tenant-a"}
+
+
+def junit_output(passes: int = 59) -> str:
+    """A junit report of `passes` passing cases and one failing case."""
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "<testsuites>",
+        f'<testsuite name="pytest" errors="0" failures="1" tests="{passes + 1}">',
+    ]
+    lines += [f'<testcase classname="t" name="test_{i}" time="0.01" />' for i in range(passes)]
+    lines += [
+        '<testcase classname="t" name="test_bad" time="0.02">',
+        '<failure message="assert 1 == 2">def test_bad():',
+        "&gt;  assert 1 == 2",
+        "</failure>",
+        "</testcase>",
+        "</testsuite>",
+        "</testsuites>",
+    ]
+    return "\n".join(lines)
 
 
 def tool_call(

@@ -2,6 +2,7 @@ from headroom.ccr.markers import ANY_MARKER_RE
 from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS
 from headroom.compressors.testrun import TestRunCompressor
 from headroom.engine.router import detect
+from tests.conversations import junit_output
 from tests.headroom.compressors._runs_helpers import COUNTER, assert_verbatim, ctx_for
 
 # A pytest run's banner and its FAILURES section header.
@@ -55,26 +56,6 @@ def tap_output() -> str:
         "  ...",
     ]
     lines += ["1..120", "# tests 120", "# pass  119", "# fail  1"]
-    return "\n".join(lines)
-
-
-def junit_output(passes: int = 59) -> str:
-    """A junit report of `passes` passing cases and one failing case."""
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        "<testsuites>",
-        f'<testsuite name="pytest" errors="0" failures="1" tests="{passes + 1}">',
-    ]
-    lines += [f'<testcase classname="t" name="test_{i}" time="0.01" />' for i in range(passes)]
-    lines += [
-        '<testcase classname="t" name="test_bad" time="0.02">',
-        '<failure message="assert 1 == 2">def test_bad():',
-        "&gt;  assert 1 == 2",
-        "</failure>",
-        "</testcase>",
-        "</testsuite>",
-        "</testsuites>",
-    ]
     return "\n".join(lines)
 
 

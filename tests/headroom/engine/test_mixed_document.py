@@ -11,7 +11,7 @@ from headroom.engine.detect import Detection
 from headroom.engine.mixed import Part, compress_parts, split_document, split_fenced
 from headroom.engine.router import detect
 from headroom.tokens import counter_for
-from tests.headroom.compressors.test_testrun import junit_output
+from tests.conversations import junit_output
 
 HEADERS = [
     "HTTP/1.1 200 OK",
