@@ -120,6 +120,11 @@ class LineSet:
             except Exception:  # an RE2 that refuses a pattern: Python's re answers alike
                 logger.warning("headroom: RE2 could not compile a line pattern set", exc_info=True)
                 self._set, self._owner = None, []
+        # The compiled set's own Match, past the wrapper's per-call type check: it is
+        # asked once per line of every payload.
+        self._match: Any = getattr(getattr(self._set, "_set", None), "Match", None) or (
+            self._set.Match if self._set is not None else None
+        )
 
     def _compiled(self) -> Any:
         assert _re2 is not None
@@ -145,7 +150,15 @@ class LineSet:
         as they are asked for (a question answered by the first share asks no more)."""
         if self._set is None:
             return LineMatches(self.patterns, lines, None)
-        return LineMatches(self.patterns, lines, [self.names_in(line) for line in lines])
+        # A line met again gets the answer it got (blank lines, repeated messages).
+        answers: dict[str, frozenset[str]] = {}
+        per_line: list[frozenset[str]] = []
+        for line in lines:
+            names = answers.get(line)
+            if names is None:
+                names = answers[line] = self.names_in(line)
+            per_line.append(names)
+        return LineMatches(self.patterns, lines, per_line)
 
     def _native(self, line: str) -> frozenset[str] | None:
         if self._set is None or len(line) > _NATIVE_MAX_CHARS:
@@ -154,7 +167,7 @@ class LineSet:
             encoded = line.encode("utf-8")
         except UnicodeEncodeError:
             return None  # a lone surrogate: RE2 reads UTF-8 only
-        found = self._set.Match(encoded)
+        found = self._match(encoded)
         names = self._names_of(tuple(found)) if found else _NONE
         if len(line) > self._shortest_head:
             headed = {n for n, p in self._headed.items() if p.found(line)}

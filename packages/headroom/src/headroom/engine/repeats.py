@@ -29,6 +29,7 @@ _FRAMINGS = (
 _FRAMED_SHARE = 0.8
 _DIFF_HEAD = re.compile(r"^(?:diff --git |@@ -\d)", re.M)
 _GAP = re.compile(r"\[headroom: (\d+) lines?\]")
+_MARKER_TEXT = "[headroom: "  # what every marker holds: lines without it are no marker
 _CANDIDATES = 64  # starts tried per line: the most recent ones (blank lines recur everywhere)
 _OWN_CANDIDATES = 4  # the same within one output, where a repeat most often copies the last
 
@@ -60,6 +61,32 @@ def shown_positions(
     lines are in order; a gap marker or a pointer moves past the lines it stands for."""
     if list(original) == list(output):
         return list(range(len(output)))
+    where: dict[str, list[int]] | None = None  # built when a kept line is not the next one
+    positions: list[int | None] = []
+    cursor = 0
+    for line in output:
+        marker = ANY_MARKER_RE.search(line) if _MARKER_TEXT in line else None
+        if marker is not None:
+            cursor += _lines_behind(marker["detail"])
+            positions.append(None)
+            continue
+        if cursor < len(original) and original[cursor] == line:
+            position: int | None = cursor  # the common case: the next line, kept
+        else:
+            if where is None:
+                where = _line_indices(original, contents)
+            starts = where.get(line, [])
+            at = bisect_left(starts, cursor)
+            position = starts[at] if at < len(starts) else None
+        positions.append(position)
+        if position is not None:
+            cursor = position + 1
+    return positions
+
+
+def _line_indices(original: Sequence[str], contents: Sequence[str | None]) -> dict[str, list[int]]:
+    """The indices of the original lines that show each text (as they read, or their
+    content when it differs), in order."""
     where: dict[str, list[int]] = {}
     for index, line in enumerate(original):
         where.setdefault(line, []).append(index)
@@ -68,21 +95,7 @@ def shown_positions(
             where.setdefault(content, []).append(index)
     for found in where.values():
         found.sort()
-    positions: list[int | None] = []
-    cursor = 0
-    for line in output:
-        marker = ANY_MARKER_RE.search(line)
-        if marker is not None:
-            cursor += _lines_behind(marker["detail"])
-            positions.append(None)
-            continue
-        starts = where.get(line, [])
-        at = bisect_left(starts, cursor)
-        position = starts[at] if at < len(starts) else None
-        positions.append(position)
-        if position is not None:
-            cursor = position + 1
-    return positions
+    return where
 
 
 def _lines_behind(detail: str) -> int:
