@@ -127,11 +127,11 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def by_kind_table(by_kind: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Per kind (and for all rows): the routed result beside the generic line compressor
-    alone (baseline)."""
+    alone (baseline), and the kind's speed (its bytes over its files' median times)."""
     lines = [
         "| kind | files | tokens before | after | saved | needles visible "
-        "| baseline saved | baseline visible |",
-        "|---|---|---|---|---|---|---|---|",
+        "| baseline saved | baseline visible | MB/s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind, group in by_kind.items():
         before = sum(r["tokens_before"] for r in group)
@@ -141,9 +141,12 @@ def by_kind_table(by_kind: dict[str, list[dict[str, Any]]]) -> list[str]:
         base_before = sum(r["baseline_tokens_before"] for r in group)
         base_after = sum(r["baseline_tokens_after"] for r in group)
         base_visible = sum(r["baseline_needles_visible"] for r in group)
+        seconds = sum(r["median_ms"] for r in group) / 1000
+        speed = sum(r["bytes"] for r in group) / 1e6 / max(seconds, 1e-9)
         lines.append(
             f"| {kind} | {len(group)} | {before} | {after} | {_saved(before, after)} "
-            f"| {visible}/{needles} | {_saved(base_before, base_after)} | {base_visible}/{needles} |"
+            f"| {visible}/{needles} | {_saved(base_before, base_after)} | {base_visible}/{needles} "
+            f"| {speed:.2f} |"
         )
     return lines
 
