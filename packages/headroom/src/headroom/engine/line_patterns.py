@@ -37,6 +37,8 @@ _WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_")
 _NATIVE_MAX_CHARS = 16_384
 _NATIVE_MAX_MEM = 64 << 20
 _MAX_COMBINATIONS = 4096
+_MAX_ANSWERS = 8192  # lines whose answers a set keeps, each of at most:
+_MAX_ANSWERED_CHARS = 512  # (a few MB at most)
 # Python's ASCII \s, spelled out for RE2 (whose \s leaves out the vertical tab).
 _SPACE = "\\t\\n\\x0b\\f\\r "
 
@@ -114,6 +116,7 @@ class LineSet:
         # Lines longer than this need the headed patterns tried on their head alone.
         self._shortest_head = min((p.head for p in self._headed.values()), default=1 << 62)
         self._branch_names: dict[tuple[int, ...], frozenset[str]] = {}
+        self._answers: dict[str, frozenset[str]] = {}  # by line, at most _MAX_ANSWERS
         if native and _re2 is not None:
             try:
                 self._set = self._compiled()
@@ -140,25 +143,26 @@ class LineSet:
 
     def names_in(self, line: str) -> frozenset[str]:
         """The names of the patterns `line` matches."""
-        native = self._native(line)
-        if native is None:
-            return frozenset(name for name, p in self.patterns.items() if p.found(line))
-        return native
+        # A line met again gets the answer it got: a third to a half of the lines of test
+        # runs, diagnostics and traces repeat one met before (`  |`, `^~~~`, frames).
+        names = self._answers.get(line)
+        if names is None:
+            native = self._native(line)
+            if native is None:
+                native = frozenset(name for name, p in self.patterns.items() if p.found(line))
+            names = native
+            if len(line) <= _MAX_ANSWERED_CHARS:
+                if len(self._answers) >= _MAX_ANSWERS:
+                    self._answers.clear()
+                self._answers[line] = names
+        return names
 
     def match(self, lines: Sequence[str]) -> LineMatches:
         """Which lines match which patterns: all at once with RE2, else pattern by pattern
         as they are asked for (a question answered by the first share asks no more)."""
         if self._set is None:
             return LineMatches(self.patterns, lines, None)
-        # A line met again gets the answer it got (blank lines, repeated messages).
-        answers: dict[str, frozenset[str]] = {}
-        per_line: list[frozenset[str]] = []
-        for line in lines:
-            names = answers.get(line)
-            if names is None:
-                names = answers[line] = self.names_in(line)
-            per_line.append(names)
-        return LineMatches(self.patterns, lines, per_line)
+        return LineMatches(self.patterns, lines, [self.names_in(line) for line in lines])
 
     def _native(self, line: str) -> frozenset[str] | None:
         if self._set is None or len(line) > _NATIVE_MAX_CHARS:
