@@ -238,9 +238,13 @@ def test_a_dedup_inside_the_cached_prefix_replays_and_one_never_made_is_not_made
         return messages
 
     store = SqlStore(f"sqlite:///{tmp_path / 'a.db'}")
-    turn_one = Headroom(HeadroomConfig(), store=store).compress(anthropic([SOURCE, SOURCE], False))
+    first = Headroom(HeadroomConfig(), store=store)
+    turn_one = first.compress(anthropic([SOURCE, SOURCE], False))
     deduped = turn_one.messages[4]["content"][0]["content"]
     assert pointers(deduped)
+    # Decisions are written in the background; the next turn comes after the model's
+    # answer, when they are written (on a loaded machine, not always before this line).
+    first.store.flush()
     # The next turn puts both outputs inside the cached prefix: another process replays.
     turn_two = Headroom(HeadroomConfig(), store=store).compress(anthropic([SOURCE, SOURCE], True))
     assert turn_two.messages[:5] == turn_one.messages
