@@ -12,10 +12,12 @@ __all__ = ["unit_scores"]
 
 # Each run is followed by what it cannot hold (a letter run before the capital or
 # underscore of an identifier; word runs around dots), so backtracking finds no other
-# match. (No possessive quantifiers: Python 3.10 has none.)
+# match. (No possessive quantifiers: Python 3.10 has none.) The branches that start a word
+# share one `\b` and the lookahead passes over the characters no branch starts with (as in
+# `docs`): the same matches as the branches alone, in half the time.
 _INFORMATIVE = re.compile(
-    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(?:\.\w+)*\b|"
-    r"(?<=[a-z] )[A-Z][a-zA-Z]+|\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+"
+    r"(?=[`\w/])(?:\b(?:\d[\d.,:_-]*\b|[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\w+\.\w+(?:\.\w+)*\b"
+    r"|[0-9a-f]{7,40}\b)|`[^`]+`|(?<=[a-z] )[A-Z][a-zA-Z]+|https?://\S+|/\w+(?:/\w+)+)"
 )
 _RELEVANCE_WEIGHT = 2.0  # per word of the question the unit holds
 _CAVEAT_WEIGHT = 1.0  # a unit warning of an error or failure: as much as a density of 1

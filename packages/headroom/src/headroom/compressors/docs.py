@@ -44,10 +44,13 @@ _MAN_SUBHEADING = re.compile(r" {2,4}[A-Z][\w ,/()&'-]{1,60}$")
 _TERM_CHARS = 60  # a definition list's term is a short line ...
 _TERM_INDENT = 14  # ... indented at most this much (a man page's body is at 7)
 _OPTION = re.compile(r"\s{0,14}(?:-{1,2}[\w?#@][\w-]*|\+\w)(?:[ =,\[]|$)")
-# Code spans, numbers, identifiers (camelCase, snake_case, dotted), hex, URLs, paths.
+# Numbers, identifiers (camelCase, snake_case, dotted), hex, code spans, URLs, paths. The
+# branches that start a word share one `\b`, and the lookahead passes over the characters no
+# branch starts with at once (Python's `re` would try each branch at each one): the same
+# matches as the branches alone, in half the time.
 _INFORMATIVE = re.compile(
-    r"`[^`]+`|\b\d[\d.,:_-]*\b|\b[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\b\w+\.\w+(?:\.\w+)*\b|"
-    r"\b[0-9a-f]{7,40}\b|https?://\S+|/\w+(?:/\w+)+|--?\w[\w-]+"
+    r"(?=[`\w/-])(?:\b(?:\d[\d.,:_-]*\b|[A-Za-z][a-z]*[A-Z_][A-Za-z0-9_]*\b|\w+\.\w+(?:\.\w+)*\b"
+    r"|[0-9a-f]{7,40}\b)|`[^`]+`|https?://\S+|/\w+(?:/\w+)+|--?\w[\w-]+)"
 )
 _MAN_TITLE = re.compile(r"(\S+)\(\w+\)\s.*\S\(\w+\)$")
 _MIN_LINES = 150  # shorter documents are prose for Kompress
@@ -184,7 +187,8 @@ def _must(
     must.update(lines_with(lines, ctx.focus))
     rare = rare_terms(query_terms(ctx.query), lines, max(2, len(lines) // 100))
     if rare:
-        must.update(i for i, line in enumerate(lines) if any(t in line.lower() for t in rare))
+        lowered = (line.lower() for line in lines)
+        must.update(i for i, line in enumerate(lowered) if any(t in line for t in rare))
     return must
 
 
