@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 __all__ = [
     "BANNER",
-    "BANNER_SIGNATURE",
     "FAIL",
     "FAILURE_SECTION",
     "FAILURE_TITLE",
@@ -19,8 +18,10 @@ __all__ = [
     "SUMMARY",
     "WARNING",
     "classify",
+    "has_banner_signature",
     "is_section_banner",
     "is_signature",
+    "signature_count",
 ]
 
 OTHER, PASS, FAIL, SUMMARY, BANNER, WARNING = range(6)
@@ -93,13 +94,45 @@ def is_signature(line: str) -> bool:
     return "test session starts" in stripped and stripped.startswith("=")
 
 
-BANNER_SIGNATURE = re.compile(
-    r"^(?:=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
+# Where a signature line may be: one of `is_signature`'s tests holds only on a line
+# holding one of these (after its indentation, for the starts). `(?!\s)` stops the
+# indentation's backtracking at once: every start begins with a non-space.
+_SIGNATURE_LEAD = re.compile(
+    r"\n\s*(?!\s)(?:"
+    + "|".join(map(re.escape, _SIGNATURE_STARTS))
+    + r"|(?:not )?ok |(?:PASS|FAIL) |\d+ (?:passing|failing|pending))"
+)
+
+
+def signature_count(lines: Sequence[str]) -> int:
+    """How many of `lines` are signature lines (`is_signature`): none, without a look at
+    each line, when no line holds what a signature holds."""
+    text = "\n" + "\n".join(lines)
+    maybe = (
+        _SIGNATURE_LEAD.search(text)
+        or any(end in text for end in _SIGNATURE_ENDS)
+        or ("::" in text and any(outcome in text for outcome in _SIGNATURE_OUTCOMES))
+        or "test session starts" in text
+    )
+    return sum(1 for line in lines if is_signature(line)) if maybe else 0
+
+
+# A line that opens a test run's output (searched after a newline, a literal the regex
+# engine skips to, rather than at every character as `^` under re.M is).
+_BANNER_SIGNATURE = re.compile(
+    r"\n(?:=+ test session starts =+|TAP version \d+|Ran \d+ tests? in |test result: |"
     r"Test Suites: |running \d+ tests?$|<testsuites?\b|"
     r"=+ (?:FAILURES|ERRORS|short test summary info) =+$|"  # pytest -q: no session banner
     r"[.FEsxX]{8,} +\[ *\d+%\]$)",  # pytest's progress line
     re.M,
 )
+
+
+def has_banner_signature(text: str) -> bool:
+    """Whether a line of `text` opens with a test runner's banner, summary or progress."""
+    return _BANNER_SIGNATURE.search("\n" + text) is not None
+
+
 # A failure's title as only a test runner writes it: jest's `● Suite › test`, go's
 # `--- FAIL: TestX`, TAP's `not ok 3`, pytest's `path::test FAILED`, a file's `FAIL path`.
 FAILURE_TITLE = re.compile(

@@ -27,7 +27,6 @@ from headroom.compressors._ranking import spread_order
 from headroom.compressors._runs import Selection, message_template
 from headroom.compressors._test_lines import (
     BANNER,
-    BANNER_SIGNATURE,
     FAIL,
     FAILURE_SECTION,
     FAILURE_TITLE,
@@ -36,8 +35,9 @@ from headroom.compressors._test_lines import (
     SUMMARY,
     WARNING,
     classify,
+    has_banner_signature,
     is_section_banner,
-    is_signature,
+    signature_count,
 )
 from headroom.compressors._xml_runs import collapse_runs
 from headroom.compressors.base import (
@@ -72,10 +72,9 @@ class TestRunCompressor:
     def detect(self, sample: Sample) -> Detection | None:
         """A test runner's signature lines, and its pass, fail and summary lines on a fair
         share of the sample."""
-        if BANNER_SIGNATURE.search(sample.head) or _is_junit(sample.head):
+        if has_banner_signature(sample.head) or _is_junit(sample.head):
             return Detection("test", confidence=0.88)  # above code named by a file
-        found = sum(1 for line in sample.lines if is_signature(line))
-        if found < _MIN_SIGNATURES:
+        if signature_count(sample.lines) < _MIN_SIGNATURES:
             return None
         classes = classify(sample.lines)
         run = sum(1 for c in classes if c in (PASS, FAIL, SUMMARY, BANNER))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
 from headroom.compressors._ranking import ERROR_RE, spread_order
@@ -75,15 +76,19 @@ _RECURRING = 3  # a frame seen this many times is a recursion's: shown once
 def classify(lines: list[str]) -> list[int]:
     """The class of each line (OTHER, FRAME, BODY, EXCEPTION, CHAIN, HEADER, MORE); the
     lines of an exception group are read without their `|` gutter."""
-    lines = _read(lines)
+    return _classes(_read(lines))
+
+
+def _classes(lines: list[str]) -> list[int]:
+    """`classify` of lines already read (`_read`)."""
     classes = [_line_class(line) for line in lines]
     for index, line in enumerate(lines):
         kind = classes[index]
-        if kind == OTHER and index and _GO_FILE.match(line):
+        if kind == OTHER and index and line[:1] == "\t" and _GO_FILE.match(line):
             classes[index] = BODY  # go: the function line above is the frame
             if classes[index - 1] in (OTHER, EXCEPTION):
                 classes[index - 1] = FRAME
-        elif kind == OTHER and index and _RUST_AT.match(line) and classes[index - 1] == FRAME:
+        elif kind == OTHER and index and classes[index - 1] == FRAME and _RUST_AT.match(line):
             classes[index] = BODY
         elif kind == OTHER and index and classes[index - 1] in (FRAME, BODY) and line[:1].isalnum():
             classes[index] = EXCEPTION  # the unindented line ending a traceback names it
@@ -118,24 +123,59 @@ _CLASSED = (
     (HEADER, _HEADER),
     (EXCEPTION, _EXCEPTION),
 )
-_CLASS_OF = re.compile("|".join(f"(?P<c{n}>{p.pattern})" for n, (_, p) in enumerate(_CLASSED)))
-_CLASS_OF_GROUP = {f"c{n}": kind for n, (kind, _) in enumerate(_CLASSED)}
+
+
+_Alternation = tuple[re.Pattern[str], dict[str, int]]
+
+
+def _alternation(classed: Sequence[tuple[int, re.Pattern[str]]]) -> _Alternation:
+    """The patterns of `classed` as one alternation, and the class of each of its groups."""
+    pattern = re.compile("|".join(f"(?P<c{n}>{p.pattern})" for n, (_, p) in enumerate(classed)))
+    return pattern, {f"c{n}": kind for n, (kind, _) in enumerate(classed)}
+
+
+_CLASS_OF = _alternation(_CLASSED)
+# Frames and `... N more` are indented: an unindented line is read as the rest are.
+_UNINDENTED_CLASS_OF = _alternation([c for c in _CLASSED if c[0] not in (FRAME, MORE)])
+# Past six columns of indentation a Rust frame's number (`\s{1,6}\d+:`) is no longer one.
+_DEEP_CLASS_OF = _alternation([c for c in _CLASSED if c[1] is not _RUST_FRAME])
+_RUST_FRAME_INDENT = 6
+_INDENT = re.compile(r"\s*")
 
 
 def _line_class(line: str) -> int:
     if not line or line.isspace():
         return OTHER
-    found = _CLASS_OF.match(line)
-    if found is None:
-        return OTHER
-    kind = _CLASS_OF_GROUP[found.lastgroup or ""]
-    if kind in (FRAME, MORE) and line[0] not in " \t":
-        # frames and `... N more` are indented: an unindented line is read as the rest are
-        for later, pattern in _CLASSED:
-            if later not in (FRAME, MORE) and pattern.match(line):
-                return later
-        return OTHER
-    return kind
+    if line[0] not in " \t":
+        return _first_class(_UNINDENTED_CLASS_OF, line, 0)
+    # Every pattern an indented line can match reads its indentation as `\s+` or `\s*`
+    # before a non-space: matched from the indentation's last character, no pattern walks
+    # the indentation back character by character.
+    indent = _INDENT.match(line)
+    last = indent.end() - 1 if indent else 0
+    deep = last >= _RUST_FRAME_INDENT
+    return _first_class(_DEEP_CLASS_OF if deep else _CLASS_OF, line, last)
+
+
+def _first_class(alternation: _Alternation, line: str, start: int) -> int:
+    """The class of the first of `alternation`'s patterns matching `line` at `start`."""
+    pattern, group_class = alternation
+    found = pattern.match(line, start)
+    return OTHER if found is None else group_class[found.lastgroup or ""]
+
+
+# A line that may be a frame or a `... N more` line: indented by a space or a tab, then
+# what `_PY_FRAME`, `_AT_FRAME`, `_RUST_FRAME` or `_MORE` reads past the indentation, or a
+# go file line (whose function line above is the frame). Searched after a newline, a
+# literal the regex engine skips to; `(?!\s)` ends the indentation at once.
+_FRAME_CANDIDATE = re.compile(
+    r'\n[ \t][^\S\n]*(?!\s)(?:File "|at |\d|\.\.\. \d|\[Previous line repeated)|\n\t\S+\.go:\d'
+)
+
+
+def _frame_candidates(lines: list[str]) -> int:
+    """At least as many as the FRAME and MORE lines `_classes(lines)` finds."""
+    return len(_FRAME_CANDIDATE.findall("\n" + "\n".join(lines)))
 
 
 def _python_body(lines: list[str], classes: list[int], index: int) -> None:
@@ -162,7 +202,10 @@ class TraceCompressor:
         lines = sample.lines
         if not lines or not any(word in sample.head for word in _TRACE_WORDS):
             return None
-        classes = classify(lines)
+        read = _read(lines)
+        if _frame_candidates(read) < _MIN_FRAMES:
+            return None  # the quick no, before each line is classified
+        classes = _classes(read)
         counts = Counter(classes)
         frames = counts[FRAME] + counts[MORE]
         if frames < _MIN_FRAMES or not (counts[EXCEPTION] or counts[HEADER]):
