@@ -18,27 +18,46 @@ from collections.abc import Iterable, Mapping, Sequence
 from headroom.compressors.base import MARKER_SHARE, MARKER_TOKENS, CompressContext
 from headroom.engine.query import lines_with
 
-__all__ = ["Selection", "message_template"]
+__all__ = ["Alternation", "Selection", "alternation", "first_class", "message_template"]
 
 # Quoted spans (identifiers, types, values), words holding a path, and numbers: what
-# differs between two occurrences of one message. Each pattern is tried only where it can
-# start (a quote, a word start, a digit), so masking stays linear.
-_QUOTED = re.compile(r"(?=['\"‘“`])(?:'[^'\n]*'|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”|`[^`\n]*`)")
-_PATH = re.compile(r"(?<!\S)[^\s/]*/\S*")
+# differs between two occurrences of one message. Every branch of `_QUOTED` opens with its
+# quote, a literal the regex engine skips to, so masking stays linear.
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”|`[^`\n]*`")
 _NUMBER = re.compile(r"\d+")
 _DECORATION = re.compile(r"[\^~\-]{2,}")
 _QUOTES = frozenset("'\"‘“`")
 
 
 def message_template(text: str) -> str:
-    """`text` digit- and identifier-blind: quoted spans, paths and numbers masked, caret and
-    dash runs and spacing dropped. Two occurrences of one message share it."""
+    """`text` digit- and identifier-blind: quoted spans, paths (words holding a `/`) and
+    numbers masked, caret and dash runs and spacing dropped. Two occurrences of one message
+    share it."""
     masked = _QUOTED.sub("#", text) if not _QUOTES.isdisjoint(text) else text
+    words = masked.split()
     if "/" in masked:
-        masked = _PATH.sub("#", masked)
-    masked = _NUMBER.sub("#", masked)
-    masked = _DECORATION.sub(" ", masked)
-    return " ".join(masked.split())  # white space runs as one space, none at the ends
+        words = ["#" if "/" in word else word for word in words]
+    masked = _NUMBER.sub("#", " ".join(words))  # white space runs as one space, none at the ends
+    if "^" in masked or "~" in masked or "--" in masked:  # a caret or dash run may be there
+        masked = " ".join(_DECORATION.sub(" ", masked).split())
+    return masked
+
+
+Alternation = tuple[re.Pattern[str], dict[str, int]]
+
+
+def alternation(classed: Sequence[tuple[int, re.Pattern[str]]]) -> Alternation:
+    """Line classes' patterns as one alternation, tried in order in one pass over a line,
+    and the class of each of its groups."""
+    pattern = re.compile("|".join(f"(?P<c{n}>{p.pattern})" for n, (_, p) in enumerate(classed)))
+    return pattern, {f"c{n}": kind for n, (kind, _) in enumerate(classed)}
+
+
+def first_class(patterns: Alternation, line: str, start: int, otherwise: int) -> int:
+    """The class of the first of `patterns` matching `line` at `start`, else `otherwise`."""
+    pattern, group_class = patterns
+    found = pattern.match(line, start)
+    return otherwise if found is None else group_class[found.lastgroup or ""]
 
 
 class Selection:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from headroom.compressors._runs import alternation, first_class
+
 __all__ = [
     "BANNER",
     "FAIL",
@@ -51,7 +53,9 @@ _BANNER = re.compile(r"(?:=|-|_){3,} .*(?:=|-|_){3,}$")
 FAILURE_SECTION = re.compile(r"=+ (?:FAILURES|ERRORS)\b")
 PASS_SECTION = re.compile(r"=+ PASSES\b")
 _TITLE = re.compile(r"_{3,} .+ _{3,}$")  # an entry's title in a section of entries
-_WARNING = re.compile(r".*\b\w*Warning\b|.*\bwarning\b", re.I)
+# A word ending in `warning`, in any case (`DeprecationWarning`, `warning:`), anywhere in
+# the line (which holds no newline): searched for, not matched after a `.*` walking back.
+_WARNING = re.compile(r"warning\b", re.I)
 _SIGNATURE_STARTS = (
     "TAP version ",
     "Ran ",
@@ -154,23 +158,24 @@ def classify(lines: Sequence[str]) -> list[int]:
     out: list[int] = []
     passes = False
     for line in lines:
-        if not line.strip():
-            out.append(OTHER)
-        elif _SUMMARY.match(line):
-            out.append(SUMMARY)
-        elif _BANNER.match(line) and not line.startswith("___"):
-            out.append(BANNER)
-            if is_section_banner(BANNER, line):
-                passes = bool(PASS_SECTION.match(line))
-        elif _FAIL.match(line):
-            if not passes:
-                out.append(FAIL)
-            else:
-                out.append(PASS if _TITLE.match(line) else OTHER)
-        elif _PASS.match(line):
-            out.append(PASS)
-        elif _WARNING.match(line):
-            out.append(WARNING)
-        else:
-            out.append(OTHER)
+        kind = _shape(line) if line.strip() else OTHER
+        if kind == BANNER and is_section_banner(BANNER, line):
+            passes = bool(PASS_SECTION.match(line))
+        elif kind == FAIL and passes:
+            kind = PASS if _TITLE.match(line) else OTHER
+        out.append(kind)
     return out
+
+
+# A line's shape, by the first of these it matches; an entry's title (`___ test_x ___`) is
+# no banner: it is read by the patterns after it.
+_SHAPES = alternation([(SUMMARY, _SUMMARY), (BANNER, _BANNER), (FAIL, _FAIL), (PASS, _PASS)])
+_SHAPES_PAST_BANNER = alternation([(FAIL, _FAIL), (PASS, _PASS)])
+
+
+def _shape(line: str) -> int:
+    """The class of a non-blank line, outside any section."""
+    kind = first_class(_SHAPES, line, 0, OTHER)
+    if kind == BANNER and line.startswith("___"):
+        kind = first_class(_SHAPES_PAST_BANNER, line, 0, OTHER)
+    return WARNING if kind == OTHER and _WARNING.search(line) else kind

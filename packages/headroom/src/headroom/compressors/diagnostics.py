@@ -83,12 +83,13 @@ def _after_location(text: str) -> str:
 def diagnostics_of(lines: Sequence[str]) -> list[Diagnostic]:
     """The diagnostics of `lines`, each with the lines leading to it and continuing it."""
     heads = [i for i, hit in enumerate(_MESSAGES.match(lines).hits("message")) if hit]
+    # Each message's lead-in starts its lines and ends the lines of the message before it.
+    starts = [_lead_in(lines, heads[p - 1] if p else -1, head) for p, head in enumerate(heads)]
     out: list[Diagnostic] = []
     for position, head in enumerate(heads):
-        start = _lead_in(lines, heads[position - 1] if position else -1, head)
-        end = heads[position + 1] if position + 1 < len(heads) else len(lines)
-        end = _lead_in(lines, head, end) if end < len(lines) else _tail_end(lines, head)
-        span = list(range(start, end))
+        last = position + 1 == len(heads)
+        end = _tail_end(lines, head) if last else starts[position + 1]
+        span = list(range(starts[position], end))
         locations = [i for i in span if i == head or _LOCATION.match(lines[i])]
         out.append(Diagnostic(head, span, locations, lines[head]))
     return out
@@ -220,7 +221,8 @@ def _naming_once(found: list[Diagnostic]) -> set[int]:
     message does (`has no attribute "callLater"` among a hundred `has no attribute`)."""
     words = [set(_WORD.findall(d.message)) for d in found]
     seen = Counter(chain.from_iterable(words))
-    return {position for position, named in enumerate(words) if any(seen[w] == 1 for w in named)}
+    once = {word for word, count in seen.items() if count == 1}
+    return {position for position, named in enumerate(words) if not named.isdisjoint(once)}
 
 
 def _reads_as_error(line: str) -> bool:

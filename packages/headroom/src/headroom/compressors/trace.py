@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 
 from headroom.ccr.markers import split_lines
 from headroom.compressors._ranking import ERROR_RE, spread_order
-from headroom.compressors._runs import Selection, message_template
+from headroom.compressors._runs import Selection, alternation, first_class, message_template
 from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
 from headroom.engine.detect import ContentKind, Detection, Sample
 
@@ -123,22 +122,11 @@ _CLASSED = (
     (HEADER, _HEADER),
     (EXCEPTION, _EXCEPTION),
 )
-
-
-_Alternation = tuple[re.Pattern[str], dict[str, int]]
-
-
-def _alternation(classed: Sequence[tuple[int, re.Pattern[str]]]) -> _Alternation:
-    """The patterns of `classed` as one alternation, and the class of each of its groups."""
-    pattern = re.compile("|".join(f"(?P<c{n}>{p.pattern})" for n, (_, p) in enumerate(classed)))
-    return pattern, {f"c{n}": kind for n, (kind, _) in enumerate(classed)}
-
-
-_CLASS_OF = _alternation(_CLASSED)
+_CLASS_OF = alternation(_CLASSED)
 # Frames and `... N more` are indented: an unindented line is read as the rest are.
-_UNINDENTED_CLASS_OF = _alternation([c for c in _CLASSED if c[0] not in (FRAME, MORE)])
+_UNINDENTED_CLASS_OF = alternation([c for c in _CLASSED if c[0] not in (FRAME, MORE)])
 # Past six columns of indentation a Rust frame's number (`\s{1,6}\d+:`) is no longer one.
-_DEEP_CLASS_OF = _alternation([c for c in _CLASSED if c[1] is not _RUST_FRAME])
+_DEEP_CLASS_OF = alternation([c for c in _CLASSED if c[1] is not _RUST_FRAME])
 _RUST_FRAME_INDENT = 6
 _INDENT = re.compile(r"\s*")
 
@@ -147,21 +135,14 @@ def _line_class(line: str) -> int:
     if not line or line.isspace():
         return OTHER
     if line[0] not in " \t":
-        return _first_class(_UNINDENTED_CLASS_OF, line, 0)
+        return first_class(_UNINDENTED_CLASS_OF, line, 0, OTHER)
     # Every pattern an indented line can match reads its indentation as `\s+` or `\s*`
     # before a non-space: matched from the indentation's last character, no pattern walks
     # the indentation back character by character.
     indent = _INDENT.match(line)
     last = indent.end() - 1 if indent else 0
     deep = last >= _RUST_FRAME_INDENT
-    return _first_class(_DEEP_CLASS_OF if deep else _CLASS_OF, line, last)
-
-
-def _first_class(alternation: _Alternation, line: str, start: int) -> int:
-    """The class of the first of `alternation`'s patterns matching `line` at `start`."""
-    pattern, group_class = alternation
-    found = pattern.match(line, start)
-    return OTHER if found is None else group_class[found.lastgroup or ""]
+    return first_class(_DEEP_CLASS_OF if deep else _CLASS_OF, line, last, OTHER)
 
 
 # A line that may be a frame or a `... N more` line: indented by a space or a tab, then
@@ -174,7 +155,8 @@ _FRAME_CANDIDATE = re.compile(
 
 
 def _frame_candidates(lines: list[str]) -> int:
-    """At least as many as the FRAME and MORE lines `_classes(lines)` finds."""
+    """At least as many as the FRAME and MORE lines `_classes(lines)` finds (in lines that
+    hold no newline, as a sample's do)."""
     return len(_FRAME_CANDIDATE.findall("\n" + "\n".join(lines)))
 
 
