@@ -67,7 +67,8 @@ class Selection:
         self.whole = ctx.counter.count(text)  # the one tokenizer pass; pieces at its rate
         rate = self.whole / max(1, len(text))
         self.lines = lines
-        self.costs = [max(1, round(len(line) * rate)) + 1 for line in lines]
+        self.last = len(lines) - 1
+        self.costs = [(round(len(line) * rate) or 1) + 1 for line in lines]  # at least 1, + 1
         self.budget = ctx.budget_tokens
         self.kept: set[int] = set(lines_with(lines, ctx.focus, limit=len(lines) or 1))
         self.max_gaps = MARKER_SHARE * self.budget / MARKER_TOKENS  # gaps within the share
@@ -97,7 +98,8 @@ class Selection:
         markers it adds or saves) and, unless it is a `must` group, opens no gap past the
         markers' share; past the share, with the omitted lines before it when they cost at
         most `bridge` tokens; otherwise keep none of it."""
-        new = sorted({i for i in group if i not in self.kept})
+        kept = self.kept
+        new = sorted({i for i in group if i not in kept})
         if not new:
             return True
         cost = added = 0
@@ -105,7 +107,7 @@ class Selection:
             step = self._runs_added(index)
             added += step
             cost += self.costs[index] + MARKER_TOKENS * step
-            self.kept.add(index)
+            kept.add(index)
         over_share = added > 0 and not must and self.runs + added > self.max_gaps
         if not over_share and self.spent + cost <= self.budget:
             self.spent += cost
@@ -154,9 +156,8 @@ class Selection:
         over the payload rather than spent on its first runs. A line `heads` maps to a head
         line above it (a message's continuation) is taken only once that head is kept: a
         run growing backwards stops at a unit it would show without its head."""
-        rank: dict[int, int] = {}
-        for position, index in enumerate(order):
-            rank.setdefault(index, position)
+        # Each line's first position in `order` (read backwards, the first one written last).
+        rank = dict(zip(reversed(order), range(len(order) - 1, -1, -1), strict=True))
         frontier: list[tuple[int, int, int]] = []
 
         def push_neighbours(index: int, distance: int) -> None:
@@ -180,9 +181,11 @@ class Selection:
             push_neighbours(index, distance + 1 if evenly else 1)
 
     def _runs_added(self, index: int) -> int:
-        left = index > 0 and index - 1 not in self.kept
-        right = index < len(self.lines) - 1 and index + 1 not in self.kept
-        return int(left) + int(right) - 1
+        """Gaps that keeping `index` adds: 1 when it splits one, -1 when it closes one."""
+        kept = self.kept
+        left = index > 0 and index - 1 not in kept
+        right = index < self.last and index + 1 not in kept
+        return left + right - 1
 
 
 def _headless(index: int, heads: Mapping[int, int] | None, kept: set[int]) -> bool:

@@ -108,7 +108,9 @@ class TestRunCompressor:
         # Summaries and section banners stay; an entry's own `--- Captured log ---` goes
         # with its entry.
         selection.force(
-            i for i, c in enumerate(classes) if c == SUMMARY or is_section_banner(c, read[i])
+            i
+            for i, c in enumerate(classes)
+            if c == SUMMARY or c == BANNER and is_section_banner(c, read[i])
         )
         selection.force({0, len(lines) - 1})
         failures = _junit_failures(read) if junit else _failure_blocks(read, classes)

@@ -56,15 +56,18 @@ _EXCEPTION = re.compile(
     r"|\s*(?:error|Error|ERROR)(?:\[\w+\])?: "
 )
 _CODE_FRAME = re.compile(r"\s*>?\s*\d+ \|")
-# A library frame, by the shape of its path or name.
+# A library frame, by the shape of its path or name. Every branch opens with a literal the
+# regex engine skips to (a word start or a frame number's digit checked behind it), so a
+# line is not tried branch by branch at each character; `_LIBRARY_START` opens the line.
 _LIBRARY = re.compile(
     r"site-packages|dist-packages|node_modules|/usr/lib/|/usr/local/lib/|/lib/python\d|"
     r"<frozen |node:|\(internal/|at internal/|/usr/local/go/src/|/go/pkg/mod/|/rustc/|"
     r"\.cargo/registry|\.rustup/|<anonymous>|"
-    r"\bat (?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|org\.junit|junit)\.|java\.base[@/]|"
-    r"\d+:\s+(?:0x[0-9a-f]+ - )?(?:std|core|alloc|rust_begin_unwind|__rust|_start|__libc)|"
-    r"^\s*runtime\.|^\s*testing\."
+    r"a(?<!\wa)t (?:java|javax|jdk|sun|com\.sun|kotlin|kotlinx|scala|org\.junit|junit)\.|"
+    r"java\.base[@/]|"
+    r":(?<=\d:)\s+(?:0x[0-9a-f]+ - )?(?:std|core|alloc|rust_begin_unwind|__rust|_start|__libc)"
 )
+_LIBRARY_START = re.compile(r"\s*(?:runtime|testing)\.")
 _TRACE_WORDS = ("at ", 'File "', "goroutine ", "panic", "backtrace")  # one is in every trace
 _TRACE_SHARE = 0.5  # trace lines among the sampled ones: the payload is a trace
 _MIN_FRAMES = 3
@@ -248,11 +251,15 @@ def _collapsible(lines: list[str], classes: list[int], units: list[list[int]]) -
         # A frame that recurs (recursion) shows once, even from a library, as Python's own
         # `[Previous line repeated N more times]` does: the cycle is what the trace says.
         recurs = occurrences[key] >= _RECURRING
-        library = unit[0] not in raised and _LIBRARY.search(lines[unit[0]]) and not recurs
+        library = not recurs and unit[0] not in raised and _is_library(lines[unit[0]])
         if key in seen or library:
             out.add(unit[0])
         seen.add(key)
     return out
+
+
+def _is_library(line: str) -> bool:
+    return _LIBRARY.search(line) is not None or _LIBRARY_START.match(line) is not None
 
 
 def _raise_sites(lines: list[str], units: list[list[int]]) -> set[int]:
