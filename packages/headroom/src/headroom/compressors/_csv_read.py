@@ -30,6 +30,8 @@ SAMPLE_RECORDS = 200
 _PATH = re.compile(r"\.{0,2}/\S*|[\w.@+-]+/\S*")
 _CELL_CACHE: dict[str, re.Pattern[str]] = {}
 _BRACKET = re.compile(r"[(\[{]")
+_QUOTED_CELL = re.compile(r'[ \t]*"(?:[^"]|"")*"')  # a cell that opens with a quote
+_QUOTED_AFTER: dict[str, re.Pattern[str]] = {}  # by delimiter: it, then a quoted cell
 
 
 @dataclass(frozen=True)
@@ -57,52 +59,74 @@ def sniff(records: Sequence[str]) -> Dialect | None:
     header's), or None when none gives a table: fewer than five records, fewer than two
     fields, an empty header cell, JSON lines, a path listing (`du`: size, tab, path), or a
     delimiter inside brackets (code, `file(line,col)` locations)."""
+    return _sniff(records)[0]
+
+
+def _sniff(records: Sequence[str]) -> tuple[Dialect | None, list[list[str]]]:
+    """`sniff`, with the cells of each record under its dialect's delimiter (read once)."""
     if len(records) < MIN_RECORDS or records[0].lstrip()[:1] in ("{", "["):
-        return None
+        return None, []
     best: Dialect | None = None
+    best_cells: list[list[str]] = []
     for delimiter in _DELIMITERS:
         if delimiter not in records[0]:
             continue
         header = split_cells(records[0], delimiter)
         if len(header) < 2 or any(not cell.strip() for cell in header):
             continue
-        share = sum(
-            1 for record in records if len(split_cells(record, delimiter)) == len(header)
-        ) / len(records)
+        cells = [split_cells(record, delimiter) for record in records]
+        share = sum(1 for row in cells if len(row) == len(header)) / len(records)
         candidate = Dialect(delimiter, len(header), share)
         if best is None or (share, len(header)) > (best.share, best.columns):
-            best = candidate
+            best, best_cells = candidate, cells
     if best is None or best.share < 0.8:
-        return None
-    if best.columns <= 3 and _path_listing(records, best.delimiter):
-        return None
-    if best.delimiter == "," and _commas_of_sentences(records):
-        return None
-    if _inside_brackets(records, best.delimiter):
-        return None
-    return best
+        return None, []
+    if best.columns <= 3 and _path_listing(best_cells):
+        return None, []
+    if best.delimiter == "," and _commas_of_sentences(records, best_cells):
+        return None, []
+    if _inside_brackets(records, best.delimiter, best_cells):
+        return None, []
+    return best, best_cells
 
 
-def _inside_brackets(records: Sequence[str], delimiter: str) -> bool:
+def _inside_brackets(
+    records: Sequence[str], delimiter: str, cells: Sequence[Sequence[str]]
+) -> bool:
     """Whether the delimiter stands inside brackets on most records (`_opens_past_delimiter`:
     tsc's `m0.ts(1,41): error`, a statement's `{ return a * 0; }`), so it separates an
-    expression's parts, not columns. A record's cells are read only when a bracket stands
-    outside its quoted cells (most tables': a quick no)."""
-    # A cell that opens with a quote (after blanks) runs to its closing quote.
-    quoted = re.compile(rf'(?:^|(?<={re.escape(delimiter)}))[ \t]*"(?:[^"]|"")*"')
+    expression's parts, not columns. A record's cells (`cells`, under `delimiter`) are read
+    only when a bracket stands outside its quoted cells (most tables': a quick no)."""
     inside = sum(
         1
-        for record in records
-        if _BRACKET.search(quoted.sub("", record) if '"' in record else record)
-        and _opens_past_delimiter(record, delimiter)
+        for record, row in zip(records, cells, strict=True)
+        if _bracket_outside_quotes(record, delimiter) and _opens_past_delimiter(row)
     )
     return inside * 2 > len(records)
 
 
-def _opens_past_delimiter(record: str, delimiter: str) -> bool:
-    """Whether an unquoted cell of `record` opens a bracket that a later cell closes."""
+def _bracket_outside_quotes(record: str, delimiter: str) -> bool:
+    """Whether a bracket stands in `record` outside the cells that open with a quote (after
+    blanks): such a cell runs to its closing quote."""
+    if not _BRACKET.search(record):
+        return False
+    if '"' not in record:
+        return True
+    # The quoted cells, the first one, then each after a delimiter: a search for the
+    # delimiter is quicker than trying every position for a cell start.
+    first = _QUOTED_CELL.match(record)
+    rest = record[first.end() :] if first else record
+    after = _QUOTED_AFTER.get(delimiter)
+    if after is None:
+        after = _QUOTED_AFTER[delimiter] = re.compile(re.escape(delimiter) + _QUOTED_CELL.pattern)
+    return _BRACKET.search(after.sub("", rest)) is not None
+
+
+def _opens_past_delimiter(cells: Sequence[str]) -> bool:
+    """Whether an unquoted cell of a record (its `cells`) opens a bracket that a later cell
+    closes."""
     depth = 0
-    for cell in split_cells(record, delimiter)[:-1]:
+    for cell in cells[:-1]:
         if not cell.lstrip().startswith('"'):
             depth += sum(map(cell.count, "([{")) - sum(map(cell.count, ")]}"))
         if depth > 0:
@@ -110,20 +134,20 @@ def _opens_past_delimiter(record: str, delimiter: str) -> bool:
     return False
 
 
-def _commas_of_sentences(records: Sequence[str]) -> bool:
+def _commas_of_sentences(records: Sequence[str], cells: Sequence[Sequence[str]]) -> bool:
     """Whether the commas are those of text: nearly every one followed by a space and
     most records holding a cell of three words or more (eslint's `file: line 16, col 1,
-    Error - Unexpected var, use let ...`), where a table's cells are values."""
+    Error - Unexpected var, use let ...`), where a table's cells are values. `cells`: those
+    of each record split at its commas."""
     if sum(r.count(", ") for r in records) < _SPACED_SHARE * sum(r.count(",") for r in records):
         return False  # most commas run straight into the next cell: a table's (a quick no)
     commas = spaced = worded = 0
-    for record in records:
-        cells = split_cells(record, ",")
-        commas += len(cells) - 1
-        spaced += sum(1 for cell in cells[1:] if cell[:1] == " ")
+    for row in cells:
+        commas += len(row) - 1
+        spaced += sum(1 for cell in row[1:] if cell[:1] == " ")
         worded += any(
             len(cell.split()) >= _SENTENCE_WORDS and not cell.lstrip().startswith('"')
-            for cell in cells
+            for cell in row
         )  # a quoted cell is a table's value, whatever it holds
     return spaced >= _SPACED_SHARE * commas and worded >= _WORDED_SHARE * len(records)
 
@@ -135,31 +159,52 @@ def read_table(text: str) -> Table | None:
         lines = [line.rstrip("\r") for line in lines]
     records = records_of(lines) if '"' in text else lines
     records = [record for record in records if record.strip()]
-    dialect = sniff(records[:SAMPLE_RECORDS])
+    dialect, cells = _sniff(records[:SAMPLE_RECORDS])
     if dialect is None:
         return None
-    cells = [split_cells(record, dialect.delimiter) for record in records]
+    cells.extend(split_cells(record, dialect.delimiter) for record in records[SAMPLE_RECORDS:])
     return Table(records, cells, dialect)
 
 
 def split_cells(record: str, delimiter: str) -> list[str]:
     """The raw cells of one record: a cell that starts with a quote (after blanks) runs to
     its closing quote (`""` inside is a quote), so delimiters inside it do not split it."""
+    pieces = record.split(delimiter)
     if '"' not in record:
-        return record.split(delimiter)
+        return pieces
+    # The pieces between delimiters are cells, but where a quoted cell holds a delimiter.
+    opening = [i for i, piece in enumerate(pieces) if '"' in piece and not _whole_cell(piece)]
+    if not opening:
+        return pieces
     pattern = _CELL_CACHE.get(delimiter)
     if pattern is None:
         d = re.escape(delimiter)
-        # A cell, then the delimiter after it (none after the last cell). Either kind of
-        # cell runs up to a delimiter or the end, so the scan never skips a character.
-        pattern = re.compile(rf'( *"(?:[^"]|"")*"[^{d}]*|[^{d}]*)(?:({d})|\Z)')
-        _CELL_CACHE[delimiter] = pattern
+        # A cell: it runs up to a delimiter or the end.
+        pattern = _CELL_CACHE[delimiter] = re.compile(rf' *"(?:[^"]|"")*"[^{d}]*|[^{d}]*')
     cells: list[str] = []
-    for cell, after in pattern.findall(record):
+    taken = 0  # pieces read into cells
+    start = 0  # where the piece after them starts in `record`
+    for index in opening:
+        if index < taken:
+            continue  # inside the cell read before
+        cells.extend(pieces[taken:index])
+        start += sum(map(len, pieces[taken:index])) + index - taken
+        found = pattern.match(record, start)
+        assert found is not None  # it matches anywhere: a cell may be empty
+        cell = found.group()
         cells.append(cell)
-        if not after:  # the last cell (an empty match may follow at the end)
-            break
+        taken = index + 1 + cell.count(delimiter)
+        start += len(cell) + 1
+    cells.extend(pieces[taken:])
     return cells
+
+
+def _whole_cell(piece: str) -> bool:
+    """Whether a piece of a record between two delimiters is a cell as `split_cells` reads
+    it: one that does not open with a quote, or one with an even number of quotes (the
+    quote that closes the opening one is among them: quotes pair up from the left, `""`
+    a quote inside, and a quote left alone, found before the piece ends, closes)."""
+    return not piece.lstrip(" ").startswith('"') or piece.count('"') % 2 == 0
 
 
 def heads_no_table(line: str) -> bool:
@@ -186,9 +231,9 @@ def records_of(lines: Sequence[str], *, cut: bool = False) -> list[str]:
     return records
 
 
-def _path_listing(records: Sequence[str], delimiter: str) -> bool:
-    """Whether the last field of most records, the first included, is a path: a listing
-    (`du -ah`, `wc -l` per file), not a table with a header."""
-    last = [split_cells(record, delimiter)[-1].strip() for record in records[:50]]
+def _path_listing(cells: Sequence[Sequence[str]]) -> bool:
+    """Whether the last field of most records (their `cells`), the first included, is a
+    path: a listing (`du -ah`, `wc -l` per file), not a table with a header."""
+    last = [row[-1].strip() for row in cells[:50]]
     paths = sum(1 for cell in last if _PATH.fullmatch(cell))
     return bool(_PATH.fullmatch(last[0])) and paths >= len(last) * 0.8

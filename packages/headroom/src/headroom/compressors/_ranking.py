@@ -13,6 +13,7 @@ import statistics
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Sequence
+from operator import itemgetter
 from typing import Any
 
 __all__ = [
@@ -153,23 +154,25 @@ def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set
     """Rows with an error field, a rare status value or a numeric outlier."""
     found: set[int] = set()
     for col_index, column in enumerate(columns):
-        values = [row[col_index] for row in rows]
+        values = list(map(itemgetter(col_index), rows))
         if _ERROR_COLUMN.search(column):
             found.update(i for i, v in enumerate(values) if v not in (None, False, "", [], {}, 0))
         if _STATUS_COLUMN.search(column):
             found.update(
                 i for i, v in enumerate(values) if isinstance(v, str) and ERROR_RE.search(v)
             )
-        found.update(_rare_values(values))
-        found.update(_outliers(values))
+        types = set(map(type, values))
+        found.update(_rare_values(values, types))
+        found.update(_outliers(values, types))
     return found
 
 
-def _rare_values(values: list[Any]) -> set[int]:
-    hashable = [v for v in values if isinstance(v, (str, bool)) or v is None]
-    if len(hashable) < 20 or len(hashable) < len(values):
+def _rare_values(values: list[Any], types: set[type]) -> set[int]:
+    """Rows of a value seen at most once in fifty in a column of a few category values
+    (strings, booleans, nulls only), one of which holds 80% of the rows or more."""
+    if len(values) < 20 or not all(t is _NONE_TYPE or issubclass(t, (str, bool)) for t in types):
         return set()
-    counts = Counter(hashable)
+    counts = Counter(values)
     if len(counts) > 5:
         return set()  # free text or ids, not a category
     dominant = counts.most_common(1)[0][1]
@@ -181,19 +184,31 @@ def _rare_values(values: list[Any]) -> set[int]:
     return {i for i, v in enumerate(values) if v in rare}
 
 
-def _outliers(values: list[Any]) -> set[int]:
-    numbers = [
-        (i, float(v))
-        for i, v in enumerate(values)
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    ]
+def _outliers(values: list[Any], types: set[type]) -> set[int]:
+    """Rows of a number more than six median deviations from the column's median."""
+    numeric = {t for t in types if issubclass(t, (int, float)) and not issubclass(t, bool)}
+    if not numeric:
+        return set()  # no number at all (a column of text: the quick no)
+    if len(numeric) == len(types):
+        indices: Sequence[int] = range(len(values))
+        numbers = list(map(float, values))
+    else:
+        indices = [i for i, v in enumerate(values) if type(v) in numeric]
+        numbers = [float(values[i]) for i in indices]
     if len(numbers) < 8:
         return set()
-    median = statistics.median(n for _, n in numbers)
-    spread = statistics.median(abs(n - median) for _, n in numbers)
+    median = statistics.median(numbers)
+    deviations = [abs(n - median) for n in numbers]
+    spread = statistics.median(deviations)
     if spread == 0:
         return set()
-    return {i for i, n in numbers if abs(n - median) > 6 * spread}
+    limit = 6 * spread
+    if max(deviations) <= limit:
+        return set()  # none is past it (a NaN first makes `max` NaN: the scan below then)
+    return {indices[k] for k, deviation in enumerate(deviations) if deviation > limit}
+
+
+_NONE_TYPE = type(None)
 
 
 def spread_order(count: int) -> list[int]:

@@ -16,7 +16,7 @@ from typing import Any
 from headroom.compressors._log_lines import LINE_CLASSES
 from headroom.compressors._ranking import anomalous_rows, relevance, signatures, spread_order
 
-__all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell", "whole_rows"]
+__all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell", "typed_column", "whole_rows"]
 
 # Severity words as a whole value (a log level, a test action, a status): by shape, so any
 # column holding them counts, whatever its name (`level`, `levelname`, `error_severity`).
@@ -25,6 +25,9 @@ SEVERE_RE = re.compile(
     r"warn(ing)?|exception|abort(ed)?|timeout|denied)"
 )
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+_ASCII_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+# Cells joined by line breaks, each empty or a number in ASCII digits, with no blank or quote.
+_PLAIN_NUMBERS = re.compile(rf"(?:{_ASCII_NUMBER})?(?:\n(?:{_ASCII_NUMBER})?)*")
 _CATEGORY_SHARE = 4  # a column is a category when it has at most rows / 4 distinct values
 _DIGIT_SHARE = 0.8  # cells of a column of numbers, versions or ids that hold a digit
 _DIGIT = re.compile(r"\d")
@@ -43,6 +46,23 @@ def typed_cell(cell: str) -> Any:
         except ValueError:
             return value
     return value
+
+
+def typed_column(cells: Sequence[str]) -> list[Any]:
+    """`typed_cell` of each cell of a column: in one pass when every cell is empty or a
+    plain number (each then is what `typed_cell` reads), else once per distinct cell when
+    they repeat."""
+    joined = "\n".join(cells)
+    if joined.count("\n") == len(cells) - 1 and _PLAIN_NUMBERS.fullmatch(joined):
+        return [
+            (int(cell) if cell.lstrip("-").isdigit() else float(cell)) if cell else None
+            for cell in cells
+        ]
+    distinct = set(cells)
+    if len(distinct) * 2 > len(cells):
+        return list(map(typed_cell, cells))
+    known = {cell: typed_cell(cell) for cell in distinct}  # once per value
+    return list(map(known.__getitem__, cells))
 
 
 def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
@@ -65,9 +85,13 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
     else:
         by_column = [[row[c] if c < len(row) else None for row in rows] for c in range(width)]
     for values in by_column:
-        hashable = values if set(map(type, values)) <= _PLAIN else [_plain(v) for v in values]
+        types = set(map(type, values))
+        plain = types <= _PLAIN
+        hashable = values if plain else [_plain(v) for v in values]
         counts = Counter(hashable)
         if len(counts) > max(2, count // _CATEGORY_SHARE):
+            if plain and str not in types:
+                continue  # numbers and nulls: no error line, no word among them
             for index in _error_texts(values):  # a log line in a cell (`{"log": ...}`)
                 score[index] += 2
             counts = _words_among_numbers(counts)  # no category: its odd words may be one
@@ -86,11 +110,17 @@ _PLAIN = {str, int, float, bool, type(None)}
 def _error_texts(values: Sequence[Any]) -> list[int]:
     """The cells of a free-text column that read as an error line by shape (`ERROR`,
     `Traceback`, `ValueError:`, as the log compressor reads lines)."""
-    return [
-        index
-        for index, value in enumerate(values)
-        if isinstance(value, str) and "error" in LINE_CLASSES.names_in(value)
-    ]
+    erring: dict[str, bool] = {}  # by value: a column's cells repeat
+    found: list[int] = []
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            continue
+        error = erring.get(value)
+        if error is None:
+            error = erring[value] = "error" in LINE_CLASSES.names_in(value)
+        if error:
+            found.append(index)
+    return found
 
 
 def _rarity(counts: Counter[Any], limit: int) -> dict[Any, int]:
@@ -115,11 +145,16 @@ def _words_among_numbers(counts: Counter[Any]) -> Counter[Any]:
     value standing for them all: a status word where a value was expected is rare by shape.
     An empty Counter for any other column."""
     total = sum(counts.values())
-    words: Counter[Any] = Counter(
-        {v: n for v, n in counts.items() if isinstance(v, str) and not _DIGIT.search(v)}
-    )
-    digits = total - sum(words.values()) - counts.get(None, 0)
-    if not words or digits < _DIGIT_SHARE * total:
+    least = _DIGIT_SHARE * total
+    digits = total - counts.get(None, 0)  # at most: each word found takes its count off
+    words: Counter[Any] = Counter()
+    for value, seen in counts.items():
+        if isinstance(value, str) and not _DIGIT.search(value):
+            words[value] = seen
+            digits -= seen
+            if digits < least:
+                return Counter()  # too many words already (a column of text: the quick no)
+    if not words:
         return Counter()
     words[_NUMBERS] = digits
     return words

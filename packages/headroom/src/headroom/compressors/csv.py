@@ -35,7 +35,7 @@ from headroom.compressors._csv_read import (
     records_of,
     sniff,
 )
-from headroom.compressors._table_rows import rare_rows, row_order, typed_cell, whole_rows
+from headroom.compressors._table_rows import rare_rows, row_order, typed_column, whole_rows
 from headroom.compressors.base import (
     MARKER_TOKENS,
     CompressContext,
@@ -336,16 +336,7 @@ def _order(
     block: int,
 ) -> list[int]:
     names = [table.cells[0][c].strip() for c in shown]
-    typed_columns = []
-    for c in shown:
-        cells = by_column[c]
-        distinct = set(cells)
-        if len(distinct) * 2 > len(cells):
-            typed_columns.append(list(map(typed_cell, cells)))
-        else:
-            known = {cell: typed_cell(cell) for cell in distinct}  # once per value
-            typed_columns.append(list(map(known.__getitem__, cells)))
-    typed_rows = zip(*typed_columns, strict=True)
+    typed_rows = zip(*(typed_column(by_column[c]) for c in shown), strict=True)
     blank = (None,) * len(shown)
     typed = [next(typed_rows) if good[i] else blank for i in items]
     terms = sorted(query_terms(ctx.query))
