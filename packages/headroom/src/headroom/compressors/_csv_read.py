@@ -217,17 +217,18 @@ def records_of(lines: Sequence[str], *, cut: bool = False) -> list[str]:
     """Lines joined where a quoted cell holds a line break (an odd count of quotes so far).
     With `cut` (a sample's lines, cut at its end), lines left in an unclosed quote are a
     record the cut split: they are left out."""
+    # A line of an odd count of quotes opens a quoted line break, the next such closes it.
+    odd = [i for i, line in enumerate(lines) if line.count('"') % 2]
     records: list[str] = []
-    pending: list[str] = []
-    quotes = 0
-    for line in lines:
-        pending.append(line)
-        quotes += line.count('"')
-        if quotes % 2 == 0:
-            records.append("\n".join(pending))
-            pending, quotes = [], 0
-    if pending and not cut:
-        records.extend(pending)  # an unclosed quote: the lines stay lines
+    taken = 0  # lines read into records
+    for opening, closing in zip(odd[::2], odd[1::2], strict=False):  # an odd one: unclosed
+        records.extend(lines[taken:opening])
+        records.append("\n".join(lines[opening : closing + 1]))
+        taken = closing + 1
+    unclosed = odd[-1] if len(odd) % 2 else len(lines)
+    records.extend(lines[taken:unclosed])
+    if not cut:
+        records.extend(lines[unclosed:])  # an unclosed quote: the lines stay lines
     return records
 
 

@@ -12,7 +12,7 @@ import re
 import statistics
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "naming_rare_terms",
     "rare_terms",
     "relevance",
+    "shape_keys",
     "signature",
     "signatures",
     "spread_order",
@@ -59,6 +60,27 @@ def signatures(texts: Sequence[str]) -> list[str]:
     if joined is None:
         return [signature(text) for text in texts]
     return _MASK_RE.sub("#", joined).split("\n")
+
+
+def shape_keys(texts: Sequence[str]) -> list[Hashable]:
+    """Per text, a key two texts share exactly when their `signature`s are equal: the
+    signature, or the text's index where none of the others can share it. Masking only
+    turns hex digits into `#`, so texts of one signature are the same once their hex
+    digits and `#`s are deleted; a text alone in that (ASCII texts: a quick byte pass) has
+    a signature of its own, which is not computed."""
+    joined = _joined_lines(texts)
+    if joined is None or not joined.isascii():
+        return list(signatures(texts))
+    rests = joined.encode().translate(None, _MASKED_BYTES).split(b"\n")
+    seen = Counter(rests)
+    keys: list[Hashable] = list(range(len(texts)))
+    sharing = [i for i, rest in enumerate(rests) if seen[rest] > 1]
+    for index, shape in zip(sharing, signatures([texts[i] for i in sharing]), strict=True):
+        keys[index] = shape
+    return keys
+
+
+_MASKED_BYTES = b"#0123456789ABCDEFabcdef"  # what masking turns into `#`, and `#`
 
 
 def lowered(texts: Sequence[str]) -> list[str]:

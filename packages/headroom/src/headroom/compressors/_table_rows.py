@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from headroom.compressors._log_lines import LINE_CLASSES
-from headroom.compressors._ranking import anomalous_rows, relevance, signatures, spread_order
+from headroom.compressors._ranking import anomalous_rows, relevance, shape_keys, spread_order
 
 __all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell", "typed_column", "whole_rows"]
 
@@ -197,7 +197,7 @@ def row_order(
         rest = sorted(left, key=lambda i: (-scores[i], runs[i // block], i))
     else:  # every score is 0
         rest = sorted(left, key=lambda i: (runs[i // block], i))
-    shapes = signatures(texts)
+    shapes = shape_keys(texts)
     shown = {shapes[i] for i in order}
     repeats: list[int] = []
     for index in rest:
