@@ -13,11 +13,13 @@ import statistics
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Hashable, Sequence
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import itemgetter, sub
 from typing import Any
 
 __all__ = [
     "ERROR_RE",
+    "anomalous_in_columns",
     "anomalous_rows",
     "choose",
     "holding",
@@ -165,18 +167,46 @@ def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
     lowered_texts = lowered(texts)
     most = max(1, len(texts) // _TELLING_SHARE)
     weights = {}
+    holders: dict[str, set[int]] = {}
     for term in terms:
-        df = sum(1 for t in lowered_texts if term in t)
+        holders[term] = _holding_term(term, lowered_texts)
+        df = len(holders[term])
         telling = 0 < df <= most
         weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if telling else 0.0
-    return [sum(w for term, w in weights.items() if term in t) for t in lowered_texts]
+    scores: list[float] = [0] * len(texts)  # the sum of no weight
+    for index in set().union(*holders.values()):
+        scores[index] = sum(w for term, w in weights.items() if index in holders[term])
+    return scores
+
+
+def _holding_term(term: str, texts: Sequence[str]) -> set[int]:
+    """Indices of the texts holding `term`: for single-line texts, found by searching them
+    all joined, from one text holding it to the next text."""
+    joined = _joined_lines(texts)
+    if joined is None or "\n" in term:
+        return {i for i, text in enumerate(texts) if term in text}
+    starts = [0]
+    for text in texts:
+        starts.append(starts[-1] + len(text) + 1)  # the last: past the joined texts' end
+    held: set[int] = set()
+    at = joined.find(term)
+    while at != -1:
+        index = bisect_right(starts, at) - 1
+        held.add(index)
+        at = joined.find(term, starts[index + 1])
+    return held
 
 
 def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
     """Rows with an error field, a rare status value or a numeric outlier."""
+    by_column = [list(map(itemgetter(index), rows)) for index in range(len(columns))]
+    return anomalous_in_columns(columns, by_column)
+
+
+def anomalous_in_columns(columns: Sequence[str], by_column: Sequence[Sequence[Any]]) -> set[int]:
+    """`anomalous_rows` of the rows' values given column by column."""
     found: set[int] = set()
-    for col_index, column in enumerate(columns):
-        values = list(map(itemgetter(col_index), rows))
+    for column, values in zip(columns, by_column, strict=True):
         if _ERROR_COLUMN.search(column):
             found.update(i for i, v in enumerate(values) if v not in (None, False, "", [], {}, 0))
         if _STATUS_COLUMN.search(column):
@@ -189,7 +219,7 @@ def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set
     return found
 
 
-def _rare_values(values: list[Any], types: set[type]) -> set[int]:
+def _rare_values(values: Sequence[Any], types: set[type]) -> set[int]:
     """Rows of a value seen at most once in fifty in a column of a few category values
     (strings, booleans, nulls only), one of which holds 80% of the rows or more."""
     if len(values) < 20 or not all(t is _NONE_TYPE or issubclass(t, (str, bool)) for t in types):
@@ -206,7 +236,7 @@ def _rare_values(values: list[Any], types: set[type]) -> set[int]:
     return {i for i, v in enumerate(values) if v in rare}
 
 
-def _outliers(values: list[Any], types: set[type]) -> set[int]:
+def _outliers(values: Sequence[Any], types: set[type]) -> set[int]:
     """Rows of a number more than six median deviations from the column's median."""
     numeric = {t for t in types if issubclass(t, (int, float)) and not issubclass(t, bool)}
     if not numeric:
@@ -214,13 +244,13 @@ def _outliers(values: list[Any], types: set[type]) -> set[int]:
     if len(numeric) == len(types):
         indices: Sequence[int] = range(len(values))
         numbers = list(map(float, values))
-    else:
-        indices = [i for i, v in enumerate(values) if type(v) in numeric]
-        numbers = [float(values[i]) for i in indices]
+    else:  # the numbers among blanks or words
+        indices = list(compress(range(len(values)), map(numeric.__contains__, map(type, values))))
+        numbers = list(map(float, map(values.__getitem__, indices)))
     if len(numbers) < 8:
         return set()
     median = statistics.median(numbers)
-    deviations = [abs(n - median) for n in numbers]
+    deviations = list(map(abs, map(sub, numbers, repeat(median))))  # each |n - median|
     spread = statistics.median(deviations)
     if spread == 0:
         return set()

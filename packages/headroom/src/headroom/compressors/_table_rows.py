@@ -14,7 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from headroom.compressors._log_lines import LINE_CLASSES
-from headroom.compressors._ranking import anomalous_rows, relevance, shape_keys, spread_order
+from headroom.compressors._ranking import (
+    anomalous_in_columns,
+    anomalous_rows,
+    relevance,
+    shape_keys,
+    spread_order,
+)
 
 __all__ = ["SEVERE_RE", "rare_rows", "row_order", "typed_cell", "typed_column", "whole_rows"]
 
@@ -40,7 +46,8 @@ def typed_cell(cell: str) -> Any:
         value = value[1:-1].replace('""', '"')
     if not value:
         return None
-    if _NUMBER.fullmatch(value):
+    first = value[0]  # a number opens with a minus or a digit: the quick no for words
+    if (first == "-" or first.isdecimal()) and _NUMBER.fullmatch(value):
         try:
             return int(value) if value.lstrip("-").isdigit() else float(value)
         except ValueError:
@@ -72,18 +79,20 @@ def rare_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int
     in a free-text column, and the rows `anomalous_rows` finds (numeric outliers, error
     fields)."""
     count = len(rows)
+    width = len(columns)
     score: Counter[int] = Counter()
-    for index in anomalous_rows(columns, rows):
+    by_column: list[Sequence[Any]]
+    if all(len(row) == width for row in rows):
+        by_column = list(zip(*rows, strict=True)) if rows else [()] * width
+        anomalous = anomalous_in_columns(columns, by_column)
+    else:
+        anomalous = anomalous_rows(columns, rows)
+        by_column = [[row[c] if c < len(row) else None for row in rows] for c in range(width)]
+    for index in anomalous:
         score[index] += 2
     if count < 8:
         return sorted(score, key=lambda i: (-score[i], i))
     limit = max(1, count // 100)
-    width = len(columns)
-    by_column: list[Sequence[Any]]
-    if all(len(row) == width for row in rows):
-        by_column = list(zip(*rows, strict=True)) if width else []
-    else:
-        by_column = [[row[c] if c < len(row) else None for row in rows] for c in range(width)]
     for values in by_column:
         types = set(map(type, values))
         plain = types <= _PLAIN
