@@ -61,6 +61,8 @@ def typed_column(cells: Sequence[str]) -> list[Any]:
     they repeat."""
     joined = "\n".join(cells)
     if joined.count("\n") == len(cells) - 1 and _PLAIN_NUMBERS.fullmatch(joined):
+        if joined.count(".") == len(cells) - cells.count(""):  # a point in each number
+            return [float(cell) if cell else None for cell in cells]
         return [
             (int(cell) if cell.lstrip("-").isdigit() else float(cell)) if cell else None
             for cell in cells
@@ -197,15 +199,16 @@ def row_order(
             order.append(index)
     postponed = set(later) - seen
     block = max(1, block)
-    runs = [0] * -(-count // block)
-    for rank, run in enumerate(spread_order(len(runs))):
-        runs[run] = rank
-    left = (i for i in range(count) if i not in seen and i not in postponed)
-    if terms:
-        scores = relevance(texts, terms)
-        rest = sorted(left, key=lambda i: (-scores[i], runs[i // block], i))
-    else:  # every score is 0
-        rest = sorted(left, key=lambda i: (runs[i // block], i))
+    taken = seen | postponed
+    # The runs of `block` rows in spread order, the rows of a run in theirs.
+    rest = [
+        index
+        for run in spread_order(-(-count // block))
+        for index in range(run * block, min(run * block + block, count))
+        if index not in taken
+    ]
+    if terms:  # the most relevant first (a stable sort: the spread order among equals)
+        rest.sort(key=relevance(texts, terms).__getitem__, reverse=True)
     shapes = shape_keys(texts)
     shown = {shapes[i] for i in order}
     repeats: list[int] = []

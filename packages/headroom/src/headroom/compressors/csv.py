@@ -161,7 +161,7 @@ def _compress(table: Table, text: str, ctx: CompressContext) -> Compressed | Non
     by_column = list(zip(*(table.cells[i] for i in rows), strict=True))
     constant = [c for c, cells in enumerate(by_column) if cells.count(cells[0]) == len(cells)]
     numbering = _numbering_column(table, rows, set(constant))
-    if numbering and any(ctx.focus.hits(cell) for cell in by_column[numbering[0]]):
+    if numbering and ctx.focus.specific and any(map(ctx.focus.hits, by_column[numbering[0]])):
         numbering = None  # the question names a row by its number: the numbers stay
     hidden = set(constant) | ({numbering[0]} if numbering else set())
     if len(hidden) == columns:
@@ -346,7 +346,7 @@ def _order(
 def _key_column(by_column: list[tuple[str, ...]], shown: list[int]) -> int | None:
     """The column that names a row: the first shown column of distinct cells with letters."""
     for column in shown:
-        cells = Counter(cell.strip() for cell in by_column[column])
+        cells = Counter(map(str.strip, by_column[column]))
         total = len(by_column[column])
         if sum(n for cell, n in cells.items() if _LETTER.search(cell)) < total * 0.8:
             continue
