@@ -77,12 +77,15 @@ class Table:
         for column in columns:
             values = [record.get(column, MISSING) for record in flat]
             first = values[0]
-            if first is not MISSING and all(_same(v, first) for v in values[1:]):
+            kind = type(first)  # a missing value (MISSING) is of another type
+            if first is not MISSING and all(type(v) is kind and v == first for v in values[1:]):
                 self.constant[column] = materialise(first)
             else:
                 self.columns.append(column)
+        # A missing key reads as null; only lists and objects need materialising.
         self.rows: list[list[Any]] = [
-            [materialise(_plain(record.get(c, MISSING))) for c in self.columns] for record in flat
+            [v if type(v) in _SCALARS else materialise(v) for v in map(record.get, self.columns)]
+            for record in flat
         ]
         self.row_texts = [dumps(row) for row in self.rows]
 
@@ -128,12 +131,7 @@ class Table:
         return out
 
 
-def _same(a: Any, b: Any) -> bool:
-    return a is not MISSING and type(a) is type(b) and a == b
-
-
-def _plain(value: Any) -> Any:
-    return None if value is MISSING else value
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def flatten_record(record: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
@@ -184,7 +182,9 @@ def compact(value: Any) -> Any:
     strings are minified."""
     if isinstance(value, list):
         if _is_record_array(value):
-            records = [{k: compact(v) for k, v in item.items()} for item in value]
+            records = [
+                {k: v if _final(v) else compact(v) for k, v in item.items()} for item in value
+            ]
             table = Table(records)
             if len(value) >= _SURELY_SHORTER or len(dumps(table.to_json())) < len(
                 dumps(materialise(records))
@@ -199,12 +199,28 @@ def compact(value: Any) -> Any:
             if len(dumps(table.to_json())) < len(dumps(materialise(plain))):
                 return table  # only when shorter: sparse records would pad rows with nulls
         return plain
-    if isinstance(value, str) and len(value) > 64 and value[:1] in "[{" and value[-1:] in "]}":
+    if (
+        isinstance(value, str)
+        and len(value) > _MAX_PLAIN_STRING
+        and value[:1] in "[{"
+        and value[-1:] in "]}"
+    ):
         try:
             return dumps(json.loads(value))
         except (ValueError, RecursionError):
             return value
     return value
+
+
+def _final(value: Any) -> bool:
+    """Whether `compact` leaves `value` as it is, told by its type and length alone (a
+    number, a short string: most values of a record)."""
+    kind = type(value)
+    return kind in _ATOMS or (kind is str and len(value) <= _MAX_PLAIN_STRING)
+
+
+_ATOMS = frozenset({int, float, bool, type(None)})
+_MAX_PLAIN_STRING = 64  # a longer string may be embedded JSON, minified by `compact`
 
 
 def materialise(value: Any) -> Any:

@@ -13,8 +13,8 @@ import statistics
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Hashable, Sequence
-from itertools import compress, repeat
-from operator import itemgetter, sub
+from itertools import accumulate, compress, repeat
+from operator import add, itemgetter, sub
 from typing import Any
 
 __all__ = [
@@ -164,12 +164,10 @@ def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
     holding it, the largest included, before all the others)."""
     if not terms:
         return [0.0] * len(texts)
-    lowered_texts = lowered(texts)
+    holders = _holders(terms, lowered(texts))
     most = max(1, len(texts) // _TELLING_SHARE)
     weights = {}
-    holders: dict[str, set[int]] = {}
     for term in terms:
-        holders[term] = _holding_term(term, lowered_texts)
         df = len(holders[term])
         telling = 0 < df <= most
         weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if telling else 0.0
@@ -179,22 +177,26 @@ def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
     return scores
 
 
-def _holding_term(term: str, texts: Sequence[str]) -> set[int]:
-    """Indices of the texts holding `term`: for single-line texts, found by searching them
-    all joined, from one text holding it to the next text."""
+def _holders(terms: Sequence[str], texts: Sequence[str]) -> dict[str, set[int]]:
+    """For each term, the indices of the texts holding it: for single-line texts, found by
+    searching them all joined, from one text holding it on to the next text."""
     joined = _joined_lines(texts)
-    if joined is None or "\n" in term:
-        return {i for i, text in enumerate(texts) if term in text}
-    starts = [0]
-    for text in texts:
-        starts.append(starts[-1] + len(text) + 1)  # the last: past the joined texts' end
-    held: set[int] = set()
-    at = joined.find(term)
-    while at != -1:
-        index = bisect_right(starts, at) - 1
-        held.add(index)
-        at = joined.find(term, starts[index + 1])
-    return held
+    if joined is None:
+        return {term: {i for i, text in enumerate(texts) if term in text} for term in terms}
+    # Where each text starts in `joined`, and (the last) past its end.
+    starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
+    holders: dict[str, set[int]] = {}
+    for term in terms:
+        if "\n" in term:  # it may span texts: each one is asked
+            holders[term] = {i for i, text in enumerate(texts) if term in text}
+            continue
+        held = holders[term] = set()
+        at = joined.find(term)
+        while at != -1:
+            index = bisect_right(starts, at) - 1
+            held.add(index)
+            at = joined.find(term, starts[index + 1])
+    return holders
 
 
 def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
