@@ -22,8 +22,8 @@ __all__ = [
     "extremes",
     "is_padded",
     "note_detail",
+    "rows_without_columns",
     "short_columns",
-    "without_columns",
 ]
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)([kKMGTPE]?)(?:i?B)?")  # a count, or a size with its unit
@@ -125,17 +125,43 @@ def ragged(lines: Sequence[str], row_lines: Sequence[int], columns: int) -> bool
     )
 
 
-def without_columns(line: str, columns: int, dropped: set[int], narrow: bool = False) -> str:
+def rows_without_columns(
+    lines: Sequence[str],
+    row_lines: Sequence[int],
+    columns: Sequence[Sequence[str]],
+    dropped: set[int],
+    *,
+    header: int | None,
+    narrow: bool,
+) -> list[str]:
+    """Each row line of a listing without the cells of `dropped` (the header row keeps
+    every cell): see `without_columns`. `columns`: the rows' cells column by column, as
+    `str.split` cut them, the last cell without the blanks that end its line."""
+    if not narrow:
+        count = len(columns)
+        return [
+            without_columns(lines[i], count, set() if i == header else dropped) for i in row_lines
+        ]
+    # Narrowed, a row is its kept cells one space apart: built from the cells at hand.
+    last = len(columns) - 1
+    kept = [columns[c] for c in range(last) if c not in dropped] + [columns[last]]
+    rows = zip(row_lines, zip(*kept, strict=True), strict=True)
+    out = [_narrowed(lines[i], cells) for i, cells in rows]
+    if header is not None and header in row_lines:
+        position = row_lines.index(header)
+        out[position] = _narrowed(lines[header], [cells[position] for cells in columns])
+    return out
+
+
+def _narrowed(line: str, cells: Sequence[str]) -> str:
+    """`line` as `cells` one space apart, with the blanks it starts and ends with."""
+    return line[: len(line) - len(line.lstrip())] + " ".join(cells) + line[len(line.rstrip()) :]
+
+
+def without_columns(line: str, columns: int, dropped: set[int]) -> str:
     """`line` (a row of `columns` cells) without the cells of `dropped`. Each kept cell
-    keeps the blanks that follow it, so the rest stays aligned as it was, or with `narrow`
-    is followed by one space; the last cell is kept as it is either way."""
-    if narrow:  # one split, no spans: the hot path of every listing's lossless form
-        cells = line.split(None, columns - 1)
-        if len(cells) < columns:
-            return line  # fewer cells than a row has: not a row
-        indent = line[: len(line) - len(line.lstrip())]
-        kept = "".join(cell + " " for i, cell in enumerate(cells[:-1]) if i not in dropped)
-        return indent + kept + cells[-1]
+    keeps the blanks that follow it, so the rest stays aligned as it was; the last cell is
+    kept as it is."""
     spans = _cell_spans(line, columns)
     if spans is None:
         return line  # fewer cells than a row has: not a row
@@ -184,18 +210,22 @@ def extremes(cells: Sequence[str]) -> list[int]:
     """In a column of sizes or counts (`4.0K`, `2.9M`, `126868`), the rows of its largest
     values and of its smallest: the one big file, where no count of cells tells it apart
     (every size differs, so every cell is rare)."""
-    numbers: list[tuple[float, int]] = []
     others_allowed = len(cells) - _NUMERIC_SHARE * len(cells)
-    for row, cell in enumerate(cells):
-        value = _magnitude(cell)
-        if value is not None:
-            numbers.append((value, row))
-        elif row + 1 - len(numbers) > others_allowed:
-            return []  # too few of them are sizes or counts: known before reading them all
-    if len({v for v, _ in numbers}) < 3:
+    head = cells[: int(others_allowed) + 1]
+    if list(map(_SIZE.fullmatch, head)).count(None) > others_allowed:
+        return []  # too few of them are sizes or counts: known from the first cells
+    # Each distinct cell read once: counts, days and sizes repeat down a column.
+    value_of = {cell: _magnitude(cell) for cell in set(cells)}
+    values = list(map(value_of.__getitem__, cells))
+    if values.count(None) > others_allowed:
         return []
-    numbers.sort()
-    return [row for _, row in numbers[-_LARGEST:]] + [numbers[0][1]]
+    rows = [row for row, value in enumerate(values) if value is not None]
+    numbers = [value for value in values if value is not None]
+    if len(set(numbers)) < 3:
+        return []
+    # Ranked by value, then by row (a stable sort of rows in order).
+    ranked = sorted(range(len(rows)), key=numbers.__getitem__)
+    return [rows[i] for i in ranked[-_LARGEST:]] + [rows[ranked[0]]]
 
 
 def _magnitude(cell: str) -> float | None:

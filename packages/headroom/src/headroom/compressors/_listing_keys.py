@@ -22,10 +22,11 @@ __all__ = ["KEYS_WORTH_IT", "key_column", "keys_in_runs"]
 KEYS_WORTH_IT = 0.6  # key cells must cost at most this share of their rows to be listed
 _WHOLE_SHARE = 0.25  # of the budget the rows with rare cells may take whole
 _LETTER = re.compile(r"[A-Za-z]")
-_DIGIT = re.compile(r"[0-9]")
 _NO_LETTERS = str.maketrans("", "", string.ascii_letters)
-_NO_DIGITS = str.maketrans("", "", string.digits)
-_HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
+_ASCII_LETTERS = string.ascii_letters.encode()
+_ASCII_DIGITS = string.digits.encode()
+_HASH_CHARS = 16
+_HASH = re.compile(rf"[0-9a-fA-F]{{{_HASH_CHARS},}}")  # a checksum names no row: its neighbour does
 _KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
 
 
@@ -118,16 +119,17 @@ def key_column(columns: Sequence[Sequence[str]]) -> int:
         distinct = len(counts) / len(cells)
         if distinct < _KEY_DISTINCT:
             continue  # a state or a protocol shared by most rows names none of them
-        # (Cells without a letter first, in one cheap pass: a word always holds one.)
-        least = len(cells) * 0.8
-        if sum(n for cell, n in counts.items() if _LETTER.search(cell)) < least:
-            continue
-        if sum(n for cell, n in counts.items() if _is_word(cell)) < least:
-            continue
         length = sum(map(len, cells)) / len(cells)
         candidate = (round(distinct, 1), -length, -column)
-        if best is None or candidate > best:
-            best = candidate
+        if best is not None and candidate <= best:
+            continue  # it could not win: its words need no reading
+        # (Cells without a letter first, in one cheap pass: a word always holds one.)
+        least = len(cells) * 0.8
+        if sum(map(counts.__getitem__, filter(_LETTER.search, counts))) < least:
+            continue
+        if sum(map(counts.__getitem__, filter(_is_word, counts))) < least:
+            continue
+        best = candidate
     if best is not None:
         return -best[2]
     # No column of words names the rows (sockets, addresses): the most distinct one does.
@@ -138,12 +140,11 @@ def key_column(columns: Sequence[Sequence[str]]) -> int:
 def _is_word(cell: str) -> bool:
     """A cell that can name a row: more letters than digits in it (`libssl3:amd64`, a path),
     not a checksum nor a version (`1.2.3-1+deb12u1` holds letters too)."""
-    if _LETTER.search(cell) is None or _HASH.fullmatch(cell):
-        return False
-    if cell.isascii():
-        if _DIGIT.search(cell) is None:
-            return True  # the usual name: letters, no digit to count
-        digits = len(cell) - len(cell.translate(_NO_DIGITS))  # counted in C: cells are many
-    else:
-        digits = sum(c.isdigit() for c in cell)  # `str.isdigit`'s digits beyond ASCII too
-    return len(cell) - len(cell.translate(_NO_LETTERS)) > digits
+    if cell.isascii():  # the usual cell: its letters and digits counted in C, as bytes
+        raw = cell.encode()
+        letters = len(raw) - len(raw.translate(None, _ASCII_LETTERS))
+        digits = len(raw) - len(raw.translate(None, _ASCII_DIGITS))
+        return letters > digits and not (len(cell) >= _HASH_CHARS and _HASH.fullmatch(cell))
+    # (No checksum: its hex digits are ASCII.) `str.isdigit`'s digits beyond ASCII count too.
+    letters = len(cell) - len(cell.translate(_NO_LETTERS))
+    return letters > 0 and letters > sum(c.isdigit() for c in cell)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain, islice
 
 from headroom.compressors._listing_columns import extremes
 from headroom.compressors._ranking import spread_order
@@ -21,6 +22,7 @@ def rare_cell_counts(columns: Sequence[Sequence[str]], key: int) -> list[int]:
     the rows (or 2) share it: a symlink among directories, the one big file, the odd owner
     or date."""
     rare = max(2, len(columns[key]) // 50)
+    everywhere = 0  # columns whose every cell is rare
     flags: list[list[bool]] = []
     for column, cells in enumerate(columns):
         if column == key:
@@ -28,10 +30,13 @@ def rare_cell_counts(columns: Sequence[Sequence[str]], key: int) -> list[int]:
         counts = Counter(cells)
         rare_cells = {cell for cell, n in counts.items() if n <= rare}
         if len(rare_cells) == len(counts):
-            flags.append([True] * len(cells))
+            everywhere += 1
         elif rare_cells:
-            flags.append([cell in rare_cells for cell in cells])
-    out = [sum(row) for row in zip(*flags, strict=True)] if flags else [0] * len(columns[key])
+            flags.append(list(map(rare_cells.__contains__, cells)))
+    if flags:
+        out = [everywhere + flagged for flagged in map(sum, zip(*flags, strict=True))]
+    else:
+        out = [everywhere] * len(columns[key])
     for column, cells in enumerate(columns):
         if column != key:
             for row in extremes(cells):
@@ -41,11 +46,15 @@ def rare_cell_counts(columns: Sequence[Sequence[str]], key: int) -> list[int]:
 
 def spread_ranks(count: int, block: int) -> list[int]:
     """Each of `count` positions' rank in an even spread by runs of `block` positions."""
-    spread = [0] * count
-    for rank, run in enumerate(spread_order(-(-count // block))):
-        for i in range(run * block, min(count, (run + 1) * block)):
-            spread[i] = rank * block + i % block
-    return spread
+    runs = -(-count // block)
+    run_ranks = [0] * runs
+    for rank, run in enumerate(spread_order(runs)):
+        run_ranks[run] = rank
+    if block == 1:
+        return run_ranks
+    # Each run's positions in a row, the last run cut short at `count`.
+    ranks = chain.from_iterable(range(rank * block, (rank + 1) * block) for rank in run_ranks)
+    return list(islice(ranks, count))
 
 
 def run_block(costs: Sequence[int]) -> int:

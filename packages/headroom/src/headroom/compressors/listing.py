@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from headroom.ccr.markers import format_detail, format_note, split_lines
@@ -24,8 +24,8 @@ from headroom.compressors._listing_columns import (
     is_padded,
     note_detail,
     ragged,
+    rows_without_columns,
     short_columns,
-    without_columns,
 )
 from headroom.compressors._listing_keys import KEYS_WORTH_IT, key_column, keys_in_runs
 from headroom.compressors._listing_order import rare_cell_counts, run_block, spread_ranks
@@ -179,12 +179,12 @@ def _compacted(
     through the lossy selection. None when that form saves nothing."""
     left_out = set(shape.dropped)
     row_lines = set(rows.lines)
-    reduced = [
-        without_columns(line, shape.columns, set() if i == shape.header else left_out, shape.narrow)
-        if i in row_lines
-        else line
-        for i, line in enumerate(lines)
-    ]
+    reduced = list(lines)
+    rows_reduced = rows_without_columns(
+        lines, rows.lines, rows.columns, left_out, header=shape.header, narrow=shape.narrow
+    )
+    for index, row in zip(rows.lines, rows_reduced, strict=True):
+        reduced[index] = row
     text = "\n".join(reduced)
     values = rows.columns if shape.header is None else [column[1:] for column in rows.columns]
     detail = note_detail(shape.dropped, values, len(row_lines - {shape.header}), shape.narrow)
@@ -206,14 +206,20 @@ def _compacted(
     return replace(lossy, text=f"{format_detail(detail)}\n{lossy.text}")
 
 
-_PADDING = re.compile(r"\S[ \t]{2,}")
+# Padding: a run of two or more blanks (spaces or tabs) after a non-blank character. With
+# the tabs made spaces, the search skips to each pair of spaces at once.
+_PADDING = re.compile(r"  (?<=\S  ) *")
+
+
+def _paddings(text: str) -> int:
+    return len(_PADDING.findall(text.replace("\t", " ")))
 
 
 def _reduced_tokens(original: str, reduced: str, tokens: int) -> int:
     """About how many tokens the reduced listing costs, without a tokenizer pass: a run of
     blanks narrowed saves about one token, a cell left out its characters at the listing's
     rate (the output is counted exactly once, by the router)."""
-    narrowed = len(_PADDING.findall(original)) - len(_PADDING.findall(reduced))
+    narrowed = _paddings(original) - _paddings(reduced)
 
     def inked(text: str) -> int:
         return len(text) - text.count(" ") - text.count("\t")
@@ -239,13 +245,15 @@ def _lossy(
     estimate = per_length(token_estimator(text, ctx.counter))
     # Key cells are denser than padded rows: their own rate, from one count of the column.
     key_estimate = per_length(pieces_estimator(keys, ctx.counter))
-    costs = {line: estimate(lines[line]) + 1 for line in rows.lines}
-    key_costs = {line: key_estimate(cell) + 1 for line, cell in zip(rows.lines, keys, strict=True)}
+    row_texts = list(map(lines.__getitem__, rows.lines))
+    costs = dict(zip(rows.lines, _line_costs(row_texts, estimate), strict=True))
+    key_costs = dict(zip(rows.lines, _line_costs(keys, key_estimate), strict=True))
     row_lines = set(rows.lines)
-    fixed = sum(estimate(lines[i]) + 1 for i in range(len(lines)) if i not in row_lines)
+    fixed = sum(_line_costs([ln for i, ln in enumerate(lines) if i not in row_lines], estimate))
     forced = set(lines_with(lines, ctx.focus)) & row_lines | {rows.lines[0]}
     rarity = rare_cell_counts(rows.columns, key)
-    sectioned = any(i not in row_lines for i in range(rows.lines[1], rows.lines[-1]))
+    # Some line between the second row and the last is no row (the rows are in order).
+    sectioned = rows.lines[-1] - rows.lines[1] != len(rows.lines) - 2
     if sectioned or fixed + sum(key_costs.values()) + MARKER_TOKENS > ctx.budget_tokens:
         by_key = [key_costs[line] for line in rows.lines]
         if not sectioned and sum(by_key) <= KEYS_WORTH_IT * sum(costs.values()):
@@ -274,9 +282,7 @@ def _lossy(
     # and architecture, not its description) when those fit too.
     shown = short_columns(rows.columns, key)
     short = [" ".join(cells) for cells in zip(*(rows.columns[c] for c in shown), strict=True)]
-    short_costs = {
-        line: key_estimate(cells) + 1 for line, cells in zip(rows.lines, short, strict=True)
-    }
+    short_costs = dict(zip(rows.lines, _line_costs(short, key_estimate), strict=True))
     if (
         len(shown) > 1
         and fixed + sum(short_costs.values()) + MARKER_TOKENS * 2
@@ -309,32 +315,39 @@ def _lossy(
     )
 
 
+def _line_costs(pieces: Sequence[str], estimate: Callable[[str], int]) -> list[int]:
+    """Each piece's tokens and its line break. `estimate` goes by a piece's length alone
+    (see `per_length`): it is asked once per distinct length."""
+    lengths = list(map(len, pieces))
+    one_of_each_length = dict(zip(lengths, pieces, strict=True))
+    tokens = {length: estimate(piece) + 1 for length, piece in one_of_each_length.items()}
+    return list(map(tokens.__getitem__, lengths))
+
+
 def _rows(lines: Sequence[str], columns: int) -> _Rows:
     """Lines with at least `columns` fields, split into that many cells (the last one runs
     to the end of the line); a rule under a header (`---------  ----------`) is no row."""
-    indices: list[int] = []
-    cells: list[list[str]] = []
-    splits = columns - 1
-    for index, line in enumerate(lines):
-        if not line.strip(_RULE_CHARACTERS):
-            continue
-        # The white space of `str.split` is that of `\S`; the last field keeps the rest
-        # of the line, its leading blanks dropped.
-        fields = line.split(None, splits)
-        if len(fields) < columns:
-            continue
-        fields[-1] = fields[-1].rstrip()
-        indices.append(index)
-        cells.append(fields)
-    return _Rows(indices, list(zip(*cells, strict=True)) if cells else [() for _ in range(columns)])
+    # The white space of `str.split` is that of `\S` and of `str.rstrip`: the last field
+    # keeps the rest of the line, its leading and (stripped first) trailing blanks dropped.
+    fields = [line.rstrip().split(None, columns - 1) for line in lines]
+    indices = [
+        index
+        for index, cells in enumerate(fields)
+        if len(cells) >= columns and lines[index].strip(_RULE_CHARACTERS)
+    ]
+    if not indices:
+        return _Rows(indices, [() for _ in range(columns)])
+    return _Rows(indices, list(zip(*(fields[index] for index in indices), strict=True)))
 
 
 def _row_order(rows: _Rows, rarity: list[int], block: int = 1) -> list[int]:
     """Row lines, the ones with rare cells (outside the key) first, then an even spread by
     runs of `block` rows."""
     spread = spread_ranks(len(rows.lines), block)
-    ranked = sorted(range(len(rows.lines)), key=lambda i: (-rarity[i], spread[i]))
-    return [rows.lines[i] for i in ranked]
+    # By rarity, then by spread: two stable sorts on C keys, no tuple a row.
+    ranked = sorted(range(len(rows.lines)), key=spread.__getitem__)
+    ranked.sort(key=[-rare for rare in rarity].__getitem__)
+    return list(map(rows.lines.__getitem__, ranked))
 
 
 def _whole_rows_only(
