@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import islice
+from typing import cast
 
 __all__ = [
     "blanks_in_cells",
@@ -64,12 +66,10 @@ _LINED_UP = 0.9  # rows whose cell of a column starts (or ends) where most do
 def _cell_spans(line: str, columns: int) -> list[tuple[int, int]] | None:
     """Where each of the first `columns` cells of `line` starts and ends (the last one's end
     is that of its first word), or None when it has fewer."""
-    spans: list[tuple[int, int]] = []
-    for found in _CELL.finditer(line):
-        spans.append(found.span())
-        if len(spans) == columns:
-            return spans
-    return None
+    if columns < 1:
+        return None
+    spans = [found.span() for found in islice(_CELL.finditer(line), columns)]
+    return spans if len(spans) == columns else None
 
 
 def blanks_in_cells(lines: Sequence[str], row_lines: Sequence[int]) -> bool:
@@ -104,25 +104,25 @@ def ragged(lines: Sequence[str], row_lines: Sequence[int], columns: int) -> bool
     """Whether a column is lined up neither at its start nor at its end, nor has as many
     blanks before it, in nearly every row: its blanks say something (`ps auxf`'s `\\_`,
     deeper for each level of the tree), so the cells are no columns to narrow or leave out."""
-    seen: list[tuple[Counter[int], Counter[int], Counter[int]]] = [
-        (Counter(), Counter(), Counter()) for _ in range(columns)
-    ]  # each column's starts, ends and blanks before it
-    rows = 0
-    for index in row_lines[:_RAGGED_SAMPLE]:
-        spans = _cell_spans(lines[index], columns)
-        if spans is None:
-            continue
-        rows += 1
-        for column in range(1, columns):
-            start, end = spans[column]
-            starts, ends, gaps = seen[column]
-            starts[start] += 1
-            ends[end] += 1
-            gaps[start - spans[column - 1][1]] += 1
-    lined_up = _LINED_UP * rows
-    return rows > 0 and any(
-        max(count.most_common(1)[0][1] for count in counts) < lined_up for counts in seen[1:]
+    sampled = [_cell_spans(lines[index], columns) for index in row_lines[:_RAGGED_SAMPLE]]
+    rows = [spans for spans in sampled if spans is not None]
+    if not rows:
+        return False
+    lined_up = _LINED_UP * len(rows)
+    by_column = list(zip(*rows, strict=True))
+    return any(
+        _most_alike(by_column[column - 1], by_column[column]) < lined_up
+        for column in range(1, columns)
     )
+
+
+def _most_alike(before: Sequence[tuple[int, int]], cells: Sequence[tuple[int, int]]) -> int:
+    """How many of a column's cells (their spans) start where most do, end where most do,
+    or have as many blanks after the cell before them as most do: the most of the three."""
+    starts = Counter(start for start, _ in cells)
+    ends = Counter(end for _, end in cells)
+    gaps = Counter(start - end for (_, end), (start, _) in zip(before, cells, strict=True))
+    return max(max(starts.values()), max(ends.values()), max(gaps.values()))
 
 
 def rows_without_columns(
@@ -145,8 +145,8 @@ def rows_without_columns(
     # Narrowed, a row is its kept cells one space apart: built from the cells at hand.
     last = len(columns) - 1
     kept = [columns[c] for c in range(last) if c not in dropped] + [columns[last]]
-    rows = zip(row_lines, zip(*kept, strict=True), strict=True)
-    out = [_narrowed(lines[i], cells) for i, cells in rows]
+    rows = zip(map(lines.__getitem__, row_lines), zip(*kept, strict=True), strict=True)
+    out = [_narrowed(line, cells) for line, cells in rows]
     if header is not None and header in row_lines:
         position = row_lines.index(header)
         out[position] = _narrowed(lines[header], [cells[position] for cells in columns])
@@ -217,10 +217,14 @@ def extremes(cells: Sequence[str]) -> list[int]:
     # Each distinct cell read once: counts, days and sizes repeat down a column.
     value_of = {cell: _magnitude(cell) for cell in set(cells)}
     values = list(map(value_of.__getitem__, cells))
-    if values.count(None) > others_allowed:
+    others = values.count(None)
+    if others > others_allowed:
         return []
-    rows = [row for row, value in enumerate(values) if value is not None]
-    numbers = [value for value in values if value is not None]
+    rows: Sequence[int] = range(len(values))
+    numbers = cast("list[float]", values)  # when every cell is one
+    if others:
+        rows = [row for row, value in enumerate(values) if value is not None]
+        numbers = [value for value in values if value is not None]
     if len(set(numbers)) < 3:
         return []
     # Ranked by value, then by row (a stable sort of rows in order).

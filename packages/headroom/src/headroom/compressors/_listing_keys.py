@@ -13,6 +13,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Sequence
+from itertools import compress
 
 from headroom.ccr.markers import format_gap, format_note
 from headroom.compressors.base import MARKER_TOKENS, Compressed, fill_within_budget
@@ -23,10 +24,12 @@ KEYS_WORTH_IT = 0.6  # key cells must cost at most this share of their rows to b
 _WHOLE_SHARE = 0.25  # of the budget the rows with rare cells may take whole
 _LETTER = re.compile(r"[A-Za-z]")
 _NO_LETTERS = str.maketrans("", "", string.ascii_letters)
-_ASCII_LETTERS = string.ascii_letters.encode()
-_ASCII_DIGITS = string.digits.encode()
 _HASH_CHARS = 16
-_HASH = re.compile(rf"[0-9a-fA-F]{{{_HASH_CHARS},}}")  # a checksum names no row: its neighbour does
+_HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
+# The ASCII bytes to delete from a column's cells (one a line) to count what each holds.
+_ALL_BUT_LETTERS = bytes(b for b in range(128) if chr(b) not in string.ascii_letters + "\n")
+_ALL_BUT_DIGITS = bytes(b for b in range(128) if chr(b) not in string.digits + "\n")
+_HEX_DIGITS = string.hexdigits.encode()
 _KEY_DISTINCT = 0.5  # share of distinct cells a column naming the rows has at least
 
 
@@ -114,37 +117,56 @@ def key_column(columns: Sequence[Sequence[str]]) -> int:
     cells mostly differ, the most distinct; among near-ties, the shortest. Else the most
     distinct column of any cells."""
     best: tuple[float, float, int] | None = None
+    kinds = [len(set(cells)) for cells in columns]
     for column, cells in enumerate(columns):
-        counts = Counter(cells)
-        distinct = len(counts) / len(cells)
+        distinct = kinds[column] / len(cells)
         if distinct < _KEY_DISTINCT:
             continue  # a state or a protocol shared by most rows names none of them
         length = sum(map(len, cells)) / len(cells)
         candidate = (round(distinct, 1), -length, -column)
         if best is not None and candidate <= best:
             continue  # it could not win: its words need no reading
-        # (Cells without a letter first, in one cheap pass: a word always holds one.)
+        counts = Counter(cells)
+        lettered, words = _letters_and_words(list(counts))
         least = len(cells) * 0.8
-        if sum(map(counts.__getitem__, filter(_LETTER.search, counts))) < least:
+        if sum(compress(counts.values(), lettered)) < least:
             continue
-        if sum(map(counts.__getitem__, filter(_is_word, counts))) < least:
+        if sum(compress(counts.values(), words)) < least:
             continue
         best = candidate
     if best is not None:
         return -best[2]
     # No column of words names the rows (sockets, addresses): the most distinct one does.
-    kinds = [len(set(cells)) for cells in columns]
     return max(range(len(kinds)), key=lambda column: (kinds[column], column))
+
+
+def _letters_and_words(cells: Sequence[str]) -> tuple[list[bool], list[bool]]:
+    """Whether each cell holds a letter, and whether it is a word (see `_is_word`). ASCII
+    cells are counted all at once, one a line, each count a bytes pass in C."""
+    joined = "\n".join(cells)
+    if not joined.isascii() or joined.count("\n") != len(cells) - 1:
+        return [_LETTER.search(cell) is not None for cell in cells], list(map(_is_word, cells))
+    raw = joined.encode()
+    letters = _count_per_line(raw, _ALL_BUT_LETTERS)
+    digits = _count_per_line(raw, _ALL_BUT_DIGITS)
+    not_hex = _count_per_line(raw, _HEX_DIGITS)  # a checksum has none
+    words = [
+        has > digit and (other > 0 or len(cell) < _HASH_CHARS)
+        for has, digit, other, cell in zip(letters, digits, not_hex, cells, strict=True)
+    ]
+    return [has > 0 for has in letters], words
+
+
+def _count_per_line(raw: bytes, deleted: bytes) -> list[int]:
+    """How many bytes of each line of `raw` are left once those of `deleted` are."""
+    return list(map(len, raw.translate(None, deleted).split(b"\n")))
 
 
 def _is_word(cell: str) -> bool:
     """A cell that can name a row: more letters than digits in it (`libssl3:amd64`, a path),
     not a checksum nor a version (`1.2.3-1+deb12u1` holds letters too)."""
-    if cell.isascii():  # the usual cell: its letters and digits counted in C, as bytes
-        raw = cell.encode()
-        letters = len(raw) - len(raw.translate(None, _ASCII_LETTERS))
-        digits = len(raw) - len(raw.translate(None, _ASCII_DIGITS))
-        return letters > digits and not (len(cell) >= _HASH_CHARS and _HASH.fullmatch(cell))
-    # (No checksum: its hex digits are ASCII.) `str.isdigit`'s digits beyond ASCII count too.
-    letters = len(cell) - len(cell.translate(_NO_LETTERS))
-    return letters > 0 and letters > sum(c.isdigit() for c in cell)
+    if _LETTER.search(cell) is None or _HASH.fullmatch(cell):
+        return False
+    # `str.isdigit`'s digits beyond ASCII count too.
+    digits = sum(c.isdigit() for c in cell)
+    return len(cell) - len(cell.translate(_NO_LETTERS)) > digits

@@ -84,18 +84,16 @@ def path_columns(lines: Sequence[str]) -> int | None:
     a path, after at most ten short fields (`dpkg -L`, `git ls-files`, `find -printf`,
     `du -ah`, `tar tvf`, `pip show -f`, `ls -R`). The columns are those of the most common
     row shape; the last one, the path, runs to the end of the line."""
-    rows = [line for line in lines[:400] if line.strip()]
+    rows = list(filter(str.strip, lines[:400]))
     if len(rows) < _MIN_PATH_ROWS:
         return None
-    counts: Counter[int] = Counter()
-    paths = 0
-    for row in rows:
-        fields = row.split()
-        if len(fields) > _MAX_PATH_FIELDS + 1 or not _PATH.fullmatch(fields[-1]):
-            continue
-        paths += 1
-        counts[len(fields)] += 1
-    if paths < len(rows) * _PATH_SHARE:
+    shapes = map(str.split, rows)
+    counts = Counter(
+        len(fields)
+        for fields in shapes
+        if len(fields) <= _MAX_PATH_FIELDS + 1 and _PATH.fullmatch(fields[-1])
+    )
+    if sum(counts.values()) < len(rows) * _PATH_SHARE:
         return None
     return counts.most_common(1)[0][0]
 
