@@ -5,8 +5,8 @@ long enough that the gaps between them cost little."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from itertools import chain, islice
+from collections.abc import Iterable, Sequence
+from itertools import chain, compress, islice
 
 from headroom.compressors._listing_columns import extremes
 from headroom.compressors._ranking import spread_order
@@ -23,7 +23,7 @@ def rare_cell_counts(columns: Sequence[Sequence[str]], key: int) -> list[int]:
     or date."""
     rare = max(2, len(columns[key]) // 50)
     everywhere = 0  # columns whose every cell is rare
-    flags: list[list[bool]] = []
+    rare_rows: list[Iterable[int]] = []  # of each other column, the rows of its rare cells
     for column, cells in enumerate(columns):
         if column == key:
             continue
@@ -32,11 +32,10 @@ def rare_cell_counts(columns: Sequence[Sequence[str]], key: int) -> list[int]:
         if len(rare_cells) == len(counts):
             everywhere += 1
         elif rare_cells:
-            flags.append(list(map(rare_cells.__contains__, cells)))
-    if flags:
-        out = [everywhere + flagged for flagged in map(sum, zip(*flags, strict=True))]
-    else:
-        out = [everywhere] * len(columns[key])
+            rare_rows.append(compress(range(len(cells)), map(rare_cells.__contains__, cells)))
+    out = [everywhere] * len(columns[key])
+    for row, count in Counter(chain.from_iterable(rare_rows)).items():
+        out[row] += count
     for column, cells in enumerate(columns):
         if column != key:
             for row in extremes(cells):

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from headroom.ccr.markers import format_detail, format_note, split_lines
 from headroom.compressors._listing_columns import (
@@ -63,7 +64,26 @@ def not_a_listing(lines: Sequence[str]) -> bool:
     offsets and byte groups, a table ruled by bars, whose cells hold blanks, or a `tree`,
     whose glyphs say each name's depth (all lose what they say when their cells are
     rewritten, so their lines are kept as they are)."""
-    rows = [line for line in lines[:400] if line.strip()]
+    return _not_rows_of_cells(_head_rows(lines))
+
+
+def path_columns(lines: Sequence[str]) -> int | None:
+    """The number of columns when `lines` are a path listing, else None: most lines end in
+    a path, after at most ten short fields (`dpkg -L`, `git ls-files`, `find -printf`,
+    `du -ah`, `tar tvf`, `pip show -f`, `ls -R`). The columns are those of the most common
+    row shape; the last one, the path, runs to the end of the line."""
+    return _path_columns(_head_rows(lines))
+
+
+def _head_rows(lines: Sequence[str]) -> tuple[str, ...]:
+    """The non-blank lines of the first 400, which say what a payload is: asked of the
+    sample to detect a listing, then of the payload to compress it (the same rows when it is
+    short, so each answer below is worked out once)."""
+    return tuple(line for line in lines[:400] if line.strip())
+
+
+@lru_cache(maxsize=4)
+def _not_rows_of_cells(rows: tuple[str, ...]) -> bool:
     if not rows:
         return False
     if sum(1 for row in rows if _RULED in row) >= len(rows) / 2:
@@ -79,12 +99,8 @@ def not_a_listing(lines: Sequence[str]) -> bool:
     return dumped >= len(rows) / 2
 
 
-def path_columns(lines: Sequence[str]) -> int | None:
-    """The number of columns when `lines` are a path listing, else None: most lines end in
-    a path, after at most ten short fields (`dpkg -L`, `git ls-files`, `find -printf`,
-    `du -ah`, `tar tvf`, `pip show -f`, `ls -R`). The columns are those of the most common
-    row shape; the last one, the path, runs to the end of the line."""
-    rows = list(filter(str.strip, lines[:400]))
+@lru_cache(maxsize=4)
+def _path_columns(rows: tuple[str, ...]) -> int | None:
     if len(rows) < _MIN_PATH_ROWS:
         return None
     shapes = map(str.split, rows)
