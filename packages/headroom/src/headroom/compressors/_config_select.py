@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from headroom.ccr.markers import GAP_TOKENS
-from headroom.compressors._config_tree import ROOT, Tree
+from headroom.compressors._config_tree import ROOT, Node, Tree
 from headroom.compressors._ranking import holding, rare_terms, spread_order
 from headroom.compressors.base import CompressContext, fill_within_budget, gap_runs, runs_added
 from headroom.engine.detect import FILE_HEADER
@@ -30,6 +30,11 @@ _OPAQUE = re.compile(
     r"(?:\b[0-9a-fA-F]{16,}\b|\b(sha\d+|md5|blake\d*)[-:=]|https?://|git\+|registry\+|"
     r"[A-Za-z0-9+/]{40,}={0,2})"
 )
+# What each of `_OPAQUE`'s finds holds: a run of 16 of these characters (a hex or base64
+# value), or one of these parts (change them with it).
+_RUN_CHARS = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/"
+_AS_A = bytes.maketrans(_RUN_CHARS, b"a" * len(_RUN_CHARS))
+_OPAQUE_PARTS = (b"sha", b"md5", b"blake", b"://", b"git+", b"registry+")
 _PATH_COMMENT = re.compile(r"[#;]+ ?/[^\s]+")  # a comment naming a file, and nothing else
 _MIN_GROUP = 3  # sibling blocks of one shape that make a repeated group
 _ID_DEPTH = 2  # levels below a block searched for its identifying line
@@ -48,26 +53,31 @@ class _Plan:
 
     def __init__(self, tree: Tree, count: int, xml: bool) -> None:
         nodes = tree.nodes
+        keys = [node.key for node in nodes]
+        parents = [node.parent for node in nodes]
         self.group: list[int] = [-1] * len(nodes)
         self.rank: list[int] = [0] * len(nodes)
         self.groups: list[list[int]] = []
         siblings: dict[int, list[int]] = defaultdict(list)
-        for index, node in enumerate(nodes):
-            siblings[node.parent].append(index)
+        for index, up in enumerate(parents):
+            siblings[up].append(index)
         self.common: set[int] = set()  # nodes whose key many siblings share
         for members in siblings.values():
             if len(members) < _MIN_GROUP:
                 continue  # too few to make a group or to share a key
-            self._group_siblings(tree, members, xml)
-            keys = Counter(nodes[index].key for index in members)
-            self.common.update(i for i in members if keys[nodes[i].key] >= _MIN_GROUP)
+            self._group_siblings(nodes, keys, members, xml)
+            names = [keys[index] for index in members]
+            shared = {name for name, seen in Counter(names).items() if seen >= _MIN_GROUP}
+            if shared:
+                self.common.update(
+                    i for i, name in zip(members, names, strict=True) if name in shared
+                )
         path: list[str] = []
         block: list[int] = []  # the nearest enclosing block of rank >= 1, or -1
         level: list[int] = []
         group, rank = self.group, self.rank
-        for index, node in enumerate(nodes):
-            up = node.parent
-            label = node.key if group[index] < 0 or xml else "*"
+        for index, up in enumerate(parents):
+            label = keys[index] if group[index] < 0 or xml else "*"
             if up == ROOT:
                 path.append("/" + label)
                 level.append(0)
@@ -77,21 +87,22 @@ class _Plan:
                 level.append(level[up] + 1)
                 block.append(index if rank[index] >= 1 else block[up])
         self.path, self.block, self.level = path, block, level
-        self.owner = [-1] * count
-        for index, node in enumerate(nodes):  # children come later and overwrite
-            self.owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
+        self.owner = tree.owners(count)
 
-    def _group_siblings(self, tree: Tree, members: list[int], xml: bool) -> None:
+    def _group_siblings(
+        self, nodes: list[Node], keys: list[str], members: list[int], xml: bool
+    ) -> None:
+        """Group the `members` of one parent by shape (see `__init__`); `keys`: each node's."""
         shapes: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for index in members:
-            node = tree.nodes[index]
-            if not node.children:
+            children = nodes[index].children
+            if not children:
                 continue
-            keys = sorted({tree.nodes[child].key for child in node.children})
+            key = keys[index]
             # `[[package]]` tables share their name; `[pkg.a]`, `[pkg.b]` tables (and INI
             # sections) of one parent differ by name only: their keys make the shape.
-            named = xml or node.key == "-" or node.key.startswith("[[")
-            shape = (node.key if named else "*", *keys)
+            named = xml or key == "-" or key.startswith("[[")
+            shape = (key if named else "*", *sorted({keys[child] for child in children}))
             shapes[shape].append(index)
         for group in shapes.values():
             if len(group) < _MIN_GROUP:
@@ -119,39 +130,35 @@ class Choice:
         ids = {number for found in ids_of.values() for number in found}
         varied, self.outliers = _varied_lines(tree, plan)
         self.ids_of = ids_of
-        spread = {
-            block: rank
-            for group in plan.groups
-            for rank, block in zip(spread_order(len(group)), sorted(group), strict=False)
-        }
-        tiers: list[tuple[int, int, int, int]] = []
-        append, owners, blocks, levels, ranks = (
-            tiers.append,
-            plan.owner,
-            plan.block,
-            plan.level,
-            plan.rank,
-        )
+        spread = [0] * len(tree.nodes)  # each repeated block's rank in `spread_order`
+        for group in plan.groups:
+            for rank, block in zip(spread_order(len(group)), sorted(group), strict=False):
+                spread[block] = rank
+        owners, blocks, levels, ranks = plan.owner, plan.block, plan.level, plan.rank
+        # Each line's place in the fill is (tier, first, second, its number), packed into
+        # one int per line (`span` bounds every level and spread rank): sorted stably by it,
+        # the lines of one key stay in their order (sorting 4-tuples took as long as the rest).
+        span = max(max(levels, default=0), max(spread, default=0)) + 1
+        keys: list[int] = []
         for number, line in enumerate(lines):
-            if not line.strip():  # last, yet there: a widening kept run passes through it
-                append((_BLANK, 0, 0, number))
-                continue
             owner = owners[number]
             block = blocks[owner] if owner >= 0 else -1
-            if block < 0:
-                append((_STRUCTURE, levels[owner] if owner >= 0 else 0, 0, number))
+            if not line or line.isspace():  # last, yet there: a widening run passes through it
+                tier, first, second = _BLANK, 0, 0
+            elif block < 0:
+                tier, first, second = _STRUCTURE, levels[owner] if owner >= 0 else 0, 0
             elif number in ids:
-                append((_IDS, levels[block], spread.get(block, 0), number))
+                tier, first, second = _IDS, levels[block], spread[block]
             elif number in opaque:
-                append((_OPAQUE_TIER, spread.get(block, 0), 0, number))
+                tier, first, second = _OPAQUE_TIER, spread[block], 0
             elif number in varied:
-                append((_VARIED, spread.get(block, 0), levels[owner], number))
+                tier, first, second = _VARIED, spread[block], levels[owner]
             elif ranks[block] == 1:
-                append((_SECOND, levels[owner], 0, number))
+                tier, first, second = _SECOND, levels[owner], 0
             else:
-                append((_REST, spread.get(block, 0), levels[owner], number))
-        tiers.sort()
-        self.order = [t[3] for t in tiers]
+                tier, first, second = _REST, spread[block], levels[owner]
+            keys.append((tier * span + first) * span + second)
+        self.order = sorted(range(len(lines)), key=keys.__getitem__)
 
     def select(self, budget: int) -> set[int]:
         """The lines kept whatever the budget: `fixed`, and the first line of every key
@@ -211,40 +218,65 @@ def _varied_lines(tree: Tree, plan: _Plan) -> tuple[set[int], list[int]]:
     has in the other blocks (one Deployment's `image:` tag, `memory: 6Gi` where the rest
     have `512Mi`): what tells the blocks apart, where the lines they share only repeat.
     Also, in order, the outliers among them: a rare value where most blocks agree."""
+    valued = [
+        (node, path)
+        for node, path, block in zip(tree.nodes, plan.path, plan.block, strict=True)
+        if block >= 0 and node.value
+    ]
     values: dict[str, Counter[str]] = defaultdict(Counter)
-    for index, node in enumerate(tree.nodes):
-        if plan.block[index] >= 0 and node.value:
-            values[plan.path[index]][node.value] += 1
-    # Per key path, once: how many values it has, and how many of them its most common
-    # value is (asked of every node, these would cost a pass over the path's values each).
-    totals = {path: (sum(seen.values()), max(seen.values())) for path, seen in values.items()}
+    for node, path in valued:
+        values[path][node.value] += 1
+    # Per key path of two values or more, once: how many values it has, and whether its
+    # most common value is most of them (asked of every node, these would cost a pass
+    # over the path's values each).
+    limits: dict[str, tuple[float, bool]] = {}
+    for path, seen in values.items():
+        if len(seen) >= 2:
+            total = sum(seen.values())
+            shared = total - max(seen.values()) <= _EXCEPTIONS * total
+            limits[path] = (max(1, _VARIED_SHARE * total), shared)
     found: set[int] = set()
     outliers: list[int] = []
-    for index, node in enumerate(tree.nodes):
-        seen = values.get(plan.path[index]) if plan.block[index] >= 0 and node.value else None
-        if not seen or len(seen) < 2:
-            continue
-        total, most = totals[plan.path[index]]
-        if seen[node.value] <= max(1, _VARIED_SHARE * total):
+    for node, path in valued:
+        limit = limits.get(path)
+        if limit is not None and values[path][node.value] <= limit[0]:
             found.add(node.start)
-            if total - most <= _EXCEPTIONS * total:
+            if limit[1]:
                 outliers.append(node.start)  # one of the few exceptions to a shared value
     return found, outliers
 
 
 def _lines_holding_opaque(lines: Sequence[str]) -> set[int]:
-    """The lines `_OPAQUE` finds something in: one search over the lines joined, skipping
-    to the next line after each find (a line of URLs is found once, not once a URL)."""
+    """The lines `_OPAQUE` finds something in: searched only in the lines that may hold a
+    find, those `_maybe_opaque` finds (the pattern, tried at every letter of megabytes,
+    would take most of the time)."""
     joined = "\n".join(lines)
     if joined.count("\n") != len(lines) - 1:  # a line holding a break: line by line
         return holding(_OPAQUE, lines)
-    found: set[int] = set()
     search = _OPAQUE.search
-    position = line = 0
-    while (match := search(joined, position)) is not None:
-        line += joined.count("\n", position, match.start())
-        found.add(line)
-        position = joined.find("\n", match.end()) + 1
+    return {number for number in _maybe_opaque(joined) if search(lines[number])}
+
+
+def _maybe_opaque(joined: str) -> set[int]:
+    """The lines of `joined` that hold a run of 16 characters of `_RUN_CHARS` (any hex or
+    base64 value `_OPAQUE` finds does) or one of `_OPAQUE_PARTS` (its other finds do):
+    found by `bytes.find`, over the text with each of those characters read as an `a`."""
+    data = joined.encode("utf-8", "surrogatepass")  # `_RUN_CHARS` are ASCII: one byte each
+    found = set(_lines_finding(data.translate(_AS_A), b"a" * 16))
+    for part in _OPAQUE_PARTS:
+        found.update(_lines_finding(data, part))
+    return found
+
+
+def _lines_finding(data: bytes, needle: bytes) -> list[int]:
+    """The numbers of the lines of `data` that hold `needle`."""
+    found: list[int] = []
+    find, count = data.find, data.count
+    line = position = 0
+    while (start := find(needle, position)) >= 0:
+        line += count(b"\n", position, start)
+        found.append(line)
+        position = find(b"\n", start) + 1  # on at the next line
         if position == 0:
             break
         line += 1
@@ -336,7 +368,7 @@ def _candidates(
     nodes = tree.nodes
     out: dict[str, tuple[int, str]] = {}
     frontier = [(child, nodes[child].key) for child in nodes[block].children]
-    for _ in range(_ID_DEPTH):
+    for depth in range(1, _ID_DEPTH + 1):
         following: list[tuple[int, str]] = []
         for index, relative in frontier:
             node = nodes[index]
@@ -344,7 +376,8 @@ def _candidates(
                 line = lines[node.start].strip()
                 if line:
                     out[relative] = (node.start, line)
-            following.extend((c, f"{relative}/{nodes[c].key}") for c in node.children)
+            if node.children and depth < _ID_DEPTH:  # the last level's children: not searched
+                following.extend((c, f"{relative}/{nodes[c].key}") for c in node.children)
             if len(out) >= _ID_CANDIDATES:
                 return out
         frontier = following

@@ -72,7 +72,11 @@ class Tree:
         """The innermost node each of `count` lines belongs to, or -1."""
         owner = [-1] * count
         for index, node in enumerate(self.nodes):  # children come later and overwrite
-            owner[node.start : node.end] = [index] * (min(node.end, count) - node.start)
+            start, end = node.start, node.end
+            if end == start + 1 and start < count:
+                owner[start] = index  # most nodes: one line, no list made for it
+            else:
+                owner[start:end] = [index] * (min(end, count) - start)
         return owner
 
     def openings_above(self, kept: set[int], owner: list[int]) -> set[int]:
@@ -188,8 +192,11 @@ def _open_tokens(
             nodes[parent].children.append(index)
         stack.append(index)
         opened = None
-        if value and not _NO_SCALAR.match(value):
-            opened = (index, token_column, BLOCK_SCALAR.match(value) is not None)
+        # The patterns are tried only where they may match: a value's first character
+        # tells (`&`, `!` or `#` opens no scalar; `|` or `>` a block scalar).
+        if value and (value[0] not in "&!#" or not _NO_SCALAR.match(value)):
+            block = value[0] in "|>" and BLOCK_SCALAR.match(value) is not None
+            opened = (index, token_column, block)
     return opened
 
 
@@ -213,6 +220,8 @@ _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
 
 
 def bracket_depth(value: str) -> int:
+    if "[" not in value and "]" not in value and "{" not in value and "}" not in value:
+        return 0  # most values: no bracket to count, inside quotes or not
     bare = _QUOTED.sub("", value.split(" #")[0])
     return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
 
@@ -239,7 +248,7 @@ def parse_toml(lines: Sequence[str]) -> Tree:
         if stripped[0] in "#;":
             tree.comments.add(number)
             continue
-        header = HEADER.match(line)
+        header = HEADER.match(line) if stripped[0] == "[" else None
         if header:
             _open_header(tree, headers, number, header.group(1), header.group(2))
             continue

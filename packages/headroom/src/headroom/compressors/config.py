@@ -73,8 +73,8 @@ class ConfigCompressor:
         lengths = list(map(len, shown))
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
-        owner = tree.owners(len(lines))
         choice = Choice(tree, lines, costs, ctx, xml=fmt == "xml")
+        owner = choice.plan.owner
         count = ctx.counter.count
         kept = _kept(choice, shown, ctx.budget_tokens, owner, marker_tokens, count)
         spent = sum(costs[i] for i in kept) + marker_tokens * gap_runs(kept, len(lines))
