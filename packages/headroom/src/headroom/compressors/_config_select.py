@@ -93,11 +93,12 @@ class _Plan:
         self, nodes: list[Node], keys: list[str], members: list[int], xml: bool
     ) -> None:
         """Group the `members` of one parent by shape (see `__init__`); `keys`: each node's."""
+        with_children = [index for index in members if nodes[index].children]
+        if len(with_children) < _MIN_GROUP:
+            return  # too few blocks to make a group
         shapes: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for index in members:
+        for index in with_children:
             children = nodes[index].children
-            if not children:
-                continue
             key = keys[index]
             # `[[package]]` tables share their name; `[pkg.a]`, `[pkg.b]` tables (and INI
             # sections) of one parent differ by name only: their keys make the shape.

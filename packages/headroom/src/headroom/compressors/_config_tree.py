@@ -68,6 +68,11 @@ class Tree:
             inside.update(range(node.start + 1, last + 1))
         return inside
 
+    def joints(self) -> list[Node]:
+        """The nodes whose opening runs over lines or whose closing is a line of its own:
+        all that keeping a node's start line may keep more of."""
+        return [node for node in self.nodes if node.head > 1 or node.closer is not None]
+
     def owners(self, count: int) -> list[int]:
         """The innermost node each of `count` lines belongs to, or -1."""
         owner = [-1] * count
@@ -228,9 +233,10 @@ def bracket_depth(value: str) -> int:
 
 def open_string(value: str) -> str | None:
     """The quotes of a TOML multi-line string `value` opens and does not close, or None."""
-    for quotes in ('"""', "'''"):
-        if quotes in value and value.count(quotes) % 2:
-            return quotes
+    if '"""' in value and value.count('"""') % 2:
+        return '"""'
+    if "'''" in value and value.count("'''") % 2:
+        return "'''"
     return None
 
 

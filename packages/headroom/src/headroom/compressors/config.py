@@ -19,12 +19,13 @@ whose opening line is kept keeps its closing line, so the file still parses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 from headroom.ccr.markers import GAP_TOKENS, format_gap, format_marker, split_lines
 from headroom.compressors._config_detect import config_format
 from headroom.compressors._config_select import Choice
-from headroom.compressors._config_tree import Tree, parse_toml, parse_xml, parse_yaml
+from headroom.compressors._config_tree import Node, Tree, parse_toml, parse_xml, parse_yaml
 from headroom.compressors._xml_runs import collapse_runs
 from headroom.compressors.base import CompressContext, Compressed, gap_runs
 from headroom.engine.detect import ContentKind, Detection, Sample
@@ -74,15 +75,15 @@ class ConfigCompressor:
         cost_of = {n: max(1, round(n * per_char)) + 1 for n in set(lengths)}  # by length, once
         costs = list(map(cost_of.__getitem__, lengths))
         choice = Choice(tree, lines, costs, ctx, xml=fmt == "xml")
-        owner = choice.plan.owner
+        balance = partial(_balanced, tree, tree.joints(), len(lines), choice.plan.owner)
         count = ctx.counter.count
-        kept = _kept(choice, shown, ctx.budget_tokens, owner, marker_tokens, count)
+        kept = _kept(choice, shown, ctx.budget_tokens, balance, marker_tokens, count)
         spent = sum(costs[i] for i in kept) + marker_tokens * gap_runs(kept, len(lines))
         if spent > _OVER_BUDGET * ctx.budget_tokens:
             # What keeps the file parsing (the openings and closings of kept lines) took
             # the selection past the budget: chosen again within a budget cut by as much.
             smaller = ctx.budget_tokens * ctx.budget_tokens // spent
-            kept = _kept(choice, shown, smaller, owner, marker_tokens, count)
+            kept = _kept(choice, shown, smaller, balance, marker_tokens, count)
         if len(kept) == len(lines) and shown is lines:
             return None
         return _render(shown, kept, tree, fmt, ctx.ref)
@@ -92,15 +93,14 @@ def _kept(
     choice: Choice,
     shown: Sequence[str],
     budget: int,
-    owner: list[int],
+    balance: Callable[[Iterable[int]], list[int]],
     marker_tokens: int,
     count: Callable[[str], int],
 ) -> list[int]:
-    """The lines kept within `budget`, with what keeps the file parsing."""
-    tree, lines = choice.tree, choice.lines
-    balanced = _balanced(tree, choice.select(budget), lines, owner)
-    closed = _close_small_gaps(shown, balanced, marker_tokens, count)
-    return _balanced(tree, closed, lines, owner)
+    """The lines kept within `budget`, with what keeps the file parsing (`balance`: see
+    `_balanced`)."""
+    closed = _close_small_gaps(shown, balance(choice.select(budget)), marker_tokens, count)
+    return balance(closed)
 
 
 def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:
@@ -112,16 +112,17 @@ def _parse(fmt: str, text: str, lines: Sequence[str]) -> Tree:
 
 
 def _balanced(
-    tree: Tree, kept: Sequence[int] | set[int], lines: Sequence[str], owner: list[int]
+    tree: Tree, joints: list[Node], count: int, owner: list[int], kept: Iterable[int]
 ) -> list[int]:
-    """`kept` with each kept opening whole and closed (an element's start tag lines and its
-    closing tag, a TOML array's `]`), closers of dropped openings left out, and a comment
-    over several lines kept at both ends when any of it is kept."""
+    """`kept` (of `count` lines) with each kept opening whole and closed (an element's
+    start tag lines and its closing tag, a TOML array's `]`), closers of dropped openings
+    left out, and a comment over several lines kept at both ends when any of it is kept.
+    `joints`: `tree.joints()`, `owner`: `tree.owners(count)`."""
     chosen = set(kept)
     chosen.update(tree.openings_above(chosen, owner))
-    for node in tree.nodes:
+    for node in joints:
         if node.start in chosen:
-            head = range(node.start, min(node.start + node.head, len(lines)))
+            head = range(node.start, min(node.start + node.head, count))
             chosen.update(i for i in head if i not in tree.in_values)
             if node.closer is not None:
                 chosen.add(node.closer)
