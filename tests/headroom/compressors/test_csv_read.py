@@ -28,6 +28,7 @@ def counted_cell_by_cell(records: list[str], delimiter: str) -> bool:
 @given(RECORD, st.sampled_from([",", ";", "\t"]))
 @example('a"(",b', ",")  # a quote mid-cell quotes nothing: its bracket is open
 @example(' "(",b)', ",")  # blanks, then a quoted cell: its bracket is text
+@example('\t"a,(b",c,d', ",")  # a tab, then a quote: no quoted cell, its bracket is open
 def test_the_quick_screen_answers_as_the_cells_do(record: str, delimiter: str) -> None:
     records = [record] * 3  # the record's own answer decides
     cells = [split_cells(r, delimiter) for r in records]

@@ -30,7 +30,9 @@ SAMPLE_RECORDS = 200
 _PATH = re.compile(r"\.{0,2}/\S*|[\w.@+-]+/\S*")
 _CELL_CACHE: dict[str, re.Pattern[str]] = {}
 _BRACKET = re.compile(r"[(\[{]")
-_QUOTED_CELL = re.compile(r'[ \t]*"(?:[^"]|"")*"')  # a cell that opens with a quote
+# A cell that opens with a quote, after spaces only, as `split_cells` reads one (a tab
+# before the quote leaves the cell unquoted, its delimiters splitting it).
+_QUOTED_CELL = re.compile(r' *"(?:[^"]|"")*"')
 _QUOTED_AFTER: dict[str, re.Pattern[str]] = {}  # by delimiter: it, then a quoted cell
 
 
