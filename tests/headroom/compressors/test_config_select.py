@@ -6,8 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headroom.ccr.markers import split_lines
-from headroom.compressors._config_select import _Plan, _varied_lines
+from headroom.compressors._config_select import (
+    _OPAQUE,
+    _lines_holding_opaque,
+    _Plan,
+    _varied_lines,
+)
 from headroom.compressors._config_tree import Tree, parse_toml, parse_yaml
+from headroom.compressors._ranking import holding
 
 _VARIED_SHARE = 0.1
 _EXCEPTIONS = 0.2
@@ -64,3 +70,41 @@ def test_varied_lines_and_outliers_are_those_of_the_definition(
         assert plan.groups, "the blocks make a repeated group"
         found, outliers = _varied_lines(tree, plan)
         assert (found, outliers) == varied_by_definition(tree, plan)
+
+
+# Pieces of lines that hold, nearly hold or break an opaque value: hex and base64 runs of
+# the lengths around the pattern's, its parts, non-ASCII text (several bytes a character).
+OPAQUE_PIECES = [
+    "0123456789abcdef",
+    "0123456789abcde",
+    "ABCDEF012345",
+    "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIzNDU2Nzg5",
+    "+/",
+    "==",
+    "sha256:",
+    "sha:",
+    "SHA1=",
+    "md5-",
+    "blake2b-",
+    "blake=",
+    "https://x",
+    "http:/",
+    "git+ssh",
+    "registry+",
+    "é",
+    "٣",
+    " ",
+    "-",
+    "_",
+    ":",
+    "\t",
+]
+OPAQUE_LINE = st.lists(st.sampled_from(OPAQUE_PIECES), max_size=10).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(OPAQUE_LINE, max_size=8))
+def test_the_opaque_prefilter_finds_every_line_the_pattern_does(lines: list[str]) -> None:
+    # `_maybe_opaque` narrows the lines `_OPAQUE` is tried on: it must keep every one it
+    # finds something in (they change together).
+    assert _lines_holding_opaque(lines) == holding(_OPAQUE, lines)
