@@ -46,6 +46,7 @@ def both(
         for entry in manifest["files"]:
             other["files"][entry["id"]] = worker.compress(corpus / entry["path"])
             mine[entry["id"]] = _ours_one(engine, corpus, entry, repeats)
+        engine.store.close()  # background writes done before the directory goes
         other["stderr"] = worker.stderr()
     return mine, other
 

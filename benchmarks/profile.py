@@ -52,6 +52,7 @@ def main() -> None:
             body = report[report.index("ncalls") :] if "ncalls" in report else report
             print(f"## {kind} ({len(conversations)} payloads, {stats.total_tt * 1000:.0f} ms)")  # type: ignore[attr-defined]
             print(body.replace(str(Path.cwd()) + "/", ""))
+        engine.store.close()  # background writes done before the directory goes
 
 
 if __name__ == "__main__":

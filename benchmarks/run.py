@@ -171,6 +171,7 @@ def main() -> None:
         for entry in manifest["files"]:
             text = (args.corpus / entry["path"]).read_bytes().decode("utf-8")
             rows.append(measure(engine, entry, text, args.repeats))
+        engine.store.close()  # background writes done before the directory goes
     markdown = table(rows)
     print(markdown)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -126,6 +126,7 @@ def main() -> None:
                     f"peak {rows[-1]['peak_mb']:7.1f} MB  {result.tokens_before:>9} -> {result.tokens_after:>7} tokens",
                     flush=True,
                 )
+        engine.store.close()  # background writes done before the directory goes
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scaling.json").write_text(json.dumps(rows, indent=2))
     lines = [

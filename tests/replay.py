@@ -24,12 +24,17 @@ def replay(config: HeadroomConfig, turns: int = 30) -> list[float]:
     shares: list[float] = []
     with tempfile.TemporaryDirectory() as home:
         engine = Headroom(config, store=SqlStore(f"sqlite:///{home}/replay.db"))
-        previous = ""
-        for turn in range(turns):
-            result = engine.compress(turn_messages(turn))
-            body = result.messages[:-1] if result.aligned_fragments else result.messages
-            current = serialise(body)
-            if previous:
-                shares.append(common_prefix_length(previous, current) / len(previous))
-            previous = current
+        try:
+            previous = ""
+            for turn in range(turns):
+                result = engine.compress(turn_messages(turn))
+                body = result.messages[:-1] if result.aligned_fragments else result.messages
+                current = serialise(body)
+                if previous:
+                    shares.append(common_prefix_length(previous, current) / len(previous))
+                previous = current
+        finally:
+            # Activity is written in the background: done and the database closed before
+            # the directory goes (else its last write races the removal).
+            engine.store.close()
     return shares
