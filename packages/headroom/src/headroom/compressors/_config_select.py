@@ -10,11 +10,17 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import AnyStr
 
 from headroom.ccr.markers import GAP_TOKENS
 from headroom.compressors._config_tree import ROOT, Node, Tree
-from headroom.compressors._ranking import holding, rare_terms, spread_order
+from headroom.compressors._ranking import (
+    holders,
+    holding,
+    lines_finding,
+    lowered,
+    rare_terms,
+    spread_order,
+)
 from headroom.compressors.base import CompressContext, fill_within_budget, gap_runs, runs_added
 from headroom.engine.detect import FILE_HEADER
 from headroom.engine.query import lines_with, query_terms
@@ -264,38 +270,15 @@ def _maybe_opaque(joined: str) -> set[int]:
     base64 value `_OPAQUE` finds does) or one of `_OPAQUE_PARTS` (its other finds do):
     found by `bytes.find`, over the text with each of those characters read as an `a`."""
     data = joined.encode("utf-8", "surrogatepass")  # `_RUN_CHARS` are ASCII: one byte each
-    found = set(_lines_finding(data.translate(_AS_A), b"a" * 16, b"\n"))
+    found = set(lines_finding(data.translate(_AS_A), b"a" * 16, b"\n"))
     for part in _OPAQUE_PARTS:
-        found.update(_lines_finding(data, part, b"\n"))
+        found.update(lines_finding(data, part, b"\n"))
     return found
 
 
 def _lines_naming(lines: Sequence[str], terms: Sequence[str]) -> set[int]:
-    """The lines whose lower-cased text holds one of `terms`: found by `str.find` in the
-    lines joined and lower-cased once (lower-casing them joined changes no line: a line
-    break stands for the text's end in the one context it reads, a final sigma's)."""
-    lowered = "\n".join(lines).lower()
-    if lowered.count("\n") != len(lines) - 1 or any("\n" in term for term in terms):
-        return {i for i, line in enumerate(lines) if any(t in line.lower() for t in terms)}
-    found: set[int] = set()
-    for term in terms:
-        found.update(_lines_finding(lowered, term, "\n"))
-    return found
-
-
-def _lines_finding(text: AnyStr, needle: AnyStr, newline: AnyStr) -> list[int]:
-    """The numbers of the lines of `text` (split at `newline`) that hold `needle`."""
-    found: list[int] = []
-    find, count = text.find, text.count
-    line = position = 0
-    while (start := find(needle, position)) >= 0:
-        line += count(newline, position, start)
-        found.append(line)
-        position = find(newline, start) + 1  # on at the next line
-        if position == 0:
-            break
-        line += 1
-    return found
+    """The lines whose lower-cased text holds one of `terms`."""
+    return set().union(*holders(terms, lowered(lines)).values())
 
 
 def _fixed(tree: Tree, lines: Sequence[str], ctx: CompressContext) -> set[int]:

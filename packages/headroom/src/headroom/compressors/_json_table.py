@@ -131,9 +131,6 @@ class Table:
         return out
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 def flatten_record(record: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
     """Nested objects as dotted keys (`user.login`); lists, deep values and objects whose
     own keys hold a dot (a ConfigMap's `pyproject.toml`: `data.pyproject.toml` would read
@@ -220,6 +217,7 @@ def _final(value: Any) -> bool:
 
 
 _ATOMS = frozenset({int, float, bool, type(None)})
+_SCALARS = _ATOMS | {str}  # the values a row takes as they are
 _MAX_PLAIN_STRING = 64  # a longer string may be embedded JSON, minified by `compact`
 
 

@@ -25,7 +25,7 @@ _WHOLE_SHARE = 0.25  # of the budget the rows with rare cells may take whole
 _LETTER = re.compile(r"[A-Za-z]")
 _NO_LETTERS = str.maketrans("", "", string.ascii_letters)
 _HASH_CHARS = 16
-_HASH = re.compile(r"[0-9a-fA-F]{16,}")  # a checksum names no row: its neighbour does
+_HASH = re.compile(rf"[0-9a-fA-F]{{{_HASH_CHARS},}}")  # a checksum names no row: its neighbour does
 # The ASCII bytes to delete from a column's cells (one a line) to count what each holds.
 _ALL_BUT_LETTERS = bytes(b for b in range(128) if chr(b) not in string.ascii_letters + "\n")
 _ALL_BUT_DIGITS = bytes(b for b in range(128) if chr(b) not in string.digits + "\n")

@@ -13,16 +13,18 @@ import statistics
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Hashable, Sequence
-from itertools import accumulate, compress, repeat
-from operator import add, itemgetter, sub
-from typing import Any
+from itertools import compress, repeat
+from operator import itemgetter, sub
+from typing import Any, AnyStr
 
 __all__ = [
     "ERROR_RE",
     "anomalous_in_columns",
     "anomalous_rows",
     "choose",
+    "holders",
     "holding",
+    "lines_finding",
     "lowered",
     "mentions",
     "naming_rare_terms",
@@ -164,39 +166,46 @@ def relevance(texts: Sequence[str], terms: Sequence[str]) -> list[float]:
     holding it, the largest included, before all the others)."""
     if not terms:
         return [0.0] * len(texts)
-    holders = _holders(terms, lowered(texts))
+    held = holders(terms, lowered(texts))
     most = max(1, len(texts) // _TELLING_SHARE)
     weights = {}
     for term in terms:
-        df = len(holders[term])
+        df = len(held[term])
         telling = 0 < df <= most
         weights[term] = math.log(1 + (len(texts) - df + 0.5) / (df + 0.5)) if telling else 0.0
     scores: list[float] = [0] * len(texts)  # the sum of no weight
-    for index in set().union(*holders.values()):
-        scores[index] = sum(w for term, w in weights.items() if index in holders[term])
+    for index in set().union(*held.values()):
+        scores[index] = sum(w for term, w in weights.items() if index in held[term])
     return scores
 
 
-def _holders(terms: Sequence[str], texts: Sequence[str]) -> dict[str, set[int]]:
+def holders(terms: Sequence[str], texts: Sequence[str]) -> dict[str, set[int]]:
     """For each term, the indices of the texts holding it: for single-line texts, found by
-    searching them all joined, from one text holding it on to the next text."""
+    searching them all joined (see `lines_finding`)."""
     joined = _joined_lines(texts)
-    if joined is None:
-        return {term: {i for i, text in enumerate(texts) if term in text} for term in terms}
-    # Where each text starts in `joined`, and (the last) past its end.
-    starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
-    holders: dict[str, set[int]] = {}
+    found: dict[str, set[int]] = {}
     for term in terms:
-        if "\n" in term:  # it may span texts: each one is asked
-            holders[term] = {i for i, text in enumerate(texts) if term in text}
-            continue
-        held = holders[term] = set()
-        at = joined.find(term)
-        while at != -1:
-            index = bisect_right(starts, at) - 1
-            held.add(index)
-            at = joined.find(term, starts[index + 1])
-    return holders
+        if joined is None or "\n" in term:  # texts of several lines, or a term that may span
+            found[term] = {i for i, text in enumerate(texts) if term in text}
+        else:
+            found[term] = set(lines_finding(joined, term, "\n"))
+    return found
+
+
+def lines_finding(text: AnyStr, needle: AnyStr, newline: AnyStr) -> list[int]:
+    """The numbers of the lines of `text` (split at `newline`) that hold `needle`: each
+    found once, the search going on at the next line."""
+    found: list[int] = []
+    find, count = text.find, text.count
+    line = position = 0
+    while (start := find(needle, position)) >= 0:
+        line += count(newline, position, start)
+        found.append(line)
+        position = find(newline, start) + 1  # on at the next line
+        if position == 0:
+            break
+        line += 1
+    return found
 
 
 def anomalous_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:

@@ -240,12 +240,10 @@ def fill_within_budget(
     order = list(order)
     runs = gap_runs(kept, count)
     max_runs = max(1, int(MARKER_SHARE * budget / MARKER_TOKENS))
-    last = count - 1
     for index in order:
         if index in kept:
             continue
-        # `runs_added`, written out: this loop visits every line of a payload.
-        added = (index > 0 and index - 1 not in kept) + (index < last and index + 1 not in kept) - 1
+        added = runs_added(kept, index, count)
         if added > 0 and runs + added > max_runs:
             continue
         cost = cost_of(index) + MARKER_TOKENS * added

@@ -330,12 +330,9 @@ def _lossy(
 
 
 def _line_costs(pieces: Sequence[str], estimate: Callable[[str], int]) -> list[int]:
-    """Each piece's tokens and its line break. `estimate` goes by a piece's length alone
-    (see `per_length`): it is asked once per distinct length."""
-    lengths = list(map(len, pieces))
-    one_of_each_length = dict(zip(lengths, pieces, strict=True))
-    tokens = {length: estimate(piece) + 1 for length, piece in one_of_each_length.items()}
-    return list(map(tokens.__getitem__, lengths))
+    """Each piece's tokens (`estimate`, a `per_length` one: worked out once per length) and
+    its line break."""
+    return [estimate(piece) + 1 for piece in pieces]
 
 
 def _rows(lines: Sequence[str], columns: int) -> _Rows:
