@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import headroom
-from headroom import Headroom, InputError
+from headroom import Headroom, HeadroomConfig, InputError
 from headroom.ccr import SqlStore
 from headroom.ccr.markers import find_markers
 from headroom.engine.pipeline import count_message_tokens
@@ -236,3 +236,20 @@ def test_a_replayed_decision_reports_the_language_it_was_made_with(store: SqlSto
     assert first.kind == second.kind == "code"
     assert first.language == second.language == "python"
     assert second.text == first.text
+
+
+def test_a_payload_within_its_budget_stays_whole_when_it_quotes_a_marker(store: SqlStore) -> None:
+    # Neutralising a quoted marker adds tokens the payload does not have; the budget of a
+    # payload that fits (here every payload fits) must not shrink under them.
+    hunks = [
+        f"@@ -{10 * i},3 +{10 * i},3 @@\n context {i}\n-old value {i} = {i * 7}\n"
+        f"+new value {i} = {i * 11}\n context after {i}"
+        for i in range(1, 60)
+    ]
+    quoted = "+see [headroom: kept 3 of 9 lines; headroom_retrieve ref=0123456789abcdef]"
+    diff = "\n".join(
+        ["diff --git a/app.cfg b/app.cfg", "--- a/app.cfg", "+++ b/app.cfg", *hunks]
+    ).replace("+new value 30 = 330", quoted)
+    engine = Headroom(HeadroomConfig(budget_scale=1.0, budget_exponent=1.0), store=store)
+    result = engine.compress(openai_conversation(diff))
+    assert result.messages[3]["content"] == diff

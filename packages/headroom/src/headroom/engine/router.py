@@ -56,6 +56,7 @@ class ContentRouter:
         clean = neutralise_markers(text)  # marker-like text must not pass for a real marker
         ctx = replace(
             ctx,
+            budget_tokens=_neutralised_budget(ctx, text, clean, tokens),
             language=ctx.language or detection.language,
             registry=self.registry,
             route=self._route_nested,
@@ -197,6 +198,14 @@ class ContentRouter:
             changed=True,
             final=True,
         )
+
+
+def _neutralised_budget(ctx: CompressContext, text: str, clean: str, tokens: int) -> int:
+    """The budget for `clean`, the payload with its marker-like spans neutralised: raised by
+    the tokens neutralising added, so a payload within its budget stays within it."""
+    if clean is text:
+        return ctx.budget_tokens
+    return ctx.budget_tokens + max(0, ctx.counter.count(clean) - tokens)
 
 
 def _body_splitter(
