@@ -96,6 +96,39 @@ def test_diff_keeps_every_file_header_and_summarises_lockfiles() -> None:
     assert COUNTER.count(out) < COUNTER.count(DIFF)
 
 
+def test_diff_weighs_a_question_word_against_what_a_hunk_costs() -> None:
+    # A rewritten table of timings names `log` (asked of `git log -p`) on every row; the ten
+    # small edits name nothing asked. The word raises the table, it does not buy all of it.
+    table = "\n".join(
+        f"@@ -{i * 200},90 +{i * 200},90 @@\n"
+        + "\n".join(f"-| run_{r}.log | log | {r * 31} | {r * 7} |" for r in range(90))
+        + "\n"
+        + "\n".join(f"+| run_{r}.log | log | {r * 31} | {r * 9} |" for r in range(90))
+        for i in range(1)
+    )
+    edits = [
+        f"diff --git a/src/mod_{i}.py b/src/mod_{i}.py\n--- a/src/mod_{i}.py\n"
+        f"+++ b/src/mod_{i}.py\n@@ -{i + 3},2 +{i + 3},2 @@\n def step_{i}():\n"
+        f"-    return {i}\n+    return {i} + offset_{i}"
+        for i in range(10)
+    ]
+    text = "\n".join(
+        [
+            "diff --git a/docs/timings.md b/docs/timings.md",
+            "--- a/docs/timings.md",
+            "+++ b/docs/timings.md",
+            table,
+            *edits,
+        ]
+    )
+    ctx = ctx_for(text, query="git log", budget=COUNTER.count(text) // 2)
+    result = DiffCompressor().compress(text, ctx)
+    assert result is not None
+    for i in range(10):
+        assert f"+    return {i} + offset_{i}" in result.text
+    assert "+| run_89.log" not in result.text
+
+
 def test_diff_removed_line_that_looks_like_a_header_stays_in_its_hunk() -> None:
     text = (
         "diff --git a/x.sql b/x.sql\n--- a/x.sql\n+++ b/x.sql\n@@ -1,3 +1,2 @@\n select 1;\n--- old comment\n+++ new comment\n"
@@ -303,7 +336,7 @@ def commits_diff() -> str:
 
 def test_a_word_half_the_hunks_hold_does_not_order_them_a_rare_one_still_does() -> None:
     text = commits_diff()
-    budget = COUNTER.count(text) // 3
+    budget = COUNTER.count(text) * 3 // 5  # the small hunks and one larger one
 
     def hunks_kept(query: str) -> set[str]:
         result = DiffCompressor().compress(text, ctx_for(text, query, budget))
@@ -314,5 +347,5 @@ def test_a_word_half_the_hunks_hold_does_not_order_them_a_rare_one_still_does() 
     # `log` (from `git log -p`) is in half the hunks: it names none of them, so it changes
     # nothing of which hunks are kept (it had put the ones holding it first).
     assert hunks_kept("Look at git log -p and tell me what matters") == plain
-    # A word one hunk holds still brings it in first.
+    # A word one hunk holds brings it in before the others of its size.
     assert "4" in hunks_kept("where is the retry_after call?") and "4" not in plain

@@ -241,12 +241,16 @@ def _choose(
     hunks = [(h, bool(_GENERATED.search(f.path))) for f in files for h in f.hunks]
     texts = ["\n".join(trimmed[id(h)][0]) for h, _ in hunks]
     costs = [count(text) + 1 for text in texts]
-    scores = relevance(texts, sorted(query_terms(ctx.query)))
+    terms = sorted(query_terms(ctx.query))
+    scores = relevance(texts, terms)
     forced = {i for i, text in enumerate(texts) if ctx.focus.hits(text)}
     spent += sum(costs[i] for i in forced)
+    # Worth per token, a hunk's worth being one plus its relevance: a word of the question
+    # raises a hunk; it does not put a whole rewritten table before ten small edits (`log`
+    # of `git log -p` is every row of a table of `.log` files).
     order = sorted(
         (i for i in range(len(hunks)) if i not in forced),
-        key=lambda i: (hunks[i][1], -scores[i], len(texts[i]), i),
+        key=lambda i: (hunks[i][1], -(1 + scores[i]) / costs[i], i),
     )
     left_out = set(order) - _whole(order, hunks, costs, {}, set(forced), spent, ctx.budget_tokens)
     stubs: dict[int, tuple[list[str], int]] = {}
