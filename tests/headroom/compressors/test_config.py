@@ -1,6 +1,7 @@
 """Config files: detected by structure, key structure kept, repeated blocks collapsed by shape."""
 
 import itertools
+import random
 import re
 from dataclasses import replace
 
@@ -528,3 +529,43 @@ def test_list_items_of_shapes_of_their_own_do_not_leave_the_budget_to_markers() 
     markers = sum(COUNTER.count(m.group()) for m in ANY_MARKER_RE.finditer(result.text))
     assert 0.8 * budget <= tokens <= 1.1 * budget
     assert markers <= 0.03 * tokens
+
+
+def hidden_spans(original: str, output: str) -> list[list[str]]:
+    """The original lines each gap marker of `output` stands for, in order."""
+    lines = split_lines(original)
+    spans: list[list[str]] = []
+    at = 0
+    for line in output.split("\n")[:-1]:
+        gap = GAP.match(line)
+        if gap:
+            spans.append(lines[at : at + int(gap.group(1))])
+            at += int(gap.group(1))
+        else:
+            at += 1
+    return spans
+
+
+def test_a_gap_is_cut_only_where_it_saves_its_marker_again() -> None:
+    from headroom.compressors.base import MARKER_TOKENS
+
+    rng = random.Random(7)
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
+    lines = ["definitions:"]
+    for i in range(40):  # an API schema: distinct keys, each under a one-line comment
+        lines += [f"  {rng.choice(words)}_{rng.choice(words)}_{i}:", "    properties:"]
+        for _ in range(rng.randint(2, 5)):
+            name = f"{rng.choice(words)}_{rng.choice(words)}"
+            kind = rng.choice(["string", "boolean", "integer"])
+            lines += [
+                f"      # The {rng.choice(words)} of this {name}.",
+                f"      {name}: {{type: {kind}}}",
+            ]
+    text = "\n".join(lines)
+    out = compress(text, COUNTER.count(text) // 2)
+    assert_faithful(text, out)
+    spans = hidden_spans(text, out)
+    assert spans, "the budget cut something"
+    marker = MARKER_TOKENS + 1  # the gap marker, written as a comment
+    for span in spans:
+        assert COUNTER.count("\n".join(span)) + len(span) > 2 * marker, span

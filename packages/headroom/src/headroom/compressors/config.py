@@ -35,7 +35,7 @@ __all__ = ["ConfigCompressor"]
 _FORMATS = ("yaml", "toml", "ini", "xml")
 _MIN_LINES = 8
 _OVER_BUDGET = 1.1  # a selection this far past the budget is made again within less
-_SMALL_GAP = 3  # lines: a longer gap is never cheaper than its marker
+_SMALL_GAP = 3  # lines: a longer gap is taken to save its marker again
 _XML_COMMENT_TOKENS = 3  # `<!--`, ` -->` and the space: what an XML gap marker adds
 
 
@@ -137,14 +137,16 @@ def _balanced(
 def _close_small_gaps(
     lines: Sequence[str], kept: list[int], marker_tokens: int, count: Callable[[str], int]
 ) -> list[int]:
-    """`kept` plus every gap of a few lines that costs no more tokens than the marker that
-    would stand for it (counted: indentation makes estimates from characters too high)."""
+    """`kept` plus every gap of a few lines that costs at most twice the marker that would
+    stand for it: cut, it would save less than its marker costs again (a schema's one-line
+    comments went one by one, a marker each). Counted: indentation makes estimates from
+    characters too high."""
     out: list[int] = []
     previous = -1
     for index in [*kept, len(lines)]:
         if 0 < index - previous - 1 <= _SMALL_GAP:
             gap = range(previous + 1, index)
-            if count("\n".join(lines[i] for i in gap)) + len(gap) <= marker_tokens + 1:
+            if count("\n".join(lines[i] for i in gap)) + len(gap) <= 2 * marker_tokens:
                 out.extend(gap)
         if index < len(lines):
             out.append(index)
