@@ -455,3 +455,14 @@ def test_settings_are_assignments_and_statement_calls_at_a_lines_start() -> None
         "all: build",
     ]
     assert settings(lines) == {0, 1, 2, 3, 4}
+
+
+def test_a_gap_is_cut_only_where_it_saves_its_marker_again() -> None:
+    from headroom.ccr.markers import format_gap
+    from headroom.compressors.base import close_cheap_gaps
+
+    marker = len(format_gap(1))
+    between = "m" * (marker + 4)  # longer than its marker, shorter than twice it
+    beyond = "x" * (2 * marker + 1)
+    lines = ["kept 0", between, "kept 2", beyond, "kept 4"]
+    assert close_cheap_gaps(lines, [0, 2, 4]) == [0, 1, 2, 4]

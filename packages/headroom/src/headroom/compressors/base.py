@@ -298,8 +298,8 @@ def gap_runs(kept: Iterable[int], count: int) -> int:
 
 
 def close_cheap_gaps(lines: Sequence[str], kept: Iterable[int], unit: str = "lines") -> list[int]:
-    """`kept` (sorted) plus every gap whose lines are shorter than the marker that would
-    stand for them: a gap costing fewer tokens than its marker is shown instead."""
+    """`kept` (sorted) plus every gap whose lines are shorter than twice the marker that
+    would stand for them: cut, such a gap would save less than its marker costs again."""
     chosen = sorted(set(kept))
     out: list[int] = []
     previous = -1
@@ -314,7 +314,7 @@ def close_cheap_gaps(lines: Sequence[str], kept: Iterable[int], unit: str = "lin
 
 
 def _cheaper_than_marker(lines: Sequence[str], gap: range, unit: str) -> bool:
-    marker = len(format_gap(len(gap), unit))
+    marker = 2 * len(format_gap(len(gap), unit))
     size = 0
     for index in gap:
         size += len(lines[index].strip()) + 1
