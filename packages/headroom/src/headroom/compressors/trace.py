@@ -83,19 +83,23 @@ def classify(lines: list[str]) -> list[int]:
 
 def _classes(lines: list[str]) -> list[int]:
     """`classify` of lines already read (`_read`)."""
-    classes = [_line_class(line) for line in lines]
+    classes = _line_classes(lines)
+    last = len(lines) - 1
     for index, line in enumerate(lines):
         kind = classes[index]
-        if kind == OTHER and index and line[:1] == "\t" and _GO_FILE.match(line):
-            classes[index] = BODY  # go: the function line above is the frame
-            if classes[index - 1] in (OTHER, EXCEPTION):
-                classes[index - 1] = FRAME
-        elif kind == OTHER and index and classes[index - 1] == FRAME and _RUST_AT.match(line):
-            classes[index] = BODY
-        elif kind == OTHER and index and classes[index - 1] in (FRAME, BODY) and line[:1].isalnum():
-            classes[index] = EXCEPTION  # the unindented line ending a traceback names it
-        elif kind == FRAME and line.lstrip().startswith("File ") and index + 1 < len(lines):
-            _python_body(lines, classes, index)
+        if kind == FRAME:
+            if index < last and line.lstrip().startswith("File "):
+                _python_body(lines, classes, index)
+        elif kind == OTHER and index:
+            above = classes[index - 1]
+            if line[:1] == "\t" and _GO_FILE.match(line):
+                classes[index] = BODY  # go: the function line above is the frame
+                if above in (OTHER, EXCEPTION):
+                    classes[index - 1] = FRAME
+            elif above == FRAME and _RUST_AT.match(line):
+                classes[index] = BODY
+            elif above in (FRAME, BODY) and line[:1].isalnum():
+                classes[index] = EXCEPTION  # the unindented line ending a traceback names it
     return classes
 
 
@@ -132,6 +136,29 @@ _UNINDENTED_CLASS_OF = alternation([c for c in _CLASSED if c[0] not in (FRAME, M
 _DEEP_CLASS_OF = alternation([c for c in _CLASSED if c[1] is not _RUST_FRAME])
 _RUST_FRAME_INDENT = 6
 _INDENT = re.compile(r"\s*")
+
+
+# Lines whose class is remembered (detect's sample lines come back in compress, and a
+# trace repeats its frames), each of at most `_MEMO_MAX_CHARS`: a few MB at most.
+_MEMO_MAX_LINES = 8192
+_MEMO_MAX_CHARS = 512
+_CLASS_BY_LINE: dict[str, int] = {}
+
+
+def _line_classes(lines: list[str]) -> list[int]:
+    """`_line_class` of each line, a line classified before looked up."""
+    known = _CLASS_BY_LINE
+    return [known[line] if line in known else _remembered_class(line) for line in lines]
+
+
+def _remembered_class(line: str) -> int:
+    """`_line_class(line)`, remembered when the line is short enough."""
+    kind = _line_class(line)
+    if len(line) <= _MEMO_MAX_CHARS:
+        if len(_CLASS_BY_LINE) >= _MEMO_MAX_LINES:
+            _CLASS_BY_LINE.clear()
+        _CLASS_BY_LINE[line] = kind
+    return kind
 
 
 def _line_class(line: str) -> int:
@@ -195,7 +222,7 @@ class TraceCompressor:
         frames = counts[FRAME] + counts[MORE]
         if frames < _MIN_FRAMES or not (counts[EXCEPTION] or counts[HEADER]):
             return None
-        code_frame = sum(1 for line in lines if _CODE_FRAME.match(line))
+        code_frame = sum(1 for line in lines if " |" in line and _CODE_FRAME.match(line))
         trace = len(lines) - counts[OTHER] + code_frame
         headed = counts[HEADER] + counts[CHAIN] > 0
         if trace >= _TRACE_SHARE * len(lines) and (headed or frames >= _FRAME_SHARE * len(lines)):
@@ -204,20 +231,28 @@ class TraceCompressor:
         return None
 
     def compress(self, text: str, ctx: CompressContext) -> Compressed | None:
-        lines = [line.rstrip("\r") for line in split_lines(text)]
+        lines = split_lines(text)
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
         if len(lines) < 4:
             return None
         read = _read(lines)  # what the lines say (the output keeps them as they are)
-        classes = classify(read)
+        # Classified as `classify(read)` reads them: read again, a nested group's lines
+        # lose a second gutter; lines the first reading left alone, a second leaves alone.
+        classes = _classes(read if read is lines else _read(read))
         units = _frame_units(classes)
         selection = Selection(text, lines, ctx)
         collapsible = _collapsible(read, classes, units)
         whole = selection.fits_whole()
         if whole and not collapsible:
             return None
-        selection.force(i for i, c in enumerate(classes) if c in (EXCEPTION, CHAIN, HEADER, MORE))
-        selection.force(i for unit in units if unit[0] not in collapsible for i in unit)
-        selection.force(_continuations(read, classes))
+        selection.force(  # one force: the kept lines' cost is summed once
+            [
+                *(i for i, c in enumerate(classes) if c in (EXCEPTION, CHAIN, HEADER, MORE)),
+                *(i for unit in units if unit[0] not in collapsible for i in unit),
+                *_continuations(read, classes),
+            ]
+        )
         others = [i for i, c in enumerate(classes) if c == OTHER and i not in selection.kept]
         if whole:  # within the budget only the boilerplate frames go
             selection.force(others)
@@ -242,18 +277,19 @@ def _frame_units(classes: list[int]) -> list[list[int]]:
 def _collapsible(lines: list[str], classes: list[int], units: list[list[int]]) -> set[int]:
     """First lines of the frame units to collapse: library frames, except where an
     exception was raised, and frames already shown above (recursion, a repeated trace)."""
-    keys = [tuple(lines[i].strip() for i in unit) for unit in units]
+    keys = [tuple([lines[i].strip() for i in unit]) for unit in units]
     occurrences = Counter(keys)
     seen: set[tuple[str, ...]] = set()
     raised = _raise_sites(lines, units)
     out: set[int] = set()
     for unit, key in zip(units, keys, strict=True):
+        if key in seen:  # shown above: collapsed, library or not
+            out.add(unit[0])
         # A frame that recurs (recursion) shows once, even from a library, as Python's own
         # `[Previous line repeated N more times]` does: the cycle is what the trace says.
-        recurs = occurrences[key] >= _RECURRING
-        library = not recurs and unit[0] not in raised and _is_library(lines[unit[0]])
-        if key in seen or library:
-            out.add(unit[0])
+        elif occurrences[key] < _RECURRING and unit[0] not in raised:
+            if _is_library(lines[unit[0]]):
+                out.add(unit[0])
         seen.add(key)
     return out
 
@@ -296,9 +332,13 @@ def _continuations(lines: list[str], classes: list[int]) -> list[int]:
 
 def _ranked(lines: list[str], indices: list[int]) -> list[int]:
     """Other lines, error-like first, then the first of each template, then the rest spread."""
-    errors = [i for i in indices if ERROR_RE.search(lines[i])]
-    templates: dict[str, int] = {}
+    first: dict[str, int] = {}  # each distinct line read once, at its first index
     for i in indices:
-        templates.setdefault(message_template(lines[i]), i)
+        first.setdefault(lines[i], i)
+    error_lines = {line for line in first if ERROR_RE.search(line)}
+    errors = [i for i in indices if lines[i] in error_lines]
+    templates: dict[str, int] = {}
+    for line, i in first.items():
+        templates.setdefault(message_template(line), i)
     spread = [indices[k] for k in spread_order(len(indices))]
     return list(dict.fromkeys([*errors, *templates.values(), *spread]))
