@@ -4,6 +4,7 @@ plain reading gives, on inputs built from the pieces that decide it."""
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from headroom.compressors._csv_read import _may_share, first_records, records_of, split_cells
 from headroom.compressors._listing_keys import _LETTER, _is_word, _letters_and_words
 from headroom.compressors._ranking import holders, lines_finding, shape_keys, signatures
 from headroom.compressors._table_rows import typed_cell, typed_column
@@ -133,3 +134,28 @@ def test_the_frame_count_quick_no_never_undercounts(lines: list[str]) -> None:
     read = _read(lines)
     classes = _classes(read)
     assert _frame_candidates(read) >= sum(1 for c in classes if c in (FRAME, MORE))
+
+
+RECORD_PIECES = ['"', ",", "\t", ";", "a", " ", '""', "1", ""]
+
+
+@settings(max_examples=600, deadline=None)
+@example(['a,"b', "c", 'd",e', "f,g"], 2, True)
+@given(st.lists(joined(RECORD_PIECES), max_size=14), st.integers(1, 6), st.booleans())
+def test_a_samples_first_records_are_those_all_its_records_begin_with(
+    lines: list[str], count: int, cut: bool
+) -> None:
+    every = [record for record in records_of(lines, cut=cut) if record.strip()]
+    assert first_records(lines, count, cut=cut) == every[:count]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(joined(RECORD_PIECES), min_size=5, max_size=12), st.sampled_from([",", "\t", ";"]))
+def test_a_delimiter_too_few_records_hold_gives_no_table_share(
+    records: list[str], delimiter: str
+) -> None:
+    header = split_cells(records[0], delimiter)
+    if len(header) < 2 or _may_share(records, delimiter, len(header) - 1):
+        return
+    share = sum(1 for r in records if len(split_cells(r, delimiter)) == len(header)) / len(records)
+    assert share < 0.8

@@ -23,6 +23,7 @@ __all__ = [
 
 _DELIMITERS = (",", "\t", ";")
 MIN_RECORDS = 5
+_MIN_SHARE = 0.8  # of the records with the header's field count: a table
 _SENTENCE_WORDS = 3  # words of a cell that reads as text
 _SPACED_SHARE = 0.9  # commas followed by a space, of all commas, in text
 _WORDED_SHARE = 0.5  # records holding a cell of text
@@ -76,12 +77,14 @@ def _sniff(records: Sequence[str]) -> tuple[Dialect | None, list[list[str]]]:
         header = split_cells(records[0], delimiter)
         if len(header) < 2 or any(not cell.strip() for cell in header):
             continue
+        if not _may_share(records, delimiter, len(header) - 1):
+            continue  # the quick no: too few records hold enough delimiters
         cells = [split_cells(record, delimiter) for record in records]
         share = sum(1 for row in cells if len(row) == len(header)) / len(records)
         candidate = Dialect(delimiter, len(header), share)
         if best is None or (share, len(header)) > (best.share, best.columns):
             best, best_cells = candidate, cells
-    if best is None or best.share < 0.8:
+    if best is None or best.share < _MIN_SHARE:
         return None, []
     if best.columns <= 3 and _path_listing(best_cells):
         return None, []
@@ -90,6 +93,14 @@ def _sniff(records: Sequence[str]) -> tuple[Dialect | None, list[list[str]]]:
     if _inside_brackets(records, best.delimiter, best_cells):
         return None, []
     return best, best_cells
+
+
+def _may_share(records: Sequence[str], delimiter: str, least: int) -> bool:
+    """Whether enough records (the share a dialect needs) hold at least `least` delimiters:
+    a record of fewer has fewer cells than the header (a quoted delimiter separates none),
+    so without them no dialect of that delimiter can be the table's."""
+    holding = sum(1 for record in records if record.count(delimiter) >= least)
+    return holding / len(records) >= _MIN_SHARE  # as a share is read: at most it
 
 
 def _inside_brackets(
@@ -221,6 +232,29 @@ def records_of(lines: Sequence[str], *, cut: bool = False) -> list[str]:
     record the cut split: they are left out."""
     # A line of an odd count of quotes opens a quoted line break, the next such closes it.
     odd = [i for i, line in enumerate(lines) if line.count('"') % 2]
+    return _joined(lines, odd, cut)
+
+
+def first_records(lines: Sequence[str], count: int, *, cut: bool = False) -> list[str]:
+    """The first `count` records of `records_of(lines, cut=cut)` that hold text: the lines
+    are read only as far as those records reach (a sample's first records, not its all)."""
+    odd: list[int] = []
+    records = 0  # with text, closed, before the line read
+    for index, line in enumerate(lines):
+        if line.count('"') % 2:
+            odd.append(index)
+            if len(odd) % 2:
+                continue  # a quoted line break opens: the record closes further on
+        elif len(odd) % 2 or not line.strip():
+            continue  # inside a quoted line break, or a blank line
+        records += 1
+        if records == count:
+            return [r for r in _joined(lines[: index + 1], odd, cut) if r.strip()]
+    return [r for r in _joined(lines, odd, cut) if r.strip()][:count]
+
+
+def _joined(lines: Sequence[str], odd: list[int], cut: bool) -> list[str]:
+    """`records_of` of `lines` whose lines of an odd count of quotes are `odd`."""
     records: list[str] = []
     taken = 0  # lines read into records
     for opening, closing in zip(odd[::2], odd[1::2], strict=False):  # an odd one: unclosed

@@ -30,9 +30,9 @@ from headroom.compressors._csv_read import (
     SAMPLE_RECORDS,
     Dialect,
     Table,
+    first_records,
     heads_no_table,
     read_table,
-    records_of,
     sniff,
 )
 from headroom.compressors._table_rows import rare_rows, row_order, typed_column, whole_rows
@@ -90,8 +90,9 @@ class CsvCompressor:
         # Blank lines are dropped after the records are joined: one inside a quoted cell
         # (a license text) belongs to its record.
         cut = len(sample.text) > len(sample.head)
-        records = records_of([line.rstrip("\r") for line in lines], cut=cut)
-        records = [record for record in records if record.strip()][:SAMPLE_RECORDS]
+        if "\r" in sample.head:
+            lines = [line.rstrip("\r") for line in lines]
+        records = first_records(lines, SAMPLE_RECORDS, cut=cut)
         dialect = sniff(records)
         if dialect is None:
             return None
