@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from itertools import islice
+from itertools import compress, islice
+from operator import ne
 from typing import cast
 
 __all__ = [
@@ -145,12 +146,21 @@ def rows_without_columns(
     # Narrowed, a row is its kept cells one space apart: built from the cells at hand.
     last = len(columns) - 1
     kept = [columns[c] for c in range(last) if c not in dropped] + [columns[last]]
-    rows = zip(map(lines.__getitem__, row_lines), zip(*kept, strict=True), strict=True)
-    out = [_narrowed(line, cells) for line, cells in rows]
+    out = list(map(" ".join, zip(*kept, strict=True)))
+    # A row that starts or ends with blanks keeps them (most rows have none).
+    texts = list(map(lines.__getitem__, row_lines))
+    for position in _with_blanks_at_ends(texts):
+        out[position] = _narrowed(texts[position], [cells[position] for cells in kept])
     if header is not None and header in row_lines:
         position = row_lines.index(header)
         out[position] = _narrowed(lines[header], [cells[position] for cells in columns])
     return out
+
+
+def _with_blanks_at_ends(texts: Sequence[str]) -> list[int]:
+    """The positions of the texts that start or end with blanks."""
+    unequal = map(ne, map(len, texts), map(len, map(str.strip, texts)))
+    return list(compress(range(len(texts)), unequal))
 
 
 def _narrowed(line: str, cells: Sequence[str]) -> str:

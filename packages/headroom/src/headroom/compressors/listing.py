@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import contains, itemgetter
 
 from headroom.ccr.markers import format_detail, format_note, split_lines
 from headroom.compressors._listing_columns import (
@@ -79,16 +81,16 @@ def _head_rows(lines: Sequence[str]) -> tuple[str, ...]:
     """The non-blank lines of the first 400, which say what a payload is: asked of the
     sample to detect a listing, then of the payload to compress it (the same rows when it is
     short, so each answer below is worked out once)."""
-    return tuple(line for line in lines[:400] if line.strip())
+    return tuple(filter(str.strip, lines[:400]))
 
 
 @lru_cache(maxsize=4)
 def _not_rows_of_cells(rows: tuple[str, ...]) -> bool:
     if not rows:
         return False
-    if sum(1 for row in rows if _RULED in row) >= len(rows) / 2:
+    if sum(map(contains, rows, repeat(_RULED))) >= len(rows) / 2:
         return True
-    if sum(1 for row in rows if _TREE_BRANCH.match(row)) >= len(rows) / 2:
+    if len(rows) - list(map(_TREE_BRANCH.match, rows)).count(None) >= len(rows) / 2:
         return True  # `tree`: the glyphs before each name are its depth, not a cell
     if not _HEX_GROUP.fullmatch(rows[-1].split(maxsplit=1)[0]):
         return False  # the quick no: every row of a dump starts with its offset
@@ -103,12 +105,15 @@ def _not_rows_of_cells(rows: tuple[str, ...]) -> bool:
 def _path_columns(rows: tuple[str, ...]) -> int | None:
     if len(rows) < _MIN_PATH_ROWS:
         return None
-    shapes = map(str.split, rows)
-    counts = Counter(
-        len(fields)
-        for fields in shapes
-        if len(fields) <= _MAX_PATH_FIELDS + 1 and _PATH.fullmatch(fields[-1])
-    )
+    # The quick no: too few rows end in a path, whatever their fields (each read from its end).
+    last_words = map(itemgetter(-1), map(str.rsplit, rows, repeat(None), repeat(1)))
+    ending_in_paths = list(compress(rows, map(_PATH.fullmatch, last_words)))
+    if len(ending_in_paths) < len(rows) * _PATH_SHARE:
+        return None
+    # Split once past the fields a path row may have: a longer row shows one too many.
+    most = _MAX_PATH_FIELDS + 1
+    sizes = map(len, map(str.split, ending_in_paths, repeat(None), repeat(most)))
+    counts = Counter(size for size in sizes if size <= most)
     if sum(counts.values()) < len(rows) * _PATH_SHARE:
         return None
     return counts.most_common(1)[0][0]
