@@ -21,7 +21,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 
 from headroom._version import __version__
@@ -33,6 +33,7 @@ from headroom.conversation.segments import Path, Segment
 from headroom.engine.pointer_format import commented, fits_json, language_of, runs_in_format
 from headroom.engine.repeats import (
     Run,
+    RunWorth,
     ShownIndex,
     line_contents,
     own_runs,
@@ -184,6 +185,7 @@ class Deduplicator:
         original = output.segment.text
         lines = shown.split("\n")
         minimum = self.config.dedup_min_tokens
+        counter = request.counter
         # Runs repeating the output's own lines: only in what goes out as it is (the
         # payload re-rendered beside its compression is for repeats of earlier outputs),
         # and only when its repeated blocks hold what a pointer is worth (the quick no).
@@ -198,16 +200,7 @@ class Deduplicator:
         keys = [None if p is None else contents[p] for p in positions]
 
         ends = list(accumulate((len(line) + 1 for line in lines), initial=0))
-
-        def worth(run: Run, floor: int = minimum) -> bool:
-            if ends[run.start + run.length] - ends[run.start] <= floor:
-                return False  # fewer characters than the tokens it must cost
-            text = "\n".join(lines[run.start : run.start + run.length])
-            return request.counter.count(text) >= floor
-
-        def worth_own(run: Run) -> bool:
-            return worth(run, minimum * _OWN_RUN_FACTOR)
-
+        worth = RunWorth(lines, ends, minimum, counter.count)
         runs = request.index.runs(keys, worth)
         if own_repeats:
             # Within one output a repeat is its lines as they read, framing and all (two
@@ -215,6 +208,7 @@ class Deduplicator:
             verbatim = [
                 None if k is None else line.rstrip() for k, line in zip(keys, lines, strict=True)
             ]
+            worth_own = replace(worth, floor=minimum * _OWN_RUN_FACTOR)
             own = own_runs(verbatim, positions, worth_own, runs, request.number)
             runs = sorted([*runs, *own], key=lambda run: run.start)
         if not runs or not fits_json(shown, runs, keys):
@@ -226,6 +220,7 @@ class Deduplicator:
         stated = MARKER_RE.search(shown) if shown != original else None
         if shown == original:
             lines = [neutralise_markers(line) for line in lines]
+            worth = replace(worth, lines=lines)  # the tokens of what goes out
         found = runs_in_format(
             language_of(output.outcome),
             shown,

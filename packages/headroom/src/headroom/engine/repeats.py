@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 from headroom.ccr.markers import ANY_MARKER_RE, parse_pointer
 
-__all__ = ["Run", "ShownIndex", "line_contents", "own_runs", "repeated_chars", "shown_positions"]
+__all__ = [
+    "Run",
+    "RunWorth",
+    "ShownIndex",
+    "line_contents",
+    "own_runs",
+    "repeated_chars",
+    "shown_positions",
+]
 
 _FRAMINGS = (
     re.compile(r" *\d+\t"),  # cat -n
@@ -180,10 +188,33 @@ class ShownIndex:
         return best
 
 
+@dataclass(frozen=True)
+class RunWorth:
+    """Whether a run of an output's lines is worth a pointer: its lines hold more than
+    `floor` characters (the quick no: fewer than the tokens it must cost) and cost at least
+    `floor` tokens."""
+
+    lines: Sequence[str]
+    ends: Sequence[int]
+    """ends[i]: the characters of the lines before line i, newlines counted."""
+    floor: int
+    tokens: Callable[[str], int]
+
+    def holds_enough(self, start: int, end: int) -> bool:
+        """Whether lines `start`..`end - 1` hold more characters than the floor."""
+        return self.ends[end] - self.ends[start] > self.floor
+
+    def __call__(self, run: Run) -> bool:
+        end = run.start + run.length
+        if not self.holds_enough(run.start, end):
+            return False
+        return self.tokens("\n".join(self.lines[run.start : end])) >= self.floor
+
+
 def own_runs(
     keys: Sequence[str | None],
     positions: Sequence[int | None],
-    worth: Callable[[Run], bool],
+    worth: RunWorth,
     taken: Sequence[Run],
     source: int,
 ) -> list[Run]:
@@ -192,48 +223,52 @@ def own_runs(
     most recent showings: what a repeated block of one payload (the same YAML stanza, the
     same traceback) may point at. Lines of `taken` runs are neither repeats nor what a
     repeat points at, and a repeat points only at lines it leaves shown."""
-    gone = [False] * len(keys)
+    heads = list(keys)  # what each line shows as the first of a repeat (None: nothing)
     for run in taken:
-        gone[run.start : run.start + run.length] = [True] * run.length
-    # joined[i]: line i continues line i - 1 in the original (both shown, in a row)
-    joined = [False] + [
-        a is not None and b is not None and b == a + 1
-        for a, b in zip(positions, positions[1:], strict=False)
-    ]
-    earlier: dict[str, list[int]] = {}  # shown output lines by content, before the cursor
+        heads[run.start : run.start + run.length] = [None] * run.length
+    links = _links(heads, positions)
+    earlier: dict[str, list[int]] = {}  # the lines before the start a repeat may point at
     found: list[Run] = []
-    start = 0
-    while start < len(keys):
-        key = keys[start]
+    resume = 0  # the line after the last run found
+    holds_enough = worth.holds_enough
+    for start, key in enumerate(heads):
+        if key is None or start < resume:
+            continue
+        shown = earlier.get(key)
+        if shown is None:
+            earlier[key] = [start]
+            continue
         best_line = best_length = 0
-        if key is not None and not gone[start]:
-            for line in reversed(earlier.get(key, [])[-_OWN_CANDIDATES:]):
-                length = 1
-                while (
-                    start + length < len(keys)
-                    and line + length < start  # the showing ends before the repeat starts
-                    and keys[start + length] is not None
-                    and keys[line + length] == keys[start + length]
-                    and joined[start + length]
-                    and joined[line + length]
-                    and not gone[start + length]
-                    and not gone[line + length]
-                ):
-                    length += 1
-                if length > best_length:
-                    best_line, best_length = line, length
-        if best_length:
+        for line in reversed(shown[-_OWN_CANDIDATES:]):
+            length = 1  # the showing ends before the repeat starts
+            while links[start + length] == links[line + length] and line + length < start:
+                length += 1
+            if length > best_length:
+                best_line, best_length = line, length
+        if holds_enough(start, start + best_length):  # asked before making a Run: most hold few
             at = positions[best_line]
             run = Run(start, best_length, source, at if at is not None else 0)
             if worth(run):
                 found.append(run)
-                gone[start : start + best_length] = [True] * best_length
-                start += best_length
+                resume = start + best_length
+                links[start:resume] = range(start, resume)  # no repeat points into it
                 continue
-        if key is not None and not gone[start]:
-            earlier.setdefault(key, []).append(start)
-        start += 1
+        shown.append(start)
     return found
+
+
+def _links(heads: Sequence[str | None], positions: Sequence[int | None]) -> list[str | int]:
+    """What each line shows as a later line of a repeat: its content when it continues the
+    line before (both shown, in a row in the original); else its own number, which no
+    other line's equals. One number more, past the end, continues nothing."""
+    links: list[str | int] = [
+        head if head is not None and before is not None and at == before + 1 else index
+        for index, (head, before, at) in enumerate(
+            zip(heads, [None, *positions], positions, strict=False)
+        )
+    ]
+    links.append(-1)
+    return links
 
 
 def repeated_chars(lines: Sequence[str | None]) -> int:
