@@ -22,7 +22,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 
 from headroom._version import __version__
 from headroom.ccr.guard import GuardedStore
@@ -72,6 +73,14 @@ class ToolOutput:
 
 
 @dataclass(frozen=True)
+class _Payload:
+    """An output's payload as lines, and what each line shows (see `_contents`)."""
+
+    lines: list[str]
+    contents: list[str | None]
+
+
+@dataclass(frozen=True)
 class _Request:
     """What de-duplicating one output of a request reads: the contents the outputs before
     it show, how pointers name each output, the counter, and this output's number."""
@@ -117,11 +126,12 @@ class Deduplicator:
             # Framing matters only between outputs (a grep of lines a cat showed): a lone
             # output's lines are taken as they read.
             contents = _contents(original, framed=len(outputs) > 1)
+            payload = _Payload(original, contents)
             text = output.text
             if output.eligible:  # the first may still repeat itself
                 key = _key(context, output.text)
                 request = _Request(index, labels, counter, number)
-                deduped = self._decide(key, output, contents, request)
+                deduped = self._decide(key, output, payload, request)
                 if deduped is not None:
                     found[output.segment.path] = deduped
                     text = deduped.text
@@ -134,25 +144,26 @@ class Deduplicator:
         return found
 
     def _decide(
-        self, key: str, output: ToolOutput, contents: list[str | None], request: _Request
+        self, key: str, output: ToolOutput, payload: _Payload, request: _Request
     ) -> Compressed | None:
         if output.frozen:
             return self._recall(key) if self.config.stable_history else None
-        deduped = self._deduplicate(output, contents, request)
+        deduped = self._deduplicate(output, payload, request)
         if deduped is not None and self.config.stable_history:
             self._remember(key, deduped)
         return deduped
 
     def _deduplicate(
-        self, output: ToolOutput, contents: list[str | None], request: _Request
+        self, output: ToolOutput, payload: _Payload, request: _Request
     ) -> Compressed | None:
         """Pointers in the output as compressed, or in the payload itself when that costs
         less (a lossless re-rendering shows repeats a pointer could stand for)."""
         original = output.segment.text
         counter = request.counter
-        tried = [self._pointed(output, output.text, contents, request)]
-        if output.text != original:
-            tried.append(self._pointed(output, original, contents, request))
+        tried = [self._pointed(output, output.text, payload, request)]
+        # The payload whole beside its compression is for repeats of earlier outputs only.
+        if output.text != original and not request.index.empty:
+            tried.append(self._pointed(output, original, payload, request))
         found = [(counter.count(t[0]), t) for t in tried if t is not None]
         before = counter.count(output.text)
         if not found:
@@ -166,7 +177,7 @@ class Deduplicator:
             text=text,
             ref=ref,
             kept=kept,
-            total=len(original.split("\n")),
+            total=len(payload.lines),
             unit="lines",
             kind=kind,
             language=output.outcome.language if output.outcome else None,
@@ -176,14 +187,14 @@ class Deduplicator:
         )
 
     def _pointed(
-        self, output: ToolOutput, shown: str, contents: list[str | None], request: _Request
+        self, output: ToolOutput, shown: str, payload: _Payload, request: _Request
     ) -> tuple[str, str | None, int] | None:
         """`shown` (the output, or the payload whole) with its repeats as pointers, the ref
         it states (None: nothing of it is left out but what the pointers show in the
         context, so there is nothing to retrieve) and the lines it still shows; None if
         no repeat is worth a pointer."""
         original = output.segment.text
-        lines = shown.split("\n")
+        lines = payload.lines if shown == original else shown.split("\n")
         minimum = self.config.dedup_min_tokens
         counter = request.counter
         # Runs repeating the output's own lines: only in what goes out as it is (the
@@ -196,10 +207,11 @@ class Deduplicator:
         )
         if not own_repeats and request.index.empty:
             return None  # nothing earlier to point at, nothing of its own to look for
-        positions = shown_positions(original.split("\n"), lines, contents)
+        contents = payload.contents
+        positions = shown_positions(payload.lines, lines, contents)
         keys = [None if p is None else contents[p] for p in positions]
 
-        ends = list(accumulate((len(line) + 1 for line in lines), initial=0))
+        ends = list(map(add, accumulate(map(len, lines), initial=0), count()))  # newlines too
         worth = RunWorth(lines, ends, minimum, counter.count)
         runs = request.index.runs(keys, worth)
         if own_repeats:
@@ -303,7 +315,7 @@ def _contents(original: list[str], *, framed: bool = True) -> list[str | None]:
     `line_contents`; else the line as it reads); the empty line after a final newline
     shows nothing."""
     contents: list[str | None] = (
-        line_contents(original) if framed else [line.rstrip() for line in original]
+        line_contents(original) if framed else list(map(str.rstrip, original))
     )
     if len(original) > 1 and original[-1] == "":
         contents[-1] = None
