@@ -1,7 +1,10 @@
-"""The fast reading of repeats within one output, held to the plain one it stands in for:
-every start tried against its most recent showings line by line, every longest run asked
-whether it is worth a pointer. The fast one skips the asking when a run holds too few
-characters, and extends a run by comparing what each line shows as a later line of one."""
+"""The fast readings of repeats within one output, each held to the plain one it stands in
+for. own_runs: every start tried against its most recent showings line by line, every
+longest run asked whether it is worth a pointer (the fast one skips the asking when a run
+holds too few characters, and extends a run by comparing what each line shows as a later
+line of one). repeats_hold: every repeated block counted (the fast one stops at enough).
+A plain payload's contents: its output lines as they read (the fast one takes the
+contents the lines show)."""
 
 from collections.abc import Sequence
 from itertools import accumulate
@@ -10,7 +13,15 @@ from zlib import crc32
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from headroom.engine.repeats import _OWN_CANDIDATES, Run, RunWorth, own_runs
+from headroom.engine.dedup import _contents
+from headroom.engine.repeats import (
+    _OWN_CANDIDATES,
+    Run,
+    RunWorth,
+    own_runs,
+    repeats_hold,
+    shown_positions,
+)
 
 
 def plain_own_runs(
@@ -101,3 +112,56 @@ def test_own_runs_are_found_as_the_plain_reading_finds_them(
     assert own_runs(keys, positions, worth, taken, source) == plain_own_runs(
         keys, positions, worth, taken, source
     )
+
+
+def repeated_chars(lines: list[str | None]) -> int:
+    seen: set[tuple[str | None, str | None, str | None]] = set()
+    total = 0
+    for window in zip(lines, lines[1:], lines[2:], strict=False):
+        if window[2] is None:
+            continue
+        if window in seen:
+            total += len(window[2]) + 1
+        else:
+            seen.add(window)
+    return total
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([None, "", "}", "a", "ccc dd"]), max_size=40), st.integers(-2, 2))
+def test_repeats_hold_as_counted_whole(lines: list[str | None], off_by: int) -> None:
+    counted = repeated_chars(lines)
+    for chars in (counted + off_by, off_by * 7):
+        assert repeats_hold(lines, chars) == (counted >= chars)
+
+
+LINES = ["", " ", "a", "a ", "a  ", " a", "}", "x = 1", "x = 1\t", "[headroom: 2 lines]"]
+
+
+@st.composite
+def shown_payloads(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    original = draw(st.lists(st.sampled_from(LINES), max_size=25))
+    output: list[str] = []
+    for line in original:
+        shown = draw(st.sampled_from(["kept", "kept", "stripped", "gone", "marker", "other"]))
+        if shown == "kept":
+            output.append(line)
+        elif shown == "stripped":
+            output.append(line.rstrip())
+        elif shown == "marker":
+            output.append("[headroom: 1 line]")
+        elif shown == "other":
+            output.append(draw(st.sampled_from(LINES)))
+    return original, output
+
+
+@settings(max_examples=600, deadline=None)
+@given(shown_payloads())
+def test_a_plain_payloads_output_lines_read_as_their_contents(
+    payload: tuple[list[str], list[str]],
+) -> None:
+    original, output = payload
+    contents = _contents(original, framed=False)
+    keys = [None if p is None else contents[p] for p in shown_positions(original, output, contents)]
+    verbatim = [None if k is None else line.rstrip() for k, line in zip(keys, output, strict=True)]
+    assert verbatim == keys

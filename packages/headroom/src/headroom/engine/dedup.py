@@ -38,7 +38,7 @@ from headroom.engine.repeats import (
     ShownIndex,
     line_contents,
     own_runs,
-    repeated_chars,
+    repeats_hold,
     shown_positions,
 )
 from headroom.errors import StoreError
@@ -78,6 +78,8 @@ class _Payload:
 
     lines: list[str]
     contents: list[str | None]
+    plain: bool
+    """Its contents are its lines as they read, right-stripped (no framing taken off)."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,8 @@ class Deduplicator:
             original = output.segment.text.split("\n")
             # Framing matters only between outputs (a grep of lines a cat showed): a lone
             # output's lines are taken as they read.
-            contents = _contents(original, framed=len(outputs) > 1)
-            payload = _Payload(original, contents)
+            framed = len(outputs) > 1
+            payload = _Payload(original, _contents(original, framed=framed), plain=not framed)
             text = output.text
             if output.eligible:  # the first may still repeat itself
                 key = _key(context, output.text)
@@ -137,8 +139,8 @@ class Deduplicator:
                     text = deduped.text
             if number == len(outputs) - 1:
                 break  # no later output reads the index
-            positions = shown_positions(original, text.split("\n"), contents)
-            index.add(contents, [p for p in positions if p is not None])
+            positions = shown_positions(original, text.split("\n"), payload.contents)
+            index.add(payload.contents, [p for p in positions if p is not None])
             context.update(f"{label}\0".encode())
             context.update(text.encode("utf-8", "surrogatepass") + b"\0")
         return found
@@ -203,7 +205,7 @@ class Deduplicator:
         own_repeats = (
             shown == output.text
             and _may_repeat_itself(output)
-            and repeated_chars(lines) >= minimum * _OWN_RUN_FACTOR * _CHARS_PER_TOKEN
+            and repeats_hold(lines, minimum * _OWN_RUN_FACTOR * _CHARS_PER_TOKEN)
         )
         if not own_repeats and request.index.empty:
             return None  # nothing earlier to point at, nothing of its own to look for
@@ -216,10 +218,15 @@ class Deduplicator:
         runs = request.index.runs(keys, worth)
         if own_repeats:
             # Within one output a repeat is its lines as they read, framing and all (two
-            # grep hits of one text in two files are no repeat).
-            verbatim = [
-                None if k is None else line.rstrip() for k, line in zip(keys, lines, strict=True)
-            ]
+            # grep hits of one text in two files are no repeat): their contents when plain.
+            verbatim = (
+                keys
+                if payload.plain
+                else [
+                    None if k is None else line.rstrip()
+                    for k, line in zip(keys, lines, strict=True)
+                ]
+            )
             worth_own = replace(worth, floor=minimum * _OWN_RUN_FACTOR)
             own = own_runs(verbatim, positions, worth_own, runs, request.number)
             runs = sorted([*runs, *own], key=lambda run: run.start)

@@ -22,7 +22,7 @@ __all__ = [
     "ShownIndex",
     "line_contents",
     "own_runs",
-    "repeated_chars",
+    "repeats_hold",
     "shown_positions",
 ]
 
@@ -271,10 +271,10 @@ def _links(heads: Sequence[str | None], positions: Sequence[int | None]) -> list
     return links
 
 
-def repeated_chars(lines: Sequence[str | None]) -> int:
-    """Characters of the lines that, with the two lines before them, repeat three lines
-    found earlier: what repeated blocks of three lines or more hold (a stray `}` or blank
-    line recurring says nothing)."""
+def repeats_hold(lines: Sequence[str | None], chars: int) -> bool:
+    """Whether the lines that, with the two lines before them, repeat three lines found
+    earlier hold `chars` characters or more: what repeated blocks of three lines or more
+    hold (a stray `}` or blank line recurring says nothing). Counting stops there."""
     seen: set[tuple[str | None, str | None, str | None]] = set()
     total = 0
     for window in zip(lines, lines[1:], lines[2:], strict=False):
@@ -282,6 +282,8 @@ def repeated_chars(lines: Sequence[str | None]) -> int:
             continue
         if window in seen:
             total += len(window[2]) + 1
+            if total >= chars:
+                return True
         else:
             seen.add(window)
-    return total
+    return total >= chars
