@@ -146,9 +146,12 @@ _CLASS_BY_LINE: dict[str, int] = {}
 
 
 def _line_classes(lines: list[str]) -> list[int]:
-    """`_line_class` of each line, a line classified before looked up."""
-    known = _CLASS_BY_LINE
-    return [known[line] if line in known else _remembered_class(line) for line in lines]
+    """`_line_class` of each line, a line classified before looked up (one `get`: another
+    thread may clear the memo between a look and a read)."""
+    known = _CLASS_BY_LINE.get
+    return [
+        kind if (kind := known(line)) is not None else _remembered_class(line) for line in lines
+    ]
 
 
 def _remembered_class(line: str) -> int:
