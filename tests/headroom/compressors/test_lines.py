@@ -466,3 +466,19 @@ def test_a_gap_is_cut_only_where_it_saves_its_marker_again() -> None:
     beyond = "x" * (2 * marker + 1)
     lines = ["kept 0", between, "kept 2", beyond, "kept 4"]
     assert close_cheap_gaps(lines, [0, 2, 4]) == [0, 1, 2, 4]
+
+
+def test_where_the_lines_that_must_stay_are_spread_out_the_budget_left_closes_gaps() -> None:
+    from headroom.compressors.base import MARKER_TOKENS, fill_within_budget, gap_runs
+
+    count, budget = 200, 1800
+    kept = set(range(0, count, 5))  # every fifth line must stay: 40 gaps of four lines
+    # Offered: the middle of each gap first (each would split it: refused past the markers'
+    # share), then the lines beside the kept ones (taken).
+    order = [i for offset in (2, 3, 1, 4) for i in range(offset, count, 5)]
+    spent = 10 * len(kept) + MARKER_TOKENS * gap_runs(kept, count)
+    spent = fill_within_budget(order, kept, lambda _: 10, spent, budget, count)
+    assert spent <= budget
+    # The tokens left close many gaps of two lines; widening every run a line in turn
+    # would have closed none of them.
+    assert gap_runs(kept, count) <= 20

@@ -251,7 +251,43 @@ def fill_within_budget(
             kept.add(index)
             spent += cost
             runs += added
+    if runs > max_runs:  # what must be kept left more gaps than markers may take
+        spent = close_cheapest_gaps(order, kept, cost_of, spent, budget, count, runs - max_runs)
     return widen_runs(order, kept, cost_of, spent, budget, count)
+
+
+def close_cheapest_gaps(
+    order: list[int],
+    kept: set[int],
+    cost_of: Callable[[int], int],
+    spent: int,
+    budget: int,
+    count: int,
+    most: int,
+) -> int:
+    """Show the lines of up to `most` gaps of `kept` (of `count` lines) whose lines are all
+    in `order`, the cheapest first, while they fit in `budget` (each closed gap pays its
+    lines and saves its marker); returns the tokens spent. A gap closed is a marker less:
+    where the lines that must stay are spread out, the budget left closes gaps rather than
+    widening every run."""
+    offered = set(order)
+    gaps: list[tuple[int, int, int]] = []  # (cost of its lines, first, end)
+    start = None
+    for index in range(count + 1):
+        if index < count and index not in kept:
+            start = index if start is None else start
+        elif start is not None:
+            if all(i in offered for i in range(start, index)):
+                gaps.append((sum(cost_of(i) for i in range(start, index)), start, index))
+            start = None
+    closed = 0
+    for cost, first, end in sorted(gaps):
+        if closed == most or spent + cost - MARKER_TOKENS > budget:
+            break
+        kept.update(range(first, end))
+        spent += cost - MARKER_TOKENS
+        closed += 1
+    return spent
 
 
 def widen_runs(
