@@ -252,11 +252,11 @@ def fill_within_budget(
             spent += cost
             runs += added
     if runs > max_runs:  # what must be kept left more gaps than markers may take
-        spent = close_cheapest_gaps(order, kept, cost_of, spent, budget, count, runs - max_runs)
+        spent = _close_cheapest_gaps(order, kept, cost_of, spent, budget, count, runs - max_runs)
     return widen_runs(order, kept, cost_of, spent, budget, count)
 
 
-def close_cheapest_gaps(
+def _close_cheapest_gaps(
     order: list[int],
     kept: set[int],
     cost_of: Callable[[int], int],
