@@ -56,7 +56,6 @@ class ContentRouter:
         clean = neutralise_markers(text)  # marker-like text must not pass for a real marker
         ctx = replace(
             ctx,
-            budget_tokens=_neutralised_budget(ctx, text, clean, tokens),
             language=ctx.language or detection.language,
             registry=self.registry,
             route=self._route_nested,
@@ -83,7 +82,8 @@ class ContentRouter:
         )
         if compressor is None:
             return unchanged
-        result = compressor.compress(clean, ctx)
+        for_clean = _for_neutralised(ctx, text, clean, tokens)
+        result = compressor.compress(clean, for_clean)
         judged = self._judged(result, unchanged, text, tokens, ctx)
         if judged.changed or tokens <= ctx.budget_tokens:
             return judged
@@ -93,7 +93,7 @@ class ContentRouter:
         if fallback is None or fallback is compressor:
             return judged
         generic = replace(unchanged, compressor=fallback.name)
-        result = fallback.compress(clean, ctx)
+        result = fallback.compress(clean, for_clean)
         if result is not None and not _keeps_document(detection, text, result.text):
             return judged  # a document that parsed is not cut into one that does not
         return self._judged(result, generic, text, tokens, ctx)
@@ -200,12 +200,14 @@ class ContentRouter:
         )
 
 
-def _neutralised_budget(ctx: CompressContext, text: str, clean: str, tokens: int) -> int:
-    """The budget for `clean`, the payload with its marker-like spans neutralised: raised by
-    the tokens neutralising added, so a payload within its budget stays within it."""
+def _for_neutralised(ctx: CompressContext, text: str, clean: str, tokens: int) -> CompressContext:
+    """`ctx` for compressing `clean`, the payload with its marker-like spans neutralised:
+    its budget raised by the tokens neutralising added, so a payload within its budget
+    stays within it."""
     if clean is text:
-        return ctx.budget_tokens
-    return ctx.budget_tokens + max(0, ctx.counter.count(clean) - tokens)
+        return ctx
+    added = max(0, ctx.counter.count(clean) - tokens)
+    return replace(ctx, budget_tokens=ctx.budget_tokens + added)
 
 
 def _body_splitter(
