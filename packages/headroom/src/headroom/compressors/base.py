@@ -271,20 +271,16 @@ def _close_cheapest_gaps(
     where the lines that must stay are spread out, the budget left closes gaps rather than
     widening every run."""
     offered = set(order)
-    gaps: list[tuple[int, int, int]] = []  # (cost of its lines, first, end)
-    start = None
-    for index in range(count + 1):
-        if index < count and index not in kept:
-            start = index if start is None else start
-        elif start is not None:
-            if all(i in offered for i in range(start, index)):
-                gaps.append((sum(cost_of(i) for i in range(start, index)), start, index))
-            start = None
+    closable = [
+        (sum(map(cost_of, gap)), gap.start, gap)
+        for gap in _gaps(kept, count)
+        if offered.issuperset(gap)
+    ]
     closed = 0
-    for cost, first, end in sorted(gaps):
+    for cost, _, gap in sorted(closable):  # the cheapest first, then the earliest
         if closed == most or spent + cost - MARKER_TOKENS > budget:
             break
-        kept.update(range(first, end))
+        kept.update(gap)
         spent += cost - MARKER_TOKENS
         closed += 1
     return spent
@@ -328,9 +324,13 @@ def widen_runs(
 
 def gap_runs(kept: Iterable[int], count: int) -> int:
     """Runs of indices of `range(count)` not in `kept`."""
-    chosen = sorted(kept)
-    edges = [-1, *chosen, count]
-    return sum(1 for a, b in zip(edges, edges[1:], strict=False) if b - a > 1)
+    return len(_gaps(kept, count))
+
+
+def _gaps(kept: Iterable[int], count: int) -> list[range]:
+    """The runs of indices of `range(count)` not in `kept`, in order."""
+    edges = [-1, *sorted(kept), count]
+    return [range(a + 1, b) for a, b in zip(edges, edges[1:], strict=False) if b - a > 1]
 
 
 def close_cheap_gaps(lines: Sequence[str], kept: Iterable[int], unit: str = "lines") -> list[int]:

@@ -241,8 +241,7 @@ def _choose(
     hunks = [(h, bool(_GENERATED.search(f.path))) for f in files for h in f.hunks]
     texts = ["\n".join(trimmed[id(h)][0]) for h, _ in hunks]
     costs = [count(text) + 1 for text in texts]
-    terms = sorted(query_terms(ctx.query))
-    scores = relevance(texts, terms)
+    scores = relevance(texts, sorted(query_terms(ctx.query)))
     forced = {i for i, text in enumerate(texts) if ctx.focus.hits(text)}
     spent += sum(costs[i] for i in forced)
     # Worth per token, a hunk's worth being one plus its relevance: a word of the question
