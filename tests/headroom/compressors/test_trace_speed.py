@@ -13,8 +13,6 @@ from headroom.compressors._runs import message_template
 from headroom.compressors.trace import (
     _CLASS_BY_LINE,
     _CODE_FRAME,
-    _MEMO_MAX_CHARS,
-    _MEMO_MAX_LINES,
     _RECURRING,
     _collapsible,
     _frame_units,
@@ -26,6 +24,7 @@ from headroom.compressors.trace import (
     _read,
     classify,
 )
+from headroom.engine.line_patterns import MAX_REMEMBERED_CHARS, MAX_REMEMBERED_LINES
 
 PIECES = [
     " ", "    ", "\t", "\r", "\u00a0", "é", "x", "1", ":", "| ", "+ ", "> 3 | ", "  3 | ",
@@ -57,11 +56,11 @@ def test_remembered_classes_are_the_classes_read_afresh(lines: list[str]) -> Non
 
 
 def test_the_memo_is_bounded_and_keeps_no_long_line() -> None:
-    long_line = '  File "/app/' + "x" * _MEMO_MAX_CHARS + '.py", line 1, in f'
+    long_line = '  File "/app/' + "x" * MAX_REMEMBERED_CHARS + '.py", line 1, in f'
     assert _line_classes([long_line]) == [_line_class(long_line)]
     assert long_line not in _CLASS_BY_LINE
-    _line_classes([f"ValueError: {n}" for n in range(_MEMO_MAX_LINES + 10)])
-    assert len(_CLASS_BY_LINE) <= _MEMO_MAX_LINES
+    _line_classes([f"ValueError: {n}" for n in range(MAX_REMEMBERED_LINES + 10)])
+    assert len(_CLASS_BY_LINE) <= MAX_REMEMBERED_LINES
 
 
 @settings(max_examples=400, deadline=None)

@@ -24,6 +24,7 @@ from headroom.compressors._ranking import ERROR_RE, spread_order
 from headroom.compressors._runs import Selection, alternation, first_class, message_template
 from headroom.compressors.base import CompressContext, Compressed, kept_lines_result
 from headroom.engine.detect import ContentKind, Detection, Sample
+from headroom.engine.line_patterns import remember
 
 __all__ = ["TraceCompressor", "classify"]
 
@@ -138,10 +139,8 @@ _RUST_FRAME_INDENT = 6
 _INDENT = re.compile(r"\s*")
 
 
-# Lines whose class is remembered (detect's sample lines come back in compress, and a
-# trace repeats its frames), each of at most `_MEMO_MAX_CHARS`: a few MB at most.
-_MEMO_MAX_LINES = 8192
-_MEMO_MAX_CHARS = 512
+# Line classes remembered (detect's sample lines come back in compress, and a trace
+# repeats its frames), as a line set remembers its answers (see `remember`).
 _CLASS_BY_LINE: dict[str, int] = {}
 
 
@@ -157,10 +156,7 @@ def _line_classes(lines: list[str]) -> list[int]:
 def _remembered_class(line: str) -> int:
     """`_line_class(line)`, remembered when the line is short enough."""
     kind = _line_class(line)
-    if len(line) <= _MEMO_MAX_CHARS:
-        if len(_CLASS_BY_LINE) >= _MEMO_MAX_LINES:
-            _CLASS_BY_LINE.clear()
-        _CLASS_BY_LINE[line] = kind
+    remember(_CLASS_BY_LINE, line, kind)
     return kind
 
 

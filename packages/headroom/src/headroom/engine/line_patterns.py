@@ -21,9 +21,18 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["LineMatches", "LinePattern", "LineSet", "native_engine", "without_ansi"]
+__all__ = [
+    "MAX_REMEMBERED_CHARS",
+    "MAX_REMEMBERED_LINES",
+    "LineMatches",
+    "LinePattern",
+    "LineSet",
+    "native_engine",
+    "remember",
+    "without_ansi",
+]
 
 try:  # the optional native engine (the speed extra: pip install "headroom-compress[speed]")
     import re2 as _re2  # type: ignore[import-untyped]
@@ -37,8 +46,21 @@ _WORD_CHARS = frozenset(string.ascii_letters + string.digits + "_")
 _NATIVE_MAX_CHARS = 16_384
 _NATIVE_MAX_MEM = 64 << 20
 _MAX_COMBINATIONS = 4096
-_MAX_ANSWERS = 8192  # lines whose answers a set keeps, each of at most:
-_MAX_ANSWERED_CHARS = 512  # (a few MB at most)
+MAX_REMEMBERED_LINES = 8192  # lines whose answers a memo keeps, each of at most:
+MAX_REMEMBERED_CHARS = 512  # (a few MB at most)
+_Answer = TypeVar("_Answer")
+
+
+def remember(memo: dict[str, _Answer], line: str, answer: _Answer) -> None:
+    """Keep `answer` for `line` in a memo of answers by line, bounded: a line of at most
+    `MAX_REMEMBERED_CHARS`, at most `MAX_REMEMBERED_LINES` of them (cleared when full). A
+    reader takes an answer with one `memo.get`: another thread may clear it meanwhile."""
+    if len(line) <= MAX_REMEMBERED_CHARS:
+        if len(memo) >= MAX_REMEMBERED_LINES:
+            memo.clear()
+        memo[line] = answer
+
+
 # Python's ASCII \s, spelled out for RE2 (whose \s leaves out the vertical tab).
 _SPACE = "\\t\\n\\x0b\\f\\r "
 
@@ -116,7 +138,7 @@ class LineSet:
         # Lines longer than this need the headed patterns tried on their head alone.
         self._shortest_head = min((p.head for p in self._headed.values()), default=1 << 62)
         self._branch_names: dict[tuple[int, ...], frozenset[str]] = {}
-        self._answers: dict[str, frozenset[str]] = {}  # by line, at most _MAX_ANSWERS
+        self._answers: dict[str, frozenset[str]] = {}  # by line (see `remember`)
         if native and _re2 is not None:
             try:
                 self._set = self._compiled()
@@ -151,10 +173,7 @@ class LineSet:
             if native is None:
                 native = frozenset(name for name, p in self.patterns.items() if p.found(line))
             names = native
-            if len(line) <= _MAX_ANSWERED_CHARS:
-                if len(self._answers) >= _MAX_ANSWERS:
-                    self._answers.clear()
-                self._answers[line] = names
+            remember(self._answers, line, names)
         return names
 
     def match(self, lines: Sequence[str]) -> LineMatches:
